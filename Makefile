@@ -1,0 +1,48 @@
+# netops: `make demo` runs the main job on the lab; `make test` runs the whole suite.
+# Both create .venv and install what is missing (Python packages, Debian packages).
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.netops-installed
+# Debian packages: tools the code calls and the real peers the tests start.
+DEBS   := python3-venv git graphviz iproute2 procps \
+          freeradius freeradius-utils snmpd snmp prometheus prometheus-snmp-exporter \
+          frr openssh-server postgresql chromium chromium-driver fonts-dejavu-core
+
+.PHONY: all deps debs venv lint test unit integration demo bench clean
+
+all: test
+
+debs:
+	@scripts/ensure-debs.sh $(DEBS)
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -m pip install -q --upgrade pip
+	@$(BIN)/python -m pip install -q -e '.[dev]'
+	@touch $(STAMP)
+
+venv: $(STAMP)
+
+deps: debs venv
+
+lint: deps
+	$(BIN)/ruff check netops tests
+	$(BIN)/ruff format --check netops tests
+	$(BIN)/mypy --strict netops
+
+test: lint
+	$(BIN)/pytest -q
+
+unit: deps
+	$(BIN)/pytest -q tests/unit
+
+demo: deps
+	@scripts/demo.sh
+
+bench: deps
+	$(BIN)/pytest -q -s tests/bench -p no:cacheprovider
+
+clean:
+	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache test-artifacts

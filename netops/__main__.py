@@ -1,0 +1,3 @@
+from netops.cli.main import main
+
+raise SystemExit(main())

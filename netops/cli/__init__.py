@@ -1,0 +1,1 @@
+"""The ``netops`` command line: thin typer commands that call the subsystems."""

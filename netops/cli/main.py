@@ -1,0 +1,68 @@
+"""The ``netops`` application: command groups, error handling, entry point."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import typer
+from rich.markup import escape
+
+from netops import __version__
+from netops.cli import inventory as inventory_cli
+from netops.cli.common import DbOpt, InventoryOpt, err_console
+from netops.errors import NetopsError
+
+app = typer.Typer(
+    name="netops",
+    help="Run a city-owned network: inventory, provisioning, free Wi-Fi RADIUS and portal, "
+    "SNMP monitoring and reports.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"netops {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    inventory: InventoryOpt = None,
+    db: DbOpt = None,
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
+) -> None:
+    """netops: one inventory, four jobs."""
+    # Given before the command, -i / --db apply to it (and to services it starts).
+    if inventory is not None:
+        os.environ["NETOPS_INVENTORY"] = str(inventory)
+    if db is not None:
+        os.environ["NETOPS_DB"] = db
+
+
+# Command groups, one module each (netops/cli/<group>.py).
+app.add_typer(inventory_cli.app, name="inventory")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; a :class:`NetopsError` prints one message and exits 1, never a traceback."""
+    command = typer.main.get_command(app)
+    try:
+        command.main(args=argv, prog_name="netops", standalone_mode=True)
+    except NetopsError as exc:
+        err_console.print(f"[bold red]error:[/] {escape(str(exc))}", soft_wrap=True)
+        return 1
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,64 @@
+"""Every exception netops raises on purpose.
+
+The CLI catches :class:`NetopsError` once, prints its message and exits 1. Anything else
+that escapes is a bug and shows a traceback.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class NetopsError(Exception):
+    """Base class: a user-facing error whose message is one clear sentence."""
+
+
+@dataclass(frozen=True)
+class InventoryIssue:
+    """One problem found in an inventory, with where it is."""
+
+    file: str
+    line: int | None
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        return f"{where}: {self.message}"
+
+
+class InventoryError(NetopsError):
+    """The inventory could not be loaded or did not validate; carries every issue found."""
+
+    def __init__(self, issues: list[InventoryIssue]) -> None:
+        self.issues = issues
+        count = len(issues)
+        head = f"inventory has {count} error{'s' if count != 1 else ''}:"
+        super().__init__("\n".join([head, *(f"  {issue}" for issue in issues)]))
+
+
+class SecretError(NetopsError):
+    """A secret reference could not be resolved (unset variable, unreadable file)."""
+
+
+class DeviceError(NetopsError):
+    """An operation on one device failed; names the device."""
+
+    def __init__(self, device: str, message: str) -> None:
+        self.device = device
+        super().__init__(f"{device}: {message}")
+
+
+class RadiusError(NetopsError):
+    """A RADIUS protocol or policy problem (bad packet, unknown NAS, CoA failure)."""
+
+
+class StoreError(NetopsError):
+    """The database is unreachable or refused an operation."""
+
+
+class SnmpError(NetopsError):
+    """An SNMP request failed; the message says whether it was auth, timeout or protocol."""
+
+
+class ReportError(NetopsError):
+    """A report could not be produced (Prometheus unreachable, no data)."""

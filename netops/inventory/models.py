@@ -1,0 +1,535 @@
+"""The city's inventory as typed, immutable records.
+
+These models are the interface every subsystem reads. They hold no I/O: the loader builds
+them from YAML, the validator checks references between them.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from functools import cached_property
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
+
+from netops.inventory.secrets import Secret
+from netops.inventory.units import parse_duration, parse_rate, parse_size
+
+SiteKind = Literal["command-centre", "office", "kecamatan", "kelurahan", "hotspot", "pop"]
+Role = Literal["core", "distribution", "switch", "hotspot-gateway", "access-point"]
+Medium = Literal["fiber", "wireless", "leased"]
+PrefixRole = Literal["management", "loopback", "p2p", "office", "hotspot", "server", "public"]
+Language = Literal["id", "en"]
+
+Seconds = Annotated[int, BeforeValidator(parse_duration), Field(ge=0)]
+Bytes = Annotated[int, BeforeValidator(parse_size), Field(ge=0)]
+BitRate = Annotated[int, BeforeValidator(parse_rate), Field(gt=0)]
+
+_ID = r"^[a-z0-9][a-z0-9._-]*$"
+
+
+class Origin(BaseModel):
+    """Where a record was written: the YAML file (relative to the inventory) and line."""
+
+    model_config = ConfigDict(frozen=True)
+
+    file: str
+    line: int | None = None
+
+
+class Record(BaseModel):
+    """Base of every inventory record: immutable, no unknown keys, remembers its origin."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+    origin: Origin | None = Field(default=None, exclude=True, repr=False)
+
+
+# --- profiles ---------------------------------------------------------------------------------
+
+
+class Credentials(Record):
+    """Login to a device: SSH/API user, password and (Cisco) enable secret."""
+
+    username: str
+    password: Secret
+    enable_secret: Secret | None = None
+
+
+class SnmpProfile(Record):
+    """How to poll a device: v2c with a community, or v3 USM (authPriv recommended)."""
+
+    version: Literal["2c", "3"]
+    community: Secret | None = None
+    user: str | None = None
+    auth: Literal["md5", "sha", "sha224", "sha256", "sha384", "sha512"] | None = None
+    auth_key: Secret | None = None
+    priv: Literal["des", "aes", "aes192", "aes256"] | None = None
+    priv_key: Secret | None = None
+    port: int = Field(default=161, ge=1, le=65535)
+    timeout: float = Field(default=2.0, gt=0)
+    retries: int = Field(default=1, ge=0, le=10)
+
+    @field_validator("version", mode="before")
+    @classmethod
+    def _version_text(cls, value: Any) -> Any:
+        return str(value) if isinstance(value, int | float) else value
+
+    @model_validator(mode="after")
+    def _complete(self) -> SnmpProfile:
+        if self.version == "2c" and self.community is None:
+            raise ValueError("an SNMP v2c profile needs a community")
+        if self.version == "3":
+            if not self.user:
+                raise ValueError("an SNMP v3 profile needs a user")
+            if self.auth and self.auth_key is None:
+                raise ValueError("an SNMP v3 profile with auth needs auth_key")
+            if self.priv and (self.priv_key is None or not self.auth):
+                raise ValueError("an SNMP v3 profile with priv needs priv_key and auth")
+        return self
+
+    @property
+    def security_level(self) -> str:
+        """USM level: noAuthNoPriv, authNoPriv or authPriv (v3 only)."""
+        if self.priv:
+            return "authPriv"
+        return "authNoPriv" if self.auth else "noAuthNoPriv"
+
+
+class RadiusProfile(Record):
+    """A NAS's RADIUS settings: shared secret and the BlastRADIUS hardening knobs."""
+
+    secret: Secret
+    require_message_authenticator: Literal["yes", "no", "auto"] = "auto"
+    limit_proxy_state: Literal["yes", "no", "auto"] = "auto"
+    coa_port: int = Field(default=3799, ge=1, le=65535)
+    language: Language = "id"
+
+    @field_validator("require_message_authenticator", "limit_proxy_state", mode="before")
+    @classmethod
+    def _yes_no(cls, value: Any) -> Any:
+        if isinstance(value, bool):
+            return "yes" if value else "no"
+        return value
+
+
+class Timeouts(Record):
+    """Connection and command timeouts, seconds."""
+
+    connect: float = Field(default=10.0, gt=0)
+    command: float = Field(default=30.0, gt=0)
+
+
+# --- topology ---------------------------------------------------------------------------------
+
+
+class Location(Record):
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+
+
+class Site(Record):
+    """A place the city's network reaches."""
+
+    id: str = Field(pattern=_ID)
+    name: str
+    kind: SiteKind
+    location: Location | None = None
+    address: str | None = None
+    kecamatan: str | None = None
+    tags: tuple[str, ...] = ()
+
+
+class Interface(Record):
+    """A device port. ``ip`` is an address with prefix length (``10.0.0.1/30``)."""
+
+    name: str
+    description: str | None = None
+    ip: ipaddress.IPv4Interface | ipaddress.IPv6Interface | None = None
+    vlan: int | None = Field(default=None, ge=1, le=4094)
+    mode: Literal["routed", "access", "trunk"] | None = None
+    vlans: tuple[int, ...] = ()
+    ospf_area: str | None = None
+    shutdown: bool = False
+    speed_mbps: int | None = Field(default=None, gt=0)
+
+
+class Device(Record):
+    """A router, switch or access point. Fields left out come from its groups and defaults."""
+
+    hostname: str = Field(pattern=_ID)
+    site: str
+    role: Role
+    platform: str
+    mgmt_ip: ipaddress.IPv4Address | ipaddress.IPv6Address
+    groups: tuple[str, ...] = ()
+    model: str | None = None
+    serial: str | None = None
+    interfaces: tuple[Interface, ...] = ()
+    credentials: str | None = None
+    snmp: str | None = None
+    radius: str | None = None
+    nas_ip: ipaddress.IPv4Address | ipaddress.IPv6Address | None = None
+    loopback: ipaddress.IPv4Interface | None = None
+    ssh_port: int = Field(default=22, ge=1, le=65535)
+    snmp_port: int | None = Field(default=None, ge=1, le=65535)
+    timeouts: Timeouts = Timeouts()
+    data: dict[str, Any] = Field(default_factory=dict)
+    tags: tuple[str, ...] = ()
+
+    def interface(self, name: str) -> Interface | None:
+        return next((i for i in self.interfaces if i.name == name), None)
+
+    @property
+    def radius_source(self) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
+        """The address RADIUS packets from this NAS come from."""
+        return self.nas_ip or self.mgmt_ip
+
+
+class Endpoint(BaseModel):
+    """One end of a link: ``device:interface``."""
+
+    model_config = ConfigDict(frozen=True)
+
+    device: str
+    interface: str
+
+    def __str__(self) -> str:
+        return f"{self.device}:{self.interface}"
+
+
+def _endpoint(value: Any) -> Any:
+    if isinstance(value, str):
+        device, sep, interface = value.partition(":")
+        if not sep or not device or not interface:
+            raise ValueError(f"link end {value!r} must be written device:interface")
+        return {"device": device, "interface": interface}
+    return value
+
+
+EndpointField = Annotated[Endpoint, BeforeValidator(_endpoint)]
+
+
+class Link(Record):
+    """A cable, radio hop or leased circuit. A leased uplink has one end and a provider."""
+
+    a: EndpointField
+    b: EndpointField | None = None
+    provider: str | None = None
+    circuit_id: str | None = None
+    medium: Medium
+    capacity_mbps: float = Field(gt=0)
+    monthly_cost_idr: int | None = Field(default=None, ge=0)
+    description: str | None = None
+
+    @model_validator(mode="after")
+    def _ends(self) -> Link:
+        if self.b is None and not self.provider:
+            raise ValueError("a link needs a second end (b) or a provider for a leased uplink")
+        if self.b is not None and self.provider and self.medium != "leased":
+            raise ValueError("only a leased link names a provider")
+        if self.monthly_cost_idr is not None and self.medium != "leased":
+            raise ValueError("monthly_cost_idr is only for leased links")
+        return self
+
+    @property
+    def id(self) -> str:
+        far = str(self.b) if self.b is not None else f"{self.provider}"
+        return f"{self.a}--{far}"
+
+    @property
+    def is_uplink(self) -> bool:
+        """A leased circuit to a provider (one end in the city)."""
+        return self.b is None
+
+    def ends(self) -> tuple[Endpoint, ...]:
+        return (self.a,) if self.b is None else (self.a, self.b)
+
+    def far_end(self, device: str, interface: str) -> str:
+        """Name of what sits at the other end, seen from ``device:interface``."""
+        if self.b is None:
+            return self.provider or "provider"
+        if self.a.device == device and self.a.interface == interface:
+            return str(self.b)
+        return str(self.a)
+
+
+class Vlan(Record):
+    id: int = Field(ge=1, le=4094)
+    name: str
+    site: str | None = None
+    description: str | None = None
+
+
+class Prefix(Record):
+    """An IP prefix the city uses; ``role: management`` prefixes bound the devices' mgmt IPs."""
+
+    prefix: ipaddress.IPv4Network | ipaddress.IPv6Network
+    role: PrefixRole
+    site: str | None = None
+    vlan: int | None = Field(default=None, ge=1, le=4094)
+    gateway: ipaddress.IPv4Address | ipaddress.IPv6Address | None = None
+    description: str | None = None
+
+
+# --- hotspots and plans -----------------------------------------------------------------------
+
+
+_HOURS = re.compile(r"^(\d{2}):(\d{2})-(\d{2}):(\d{2})$")
+
+
+class OpeningHours(BaseModel):
+    """When a hotspot is meant to be busy: ``06:00-22:00``, or ``always``."""
+
+    model_config = ConfigDict(frozen=True)
+
+    start_minute: int = 0
+    end_minute: int = 24 * 60
+
+    @model_validator(mode="before")
+    @classmethod
+    def _parse(cls, value: Any) -> Any:
+        if value in (None, "always", "24h"):
+            return {}
+        if isinstance(value, str):
+            match = _HOURS.match(value.strip())
+            if not match:
+                raise ValueError(f"opening hours {value!r} must look like 06:00-22:00")
+            h1, m1, h2, m2 = (int(g) for g in match.groups())
+            if h1 > 24 or h2 > 24 or m1 > 59 or m2 > 59:
+                raise ValueError(f"opening hours {value!r} are not times of day")
+            start, end = h1 * 60 + m1, h2 * 60 + m2
+            if end <= start:
+                raise ValueError(f"opening hours {value!r} end before they start")
+            return {"start_minute": start, "end_minute": end}
+        return value
+
+    @property
+    def always(self) -> bool:
+        return self.start_minute == 0 and self.end_minute == 24 * 60
+
+    def __str__(self) -> str:
+        if self.always:
+            return "always"
+        s, e = self.start_minute, self.end_minute
+        return f"{s // 60:02d}:{s % 60:02d}-{e // 60:02d}:{e % 60:02d}"
+
+    def is_open(self, minute_of_day: int) -> bool:
+        return self.start_minute <= minute_of_day < self.end_minute
+
+
+class RateLimit(Record):
+    """Per-user bandwidth as the user sees it: ``down`` to the phone, ``up`` from it (bit/s)."""
+
+    down: BitRate
+    up: BitRate
+
+
+class Plan(Record):
+    """What a citizen gets: time, data and speed. Limits left out are unlimited."""
+
+    name: str = Field(pattern=_ID)
+    description: str | None = None
+    session_timeout: Seconds | None = None
+    idle_timeout: Seconds | None = None
+    daily_time: Seconds | None = None
+    data_quota: Bytes | None = None
+    daily_data: Bytes | None = None
+    rate_limit: RateLimit | None = None
+    simultaneous_use: int = Field(default=1, ge=1)
+    voucher_validity: Seconds | None = None
+    interim_interval: Seconds = Field(default=300, ge=60)
+    language: Language | None = None
+
+
+class Hotspot(Record):
+    """A public free Wi-Fi point: its gateway (the NAS), SSID, plan and opening hours."""
+
+    id: str = Field(pattern=_ID)
+    name: str | None = None
+    site: str
+    gateway: str
+    access_points: tuple[str, ...] = ()
+    ssid: str = Field(min_length=1, max_length=32)
+    plan: str
+    opening_hours: OpeningHours = OpeningHours()
+    client_prefix: ipaddress.IPv4Network | None = None
+    vlan: int | None = Field(default=None, ge=1, le=4094)
+    interface: str | None = None
+
+
+# --- whole-city settings ----------------------------------------------------------------------
+
+
+class RadiusService(Record):
+    """Where the netops RADIUS servers listen, as the NAS sees them (primary first)."""
+
+    servers: tuple[ipaddress.IPv4Address | ipaddress.IPv6Address, ...] = ()
+    auth_port: int = Field(default=1812, ge=1, le=65535)
+    acct_port: int = Field(default=1813, ge=1, le=65535)
+
+
+class PortalService(Record):
+    """The captive portal as a phone reaches it."""
+
+    url: str = "http://127.0.0.1:8080/"
+    host: str | None = None
+    uam_secret: Secret | None = None
+
+
+class Services(Record):
+    """City-wide services that device configs point at."""
+
+    radius: RadiusService = RadiusService()
+    portal: PortalService = PortalService()
+    ntp: tuple[str, ...] = ()
+    syslog: tuple[str, ...] = ()
+    dns: tuple[str, ...] = ()
+    domain: str | None = None
+    ospf_area: str = "0.0.0.0"
+    banner: str | None = None
+
+
+class Meta(Record):
+    """The inventory's own description."""
+
+    city: str
+    name: str | None = None
+    lab: bool = False
+    sample: bool = False
+    description: str | None = None
+    language: Language = "id"
+
+
+class Group(Record):
+    """Values devices inherit (Nornir-style): a device's own value wins, then its groups in
+    order (and their groups), then ``defaults``."""
+
+    name: str
+    groups: tuple[str, ...] = ()
+    platform: str | None = None
+    credentials: str | None = None
+    snmp: str | None = None
+    radius: str | None = None
+    ssh_port: int | None = None
+    snmp_port: int | None = None
+    timeouts: dict[str, float] = Field(default_factory=dict)
+    data: dict[str, Any] = Field(default_factory=dict)
+
+
+# --- the whole inventory ----------------------------------------------------------------------
+
+
+class Inventory(BaseModel):
+    """The city, loaded and validated. Immutable; look-ups are by id/hostname/name."""
+
+    model_config = ConfigDict(frozen=True)
+
+    root: str = Field(exclude=True)
+    meta: Meta
+    services: Services = Services()
+    sites: tuple[Site, ...] = ()
+    devices: tuple[Device, ...] = ()
+    links: tuple[Link, ...] = ()
+    vlans: tuple[Vlan, ...] = ()
+    prefixes: tuple[Prefix, ...] = ()
+    hotspots: tuple[Hotspot, ...] = ()
+    plans: tuple[Plan, ...] = ()
+    groups: tuple[Group, ...] = ()
+    credentials: dict[str, Credentials] = Field(default_factory=dict)
+    snmp: dict[str, SnmpProfile] = Field(default_factory=dict)
+    radius: dict[str, RadiusProfile] = Field(default_factory=dict)
+
+    @cached_property
+    def _sites(self) -> dict[str, Site]:
+        return {s.id: s for s in self.sites}
+
+    @cached_property
+    def _devices(self) -> dict[str, Device]:
+        return {d.hostname: d for d in self.devices}
+
+    @cached_property
+    def _plans(self) -> dict[str, Plan]:
+        return {p.name: p for p in self.plans}
+
+    @cached_property
+    def _hotspots(self) -> dict[str, Hotspot]:
+        return {h.id: h for h in self.hotspots}
+
+    @cached_property
+    def _links_by_port(self) -> dict[tuple[str, str], Link]:
+        return {(end.device, end.interface): link for link in self.links for end in link.ends()}
+
+    def site(self, site_id: str) -> Site:
+        return self._sites[site_id]
+
+    def device(self, hostname: str) -> Device:
+        return self._devices[hostname]
+
+    def plan(self, name: str) -> Plan:
+        return self._plans[name]
+
+    def hotspot(self, hotspot_id: str) -> Hotspot:
+        return self._hotspots[hotspot_id]
+
+    def find_device(self, hostname: str) -> Device | None:
+        return self._devices.get(hostname)
+
+    def device_by_ip(self, address: str) -> Device | None:
+        """The device whose management (or NAS) address is ``address``."""
+        for device in self.devices:
+            if str(device.mgmt_ip) == address or str(device.radius_source) == address:
+                return device
+        return None
+
+    def select(
+        self,
+        device: str | None = None,
+        site: str | None = None,
+        role: str | None = None,
+        platform: str | None = None,
+    ) -> tuple[Device, ...]:
+        """Devices matching every selector given (all devices when none is)."""
+        return tuple(
+            d
+            for d in self.devices
+            if (device is None or d.hostname == device)
+            and (site is None or d.site == site)
+            and (role is None or d.role == role)
+            and (platform is None or d.platform == platform)
+        )
+
+    def link_at(self, device: str, interface: str) -> Link | None:
+        """The link plugged into ``device:interface``, if the inventory has one."""
+        return self._links_by_port.get((device, interface))
+
+    def links_of(self, device: str) -> tuple[Link, ...]:
+        return tuple(
+            link for link in self.links if any(end.device == device for end in link.ends())
+        )
+
+    def hotspots_at(self, gateway: str) -> tuple[Hotspot, ...]:
+        return tuple(h for h in self.hotspots if h.gateway == gateway)
+
+    def nas_clients(self) -> dict[str, tuple[Device, RadiusProfile]]:
+        """RADIUS clients: source address → (gateway device, its RADIUS profile)."""
+        clients: dict[str, tuple[Device, RadiusProfile]] = {}
+        for device in self.devices:
+            if device.radius and device.radius in self.radius:
+                clients[str(device.radius_source)] = (device, self.radius[device.radius])
+        return clients
+
+    def summary(self) -> str:
+        return (
+            f"{self.meta.name or self.meta.city}: {len(self.sites)} sites, "
+            f"{len(self.devices)} devices, {len(self.links)} links, "
+            f"{len(self.hotspots)} hotspots, {len(self.plans)} plans"
+        )
