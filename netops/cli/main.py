@@ -10,6 +10,8 @@ from rich.markup import escape
 
 from netops import __version__
 from netops.cli import inventory as inventory_cli
+from netops.cli import prometheus as prometheus_cli
+from netops.cli import radius as radius_cli
 from netops.cli.common import DbOpt, InventoryOpt, err_console
 from netops.errors import NetopsError
 
@@ -45,8 +47,11 @@ def _root(
         os.environ["NETOPS_DB"] = db
 
 
-# Command groups, one module each (netops/cli/<group>.py).
+# Command groups, one module each (netops/cli/<group>.py). Modules that add commands to a
+# shared group (radius, prometheus) are imported below for that effect.
 app.add_typer(inventory_cli.app, name="inventory")
+app.add_typer(radius_cli.app, name="radius")
+app.add_typer(prometheus_cli.app, name="prometheus")
 
 
 def main(argv: list[str] | None = None) -> int:

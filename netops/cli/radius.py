@@ -1,0 +1,14 @@
+"""``netops radius``: the group the RADIUS commands hang on.
+
+Commands live in their own modules and register here: ``radius_server`` (serve, disconnect,
+stats) and ``radius_subscribers`` (users, MAC allow-list, sessions).
+"""
+
+from __future__ import annotations
+
+import typer
+
+app = typer.Typer(
+    help="RADIUS server for the free Wi-Fi hotspots: serve, subscribers, sessions, CoA.",
+    no_args_is_help=True,
+)
