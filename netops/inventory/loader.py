@@ -31,6 +31,7 @@ from netops.inventory.models import (
     SnmpProfile,
     Vlan,
 )
+from netops.inventory.validate import check_inventory
 
 LIST_SECTIONS: dict[str, type[Record]] = {
     "sites": Site,
@@ -70,9 +71,10 @@ _SINGULAR = {
 
 
 class _LineDict(dict[str, Any]):
-    """A YAML mapping that remembers the line it started on."""
+    """A YAML mapping that remembers the line it started on and the line of each key."""
 
     line: int = 0
+    key_lines: dict[str, int]
 
 
 class _LineLoader(yaml.SafeLoader):
@@ -83,6 +85,7 @@ def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> _LineDict
     loader.flatten_mapping(node)
     result = _LineDict()
     result.line = node.start_mark.line + 1
+    result.key_lines = {}
     for key_node, value_node in node.value:
         key = loader.construct_object(key_node, deep=True)
         if key in result:
@@ -90,6 +93,7 @@ def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> _LineDict
                 None, None, f"key {key!r} appears twice in one mapping", key_node.start_mark
             )
         result[key] = loader.construct_object(value_node, deep=True)
+        result.key_lines[key] = key_node.start_mark.line + 1
     return result
 
 
@@ -114,6 +118,7 @@ class _Collector:
         self.profiles: dict[str, dict[str, tuple[str, Any]]] = {k: {} for k in PROFILE_SECTIONS}
         self.singles: dict[str, tuple[str, Any]] = {}
         self.defaults: tuple[str, Any] | None = None
+        self.unreadable = False  # a whole file could not be parsed
 
     def issue(self, file: str, line: int | None, message: str) -> None:
         self.issues.append(InventoryIssue(file, line, message))
@@ -126,9 +131,11 @@ class _Collector:
             mark = exc.problem_mark or exc.context_mark
             line = mark.line + 1 if mark else None
             self.issue(file, line, f"YAML syntax error: {exc.problem or exc.context}")
+            self.unreadable = True
             return
         except (OSError, UnicodeDecodeError) as exc:
             self.issue(file, None, f"cannot read the file: {exc}")
+            self.unreadable = True
             return
         if document is None:
             return
@@ -176,6 +183,7 @@ class _Collector:
                     if isinstance(item, dict):
                         entry = _LineDict({"name": name, **item})
                         entry.line = _line(item) or 0
+                        entry.key_lines = getattr(item, "key_lines", {})
                         item = entry
                     self.groups.append((file, item))
             elif isinstance(body, list):
@@ -209,6 +217,8 @@ def _nested_line(raw: Any, loc: tuple[int | str, ...]) -> int | None:
     best = _line(raw)
     node: Any = raw
     for part in loc:
+        if isinstance(node, _LineDict):
+            best = getattr(node, "key_lines", {}).get(str(part), best)
         try:
             node = node[part]
         except (KeyError, IndexError, TypeError):
@@ -286,6 +296,7 @@ def _inherit(raw: dict[str, Any], groups: dict[str, Group], defaults: dict[str, 
     layers.append({k: v for k, v in defaults.items() if k in (*INHERITED, *MERGED)})
     result = _LineDict(raw)
     result.line = _line(raw) or 0
+    result.key_lines = getattr(raw, "key_lines", {})
     for key in INHERITED:
         if key not in result:
             for layer in layers:
@@ -304,7 +315,8 @@ def _inherit(raw: dict[str, Any], groups: dict[str, Group], defaults: dict[str, 
 def load_inventory(path: str | Path, *, check: bool = True) -> Inventory:
     """Load and validate the inventory folder ``path``; raise :class:`InventoryError` on any issue.
 
-    ``check=False`` skips the cross-reference checks (used by the validator's own tests).
+    Files are read in name order (subfolders included); list sections concatenate, profile
+    sections merge by name. ``check=False`` skips the cross-reference checks.
     """
     root = Path(path)
     if not root.is_dir():
@@ -321,7 +333,7 @@ def load_inventory(path: str | Path, *, check: bool = True) -> Inventory:
         if section in collector.singles:
             file, raw = collector.singles[section]
             singles[section] = _validate_record(collector, section, model, file, raw)
-    if "meta" not in collector.singles:
+    if "meta" not in collector.singles and not collector.issues:
         collector.issue(str(root), None, "no 'meta:' section (city: …, lab: true|false)")
 
     groups: dict[str, Group] = {}
@@ -341,6 +353,7 @@ def load_inventory(path: str | Path, *, check: bool = True) -> Inventory:
         )
 
     records: dict[str, list[Any]] = {}
+    broken: set[str] = set()  # names of records that did not validate
     for section, model in LIST_SECTIONS.items():
         records[section] = []
         for file, raw in collector.lists[section]:
@@ -349,6 +362,8 @@ def load_inventory(path: str | Path, *, check: bool = True) -> Inventory:
             record = _validate_record(collector, section, model, file, raw)
             if record is not None:
                 records[section].append(record)
+            elif isinstance(raw, dict) and _NAME_KEY.get(section) in raw:
+                broken.add(str(raw[_NAME_KEY[section]]))
     profiles: dict[str, dict[str, Any]] = {}
     for section, model in PROFILE_SECTIONS.items():
         profiles[section] = {}
@@ -357,7 +372,7 @@ def load_inventory(path: str | Path, *, check: bool = True) -> Inventory:
             if record is not None:
                 profiles[section][name] = record
 
-    if collector.issues:
+    if singles.get("meta") is None:
         raise InventoryError(collector.issues)
     inventory = Inventory(
         root=str(root),
@@ -367,10 +382,15 @@ def load_inventory(path: str | Path, *, check: bool = True) -> Inventory:
         **{k: tuple(v) for k, v in records.items()},
         **profiles,
     )
-    if check:
-        from netops.inventory.validate import check_inventory
-
-        issues = check_inventory(inventory)
-        if issues:
-            raise InventoryError(issues)
+    issues = list(collector.issues)
+    if check and not collector.unreadable:
+        # Cross checks run on what did load, so every error is reported at once; an
+        # issue that only follows from a record already reported broken is left out.
+        issues.extend(
+            issue
+            for issue in check_inventory(inventory)
+            if not any(f"'{name}'" in issue.message for name in broken)
+        )
+    if issues:
+        raise InventoryError(issues)
     return inventory

@@ -1,0 +1,288 @@
+"""Validation: one test per kind of error, each naming what is wrong and where."""
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from netops.errors import InventoryError, InventoryIssue
+from netops.inventory import load_inventory
+
+
+def issues_of(root: Path) -> list[InventoryIssue]:
+    with pytest.raises(InventoryError) as caught:
+        load_inventory(root)
+    return caught.value.issues
+
+
+def only_issue(root: Path) -> InventoryIssue:
+    issues = issues_of(root)
+    assert len(issues) == 1, issues
+    return issues[0]
+
+
+def test_minimal_inventory_is_valid(write_inventory: Callable[..., Path]) -> None:
+    inv = load_inventory(write_inventory())
+    assert inv.summary().endswith("2 sites, 2 devices, 2 links, 1 hotspots, 1 plans")
+
+
+def test_yaml_syntax_error_gives_file_and_line(write_inventory: Callable[..., Path]) -> None:
+    root = write_inventory(sites_yml="sites:\n  - {id: cc, name: [broken\n")
+    issue = only_issue(root)
+    assert issue.file.endswith("sites.yml")
+    assert issue.line is not None
+    assert "YAML syntax error" in issue.message
+
+
+def test_duplicate_key_in_a_mapping_is_an_error(write_inventory: Callable[..., Path]) -> None:
+    root = write_inventory(meta_yml="meta: {city: A, city: B}\n")
+    assert "appears twice" in only_issue(root).message
+
+
+def test_unknown_section_is_named(write_inventory: Callable[..., Path]) -> None:
+    root = write_inventory(extra_yml="routers: []\n")
+    issue = only_issue(root)
+    assert "unknown section 'routers'" in issue.message
+    assert issue.file.endswith("extra.yml")
+
+
+def test_unknown_field_names_the_record_and_line(write_inventory: Callable[..., Path]) -> None:
+    root = write_inventory(
+        sites_yml="""
+        sites:
+          - {id: cc, name: CC, kind: command-centre}
+          - {id: park, name: Park, kind: hotspot, colour: green}
+        prefixes:
+          - {prefix: 10.10.0.0/24, role: management}
+        """
+    )
+    issue = only_issue(root)
+    assert issue.line == 3
+    assert "site 'park'" in issue.message and "unknown field 'colour'" in issue.message
+
+
+def test_bad_ip_address_is_reported_with_the_value(write_inventory: Callable[..., Path]) -> None:
+    text = (Path(write_inventory()) / "devices.yml").read_text()
+    root = write_inventory(devices_yml=text.replace("10.10.0.2", "10.10.0.300"))
+    issue = only_issue(root)
+    assert "device 'hs-01'" in issue.message and "mgmt_ip" in issue.message
+    assert "10.10.0.300" in issue.message
+
+
+def test_bad_enum_value_lists_the_choices(write_inventory: Callable[..., Path]) -> None:
+    text = (Path(write_inventory()) / "devices.yml").read_text()
+    root = write_inventory(devices_yml=text.replace("role: core", "role: router"))
+    issue = only_issue(root)
+    assert "role" in issue.message and "'core'" in issue.message and "router" in issue.message
+
+
+def test_bad_duration_in_a_plan(write_inventory: Callable[..., Path]) -> None:
+    text = (Path(write_inventory()) / "hotspots.yml").read_text()
+    root = write_inventory(
+        hotspots_yml=text.replace("session_timeout: 2h", "session_timeout: 2 jam")
+    )
+    issue = only_issue(root)
+    assert "plan 'gratis'" in issue.message and "not a duration" in issue.message
+
+
+def test_duplicate_hostname(write_inventory: Callable[..., Path]) -> None:
+    text = (Path(write_inventory()) / "devices.yml").read_text()
+    text = text.replace("hostname: hs-01", "hostname: core-01").replace(
+        '"hs-01:ether1"', '"core-01:ether1"'
+    )
+    root = write_inventory(devices_yml=text, hotspots_yml=MINIMAL_HOTSPOT_FOR("core-01"))
+    messages = [i.message for i in issues_of(root)]
+    assert any("device 'core-01' is defined twice (first at " in m for m in messages)
+
+
+def MINIMAL_HOTSPOT_FOR(gateway: str) -> str:
+    return f"""
+    plans:
+      - {{name: gratis}}
+    hotspots:
+      - {{id: park, site: park, gateway: {gateway}, ssid: WiFi, plan: gratis}}
+    """
+
+
+def test_duplicate_management_ip_names_ip_devices_and_file(
+    write_inventory: Callable[..., Path],
+) -> None:
+    text = (Path(write_inventory()) / "devices.yml").read_text()
+    root = write_inventory(devices_yml=text.replace("10.10.0.2", "10.10.0.1"))
+    issue = only_issue(root)
+    assert issue.file.endswith("devices.yml")
+    assert "management IP 10.10.0.1" in issue.message
+    assert "'core-01'" in issue.message and "'hs-01'" in issue.message
+
+
+def test_management_ip_outside_the_management_prefix(write_inventory: Callable[..., Path]) -> None:
+    text = (Path(write_inventory()) / "devices.yml").read_text()
+    root = write_inventory(devices_yml=text.replace("10.10.0.2", "10.99.0.2"))
+    issue = only_issue(root)
+    assert "10.99.0.2 is outside the management prefix (10.10.0.0/24)" in issue.message
+
+
+def test_device_at_unknown_site(write_inventory: Callable[..., Path]) -> None:
+    text = (Path(write_inventory()) / "devices.yml").read_text()
+    root = write_inventory(devices_yml=text.replace("site: park", "site: pasar"))
+    assert "device 'hs-01' is at unknown site 'pasar'" in only_issue(root).message
+
+
+def test_unknown_profile_reference(write_inventory: Callable[..., Path]) -> None:
+    text = (Path(write_inventory()) / "devices.yml").read_text()
+    root = write_inventory(devices_yml=text.replace("credentials: admin", "credentials: root"))
+    assert "uses unknown credentials profile 'root'" in only_issue(root).message
+
+
+def test_unknown_group(write_inventory: Callable[..., Path]) -> None:
+    text = (Path(write_inventory()) / "devices.yml").read_text()
+    root = write_inventory(
+        devices_yml=text.replace("platform: cisco_ios", "platform: cisco_ios\n    groups: [x]")
+    )
+    assert "device 'core-01' is in unknown group 'x'" in only_issue(root).message
+
+
+def test_link_to_unknown_device_and_interface(write_inventory: Callable[..., Path]) -> None:
+    root = write_inventory(
+        links_yml="""
+        links:
+          - {a: "core-01:Gi0/9", b: "ghost:eth0", medium: fiber, capacity_mbps: 100}
+        """
+    )
+    messages = [i.message for i in issues_of(root)]
+    assert any("device 'core-01' has no interface 'Gi0/9'" in m for m in messages)
+    assert any("unknown device 'ghost'" in m for m in messages)
+
+
+def test_link_end_must_be_device_colon_interface(write_inventory: Callable[..., Path]) -> None:
+    root = write_inventory(
+        links_yml="""
+        links:
+          - {a: "core-01", b: "hs-01:ether1", medium: fiber, capacity_mbps: 100}
+        """
+    )
+    assert "must be written device:interface" in only_issue(root).message
+
+
+def test_port_used_by_two_links(write_inventory: Callable[..., Path]) -> None:
+    root = write_inventory(
+        links_yml="""
+        links:
+          - {a: "core-01:Gi0/1", b: "hs-01:ether1", medium: fiber, capacity_mbps: 1000}
+          - {a: "core-01:Gi0/1", provider: Telkom, medium: leased, capacity_mbps: 100}
+        """
+    )
+    assert "port core-01:Gi0/1 is used by two links" in only_issue(root).message
+
+
+def test_capacity_must_be_positive(write_inventory: Callable[..., Path]) -> None:
+    text = (Path(write_inventory()) / "links.yml").read_text()
+    root = write_inventory(links_yml=text.replace("capacity_mbps: 1000", "capacity_mbps: 0"))
+    issue = only_issue(root)
+    assert "capacity_mbps" in issue.message and "greater than 0" in issue.message
+
+
+def test_uplink_needs_a_provider(write_inventory: Callable[..., Path]) -> None:
+    root = write_inventory(
+        links_yml="""
+        links:
+          - {a: "core-01:Gi0/2", medium: leased, capacity_mbps: 100}
+        """
+    )
+    assert "needs a second end (b) or a provider" in only_issue(root).message
+
+
+def test_hotspot_references(write_inventory: Callable[..., Path]) -> None:
+    root = write_inventory(
+        hotspots_yml="""
+        plans:
+          - {name: gratis}
+        hotspots:
+          - {id: park, site: park, gateway: core-01, ssid: WiFi, plan: premium,
+             access_points: [ap-9]}
+        """
+    )
+    messages = " | ".join(i.message for i in issues_of(root))
+    assert "uses unknown plan 'premium'" in messages
+    assert "has role 'core', not hotspot-gateway" in messages
+    assert "unknown access point 'ap-9'" in messages
+
+
+def test_plain_secret_outside_a_lab(write_inventory: Callable[..., Path]) -> None:
+    root = write_inventory(
+        profiles_yml="""
+        credentials:
+          admin: {username: netops, password: hunter2}
+        snmp:
+          v2: {version: 2c, community: env:C}
+        radius:
+          nas: {secret: env:S}
+        """
+    )
+    issue = only_issue(root)
+    assert "credentials profile 'admin' field 'password' is written in plain text" in issue.message
+    assert "hunter2" not in issue.message
+
+
+def test_plain_secret_is_allowed_in_a_lab(write_inventory: Callable[..., Path]) -> None:
+    root = write_inventory(
+        meta_yml="meta: {city: Lab, lab: true}\n",
+        profiles_yml="""
+        credentials:
+          admin: {username: netops, password: hunter2}
+        radius:
+          nas: {secret: testing123}
+        """,
+    )
+    assert load_inventory(root).meta.lab
+
+
+def test_snmp_v3_profile_must_be_complete(write_inventory: Callable[..., Path]) -> None:
+    root = write_inventory(
+        profiles_yml="""
+        credentials:
+          admin: {username: netops, password: env:P}
+        snmp:
+          v3: {version: 3, user: netops, auth: sha, priv: aes, priv_key: env:K}
+        radius:
+          nas: {secret: env:S}
+        """
+    )
+    assert "needs auth_key" in only_issue(root).message
+
+
+def test_missing_meta_section(write_inventory: Callable[..., Path]) -> None:
+    root = write_inventory(meta_yml="# nothing here\n")
+    assert "no 'meta:' section" in only_issue(root).message
+
+
+def test_missing_folder_and_empty_folder(tmp_path: Path) -> None:
+    assert "no such inventory folder" in only_issue(tmp_path / "nope").message
+    assert "holds no YAML files" in only_issue(tmp_path).message
+
+
+def test_all_errors_are_reported_at_once(write_inventory: Callable[..., Path]) -> None:
+    text = (Path(write_inventory()) / "devices.yml").read_text()
+    text = text.replace("10.10.0.2", "10.10.0.1").replace("site: park", "site: pasar")
+    root = write_inventory(devices_yml=text, extra_yml="routers: []\n")
+    messages = [i.message for i in issues_of(root)]
+    assert len(messages) == 3, messages
+    assert any("unknown section 'routers'" in m for m in messages)
+    assert any("management IP 10.10.0.1" in m for m in messages)
+    assert any("unknown site 'pasar'" in m for m in messages)
+
+
+def test_a_broken_record_does_not_cascade(write_inventory: Callable[..., Path]) -> None:
+    text = (Path(write_inventory()) / "devices.yml").read_text()
+    root = write_inventory(devices_yml=text.replace("10.10.0.2", "not-an-ip"))
+    # the link and hotspot naming hs-01 are not reported again as "unknown device"
+    issue = only_issue(root)
+    assert "device 'hs-01'" in issue.message and "mgmt_ip" in issue.message
+
+
+def test_shipped_lab_with_a_duplicated_ip_fails(lab_copy: Path) -> None:
+    devices = lab_copy / "devices.yml"
+    devices.write_text(devices.read_text().replace("127.0.1.5", "127.0.1.3"))
+    issue = only_issue(lab_copy)
+    assert "management IP 127.0.1.3 is used by devices 'lab-dist-01'" in issue.message
+    assert "'lab-ap-01'" in issue.message
