@@ -407,6 +407,21 @@ class Meta(Record):
     sample: bool = False
     description: str | None = None
     language: Language = "id"
+    timezone: str = Field(
+        default="Asia/Makassar",
+        description="IANA time zone of the city (opening hours, report hours); WITA by default.",
+    )
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r} (use an IANA name)") from exc
+        return value
 
 
 class Group(Record):
