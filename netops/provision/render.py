@@ -1,0 +1,331 @@
+"""Render each device's intended configuration from the inventory (pure: no network I/O).
+
+Templates live in ``templates/<platform>/<role>.j2`` (an inventory may bring its own
+``templates/`` folder, searched first). Secrets reach a template only through the
+``secret`` filter: on disk they are placeholders (``<secret:env:NAME>``); when pushing they
+are resolved in memory and every resolved value is remembered by a :class:`Redactor` so that
+diffs, errors and session logs can be shown without it.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from netops.errors import NetopsError
+from netops.inventory.models import Device, Interface, Inventory, Link
+from netops.inventory.secrets import Secret
+from netops.inventory.units import format_rate
+from netops.provision.platforms import platform as get_platform
+
+REPO_TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
+
+
+class RenderError(NetopsError):
+    """A device's configuration could not be rendered (missing template, template error)."""
+
+
+class Redactor:
+    """Remembers secret values and hides them in any text (thread-safe)."""
+
+    MASK = "<redacted>"
+
+    def __init__(self) -> None:
+        self._values: set[str] = set()
+        self._lock = threading.Lock()
+
+    def add(self, value: str) -> None:
+        if len(value) >= 3:
+            with self._lock:
+                self._values.add(value)
+
+    def add_inventory(self, inventory: Inventory) -> None:
+        """Learn every secret of the inventory that can be resolved now."""
+        secrets: list[Secret] = []
+        for creds in inventory.credentials.values():
+            secrets += [creds.password, *([creds.enable_secret] if creds.enable_secret else [])]
+        for snmp in inventory.snmp.values():
+            secrets += [s for s in (snmp.community, snmp.auth_key, snmp.priv_key) if s]
+        secrets += [r.secret for r in inventory.radius.values()]
+        if inventory.services.portal.uam_secret:
+            secrets.append(inventory.services.portal.uam_secret)
+        for secret in secrets:
+            try:
+                self.add(secret.reveal())
+            except NetopsError:
+                continue
+
+    @property
+    def values(self) -> frozenset[str]:
+        with self._lock:
+            return frozenset(self._values)
+
+    def __call__(self, text: str) -> str:
+        for value in sorted(self.values, key=len, reverse=True):
+            text = text.replace(value, self.MASK)
+        return text
+
+
+@dataclass
+class Rendered:
+    """One device's intended configuration."""
+
+    device: Device
+    text: str
+    template: str
+    secrets: dict[str, str] = field(default_factory=dict)
+
+
+def template_dirs(inventory: Inventory) -> list[Path]:
+    """Where templates are looked up, first match wins: the inventory's, ``$NETOPS_TEMPLATES``,
+    the repository's."""
+    dirs = [Path(inventory.root) / "templates"]
+    if env := os.environ.get("NETOPS_TEMPLATES"):
+        dirs.append(Path(env))
+    dirs.append(REPO_TEMPLATES)
+    return [d for d in dirs if d.is_dir()]
+
+
+def environment(inventory: Inventory) -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader([str(d) for d in template_dirs(inventory)]),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        autoescape=False,
+    )
+    env.filters["netmask"] = lambda ip: str(ip.netmask)
+    env.filters["wildcard"] = lambda ip: str(ip.hostmask)
+    env.filters["rate"] = format_rate
+    env.filters["ros_rate"] = _ros_rate
+    env.filters["quote"] = _ros_quote
+    env.filters["secret"] = _secret_filter
+    env.filters["is_dns_name"] = _is_dns_name
+    env.tests["ap_of"] = lambda peer, names: str(peer).split(":")[0] in names
+    return env
+
+
+def _is_dns_name(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return "." in host
+    return False
+
+
+@jinja2.pass_context
+def _secret_filter(ctx: jinja2.runtime.Context, secret: Secret | None) -> str:
+    resolve: _SecretFilter = ctx["_secret"]
+    return resolve(secret)
+
+
+def _ros_rate(bps: int) -> str:
+    """RouterOS rate text: 5000000 → 5M."""
+    for unit, size in (("G", 10**9), ("M", 10**6), ("k", 10**3)):
+        if bps % size == 0:
+            return f"{bps // size}{unit}"
+    return str(bps)
+
+
+def _ros_quote(value: Any) -> str:
+    """A RouterOS value, quoted when it holds spaces or specials."""
+    text = str(value)
+    if text and all(c.isalnum() or c in "-_./:@" for c in text):
+        return text
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("$", "\\$")
+    return f'"{escaped}"'
+
+
+def link_description(inventory: Inventory, device: Device, interface: Interface) -> str | None:
+    """``far-end | medium capacity [| provider circuit]``, or the interface's own description."""
+    link: Link | None = inventory.link_at(device.hostname, interface.name)
+    if link is None:
+        return interface.description
+    capacity = _capacity(link.capacity_mbps)
+    if link.is_uplink:
+        parts = [f"{link.provider} {link.circuit_id}".strip() if link.circuit_id else
+                 str(link.provider), f"{link.medium} {capacity}"]
+    else:
+        parts = [link.far_end(device.hostname, interface.name), f"{link.medium} {capacity}"]
+    if link.description:
+        parts.append(link.description)
+    return " | ".join(parts)
+
+
+def _p2p_peer(iface: Interface) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """The other address of a /30 or /31 (point-to-point) interface."""
+    if iface.ip is None or iface.ip.network.num_addresses not in (2, 4):
+        return None
+    return next((h for h in iface.ip.network.hosts() if h != iface.ip.ip), None)
+
+
+def _capacity(mbps: float) -> str:
+    if mbps >= 1000 and mbps % 1000 == 0:
+        return f"{mbps / 1000:g}G"
+    return f"{mbps:g}M"
+
+
+class _SecretFilter:
+    """The ``secret`` template filter: placeholder on disk, value in memory."""
+
+    def __init__(self, reveal: bool, redactor: Redactor | None, device: str) -> None:
+        self.reveal = reveal
+        self.redactor = redactor
+        self.device = device
+        self.used: dict[str, str] = {}
+
+    def __call__(self, secret: Secret | None) -> str:
+        if secret is None:
+            raise RenderError(f"{self.device}: a template needs a secret the inventory lacks")
+        if not self.reveal:
+            return secret.placeholder()
+        value = secret.reveal()
+        if self.redactor is not None:
+            self.redactor.add(value)
+        self.used[secret.raw if secret.is_reference else "inline"] = secret.placeholder()
+        return value
+
+
+def context(inventory: Inventory, device: Device) -> dict[str, Any]:
+    """Everything a template may read about ``device``, derived from the inventory only."""
+    svc = inventory.services
+    interfaces = []
+    for iface in device.interfaces:
+        link = inventory.link_at(device.hostname, iface.name)
+        interfaces.append(
+            {
+                "name": iface.name,
+                "description": link_description(inventory, device, iface),
+                "ip": iface.ip,
+                "vlan": iface.vlan,
+                "mode": iface.mode,
+                "vlans": iface.vlans,
+                "ospf_area": iface.ospf_area,
+                "shutdown": iface.shutdown,
+                "speed_mbps": iface.speed_mbps,
+                "link": link,
+                "uplink": bool(link and link.is_uplink),
+                "peer": link.far_end(device.hostname, iface.name) if link else None,
+                "peer_ip": _p2p_peer(iface),
+            }
+        )
+    ospf_data = dict(device.data.get("ospf", {}))
+    ospf_ifaces = [i for i in interfaces if i["ospf_area"] and i["ip"]]
+    router_id = device.loopback.ip if device.loopback else device.mgmt_ip
+    hotspots = []
+    for hs in inventory.hotspots_at(device.hostname):
+        hotspots.append({"hotspot": hs, "plan": inventory.plan(hs.plan)})
+    ap_hotspots = [
+        {"hotspot": hs, "plan": inventory.plan(hs.plan), "gateway": inventory.device(hs.gateway)}
+        for hs in inventory.hotspots
+        if device.hostname in hs.access_points
+    ]
+    site = inventory.site(device.site)
+    vlans = [v for v in inventory.vlans if v.site in (None, device.site)]
+    mgmt_prefixes = [p for p in inventory.prefixes if p.role == "management"]
+    server_prefixes = [p for p in inventory.prefixes if p.role == "server"]
+    mgmt_sources = [p.prefix for p in (*mgmt_prefixes, *server_prefixes)]
+    mgmt_prefix = next((p for p in mgmt_prefixes if device.mgmt_ip in p.prefix), None)
+    mgmt_net = mgmt_prefix.prefix if mgmt_prefix else ipaddress.ip_network(device.mgmt_ip)
+    mgmt_gateway = (mgmt_prefix.gateway if mgmt_prefix else None) or next(
+        iter(mgmt_net.hosts()), device.mgmt_ip
+    )
+    return {
+        "device": device,
+        "hostname": device.hostname,
+        "site": site,
+        "inventory": inventory,
+        "meta": inventory.meta,
+        "services": svc,
+        "interfaces": interfaces,
+        "ospf": {
+            "area": svc.ospf_area,
+            "router_id": router_id,
+            "interfaces": ospf_ifaces,
+            "hello_interval": ospf_data.get("hello_interval"),
+            "dead_interval": ospf_data.get("dead_interval"),
+            "enabled": bool(ospf_ifaces),
+        },
+        "loopback": device.loopback,
+        "credentials": inventory.credentials.get(device.credentials or ""),
+        "snmp": inventory.snmp.get(device.snmp or ""),
+        "radius": inventory.radius.get(device.radius or ""),
+        "hotspots": hotspots,
+        "ap_hotspots": ap_hotspots,
+        "vlans": vlans,
+        "mgmt_sources": mgmt_sources,
+        "mgmt_net": mgmt_net,
+        "mgmt_gateway": mgmt_gateway,
+        "data": device.data,
+        "ipaddress": ipaddress,
+    }
+
+
+def template_name(device: Device, env: jinja2.Environment) -> str:
+    """``<platform>/<role>.j2``, else ``<platform>/default.j2``."""
+    candidates = [f"{device.platform}/{device.role}.j2", f"{device.platform}/default.j2"]
+    for name in candidates:
+        try:
+            env.get_template(name)
+        except jinja2.TemplateNotFound:
+            continue
+        return name
+    raise RenderError(
+        f"{device.hostname}: no template for platform {device.platform!r} role "
+        f"{device.role!r} (looked for {' and '.join('templates/' + c for c in candidates)})"
+    )
+
+
+def render_device(
+    inventory: Inventory,
+    device: Device,
+    with_secrets: bool = False,
+    redactor: Redactor | None = None,
+    env: jinja2.Environment | None = None,
+) -> Rendered:
+    """The intended configuration of ``device``; secrets resolved only if ``with_secrets``."""
+    get_platform(device.platform)
+    env = env or environment(inventory)
+    name = template_name(device, env)
+    secret = _SecretFilter(with_secrets, redactor, device.hostname)
+    ctx = context(inventory, device)
+    ctx["_secret"] = secret
+    try:
+        text = env.get_template(name).render(ctx)
+    except jinja2.TemplateError as exc:
+        where = f"templates/{name}"
+        if isinstance(exc, jinja2.TemplateSyntaxError):
+            where = f"templates/{exc.name or name}:{exc.lineno}"
+        raise RenderError(f"{device.hostname}: {where}: {exc.message or exc}") from None
+    text = "\n".join(line.rstrip() for line in text.splitlines()).strip("\n") + "\n"
+    return Rendered(device, text, name, secret.used)
+
+
+def render_all(
+    inventory: Inventory,
+    devices: Iterable[Device],
+    with_secrets: bool = False,
+    redactor: Redactor | None = None,
+) -> list[Rendered]:
+    env = environment(inventory)
+    return [render_device(inventory, d, with_secrets, redactor, env) for d in devices]
+
+
+def write_rendered(rendered: Iterable[Rendered], out: Path) -> list[Path]:
+    """Write ``<out>/<hostname>.cfg`` files (only rewritten when the text changed)."""
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for item in rendered:
+        path = out / f"{item.device.hostname}.cfg"
+        if not path.exists() or path.read_text(encoding="utf-8") != item.text:
+            path.write_text(item.text, encoding="utf-8")
+        written.append(path)
+    return written
