@@ -1,0 +1,216 @@
+"""``netops radius serve | disconnect | stats``: run the RADIUS server, end sessions, watch it."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+import urllib.error
+import urllib.request
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from netops.cli.common import DbOpt, InventoryOpt, console, db_url, get_inventory
+from netops.cli.radius import app
+from netops.errors import NetopsError, RadiusError
+
+DEFAULT_METRICS = "127.0.0.1:9812"
+
+
+@app.command()
+def serve(
+    inventory: InventoryOpt = None,
+    db: DbOpt = None,
+    bind: Annotated[
+        str, typer.Option("--bind", help="Address to listen on (0.0.0.0: every IPv4 address).")
+    ] = "0.0.0.0",
+    auth_port: Annotated[
+        int, typer.Option("--auth-port", min=0, max=65535, help="Authentication port (0: any).")
+    ] = 1812,
+    acct_port: Annotated[
+        int, typer.Option("--acct-port", min=0, max=65535, help="Accounting port (0: any).")
+    ] = 1813,
+    metrics_listen: Annotated[
+        str,
+        typer.Option(
+            "--metrics-listen",
+            help="ADDR:PORT for Prometheus metrics (job netops-radius); 'off' to disable.",
+        ),
+    ] = DEFAULT_METRICS,
+    workers: Annotated[
+        int,
+        typer.Option(
+            "--workers", min=1, max=64, help="Processes sharing the ports (SO_REUSEPORT)."
+        ),
+    ] = 1,
+    reject_delay: Annotated[
+        float,
+        typer.Option(
+            "--reject-delay", min=0, max=10, help="Seconds to hold back an Access-Reject."
+        ),
+    ] = 1.0,
+    sweep_interval: Annotated[
+        float,
+        typer.Option(
+            "--sweep-interval",
+            min=0,
+            help="Seconds between stale-session sweeps (0: never).",
+        ),
+    ] = 60.0,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Log every accept and reject.")
+    ] = False,
+) -> None:
+    """Answer Access- and Accounting-Requests from the inventory's NAS until interrupted."""
+    from netops.radius.server import ServerConfig
+    from netops.radius.service import Listening
+    from netops.radius.service import serve as run
+
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    inv = get_inventory(inventory)
+    if not inv.nas_clients():
+        raise RadiusError("the inventory has no RADIUS clients (devices with a radius profile)")
+    config = ServerConfig(
+        bind=bind,
+        auth_port=auth_port,
+        acct_port=acct_port,
+        reject_delay=reject_delay,
+        sweep_interval=sweep_interval,
+    )
+    assert inventory is not None
+
+    def announce(where: Listening) -> None:
+        metrics = where.metrics or "off"
+        console.print(
+            f"netops radius: listening on {where.bind} auth {where.auth_port} "
+            f"acct {where.acct_port}, metrics {metrics}, {where.workers} worker(s), "
+            f"{len(inv.nas_clients())} NAS"
+        )
+        sys.stdout.flush()
+
+    run(
+        inventory,
+        db_url(db),
+        config,
+        workers=workers,
+        metrics_listen=None if metrics_listen in ("", "off") else metrics_listen,
+        announce=announce,
+    )
+
+
+@app.command()
+def disconnect(
+    user: Annotated[
+        str | None, typer.Argument(help="Disconnect every open session of this user.")
+    ] = None,
+    session: Annotated[
+        str | None, typer.Option("--session", help="Disconnect this Acct-Session-Id only.")
+    ] = None,
+    timeout: Annotated[
+        float, typer.Option("--timeout", min=0.1, help="Seconds to wait for each answer.")
+    ] = 2.0,
+    retries: Annotated[int, typer.Option("--retries", min=0, help="Resends on timeout.")] = 2,
+    port: Annotated[
+        int | None,
+        typer.Option("--port", min=1, max=65535, help="CoA port (default: the NAS profile's)."),
+    ] = None,
+    inventory: InventoryOpt = None,
+    db: DbOpt = None,
+) -> None:
+    """Send Disconnect-Request (RFC 5176) to the NAS holding the session(s); show ACK / NAK."""
+    from netops.radius.coa import CoaResult, disconnect_session
+    from netops.store import Store
+
+    if (user is None) == (session is None):
+        raise NetopsError("name a USER or give --session ID (one of them)")
+    inv = get_inventory(inventory)
+    store = Store.open(db_url(db))
+    try:
+        if session is not None:
+            found = store.session(session)
+            targets = [found] if found is not None and found.active else []
+            if not targets:
+                raise NetopsError(f"no open session with Acct-Session-Id {session}")
+        else:
+            assert user is not None
+            targets = store.open_sessions(user)
+            if not targets:
+                raise NetopsError(f"user {user} has no open session")
+    finally:
+        store.close()
+
+    async def run_all() -> list[CoaResult]:
+        return await asyncio.gather(
+            *(
+                disconnect_session(
+                    inv,
+                    nas_ip=s.nas_ip,
+                    username=s.username,
+                    acct_session_id=s.acct_session_id,
+                    mac=s.mac,
+                    ip=s.ip,
+                    timeout=timeout,
+                    retries=retries,
+                    port=port,
+                )
+                for s in targets
+            )
+        )
+
+    results = asyncio.run(run_all())
+    table = Table(title="Disconnect-Request", title_justify="left")
+    for column in ("user", "session", "NAS", "address", "result", "error cause"):
+        table.add_column(column)
+    for sess, res in zip(targets, results, strict=True):
+        style = "green" if res.ok else "red"
+        table.add_row(
+            sess.username,
+            sess.acct_session_id,
+            res.nas,
+            f"{res.address}:{res.port}",
+            f"[{style}]{res.result.upper()}[/]",
+            res.error_cause or "",
+        )
+    console.print(table)
+    if not all(r.ok for r in results):
+        raise typer.Exit(1)
+
+
+@app.command()
+def stats(
+    url: Annotated[
+        str,
+        typer.Option(
+            "--url",
+            envvar="NETOPS_RADIUS_METRICS",
+            help="The server's metrics endpoint (its --metrics-listen).",
+        ),
+    ] = f"http://{DEFAULT_METRICS}/metrics",
+    inventory: InventoryOpt = None,
+    db: DbOpt = None,
+) -> None:
+    """Show a running server's counters: requests, drops, latency, active sessions."""
+    from netops.radius.stats import summarise
+
+    del inventory, db  # the figures come from the running server, not from files
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            body = response.read().decode()
+    except (urllib.error.URLError, OSError) as exc:
+        reason = getattr(exc, "reason", exc)
+        raise RadiusError(f"cannot read RADIUS metrics at {url}: {reason}") from None
+    summary = summarise(body)
+    for title, columns, rows in summary.tables():
+        table = Table(title=title, title_justify="left")
+        for column in columns:
+            table.add_column(column)
+        for row in rows:
+            table.add_row(*row)
+        console.print(table)

@@ -1,0 +1,224 @@
+"""Authentication and accounting decisions against the store (synchronous; run in threads).
+
+The server decodes packets and hands this module plain values; this module asks the store
+and the pure :mod:`netops.radius.policy`, and returns what to answer. It never sees bytes.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, time
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+from netops.errors import RadiusError, SecretError
+from netops.inventory.models import Device, Hotspot, Inventory, Plan, RadiusProfile
+from netops.radius.backend import RadiusStore
+from netops.radius.messages import RejectReason, reject_message
+from netops.radius.policy import Consumed, Decision, authorize, quota_exhausted
+from netops.radius.protocol import Chap, Hardening, chap_matches, normalise_mac
+
+if TYPE_CHECKING:
+    from netops.store import Subscriber
+
+log = logging.getLogger("netops.radius")
+
+
+@dataclass
+class Nas:
+    """A RADIUS client: the gateway device, its profile, the resolved secret, its hotspots."""
+
+    address: str
+    device: Device
+    profile: RadiusProfile
+    secret: bytes = field(repr=False)
+    hotspots: tuple[Hotspot, ...]
+    hardening: Hardening
+
+    @property
+    def name(self) -> str:
+        return self.device.hostname
+
+    def hotspot_for(self, called_station: str | None, nas_identifier: str | None) -> str | None:
+        """The hotspot a request belongs to: named by Called-Station-Id / NAS-Identifier
+        (MikroTik sends the hotspot server name), else the gateway's first hotspot."""
+        for hint in (called_station, nas_identifier):
+            if hint:
+                for spot in self.hotspots:
+                    if hint in (spot.id, spot.ssid) or hint.endswith(":" + spot.ssid):
+                        return spot.id
+        return self.hotspots[0].id if self.hotspots else None
+
+
+def nas_table(inventory: Inventory) -> dict[str, Nas]:
+    """Source address → :class:`Nas` for every inventory device with a RADIUS profile.
+
+    Secrets are resolved here, once, when the server starts: the hot path must not read
+    the environment or files per packet.
+    """
+    table: dict[str, Nas] = {}
+    for address, (device, profile) in inventory.nas_clients().items():
+        try:
+            secret = profile.secret.reveal().encode()
+        except SecretError as exc:
+            raise RadiusError(f"NAS {device.hostname} ({address}): {exc}") from None
+        table[address] = Nas(
+            address=address,
+            device=device,
+            profile=profile,
+            secret=secret,
+            hotspots=inventory.hotspots_at(device.hostname),
+            hardening=Hardening(
+                require_message_authenticator=profile.require_message_authenticator,
+                limit_proxy_state=profile.limit_proxy_state,
+            ),
+        )
+    return table
+
+
+@dataclass(frozen=True)
+class AuthInput:
+    """An Access-Request, decoded and checked: who, with what credentials, from where."""
+
+    username: str
+    password: str | None = field(default=None, repr=False)
+    chap: Chap | None = field(default=None, repr=False)
+    mac: str | None = None
+    eap: bool = False
+
+
+@dataclass(frozen=True)
+class AuthResult:
+    """The decision, and the language a Reply-Message must use."""
+
+    decision: Decision
+    language: str
+    username: str
+    plan: str | None = None
+
+    @property
+    def reply_message(self) -> str | None:
+        reason = self.decision.reason
+        return reject_message(reason, self.language) if reason else None
+
+
+class Handler:
+    """Authentication and accounting logic for one server process."""
+
+    def __init__(self, inventory: Inventory, store: RadiusStore) -> None:
+        self.inventory = inventory
+        self.store = store
+        self.timezone = ZoneInfo(inventory.meta.timezone)
+
+    def day_start(self, now: datetime) -> datetime:
+        """Midnight of ``now``'s day in the city's time zone, as UTC (daily limits reset)."""
+        local = now.astimezone(self.timezone)
+        midnight = datetime.combine(local.date(), time(0), tzinfo=self.timezone)
+        return midnight.astimezone(UTC)
+
+    def plan_of(self, name: str) -> Plan | None:
+        try:
+            return self.inventory.plan(name)
+        except KeyError:
+            return None
+
+    # -- authentication ------------------------------------------------------------------
+
+    def authenticate(self, nas: Nas, req: AuthInput, now: datetime) -> AuthResult:
+        """Check credentials, then the plan's limits; never raises for a user's mistake."""
+        language = nas.profile.language
+
+        def reject(
+            reason: RejectReason, lang: str = language, plan: str | None = None
+        ) -> AuthResult:
+            return AuthResult(Decision.reject(reason), lang, req.username, plan)
+
+        if req.eap:
+            return reject("method")
+        sub = self.store.lookup(req.username)
+        username = req.username
+        if sub is None:
+            mac = normalise_mac(req.username)
+            if mac is not None:
+                sub = self.store.lookup(mac)
+                username = mac
+        if sub is None:
+            return reject("credentials")
+        username = sub.username
+        if not self._credentials_ok(sub, req):
+            return reject("credentials")
+        plan = self.plan_of(sub.plan)
+        if plan is None:
+            log.warning("subscriber %s has plan %s, which the inventory lacks", username, sub.plan)
+            return reject("plan")
+        language = plan.language or language
+        if not sub.enabled:
+            return reject("disabled", language, plan.name)
+        if sub.kind == "voucher":
+            if sub.bound_mac and not sub.shared and req.mac and req.mac != sub.bound_mac:
+                return reject("bound_mac", language, plan.name)
+            if sub.valid_until is not None and now >= sub.valid_until:
+                return reject("expired", language, plan.name)
+            if sub.first_used_at is None:
+                sub = self.store.claim_voucher(sub.username, req.mac, now)
+                if sub.bound_mac and not sub.shared and req.mac and req.mac != sub.bound_mac:
+                    return reject("bound_mac", language, plan.name)
+        today = self.store.usage(username, self.day_start(now))
+        total = self.store.usage(username) if plan.data_quota is not None else today
+        open_sessions = [
+            s
+            for s in self.store.open_sessions(username)
+            # The same device again at the same NAS replaces its old session (lost Stop).
+            if not (req.mac and s.mac == req.mac and s.nas_ip == nas.address)
+        ]
+        decision = authorize(
+            plan=plan,
+            platform=nas.device.platform,
+            now=now,
+            today=Consumed(today.seconds, today.octets),
+            total=Consumed(total.seconds, total.octets),
+            open_sessions=len(open_sessions),
+            valid_until=sub.valid_until,
+            timezone=self.timezone,
+        )
+        if decision.accept and not self.store.admit(
+            username, plan.simultaneous_use, mac=req.mac, now=now, nas_ip=nas.address
+        ):
+            # Another server (or worker) gave the last slot away since we counted.
+            decision = Decision.reject("simultaneous_use")
+        return AuthResult(decision, language, username, plan.name)
+
+    def _credentials_ok(self, sub: Subscriber, req: AuthInput) -> bool:
+        if sub.kind == "mac":
+            # MAC authentication: the NAS sends the MAC as User-Name and an empty (or the
+            # MAC as) password; the device must also be the one calling.
+            if req.mac is not None and req.mac != sub.username:
+                return False
+            if req.chap is not None:
+                return any(chap_matches(req.chap, pw) for pw in ("", req.username, sub.username))
+            return req.password in (None, "", req.username, sub.username)
+        if req.chap is not None:
+            if not sub.chap_capable or sub.clear_password is None:
+                return False
+            return chap_matches(req.chap, sub.clear_password)
+        if req.password is None:
+            return False
+        return self.store.check_password(sub, req.password)
+
+    # -- accounting ----------------------------------------------------------------------
+
+    def quota_after(
+        self, username: str, plan_name: str | None, now: datetime
+    ) -> RejectReason | None:
+        """Whether ``username`` has used up a data limit of its plan (after an interim)."""
+        sub = self.store.lookup(username) if plan_name is None else None
+        name = plan_name or (sub.plan if sub else None)
+        plan = self.plan_of(name) if name else None
+        if plan is None or (plan.data_quota is None and plan.daily_data is None):
+            return None
+        today = self.store.usage(username, self.day_start(now))
+        total = self.store.usage(username) if plan.data_quota is not None else today
+        return quota_exhausted(
+            plan, Consumed(today.seconds, today.octets), Consumed(total.seconds, total.octets)
+        )

@@ -1,0 +1,304 @@
+"""RADIUS packets on the wire: decode, check, build replies (pyrad underneath, no I/O).
+
+pyrad does the encoding, decoding and authenticator arithmetic. This module wraps it where
+a server needs more than pyrad gives: strict limits on what is accepted (RFC 2865 caps a
+packet at 4096 octets; attribute values that do not decode are a malformed packet, not an
+exception deep in a handler), the BlastRADIUS rules of FreeRADIUS 3.2.5, CHAP checking as a
+pure function, and accounting values with their gigawords folded in.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import struct
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from pyrad import packet as rp
+from pyrad.dictionary import Dictionary
+
+ACCESS_REQUEST = rp.AccessRequest
+ACCESS_ACCEPT = rp.AccessAccept
+ACCESS_REJECT = rp.AccessReject
+ACCOUNTING_REQUEST = rp.AccountingRequest
+ACCOUNTING_RESPONSE = rp.AccountingResponse
+STATUS_SERVER = rp.StatusServer
+DISCONNECT_REQUEST = rp.DisconnectRequest
+DISCONNECT_ACK = rp.DisconnectACK
+DISCONNECT_NAK = rp.DisconnectNAK
+COA_REQUEST = rp.CoARequest
+COA_ACK = rp.CoAACK
+COA_NAK = rp.CoANAK
+
+MAX_PACKET = 4096
+MESSAGE_AUTHENTICATOR = 80
+PROXY_STATE = 33
+EAP_MESSAGE = 79
+
+# Decoding errors of attribute values surface as any of these from pyrad / the stdlib.
+DECODE_ERRORS = (
+    rp.PacketError,
+    ValueError,
+    struct.error,
+    OSError,
+    UnicodeDecodeError,
+    KeyError,
+    IndexError,
+    TypeError,
+    AttributeError,
+)
+
+DropReason = Literal[
+    "unknown_nas",
+    "bad_authenticator",
+    "bad_message_authenticator",
+    "missing_message_authenticator",
+    "malformed",
+    "duplicate",
+]
+
+
+class Malformed(Exception):
+    """The datagram is not a RADIUS packet this server accepts (dropped, counted)."""
+
+
+class Dropped(Exception):
+    """A request that is silently dropped; ``reason`` is the metric label."""
+
+    def __init__(self, reason: DropReason, detail: str = "") -> None:
+        super().__init__(detail or reason)
+        self.reason: DropReason = reason
+
+
+def _check_framing(data: bytes) -> None:
+    """Reject what pyrad would let through: over-long packets, attributes that do not add
+    up to the Length field exactly."""
+    if len(data) < 20:
+        raise Malformed("shorter than a RADIUS header")
+    length = struct.unpack_from("!H", data, 2)[0]
+    if length < 20 or length > MAX_PACKET or length > len(data):
+        raise Malformed(f"bad Length field {length}")
+    pos = 20
+    while pos < length:
+        if pos + 2 > length:
+            raise Malformed("truncated attribute header")
+        alen = data[pos + 1]
+        if alen < 2 or pos + alen > length:
+            raise Malformed("attribute length out of range")
+        if data[pos] == MESSAGE_AUTHENTICATOR and alen != 18:
+            raise Malformed("Message-Authenticator is not 16 octets")
+        pos += alen
+
+
+def decode(data: bytes, secret: bytes, dictionary: Dictionary, *, accounting: bool) -> rp.Packet:
+    """Decode a request received on the auth (``accounting=False``) or accounting port."""
+    _check_framing(data)
+    code = data[0]
+    allowed = (ACCOUNTING_REQUEST, STATUS_SERVER) if accounting else (ACCESS_REQUEST, STATUS_SERVER)
+    if code not in allowed:
+        raise Malformed(f"packet code {code} is not accepted on this port")
+    cls = rp.AcctPacket if accounting else rp.AuthPacket
+    try:
+        return cls(packet=data, secret=secret, dict=dictionary)
+    except DECODE_ERRORS as exc:
+        raise Malformed(str(exc)) from None
+
+
+def has(pkt: rp.Packet, code: int) -> bool:
+    """Whether the packet carries standard attribute ``code`` (no value decoding)."""
+    return bool(dict.__contains__(pkt, code))
+
+
+def value(pkt: rp.Packet, name: str) -> Any:
+    """The first value of attribute ``name``, or None; undecodable values are Malformed."""
+    try:
+        if name not in pkt:
+            return None
+        values = pkt[name]
+    except DECODE_ERRORS as exc:
+        raise Malformed(f"attribute {name} does not decode: {exc}") from None
+    return values[0] if values else None
+
+
+def text(pkt: rp.Packet, name: str) -> str | None:
+    """A string attribute as text (octets that are not UTF-8 are shown as hex)."""
+    found = value(pkt, name)
+    if found is None:
+        return None
+    if isinstance(found, bytes):
+        try:
+            return found.decode("utf-8")
+        except UnicodeDecodeError:
+            return found.hex()
+    return str(found)
+
+
+def integer(pkt: rp.Packet, name: str, default: int = 0) -> int:
+    found = value(pkt, name)
+    if found is None:
+        return default
+    if isinstance(found, int):
+        return found
+    raise Malformed(f"attribute {name} is not a number")
+
+
+def octets_with_gigawords(pkt: rp.Packet, octets: str, gigawords: str) -> int:
+    """A 64-bit counter from a 32-bit attribute and its gigawords (RFC 2869 5.1)."""
+    return integer(pkt, gigawords) << 32 | integer(pkt, octets)
+
+
+def verify_message_authenticator(pkt: rp.Packet) -> bool:
+    """Whether the Message-Authenticator of a received request is right for its secret."""
+    try:
+        return bool(pkt.verify_message_authenticator())
+    except DECODE_ERRORS:
+        return False
+
+
+def verify_request_authenticator(pkt: rp.Packet) -> bool:
+    """The Request Authenticator of an Accounting-Request (RFC 2866 section 3)."""
+    raw: bytes = pkt.raw_packet
+    digest = hashlib.md5(raw[0:4] + bytes(16) + raw[20:] + pkt.secret).digest()
+    return hmac.compare_digest(digest, raw[4:20])
+
+
+def pap_password(pkt: rp.Packet) -> str | None:
+    """The clear User-Password of an Access-Request, or None when there is none."""
+    if not has(pkt, 2):
+        return None
+    raw = dict.__getitem__(pkt, 2)[0]
+    if not raw or len(raw) % 16 or len(raw) > 128:
+        raise Malformed("User-Password length is not a multiple of 16 octets up to 128")
+    try:
+        return str(pkt.PwDecrypt(raw))
+    except DECODE_ERRORS as exc:
+        raise Malformed(f"User-Password does not decrypt: {exc}") from None
+
+
+@dataclass(frozen=True)
+class Chap:
+    """A CHAP response: identifier + 16-octet digest, and the challenge it answers."""
+
+    ident: bytes
+    response: bytes
+    challenge: bytes
+
+
+def chap_of(pkt: rp.Packet) -> Chap | None:
+    """The CHAP-Password of an Access-Request with its challenge (CHAP-Challenge or, when the
+    NAS sends none, the Request Authenticator, RFC 2865 section 2.2)."""
+    if not has(pkt, 3):
+        return None
+    raw = dict.__getitem__(pkt, 3)[0]
+    if len(raw) != 17:
+        raise Malformed("CHAP-Password is not 17 octets")
+    challenge = dict.__getitem__(pkt, 60)[0] if has(pkt, 60) else pkt.authenticator
+    if not challenge:
+        raise Malformed("CHAP-Challenge is empty")
+    return Chap(ident=raw[:1], response=raw[1:], challenge=bytes(challenge))
+
+
+def chap_matches(chap: Chap, clear_password: str) -> bool:
+    """Whether ``chap`` was computed from ``clear_password`` (constant-time compare)."""
+    digest = hashlib.md5(chap.ident + clear_password.encode() + chap.challenge).digest()
+    return hmac.compare_digest(digest, chap.response)
+
+
+# --- BlastRADIUS -------------------------------------------------------------------------------
+
+Setting = Literal["yes", "no", "auto"]
+
+
+@dataclass
+class Hardening:
+    """A NAS's BlastRADIUS settings and what ``auto`` has learnt about it (per process).
+
+    As FreeRADIUS 3.2.5: ``require_message_authenticator = auto`` requires the attribute from
+    a NAS once the first Access-Request from it carried one; ``limit_proxy_state = auto``
+    decides on the first Access-Request too: a NAS whose first packet carries Proxy-State is
+    a proxy and is left alone, any other NAS has later Access-Requests dropped when they
+    carry Proxy-State without a Message-Authenticator. ``yes`` and ``no`` are fixed.
+    """
+
+    require_message_authenticator: Setting = "auto"
+    limit_proxy_state: Setting = "auto"
+    learnt_require: bool | None = None
+    learnt_limit: bool | None = None
+
+    def check(self, *, has_ma: bool, has_proxy_state: bool, has_eap: bool) -> DropReason | None:
+        """Why an Access-Request must be dropped, or None (its M-A is verified elsewhere)."""
+        if self.learnt_require is None and self.require_message_authenticator == "auto":
+            self.learnt_require = has_ma
+        if self.learnt_limit is None and self.limit_proxy_state == "auto":
+            self.learnt_limit = not has_proxy_state
+        if has_ma:
+            return None
+        if has_eap:
+            return "missing_message_authenticator"
+        require = (
+            self.require_message_authenticator == "yes"
+            if self.require_message_authenticator != "auto"
+            else bool(self.learnt_require)
+        )
+        if require:
+            return "missing_message_authenticator"
+        limit = (
+            self.limit_proxy_state == "yes"
+            if self.limit_proxy_state != "auto"
+            else bool(self.learnt_limit)
+        )
+        if limit and has_proxy_state:
+            return "missing_message_authenticator"
+        return None
+
+
+# --- replies -----------------------------------------------------------------------------------
+
+Attributes = Iterable[tuple[str, Any]]
+
+
+@dataclass
+class Reply:
+    """What to send back: the code and attributes (Proxy-State is copied by pyrad)."""
+
+    code: int
+    attributes: list[tuple[str, Any]] = field(default_factory=list)
+
+
+def encode_reply(request: rp.Packet, reply: Reply) -> bytes:
+    """The reply datagram. Replies to Access-Request and Status-Server carry a
+    Message-Authenticator as their first attribute; Proxy-State is copied in order."""
+    pkt = request.CreateReply()
+    pkt.code = reply.code
+    for name, val in reply.attributes:
+        pkt.AddAttribute(name, val)
+    if request.code in (ACCESS_REQUEST, STATUS_SERVER):
+        pkt.message_authenticator = True
+    data: bytes = pkt.ReplyPacket()
+    return data
+
+
+def event_time(pkt: rp.Packet, now: datetime) -> datetime:
+    """When an accounting event happened: Event-Timestamp, else now minus Acct-Delay-Time."""
+    stamp = value(pkt, "Event-Timestamp")
+    if isinstance(stamp, int) and stamp > 0:
+        return datetime.fromtimestamp(stamp, UTC)
+    delay = integer(pkt, "Acct-Delay-Time")
+    if delay:
+        return datetime.fromtimestamp(now.timestamp() - delay, UTC)
+    return now
+
+
+def normalise_mac(raw: str | None) -> str | None:
+    """A MAC address as ``aa:bb:cc:dd:ee:ff`` from the forms NAS send (``AA-BB-..``,
+    ``aabb.ccdd.eeff``, ``AABBCCDDEEFF``); None when ``raw`` is not one."""
+    if not raw:
+        return None
+    digits = "".join(c for c in raw.lower() if c in "0123456789abcdef")
+    stripped = "".join(c for c in raw.lower() if c not in ":-. ")
+    if len(digits) != 12 or digits != stripped:
+        return None
+    return ":".join(digits[i : i + 2] for i in range(0, 12, 2))

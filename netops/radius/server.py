@@ -1,0 +1,495 @@
+"""The RADIUS server: asyncio UDP on the auth and accounting ports.
+
+Per datagram, the event loop does only the cheap part: look the source address up in the
+NAS table (unknown → dropped and counted) and the reply cache (a retransmission is answered
+with the cached reply, or dropped while the first copy is in work). Everything else —
+decoding, checks, the store, encoding the reply — runs in one function per packet in a
+thread pool (:meth:`RadiusServer.process_auth`, :meth:`RadiusServer.process_acct`), so a
+slow database never stalls the loop. Rejects are sent after ``reject_delay`` by a timer,
+without holding a thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Literal, cast
+
+from pyrad import packet as rp
+
+from netops.inventory.models import Inventory
+from netops.radius import coa
+from netops.radius.backend import RadiusStore
+from netops.radius.dictionary import load_dictionary
+from netops.radius.handler import AuthInput, Handler, Nas, nas_table
+from netops.radius.metrics import Metrics
+from netops.radius.protocol import (
+    ACCESS_ACCEPT,
+    ACCESS_REJECT,
+    ACCOUNTING_RESPONSE,
+    EAP_MESSAGE,
+    MESSAGE_AUTHENTICATOR,
+    PROXY_STATE,
+    STATUS_SERVER,
+    Dropped,
+    Malformed,
+    Reply,
+    chap_of,
+    decode,
+    encode_reply,
+    event_time,
+    has,
+    integer,
+    normalise_mac,
+    octets_with_gigawords,
+    pap_password,
+    text,
+    value,
+    verify_message_authenticator,
+    verify_request_authenticator,
+)
+
+log = logging.getLogger("netops.radius")
+
+Kind = Literal["access", "accounting"]
+
+ACCT_STATUS = {
+    "Start": "start",
+    "Stop": "stop",
+    "Interim-Update": "interim",
+    "Accounting-On": "on",
+    "Accounting-Off": "off",
+    1: "start",
+    2: "stop",
+    3: "interim",
+    7: "on",
+    8: "off",
+}
+
+
+@dataclass
+class ServerConfig:
+    """Listening addresses and behaviour knobs of one server process."""
+
+    bind: str = "0.0.0.0"
+    auth_port: int = 1812
+    acct_port: int = 1813
+    reject_delay: float = 1.0
+    threads: int = 8
+    auth_cache_ttl: float = 5.0
+    acct_cache_ttl: float = 30.0
+    sweep_interval: float = 60.0
+    sweeper: bool = True
+    reuse_port: bool = False
+    coa_timeout: float = 2.0
+    coa_retries: int = 2
+
+
+@dataclass
+class Outcome:
+    """What processing a request produced: bytes to send (None: send nothing)."""
+
+    reply: bytes | None
+    delay: float = 0.0
+    result: str = "error"
+    nas: str = ""
+    disconnect: dict[str, Any] | None = None
+
+
+@dataclass
+class _CacheEntry:
+    reply: bytes | None = None
+    ready_at: float = 0.0
+    expires: float = 0.0
+    kind: Kind = "access"
+
+
+@dataclass
+class _Listener(asyncio.DatagramProtocol):
+    server: RadiusServer
+    kind: Kind
+    transport: asyncio.DatagramTransport | None = field(default=None, init=False)
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = cast(asyncio.DatagramTransport, transport)
+
+    def datagram_received(self, data: bytes, addr: Any) -> None:
+        self.server.received(self, data, addr)
+
+    def error_received(self, exc: Exception) -> None:
+        log.debug("socket error on %s port: %s", self.kind, exc)
+
+
+def _socket(bind: str, port: int, reuse_port: bool) -> socket.socket:
+    family = socket.AF_INET6 if ":" in bind else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_DGRAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if reuse_port:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 * 1024 * 1024)
+    sock.bind((bind, port))
+    sock.setblocking(False)
+    return sock
+
+
+class RadiusServer:
+    """One server process: the two listeners, the NAS table, the reply cache, the sweeper."""
+
+    def __init__(
+        self,
+        inventory: Inventory,
+        store: RadiusStore,
+        config: ServerConfig | None = None,
+        metrics: Metrics | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.inventory = inventory
+        self.store = store
+        self.config = config or ServerConfig()
+        self.metrics = metrics or Metrics(registry=None)
+        self.clock = clock
+        self.dictionary = load_dictionary()
+        self.nas = nas_table(inventory)
+        self.handler = Handler(inventory, store)
+        self.pool = ThreadPoolExecutor(self.config.threads, thread_name_prefix="radius")
+        # One cache per kind: entries of a kind share a TTL, so each is in expiry order.
+        self._caches: dict[Kind, OrderedDict[tuple[Any, ...], _CacheEntry]] = {
+            "access": OrderedDict(),
+            "accounting": OrderedDict(),
+        }
+        self._listeners: list[_Listener] = []
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self.auth_port = 0
+        self.acct_port = 0
+        self._store_down = False
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Bind both ports (0 → a port from the kernel) and start the sweeper."""
+        self._loop = asyncio.get_running_loop()
+        cfg = self.config
+        for kind, port in (("access", cfg.auth_port), ("accounting", cfg.acct_port)):
+            sock = _socket(cfg.bind, port, cfg.reuse_port)
+            _, proto = await self._loop.create_datagram_endpoint(
+                lambda kind=kind: _Listener(self, kind),  # type: ignore[misc]
+                sock=sock,
+            )
+            self._listeners.append(proto)
+            bound = sock.getsockname()[1]
+            if kind == "access":
+                self.auth_port = bound
+            else:
+                self.acct_port = bound
+        if cfg.sweeper and cfg.sweep_interval > 0:
+            self._spawn(self._sweep_forever())
+        self._spawn(self._expire_cache_forever())
+
+    def close(self) -> None:
+        for listener in self._listeners:
+            if listener.transport is not None:
+                listener.transport.close()
+        for task in list(self._tasks):
+            task.cancel()
+        self.pool.shutdown(wait=False, cancel_futures=True)
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    # -- the loop's part -------------------------------------------------------------------
+
+    def received(self, listener: _Listener, data: bytes, addr: Any) -> None:
+        """First look at a datagram: NAS table, reply cache, then off to a thread."""
+        nas = self.nas.get(addr[0])
+        if nas is None:
+            self.metrics.dropped.labels("unknown_nas").inc()
+            return
+        if len(data) < 20:
+            self.metrics.dropped.labels("malformed").inc()
+            return
+        key = (addr, data[1], data[4:20])
+        now = time.monotonic()
+        cache = self._caches[listener.kind]
+        entry = cache.get(key)
+        if entry is not None and entry.expires > now:
+            if entry.reply is not None and entry.ready_at <= now and listener.transport:
+                listener.transport.sendto(entry.reply, addr)
+                self.metrics.retransmissions.labels(listener.kind).inc()
+            else:
+                self.metrics.dropped.labels("duplicate").inc()
+            return
+        ttl = (
+            self.config.acct_cache_ttl
+            if listener.kind == "accounting"
+            else (self.config.auth_cache_ttl)
+        )
+        entry = _CacheEntry(expires=now + ttl, kind=listener.kind)
+        cache.pop(key, None)
+        cache[key] = entry
+        work = self.process_acct if listener.kind == "accounting" else self.process_auth
+        assert self._loop is not None
+        future = self._loop.run_in_executor(self.pool, work, nas, data)
+        future.add_done_callback(lambda f: self._finish(listener, addr, key, entry, f, now))
+
+    def _finish(
+        self,
+        listener: _Listener,
+        addr: Any,
+        key: tuple[Any, ...],
+        entry: _CacheEntry,
+        future: asyncio.Future[Outcome],
+        started: float,
+    ) -> None:
+        try:
+            outcome = future.result()
+        except Exception:  # a bug: never let it take the server down
+            log.exception("processing a %s request from %s failed", listener.kind, addr[0])
+            self._caches[listener.kind].pop(key, None)
+            return
+        if outcome.reply is None:
+            # Nothing to say (dropped, or the store is down): forget the request so that
+            # the NAS's retransmission is processed afresh.
+            self._caches[listener.kind].pop(key, None)
+            return
+        self.metrics.duration.labels(listener.kind).observe(time.monotonic() - started)
+        self.metrics.requests.labels(listener.kind, outcome.result, outcome.nas).inc()
+        entry.reply = outcome.reply
+        entry.ready_at = time.monotonic() + outcome.delay
+        transport = listener.transport
+        if transport is None:
+            return
+        if outcome.delay > 0 and self._loop is not None:
+            self._loop.call_later(outcome.delay, transport.sendto, outcome.reply, addr)
+        else:
+            transport.sendto(outcome.reply, addr)
+        if outcome.disconnect is not None:
+            self._spawn(self._disconnect(self.nas[addr[0]], outcome.disconnect))
+
+    # -- per packet, in a thread -----------------------------------------------------------
+
+    def _checked(self, nas: Nas, data: bytes, *, accounting: bool) -> rp.Packet:
+        """Decode and authenticate a request, or raise :class:`Dropped`."""
+        try:
+            pkt = decode(data, nas.secret, self.dictionary, accounting=accounting)
+        except Malformed as exc:
+            raise Dropped("malformed", str(exc)) from None
+        has_ma = has(pkt, MESSAGE_AUTHENTICATOR)
+        if accounting and pkt.code != STATUS_SERVER and not verify_request_authenticator(pkt):
+            raise Dropped("bad_authenticator")
+        if has_ma and not verify_message_authenticator(pkt):
+            raise Dropped("bad_message_authenticator")
+        if pkt.code == STATUS_SERVER and not has_ma:
+            raise Dropped("missing_message_authenticator")
+        if not accounting and pkt.code != STATUS_SERVER:
+            reason = nas.hardening.check(
+                has_ma=has_ma,
+                has_proxy_state=has(pkt, PROXY_STATE),
+                has_eap=has(pkt, EAP_MESSAGE),
+            )
+            if reason is not None:
+                raise Dropped(reason)
+        return pkt
+
+    def process_auth(self, nas: Nas, data: bytes) -> Outcome:
+        """An Access-Request (or Status-Server) → the Access-Accept / -Reject to send."""
+        try:
+            pkt = self._checked(nas, data, accounting=False)
+            if pkt.code == STATUS_SERVER:
+                return Outcome(
+                    encode_reply(pkt, Reply(ACCESS_ACCEPT)), result="accept", nas=nas.name
+                )
+            username = text(pkt, "User-Name")
+            if not username:
+                raise Dropped("malformed", "Access-Request without User-Name")
+            request = AuthInput(
+                username=username,
+                password=pap_password(pkt),
+                chap=chap_of(pkt),
+                mac=normalise_mac(text(pkt, "Calling-Station-Id")),
+                eap=has(pkt, EAP_MESSAGE),
+            )
+        except Dropped as exc:
+            self.metrics.dropped.labels(exc.reason).inc()
+            return Outcome(None)
+        except Malformed:
+            self.metrics.dropped.labels("malformed").inc()
+            return Outcome(None)
+        try:
+            result = self.handler.authenticate(nas, request, self.clock())
+        except Exception as exc:
+            self._store_failed("Access-Request", exc)
+            return Outcome(None, result="error", nas=nas.name)
+        self._store_ok()
+        decision = result.decision
+        if decision.accept:
+            reply = Reply(ACCESS_ACCEPT, list(decision.attributes))
+            log.debug("accept %s from %s", result.username, nas.name)
+            return Outcome(encode_reply(pkt, reply), result="accept", nas=nas.name)
+        message = result.reply_message
+        reply = Reply(ACCESS_REJECT, [("Reply-Message", message)] if message else [])
+        log.info("reject %s from %s: %s", username, nas.name, decision.reason)
+        return Outcome(
+            encode_reply(pkt, reply),
+            delay=self.config.reject_delay,
+            result="reject",
+            nas=nas.name,
+        )
+
+    def process_acct(self, nas: Nas, data: bytes) -> Outcome:
+        """An Accounting-Request → the Accounting-Response, only once the store committed."""
+        from netops.store import AccountingRecord
+
+        try:
+            pkt = self._checked(nas, data, accounting=True)
+            if pkt.code == STATUS_SERVER:
+                reply = encode_reply(pkt, Reply(ACCOUNTING_RESPONSE))
+                return Outcome(reply, result="ack", nas=nas.name)
+            status_raw = value(pkt, "Acct-Status-Type")
+            status = ACCT_STATUS.get(status_raw) if status_raw is not None else None
+            now = self.clock()
+            at = event_time(pkt, now)
+            if status in ("on", "off"):
+                record = None
+            else:
+                username = text(pkt, "User-Name")
+                session_id = text(pkt, "Acct-Session-Id")
+                if status is None or not username or not session_id:
+                    raise Dropped("malformed", "accounting without status, user or session")
+                cause = value(pkt, "Acct-Terminate-Cause")
+                framed = value(pkt, "Framed-IP-Address")
+                record = AccountingRecord(
+                    status=status,  # type: ignore[arg-type]
+                    nas_ip=nas.address,
+                    nas_identifier=text(pkt, "NAS-Identifier"),
+                    username=username,
+                    acct_session_id=session_id,
+                    hotspot=nas.hotspot_for(
+                        text(pkt, "Called-Station-Id"), text(pkt, "NAS-Identifier")
+                    ),
+                    mac=normalise_mac(text(pkt, "Calling-Station-Id")),
+                    ip=str(framed) if framed is not None else None,
+                    session_time=integer(pkt, "Acct-Session-Time"),
+                    input_octets=octets_with_gigawords(
+                        pkt, "Acct-Input-Octets", "Acct-Input-Gigawords"
+                    ),
+                    output_octets=octets_with_gigawords(
+                        pkt, "Acct-Output-Octets", "Acct-Output-Gigawords"
+                    ),
+                    input_packets=integer(pkt, "Acct-Input-Packets"),
+                    output_packets=integer(pkt, "Acct-Output-Packets"),
+                    terminate_cause=str(cause) if cause is not None else None,
+                    interim_interval=self._interim_interval(pkt),
+                    event_time=at,
+                )
+        except Dropped as exc:
+            self.metrics.dropped.labels(exc.reason).inc()
+            return Outcome(None)
+        except Malformed:
+            self.metrics.dropped.labels("malformed").inc()
+            return Outcome(None)
+        disconnect = None
+        try:
+            if record is None:
+                cause = "NAS-Reboot" if status == "on" else "NAS-Request"
+                closed = self.store.close_nas_sessions(nas.address, at, cause)
+                log.info("%s from %s closed %d sessions", status, nas.name, closed)
+            else:
+                self.store.account(record)
+                if record.status == "interim":
+                    exhausted = self.handler.quota_after(record.username, None, now)
+                    if exhausted is not None:
+                        disconnect = {
+                            "username": record.username,
+                            "acct_session_id": record.acct_session_id,
+                            "mac": record.mac,
+                            "ip": record.ip,
+                            "reason": exhausted,
+                        }
+        except Exception as exc:
+            self._store_failed("Accounting-Request", exc)
+            return Outcome(None, result="error", nas=nas.name)
+        self._store_ok()
+        reply = encode_reply(pkt, Reply(ACCOUNTING_RESPONSE))
+        return Outcome(reply, result="ack", nas=nas.name, disconnect=disconnect)
+
+    def _interim_interval(self, pkt: rp.Packet) -> int:
+        interval = integer(pkt, "Acct-Interim-Interval")
+        if interval > 0:
+            return interval
+        plans = self.inventory.plans
+        return max((p.interim_interval for p in plans), default=300)
+
+    def _store_failed(self, what: str, exc: Exception) -> None:
+        if not self._store_down:
+            log.error("store unavailable, not answering %s: %s", what, exc)
+        self._store_down = True
+
+    def _store_ok(self) -> None:
+        if self._store_down:
+            log.warning("store available again")
+        self._store_down = False
+
+    # -- background ------------------------------------------------------------------------
+
+    async def _disconnect(self, nas: Nas, job: dict[str, Any]) -> None:
+        try:
+            result = await coa.send(
+                nas=nas.name,
+                address=nas.address,
+                port=nas.profile.coa_port,
+                secret=nas.secret,
+                attributes=coa.session_attributes(
+                    job["username"], job["acct_session_id"], job["mac"], job["ip"]
+                ),
+                timeout=self.config.coa_timeout,
+                retries=self.config.coa_retries,
+            )
+            outcome: str = result.result
+        except Exception as exc:
+            log.warning("disconnect of %s at %s failed: %s", job["username"], nas.name, exc)
+            outcome = "error"
+        self.metrics.coa.labels("disconnect", outcome).inc()
+        log.info(
+            "quota (%s) used up: disconnect %s session %s at %s: %s",
+            job["reason"],
+            job["username"],
+            job["acct_session_id"],
+            nas.name,
+            outcome,
+        )
+
+    async def _sweep_forever(self) -> None:
+        assert self._loop is not None
+        while True:
+            await asyncio.sleep(self.config.sweep_interval)
+            try:
+                closed = await self._loop.run_in_executor(
+                    self.pool, self.store.close_stale, self.clock()
+                )
+            except Exception as exc:
+                log.warning("stale-session sweep failed: %s", exc)
+                continue
+            if closed:
+                self.metrics.stale.inc(len(closed))
+                log.info("closed %d stale sessions", len(closed))
+
+    async def _expire_cache_forever(self) -> None:
+        while True:
+            await asyncio.sleep(1.0)
+            now = time.monotonic()
+            for cache in self._caches.values():
+                while cache:
+                    key, entry = next(iter(cache.items()))
+                    if entry.expires > now:
+                        break
+                    del cache[key]
