@@ -98,7 +98,7 @@ class Outcome:
 
     reply: bytes | None
     delay: float = 0.0
-    result: str = "error"
+    result: str = "dropped"
     nas: str = ""
     disconnect: dict[str, Any] | None = None
 
@@ -257,6 +257,8 @@ class RadiusServer:
             self._caches[listener.kind].pop(key, None)
             return
         if outcome.reply is None:
+            if outcome.result == "error":
+                self.metrics.requests.labels(listener.kind, "error", outcome.nas).inc()
             # Nothing to say (dropped, or the store is down): forget the request so that
             # the NAS's retransmission is processed afresh.
             self._caches[listener.kind].pop(key, None)
