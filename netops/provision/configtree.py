@@ -101,9 +101,7 @@ def _parse_indent(text: str, platform: Platform) -> Node:
     return root
 
 
-def _banner(
-    first: str, match: re.Match[str] | None, lines: list[str], i: int
-) -> tuple[str, int]:
+def _banner(first: str, match: re.Match[str] | None, lines: list[str], i: int) -> tuple[str, int]:
     """Collapse a multi-line banner into one line ``banner KIND text\\ntext``."""
     if match is None:  # EOS: text lines until EOF
         kind = first.split()[1]
@@ -190,9 +188,7 @@ def _single_valued(line: str) -> str | None:
     return None
 
 
-def compare(
-    running: Node, target: Node, platform: Platform, mode: str = "merge"
-) -> list[Change]:
+def compare(running: Node, target: Node, platform: Platform, mode: str = "merge") -> list[Change]:
     """The changes that turn ``running`` into ``target`` (see the module doc for modes)."""
     opaque = [re.compile(p) for p in platform.opaque]
     changes: list[Change] = []
@@ -221,8 +217,10 @@ def compare(
         for key, node in want.children.items():
             if key in have.children:
                 continue
-            if is_opaque(node.line) and _key(node.line, 3) in opaque_keys and any(
-                _key(h.line, 3) == _key(node.line, 3) for h in have.children.values()
+            if (
+                is_opaque(node.line)
+                and _key(node.line, 3) in opaque_keys
+                and any(_key(h.line, 3) == _key(node.line, 3) for h in have.children.values())
             ):
                 continue
             block.extend(_subtree("+", path, node))
@@ -255,15 +253,14 @@ def render_diff(changes: list[Change], platform: Platform) -> str:
             out.append(f"{change.op}   {change.line}")
             continue
         common = 0
-        while (
-            common < min(len(shown), len(change.path))
-            and shown[common] == change.path[common]
-        ):
+        while common < min(len(shown), len(change.path)) and shown[common] == change.path[common]:
             common += 1
         for depth in range(common, len(change.path)):
             out.append(" " + " " * depth + change.path[depth])
         shown = change.path
         out.append(change.op + " " * change.depth + change.line)
+        if change.block:
+            shown = (*change.path, change.line)
     return "\n".join(out) + ("\n" if out else "")
 
 

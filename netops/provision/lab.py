@@ -95,7 +95,8 @@ class FrrLab:
     ) -> FrrLab:
         """The lab for the inventory's ``frr`` devices (or ``devices``), namespaces ``prefix-…``."""
         chosen = [
-            d for d in (devices if devices is not None else inventory.devices)
+            d
+            for d in (devices if devices is not None else inventory.devices)
             if d.platform == LAB_PLATFORM
         ]
         if not chosen:
@@ -202,9 +203,21 @@ class FrrLab:
         subprocess.run(["ip", "netns", "del", ns], capture_output=True)
         _run(["ip", "netns", "add", ns])
         _run(["ip", "-n", ns, "link", "set", "lo", "up"])
+        _run(["ip", "netns", "exec", ns, "sysctl", "-qw", "net.ipv4.ip_forward=1"])
         _run(
-            ["ip", "link", "add", router.mgmt_veth, "type", "veth", "peer", "name", "mgmt0",
-             "netns", ns]
+            [
+                "ip",
+                "link",
+                "add",
+                router.mgmt_veth,
+                "type",
+                "veth",
+                "peer",
+                "name",
+                "mgmt0",
+                "netns",
+                ns,
+            ]
         )
         _run(["ip", "addr", "add", f"{router.host_ip}/30", "dev", router.mgmt_veth])
         _run(["ip", "link", "set", router.mgmt_veth, "up"])
@@ -215,8 +228,21 @@ class FrrLab:
         ns_a = self.router(link.a[0]).namespace
         ns_b = self.router(link.b[0]).namespace
         _run(
-            ["ip", "link", "add", link.a[1], "netns", ns_a, "type", "veth", "peer",
-             "name", link.b[1], "netns", ns_b]
+            [
+                "ip",
+                "link",
+                "add",
+                link.a[1],
+                "netns",
+                ns_a,
+                "type",
+                "veth",
+                "peer",
+                "name",
+                link.b[1],
+                "netns",
+                ns_b,
+            ]
         )
         _run(["ip", "-n", ns_a, "link", "set", link.a[1], "up"])
         _run(["ip", "-n", ns_b, "link", "set", link.b[1], "up"])
@@ -320,7 +346,18 @@ class FrrLab:
         """Run one vtysh command in a router (as root, not over SSH) and return its output."""
         ns = self.router(hostname).namespace
         result = subprocess.run(
-            ["ip", "netns", "exec", ns, str(VTYSH), "-N", ns, "-c", command],
+            [
+                "ip",
+                "netns",
+                "exec",
+                ns,
+                "unshare",
+                "--uts",
+                "sh",
+                "-c",
+                f'hostname {hostname} && exec {VTYSH} -N {ns} -c "$0"',
+                command,
+            ],
             capture_output=True,
             text=True,
             timeout=30,
@@ -330,9 +367,7 @@ class FrrLab:
     def ip(self, hostname: str, *args: str) -> str:
         """Run ``ip`` inside a router's namespace and return its output."""
         ns = self.router(hostname).namespace
-        result = subprocess.run(
-            ["ip", "-n", ns, *args], capture_output=True, text=True, timeout=30
-        )
+        result = subprocess.run(["ip", "-n", ns, *args], capture_output=True, text=True, timeout=30)
         return result.stdout + result.stderr
 
     def saved_config(self, hostname: str) -> str:

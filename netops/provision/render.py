@@ -145,19 +145,22 @@ def _ros_quote(value: Any) -> str:
 
 
 def link_description(inventory: Inventory, device: Device, interface: Interface) -> str | None:
-    """``far-end | medium capacity [| provider circuit]``, or the interface's own description."""
+    """``far-end, medium capacity[, note]`` (or ``provider circuit, …`` for a leased uplink),
+    else the interface's own description. Commas, not ``|``: FRR's vtysh reads ``|`` as a pipe."""
     link: Link | None = inventory.link_at(device.hostname, interface.name)
     if link is None:
         return interface.description
     capacity = _capacity(link.capacity_mbps)
     if link.is_uplink:
-        parts = [f"{link.provider} {link.circuit_id}".strip() if link.circuit_id else
-                 str(link.provider), f"{link.medium} {capacity}"]
+        parts = [
+            f"{link.provider} {link.circuit_id}".strip() if link.circuit_id else str(link.provider),
+            f"{link.medium} {capacity}",
+        ]
     else:
         parts = [link.far_end(device.hostname, interface.name), f"{link.medium} {capacity}"]
     if link.description:
         parts.append(link.description)
-    return " | ".join(parts)
+    return ", ".join(parts)
 
 
 def _p2p_peer(iface: Interface) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
