@@ -1,0 +1,24 @@
+"""Persistence for subscribers and accounting: SQLite (WAL) by default, PostgreSQL at scale.
+
+The RADIUS server and the captive portal use it only through :class:`Store` and the records
+below; see ``docs/store.md``.
+"""
+
+from __future__ import annotations
+
+from netops.errors import StoreError
+from netops.store.codes import normalise_code, normalise_mac
+from netops.store.store import Store
+from netops.store.types import AccountingRecord, Session, Subscriber, SubscriberKind, Usage
+
+__all__ = [
+    "AccountingRecord",
+    "Session",
+    "Store",
+    "StoreError",
+    "Subscriber",
+    "SubscriberKind",
+    "Usage",
+    "normalise_code",
+    "normalise_mac",
+]

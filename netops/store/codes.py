@@ -1,0 +1,70 @@
+"""Pure helpers for the names subscribers go by: voucher codes, MAC addresses, click-throughs.
+
+No I/O here; the store uses them to create and to recognise usernames.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import secrets
+from datetime import date
+
+# No 0/O, 1/I/L: a code read aloud or copied from paper cannot be mistaken.
+VOUCHER_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+VOUCHER_LENGTH = 10
+VOUCHER_GROUPS = (4, 4, 2)
+VOUCHER_BITS = VOUCHER_LENGTH * math.log2(len(VOUCHER_ALPHABET))
+
+_MAC_HEX = re.compile(r"^[0-9a-f]{12}$")
+_SEPARATORS = re.compile(r"[\s\-:._]")
+
+
+def new_voucher_code() -> str:
+    """A fresh random voucher code, grouped for reading: ``K7QX-M3PA-RT`` (~49.5 bits)."""
+    raw = "".join(secrets.choice(VOUCHER_ALPHABET) for _ in range(VOUCHER_LENGTH))
+    return group_code(raw)
+
+
+def group_code(code: str) -> str:
+    """``K7QXM3PART`` → ``K7QX-M3PA-RT``."""
+    parts, pos = [], 0
+    for size in VOUCHER_GROUPS:
+        parts.append(code[pos : pos + size])
+        pos += size
+    if pos < len(code):
+        parts.append(code[pos:])
+    return "-".join(p for p in parts if p)
+
+
+def normalise_code(text: str) -> str:
+    """What a citizen typed → the stored form: upper-case, dashes and spaces dropped."""
+    return re.sub(r"[\s\-]", "", text).upper()
+
+
+def looks_like_voucher(text: str) -> bool:
+    """True when ``text`` (after normalising) has the shape of a voucher code."""
+    code = normalise_code(text)
+    return len(code) == VOUCHER_LENGTH and all(c in VOUCHER_ALPHABET for c in code)
+
+
+def normalise_mac(text: str) -> str | None:
+    """Any common MAC spelling (``AA-BB-CC-DD-EE-FF``, ``aabb.ccdd.eeff``, ``AABBCCDDEEFF``)
+    → ``aa:bb:cc:dd:ee:ff``; None when ``text`` is not a MAC address."""
+    hexes = _SEPARATORS.sub("", text.strip()).lower()
+    if not _MAC_HEX.match(hexes):
+        return None
+    return ":".join(hexes[i : i + 2] for i in range(0, 12, 2))
+
+
+def clickthrough_username(mac: str, day: date) -> str:
+    """The per-device, per-day username of a click-through allowance: ``ct-<mac>-<yyyymmdd>``."""
+    canonical = normalise_mac(mac)
+    if canonical is None:
+        raise ValueError(f"{mac!r} is not a MAC address")
+    return f"ct-{canonical.replace(':', '')}-{day:%Y%m%d}"
+
+
+def new_clickthrough_password() -> str:
+    """A random password for a click-through allowance (the portal submits it, nobody types it)."""
+    return secrets.token_urlsafe(12)

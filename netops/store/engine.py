@@ -1,0 +1,122 @@
+"""Engines for SQLite (WAL) and PostgreSQL, and the translation of driver errors into
+:class:`StoreError` sentences."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, exc
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.engine.url import URL
+
+from netops.errors import StoreError
+
+BUSY_TIMEOUT_MS = 10_000
+WRITE = "netops_write"
+
+
+def parse_url(url: str) -> URL:
+    """The SQLAlchemy URL, or a clear error for anything the store does not speak."""
+    try:
+        parsed = make_url(url)
+    except exc.ArgumentError:
+        raise StoreError(
+            f"database URL {url!r} is not valid: use sqlite:///PATH or postgresql+psycopg://…"
+        ) from None
+    backend = parsed.get_backend_name()
+    if backend == "postgresql":
+        if parsed.drivername != "postgresql+psycopg":
+            parsed = parsed.set(drivername="postgresql+psycopg")
+        return parsed
+    if backend == "sqlite":
+        if not parsed.database or parsed.database == ":memory:":
+            raise StoreError(
+                "the store needs an SQLite file (sqlite:///PATH), not an in-memory database"
+            )
+        return parsed
+    raise StoreError(
+        f"database URL {parsed.render_as_string(hide_password=True)!r} names {backend}; "
+        "the store speaks sqlite:///PATH and postgresql+psycopg://…"
+    )
+
+
+def make_engine(url: URL) -> Engine:
+    """An engine with the store's settings: WAL + busy timeout + foreign keys on SQLite;
+    pre-ping on PostgreSQL so a restarted server is noticed."""
+    if url.get_backend_name() == "sqlite":
+        assert url.database is not None
+        path = Path(url.database).expanduser()
+        if not path.parent.is_dir():
+            raise StoreError(f"the folder of the SQLite database {path} does not exist")
+        engine = create_engine(
+            url,
+            connect_args={"timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
+            pool_size=8,
+            max_overflow=16,
+        )
+        _sqlite_pragmas(engine)
+        return engine
+    return create_engine(
+        url,
+        pool_pre_ping=True,
+        pool_size=8,
+        max_overflow=16,
+        connect_args={"connect_timeout": 5, "application_name": "netops-store"},
+    )
+
+
+def _sqlite_pragmas(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_connection: Any, _record: Any) -> None:
+        # Manage transactions ourselves so writers can take the lock up front (IMMEDIATE).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            cursor.execute("PRAGMA journal_mode = WAL")
+            cursor.execute("PRAGMA synchronous = NORMAL")
+            cursor.execute("PRAGMA foreign_keys = ON")
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn: Connection) -> None:
+        immediate = conn.get_execution_options().get(WRITE, False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def describe(url: URL) -> str:
+    """The URL as it may be printed: no password."""
+    if url.get_backend_name() == "sqlite":
+        return f"SQLite database {url.database}"
+    host = url.host or "localhost"
+    where = f"{host}:{url.port}" if url.port else host
+    socket = url.query.get("host")
+    if socket and not url.host:
+        where = str(socket)
+    return f"PostgreSQL database {url.database or ''} at {where}"
+
+
+def reason(error: BaseException) -> str:
+    """The driver's own explanation, first line only, no trailing punctuation."""
+    orig = getattr(error, "orig", None) or error
+    text = str(orig).strip().splitlines()[0] if str(orig).strip() else type(orig).__name__
+    return text.rstrip(".")
+
+
+@contextmanager
+def translate(where: str) -> Iterator[None]:
+    """Turn database failures inside the block into one-sentence :class:`StoreError`s."""
+    try:
+        yield
+    except StoreError:
+        raise
+    except (exc.OperationalError, exc.InterfaceError) as error:
+        raise StoreError(f"{where} is unavailable ({reason(error)})") from None
+    except exc.DBAPIError as error:
+        raise StoreError(f"{where} refused the operation ({reason(error)})") from None
+    except exc.TimeoutError:
+        raise StoreError(f"{where} is overloaded (no free connection in time)") from None

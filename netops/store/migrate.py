@@ -1,0 +1,51 @@
+"""Bring a database to the newest schema with the migrations packaged in ``migrations/``.
+
+No ``alembic.ini`` is needed: the configuration is built here. Two processes opening a fresh
+database at once are serialised (an advisory lock on PostgreSQL, ``BEGIN IMMEDIATE`` on
+SQLite), so only one of them creates the tables.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, text
+
+from netops.store.engine import WRITE
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+# pg_advisory_xact_lock key: "netops" as an integer
+LOCK_KEY = 0x6E65746F7073
+
+
+def alembic_config() -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("path_separator", "os")
+    return config
+
+
+def head_revision() -> str | None:
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+def current_revision(engine: Engine) -> str | None:
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def upgrade(engine: Engine) -> None:
+    """Run every migration not yet applied, inside one locked transaction."""
+    head = head_revision()
+    if current_revision(engine) == head:
+        return
+    config = alembic_config()
+    with engine.connect().execution_options(**{WRITE: True}) as conn, conn.begin():
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOCK_KEY})
+        config.attributes["connection"] = conn
+        command.upgrade(config, "head")

@@ -1,0 +1,801 @@
+"""The subscriber and accounting store the RADIUS server and the captive portal share.
+
+One :class:`Store` per process; it is thread-safe (a pooled engine, one transaction per call)
+and every call commits before it returns. Writes that decide something (Simultaneous-Use,
+first use of a voucher, accounting counters) are single atomic statements or run under a row
+lock (``SELECT … FOR UPDATE`` on PostgreSQL, ``BEGIN IMMEDIATE`` on SQLite), so two RADIUS
+servers on one PostgreSQL behave as one.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any, cast
+
+from sqlalchemy import (
+    ColumnElement,
+    Engine,
+    Row,
+    Table,
+    case,
+    delete,
+    func,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
+
+from netops.errors import StoreError
+from netops.store import codes
+from netops.store.credentials import Cipher, hash_password, load_key, same_secret, verify_hash
+from netops.store.engine import WRITE, describe, make_engine, parse_url, translate
+from netops.store.migrate import upgrade
+from netops.store.schema import AdmissionRow, SessionRow, SubscriberRow
+from netops.store.types import AccountingRecord, Session, Subscriber, SubscriberKind, Usage
+
+SUBSCRIBERS = cast(Table, SubscriberRow.__table__)
+SESSIONS = cast(Table, SessionRow.__table__)
+ADMISSIONS = cast(Table, AdmissionRow.__table__)
+
+MAX_COUNTER = 2**63 - 1
+MAX_SESSION_TIME = 2**32 - 1  # Acct-Session-Time is a 32-bit RADIUS integer
+MAX_INTERVAL = 2**31 - 1
+DEFAULT_INTERIM = 300
+STALE_FACTOR = 3
+STALE_CAUSE = "Stale-Session"
+MAX_VOUCHERS = 10_000
+MAX_PASSWORD = 128  # RFC 2865 User-Password limit
+KEY_FILE_NAME = "netops-store.key"
+
+
+def _utc(value: datetime, what: str) -> datetime:
+    if value.tzinfo is None:
+        raise ValueError(f"{what} must be a timezone-aware datetime, not {value!r}")
+    return value.astimezone(UTC)
+
+
+def _counter(value: int) -> int:
+    return max(0, min(int(value), MAX_COUNTER))
+
+
+def _greatest(new: Any, old: Any) -> ColumnElement[Any]:
+    return case((new > old, new), else_=old)
+
+
+def _least(new: Any, old: Any) -> ColumnElement[Any]:
+    return case((new < old, new), else_=old)
+
+
+class Store:
+    """Subscribers (users, vouchers, MACs, click-throughs) and accounting sessions."""
+
+    def __init__(self, engine: Engine, where: str, key_file: Path) -> None:
+        self._engine = engine
+        self._where = where
+        self._key_file = key_file
+        self._cipher: Cipher | None = None
+        self._cipher_lock = threading.Lock()
+
+    # --- lifecycle ----------------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, url: str, *, key_file: Path | None = None) -> Store:
+        """Connect to ``sqlite:///PATH`` or ``postgresql+psycopg://…`` and migrate to the newest
+        schema. ``key_file`` is where the lab key lives when ``NETOPS_STORE_KEY`` is unset
+        (default: ``netops-store.key`` next to the SQLite file, else ``var/``)."""
+        parsed = parse_url(url)
+        where = describe(parsed)
+        engine = make_engine(parsed)
+        try:
+            with translate(where):
+                upgrade(engine)
+        except BaseException:
+            engine.dispose()
+            raise
+        if key_file is None:
+            if parsed.get_backend_name() == "sqlite" and parsed.database:
+                key_file = Path(parsed.database).expanduser().parent / KEY_FILE_NAME
+            else:
+                key_file = Path("var") / KEY_FILE_NAME
+        return cls(engine, where, key_file)
+
+    def close(self) -> None:
+        """Release every pooled connection."""
+        self._engine.dispose()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    @property
+    def dialect(self) -> str:
+        """``sqlite`` or ``postgresql``."""
+        return self._engine.dialect.name
+
+    @contextmanager
+    def _tx(self, write: bool = False) -> Iterator[Connection]:
+        with translate(self._where), self._engine.connect() as conn:
+            if write:
+                conn.execution_options(**{WRITE: True})
+            with conn.begin():
+                yield conn
+
+    def _insert(self) -> Any:
+        return postgresql.insert if self.dialect == "postgresql" else sqlite.insert
+
+    def _cipher_(self) -> Cipher:
+        with self._cipher_lock:
+            if self._cipher is None:
+                key, origin = load_key(self._key_file)
+                self._cipher = Cipher(key, origin)
+            return self._cipher
+
+    # --- subscribers --------------------------------------------------------------------------
+
+    def add_user(
+        self, username: str, password: str, plan: str, *, chap: bool = True, note: str | None = None
+    ) -> None:
+        """Register a user. CHAP-capable (default): the password is stored encrypted;
+        ``chap=False``: only a scrypt hash is kept (PAP only)."""
+        _check_username(username)
+        _check_password(password)
+        if codes.normalise_mac(username) is not None:
+            raise StoreError(
+                f"user name {username!r} is a MAC address: add it to the MAC allow-list instead"
+            )
+        enc = self._cipher_().encrypt(username, password) if chap else None
+        digest = None if chap else hash_password(password)
+        self._insert_subscriber(
+            username,
+            kind="user",
+            plan=plan,
+            password_enc=enc,
+            password_hash=digest,
+            note=note,
+            what=f"user {username!r}",
+        )
+
+    def set_password(self, username: str, password: str, *, chap: bool = True) -> bool:
+        """Change a user's password (and whether it is CHAP-capable); False if unknown."""
+        _check_password(password)
+        enc = self._cipher_().encrypt(username, password) if chap else None
+        digest = None if chap else hash_password(password)
+        with self._tx(write=True) as conn:
+            result = conn.execute(
+                update(SUBSCRIBERS)
+                .where(SUBSCRIBERS.c.username == username, SUBSCRIBERS.c.kind == "user")
+                .values(password_enc=enc, password_hash=digest)
+            )
+            return bool(result.rowcount)
+
+    def set_enabled(self, username: str, enabled: bool) -> bool:
+        """Disable (or re-enable) any subscriber without deleting it; False if unknown."""
+        now = datetime.now(UTC)
+        with self._tx(write=True) as conn:
+            name = self._canonical(conn, username)
+            result = conn.execute(
+                update(SUBSCRIBERS)
+                .where(SUBSCRIBERS.c.username == name)
+                .values(enabled=enabled, revoked_at=None if enabled else now)
+            )
+            return bool(result.rowcount)
+
+    def delete_user(self, username: str) -> bool:
+        """Remove a registered user (their sessions stay, for the records); False if unknown."""
+        return self._delete(username, "user")
+
+    def list_users(self) -> list[Subscriber]:
+        """Registered users by name. Lists never carry clear passwords (use :meth:`lookup`)."""
+        return self._list("user")
+
+    def create_vouchers(
+        self,
+        plan: str,
+        count: int,
+        *,
+        shared: bool = False,
+        validity_s: int | None = None,
+        batch: str | None = None,
+    ) -> list[str]:
+        """Create ``count`` vouchers for ``plan``; returns their codes grouped for reading.
+
+        A code is both user name and password. ``validity_s`` counts from first use;
+        ``shared`` lets several devices use one code (else it binds to the first MAC)."""
+        if not 1 <= count <= MAX_VOUCHERS:
+            raise StoreError(f"voucher count must be between 1 and {MAX_VOUCHERS}, not {count}")
+        if validity_s is not None and validity_s <= 0:
+            raise StoreError(f"voucher validity must be positive, not {validity_s} s")
+        _check_plan(plan)
+        now = datetime.now(UTC)
+        made: list[str] = []
+        insert = self._insert()
+        with self._tx(write=True) as conn:
+            for _attempt in range(5):
+                wanted = {codes.normalise_code(codes.new_voucher_code()) for _ in range(count)}
+                rows = [
+                    _subscriber_values(
+                        code,
+                        kind="voucher",
+                        plan=plan,
+                        now=now,
+                        shared=shared,
+                        validity_s=validity_s,
+                        batch=batch,
+                    )
+                    for code in wanted
+                ]
+                stmt = insert(SUBSCRIBERS).on_conflict_do_nothing(index_elements=["username"])
+                conn.execute(stmt, rows)
+                stored = set(
+                    conn.scalars(
+                        select(SUBSCRIBERS.c.username).where(
+                            SUBSCRIBERS.c.username.in_(wanted),
+                            SUBSCRIBERS.c.kind == "voucher",
+                            SUBSCRIBERS.c.created_at == now,
+                        )
+                    )
+                )
+                made.extend(sorted(stored))
+                count -= len(stored)
+                if count == 0:
+                    break
+            else:  # pragma: no cover - needs five collisions in a 49-bit space
+                raise StoreError("could not find unused voucher codes; try again")
+        return [codes.group_code(code) for code in made]
+
+    def revoke_voucher(self, code: str) -> bool:
+        """Disable a voucher for good; True if it exists (revoking twice is harmless)."""
+        now = datetime.now(UTC)
+        with self._tx(write=True) as conn:
+            name = codes.normalise_code(code)
+            result = conn.execute(
+                update(SUBSCRIBERS)
+                .where(SUBSCRIBERS.c.username == name, SUBSCRIBERS.c.kind == "voucher")
+                .values(
+                    enabled=False,
+                    revoked_at=func.coalesce(SUBSCRIBERS.c.revoked_at, now),
+                )
+            )
+            return bool(result.rowcount)
+
+    def list_vouchers(self, *, batch: str | None = None) -> list[Subscriber]:
+        """Vouchers (of one batch), newest first."""
+        return self._list("voucher", batch=batch)
+
+    def add_mac(self, mac: str, plan: str, note: str | None = None) -> None:
+        """Allow a device (kiosk, CCTV) to log in by its MAC address alone."""
+        canonical = codes.normalise_mac(mac)
+        if canonical is None:
+            raise StoreError(f"{mac!r} is not a MAC address (write it like aa:bb:cc:dd:ee:ff)")
+        self._insert_subscriber(
+            canonical, kind="mac", plan=plan, note=note, what=f"MAC address {canonical}"
+        )
+
+    def delete_mac(self, mac: str) -> bool:
+        """Remove a MAC from the allow-list; False if it was not there."""
+        canonical = codes.normalise_mac(mac)
+        return canonical is not None and self._delete(canonical, "mac")
+
+    def list_macs(self) -> list[Subscriber]:
+        """The MAC allow-list."""
+        return self._list("mac")
+
+    def create_clickthrough(
+        self,
+        mac: str,
+        hotspot: str,
+        plan: str,
+        today: date,
+        *,
+        valid_until: datetime | None = None,
+    ) -> tuple[str, str]:
+        """The device's click-through allowance for ``today``: (username, password).
+
+        Idempotent per (MAC, day): asking again returns the same pair. It expires at
+        ``valid_until`` (default: the end of ``today`` in UTC; the portal passes the city's
+        local midnight)."""
+        canonical = codes.normalise_mac(mac)
+        if canonical is None:
+            raise StoreError(f"{mac!r} is not a MAC address (write it like aa:bb:cc:dd:ee:ff)")
+        _check_plan(plan)
+        username = codes.clickthrough_username(canonical, today)
+        until = (
+            _utc(valid_until, "valid_until")
+            if valid_until is not None
+            else datetime.combine(today + timedelta(days=1), time(), tzinfo=UTC)
+        )
+        cipher = self._cipher_()
+        password = codes.new_clickthrough_password()
+        values = _subscriber_values(
+            username,
+            kind="clickthrough",
+            plan=plan,
+            now=datetime.now(UTC),
+            password_enc=cipher.encrypt(username, password),
+            bound_mac=canonical,
+            hotspot=hotspot,
+            valid_until=until,
+        )
+        with self._tx(write=True) as conn:
+            stmt = self._insert()(SUBSCRIBERS).on_conflict_do_nothing(index_elements=["username"])
+            conn.execute(stmt, [values])
+            row = conn.execute(
+                select(SUBSCRIBERS.c.kind, SUBSCRIBERS.c.password_enc).where(
+                    SUBSCRIBERS.c.username == username
+                )
+            ).one()
+        if row.kind != "clickthrough" or row.password_enc is None:
+            raise StoreError(f"user name {username!r} is taken by a {row.kind}")
+        return username, cipher.decrypt(username, row.password_enc)
+
+    def lookup(self, username: str) -> Subscriber | None:
+        """Any subscriber by the name a NAS sends: exact first, then as a MAC address or a
+        voucher code typed in any case with or without dashes. None if unknown."""
+        with self._tx() as conn:
+            row = self._find(conn, username)
+        return None if row is None else self._subscriber(row, reveal=True)
+
+    def check_password(self, sub: Subscriber, password: str) -> bool:
+        """PAP check in constant time (scrypt for PAP-only accounts).
+
+        A MAC subscriber's credential is its address, not a password: this returns True and
+        the server must require Calling-Station-Id to equal the user name."""
+        if sub.kind == "mac":
+            return True
+        if sub.kind == "voucher":
+            return same_secret(codes.normalise_code(password), sub.username)
+        if sub.password_hash is not None:
+            return verify_hash(password, sub.password_hash)
+        if sub.clear_password is not None:
+            return same_secret(password, sub.clear_password)
+        return False
+
+    def claim_voucher(self, code: str, mac: str | None, now: datetime) -> Subscriber:
+        """Record a voucher's first use: start its validity and (unless shared) bind it to
+        ``mac``. Later calls return it unchanged; the first device wins a race."""
+        now = _utc(now, "now")
+        name = codes.normalise_code(code)
+        device = codes.normalise_mac(mac) if mac else None
+        with self._tx(write=True) as conn:
+            row = conn.execute(
+                select(SUBSCRIBERS)
+                .where(SUBSCRIBERS.c.username == name, SUBSCRIBERS.c.kind == "voucher")
+                .with_for_update()
+            ).one_or_none()
+            if row is None:
+                raise StoreError(f"voucher {codes.group_code(name)} does not exist")
+            changes: dict[str, Any] = {}
+            if row.first_used_at is None:
+                changes["first_used_at"] = now
+                if row.validity_s:
+                    changes["valid_until"] = now + timedelta(seconds=row.validity_s)
+            if not row.shared and row.bound_mac is None and device is not None:
+                changes["bound_mac"] = device
+            if changes:
+                conn.execute(
+                    update(SUBSCRIBERS).where(SUBSCRIBERS.c.id == row.id).values(**changes)
+                )
+                row = conn.execute(select(SUBSCRIBERS).where(SUBSCRIBERS.c.id == row.id)).one()
+        return self._subscriber(row, reveal=True)
+
+    # --- policy inputs ------------------------------------------------------------------------
+
+    def usage(self, username: str, since: datetime | None = None) -> Usage:
+        """Seconds and octets of every session (closed and open) of ``username`` overlapping
+        ``since`` (None: all time). Seconds are counted from ``since`` on; octets cannot be
+        split, so a session crossing ``since`` counts whole."""
+        with self._tx() as conn:
+            name = self._canonical(conn, username)
+            if since is None:
+                total = conn.execute(
+                    select(
+                        func.coalesce(func.sum(SESSIONS.c.session_time), 0),
+                        func.coalesce(
+                            func.sum(SESSIONS.c.input_octets + SESSIONS.c.output_octets), 0
+                        ),
+                        func.count(),
+                    ).where(SESSIONS.c.username == name)
+                ).one()
+                return Usage(seconds=int(total[0]), octets=int(total[1]), sessions=int(total[2]))
+            since = _utc(since, "since")
+            rows = conn.execute(
+                select(
+                    SESSIONS.c.started_at,
+                    SESSIONS.c.updated_at,
+                    SESSIONS.c.stopped_at,
+                    SESSIONS.c.session_time,
+                    SESSIONS.c.input_octets,
+                    SESSIONS.c.output_octets,
+                ).where(
+                    SESSIONS.c.username == name,
+                    or_(SESSIONS.c.stopped_at.is_(None), SESSIONS.c.stopped_at >= since),
+                )
+            ).all()
+        seconds = octets = 0
+        for row in rows:
+            end = row.stopped_at or row.updated_at
+            within = int((end - since).total_seconds())
+            seconds += max(0, min(int(row.session_time), within))
+            octets += int(row.input_octets) + int(row.output_octets)
+        return Usage(seconds=seconds, octets=octets, sessions=len(rows))
+
+    def open_sessions(self, username: str) -> list[Session]:
+        """Sessions of ``username`` with no Stop yet (for Simultaneous-Use)."""
+        with self._tx() as conn:
+            name = self._canonical(conn, username)
+            rows = conn.execute(
+                select(SESSIONS)
+                .where(SESSIONS.c.username == name, SESSIONS.c.stopped_at.is_(None))
+                .order_by(SESSIONS.c.started_at)
+            ).all()
+        return [_session(r) for r in rows]
+
+    def admit(
+        self,
+        username: str,
+        limit: int,
+        *,
+        mac: str | None,
+        now: datetime,
+        nas_ip: str | None = None,
+        hold_s: int = 60,
+    ) -> bool:
+        """Atomic Simultaneous-Use check for an Access-Accept about to be sent.
+
+        Counts the devices with an open session plus those accepted in the last ``hold_s``
+        seconds whose Accounting-Start has not arrived, under a lock on the subscriber's row:
+        two servers cannot both hand out the last slot. The same device logging in again is
+        always admitted. True: send Accept (the slot is held until its Start or ``hold_s``)."""
+        now = _utc(now, "now")
+        device = codes.normalise_mac(mac) if mac else None
+        with self._tx(write=True) as conn:
+            name = self._canonical(conn, username)
+            locked = conn.execute(
+                select(SUBSCRIBERS.c.id).where(SUBSCRIBERS.c.username == name).with_for_update()
+            ).one_or_none()
+            if locked is None:
+                return False
+            conn.execute(
+                delete(ADMISSIONS).where(
+                    ADMISSIONS.c.username == name, ADMISSIONS.c.expires_at <= now
+                )
+            )
+            open_rows = conn.execute(
+                select(SESSIONS.c.id, SESSIONS.c.mac).where(
+                    SESSIONS.c.username == name, SESSIONS.c.stopped_at.is_(None)
+                )
+            ).all()
+            held = conn.scalars(
+                select(ADMISSIONS.c.device).where(ADMISSIONS.c.username == name)
+            ).all()
+            devices = {r.mac or f"session:{r.id}" for r in open_rows} | set(held)
+            key = device or f"nas:{nas_ip or '?'}:{now.timestamp()}"
+            if key not in devices and len(devices) >= limit:
+                return False
+            stmt = self._insert()(ADMISSIONS).values(
+                username=name,
+                device=key,
+                nas_ip=nas_ip,
+                created_at=now,
+                expires_at=now + timedelta(seconds=hold_s),
+            )
+            conn.execute(
+                stmt.on_conflict_do_update(
+                    index_elements=["username", "device"],
+                    set_={"expires_at": stmt.excluded.expires_at, "nas_ip": stmt.excluded.nas_ip},
+                )
+            )
+            return True
+
+    # --- accounting ---------------------------------------------------------------------------
+
+    def account(self, rec: AccountingRecord) -> Session:
+        """Store one Start / Interim-Update / Stop and return the session as it now stands.
+
+        Keyed by (NAS, Acct-Session-Id, user name): a retransmission changes nothing, counters
+        only grow (an out-of-order interim never lowers them), the first Stop closes it, and an
+        Interim or Stop whose Start was lost creates the session. Commits before returning."""
+        if rec.status not in ("start", "interim", "stop"):
+            raise ValueError(f"account() takes start/interim/stop, not {rec.status!r}")
+        event = _utc(rec.event_time, "event_time")
+        session_time = min(_counter(rec.session_time), MAX_SESSION_TIME)
+        interval = (
+            min(rec.interim_interval, MAX_INTERVAL) if rec.interim_interval > 0 else DEFAULT_INTERIM
+        )
+        mac = codes.normalise_mac(rec.mac) if rec.mac else None
+        stopping = rec.status == "stop"
+        with self._tx(write=True) as conn:
+            name = self._canonical(conn, rec.username)
+            stmt = self._insert()(SESSIONS).values(
+                username=name,
+                nas_ip=rec.nas_ip,
+                nas_identifier=rec.nas_identifier,
+                hotspot=rec.hotspot,
+                acct_session_id=rec.acct_session_id,
+                mac=mac,
+                ip=rec.ip,
+                started_at=event - timedelta(seconds=session_time),
+                updated_at=event,
+                stopped_at=event if stopping else None,
+                stale_at=event + timedelta(seconds=STALE_FACTOR * interval),
+                session_time=session_time,
+                input_octets=_counter(rec.input_octets),
+                output_octets=_counter(rec.output_octets),
+                input_packets=_counter(rec.input_packets),
+                output_packets=_counter(rec.output_packets),
+                terminate_cause=rec.terminate_cause if stopping else None,
+                interim_interval=interval,
+            )
+            new, old = stmt.excluded, SESSIONS.c
+            merged = {
+                "session_time": _greatest(new.session_time, old.session_time),
+                "input_octets": _greatest(new.input_octets, old.input_octets),
+                "output_octets": _greatest(new.output_octets, old.output_octets),
+                "input_packets": _greatest(new.input_packets, old.input_packets),
+                "output_packets": _greatest(new.output_packets, old.output_packets),
+                "started_at": _least(new.started_at, old.started_at),
+                "updated_at": _greatest(new.updated_at, old.updated_at),
+                "stale_at": _greatest(new.stale_at, old.stale_at),
+                "stopped_at": func.coalesce(old.stopped_at, new.stopped_at),
+                "terminate_cause": func.coalesce(old.terminate_cause, new.terminate_cause),
+                "mac": func.coalesce(old.mac, new.mac),
+                "ip": func.coalesce(new.ip, old.ip),
+                "nas_identifier": func.coalesce(old.nas_identifier, new.nas_identifier),
+                "hotspot": func.coalesce(old.hotspot, new.hotspot),
+                "interim_interval": new.interim_interval,
+            }
+            row = conn.execute(
+                stmt.on_conflict_do_update(
+                    index_elements=["nas_ip", "acct_session_id", "username"], set_=merged
+                ).returning(*SESSIONS.c)
+            ).one()
+            if mac is not None and rec.status == "start":
+                conn.execute(
+                    delete(ADMISSIONS).where(
+                        ADMISSIONS.c.username == name, ADMISSIONS.c.device == mac
+                    )
+                )
+        return _session(row)
+
+    def close_nas_sessions(self, nas_ip: str, at: datetime, cause: str) -> int:
+        """Close every open session of a NAS (Accounting-On / -Off); returns how many."""
+        at = _utc(at, "at")
+        with self._tx(write=True) as conn:
+            result = conn.execute(
+                update(SESSIONS)
+                .where(SESSIONS.c.nas_ip == nas_ip, SESSIONS.c.stopped_at.is_(None))
+                .values(stopped_at=at, terminate_cause=cause)
+            )
+            conn.execute(delete(ADMISSIONS).where(ADMISSIONS.c.nas_ip == nas_ip))
+            return int(result.rowcount)
+
+    def close_stale(self, now: datetime) -> list[Session]:
+        """Close sessions with no update for 3 × their interim interval; they end at their
+        last update. Returns the sessions closed."""
+        now = _utc(now, "now")
+        with self._tx(write=True) as conn:
+            rows = conn.execute(
+                update(SESSIONS)
+                .where(SESSIONS.c.stopped_at.is_(None), SESSIONS.c.stale_at < now)
+                .values(stopped_at=SESSIONS.c.updated_at, terminate_cause=STALE_CAUSE)
+                .returning(*SESSIONS.c)
+            ).all()
+        return sorted((_session(r) for r in rows), key=lambda s: s.id)
+
+    def sessions(
+        self,
+        *,
+        active: bool | None = None,
+        username: str | None = None,
+        hotspot: str | None = None,
+        since: datetime | None = None,
+        limit: int | None = None,
+    ) -> list[Session]:
+        """Sessions, newest first: open or closed (``active``), of one user or hotspot,
+        overlapping ``since``."""
+        query = select(SESSIONS)
+        with self._tx() as conn:
+            if username is not None:
+                query = query.where(SESSIONS.c.username == self._canonical(conn, username))
+            if active is True:
+                query = query.where(SESSIONS.c.stopped_at.is_(None))
+            elif active is False:
+                query = query.where(SESSIONS.c.stopped_at.is_not(None))
+            if hotspot is not None:
+                query = query.where(SESSIONS.c.hotspot == hotspot)
+            if since is not None:
+                since = _utc(since, "since")
+                query = query.where(
+                    or_(SESSIONS.c.stopped_at.is_(None), SESSIONS.c.stopped_at >= since)
+                )
+            query = query.order_by(SESSIONS.c.started_at.desc(), SESSIONS.c.id.desc())
+            if limit is not None:
+                query = query.limit(limit)
+            rows = conn.execute(query).all()
+        return [_session(r) for r in rows]
+
+    def session(self, acct_session_id: str, nas_ip: str | None = None) -> Session | None:
+        """The session with this Acct-Session-Id (from this NAS); the newest if several."""
+        query = select(SESSIONS).where(SESSIONS.c.acct_session_id == acct_session_id)
+        if nas_ip is not None:
+            query = query.where(SESSIONS.c.nas_ip == nas_ip)
+        with self._tx() as conn:
+            row = conn.execute(
+                query.order_by(SESSIONS.c.started_at.desc(), SESSIONS.c.id.desc()).limit(1)
+            ).one_or_none()
+        return None if row is None else _session(row)
+
+    # --- internals ----------------------------------------------------------------------------
+
+    def _insert_subscriber(self, username: str, *, what: str, **fields: Any) -> None:
+        values = _subscriber_values(username, now=datetime.now(UTC), **fields)
+        _check_plan(values["plan"])
+        with self._tx(write=True) as conn:
+            try:
+                conn.execute(SUBSCRIBERS.insert().values(**values))
+            except sa_exc.IntegrityError:
+                raise StoreError(f"{what} already exists") from None
+
+    def _delete(self, username: str, kind: SubscriberKind) -> bool:
+        with self._tx(write=True) as conn:
+            result = conn.execute(
+                delete(SUBSCRIBERS).where(
+                    SUBSCRIBERS.c.username == username, SUBSCRIBERS.c.kind == kind
+                )
+            )
+            return bool(result.rowcount)
+
+    def _list(self, kind: SubscriberKind, batch: str | None = None) -> list[Subscriber]:
+        query = select(SUBSCRIBERS).where(SUBSCRIBERS.c.kind == kind)
+        if batch is not None:
+            query = query.where(SUBSCRIBERS.c.batch == batch)
+        order = (
+            (SUBSCRIBERS.c.created_at.desc(), SUBSCRIBERS.c.username)
+            if kind == "voucher"
+            else (SUBSCRIBERS.c.username,)
+        )
+        with self._tx() as conn:
+            rows = conn.execute(query.order_by(*order)).all()
+        return [self._subscriber(r, reveal=False) for r in rows]
+
+    def _find(self, conn: Connection, username: str) -> Row[Any] | None:
+        candidates = _candidates(username)
+        rows = conn.execute(select(SUBSCRIBERS).where(SUBSCRIBERS.c.username.in_(candidates)))
+        by_name = {r.username: r for r in rows}
+        return next((by_name[c] for c in candidates if c in by_name), None)
+
+    def _canonical(self, conn: Connection, username: str) -> str:
+        """The stored spelling of a name the NAS sent (MAC / voucher forms); itself if unknown."""
+        candidates = _candidates(username)
+        if len(candidates) == 1:
+            return username
+        found = set(
+            conn.scalars(
+                select(SUBSCRIBERS.c.username).where(SUBSCRIBERS.c.username.in_(candidates))
+            )
+        )
+        return next((c for c in candidates if c in found), username)
+
+    def _subscriber(self, row: Row[Any], *, reveal: bool) -> Subscriber:
+        kind = cast(SubscriberKind, row.kind)
+        clear: str | None = None
+        if kind in ("voucher", "mac"):
+            clear = row.username
+        elif row.password_enc is not None and reveal:
+            clear = self._cipher_().decrypt(row.username, row.password_enc)
+        return Subscriber(
+            username=row.username,
+            kind=kind,
+            plan=row.plan,
+            enabled=bool(row.enabled),
+            chap_capable=kind in ("voucher", "mac") or row.password_enc is not None,
+            clear_password=clear,
+            bound_mac=row.bound_mac,
+            shared=bool(row.shared),
+            first_used_at=row.first_used_at,
+            valid_until=row.valid_until,
+            hotspot=row.hotspot,
+            batch=row.batch,
+            created_at=row.created_at,
+            note=row.note,
+            password_hash=row.password_hash,
+        )
+
+
+def _candidates(username: str) -> list[str]:
+    found = [username]
+    mac = codes.normalise_mac(username)
+    if mac is not None and mac not in found:
+        found.append(mac)
+    if codes.looks_like_voucher(username):
+        code = codes.normalise_code(username)
+        if code not in found:
+            found.append(code)
+    return found
+
+
+def _subscriber_values(
+    username: str,
+    *,
+    kind: SubscriberKind,
+    plan: str,
+    now: datetime,
+    password_enc: str | None = None,
+    password_hash: str | None = None,
+    bound_mac: str | None = None,
+    shared: bool = False,
+    validity_s: int | None = None,
+    valid_until: datetime | None = None,
+    hotspot: str | None = None,
+    batch: str | None = None,
+    note: str | None = None,
+) -> dict[str, Any]:
+    return {
+        "username": username,
+        "kind": kind,
+        "plan": plan,
+        "enabled": True,
+        "password_enc": password_enc,
+        "password_hash": password_hash,
+        "bound_mac": bound_mac,
+        "shared": shared,
+        "validity_s": validity_s,
+        "first_used_at": None,
+        "valid_until": valid_until,
+        "hotspot": hotspot,
+        "batch": batch,
+        "note": note,
+        "created_at": now,
+        "revoked_at": None,
+    }
+
+
+def _session(row: Row[Any]) -> Session:
+    return Session(
+        id=int(row.id),
+        username=row.username,
+        nas_ip=row.nas_ip,
+        nas_identifier=row.nas_identifier,
+        hotspot=row.hotspot,
+        acct_session_id=row.acct_session_id,
+        mac=row.mac,
+        ip=row.ip,
+        started_at=row.started_at,
+        updated_at=row.updated_at,
+        stopped_at=row.stopped_at,
+        session_time=int(row.session_time),
+        input_octets=int(row.input_octets),
+        output_octets=int(row.output_octets),
+        terminate_cause=row.terminate_cause,
+        input_packets=int(row.input_packets),
+        output_packets=int(row.output_packets),
+        interim_interval=int(row.interim_interval),
+    )
+
+
+def _check_username(username: str) -> None:
+    if not username or username != username.strip() or len(username.encode()) > 253:
+        raise StoreError(
+            f"user name {username!r} must be 1-253 bytes with no leading or trailing spaces"
+        )
+    if any(ord(c) < 32 for c in username):
+        raise StoreError(f"user name {username!r} contains control characters")
+
+
+def _check_password(password: str) -> None:
+    if not password or len(password.encode()) > MAX_PASSWORD:
+        raise StoreError(f"a password must be 1-{MAX_PASSWORD} bytes long")
+
+
+def _check_plan(plan: str) -> None:
+    if not plan or len(plan) > 64:
+        raise StoreError(f"plan name {plan!r} must be 1-64 characters")

@@ -1,0 +1,493 @@
+"""The store contract the RADIUS server and the portal rely on, on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from netops.errors import StoreError
+from netops.store import AccountingRecord, Store
+from netops.store.codes import VOUCHER_ALPHABET
+
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
+
+T0 = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
+MAC = "aa:bb:cc:00:00:01"
+OTHER_MAC = "aa:bb:cc:00:00:02"
+
+
+def record(
+    status: str = "start",
+    *,
+    username: str = "alice",
+    sid: str = "S1",
+    nas: str = "127.0.0.1",
+    at: datetime = T0,
+    session_time: int = 0,
+    octets_in: int = 0,
+    octets_out: int = 0,
+    mac: str | None = MAC,
+    hotspot: str | None = "lab-park",
+    interval: int = 300,
+    cause: str | None = None,
+) -> AccountingRecord:
+    return AccountingRecord(
+        status=status,  # type: ignore[arg-type]
+        nas_ip=nas,
+        nas_identifier="lab-hs-01",
+        username=username,
+        acct_session_id=sid,
+        hotspot=hotspot,
+        mac=mac,
+        ip="10.254.200.10",
+        session_time=session_time,
+        input_octets=octets_in,
+        output_octets=octets_out,
+        input_packets=octets_in // 1000,
+        output_packets=octets_out // 1000,
+        terminate_cause=cause,
+        interim_interval=interval,
+        event_time=at,
+    )
+
+
+def raw_rows(url: str, sql: str) -> list[tuple[object, ...]]:
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return [tuple(r) for r in conn.execute(text(sql))]
+    finally:
+        engine.dispose()
+
+
+# --- users ------------------------------------------------------------------------------------
+
+
+def test_chap_user_is_found_with_its_clear_password(store: Store) -> None:
+    store.add_user("alice", "rahasia-123", "gratis", note="staff")
+    sub = store.lookup("alice")
+    assert sub is not None
+    assert (sub.kind, sub.plan, sub.enabled, sub.chap_capable) == ("user", "gratis", True, True)
+    assert sub.clear_password == "rahasia-123"
+    assert sub.note == "staff"
+    assert store.check_password(sub, "rahasia-123")
+    assert not store.check_password(sub, "rahasia-124")
+    assert "rahasia" not in repr(sub)
+
+
+def test_chap_password_is_encrypted_at_rest(store: Store, store_url: str) -> None:
+    store.add_user("alice", "rahasia-123", "gratis")
+    (stored,) = raw_rows(store_url, "SELECT password_enc, password_hash FROM subscribers")
+    assert stored[1] is None
+    assert isinstance(stored[0], str) and stored[0].startswith("aesgcm$")
+    assert "rahasia" not in stored[0]
+
+
+def test_pap_only_user_keeps_only_a_slow_hash(store: Store, store_url: str) -> None:
+    store.add_user("bob", "kata-sandi", "pegawai", chap=False)
+    sub = store.lookup("bob")
+    assert sub is not None
+    assert not sub.chap_capable and sub.clear_password is None
+    assert store.check_password(sub, "kata-sandi")
+    assert not store.check_password(sub, "kata-sandI")
+    (stored,) = raw_rows(store_url, "SELECT password_enc, password_hash FROM subscribers")
+    assert stored[0] is None
+    assert isinstance(stored[1], str) and stored[1].startswith("scrypt$")
+    assert "kata-sandi" not in stored[1]
+
+
+def test_adding_an_existing_user_is_a_clear_error_and_keeps_the_first(store: Store) -> None:
+    store.add_user("alice", "first", "gratis")
+    with pytest.raises(StoreError, match="user 'alice' already exists"):
+        store.add_user("alice", "second", "pegawai")
+    sub = store.lookup("alice")
+    assert sub is not None and sub.clear_password == "first" and sub.plan == "gratis"
+
+
+@pytest.mark.parametrize(
+    ("username", "password", "message"),
+    [
+        ("", "pw", "user name"),
+        (" alice", "pw", "user name"),
+        ("alice", "", "password"),
+        ("alice", "x" * 129, "password"),
+        ("AA-BB-CC-DD-EE-FF", "pw", "MAC address"),
+    ],
+)
+def test_invalid_users_are_refused(
+    store: Store, username: str, password: str, message: str
+) -> None:
+    with pytest.raises(StoreError, match=message):
+        store.add_user(username, password, "gratis")
+    assert store.list_users() == []
+
+
+def test_deleting_a_user(store: Store) -> None:
+    store.add_user("alice", "pw", "gratis")
+    assert store.delete_user("alice") is True
+    assert store.delete_user("alice") is False
+    assert store.lookup("alice") is None
+
+
+def test_users_are_listed_by_name_without_secrets(store: Store) -> None:
+    store.add_user("zaki", "pw1", "gratis")
+    store.add_user("ani", "pw2", "pegawai", chap=False)
+    users = store.list_users()
+    assert [u.username for u in users] == ["ani", "zaki"]
+    assert all(u.clear_password is None for u in users)
+    assert [u.chap_capable for u in users] == [False, True]
+
+
+def test_a_different_store_key_cannot_read_passwords(
+    store_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with Store.open(store_url) as first:
+        first.add_user("alice", "pw", "gratis")
+    from netops.store.credentials import generate_key
+
+    monkeypatch.setenv("NETOPS_STORE_KEY", generate_key())
+    with Store.open(store_url) as second, pytest.raises(StoreError, match="store key"):
+        second.lookup("alice")
+
+
+def test_disabling_a_subscriber(store: Store) -> None:
+    store.add_user("alice", "pw", "gratis")
+    assert store.set_enabled("alice", False)
+    sub = store.lookup("alice")
+    assert sub is not None and not sub.enabled
+    assert store.set_enabled("alice", True)
+    sub = store.lookup("alice")
+    assert sub is not None and sub.enabled
+
+
+# --- vouchers ---------------------------------------------------------------------------------
+
+
+def test_vouchers_are_grouped_codes_without_look_alikes(store: Store) -> None:
+    codes = store.create_vouchers("voucher-harian", 50, batch="event-1")
+    assert len(codes) == len(set(codes)) == 50
+    for code in codes:
+        assert re.fullmatch(r"[A-Z2-9]{4}-[A-Z2-9]{4}-[A-Z2-9]{2}", code), code
+        assert set(code.replace("-", "")) <= set(VOUCHER_ALPHABET)
+    listed = store.list_vouchers(batch="event-1")
+    assert {v.username for v in listed} == {c.replace("-", "") for c in codes}
+    assert all(v.kind == "voucher" and v.plan == "voucher-harian" for v in listed)
+    assert store.list_vouchers(batch="other") == []
+
+
+def test_a_voucher_is_found_however_it_is_typed(store: Store) -> None:
+    (code,) = store.create_vouchers("voucher-harian", 1)
+    for typed in (code, code.lower(), code.replace("-", ""), code.replace("-", " ").lower()):
+        sub = store.lookup(typed)
+        assert sub is not None and sub.username == code.replace("-", ""), typed
+        assert store.check_password(sub, typed)
+    assert sub is not None
+    assert sub.chap_capable and sub.clear_password == code.replace("-", "")
+    assert not store.check_password(sub, "ABCD-EFGH-JK")
+
+
+def test_voucher_validity_counts_from_first_use_and_binds_the_first_device(
+    store: Store,
+) -> None:
+    (code,) = store.create_vouchers("voucher-harian", 1, validity_s=86400)
+    fresh = store.lookup(code)
+    assert fresh is not None and fresh.first_used_at is None and fresh.valid_until is None
+    claimed = store.claim_voucher(code.lower(), "AA-BB-CC-00-00-01", T0)
+    assert claimed.first_used_at == T0
+    assert claimed.valid_until == T0 + timedelta(days=1)
+    assert claimed.bound_mac == MAC
+    again = store.claim_voucher(code, OTHER_MAC, T0 + timedelta(hours=3))
+    assert again == claimed
+    assert claimed.expired(T0 + timedelta(days=1))
+    assert not claimed.expired(T0 + timedelta(hours=23))
+
+
+def test_a_shared_voucher_binds_no_device(store: Store) -> None:
+    (code,) = store.create_vouchers("voucher-harian", 1, shared=True)
+    claimed = store.claim_voucher(code, MAC, T0)
+    assert claimed.shared and claimed.bound_mac is None and claimed.valid_until is None
+
+
+def test_claiming_an_unknown_voucher_is_a_clear_error(store: Store) -> None:
+    with pytest.raises(StoreError, match="voucher ABCD-EFGH-JK does not exist"):
+        store.claim_voucher("abcd-efgh-jk", MAC, T0)
+
+
+def test_a_revoked_voucher_stays_disabled(store: Store) -> None:
+    (code,) = store.create_vouchers("voucher-harian", 1)
+    assert store.revoke_voucher(code.lower())
+    assert store.revoke_voucher(code)
+    sub = store.lookup(code)
+    assert sub is not None and not sub.enabled
+    assert store.claim_voucher(code, MAC, T0).enabled is False
+    assert not store.revoke_voucher("ABCD-EFGH-JK")
+
+
+@pytest.mark.parametrize("count", [0, -1, 10_001])
+def test_voucher_count_out_of_range_is_refused(store: Store, count: int) -> None:
+    with pytest.raises(StoreError, match="voucher count"):
+        store.create_vouchers("gratis", count)
+    assert store.list_vouchers() == []
+
+
+# --- MAC allow-list and click-through ---------------------------------------------------------
+
+
+def test_mac_allow_list_takes_any_spelling(store: Store) -> None:
+    store.add_mac("AA-BB-CC-00-00-01", "pegawai", note="kiosk")
+    for spelling in ("aa:bb:cc:00:00:01", "AABBCC000001", "aabb.cc00.0001"):
+        sub = store.lookup(spelling)
+        assert sub is not None and sub.username == MAC and sub.kind == "mac", spelling
+    with pytest.raises(StoreError, match="already exists"):
+        store.add_mac(MAC, "pegawai")
+    assert [m.username for m in store.list_macs()] == [MAC]
+    assert store.delete_mac("AABBCC000001")
+    assert not store.delete_mac(MAC)
+    assert store.lookup(MAC) is None
+
+
+def test_an_invalid_mac_is_refused(store: Store) -> None:
+    with pytest.raises(StoreError, match="not a MAC address"):
+        store.add_mac("aa:bb:cc", "pegawai")
+
+
+def test_clickthrough_is_one_allowance_per_device_per_day(store: Store) -> None:
+    day = date(2026, 11, 22)
+    first = store.create_clickthrough("AA:BB:CC:00:00:01", "lab-park", "gratis", day)
+    assert store.create_clickthrough(MAC, "lab-park", "gratis", day) == first
+    other_day = store.create_clickthrough(MAC, "lab-park", "gratis", day + timedelta(days=1))
+    other_device = store.create_clickthrough(OTHER_MAC, "lab-park", "gratis", day)
+    assert len({first[0], other_day[0], other_device[0]}) == 3
+    sub = store.lookup(first[0])
+    assert sub is not None
+    assert (sub.kind, sub.hotspot, sub.bound_mac) == ("clickthrough", "lab-park", MAC)
+    assert sub.clear_password == first[1] and store.check_password(sub, first[1])
+    assert sub.valid_until == datetime(2026, 11, 23, tzinfo=UTC)
+
+
+# --- accounting -------------------------------------------------------------------------------
+
+
+def test_start_creates_a_session_and_a_retransmission_changes_nothing(store: Store) -> None:
+    first = store.account(record("start"))
+    again = store.account(record("start"))
+    assert again == first
+    assert first.active and first.started_at == T0 and first.username == "alice"
+    assert (first.mac, first.ip, first.hotspot) == (MAC, "10.254.200.10", "lab-park")
+    assert len(store.sessions()) == 1
+
+
+def test_interim_updates_counters_and_never_lowers_them(store: Store) -> None:
+    store.account(record("start"))
+    later = store.account(
+        record("interim", at=T0 + timedelta(minutes=10), session_time=600, octets_in=5000)
+    )
+    assert (later.session_time, later.input_octets) == (600, 5000)
+    late_older = store.account(
+        record("interim", at=T0 + timedelta(minutes=5), session_time=300, octets_in=2500)
+    )
+    assert (late_older.session_time, late_older.input_octets) == (600, 5000)
+    assert late_older.updated_at == T0 + timedelta(minutes=10)
+
+
+def test_stop_closes_and_a_late_interim_does_not_reopen(store: Store) -> None:
+    store.account(record("start"))
+    stopped = store.account(
+        record(
+            "stop",
+            at=T0 + timedelta(minutes=20),
+            session_time=1200,
+            octets_out=9000,
+            cause="User-Request",
+        )
+    )
+    assert not stopped.active and stopped.stopped_at == T0 + timedelta(minutes=20)
+    assert stopped.terminate_cause == "User-Request"
+    late = store.account(record("interim", at=T0 + timedelta(minutes=15), session_time=900))
+    assert late.stopped_at == stopped.stopped_at and late.session_time == 1200
+    assert store.open_sessions("alice") == []
+
+
+def test_gigaword_sized_counters_are_kept_exactly(store: Store) -> None:
+    big_in, big_out = (3 << 32) | 17, (70 << 32) | 123_456
+    s = store.account(record("interim", session_time=60, octets_in=big_in, octets_out=big_out))
+    assert (s.input_octets, s.output_octets) == (big_in, big_out)
+    assert store.usage("alice").octets == big_in + big_out
+
+
+def test_interim_or_stop_without_start_creates_the_session(store: Store) -> None:
+    s = store.account(record("interim", sid="lost", at=T0, session_time=120))
+    assert s.active and s.started_at == T0 - timedelta(seconds=120)
+    stop = store.account(record("stop", sid="lost-too", at=T0, session_time=60))
+    assert not stop.active and stop.started_at == T0 - timedelta(seconds=60)
+
+
+def test_sessions_are_keyed_by_nas_session_id_and_user(store: Store) -> None:
+    store.account(record("start", nas="127.0.0.1"))
+    store.account(record("start", nas="127.0.0.2"))
+    store.account(record("start", username="bob"))
+    assert len(store.sessions()) == 3
+    assert store.session("S1", "127.0.0.2") is not None
+    assert store.session("S1", "127.0.0.3") is None
+
+
+def test_accounting_uses_the_stored_spelling_of_voucher_and_mac_names(store: Store) -> None:
+    (code,) = store.create_vouchers("voucher-harian", 1)
+    store.add_mac(MAC, "pegawai")
+    store.account(record("start", username=code.lower(), sid="v"))
+    store.account(record("start", username="AA-BB-CC-00-00-01", sid="m"))
+    assert [s.acct_session_id for s in store.open_sessions(code)] == ["v"]
+    assert [s.acct_session_id for s in store.open_sessions(MAC)] == ["m"]
+    assert store.sessions(username=code.lower())[0].username == code.replace("-", "")
+
+
+def test_usage_adds_closed_and_open_sessions(store: Store) -> None:
+    store.account(record("stop", sid="a", at=T0, session_time=600, octets_in=100, octets_out=900))
+    store.account(
+        record(
+            "interim",
+            sid="b",
+            at=T0 + timedelta(hours=1),
+            session_time=300,
+            octets_in=10,
+            octets_out=40,
+        )
+    )
+    store.account(record("start", sid="c", username="bob"))
+    assert store.usage("alice") == store.usage("alice", None)
+    usage = store.usage("alice")
+    assert (usage.seconds, usage.octets, usage.sessions) == (900, 1050, 2)
+    assert store.usage("nobody").sessions == 0
+
+
+def test_usage_since_counts_only_time_inside_the_window(store: Store) -> None:
+    # 07:50-08:00 closed before the window; 07:30-08:30 crosses it; 09:00-09:10 inside.
+    store.account(record("stop", sid="before", at=T0, session_time=600, octets_in=1))
+    store.account(
+        record("stop", sid="cross", at=T0 + timedelta(minutes=30), session_time=3600, octets_in=20)
+    )
+    store.account(
+        record(
+            "stop",
+            sid="inside",
+            at=T0 + timedelta(hours=1, minutes=10),
+            session_time=600,
+            octets_in=300,
+        )
+    )
+    usage = store.usage("alice", since=T0 + timedelta(seconds=1))
+    assert usage.sessions == 2
+    assert usage.seconds == (30 * 60 - 1) + 600
+    assert usage.octets == 320
+
+
+def test_accounting_on_off_closes_only_that_nas(store: Store) -> None:
+    store.account(record("start", sid="a", nas="127.0.0.1"))
+    store.account(record("start", sid="b", nas="127.0.0.1", username="bob"))
+    store.account(record("start", sid="c", nas="127.0.0.2"))
+    at = T0 + timedelta(minutes=7)
+    assert store.close_nas_sessions("127.0.0.1", at, "NAS-Reboot") == 2
+    assert store.close_nas_sessions("127.0.0.1", at, "NAS-Reboot") == 0
+    closed = store.sessions(active=False)
+    assert {s.acct_session_id for s in closed} == {"a", "b"}
+    assert all(s.stopped_at == at and s.terminate_cause == "NAS-Reboot" for s in closed)
+    assert [s.acct_session_id for s in store.sessions(active=True)] == ["c"]
+
+
+def test_sessions_silent_for_three_intervals_are_closed_as_stale(store: Store) -> None:
+    minute = timedelta(minutes=1)
+    store.account(record("start", sid="quiet", interval=60))
+    store.account(record("interim", sid="quiet", at=T0 + minute, session_time=60, interval=60))
+    store.account(record("start", sid="chatty", interval=60))
+    store.account(
+        record("interim", sid="chatty", at=T0 + 3 * minute, session_time=180, interval=60)
+    )
+    assert store.close_stale(T0 + timedelta(minutes=3, seconds=59)) == []
+    closed = store.close_stale(T0 + timedelta(minutes=4, seconds=1))
+    assert [s.acct_session_id for s in closed] == ["quiet"]
+    assert closed[0].stopped_at == T0 + timedelta(minutes=1)
+    assert closed[0].terminate_cause == "Stale-Session"
+    assert [s.acct_session_id for s in store.open_sessions("alice")] == ["chatty"]
+
+
+def test_sessions_filter_by_state_user_hotspot_time_and_limit(store: Store) -> None:
+    store.account(record("stop", sid="old", at=T0 - timedelta(days=1), session_time=60))
+    store.account(record("start", sid="park", at=T0))
+    store.account(
+        record("start", sid="market", at=T0 + timedelta(minutes=1), hotspot="pasar", username="bob")
+    )
+    assert [s.acct_session_id for s in store.sessions()] == ["market", "park", "old"]
+    assert [s.acct_session_id for s in store.sessions(active=True)] == ["market", "park"]
+    assert [s.acct_session_id for s in store.sessions(active=False)] == ["old"]
+    assert [s.acct_session_id for s in store.sessions(username="alice")] == ["park", "old"]
+    assert [s.acct_session_id for s in store.sessions(hotspot="pasar")] == ["market"]
+    assert [s.acct_session_id for s in store.sessions(since=T0 - timedelta(hours=1))] == [
+        "market",
+        "park",
+    ]
+    assert len(store.sessions(limit=1)) == 1
+    found = store.session("park")
+    assert found is not None and found.hotspot == "lab-park"
+    assert store.session("nope") is None
+
+
+def test_times_must_be_timezone_aware(store: Store) -> None:
+    with pytest.raises(ValueError, match="timezone-aware"):
+        store.account(replace(record("start"), event_time=datetime(2026, 11, 22, 8, 0)))
+    with pytest.raises(ValueError, match="timezone-aware"):
+        store.usage("alice", since=datetime(2026, 11, 22))
+
+
+def test_counters_beyond_their_range_are_clamped_not_crashing(store: Store) -> None:
+    s = store.account(
+        record("interim", octets_in=2**70, octets_out=-5, session_time=2**64, interval=2**40)
+    )
+    assert s.input_octets == 2**63 - 1 and s.output_octets == 0
+    assert s.session_time == 2**32 - 1
+
+
+def test_accounting_on_off_records_are_not_sessions(store: Store) -> None:
+    with pytest.raises(ValueError, match="start/interim/stop"):
+        store.account(record("on"))
+
+
+# --- Simultaneous-Use admissions --------------------------------------------------------------
+
+
+def test_admission_holds_a_slot_until_start_or_timeout(store: Store) -> None:
+    store.add_user("alice", "pw", "gratis")
+    assert store.admit("alice", 1, mac=MAC, now=T0)
+    assert not store.admit("alice", 1, mac=OTHER_MAC, now=T0 + timedelta(seconds=5))
+    assert store.admit("alice", 1, mac=MAC, now=T0 + timedelta(seconds=6)), "same device"
+    assert store.admit("alice", 1, mac=OTHER_MAC, now=T0 + timedelta(seconds=67)), "expired"
+
+
+def test_open_sessions_count_against_admission(store: Store) -> None:
+    store.add_user("alice", "pw", "gratis")
+    assert store.admit("alice", 2, mac=MAC, now=T0)
+    store.account(record("start", mac=MAC))
+    assert store.admit("alice", 2, mac=OTHER_MAC, now=T0)
+    assert not store.admit("alice", 2, mac="aa:bb:cc:00:00:03", now=T0)
+    store.account(record("stop", mac=MAC, at=T0 + timedelta(minutes=1), session_time=60))
+    assert store.admit("alice", 2, mac="aa:bb:cc:00:00:03", now=T0 + timedelta(minutes=1))
+
+
+def test_unknown_user_is_not_admitted(store: Store) -> None:
+    assert not store.admit("ghost", 5, mac=MAC, now=T0)
+
+
+# --- lifecycle --------------------------------------------------------------------------------
+
+
+def test_reopening_keeps_data_and_does_not_migrate_again(store_url: str) -> None:
+    with Store.open(store_url) as first:
+        first.add_user("alice", "pw", "gratis")
+    with Store.open(store_url) as second:
+        sub = second.lookup("alice")
+        assert sub is not None and sub.clear_password == "pw"
+    (version,) = raw_rows(store_url, "SELECT version_num FROM alembic_version")
+    assert version == ("0001",)

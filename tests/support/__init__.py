@@ -1,0 +1,1 @@
+"""Helpers tests share: throwaway servers (PostgreSQL) and the like."""
