@@ -1,0 +1,239 @@
+"""``netops up``: the RADIUS server, the captive portal and the SNMP exporter as one service.
+
+Thin: parse options, build the component list (``netops.service.stack``), run the
+supervisor (``netops.service.run``) and print what happens.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from netops.cli.common import DbOpt, InventoryOpt, console, db_url, err_console, get_inventory
+from netops.errors import StoreError
+from netops.service.model import ComponentStatus, State
+from netops.service.run import supervise
+from netops.service.stack import ServiceError, StackPorts, ensure_free, stack_components
+from netops.service.state import read_state, running, stop_recorded
+from netops.service.supervisor import Event
+
+STATE_FILE = "up.json"
+
+StateDirOpt = Annotated[
+    Path,
+    typer.Option(
+        "--state-dir",
+        help="Folder for the state file (up.json) and logs (log/).",
+        show_default=True,
+    ),
+]
+
+
+def _command_exists(path: tuple[str, ...]) -> bool:
+    """True when ``netops <path…>`` is a command of this installation."""
+    from netops.cli.main import app
+
+    command: Any = typer.main.get_command(app)
+    for part in path:
+        commands = getattr(command, "commands", None)
+        if not isinstance(commands, dict) or part not in commands:
+            return False
+        command = commands[part]
+    return True
+
+
+def _prepare_store(url: str) -> None:
+    """Create or upgrade the store's tables once, before the services open it."""
+    try:
+        from netops.store.engine import describe, make_engine, parse_url, translate
+        from netops.store.migrate import upgrade
+    except ImportError:
+        return
+    parsed = parse_url(url)
+    engine = make_engine(parsed)
+    try:
+        with translate(describe(parsed)):
+            upgrade(engine)
+    except StoreError:
+        raise
+    except Exception as exc:  # alembic's own errors
+        raise StoreError(f"{describe(parsed)} could not be migrated ({exc})") from None
+    finally:
+        engine.dispose()
+
+
+def _print_event(event: Event, logs: dict[str, str]) -> None:
+    stamp = time.strftime("%H:%M:%S")
+    colour = {"crashed": "red", "not-ready": "yellow", "ready": "green"}.get(event.kind, "dim")
+    tail = ""
+    if event.kind == "crashed" and event.component in logs:
+        tail = f" (log: {logs[event.component]})"
+    console.print(
+        f"[dim]{stamp}[/] [bold]{event.component:9}[/] [{colour}]{event.kind}[/] "
+        f"{event.message}{tail}"
+    )
+
+
+def _summary(statuses: list[ComponentStatus], health_url: str, title: str) -> None:
+    table = Table(title=title, title_justify="left", show_lines=False)
+    table.add_column("component")
+    table.add_column("state")
+    table.add_column("pid", justify="right")
+    table.add_column("where")
+    for s in statuses:
+        state = f"[green]{s.state.value}[/]" if s.state is State.UP else f"[red]{s.state.value}[/]"
+        where = "\n".join(f"{e.label}: {e.address}" for e in s.endpoints)
+        table.add_row(s.name, state, str(s.pid or ""), where)
+    table.add_row("supervisor", "[green]up[/]", "", f"health: {health_url}")
+    console.print(table)
+    console.print("Press Ctrl-C to stop everything.")
+
+
+def up(
+    inventory: InventoryOpt = None,
+    db: DbOpt = None,
+    state_dir: StateDirOpt = Path("var"),
+    bind: Annotated[
+        str, typer.Option("--bind", help="Address every service listens on.")
+    ] = "127.0.0.1",
+    radius_auth_port: Annotated[
+        int | None,
+        typer.Option(
+            "--radius-auth-port",
+            help="RADIUS authentication port (UDP) "
+            "(default: the inventory's services.radius.auth_port).",
+        ),
+    ] = None,
+    radius_acct_port: Annotated[
+        int | None,
+        typer.Option(
+            "--radius-acct-port",
+            help="RADIUS accounting port (UDP) "
+            "(default: the inventory's services.radius.acct_port).",
+        ),
+    ] = None,
+    radius_metrics_port: Annotated[
+        int, typer.Option("--radius-metrics-port", help="RADIUS server's /metrics port.")
+    ] = 9812,
+    portal_port: Annotated[
+        int | None,
+        typer.Option(
+            "--portal-port",
+            help="Captive portal port (default: the port of the inventory's services.portal.url).",
+        ),
+    ] = None,
+    exporter_port: Annotated[
+        int, typer.Option("--exporter-port", help="SNMP exporter port (/snmp, /probe, /metrics).")
+    ] = 9116,
+    health_port: Annotated[
+        int, typer.Option("--health-port", help="Supervisor's /health and /metrics port.")
+    ] = 9800,
+    stop: Annotated[
+        bool, typer.Option("--stop", help="Stop the stack recorded in --state-dir and exit.")
+    ] = False,
+    status: Annotated[
+        bool, typer.Option("--status", help="Print the recorded stack's health (JSON) and exit.")
+    ] = False,
+) -> None:
+    """Run the RADIUS server, captive portal and SNMP exporter as one supervised service.
+
+    Each service is the real `netops … serve` command on its own port, sharing the
+    inventory and the store (SQLite under --state-dir unless --db says otherwise).
+
+    A service that crashes is reported and restarted with growing delays.
+    Ctrl-C or SIGTERM stops everything. The supervisor answers GET /health (JSON).
+    """
+    state_path = state_dir / STATE_FILE
+    if stop:
+        stopped = stop_recorded(state_path)
+        console.print("stopped: " + ", ".join(stopped) if stopped else "nothing was running")
+        return
+    if status:
+        _status(state_path)
+        return
+
+    inv = get_inventory(inventory)
+    assert inventory is not None
+    live = running(state_path)
+    if live is not None:
+        raise ServiceError(
+            f"netops up is already running (pid {live['pid']}, health {live.get('health')}); "
+            f"stop it with `netops up --stop --state-dir {state_dir}`"
+        )
+    leftovers = stop_recorded(state_path)
+    if leftovers:
+        err_console.print("cleaned up after an earlier run: " + ", ".join(leftovers))
+
+    defaults = StackPorts.for_inventory(inv, bind)
+    ports = StackPorts(
+        host=bind,
+        radius_auth=radius_auth_port or defaults.radius_auth,
+        radius_acct=radius_acct_port or defaults.radius_acct,
+        radius_metrics=radius_metrics_port,
+        portal=portal_port or defaults.portal,
+        exporter=exporter_port,
+        health=health_port,
+    )
+    ports.check()
+    ensure_free(ports)
+    url = db or f"sqlite:///{state_dir / 'netops.db'}"
+    url = db_url(url)
+    _prepare_store(url)
+
+    specs, missing = stack_components(
+        inventory.resolve(), url, ports, state_dir / "log", _command_exists
+    )
+    for note in missing:
+        err_console.print(f"[yellow]not started[/] {note}")
+    if not specs:
+        raise ServiceError("none of the services is installed: nothing to run")
+    logs = {s.name: str(s.log) for s in specs if s.log is not None}
+    console.print(f"netops up: {inv.summary()}; store {url}")
+
+    def ready(statuses: list[ComponentStatus], port: int) -> None:
+        title = (
+            "netops is up"
+            if all(s.state is State.UP for s in statuses)
+            else ("netops started, but not every service answers yet")
+        )
+        _summary(statuses, ports.url(port, "/health"), title)
+
+    asyncio.run(
+        supervise(
+            specs,
+            state_path,
+            bind,
+            ports.health,
+            lambda e: _print_event(e, logs),
+            ready,
+            extra_state={"kind": "up", "inventory": str(inventory.resolve()), "db": url},
+        )
+    )
+    console.print("netops stopped: every service ended.")
+
+
+def _status(state_path: Path) -> None:
+    import httpx
+
+    doc = running(state_path)
+    if doc is None:
+        recorded = read_state(state_path)
+        raise ServiceError(
+            "netops up is not running"
+            + (f" (stale state in {state_path})" if recorded is not None else "")
+        )
+    try:
+        resp = httpx.get(str(doc["health"]), timeout=5)
+    except httpx.HTTPError as exc:
+        raise ServiceError(
+            f"the supervisor's health endpoint {doc['health']} did not answer ({exc})"
+        ) from None
+    console.print_json(json.dumps(resp.json()))
+    if resp.status_code != 200:
+        raise typer.Exit(2)

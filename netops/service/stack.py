@@ -1,0 +1,188 @@
+"""The netops services ``netops up`` runs, as component specs: RADIUS, portal, exporter.
+
+Each component is the real ``netops … serve`` command on its own ports, started with the
+same inventory and database. Which commands exist is asked of the caller (``available``),
+so the stack can start with whatever subsystems this installation has.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from netops.errors import NetopsError
+from netops.inventory.models import Inventory
+from netops.service.model import ComponentSpec, Endpoint, Probe
+
+DEFAULT_HEALTH_PORT = 9800
+DEFAULT_RADIUS_METRICS_PORT = 9812
+DEFAULT_EXPORTER_PORT = 9116
+DEFAULT_PORTAL_PORT = 8080
+
+Available = Callable[[tuple[str, ...]], bool]
+
+
+class ServiceError(NetopsError):
+    """The service stack could not start (port in use, already running, bad option)."""
+
+
+@dataclass(frozen=True)
+class StackPorts:
+    """Where each service listens. ``host`` is the address every service binds."""
+
+    host: str = "127.0.0.1"
+    radius_auth: int = 1812
+    radius_acct: int = 1813
+    radius_metrics: int = DEFAULT_RADIUS_METRICS_PORT
+    portal: int = DEFAULT_PORTAL_PORT
+    exporter: int = DEFAULT_EXPORTER_PORT
+    health: int = DEFAULT_HEALTH_PORT
+
+    @classmethod
+    def for_inventory(cls, inventory: Inventory, host: str = "127.0.0.1") -> StackPorts:
+        """Defaults from the inventory: the RADIUS ports the NAS use, the portal's URL port."""
+        radius = inventory.services.radius
+        portal_port = urlsplit(inventory.services.portal.url).port or DEFAULT_PORTAL_PORT
+        return cls(host, radius.auth_port, radius.acct_port, portal=portal_port)
+
+    def url(self, port: int, path: str = "/") -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        if self.host in ("0.0.0.0", "::"):
+            host = "127.0.0.1"
+        return f"http://{host}:{port}{path}"
+
+    def probe_host(self) -> str:
+        return "127.0.0.1" if self.host in ("0.0.0.0", "::") else self.host
+
+    def check(self) -> None:
+        """Every port distinct and in range; raise :class:`ServiceError` naming the clash."""
+        try:
+            ipaddress.ip_address(self.host)
+        except ValueError as exc:
+            raise ServiceError(f"--bind {self.host!r} is not an IP address") from exc
+        seen: dict[tuple[str, int], str] = {}
+        for name, proto, port in self.listeners():
+            if not 0 < port < 65536:
+                raise ServiceError(f"{name} port {port} is not between 1 and 65535")
+            if (proto, port) in seen:
+                raise ServiceError(f"{name} and {seen[(proto, port)]} both want {proto} {port}")
+            seen[(proto, port)] = name
+        if self.radius_auth == self.radius_acct:
+            raise ServiceError("the RADIUS auth and accounting ports must differ")
+
+    def listeners(self) -> list[tuple[str, str, int]]:
+        """``(what, tcp|udp, port)`` for every socket the stack opens."""
+        return [
+            ("RADIUS auth", "udp", self.radius_auth),
+            ("RADIUS accounting", "udp", self.radius_acct),
+            ("RADIUS metrics", "tcp", self.radius_metrics),
+            ("portal", "tcp", self.portal),
+            ("exporter", "tcp", self.exporter),
+            ("health", "tcp", self.health),
+        ]
+
+
+def ensure_free(ports: StackPorts) -> None:
+    """Raise :class:`ServiceError` for the first port another process already holds."""
+    for name, proto, port in ports.listeners():
+        kind = socket.SOCK_DGRAM if proto == "udp" else socket.SOCK_STREAM
+        family = socket.AF_INET6 if ":" in ports.host else socket.AF_INET
+        with socket.socket(family, kind) as sock:
+            if kind == socket.SOCK_STREAM:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                sock.bind((ports.host, port))
+            except OSError as exc:
+                raise ServiceError(
+                    f"{name} port {proto} {ports.host}:{port} is in use "
+                    f"({exc.strerror}); stop what holds it or choose another port"
+                ) from exc
+
+
+def netops_argv(inventory: Path, db: str, *command: str) -> tuple[str, ...]:
+    """The command line of a netops subcommand, run by this Python."""
+    return (sys.executable, "-m", "netops", "-i", str(inventory), "--db", db, *command)
+
+
+def stack_components(
+    inventory: Path,
+    db: str,
+    ports: StackPorts,
+    log_dir: Path,
+    available: Available,
+) -> tuple[list[ComponentSpec], list[str]]:
+    """The components to run, and a note for each service this installation lacks."""
+    specs: list[ComponentSpec] = []
+    missing: list[str] = []
+    host, probe_host = ports.host, ports.probe_host()
+    hostport = f"[{host}]" if ":" in host else host
+
+    def add(command: tuple[str, ...], spec: ComponentSpec) -> None:
+        if available(command):
+            specs.append(spec)
+        else:
+            missing.append(f"{spec.name}: `netops {' '.join(command)}` is not installed")
+
+    add(
+        ("radius", "serve"),
+        ComponentSpec(
+            name="radius",
+            argv=netops_argv(
+                inventory,
+                db,
+                "radius",
+                "serve",
+                "--bind",
+                host,
+                "--auth-port",
+                str(ports.radius_auth),
+                "--acct-port",
+                str(ports.radius_acct),
+                "--metrics-listen",
+                f"{hostport}:{ports.radius_metrics}",
+            ),
+            probe=Probe(probe_host, ports.radius_metrics, "/metrics"),
+            endpoints=(
+                Endpoint("auth", f"udp://{hostport}:{ports.radius_auth}"),
+                Endpoint("accounting", f"udp://{hostport}:{ports.radius_acct}"),
+                Endpoint("metrics", ports.url(ports.radius_metrics, "/metrics")),
+            ),
+            log=log_dir / "radius.log",
+        ),
+    )
+    add(
+        ("portal", "serve"),
+        ComponentSpec(
+            name="portal",
+            argv=netops_argv(
+                inventory, db, "portal", "serve", "--listen", f"{hostport}:{ports.portal}"
+            ),
+            probe=Probe(probe_host, ports.portal),
+            endpoints=(
+                Endpoint("portal", ports.url(ports.portal)),
+                Endpoint("metrics", ports.url(ports.portal, "/metrics")),
+            ),
+            log=log_dir / "portal.log",
+        ),
+    )
+    add(
+        ("exporter", "serve"),
+        ComponentSpec(
+            name="exporter",
+            argv=netops_argv(
+                inventory, db, "exporter", "serve", "--listen", f"{hostport}:{ports.exporter}"
+            ),
+            probe=Probe(probe_host, ports.exporter, "/metrics"),
+            endpoints=(
+                Endpoint("metrics", ports.url(ports.exporter, "/metrics")),
+                Endpoint("snmp", ports.url(ports.exporter, "/snmp?target=DEVICE")),
+            ),
+            log=log_dir / "exporter.log",
+        ),
+    )
+    return specs, missing
