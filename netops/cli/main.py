@@ -54,6 +54,9 @@ app.add_typer(radius_cli.app, name="radius")
 app.add_typer(prometheus_cli.app, name="prometheus")
 from netops.cli import prometheus_rules as prometheus_rules_cli  # noqa: E402, F401
 from netops.cli import radius_server as radius_server_cli  # noqa: E402, F401
+from netops.cli import up as up_cli  # noqa: E402
+
+app.command(name="up")(up_cli.up)
 
 
 def main(argv: list[str] | None = None) -> int:
