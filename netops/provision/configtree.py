@@ -269,8 +269,8 @@ def commands(changes: list[Change], platform: Platform) -> list[str]:
     out: list[str] = []
     if platform.dialect == "routeros":
         for change in changes:
-            if change.op == "+":
-                out.append(f"{change.path[0]} {change.line}" if change.path else change.line)
+            if change.op == "+" and change.path:
+                out.append(f"{change.path[0]} {change.line}")
         return out
     mode: tuple[str, ...] = ()
     for change in changes:

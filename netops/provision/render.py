@@ -297,11 +297,12 @@ def render_device(
     """The intended configuration of ``device``; secrets resolved only if ``with_secrets``."""
     get_platform(device.platform)
     env = env or environment(inventory)
-    name = template_name(device, env)
+    name = f"{device.platform}/{device.role}.j2"
     secret = _SecretFilter(with_secrets, redactor, device.hostname)
     ctx = context(inventory, device)
     ctx["_secret"] = secret
     try:
+        name = template_name(device, env)
         text = env.get_template(name).render(ctx)
     except jinja2.TemplateError as exc:
         where = f"templates/{name}"
