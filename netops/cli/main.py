@@ -52,6 +52,7 @@ def _root(
 app.add_typer(inventory_cli.app, name="inventory")
 app.add_typer(radius_cli.app, name="radius")
 app.add_typer(prometheus_cli.app, name="prometheus")
+from netops.cli import prometheus_rules as prometheus_rules_cli  # noqa: E402, F401
 from netops.cli import config as config_cli  # noqa: E402
 
 app.add_typer(config_cli.app, name="config")
