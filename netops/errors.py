@@ -62,3 +62,7 @@ class SnmpError(NetopsError):
 
 class ReportError(NetopsError):
     """A report could not be produced (Prometheus unreachable, no data)."""
+
+
+class ExporterError(NetopsError):
+    """An SNMP module file or an exporter request is invalid; names the file or parameter."""

@@ -1,0 +1,130 @@
+"""``netops exporter``: the SNMP → Prometheus exporter and ICMP prober."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from netops.cli.common import InventoryOpt, console, err_console, get_inventory
+from netops.exporters.modules import DEFAULT_MODULE_DIR, load_modules
+from netops.exporters.server import Exporter, ExporterSettings, bind, parse_listen, serve
+from netops.exporters.snmp import SnmpClient
+
+app = typer.Typer(
+    help="SNMP → Prometheus exporter (snmp_exporter compatible) and ICMP probes.",
+    no_args_is_help=True,
+)
+
+ModulesOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--modules",
+        help=f"Folder of SNMP module files (default: {DEFAULT_MODULE_DIR}).",
+        show_default=False,
+    ),
+]
+EngineOpt = Annotated[
+    str,
+    typer.Option(
+        "--v2c-engine",
+        help="Who speaks SNMPv2c: 'fast' (netops' codec) or 'pysnmp'. v3 always uses pysnmp.",
+    ),
+]
+
+
+def _engine(value: str) -> SnmpClient:
+    if value not in ("fast", "pysnmp"):
+        raise typer.BadParameter("--v2c-engine must be 'fast' or 'pysnmp'")
+    return SnmpClient(v2c_engine="fast" if value == "fast" else "pysnmp")
+
+
+@app.command("serve")
+def serve_command(
+    inventory: InventoryOpt = None,
+    listen: Annotated[
+        str, typer.Option("--listen", "-l", help="Address and port to listen on (port 0: any).")
+    ] = ":9116",
+    modules: ModulesOpt = None,
+    default_timeout: Annotated[
+        float,
+        typer.Option(
+            "--default-timeout",
+            help="Scrape budget in seconds when Prometheus sends no timeout header.",
+        ),
+    ] = 10.0,
+    timeout_offset: Annotated[
+        float,
+        typer.Option(
+            "--timeout-offset",
+            help="Seconds kept back from Prometheus's scrape timeout for the HTTP answer.",
+        ),
+    ] = 0.5,
+    v2c_engine: EngineOpt = "fast",
+) -> None:
+    """Serve /snmp, /probe and /metrics until interrupted."""
+    inv = get_inventory(inventory)
+    loaded = load_modules(modules)
+    host, port = parse_listen(listen)
+    settings = ExporterSettings(default_timeout=default_timeout, timeout_offset=timeout_offset)
+    exporter = Exporter(inv, loaded, settings, client=_engine(v2c_engine))
+    sock = bind(host, port)
+    bound_host, bound_port = sock.getsockname()[:2]
+    shown = f"[{bound_host}]" if ":" in bound_host else bound_host
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    console.print(
+        f"netops exporter listening on http://{shown}:{bound_port}/ "
+        f"({len(loaded)} modules, {len(inv.devices)} inventory devices)"
+    )
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(serve(exporter, sock))
+
+
+@app.command("scrape")
+def scrape_command(
+    target: Annotated[str, typer.Argument(help="Device hostname, HOST or HOST:PORT.")],
+    inventory: InventoryOpt = None,
+    module: Annotated[
+        list[str] | None,
+        typer.Option("--module", "-m", help="Module(s) to poll (default: the device's)."),
+    ] = None,
+    auth: Annotated[
+        str | None, typer.Option("--auth", "-a", help="Inventory SNMP profile to use.")
+    ] = None,
+    timeout: Annotated[float, typer.Option("--timeout", help="Scrape budget in seconds.")] = 10.0,
+    modules: ModulesOpt = None,
+    v2c_engine: EngineOpt = "fast",
+) -> None:
+    """Scrape one target once and print what /snmp would answer (exit 1 on failure)."""
+    inv = get_inventory(inventory)
+    exporter = Exporter(inv, load_modules(modules), client=_engine(v2c_engine))
+    response = asyncio.run(exporter.scrape_snmp(target, module or [], auth, timeout))
+    if response.status != 200:
+        err_console.print(f"[bold red]error:[/] {response.body.decode().strip()}")
+        raise typer.Exit(1)
+    typer.echo(response.body.decode(), nl=False)
+
+
+@app.command("modules")
+def modules_command(modules: ModulesOpt = None) -> None:
+    """List the SNMP modules: name, metrics, columns walked, scalars read."""
+    loaded = load_modules(modules)
+    table = Table(title="SNMP modules", title_justify="left")
+    for column in ("module", "metrics", "columns", "scalars", "description", "file"):
+        table.add_column(column)
+    for name in sorted(loaded):
+        m = loaded[name]
+        table.add_row(
+            name,
+            str(len(m.metrics)),
+            str(len(m.columns)),
+            str(len(m.scalars)),
+            m.description,
+            Path(m.source).name,
+        )
+    console.print(table)

@@ -1,0 +1,367 @@
+"""The exporter's HTTP side: ``/snmp`` (multi-target, snmp_exporter compatible), ``/probe``
+(ICMP, blackbox style) and ``/metrics`` (the exporter itself), as a small ASGI app.
+
+Each scrape has a budget: Prometheus's ``X-Prometheus-Scrape-Timeout-Seconds`` minus a small
+offset (or the default timeout). SNMP request timeouts are shortened so every retry fits in
+it, and the whole scrape is cancelled when it runs out, so a silent target answers HTTP 500
+within the budget while other scrapes carry on: all of them share one event loop, and waiting
+on a target costs nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import socket
+import time
+from collections.abc import Awaitable, Callable, MutableMapping
+from dataclasses import dataclass, field
+from html import escape
+from typing import Any
+from urllib.parse import parse_qs
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client.metrics_core import Metric
+
+from netops.errors import ExporterError, NetopsError
+from netops.exporters.convert import Labels, build_families, family
+from netops.exporters.expose import CONTENT_TYPE, encode
+from netops.exporters.icmp import IcmpProber
+from netops.exporters.modules import Module
+from netops.exporters.snmp import SnmpClient, SnmpFailure, SnmpTarget
+from netops.exporters.targets import device_labels, device_modules, find_device, resolve_target
+from netops.inventory.models import Inventory
+
+log = logging.getLogger("netops.exporter")
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
+TIMEOUT_HEADER = b"x-prometheus-scrape-timeout-seconds"
+REASONS = ("timeout", "auth", "protocol")
+
+
+@dataclass
+class Response:
+    status: int
+    body: bytes
+    content_type: str = "text/plain; charset=utf-8"
+
+
+@dataclass
+class ExporterSettings:
+    """Tunables: scrape budget when Prometheus sends none, the offset kept for HTTP, probes."""
+
+    default_timeout: float = 10.0
+    timeout_offset: float = 0.5
+    probe_count: int = 3
+    probe_interval: float = 0.02
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class _SelfMetrics:
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.errors = Counter(
+            "netops_snmp_scrape_errors_total",
+            "SNMP scrapes that failed, by reason (timeout, auth, protocol).",
+            ["reason"],
+            registry=registry,
+        )
+        for reason in REASONS:
+            self.errors.labels(reason)
+        self.scrapes = Counter(
+            "netops_snmp_scrapes_total", "SNMP scrapes served.", registry=registry
+        )
+        self.duration = Histogram(
+            "netops_snmp_scrape_duration_seconds",
+            "Time to serve an SNMP scrape, failures included.",
+            buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+            registry=registry,
+        )
+        self.in_flight = Gauge(
+            "netops_snmp_scrapes_in_flight", "SNMP scrapes being served now.", registry=registry
+        )
+        self.probes = Counter(
+            "netops_probes_total", "ICMP probes served, by result.", ["result"], registry=registry
+        )
+        for result in ("success", "failure"):
+            self.probes.labels(result)
+        self.bad_requests = Counter(
+            "netops_exporter_bad_requests_total",
+            "Requests refused for a missing or unknown parameter.",
+            registry=registry,
+        )
+
+
+def _budget(headers: dict[bytes, bytes], settings: ExporterSettings) -> float:
+    raw = headers.get(TIMEOUT_HEADER)
+    timeout = settings.default_timeout
+    if raw:
+        with contextlib.suppress(ValueError):
+            timeout = float(raw)
+    return max(0.05, timeout - settings.timeout_offset)
+
+
+def _self_families(
+    stats_walk: dict[str, float], pdus: int, requests: int, took: float, labels: Labels
+) -> list[Metric]:
+    walk = family("snmp_scrape_walk_duration_seconds", "Time SNMP walk/bulkwalk took.", "gauge")
+    for module, seconds in stats_walk.items():
+        walk.add_sample(walk.name, {**labels, "module": module}, seconds)
+    pdus_f = family("snmp_scrape_pdus_returned", "PDUs returned from walk.", "gauge")
+    pdus_f.add_sample(pdus_f.name, dict(labels), float(pdus))
+    sent = family("snmp_scrape_packets_sent", "Packets sent for get, bulkget and walk.", "gauge")
+    sent.add_sample(sent.name, dict(labels), float(requests))
+    duration = family(
+        "snmp_scrape_duration_seconds",
+        "Total SNMP time scrape took (walk and processing).",
+        "gauge",
+    )
+    duration.add_sample(duration.name, dict(labels), took)
+    return [walk, pdus_f, sent, duration]
+
+
+class Exporter:
+    """The exporter: scrape logic plus an ASGI ``__call__``; one per process."""
+
+    def __init__(
+        self,
+        inventory: Inventory,
+        modules: dict[str, Module],
+        settings: ExporterSettings | None = None,
+        client: SnmpClient | None = None,
+        prober: IcmpProber | None = None,
+    ) -> None:
+        self.inventory = inventory
+        self.modules = modules
+        self.settings = settings or ExporterSettings()
+        self.client = client or SnmpClient()
+        self.prober = prober or IcmpProber()
+        self.registry = CollectorRegistry()
+        self.metrics = _SelfMetrics(self.registry)
+
+    # --- scrapes --------------------------------------------------------------------------
+
+    def _modules(self, names: list[str], default: tuple[str, ...]) -> list[Module]:
+        wanted = [n.strip() for raw in names for n in raw.split(",") if n.strip()] or list(default)
+        unknown = [n for n in wanted if n not in self.modules]
+        if unknown:
+            raise ExporterError(
+                f"unknown module {', '.join(unknown)} (known: {', '.join(sorted(self.modules))})"
+            )
+        return [self.modules[n] for n in dict.fromkeys(wanted)]
+
+    async def scrape_snmp(
+        self, target: str, modules: list[str], auth: str | None, budget: float
+    ) -> Response:
+        """One ``/snmp`` request: 200 with the metrics, 400 for a bad request, 500 on failure."""
+        started = time.perf_counter()
+        try:
+            resolved = resolve_target(self.inventory, target, auth)
+            default = device_modules(resolved.device) if resolved.device else ("if_mib",)
+            chosen = self._modules(modules, default)
+        except NetopsError as exc:
+            self.metrics.bad_requests.inc()
+            return Response(400, f"{exc}\n".encode())
+        profile = resolved.profile
+        per_try = min(profile.timeout, max(0.05, 0.95 * budget / (profile.retries + 1)))
+        snmp_target = SnmpTarget(resolved.host, resolved.port, profile, per_try, profile.retries)
+        self.metrics.scrapes.inc()
+        self.metrics.in_flight.inc()
+        try:
+            async with asyncio.timeout(budget):
+                data, stats = await self.client.collect(snmp_target, chosen)
+            families = build_families(chosen, data, resolved.labels, resolved.ports)
+        except TimeoutError:
+            return self._failed(
+                "timeout",
+                f"{snmp_target}: scrape did not finish within its {budget:g}s budget",
+                started,
+            )
+        except SnmpFailure as exc:
+            return self._failed(exc.reason, str(exc), started)
+        except NetopsError as exc:  # an unset secret, for one
+            return self._failed("auth", f"{snmp_target}: {exc}", started)
+        finally:
+            self.metrics.in_flight.dec()
+        took = time.perf_counter() - started
+        families += _self_families(
+            stats.walk_seconds, stats.pdus, stats.requests, took, resolved.labels
+        )
+        body = encode(families)
+        self.metrics.duration.observe(time.perf_counter() - started)
+        return Response(200, body, CONTENT_TYPE)
+
+    def _failed(self, reason: str, message: str, started: float) -> Response:
+        self.metrics.errors.labels(reason).inc()
+        self.metrics.duration.observe(time.perf_counter() - started)
+        line = " ".join(message.split())
+        log.warning("scrape failed (%s): %s", reason, line)
+        return Response(
+            500, f"An error has occurred while serving metrics: {reason}: {line}\n".encode()
+        )
+
+    async def probe(self, target: str, budget: float, count: int | None = None) -> Response:
+        """One ``/probe`` request: always 200, ``probe_success`` says whether it answered."""
+        count = count or self.settings.probe_count
+        device = find_device(self.inventory, target)
+        labels = device_labels(device) if device else {}
+        address = str(device.mgmt_ip) if device and target == device.hostname else target
+        started = time.perf_counter()
+        wait = max(0.05, budget - self.settings.probe_interval * count)
+        try:
+            result = await self.prober.probe(address, count, wait, self.settings.probe_interval)
+        except NetopsError as exc:
+            log.warning("probe of %s failed: %s", target, exc)
+            success, rtt, loss, took = 0.0, None, 1.0, time.perf_counter() - started
+        else:
+            success = 1.0 if result.success else 0.0
+            rtt, loss, took = result.rtt, result.loss_ratio, result.duration
+        self.metrics.probes.labels("success" if success else "failure").inc()
+        out = [
+            ("probe_success", "Whether the target answered ICMP echo.", success),
+            ("probe_duration_seconds", "How long the probe took.", took),
+            ("probe_icmp_loss_ratio", "Share of echo requests left unanswered.", loss),
+        ]
+        if rtt is not None:
+            out.append(("probe_icmp_rtt_seconds", "Mean round-trip time of the replies.", rtt))
+        families = []
+        for name, doc, value in out:
+            fam = family(name, doc, "gauge")
+            fam.add_sample(name, dict(labels), value)
+            families.append(fam)
+        return Response(200, encode(families), CONTENT_TYPE)
+
+    def self_metrics(self) -> Response:
+        return Response(200, encode(self.registry.collect()), CONTENT_TYPE)
+
+    def index(self) -> Response:
+        modules = "".join(
+            f"<li><code>{escape(m.name)}</code>: {escape(m.description)}</li>"
+            for m in sorted(self.modules.values(), key=lambda m: m.name)
+        )
+        page = (
+            "<!doctype html><html><head><meta charset='utf-8'><title>netops exporter</title>"
+            "</head><body><h1>netops SNMP exporter</h1>"
+            "<form action='/snmp'><label>Target <input name='target' "
+            "placeholder='10.10.0.1 or 127.0.0.1:1161'></label> "
+            "<label>Module <input name='module' value='if_mib'></label> "
+            "<label>Auth <input name='auth' placeholder='inventory SNMP profile'></label> "
+            "<input type='submit' value='Scrape'></form>"
+            "<form action='/probe'><label>Probe target <input name='target'></label> "
+            "<input type='submit' value='Probe'></form>"
+            f"<h2>Modules</h2><ul>{modules}</ul>"
+            "<p><a href='/metrics'>Exporter metrics</a></p></body></html>"
+        )
+        return Response(200, page.encode(), "text/html; charset=utf-8")
+
+    # --- ASGI -----------------------------------------------------------------------------
+
+    async def _route(self, scope: Scope) -> Response:
+        path = scope.get("path", "/")
+        query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+        headers = {k.lower(): v for k, v in scope.get("headers", [])}
+        if scope.get("method") not in ("GET", "HEAD"):
+            return Response(405, b"only GET is supported\n")
+        if path == "/snmp":
+            target = query.get("target", [""])[0]
+            if not target:
+                self.metrics.bad_requests.inc()
+                return Response(400, b"'target' parameter must be specified\n")
+            auth = query.get("auth", [None])[0]
+            return await self.scrape_snmp(
+                target, query.get("module", []), auth, _budget(headers, self.settings)
+            )
+        if path == "/probe":
+            target = query.get("target", [""])[0]
+            if not target:
+                self.metrics.bad_requests.inc()
+                return Response(400, b"'target' parameter must be specified\n")
+            count = query.get("count", [""])[0]
+            return await self.probe(
+                target,
+                _budget(headers, self.settings),
+                int(count) if count.isdigit() and 0 < int(count) <= 100 else None,
+            )
+        if path == "/metrics":
+            return self.self_metrics()
+        if path in ("/-/healthy", "/-/ready"):
+            return Response(200, b"OK\n")
+        if path == "/":
+            return self.index()
+        return Response(404, b"not found\n")
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            while True:
+                message = await receive()
+                if message["type"] == "lifespan.startup":
+                    await send({"type": "lifespan.startup.complete"})
+                elif message["type"] == "lifespan.shutdown":
+                    self.client.close()
+                    self.prober.close()
+                    await send({"type": "lifespan.shutdown.complete"})
+                    return
+        if scope["type"] != "http":
+            return
+        response = await self._route(scope)
+        await send(
+            {
+                "type": "http.response.start",
+                "status": response.status,
+                "headers": [
+                    (b"content-type", response.content_type.encode()),
+                    (b"content-length", str(len(response.body)).encode()),
+                ],
+            }
+        )
+        body = b"" if scope.get("method") == "HEAD" else response.body
+        await send({"type": "http.response.body", "body": body})
+
+
+def parse_listen(text: str, default_port: int = 9116) -> tuple[str, int]:
+    """``:9116``, ``0.0.0.0:9116``, ``[::]:9116`` or ``127.0.0.1`` → (host, port)."""
+    text = text.strip()
+    if text.startswith("["):
+        host, _, rest = text[1:].partition("]")
+        port_text = rest.removeprefix(":")
+    elif text.count(":") > 1:
+        host, port_text = text, ""
+    else:
+        host, _, port_text = text.partition(":")
+    host = host or "0.0.0.0"
+    if port_text and not port_text.isdigit():
+        raise ExporterError(f"--listen {text!r}: the port must be a number")
+    port = int(port_text) if port_text else default_port
+    if not 0 <= port < 65536:
+        raise ExporterError(f"--listen {text!r}: the port must be 0-65535")
+    return host, port
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """A listening TCP socket (port 0 lets the kernel choose)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise ExporterError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+    sock.listen(1024)
+    sock.set_inheritable(True)
+    return sock
+
+
+async def serve(exporter: Exporter, sock: socket.socket) -> None:
+    """Serve ``exporter`` on ``sock`` until cancelled (uvicorn, one process)."""
+    import uvicorn
+
+    config = uvicorn.Config(
+        exporter, log_level="warning", access_log=False, lifespan="on", timeout_keep_alive=30
+    )
+    server = uvicorn.Server(config)
+    await server.serve(sockets=[sock])

@@ -1,0 +1,432 @@
+"""The SNMP adapter: GETBULK walks and GETs over v2c and v3 (USM authPriv).
+
+One :class:`SnmpClient` lives as long as the exporter and holds one pysnmp engine (v3, and
+v2c when asked) and one UDP socket per address family (the v2c fast path, which encodes
+and decodes with :mod:`netops.exporters.ber`). Walks fetch every column a module needs in
+one GETBULK per round (each column a var-bind), with max-repetitions sized so a response
+stays under the agent's limits. Responses are never resolved against MIBs
+(``lookupMib=False``); values become ints, bytes and OID tuples for
+:mod:`netops.exporters.convert`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import socket
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from pyasn1.type import univ  # type: ignore[import-untyped]
+from pysnmp.entity.rfc3413 import cmdgen
+from pysnmp.hlapi.v3arch.asyncio import (
+    CommunityData,
+    SnmpEngine,
+    Udp6TransportTarget,
+    UdpTransportTarget,
+    UsmUserData,
+)
+from pysnmp.hlapi.v3arch.asyncio import auth as _auth
+from pysnmp.hlapi.v3arch.asyncio.cmdgen import LCD
+from pysnmp.proto import errind, rfc1902, rfc1905
+
+from netops.errors import SnmpError
+from netops.exporters import ber
+from netops.exporters.convert import ScrapeData
+from netops.exporters.modules import Module, Oid
+from netops.exporters.udp import UdpClient, UdpTimeout
+from netops.inventory.models import SnmpProfile
+
+Reason = Literal["timeout", "auth", "protocol"]
+
+_AUTH_PROTOCOLS = {
+    "md5": _auth.usmHMACMD5AuthProtocol,
+    "sha": _auth.usmHMACSHAAuthProtocol,
+    "sha224": _auth.usmHMAC128SHA224AuthProtocol,
+    "sha256": _auth.usmHMAC192SHA256AuthProtocol,
+    "sha384": _auth.usmHMAC256SHA384AuthProtocol,
+    "sha512": _auth.usmHMAC384SHA512AuthProtocol,
+}
+_PRIV_PROTOCOLS = {
+    "des": _auth.usmDESPrivProtocol,
+    "aes": _auth.usmAesCfb128Protocol,
+    "aes192": _auth.usmAesCfb192Protocol,
+    "aes256": _auth.usmAesCfb256Protocol,
+}
+_AUTH_ERRORS = (
+    errind.WrongDigest,
+    errind.UnknownUserName,
+    errind.UnknownSecurityName,
+    errind.UnsupportedSecurityLevel,
+    errind.AuthenticationFailure,
+    errind.AuthenticationError,
+    errind.DecryptionError,
+    errind.UnknownCommunityName,
+    errind.NoAuthentication,
+    errind.NoEncryption,
+)
+_AUTH_STATUS = {"authorizationError", "noAccess"}
+_MAX_GET = 40
+
+
+class SnmpFailure(SnmpError):
+    """A scrape failed; ``reason`` is ``timeout``, ``auth`` or ``protocol``."""
+
+    def __init__(self, reason: Reason, message: str) -> None:
+        self.reason = reason
+        super().__init__(message)
+
+
+@dataclass(frozen=True)
+class SnmpTarget:
+    """Where and how to poll: address, port and the inventory SNMP profile."""
+
+    host: str
+    port: int
+    profile: SnmpProfile
+    timeout: float | None = None
+    retries: int | None = None
+
+    def __str__(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{host}:{self.port}"
+
+
+@dataclass
+class ScrapeStats:
+    """What a collection cost: var-binds returned, requests sent, walk time per module."""
+
+    pdus: int = 0
+    requests: int = 0
+    walk_seconds: dict[str, float] = field(default_factory=dict)
+
+
+def _to_value(value: Any) -> ber.Decoded:
+    """A pysnmp value as the codec's plain value (or its exception marker)."""
+    if isinstance(value, univ.Integer):
+        return int(value)
+    if isinstance(value, univ.OctetString):
+        return bytes(value.asOctets())
+    if isinstance(value, univ.ObjectIdentifier):
+        return tuple(value.asTuple())
+    if isinstance(value, rfc1905.EndOfMibView):
+        return ber.END_OF_MIB_VIEW
+    if isinstance(value, rfc1905.NoSuchInstance):
+        return ber.NO_SUCH_INSTANCE
+    return ber.NO_SUCH_OBJECT
+
+
+def _auth_data(profile: SnmpProfile) -> CommunityData | UsmUserData:
+    """pysnmp credentials for ``profile``; secrets are revealed here, at the moment of use."""
+    if profile.version == "2c":
+        assert profile.community is not None
+        return CommunityData(profile.community.reveal(), mpModel=1)
+    assert profile.user is not None
+    auth_key = profile.auth_key.reveal() if profile.auth and profile.auth_key else None
+    priv_key = profile.priv_key.reveal() if profile.priv and profile.priv_key else None
+    return UsmUserData(
+        profile.user,
+        authKey=auth_key,
+        privKey=priv_key,
+        authProtocol=_AUTH_PROTOCOLS[profile.auth] if profile.auth else _auth.usmNoAuthProtocol,
+        privProtocol=_PRIV_PROTOCOLS[profile.priv] if profile.priv else _auth.usmNoPrivProtocol,
+    )
+
+
+def _timeout(target: SnmpTarget, timeout: float, retries: int) -> SnmpFailure:
+    if target.profile.version == "2c":
+        hint = "host down, no SNMP agent, or a wrong community"
+    else:
+        hint = "host down, no SNMP agent, or a wrong v3 privacy key"
+    tries = retries + 1
+    return SnmpFailure(
+        "timeout",
+        f"{target}: no SNMP response after {tries} attempt{'s' if tries > 1 else ''} "
+        f"of {timeout:g}s ({hint})",
+    )
+
+
+def _fail(target: SnmpTarget, indication: Any, timeout: float, retries: int) -> SnmpFailure:
+    profile = target.profile
+    if isinstance(indication, errind.RequestTimedOut):
+        return _timeout(target, timeout, retries)
+    if isinstance(indication, _AUTH_ERRORS):
+        return SnmpFailure(
+            "auth",
+            f"{target}: SNMP authentication failed for user {profile.user!r} "
+            f"({indication}): wrong v3 user, password or protocol",
+        )
+    return SnmpFailure("protocol", f"{target}: SNMP error: {indication}")
+
+
+def _status_failure(target: SnmpTarget, text: str) -> SnmpFailure:
+    reason: Reason = "auth" if text in _AUTH_STATUS else "protocol"
+    return SnmpFailure(reason, f"{target}: agent answered {text}")
+
+
+def plan_walks(modules: Sequence[Module]) -> list[tuple[str, tuple[Oid, ...], int]]:
+    """Columns each module walks (a column shared by modules is walked once, by the first)."""
+    taken: set[Oid] = set()
+    plans = []
+    for module in modules:
+        cols = tuple(c for c in module.columns if c not in taken)
+        taken.update(cols)
+        plans.append((module.name, cols, module.max_repetitions))
+    return plans
+
+
+VarBinds = list[tuple[Oid, ber.Decoded]]
+
+
+class _Session:
+    """One scrape's requests to one target (a GET and a GETBULK primitive)."""
+
+    def __init__(self, target: SnmpTarget, timeout: float, retries: int) -> None:
+        self.target = target
+        self.timeout = timeout
+        self.retries = retries
+        self.requests = 0
+
+    async def get(self, oids: list[Oid]) -> VarBinds:
+        raise NotImplementedError
+
+    async def bulk(self, oids: list[Oid], max_repetitions: int) -> VarBinds:
+        raise NotImplementedError
+
+
+class _FastSession(_Session):
+    """SNMPv2c through netops' own codec and the shared UDP socket."""
+
+    def __init__(
+        self, client: UdpClient, address: str, target: SnmpTarget, timeout: float, retries: int
+    ) -> None:
+        super().__init__(target, timeout, retries)
+        self._client = client
+        self._address = address
+        assert target.profile.community is not None
+        self._community = target.profile.community.reveal().encode()
+
+    async def _send(self, pdu_type: int, oids: list[Oid], reps: int) -> VarBinds:
+        self.requests += 1
+        community = self._community
+        try:
+            pdu = await self._client.request(
+                self._address,
+                self.target.port,
+                lambda rid: ber.encode_request(community, pdu_type, rid, oids, 0, reps),
+                self.timeout,
+                self.retries,
+            )
+        except UdpTimeout as exc:
+            if exc.malformed:
+                raise SnmpFailure("protocol", f"{self.target}: {exc.malformed}") from None
+            raise _timeout(self.target, self.timeout, self.retries) from None
+        if pdu.pdu_type != ber.RESPONSE:
+            raise SnmpFailure(
+                "protocol", f"{self.target}: agent answered PDU type 0x{pdu.pdu_type:02x}"
+            )
+        if pdu.error_status:
+            raise _status_failure(self.target, pdu.error_name)
+        return pdu.varbinds
+
+    async def get(self, oids: list[Oid]) -> VarBinds:
+        return await self._send(ber.GET, oids, 0)
+
+    async def bulk(self, oids: list[Oid], max_repetitions: int) -> VarBinds:
+        return await self._send(ber.GETBULK, oids, max_repetitions)
+
+
+class _PysnmpSession(_Session):
+    """v3 (and v2c on request) through pysnmp's engine, below hlapi: no MIB resolution."""
+
+    def __init__(
+        self,
+        engine: SnmpEngine,
+        auth: CommunityData | UsmUserData,
+        transport: Any,
+        target: SnmpTarget,
+        timeout: float,
+        retries: int,
+    ) -> None:
+        super().__init__(target, timeout, retries)
+        self._engine = engine
+        self._addr_name, _ = LCD.configure(engine, auth, transport, b"")
+
+    async def _run(self, generator: Any, oids: list[Oid], *bulk_args: int) -> VarBinds:
+        self.requests += 1
+        future: asyncio.Future[tuple[Any, Any, Any]] = asyncio.get_running_loop().create_future()
+
+        def done(
+            _engine: Any,
+            _handle: Any,
+            indication: Any,
+            status: Any,
+            _index: Any,
+            vbs: Any,
+            _ctx: Any,
+        ) -> None:
+            if not future.done():
+                future.set_result((indication, status, vbs))
+
+        varbinds = [(rfc1902.ObjectName(oid), _NULL) for oid in oids]
+        generator.send_varbinds(
+            self._engine, self._addr_name, None, b"", *bulk_args, varbinds, done, None
+        )
+        indication, status, vbs = await future
+        if indication:
+            raise _fail(self.target, indication, self.timeout, self.retries)
+        if status:
+            raise _status_failure(self.target, status.prettyPrint())
+        return [(tuple(name.asTuple()), _to_value(value)) for name, value in vbs]
+
+    async def get(self, oids: list[Oid]) -> VarBinds:
+        return await self._run(cmdgen.GetCommandGenerator(), oids)
+
+    async def bulk(self, oids: list[Oid], max_repetitions: int) -> VarBinds:
+        return await self._run(cmdgen.BulkCommandGenerator(), oids, 0, max_repetitions)
+
+
+_NULL = univ.Null("")
+
+
+async def _get_scalars(session: _Session, oids: list[Oid], data: ScrapeData) -> int:
+    count = 0
+    for start in range(0, len(oids), _MAX_GET):
+        varbinds = await session.get(oids[start : start + _MAX_GET])
+        count += len(varbinds)
+        for oid, value in varbinds:
+            if not isinstance(value, ber._Exception):
+                data.scalars[oid] = value
+    return count
+
+
+async def _walk_columns(
+    session: _Session,
+    columns: Iterable[Oid],
+    max_repetitions: int,
+    max_varbinds: int,
+    data: ScrapeData,
+) -> int:
+    """Walk several table columns at once with GETBULK until each leaves its subtree."""
+    cursor: dict[Oid, Oid] = {col: col for col in columns}
+    count = 0
+    for col in cursor:
+        data.columns.setdefault(col, {})
+    while cursor:
+        active = list(cursor)
+        width = len(active)
+        reps = max(1, min(max_repetitions, max_varbinds // width))
+        varbinds = await session.bulk([cursor[c] for c in active], reps)
+        count += len(varbinds)
+        if not varbinds:
+            break
+        answered = active[: min(width, len(varbinds))]
+        finished: set[Oid] = set()
+        advanced: set[Oid] = set()
+        for position, (oid, value) in enumerate(varbinds):
+            col = active[position % width]
+            if col in finished:
+                continue
+            size = len(col)
+            if (
+                value is ber.END_OF_MIB_VIEW
+                or len(oid) <= size
+                or oid[:size] != col
+                or oid <= cursor[col]
+            ):
+                finished.add(col)
+                continue
+            if not isinstance(value, ber._Exception):
+                data.columns[col][oid[size:]] = value
+            cursor[col] = oid
+            advanced.add(col)
+        for col in answered:
+            if col in finished or col not in advanced:
+                del cursor[col]
+    return count
+
+
+class SnmpClient:
+    """Polls SNMP agents: one pysnmp engine and one UDP socket per family, shared by scrapes.
+
+    ``v2c_engine`` chooses who speaks SNMPv2c: ``fast`` (netops' codec, the default) or
+    ``pysnmp``. SNMPv3 always goes through pysnmp.
+    """
+
+    def __init__(self, v2c_engine: Literal["fast", "pysnmp"] = "fast", max_varbinds: int = 600):
+        self._engine: SnmpEngine | None = None
+        self._udp = UdpClient()
+        self.v2c_engine = v2c_engine
+        self.max_varbinds = max_varbinds
+
+    @property
+    def engine(self) -> SnmpEngine:
+        if self._engine is None:
+            self._engine = SnmpEngine()
+        return self._engine
+
+    async def _address(self, target: SnmpTarget) -> str:
+        try:
+            ipaddress.ip_address(target.host)
+            return target.host
+        except ValueError:
+            pass
+        loop = asyncio.get_running_loop()
+        try:
+            infos = await loop.getaddrinfo(target.host, target.port, type=socket.SOCK_DGRAM)
+        except OSError as exc:
+            raise SnmpFailure(
+                "protocol", f"{target}: cannot resolve {target.host} ({exc.strerror})"
+            ) from None
+        return str(infos[0][4][0])
+
+    async def _session(self, target: SnmpTarget) -> _Session:
+        timeout = target.timeout if target.timeout is not None else target.profile.timeout
+        retries = target.retries if target.retries is not None else target.profile.retries
+        address = await self._address(target)
+        if target.profile.version == "2c" and self.v2c_engine == "fast":
+            return _FastSession(self._udp, address, target, timeout, retries)
+        cls = Udp6TransportTarget if ":" in address else UdpTransportTarget
+        transport = await cls.create((address, target.port), timeout=timeout, retries=retries)
+        return _PysnmpSession(
+            self.engine, _auth_data(target.profile), transport, target, timeout, retries
+        )
+
+    async def collect(
+        self, target: SnmpTarget, modules: Sequence[Module]
+    ) -> tuple[ScrapeData, ScrapeStats]:
+        """Read everything ``modules`` need from ``target``; raise :class:`SnmpFailure`."""
+        session = await self._session(target)
+        data = ScrapeData()
+        stats = ScrapeStats()
+
+        async def run(name: str, columns: tuple[Oid, ...], reps: int, scalars: list[Oid]) -> None:
+            started = time.perf_counter()
+            if scalars:
+                stats.pdus += await _get_scalars(session, scalars, data)
+            if columns:
+                stats.pdus += await _walk_columns(session, columns, reps, self.max_varbinds, data)
+            stats.walk_seconds[name] = time.perf_counter() - started
+
+        scalar_seen: set[Oid] = set()
+        specs = []
+        by_name = {m.name: m for m in modules}
+        for name, columns, reps in plan_walks(modules):
+            scalars = [s for s in by_name[name].scalars if s not in scalar_seen]
+            scalar_seen.update(scalars)
+            specs.append((name, columns, reps, scalars))
+        if target.profile.version == "3" and len(specs) > 1:
+            # The first v3 request discovers the agent's engine ID and clock; do it once.
+            await run(*specs[0])
+            specs = specs[1:]
+        results = await asyncio.gather(*(run(*spec) for spec in specs), return_exceptions=True)
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result
+        stats.requests = session.requests
+        return data, stats
+
+    def close(self) -> None:
+        self._udp.close()

@@ -1,0 +1,208 @@
+"""Inventory → what to poll and how Prometheus should ask for it. Pure: no I/O.
+
+* :func:`resolve_target` turns a ``/snmp?target=…&auth=…`` request into an address, an SNMP
+  profile and the inventory labels of the device behind it.
+* :func:`snmp_targets` / :func:`probe_targets` build Prometheus ``file_sd`` target lists.
+* :func:`prometheus_config` builds a ``prometheus.yml`` using them with the relabelling the
+  multi-target exporter pattern needs.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from netops.errors import ExporterError
+from netops.exporters.convert import Labels
+from netops.inventory.models import Device, Inventory, SnmpProfile
+
+#: Modules polled per platform when a device does not list its own (``data.snmp_modules``).
+PLATFORM_MODULES: dict[str, tuple[str, ...]] = {
+    "mikrotik_routeros": ("if_mib", "system", "mikrotik", "host_resources"),
+    "linux": ("if_mib", "system", "host_resources"),
+}
+DEFAULT_MODULES: tuple[str, ...] = ("if_mib", "system")
+DEFAULT_EXPORTER = "127.0.0.1:9116"
+
+
+def split_host_port(text: str) -> tuple[str, int | None]:
+    """``host``, ``host:port``, ``[v6]:port`` or a bare IPv6 address → (host, port or None)."""
+    text = text.strip()
+    if not text:
+        raise ExporterError("target is empty: give target=HOST or target=HOST:PORT")
+    if text.startswith("["):
+        host, sep, rest = text[1:].partition("]")
+        if not sep:
+            raise ExporterError(f"target {text!r} opens [ without closing it")
+        port_text = rest.removeprefix(":") if rest else ""
+    elif text.count(":") == 1:
+        host, _, port_text = text.partition(":")
+    else:
+        host, port_text = text, ""
+    if not host:
+        raise ExporterError(f"target {text!r} has no host")
+    if not port_text:
+        return host, None
+    if not port_text.isdigit() or not 0 < int(port_text) < 65536:
+        raise ExporterError(f"target {text!r} has a bad port {port_text!r}")
+    return host, int(port_text)
+
+
+def find_device(inv: Inventory, host: str) -> Device | None:
+    """The inventory device whose management address (or hostname) is ``host``."""
+    try:
+        address = str(ipaddress.ip_address(host))
+    except ValueError:
+        return inv.find_device(host)
+    return next((d for d in inv.devices if str(d.mgmt_ip) == address), None)
+
+
+def device_labels(device: Device) -> Labels:
+    return {"device": device.hostname, "site": device.site, "role": device.role}
+
+
+def port_labels(inv: Inventory, device: Device) -> dict[str, Labels]:
+    """Labels for the device's ports that are inventory links, keyed by interface name."""
+    ports: dict[str, Labels] = {}
+    for link in inv.links_of(device.hostname):
+        for end in link.ends():
+            if end.device != device.hostname:
+                continue
+            labels = {
+                "link_far_end": link.far_end(end.device, end.interface),
+                "link_medium": link.medium,
+                "link_capacity_mbps": f"{link.capacity_mbps:g}",
+            }
+            if link.provider:
+                labels["link_provider"] = link.provider
+            ports[end.interface] = labels
+    return ports
+
+
+@dataclass(frozen=True)
+class ResolvedTarget:
+    """A scrape request made concrete: where, with which profile, and with which labels."""
+
+    host: str
+    port: int
+    profile_name: str
+    profile: SnmpProfile
+    device: Device | None
+    labels: Labels = field(default_factory=dict)
+    ports: dict[str, Labels] = field(default_factory=dict)
+
+
+def resolve_target(inv: Inventory, target: str, auth: str | None) -> ResolvedTarget:
+    """Resolve ``target`` (``HOST[:PORT]``) and ``auth`` (an SNMP profile name).
+
+    Without ``auth`` the device's own profile is used; an unknown host needs ``auth``.
+    """
+    host, port = split_host_port(target)
+    device = find_device(inv, host)
+    profile_name = auth or (device.snmp if device else None)
+    if not profile_name:
+        raise ExporterError(
+            f"target {target} is not an inventory device with an SNMP profile: give auth=PROFILE"
+        )
+    profile = inv.snmp.get(profile_name)
+    if profile is None:
+        known = ", ".join(sorted(inv.snmp)) or "none"
+        raise ExporterError(f"auth {profile_name!r} is not an SNMP profile (known: {known})")
+    if port is None:
+        port = (device.snmp_port if device else None) or profile.port
+    if device is not None and host == device.hostname:
+        host = str(device.mgmt_ip)
+    labels = device_labels(device) if device else {}
+    ports = port_labels(inv, device) if device else {}
+    return ResolvedTarget(host, port, profile_name, profile, device, labels, ports)
+
+
+def device_modules(device: Device) -> tuple[str, ...]:
+    wanted = device.data.get("snmp_modules")
+    if isinstance(wanted, list | tuple) and all(isinstance(m, str) for m in wanted):
+        return tuple(wanted)
+    return PLATFORM_MODULES.get(device.platform, DEFAULT_MODULES)
+
+
+def _address(host: str, port: int) -> str:
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def snmp_targets(inv: Inventory, site: str | None = None) -> list[dict[str, Any]]:
+    """file_sd entries: one per device with an SNMP profile, module and auth as URL params."""
+    entries = []
+    for device in inv.select(site=site):
+        if not device.snmp or device.snmp not in inv.snmp:
+            continue
+        port = device.snmp_port or inv.snmp[device.snmp].port
+        labels = {
+            **device_labels(device),
+            "__param_module": ",".join(device_modules(device)),
+            "__param_auth": device.snmp,
+        }
+        entries.append({"targets": [_address(str(device.mgmt_ip), port)], "labels": labels})
+    return entries
+
+
+def probe_targets(inv: Inventory, site: str | None = None) -> list[dict[str, Any]]:
+    """file_sd entries for ICMP probes: every device's management address."""
+    return [
+        {"targets": [str(device.mgmt_ip)], "labels": device_labels(device)}
+        for device in inv.select(site=site)
+    ]
+
+
+def _portal_address(inv: Inventory) -> str:
+    parts = urlsplit(inv.services.portal.url)
+    host = parts.hostname or "127.0.0.1"
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    return _address(host, port)
+
+
+def _multi_target(job: str, path: str, sd_file: Path, exporter: str, **extra: Any) -> Any:
+    return {
+        "job_name": job,
+        "metrics_path": path,
+        **extra,
+        "file_sd_configs": [{"files": [str(sd_file)]}],
+        "relabel_configs": [
+            {"source_labels": ["__address__"], "target_label": "__param_target"},
+            {"source_labels": ["__param_target"], "target_label": "instance"},
+            {"target_label": "__address__", "replacement": exporter},
+        ],
+    }
+
+
+def prometheus_config(
+    inv: Inventory,
+    targets_dir: Path,
+    rule_files: list[str],
+    exporter: str = DEFAULT_EXPORTER,
+    radius: str = "127.0.0.1:9812",
+    portal: str | None = None,
+    scrape_interval: str = "30s",
+    scrape_timeout: str = "10s",
+) -> dict[str, Any]:
+    """A complete ``prometheus.yml`` (as data) for the city: every netops job."""
+    return {
+        "global": {
+            "scrape_interval": scrape_interval,
+            "scrape_timeout": scrape_timeout,
+            "evaluation_interval": scrape_interval,
+            "external_labels": {"city": inv.meta.city},
+        },
+        "rule_files": rule_files,
+        "scrape_configs": [
+            _multi_target("snmp", "/snmp", targets_dir / "snmp.json", exporter, honor_labels=True),
+            _multi_target("icmp", "/probe", targets_dir / "icmp.json", exporter),
+            {"job_name": "netops-radius", "static_configs": [{"targets": [radius]}]},
+            {
+                "job_name": "netops-portal",
+                "static_configs": [{"targets": [portal or _portal_address(inv)]}],
+            },
+            {"job_name": "netops-exporter", "static_configs": [{"targets": [exporter]}]},
+        ],
+    }

@@ -1,0 +1,141 @@
+"""One shared UDP socket per address family for SNMPv2c requests, matched by request id.
+
+Every scrape of every target sends through the same socket; a response is handed to the
+request whose id (and peer address) it carries. Retries resend the same request id, so a
+late answer to the first attempt still counts. Malformed datagrams are counted and
+remembered against their sender, so a target that only ever answers garbage fails with a
+protocol error instead of a timeout.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import socket
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import cast
+
+from netops.exporters.ber import BerError, Pdu, decode_message
+
+
+class UdpTimeout(Exception):
+    """No valid response arrived after every attempt."""
+
+    def __init__(self, malformed: str | None) -> None:
+        self.malformed = malformed
+        super().__init__(malformed or "timeout")
+
+
+@dataclass
+class _Pending:
+    peer: tuple[str, int]
+    future: asyncio.Future[Pdu]
+    malformed: str | None = None
+
+
+@dataclass
+class _Stats:
+    sent: int = 0
+    received: int = 0
+    malformed: int = 0
+    unexpected: int = 0
+
+
+@dataclass
+class _Endpoint(asyncio.DatagramProtocol):
+    pending: dict[int, _Pending] = field(default_factory=dict)
+    stats: _Stats = field(default_factory=_Stats)
+    transport: asyncio.DatagramTransport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = cast(asyncio.DatagramTransport, transport)
+
+    def datagram_received(self, data: bytes, addr: tuple[str | int, ...]) -> None:
+        self.stats.received += 1
+        peer = (str(addr[0]), int(addr[1]))
+        try:
+            pdu = decode_message(data)
+        except BerError as exc:
+            self.stats.malformed += 1
+            for entry in self.pending.values():
+                if entry.peer == peer:
+                    entry.malformed = f"malformed response from {peer[0]}:{peer[1]} ({exc})"
+            return
+        match = self.pending.get(pdu.request_id)
+        if match is None or match.peer != peer or match.future.done():
+            self.stats.unexpected += 1
+            return
+        match.future.set_result(pdu)
+
+    def error_received(self, exc: Exception) -> None:  # ICMP port unreachable etc.
+        return
+
+
+class UdpClient:
+    """Sends requests and awaits their responses over one socket per address family."""
+
+    def __init__(self) -> None:
+        self._endpoints: dict[int, _Endpoint] = {}
+        self._next_id = random.randrange(1, 2**30)
+
+    def request_id(self) -> int:
+        self._next_id = self._next_id + 1 if self._next_id < 2**31 - 1 else 1
+        return self._next_id
+
+    async def _endpoint(self, family: int) -> _Endpoint:
+        endpoint = self._endpoints.get(family)
+        if endpoint is None or endpoint.transport is None or endpoint.transport.is_closing():
+            bind = "::" if family == socket.AF_INET6 else "0.0.0.0"
+            loop = asyncio.get_running_loop()
+            _, endpoint = await loop.create_datagram_endpoint(
+                _Endpoint, local_addr=(bind, 0), family=family
+            )
+            self._endpoints[family] = endpoint
+        return endpoint
+
+    @property
+    def stats(self) -> dict[str, int]:
+        total = _Stats()
+        for endpoint in self._endpoints.values():
+            total.sent += endpoint.stats.sent
+            total.received += endpoint.stats.received
+            total.malformed += endpoint.stats.malformed
+            total.unexpected += endpoint.stats.unexpected
+        return vars(total)
+
+    async def request(
+        self,
+        host: str,
+        port: int,
+        build: Callable[[int], bytes],
+        timeout: float,
+        retries: int,
+    ) -> Pdu:
+        """Send ``build(request_id)`` to ``host:port`` up to ``retries + 1`` times."""
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        endpoint = await self._endpoint(family)
+        assert endpoint.transport is not None
+        request_id = self.request_id()
+        message = build(request_id)
+        loop = asyncio.get_running_loop()
+        entry = _Pending((host, port), loop.create_future())
+        endpoint.pending[request_id] = entry
+        try:
+            for _ in range(retries + 1):
+                endpoint.transport.sendto(message, (host, port))
+                endpoint.stats.sent += 1
+                done, _ = await asyncio.wait({entry.future}, timeout=timeout)
+                if done:
+                    return entry.future.result()
+            raise UdpTimeout(entry.malformed)
+        finally:
+            endpoint.pending.pop(request_id, None)
+            if not entry.future.done():
+                entry.future.cancel()
+
+    def close(self) -> None:
+        for endpoint in self._endpoints.values():
+            if endpoint.transport is not None:
+                endpoint.transport.close()
+        self._endpoints.clear()
