@@ -60,6 +60,11 @@ from netops.cli import radius_server as radius_server_cli  # noqa: E402, F401
 from netops.cli import up as up_cli  # noqa: E402
 
 app.command(name="up")(up_cli.up)
+from netops.cli import discover as discover_cli  # noqa: E402
+from netops.cli import exporter as exporter_cli  # noqa: E402
+
+app.add_typer(exporter_cli.app, name="exporter")
+app.command(name="discover")(discover_cli.discover)
 
 
 def main(argv: list[str] | None = None) -> int:
