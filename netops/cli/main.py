@@ -60,6 +60,9 @@ from netops.cli import radius_server as radius_server_cli  # noqa: E402, F401
 from netops.cli import up as up_cli  # noqa: E402
 
 app.command(name="up")(up_cli.up)
+from netops.cli import portal as portal_cli  # noqa: E402
+
+app.add_typer(portal_cli.app, name="portal")
 from netops.cli import discover as discover_cli  # noqa: E402
 from netops.cli import exporter as exporter_cli  # noqa: E402
 

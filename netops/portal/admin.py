@@ -1,0 +1,711 @@
+"""The operators' side: a JSON API (OpenAPI at ``/api/openapi.json``) and a few
+server-rendered pages — vouchers, active sessions per hotspot, today's usage.
+
+Authentication: ``Authorization: Bearer <token>`` or the HttpOnly cookie the login form
+sets. The token is ``$NETOPS_ADMIN_TOKEN``, read when a request is checked; it never appears
+in a URL, a page or a log line. Without it set, the console refuses everyone.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Annotated, Any, Literal
+from urllib.parse import urlencode
+
+import segno
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
+from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from markupsafe import Markup
+from pydantic import BaseModel, Field, ValidationError
+
+from netops.errors import NetopsError, StoreError
+from netops.portal.allowance import day_start
+from netops.portal.app import ADMIN_COOKIE, CSRF_COOKIE, Portal
+from netops.portal.security import (
+    RateLimiter,
+    csrf_token,
+    csrf_valid,
+    new_browser_id,
+    token_matches,
+)
+from netops.store.codes import VOUCHER_BITS, group_code, looks_like_voucher, normalise_code
+from netops.store.types import Session, Subscriber
+
+log = logging.getLogger("netops.portal.admin")
+
+ADMIN_MAX_AGE = 12 * 3600
+MAX_BATCH = 1000
+_BATCH = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
+bearer = HTTPBearer(auto_error=False, description="The operator token ($NETOPS_ADMIN_TOKEN).")
+
+
+# --- API models --------------------------------------------------------------------------------
+
+
+class PlanOut(BaseModel):
+    name: str
+    description: str | None
+    session_timeout_s: int | None
+    daily_time_s: int | None
+    daily_data_bytes: int | None
+    data_quota_bytes: int | None
+    voucher_validity_s: int | None
+
+
+class HotspotOut(BaseModel):
+    id: str
+    name: str | None
+    ssid: str
+    plan: str
+    gateway: str
+
+
+class VoucherBatchIn(BaseModel):
+    plan: str = Field(description="Plan name from the inventory.", min_length=1, max_length=64)
+    count: int = Field(default=1, ge=1, le=MAX_BATCH, description="How many codes to make.")
+    shared: bool = Field(default=False, description="One code for many devices (events).")
+    validity_s: int | None = Field(
+        default=None,
+        ge=60,
+        le=366 * 86400,
+        description="Validity from first use, seconds (default: the plan's voucher_validity).",
+    )
+    batch: str | None = Field(
+        default=None, pattern=_BATCH, description="Batch name (default: date, time and plan)."
+    )
+
+
+class VoucherBatchOut(BaseModel):
+    batch: str
+    plan: str
+    codes: list[str]
+
+
+class VoucherOut(BaseModel):
+    code: str
+    plan: str
+    enabled: bool
+    shared: bool
+    batch: str | None
+    bound_mac: str | None
+    first_used_at: datetime | None
+    valid_until: datetime | None
+    created_at: datetime
+
+
+class RevokeOut(BaseModel):
+    code: str
+    revoked: bool
+
+
+class SessionOut(BaseModel):
+    id: int
+    username: str
+    hotspot: str | None
+    nas_ip: str
+    acct_session_id: str
+    mac: str | None
+    ip: str | None
+    started_at: datetime
+    updated_at: datetime
+    stopped_at: datetime | None
+    session_time_s: int
+    input_octets: int
+    output_octets: int
+    terminate_cause: str | None
+
+
+class DisconnectIn(BaseModel):
+    acct_session_id: str = Field(min_length=1, max_length=253)
+    nas_ip: str = Field(min_length=2, max_length=45)
+
+
+class DisconnectOut(BaseModel):
+    acct_session_id: str
+    nas: str
+    result: Literal["ack", "nak", "timeout"]
+    error_cause: str | None = None
+
+
+class HotspotUsageOut(BaseModel):
+    hotspot: str
+    name: str | None
+    sessions: int
+    active_sessions: int
+    users: int
+    seconds: int
+    input_octets: int
+    output_octets: int
+
+
+# --- shared logic ------------------------------------------------------------------------------
+
+
+def _voucher_out(sub: Subscriber) -> VoucherOut:
+    return VoucherOut(
+        code=group_code(sub.username),
+        plan=sub.plan,
+        enabled=sub.enabled,
+        shared=sub.shared,
+        batch=sub.batch,
+        bound_mac=sub.bound_mac,
+        first_used_at=sub.first_used_at,
+        valid_until=sub.valid_until,
+        created_at=sub.created_at,
+    )
+
+
+def _session_out(s: Session) -> SessionOut:
+    return SessionOut(
+        id=s.id,
+        username=s.username,
+        hotspot=s.hotspot,
+        nas_ip=s.nas_ip,
+        acct_session_id=s.acct_session_id,
+        mac=s.mac,
+        ip=s.ip,
+        started_at=s.started_at,
+        updated_at=s.updated_at,
+        stopped_at=s.stopped_at,
+        session_time_s=s.session_time,
+        input_octets=s.input_octets,
+        output_octets=s.output_octets,
+        terminate_cause=s.terminate_cause,
+    )
+
+
+def create_batch(portal: Portal, req: VoucherBatchIn) -> VoucherBatchOut:
+    """Make a batch of vouchers; unknown plans are refused with a clear message."""
+    plan = portal.plan(req.plan)
+    if plan is None:
+        known = ", ".join(p.name for p in portal.inventory.plans)
+        raise HTTPException(422, f"plan {req.plan!r} is not in the inventory (known: {known})")
+    batch = req.batch or f"{portal.now().astimezone(portal.zone):%Y%m%d-%H%M%S}-{plan.name}"
+    validity = req.validity_s if req.validity_s is not None else plan.voucher_validity
+    codes = portal.store.create_vouchers(
+        plan.name, req.count, shared=req.shared, validity_s=validity, batch=batch
+    )
+    portal.vouchers_created.inc(len(codes))
+    log.info("created %d vouchers for plan %s in batch %s", len(codes), plan.name, batch)
+    return VoucherBatchOut(batch=batch, plan=plan.name, codes=codes)
+
+
+def usage_today(portal: Portal) -> list[HotspotUsageOut]:
+    """Sessions, users, time and octets per hotspot since the city's midnight."""
+    since = day_start(portal.now(), portal.zone)
+    rows: dict[str, dict[str, Any]] = defaultdict(
+        lambda: {"sessions": 0, "active": 0, "users": set(), "s": 0, "in": 0, "out": 0}
+    )
+    for hotspot in portal.inventory.hotspots:
+        rows[hotspot.id]
+    for s in portal.store.sessions(since=since):
+        row = rows[s.hotspot or "-"]
+        row["sessions"] += 1
+        row["active"] += int(s.active)
+        row["users"].add(s.username)
+        row["s"] += s.session_time
+        row["in"] += s.input_octets
+        row["out"] += s.output_octets
+    names = {h.id: h.name for h in portal.inventory.hotspots}
+    return [
+        HotspotUsageOut(
+            hotspot=key,
+            name=names.get(key),
+            sessions=r["sessions"],
+            active_sessions=r["active"],
+            users=len(r["users"]),
+            seconds=r["s"],
+            input_octets=r["in"],
+            output_octets=r["out"],
+        )
+        for key, r in rows.items()
+    ]
+
+
+def disconnect(portal: Portal, req: DisconnectIn) -> DisconnectOut:
+    """Send a Disconnect-Request (RFC 5176) for a stored session to the NAS that reported it."""
+    session = portal.store.session(req.acct_session_id, req.nas_ip)
+    if session is None:
+        raise HTTPException(404, f"no session {req.acct_session_id!r} from NAS {req.nas_ip}")
+    send = portal.settings.disconnect
+    if send is None:
+        from netops.radius.coa import disconnect_session_sync
+
+        send = disconnect_session_sync
+    kwargs: dict[str, Any] = {
+        "nas_ip": session.nas_ip,
+        "username": session.username,
+        "acct_session_id": session.acct_session_id,
+        "mac": session.mac,
+        "ip": session.ip,
+    }
+    if portal.settings.coa_port is not None:
+        kwargs["port"] = portal.settings.coa_port
+    try:
+        result = send(portal.inventory, **kwargs)
+    except NetopsError as exc:
+        portal.disconnects.labels("error").inc()
+        raise HTTPException(502, str(exc)) from None
+    portal.disconnects.labels(result.result).inc()
+    log.info(
+        "disconnect of session %s at NAS %s: %s",
+        session.acct_session_id,
+        session.nas_ip,
+        result.result,
+    )
+    return DisconnectOut(
+        acct_session_id=session.acct_session_id,
+        nas=result.nas,
+        result=result.result,
+        error_cause=result.error_cause,
+    )
+
+
+def _authorised(
+    portal: Portal, request: Request, creds: HTTPAuthorizationCredentials | None
+) -> bool:
+    expected = portal.settings.admin_token()
+    if not expected:
+        return False
+    if creds is not None and creds.scheme.lower() == "bearer":
+        return token_matches(creds.credentials, expected)
+    cookie = request.cookies.get(ADMIN_COOKIE)
+    if cookie:
+        body = portal.signer.verify("admin", cookie, time.time(), ADMIN_MAX_AGE)
+        # The cookie holds a fingerprint of the token it was issued for: changing the token
+        # logs every console out.
+        return body is not None and body.get("f") == _fingerprint(portal, expected)
+    return False
+
+
+def _fingerprint(portal: Portal, token: str) -> str:
+    return portal.signer.sign("token", {"t": token}, 0).rsplit(".", 1)[1][:16]
+
+
+# --- the API -----------------------------------------------------------------------------------
+
+
+def api_router(portal: Portal) -> APIRouter:
+    """``/api/admin/…``: JSON for scripts and other tools."""
+
+    def require(
+        request: Request,
+        creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+    ) -> None:
+        if not _authorised(portal, request, creds):
+            raise HTTPException(
+                401, "a valid operator token is required", {"WWW-Authenticate": "Bearer"}
+            )
+
+    router = APIRouter(prefix="/api/admin", tags=["admin"], dependencies=[Depends(require)])
+
+    @router.get("/plans", summary="Plans from the inventory")
+    def plans() -> list[PlanOut]:
+        return [
+            PlanOut(
+                name=p.name,
+                description=p.description,
+                session_timeout_s=p.session_timeout,
+                daily_time_s=p.daily_time,
+                daily_data_bytes=p.daily_data,
+                data_quota_bytes=p.data_quota,
+                voucher_validity_s=p.voucher_validity,
+            )
+            for p in portal.inventory.plans
+        ]
+
+    @router.get("/hotspots", summary="Hotspots from the inventory")
+    def hotspots() -> list[HotspotOut]:
+        return [
+            HotspotOut(id=h.id, name=h.name, ssid=h.ssid, plan=h.plan, gateway=h.gateway)
+            for h in portal.inventory.hotspots
+        ]
+
+    @router.post(
+        "/vouchers",
+        status_code=201,
+        summary="Create a batch of vouchers",
+        responses={422: {"description": "Unknown plan or invalid values"}},
+    )
+    def create(req: VoucherBatchIn) -> VoucherBatchOut:
+        return create_batch(portal, req)
+
+    @router.get("/vouchers", summary="List vouchers (of one batch)")
+    def vouchers(
+        batch: Annotated[str | None, Query(max_length=64)] = None,
+        limit: Annotated[int, Query(ge=1, le=10000)] = 1000,
+    ) -> list[VoucherOut]:
+        return [_voucher_out(v) for v in portal.store.list_vouchers(batch=batch)[:limit]]
+
+    @router.delete(
+        "/vouchers/{code}",
+        summary="Revoke a voucher",
+        responses={404: {"description": "No such voucher"}},
+    )
+    def revoke(code: str) -> RevokeOut:
+        if not looks_like_voucher(code) or not portal.store.revoke_voucher(code):
+            raise HTTPException(404, f"voucher {code!r} does not exist")
+        log.info("revoked voucher %s", group_code(normalise_code(code)))
+        return RevokeOut(code=group_code(normalise_code(code)), revoked=True)
+
+    @router.get("/sessions", summary="Sessions (active by default), newest first")
+    def sessions(
+        hotspot: Annotated[str | None, Query(max_length=64)] = None,
+        active: bool = True,
+        limit: Annotated[int, Query(ge=1, le=10000)] = 1000,
+    ) -> list[SessionOut]:
+        found = portal.store.sessions(active=active, hotspot=hotspot, limit=limit)
+        return [_session_out(s) for s in found]
+
+    @router.post(
+        "/sessions/disconnect",
+        summary="Disconnect a session (RFC 5176 Disconnect-Request to its NAS)",
+        responses={
+            404: {"description": "No such session"},
+            502: {"description": "The NAS could not be asked"},
+        },
+    )
+    def disconnect_api(req: DisconnectIn) -> DisconnectOut:
+        return disconnect(portal, req)
+
+    @router.get("/usage/today", summary="Today's usage per hotspot (since local midnight)")
+    def usage() -> list[HotspotUsageOut]:
+        return usage_today(portal)
+
+    return router
+
+
+# --- the console pages -------------------------------------------------------------------------
+
+
+def _fmt_bytes(n: int) -> str:
+    value = float(n)
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if value < 1000 or unit == "TB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1000
+    return f"{n} B"
+
+
+def _fmt_secs(n: int) -> str:
+    h, rest = divmod(max(0, n), 3600)
+    return f"{h}:{rest // 60:02d}:{rest % 60:02d}"
+
+
+def admin_router(portal: Portal) -> APIRouter:
+    """``/admin/…``: server-rendered console pages for the NOC and the front desk."""
+    router = APIRouter(prefix="/admin", include_in_schema=False)
+    env = portal.env
+    env.filters["bytes"] = _fmt_bytes
+    env.filters["secs"] = _fmt_secs
+    failures = RateLimiter(5, 600.0)
+
+    class Page:
+        def __init__(self, request: Request) -> None:
+            self.request = request
+            self.browser_id = request.cookies.get(CSRF_COOKIE) or new_browser_id()
+            self.new = CSRF_COOKIE not in request.cookies
+            self.nonce = request.state.nonce = ""
+
+        def render(self, name: str, status: int = 200, **values: Any) -> Response:
+            root = str(self.request.scope.get("root_path", "")).rstrip("/") + "/"
+            csrf = csrf_token(portal.signer, self.browser_id, time.time())
+            html = env.get_template(name).render(
+                root=root,
+                csrf=csrf,
+                brand=portal.brand,
+                zone=portal.zone,
+                now=portal.now().astimezone(portal.zone),
+                **values,
+            )
+            response = HTMLResponse(html, status_code=status)
+            if self.new:
+                response.set_cookie(
+                    CSRF_COOKIE,
+                    self.browser_id,
+                    httponly=True,
+                    samesite="lax",
+                    secure=portal.secure,
+                    path="/",
+                )
+            return response
+
+    def signed_in(request: Request) -> bool:
+        creds = None
+        header = request.headers.get("authorization", "")
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() == "bearer" and token:
+            creds = HTTPAuthorizationCredentials(scheme="Bearer", credentials=token.strip())
+        return _authorised(portal, request, creds)
+
+    def to_login() -> Response:
+        return RedirectResponse("/admin/login", 303)
+
+    async def checked_form(request: Request) -> dict[str, str] | None:
+        form = await request.form()
+        fields = {k: v for k, v in form.items() if isinstance(v, str)}
+        browser = request.cookies.get(CSRF_COOKIE)
+        ok = csrf_valid(portal.signer, fields.get("csrf"), browser, time.time())
+        return fields if ok else None
+
+    @router.get("", response_class=HTMLResponse)
+    @router.get("/", response_class=HTMLResponse)
+    def home(request: Request) -> Response:
+        return RedirectResponse("/admin/vouchers" if signed_in(request) else "/admin/login", 303)
+
+    @router.get("/login", response_class=HTMLResponse)
+    def login_form(request: Request) -> Response:
+        configured = portal.settings.admin_token() is not None
+        return Page(request).render("admin_login.html", configured=configured, error=None)
+
+    @router.post("/login", response_class=HTMLResponse)
+    async def login(request: Request) -> Response:
+        source = request.client.host if request.client else "unknown"
+        fields = await checked_form(request)
+        page = Page(request)
+        configured = portal.settings.admin_token() is not None
+        if fields is None:
+            return page.render(
+                "admin_login.html", 403, configured=configured, error="The form expired; try again."
+            )
+        wait = failures.retry_after(source, time.time())
+        if wait > 0:
+            response = page.render(
+                "admin_login.html",
+                429,
+                configured=configured,
+                error=f"Too many failed sign-ins; try again in {int(wait // 60) + 1} minutes.",
+            )
+            response.headers["Retry-After"] = str(int(wait) + 1)
+            return response
+        expected = portal.settings.admin_token()
+        if not expected or not token_matches(fields.get("token"), expected):
+            failures.fail(source, time.time())
+            log.warning("failed console sign-in from %s", source)
+            return page.render(
+                "admin_login.html", 401, configured=configured, error="That token is not valid."
+            )
+        failures.reset(source)
+        response = RedirectResponse("/admin/vouchers", 303)
+        cookie = portal.signer.sign("admin", {"f": _fingerprint(portal, expected)}, time.time())
+        response.set_cookie(
+            ADMIN_COOKIE,
+            cookie,
+            max_age=ADMIN_MAX_AGE,
+            httponly=True,
+            samesite="strict",
+            secure=portal.secure,
+            path="/",
+        )
+        return response
+
+    @router.post("/logout")
+    async def logout(request: Request) -> Response:
+        response = RedirectResponse("/admin/login", 303)
+        if await checked_form(request) is not None:
+            response.delete_cookie(ADMIN_COOKIE, path="/")
+        return response
+
+    @router.get("/vouchers", response_class=HTMLResponse)
+    def vouchers(
+        request: Request, batch: Annotated[str | None, Query(max_length=64)] = None
+    ) -> Response:
+        if not signed_in(request):
+            return to_login()
+        subs = portal.store.list_vouchers(batch=batch)
+        batches: dict[str, int] = defaultdict(int)
+        for sub in portal.store.list_vouchers() if batch else subs:
+            batches[sub.batch or "-"] += 1
+        return Page(request).render(
+            "admin_vouchers.html",
+            section="vouchers",
+            plans=portal.inventory.plans,
+            vouchers=[_voucher_out(v) for v in subs[:500]],
+            total=len(subs),
+            batch=batch,
+            batches=sorted(batches.items(), reverse=True)[:50],
+            message=request.query_params.get("done"),
+            error=None,
+            bits=int(VOUCHER_BITS),
+        )
+
+    @router.post("/vouchers", response_class=HTMLResponse)
+    async def vouchers_create(request: Request) -> Response:
+        if not signed_in(request):
+            return to_login()
+        fields = await checked_form(request)
+        page = Page(request)
+
+        def failed(message: str, status: int = 422) -> Response:
+            return page.render(
+                "admin_vouchers.html",
+                status,
+                section="vouchers",
+                plans=portal.inventory.plans,
+                vouchers=[],
+                total=0,
+                batch=None,
+                batches=[],
+                message=None,
+                error=message,
+                bits=int(VOUCHER_BITS),
+            )
+
+        if fields is None:
+            return failed("The form expired; reload the page and try again.", 403)
+        try:
+            hours = fields.get("validity_h", "").strip()
+            req = VoucherBatchIn(
+                plan=fields.get("plan", ""),
+                count=int(fields.get("count", "1") or "1"),
+                shared=fields.get("shared") == "yes",
+                validity_s=int(float(hours) * 3600) if hours else None,
+                batch=fields.get("batch", "").strip() or None,
+            )
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(p) for p in first.get("loc", ())) or "input"
+            return failed(f"{where}: {first.get('msg', 'invalid')}")
+        except ValueError:
+            return failed("count and validity must be numbers")
+        try:
+            made = create_batch(portal, req)
+        except HTTPException as exc:
+            return failed(str(exc.detail))
+        except StoreError as exc:
+            return failed(str(exc))
+        return RedirectResponse(f"/admin/vouchers/print?{urlencode({'batch': made.batch})}", 303)
+
+    @router.post("/vouchers/revoke")
+    async def vouchers_revoke(request: Request) -> Response:
+        if not signed_in(request):
+            return to_login()
+        fields = await checked_form(request)
+        if fields is None:
+            return Page(request).render(
+                "admin_message.html", 403, section="vouchers", message="The form expired."
+            )
+        code = fields.get("code", "")
+        ok = looks_like_voucher(code) and portal.store.revoke_voucher(code)
+        if ok:
+            log.info("revoked voucher %s from the console", group_code(normalise_code(code)))
+        done = f"revoked {group_code(normalise_code(code))}" if ok else "no such voucher"
+        back = {"done": done}
+        if fields.get("batch"):
+            back["batch"] = fields["batch"]
+        return RedirectResponse(f"/admin/vouchers?{urlencode(back)}", 303)
+
+    @router.get("/vouchers/print", response_class=HTMLResponse)
+    def vouchers_print(
+        request: Request, batch: Annotated[str, Query(min_length=1, max_length=64)]
+    ) -> Response:
+        if not signed_in(request):
+            return to_login()
+        subs = [s for s in portal.store.list_vouchers(batch=batch) if s.enabled]
+        base = portal.inventory.services.portal.url
+        cards = []
+        for sub in subs:
+            code = group_code(sub.username)
+            plan = portal.plan(sub.plan)
+            qr = segno.make(f"{base}?{urlencode({'voucher': code})}", error="m")
+            svg = qr.svg_inline(scale=3, border=2, title=f"Voucher {code}")
+            cards.append(
+                {
+                    "code": code,
+                    "plan": plan.description if plan and plan.description else sub.plan,
+                    "validity": _validity(sub, plan.voucher_validity if plan else None),
+                    "qr": Markup(svg),
+                }
+            )
+        ssids = sorted({h.ssid for h in portal.inventory.hotspots}) or [portal.brand.title]
+        return Page(request).render(
+            "admin_print.html",
+            batch=batch,
+            cards=cards,
+            ssid=" / ".join(ssids),
+            url=base,
+            logo=portal.logo,
+        )
+
+    @router.get("/sessions", response_class=HTMLResponse)
+    def sessions(request: Request) -> Response:
+        if not signed_in(request):
+            return to_login()
+        groups: dict[str, list[SessionOut]] = defaultdict(list)
+        for s in portal.store.sessions(active=True, limit=5000):
+            groups[s.hotspot or "-"].append(_session_out(s))
+        names = {h.id: h.name or h.id for h in portal.inventory.hotspots}
+        ordered = [(k, names.get(k, k), groups.get(k, [])) for k in [*names, *sorted(groups)]]
+        seen: set[str] = set()
+        unique = [g for g in ordered if not (g[0] in seen or seen.add(g[0]))]  # type: ignore[func-returns-value]
+        return Page(request).render(
+            "admin_sessions.html",
+            section="sessions",
+            groups=unique,
+            message=request.query_params.get("done"),
+            total=sum(len(v) for v in groups.values()),
+        )
+
+    @router.post("/sessions/disconnect")
+    async def sessions_disconnect(request: Request) -> Response:
+        if not signed_in(request):
+            return to_login()
+        fields = await checked_form(request)
+        if fields is None:
+            return Page(request).render(
+                "admin_message.html", 403, section="sessions", message="The form expired."
+            )
+        try:
+            req = DisconnectIn(
+                acct_session_id=fields.get("acct_session_id", ""), nas_ip=fields.get("nas_ip", "")
+            )
+            out = disconnect(portal, req)
+            done = f"session {out.acct_session_id} at {out.nas}: {out.result}"
+            if out.error_cause:
+                done += f" ({out.error_cause})"
+        except ValueError:
+            done = "invalid session"
+        except HTTPException as exc:
+            done = str(exc.detail)
+        return RedirectResponse(f"/admin/sessions?{urlencode({'done': done})}", 303)
+
+    @router.get("/usage", response_class=HTMLResponse)
+    def usage(request: Request) -> Response:
+        if not signed_in(request):
+            return to_login()
+        rows = usage_today(portal)
+        return Page(request).render(
+            "admin_usage.html",
+            section="usage",
+            rows=rows,
+            totals=_totals(rows),
+            since=day_start(portal.now(), portal.zone).astimezone(portal.zone),
+        )
+
+    return router
+
+
+def _validity(sub: Subscriber, plan_validity: int | None) -> str | None:
+    if sub.valid_until is not None:
+        return f"s.d. {sub.valid_until:%d-%m-%Y %H:%M} UTC"
+    if plan_validity:
+        hours = plan_validity // 3600
+        return f"{hours // 24} hari sejak dipakai" if hours >= 24 else f"{hours} jam sejak dipakai"
+    return None
+
+
+def _totals(rows: Iterable[HotspotUsageOut]) -> dict[str, int]:
+    out = {"sessions": 0, "active": 0, "users": 0, "seconds": 0, "in": 0, "out": 0}
+    for r in rows:
+        out["sessions"] += r.sessions
+        out["active"] += r.active_sessions
+        out["users"] += r.users
+        out["seconds"] += r.seconds
+        out["in"] += r.input_octets
+        out["out"] += r.output_octets
+    return out

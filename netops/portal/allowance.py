@@ -1,0 +1,84 @@
+"""What a citizen has left: time and data, from the plan and the store's usage. Pure.
+
+The numbers match what the RADIUS server enforces (``netops.radius.policy``): the day starts
+at the city's local midnight, daily time and data reset then, a total data quota and a
+voucher's validity do not.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta, tzinfo
+
+from netops.inventory.models import Plan
+
+
+@dataclass(frozen=True)
+class Allowance:
+    """Time and data left (None: unlimited), and what was used today."""
+
+    time_left_s: int | None
+    session_left_s: int | None
+    data_left: int | None
+    used_today_s: int
+    used_today_octets: int
+    valid_until: datetime | None
+
+
+def day_start(now: datetime, zone: tzinfo) -> datetime:
+    """The city's local midnight before ``now``, in UTC."""
+    local = now.astimezone(zone)
+    return datetime.combine(local.date(), time(0), tzinfo=zone).astimezone(UTC)
+
+
+def next_midnight(now: datetime, zone: tzinfo) -> datetime:
+    """The city's next local midnight, in UTC (when a click-through allowance ends)."""
+    local = now.astimezone(zone)
+    tomorrow = local.date() + timedelta(days=1)
+    return datetime.combine(tomorrow, time(0), tzinfo=zone).astimezone(UTC)
+
+
+def allowance(
+    plan: Plan,
+    *,
+    now: datetime,
+    today_seconds: int,
+    today_octets: int,
+    total_octets: int,
+    valid_until: datetime | None,
+    session_seconds: int | None = None,
+) -> Allowance:
+    """Left today: the smallest time limit and the smallest data limit that apply."""
+    times: list[int] = []
+    if plan.daily_time is not None:
+        times.append(plan.daily_time - today_seconds)
+    if valid_until is not None:
+        times.append(int((valid_until - now).total_seconds()))
+    time_left = max(0, min(times)) if times else None
+
+    session_left = None
+    if plan.session_timeout is not None and session_seconds is not None:
+        session_left = max(0, plan.session_timeout - session_seconds)
+        if time_left is not None:
+            session_left = min(session_left, time_left)
+
+    datas: list[int] = []
+    if plan.daily_data is not None:
+        datas.append(plan.daily_data - today_octets)
+    if plan.data_quota is not None:
+        datas.append(plan.data_quota - total_octets)
+    data_left = max(0, min(datas)) if datas else None
+
+    return Allowance(
+        time_left_s=time_left,
+        session_left_s=session_left,
+        data_left=data_left,
+        used_today_s=today_seconds,
+        used_today_octets=today_octets,
+        valid_until=valid_until,
+    )
+
+
+def plan_summary(plan: Plan) -> tuple[int | None, int | None]:
+    """The plan's daily (time, data) allowance as offered to a click-through user."""
+    return plan.daily_time or plan.session_timeout, plan.daily_data or plan.data_quota

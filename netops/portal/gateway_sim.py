@@ -1,0 +1,513 @@
+"""A simulated MikroTik hotspot gateway: the NAS the portal talks to in tests and the lab.
+
+It plays RouterOS's part of an external-login-page hotspot, over real HTTP and real RADIUS:
+
+- any page asked for by a client that is not logged in answers ``302`` to the portal with
+  the MikroTik parameters (``link-login-only``, ``link-orig``, ``link-logout``, ``mac``,
+  ``ip``, ``chap-id``, ``chap-challenge``, ``dst``, ``server-name``, ``identity``);
+- ``POST /login`` (``link-login-only``) takes ``username``, ``password``, ``dst``, ``popup``,
+  sends a RADIUS Access-Request — CHAP when the password is the 32-hex answer to the
+  challenge it issued, PAP otherwise — and on Access-Accept sends Accounting-Start and
+  redirects to ``dst``; on Access-Reject it redirects back to the portal with ``error`` set
+  to the Reply-Message, as RouterOS fills ``$(error)``;
+- ``GET /logout`` sends Accounting-Stop (User-Request);
+- a UDP listener answers RFC 5176 Disconnect-Requests (Disconnect-ACK + Accounting-Stop
+  with Admin-Reset, or Disconnect-NAK 503 when the session is unknown);
+- :meth:`GatewaySim.traffic` sends Interim-Updates with counters, as if the client browsed.
+
+Clients are told apart by a cookie (a random locally administered MAC and an address from
+the hotspot's client prefix), or all share the fixed ``client_mac`` / ``client_ip`` given.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import logging
+import os
+import secrets
+import socket
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlencode
+
+import uvicorn
+from pyrad import packet as rp
+from pyrad.client import Client, Timeout
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+from netops.errors import NetopsError
+from netops.portal.chap import escape_mikrotik
+from netops.radius.dictionary import load_dictionary
+
+log = logging.getLogger("netops.portal.gateway_sim")
+CLIENT_COOKIE = "gwsim_client"
+
+
+@dataclass
+class SimSession:
+    """A logged-in client at the simulated gateway."""
+
+    username: str
+    mac: str
+    ip: str
+    acct_session_id: str
+    started: float
+    reply: dict[str, Any] = field(default_factory=dict)
+    input_octets: int = 0
+    output_octets: int = 0
+    seconds: int = 0
+    stopped: str | None = None
+
+
+@dataclass
+class Attempt:
+    """One Access-Request the gateway sent, and the answer (for tests and the demo)."""
+
+    username: str
+    mac: str
+    method: str
+    accepted: bool
+    reply_message: str | None
+
+
+@dataclass
+class _Client:
+    mac: str
+    ip: str
+    chap_id: bytes = b""
+    challenge: bytes = b""
+
+
+def _decoded(pkt: rp.Packet) -> dict[str, Any]:
+    """A packet's attributes by name (vendor attributes included), values decoded."""
+    out: dict[str, Any] = {}
+    for key in pkt.keys():  # noqa: SIM118 - pyrad packets are not plain dicts
+        try:
+            name = pkt._DecodeKey(key)
+            out[str(name)] = pkt[name]
+        except (KeyError, TypeError, ValueError):
+            out[str(key)] = pkt[key]
+    return out
+
+
+class GatewaySim:
+    """The simulated gateway. ``start()`` serves HTTP and CoA on threads; ``stop()`` ends them."""
+
+    def __init__(
+        self,
+        *,
+        portal_url: str,
+        radius_host: str = "127.0.0.1",
+        auth_port: int = 1812,
+        acct_port: int = 1813,
+        secret: str,
+        nas_identifier: str = "lab-hs-01",
+        hotspot: str = "lab-park",
+        client_prefix: str = "10.254.200.0/24",
+        listen_host: str = "127.0.0.1",
+        listen_port: int = 0,
+        coa_host: str = "127.0.0.1",
+        coa_port: int = 0,
+        chap: bool = True,
+        client_mac: str | None = None,
+        client_ip: str | None = None,
+        radius_timeout: float = 3.0,
+    ) -> None:
+        self.portal_url = portal_url if portal_url.endswith("/") else portal_url + "/"
+        self.radius_host = radius_host
+        self.auth_port = auth_port
+        self.acct_port = acct_port
+        self._secret = secret.encode()
+        self.nas_identifier = nas_identifier
+        self.hotspot = hotspot
+        self.prefix = ipaddress.ip_network(client_prefix)
+        self.listen_host = listen_host
+        self.listen_port = listen_port
+        self.coa_host = coa_host
+        self.coa_port = coa_port
+        self.chap = chap
+        self.fixed_mac = client_mac
+        self.fixed_ip = client_ip
+        self.radius_timeout = radius_timeout
+        self.sessions: dict[str, SimSession] = {}
+        self.attempts: list[Attempt] = []
+        self.coa_log: list[tuple[str, str]] = []
+        self._clients: dict[str, _Client] = {}
+        self._lock = threading.Lock()
+        self._next_host = 10
+        self._server: uvicorn.Server | None = None
+        self._threads: list[threading.Thread] = []
+        self._coa_sock: socket.socket | None = None
+        self._stop = threading.Event()
+
+    # --- lifecycle -----------------------------------------------------------------------------
+
+    @property
+    def base_url(self) -> str:
+        host = f"[{self.listen_host}]" if ":" in self.listen_host else self.listen_host
+        return f"http://{host}:{self.listen_port}"
+
+    def start(self) -> None:
+        """Bind the HTTP and CoA ports (0: the kernel picks) and serve on background threads."""
+        http_sock = socket.socket(
+            socket.AF_INET6 if ":" in self.listen_host else socket.AF_INET, socket.SOCK_STREAM
+        )
+        http_sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            http_sock.bind((self.listen_host, self.listen_port))
+        except OSError as exc:
+            http_sock.close()
+            raise NetopsError(
+                f"gateway simulator cannot listen on {self.listen_host}:{self.listen_port}: "
+                f"{exc.strerror}"
+            ) from None
+        self.listen_port = http_sock.getsockname()[1]
+        coa = socket.socket(
+            socket.AF_INET6 if ":" in self.coa_host else socket.AF_INET, socket.SOCK_DGRAM
+        )
+        try:
+            coa.bind((self.coa_host, self.coa_port))
+        except OSError as exc:
+            http_sock.close()
+            coa.close()
+            raise NetopsError(
+                f"gateway simulator cannot listen for CoA on {self.coa_host}:{self.coa_port}: "
+                f"{exc.strerror}"
+            ) from None
+        coa.settimeout(0.2)
+        self.coa_port = coa.getsockname()[1]
+        self._coa_sock = coa
+        config = uvicorn.Config(self.app(), log_level="warning", access_log=False, lifespan="off")
+        self._server = uvicorn.Server(config)
+        server = self._server
+        web = threading.Thread(
+            target=lambda: server.run(sockets=[http_sock]), name="gwsim-http", daemon=True
+        )
+        udp = threading.Thread(target=self._coa_loop, name="gwsim-coa", daemon=True)
+        self._threads = [web, udp]
+        web.start()
+        udp.start()
+        deadline = time.monotonic() + 10
+        while not server.started:
+            if time.monotonic() > deadline or not web.is_alive():
+                raise NetopsError("gateway simulator did not start its web server")
+            time.sleep(0.02)
+
+    def stop(self) -> None:
+        """Stop serving and close the sockets (sessions are left as they are)."""
+        self._stop.set()
+        if self._server is not None:
+            self._server.should_exit = True
+        for thread in self._threads:
+            thread.join(timeout=5)
+        if self._coa_sock is not None:
+            self._coa_sock.close()
+
+    def __enter__(self) -> GatewaySim:
+        self.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()
+
+    # --- RADIUS --------------------------------------------------------------------------------
+
+    def _client(self) -> Client:
+        client = Client(
+            server=self.radius_host,
+            authport=self.auth_port,
+            acctport=self.acct_port,
+            secret=self._secret,
+            dict=load_dictionary(),
+        )
+        client.timeout = self.radius_timeout
+        client.retries = 2
+        return client
+
+    def _common(self, pkt: rp.Packet, mac: str, ip: str) -> None:
+        pkt.AddAttribute("NAS-IP-Address", self.radius_host_source())
+        pkt.AddAttribute("NAS-Identifier", self.nas_identifier)
+        pkt.AddAttribute("Called-Station-Id", self.hotspot)
+        pkt.AddAttribute("Calling-Station-Id", mac.upper())
+        pkt.AddAttribute("Framed-IP-Address", ip)
+        pkt.AddAttribute("NAS-Port-Type", "Wireless-802.11")
+        pkt.AddAttribute("NAS-Port", 1)
+
+    def radius_host_source(self) -> str:
+        """The address our RADIUS packets come from (the NAS address the server knows)."""
+        probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        try:
+            probe.connect((self.radius_host, self.auth_port))
+            return str(probe.getsockname()[0])
+        finally:
+            probe.close()
+
+    def authenticate(
+        self, client: _Client, username: str, password: str
+    ) -> tuple[bool, dict[str, Any], str]:
+        """Send the Access-Request; (accepted, reply attributes, method used)."""
+        radius = self._client()
+        req = radius.CreateAuthPacket(code=rp.AccessRequest)
+        req.AddAttribute("User-Name", username)
+        method = "pap"
+        is_hex = len(password) == 32 and all(c in "0123456789abcdef" for c in password.lower())
+        if self.chap and client.challenge and is_hex:
+            method = "chap"
+            req.AddAttribute("CHAP-Password", client.chap_id + bytes.fromhex(password))
+            req.AddAttribute("CHAP-Challenge", client.challenge)
+        else:
+            req.AddAttribute("User-Password", req.PwCrypt(password))
+        req.AddAttribute("Service-Type", "Login-User")
+        self._common(req, client.mac, client.ip)
+        req.add_message_authenticator()
+        try:
+            reply = radius.SendPacket(req)
+        except Timeout:
+            raise NetopsError(
+                f"RADIUS server {self.radius_host}:{self.auth_port} did not answer"
+            ) from None
+        return reply.code == rp.AccessAccept, _decoded(reply), method
+
+    def _account(self, session: SimSession, status: str, cause: str | None = None) -> None:
+        radius = self._client()
+        req = radius.CreateAcctPacket()
+        req.AddAttribute("Acct-Status-Type", status)
+        req.AddAttribute("User-Name", session.username)
+        req.AddAttribute("Acct-Session-Id", session.acct_session_id)
+        req.AddAttribute("Acct-Authentic", "RADIUS")
+        req.AddAttribute("Event-Timestamp", int(time.time()))
+        if status != "Start":
+            req.AddAttribute("Acct-Session-Time", session.seconds)
+            req.AddAttribute("Acct-Input-Octets", session.input_octets & 0xFFFFFFFF)
+            req.AddAttribute("Acct-Output-Octets", session.output_octets & 0xFFFFFFFF)
+            req.AddAttribute("Acct-Input-Gigawords", session.input_octets >> 32)
+            req.AddAttribute("Acct-Output-Gigawords", session.output_octets >> 32)
+        if cause:
+            req.AddAttribute("Acct-Terminate-Cause", cause)
+        interim = session.reply.get("Acct-Interim-Interval")
+        if interim:
+            req.AddAttribute("Acct-Interim-Interval", interim[0])
+        self._common(req, session.mac, session.ip)
+        try:
+            radius.SendPacket(req)
+        except Timeout:
+            raise NetopsError(
+                f"RADIUS accounting {self.radius_host}:{self.acct_port} did not answer"
+            ) from None
+
+    def traffic(
+        self, mac: str, *, input_octets: int, output_octets: int, seconds: int
+    ) -> SimSession:
+        """Add usage to the client's session and report it with an Interim-Update."""
+        with self._lock:
+            session = self.sessions[mac.lower()]
+            session.input_octets += input_octets
+            session.output_octets += output_octets
+            session.seconds += seconds
+        self._account(session, "Interim-Update")
+        return session
+
+    def logout(self, mac: str, cause: str = "User-Request") -> SimSession | None:
+        """End the client's session with Accounting-Stop."""
+        with self._lock:
+            session = self.sessions.pop(mac.lower(), None)
+        if session is None:
+            return None
+        session.seconds = max(session.seconds, int(time.time() - session.started))
+        session.stopped = cause
+        self._account(session, "Stop", cause)
+        return session
+
+    # --- CoA ----------------------------------------------------------------------------------
+
+    def _coa_loop(self) -> None:
+        assert self._coa_sock is not None
+        while not self._stop.is_set():
+            try:
+                data, addr = self._coa_sock.recvfrom(4096)
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            try:
+                answer = self._coa_answer(data)
+            except Exception as exc:  # a broken packet must not stop the listener
+                log.warning("ignored a malformed CoA packet from %s: %s", addr[0], exc)
+                continue
+            if answer is not None:
+                self._coa_sock.sendto(answer, addr)
+
+    def _coa_answer(self, data: bytes) -> bytes | None:
+        pkt = rp.CoAPacket(packet=data, secret=self._secret, dict=load_dictionary())
+        if pkt.code not in (rp.DisconnectRequest, rp.CoARequest):
+            return None
+        if not pkt.VerifyCoARequest():
+            log.warning("dropped a CoA request with a bad authenticator")
+            return None
+        wanted_id = pkt["Acct-Session-Id"][0] if "Acct-Session-Id" in pkt else None
+        wanted_user = pkt["User-Name"][0] if "User-Name" in pkt else None
+        with self._lock:
+            match = next(
+                (
+                    s
+                    for s in self.sessions.values()
+                    if (wanted_id is None or s.acct_session_id == wanted_id)
+                    and (wanted_user is None or s.username == wanted_user)
+                ),
+                None,
+            )
+        kind = "disconnect" if pkt.code == rp.DisconnectRequest else "coa"
+        if match is None:
+            self.coa_log.append((kind, "nak"))
+            code = rp.DisconnectNAK if kind == "disconnect" else rp.CoANAK
+            reply = pkt.CreateReply(code=code)
+            reply.AddAttribute("Error-Cause", 503)
+        else:
+            self.coa_log.append((kind, "ack"))
+            if kind == "disconnect":
+                self.logout(match.mac, "Admin-Reset")
+            reply = pkt.CreateReply(code=rp.DisconnectACK if kind == "disconnect" else rp.CoAACK)
+        reply.add_message_authenticator()
+        return bytes(reply.ReplyPacket())
+
+    # --- HTTP ---------------------------------------------------------------------------------
+
+    def _client_for(self, request: Request) -> tuple[_Client, str | None]:
+        """The client behind a request, and a new cookie value when it was unknown."""
+        if self.fixed_mac:
+            key = self.fixed_mac.lower()
+            with self._lock:
+                if key not in self._clients:
+                    ip = self.fixed_ip or str(self.prefix.network_address + self._next_host)
+                    self._clients[key] = _Client(key, ip)
+                return self._clients[key], None
+        key = request.cookies.get(CLIENT_COOKIE, "")
+        with self._lock:
+            if key in self._clients:
+                return self._clients[key], None
+            raw = bytearray(secrets.token_bytes(6))
+            raw[0] = (raw[0] | 0x02) & 0xFE  # locally administered, unicast
+            mac = ":".join(f"{b:02x}" for b in raw)
+            ip = str(self.prefix.network_address + self._next_host)
+            self._next_host += 1
+            client = _Client(mac, ip)
+            self._clients[mac] = client
+            return client, mac
+
+    def _redirect_to_portal(
+        self, client: _Client, orig: str, error: str | None = None
+    ) -> RedirectResponse:
+        client.chap_id = secrets.token_bytes(1)
+        client.challenge = secrets.token_bytes(16)
+        params = {
+            "link-login-only": f"{self.base_url}/login",
+            "link-orig": orig,
+            "link-logout": f"{self.base_url}/logout",
+            "link-status": f"{self.base_url}/status",
+            "mac": client.mac.upper(),
+            "ip": client.ip,
+            "dst": orig,
+            "server-name": self.hotspot,
+            "identity": self.nas_identifier,
+        }
+        if self.chap:
+            params["chap-id"] = escape_mikrotik(client.chap_id)
+            params["chap-challenge"] = escape_mikrotik(client.challenge)
+        if error is not None:
+            params["error"] = error
+        return RedirectResponse(f"{self.portal_url}login?{urlencode(params)}", 302)
+
+    def _with_cookie(self, response: Response, cookie: str | None) -> Response:
+        if cookie:
+            response.set_cookie(CLIENT_COOKIE, cookie, httponly=True, samesite="lax")
+        return response
+
+    def app(self) -> Starlette:
+        """The gateway's web side."""
+
+        def anything(request: Request) -> Response:
+            client, cookie = self._client_for(request)
+            session = self.sessions.get(client.mac)
+            if session is None:
+                return self._with_cookie(self._redirect_to_portal(client, str(request.url)), cookie)
+            page = (
+                "<!doctype html><meta charset=utf-8><title>Online</title>"
+                f"<h1>Online</h1><p>Simulated internet page {request.url.path} for "
+                f"{session.username}.</p><p><a href='/logout'>Log out</a></p>"
+            )
+            return self._with_cookie(HTMLResponse(page), cookie)
+
+        async def login(request: Request) -> Response:
+            client, cookie = self._client_for(request)
+            if request.method == "POST":
+                form = await request.form()
+                fields = {k: str(v) for k, v in form.items()}
+            else:
+                fields = dict(request.query_params)
+            username = fields.get("username", "")
+            password = fields.get("password", "")
+            dst = fields.get("dst") or f"{self.base_url}/"
+            if not username:
+                return self._with_cookie(self._redirect_to_portal(client, dst), cookie)
+            from starlette.concurrency import run_in_threadpool
+
+            try:
+                ok, attrs, method = await run_in_threadpool(
+                    self.authenticate, client, username, password
+                )
+            except NetopsError as exc:
+                error = f"RADIUS server not responding ({exc})"
+                return self._with_cookie(self._redirect_to_portal(client, dst, error), cookie)
+            message = attrs.get("Reply-Message", [None])[0]
+            self.attempts.append(Attempt(username, client.mac, method, ok, message))
+            if not ok:
+                error = message or "invalid username or password"
+                return self._with_cookie(self._redirect_to_portal(client, dst, error), cookie)
+            session = SimSession(
+                username=username,
+                mac=client.mac,
+                ip=client.ip,
+                acct_session_id=hashlib.md5(os.urandom(8)).hexdigest()[:8],
+                started=time.time(),
+                reply=attrs,
+            )
+            with self._lock:
+                self.sessions[client.mac] = session
+            await run_in_threadpool(self._account, session, "Start")
+            return self._with_cookie(RedirectResponse(dst, 302), cookie)
+
+        async def logout(request: Request) -> Response:
+            client, cookie = self._client_for(request)
+            from starlette.concurrency import run_in_threadpool
+
+            await run_in_threadpool(self.logout, client.mac)
+            return self._with_cookie(RedirectResponse(f"{self.portal_url}logged-out", 302), cookie)
+
+        def status(request: Request) -> Response:
+            client, cookie = self._client_for(request)
+            session = self.sessions.get(client.mac)
+            body: dict[str, Any] = {"mac": client.mac, "ip": client.ip, "logged_in": bool(session)}
+            if session is not None:
+                body.update(
+                    username=session.username,
+                    acct_session_id=session.acct_session_id,
+                    session_timeout=session.reply.get("Session-Timeout", [None])[0],
+                    started=datetime.fromtimestamp(session.started, UTC).isoformat(),
+                )
+            return self._with_cookie(JSONResponse(body), cookie)
+
+        return Starlette(
+            routes=[
+                Route("/login", login, methods=["GET", "POST"]),
+                Route("/logout", logout, methods=["GET", "POST"]),
+                Route("/status", status),
+                Route("/{path:path}", anything),
+            ]
+        )

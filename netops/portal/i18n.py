@@ -1,0 +1,211 @@
+"""The citizen pages' words in Bahasa Indonesia (default) and English.
+
+One catalogue, keyed by message id. :func:`translator` returns a function the templates call
+as ``t("key", name=value)``; a missing English text falls back to Indonesian, a missing key
+is a bug and raises ``KeyError`` (the unit tests check both languages cover every key).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Literal
+
+Lang = Literal["id", "en"]
+LANGUAGES: tuple[Lang, ...] = ("id", "en")
+DEFAULT_LANG: Lang = "id"
+
+CATALOGUE: Mapping[str, Mapping[Lang, str]] = {
+    # page furniture
+    "lang.name": {"id": "Bahasa Indonesia", "en": "English"},
+    "lang.switch": {"id": "English", "en": "Bahasa Indonesia"},
+    "lang.switch_label": {"id": "Ganti bahasa", "en": "Change language"},
+    "title.login": {"id": "Masuk ke {ssid}", "en": "Sign in to {ssid}"},
+    "title.status": {"id": "Status koneksi", "en": "Connection status"},
+    "title.connecting": {"id": "Menghubungkan…", "en": "Connecting…"},
+    "title.terms": {"id": "Syarat dan ketentuan", "en": "Terms of use"},
+    "title.logged_out": {"id": "Anda sudah keluar", "en": "You are signed out"},
+    "title.error": {"id": "Terjadi kesalahan", "en": "Something went wrong"},
+    "intro": {
+        "id": "Internet gratis dari {city}. Pilih cara masuk di bawah.",
+        "en": "Free internet from {city}. Choose how to sign in below.",
+    },
+    "hotspot.at": {"id": "Lokasi: {name}", "en": "Location: {name}"},
+    # the three ways in
+    "voucher.heading": {"id": "Punya kode voucher?", "en": "Have a voucher code?"},
+    "voucher.label": {"id": "Kode voucher", "en": "Voucher code"},
+    "voucher.hint": {
+        "id": "Contoh: K7QX-M3PA-RT. Huruf besar/kecil dan tanda hubung boleh diabaikan.",
+        "en": "For example K7QX-M3PA-RT. Case and dashes do not matter.",
+    },
+    "voucher.submit": {"id": "Masuk dengan voucher", "en": "Sign in with voucher"},
+    "user.heading": {"id": "Punya akun?", "en": "Have an account?"},
+    "user.username": {"id": "Nama pengguna", "en": "Username"},
+    "user.password": {"id": "Kata sandi", "en": "Password"},
+    "user.submit": {"id": "Masuk", "en": "Sign in"},
+    "free.heading": {"id": "Internet gratis harian", "en": "Free daily internet"},
+    "free.text": {
+        "id": "Tanpa daftar: {allowance} per hari untuk setiap perangkat.",
+        "en": "No sign-up: {allowance} a day for every device.",
+    },
+    "free.accept": {
+        "id": "Saya setuju dengan syarat dan ketentuan",
+        "en": "I accept the terms of use",
+    },
+    "free.submit": {"id": "Mulai internet gratis", "en": "Start free internet"},
+    "terms.link": {"id": "Baca syarat dan ketentuan", "en": "Read the terms of use"},
+    "or": {"id": "atau", "en": "or"},
+    "connecting.text": {
+        "id": "Sedang menghubungkan Anda ke internet. Jika tidak berpindah otomatis, tekan tombol.",
+        "en": "Connecting you to the internet. If nothing happens, press the button.",
+    },
+    "connecting.submit": {"id": "Lanjutkan", "en": "Continue"},
+    # status
+    "status.connected": {"id": "Anda terhubung ke internet.", "en": "You are connected."},
+    "status.not_connected": {
+        "id": "Tidak ada sesi aktif untuk perangkat ini.",
+        "en": "No active session for this device.",
+    },
+    "status.account": {"id": "Akun", "en": "Account"},
+    "status.plan": {"id": "Paket", "en": "Plan"},
+    "status.time_left": {"id": "Sisa waktu hari ini", "en": "Time left today"},
+    "status.session_left": {"id": "Sisa waktu sesi ini", "en": "Time left this session"},
+    "status.data_left": {"id": "Sisa kuota data", "en": "Data left"},
+    "status.used_today": {"id": "Terpakai hari ini", "en": "Used today"},
+    "status.valid_until": {"id": "Berlaku sampai", "en": "Valid until"},
+    "status.unlimited": {"id": "Tanpa batas", "en": "Unlimited"},
+    "status.continue": {"id": "Lanjut ke {url}", "en": "Continue to {url}"},
+    "status.logout": {"id": "Keluar", "en": "Sign out"},
+    "status.refresh": {"id": "Perbarui", "en": "Refresh"},
+    "logged_out.text": {
+        "id": "Terima kasih telah menggunakan internet gratis {city}.",
+        "en": "Thank you for using {city}'s free internet.",
+    },
+    "login.again": {"id": "Masuk lagi", "en": "Sign in again"},
+    # errors (the citizen's language)
+    "error.voucher_empty": {"id": "Masukkan kode voucher.", "en": "Enter a voucher code."},
+    "error.voucher_format": {
+        "id": "Kode voucher terdiri dari 10 huruf dan angka, misalnya K7QX-M3PA-RT.",
+        "en": "A voucher code has 10 letters and digits, for example K7QX-M3PA-RT.",
+    },
+    "error.voucher_unknown": {
+        "id": "Kode voucher tidak dikenal. Periksa kembali kode Anda.",
+        "en": "Unknown voucher code. Please check your code.",
+    },
+    "error.voucher_revoked": {
+        "id": "Voucher ini sudah tidak berlaku.",
+        "en": "This voucher is no longer valid.",
+    },
+    "error.voucher_expired": {
+        "id": "Masa berlaku voucher ini sudah habis.",
+        "en": "This voucher has expired.",
+    },
+    "error.voucher_bound": {
+        "id": "Voucher ini sudah dipakai di perangkat lain.",
+        "en": "This voucher is already used on another device.",
+    },
+    "error.credentials_empty": {
+        "id": "Masukkan nama pengguna dan kata sandi.",
+        "en": "Enter your username and password.",
+    },
+    "error.credentials": {
+        "id": "Nama pengguna atau kata sandi salah.",
+        "en": "Wrong username or password.",
+    },
+    "error.account_disabled": {
+        "id": "Akun ini sudah tidak aktif.",
+        "en": "This account is no longer active.",
+    },
+    "error.terms": {
+        "id": "Centang persetujuan syarat dan ketentuan untuk melanjutkan.",
+        "en": "Tick the box to accept the terms of use.",
+    },
+    "error.no_gateway": {
+        "id": "Halaman ini harus dibuka dari jaringan {ssid}. Sambungkan ke WiFi lalu buka "
+        "situs web apa saja.",
+        "en": "Open this page from the {ssid} network: join the Wi-Fi, then open any website.",
+    },
+    "error.no_mac": {
+        "id": "Perangkat Anda tidak dikenali oleh titik WiFi. Coba sambungkan ulang.",
+        "en": "The hotspot did not identify your device. Please reconnect.",
+    },
+    "error.rate_limited": {
+        "id": "Terlalu banyak percobaan. Coba lagi dalam {minutes} menit.",
+        "en": "Too many attempts. Try again in {minutes} minutes.",
+    },
+    "error.csrf": {
+        "id": "Halaman sudah kedaluwarsa. Muat ulang halaman lalu coba lagi.",
+        "en": "This page has expired. Reload it and try again.",
+    },
+    "error.gateway": {
+        "id": "Titik WiFi menolak login: {message}",
+        "en": "The hotspot refused the sign-in: {message}",
+    },
+    "error.gateway_generic": {
+        "id": "Login gagal. Silakan coba lagi.",
+        "en": "Sign-in failed. Please try again.",
+    },
+    "error.unavailable": {
+        "id": "Layanan sedang gangguan. Silakan coba beberapa saat lagi.",
+        "en": "The service is having trouble. Please try again shortly.",
+    },
+    "error.not_found": {"id": "Halaman tidak ditemukan.", "en": "Page not found."},
+    "error.bad_request": {
+        "id": "Permintaan tidak valid: {detail}",
+        "en": "Invalid request: {detail}",
+    },
+    # units
+    "unit.hours_minutes": {"id": "{h} jam {m} menit", "en": "{h} h {m} min"},
+    "unit.minutes": {"id": "{m} menit", "en": "{m} min"},
+}
+
+
+def pick_language(requested: str | None, accept_language: str | None, default: Lang) -> Lang:
+    """The page language: an explicit ``lang`` choice, else the city's default.
+
+    The browser's Accept-Language is deliberately not followed: phones in Indonesia often
+    ship set to English while their owners read Indonesian; the switch is one tap away.
+    """
+    del accept_language
+    if requested in LANGUAGES:
+        return requested
+    return default
+
+
+def text(lang: Lang, key: str, **values: object) -> str:
+    """The message ``key`` in ``lang`` with ``{placeholders}`` filled."""
+    entry = CATALOGUE[key]
+    template = entry.get(lang) or entry[DEFAULT_LANG]
+    return template.format(**values) if values else template
+
+
+def translator(lang: Lang) -> Callable[..., str]:
+    """``t(key, **values)`` bound to ``lang``, for templates."""
+
+    def t(key: str, **values: object) -> str:
+        return text(lang, key, **values)
+
+    return t
+
+
+def format_duration(lang: Lang, seconds: int) -> str:
+    """``5400`` → ``1 jam 30 menit`` / ``1 h 30 min`` (rounded down to the minute)."""
+    seconds = max(0, seconds)
+    hours, minutes = divmod(seconds // 60, 60)
+    if hours:
+        return text(lang, "unit.hours_minutes", h=hours, m=minutes)
+    return text(lang, "unit.minutes", m=minutes)
+
+
+def format_bytes(lang: Lang, octets: int) -> str:
+    """Decimal units as phone plans use them: ``1.2 GB`` (``1,2 GB`` in Indonesian)."""
+    octets = max(0, octets)
+    value: float = octets
+    unit = "B"
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if value < 1000 or unit == "TB":
+            break
+        value /= 1000
+    shown = f"{value:.0f}" if unit in ("B", "KB") or value >= 100 else f"{value:.1f}"
+    if lang == "id":
+        shown = shown.replace(".", ",")
+    return f"{shown} {unit}"

@@ -1,0 +1,175 @@
+"""Guards for the portal: signed tokens (CSRF, cookies), login rate limits, headers.
+
+Pure apart from the clock, which every function takes as an argument, so the unit tests
+drive time by hand.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import secrets
+import threading
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class Signer:
+    """HMAC-SHA256 signatures with a purpose, so a token for one use is refused for another."""
+
+    def __init__(self, key: bytes) -> None:
+        if len(key) < 16:
+            raise ValueError("the signing key must be at least 16 bytes")
+        self._key = key
+
+    def sign(self, purpose: str, payload: dict[str, Any], now: float) -> str:
+        """``payload`` plus an issue time, base64url JSON + ``.`` + signature."""
+        body = dict(payload, iat=int(now))
+        raw = base64.urlsafe_b64encode(json.dumps(body, separators=(",", ":")).encode())
+        data = raw.decode().rstrip("=")
+        return f"{data}.{self._mac(purpose, data)}"
+
+    def verify(self, purpose: str, token: str, now: float, max_age: float) -> dict[str, Any] | None:
+        """The payload, or None when the token is forged, for another purpose, or too old."""
+        data, sep, mac = token.partition(".")
+        if not sep or not hmac.compare_digest(mac, self._mac(purpose, data)):
+            return None
+        try:
+            body = json.loads(base64.urlsafe_b64decode(data + "=" * (-len(data) % 4)))
+        except (ValueError, UnicodeDecodeError):
+            return None
+        if not isinstance(body, dict) or not isinstance(body.get("iat"), int):
+            return None
+        if not 0 <= now - body["iat"] <= max_age:
+            return None
+        return body
+
+    def _mac(self, purpose: str, data: str) -> str:
+        digest = hmac.new(self._key, f"{purpose}\0{data}".encode(), hashlib.sha256).digest()
+        return base64.urlsafe_b64encode(digest).decode().rstrip("=")
+
+
+CSRF_MAX_AGE = 2 * 3600
+
+
+def new_browser_id() -> str:
+    """A random id for the CSRF cookie the forms' tokens are bound to."""
+    return secrets.token_urlsafe(18)
+
+
+def csrf_token(signer: Signer, browser_id: str, now: float) -> str:
+    """A form token bound to the browser's CSRF cookie (synchroniser token, signed)."""
+    return signer.sign("csrf", {"b": browser_id}, now)
+
+
+def csrf_valid(signer: Signer, token: str | None, browser_id: str | None, now: float) -> bool:
+    """Whether a submitted form token belongs to this browser and is fresh."""
+    if not token or not browser_id:
+        return False
+    body = signer.verify("csrf", token, now, CSRF_MAX_AGE)
+    return body is not None and hmac.compare_digest(str(body.get("b", "")), browser_id)
+
+
+def token_matches(given: str | None, expected: str | None) -> bool:
+    """Constant-time comparison of an operator's token with the configured one."""
+    if not given or not expected:
+        return False
+    return hmac.compare_digest(given.encode(), expected.encode())
+
+
+@dataclass
+class _Window:
+    hits: deque[float] = field(default_factory=deque)
+
+
+class RateLimiter:
+    """At most ``limit`` failed attempts per key in a sliding ``window`` (seconds).
+
+    Keys are namespaced strings (``mac:aa:bb…``, ``ip:10.0.0.5``). Thread-safe; memory is
+    bounded by pruning empty windows. State is per process: run one portal worker, or accept
+    that the limit applies per worker.
+    """
+
+    def __init__(self, limit: int, window: float, max_keys: int = 100_000) -> None:
+        if limit < 1 or window <= 0:
+            raise ValueError("a rate limit needs limit >= 1 and a positive window")
+        self.limit = limit
+        self.window = window
+        self.max_keys = max_keys
+        self._keys: dict[str, _Window] = {}
+        self._lock = threading.Lock()
+
+    def retry_after(self, key: str, now: float) -> float:
+        """Seconds until ``key`` may try again (0 when it may try now)."""
+        with self._lock:
+            win = self._keys.get(key)
+            if win is None:
+                return 0.0
+            self._prune(win, now)
+            if len(win.hits) < self.limit:
+                return 0.0
+            return max(0.0, win.hits[0] + self.window - now)
+
+    def fail(self, key: str, now: float) -> None:
+        """Count one failed attempt for ``key``."""
+        with self._lock:
+            if key not in self._keys and len(self._keys) >= self.max_keys:
+                self._sweep(now)
+            win = self._keys.setdefault(key, _Window())
+            self._prune(win, now)
+            win.hits.append(now)
+
+    def reset(self, key: str) -> None:
+        """Forget ``key`` (after a successful login)."""
+        with self._lock:
+            self._keys.pop(key, None)
+
+    def _prune(self, win: _Window, now: float) -> None:
+        while win.hits and win.hits[0] <= now - self.window:
+            win.hits.popleft()
+
+    def _sweep(self, now: float) -> None:
+        for key in list(self._keys):
+            self._prune(self._keys[key], now)
+            if not self._keys[key].hits:
+                del self._keys[key]
+        while len(self._keys) >= self.max_keys:
+            self._keys.pop(next(iter(self._keys)))
+
+
+def content_security_policy(nonce: str, form_targets: tuple[str, ...] = ()) -> str:
+    """CSP for every page: nothing external, inline script only with this response's nonce.
+
+    ``form-action`` lists the gateway origins a login form may post to.
+    """
+    actions = " ".join(("'self'", *form_targets))
+    return (
+        "default-src 'none'; "
+        f"script-src 'nonce-{nonce}'; "
+        "style-src 'self'; "
+        "img-src 'self' data:; "
+        "connect-src 'self'; "
+        f"form-action {actions}; "
+        "frame-ancestors 'none'; "
+        "base-uri 'none'"
+    )
+
+
+def secure_headers(csp: str, *, https: bool) -> dict[str, str]:
+    """The headers every response carries."""
+    headers = {
+        "Content-Security-Policy": csp,
+        "X-Frame-Options": "DENY",
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "no-referrer",
+        "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=()",
+        "Cross-Origin-Opener-Policy": "same-origin",
+        "Cross-Origin-Resource-Policy": "same-origin",
+        "Cache-Control": "no-store",
+    }
+    if https:
+        headers["Strict-Transport-Security"] = "max-age=31536000"
+    return headers

@@ -1,0 +1,84 @@
+"""Running the portal: open the store, build the app, serve it with uvicorn."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from netops.errors import NetopsError
+from netops.inventory import load_inventory
+
+log = logging.getLogger("netops.portal")
+
+
+class PortalError(NetopsError):
+    """The portal cannot start (bad --listen, port taken, store unreachable)."""
+
+
+def parse_listen(text: str) -> tuple[str, int]:
+    """``ADDR:PORT`` (``[v6]:PORT``) → (address, port); a clear error otherwise."""
+    host, sep, port = text.rpartition(":")
+    if not sep or not port.isdigit() or int(port) > 65535:
+        raise PortalError(f"--listen {text!r} must look like 127.0.0.1:8080")
+    return host.strip("[]") or "0.0.0.0", int(port)
+
+
+def default_listen(portal_url: str) -> str:
+    """Where to listen when --listen is not given: every address, the port of the portal URL."""
+    parts = urlsplit(portal_url)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    return f"0.0.0.0:{port}"
+
+
+def serve(
+    inventory_path: Path,
+    db_url: str,
+    listen: str,
+    *,
+    coa_port: int | None = None,
+    access_log: bool = False,
+    announce: Callable[[str], None] = lambda _: None,
+) -> None:
+    """Serve until interrupted. The store is opened (and migrated) before the port opens."""
+    import socket
+
+    import uvicorn
+
+    from netops.portal.app import ADMIN_TOKEN_ENV, PortalSettings, create_app
+    from netops.store import Store
+
+    host, port = parse_listen(listen)
+    inventory = load_inventory(inventory_path)
+    store = Store.open(db_url)
+    try:
+        settings = PortalSettings.from_env(inventory, store, coa_port=coa_port)
+        app = create_app(settings)
+        if not os.environ.get(ADMIN_TOKEN_ENV):
+            log.warning(
+                "%s is not set: the operator console refuses every sign-in", ADMIN_TOKEN_ENV
+            )
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError as exc:
+            sock.close()
+            raise PortalError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+        bound = sock.getsockname()[1]
+        shown = f"[{host}]" if ":" in host else host
+        announce(f"http://{shown}:{bound}/")
+        config = uvicorn.Config(
+            app,
+            log_level="info",
+            access_log=access_log,
+            proxy_headers=True,
+            server_header=False,
+            lifespan="off",
+        )
+        uvicorn.Server(config).run(sockets=[sock])
+    finally:
+        store.close()
