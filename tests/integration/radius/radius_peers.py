@@ -23,6 +23,7 @@ import time
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -290,3 +291,80 @@ def chap(user: str, password: str, *, ma: bool = True, mac: str = PHONE) -> list
         attrs.append(("Message-Authenticator", "0x00"))
     attrs.append(("Calling-Station-Id", mac))
     return attrs
+
+
+class TestNas:
+    """A NAS's Dynamic Authorization listener (RFC 5176) on loopback, in a thread.
+
+    Records every Disconnect-/CoA-Request it receives (decoded, with whether its
+    authenticators were right) and answers ACK, or NAK with ``error_cause``.
+    """
+
+    __test__ = False
+
+    def __init__(self, secret: str = SECRET, nak: str | None = None) -> None:
+        import socket
+        import threading
+
+        from netops.radius.dictionary import load_dictionary
+
+        self.secret = secret.encode()
+        self.nak = nak
+        self.dictionary = load_dictionary()
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.settimeout(0.2)
+        self.port: int = self.sock.getsockname()[1]
+        self.received: list[dict[str, Any]] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        from pyrad import packet as rp
+
+        while not self._stop.is_set():
+            try:
+                data, addr = self.sock.recvfrom(4096)
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            req = rp.CoAPacket(packet=data, secret=self.secret, dict=self.dictionary)
+            record = {
+                "code": req.code,
+                "authentic": req.VerifyCoARequest(),
+                "message_authenticator": bool(req.message_authenticator)
+                and req.verify_message_authenticator(),
+                "attributes": {k: req[k] for k in req.keys() if isinstance(k, str)},  # noqa: SIM118
+            }
+            self.received.append(record)
+            reply = req.CreateReply()
+            if self.nak:
+                reply.code = rp.DisconnectNAK if req.code == rp.DisconnectRequest else rp.CoANAK
+                reply.AddAttribute("Error-Cause", self.nak)
+            self.sock.sendto(reply.ReplyPacket(), addr)
+
+    def wait_for(self, count: int, timeout: float = 10.0) -> list[dict[str, Any]]:
+        deadline = time.monotonic() + timeout
+        while len(self.received) < count and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return self.received
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=2)
+        self.sock.close()
+
+
+def netops(
+    *args: str, inventory: Path, db: str, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    """Run the netops CLI as a user would (a fresh process)."""
+    env = dict(os.environ)
+    env["NETOPS_INVENTORY"] = str(inventory)
+    env["NETOPS_DB"] = db
+    env["COLUMNS"] = "200"
+    return subprocess.run(
+        [*NETOPS, *args], cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout
+    )
