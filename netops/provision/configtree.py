@@ -213,6 +213,10 @@ def compare(running: Node, target: Node, platform: Platform, mode: str = "merge"
             single = _single_valued(node.line)
             if single is not None and single in added:
                 continue
+            if path == () and node.children and node.line.startswith("interface "):
+                # A physical interface cannot be deleted: clear what is configured on it.
+                block.extend(Change("-", (node.line,), c.line) for c in node.children.values())
+                continue
             block.append(Change("-", (*path,), node.line))
         for key, node in want.children.items():
             if key in have.children:
@@ -290,7 +294,14 @@ def commands(changes: list[Change], platform: Platform) -> list[str]:
     return out
 
 
+# Commands negated by their keyword alone (their argument is free text).
+NEGATE_BARE = ("description", "banner motd", "banner login", "banner exec")
+
+
 def _negate(line: str, platform: Platform) -> str:
+    for bare in NEGATE_BARE:
+        if line == bare or line.startswith(bare + " "):
+            return platform.negate + bare
     if line.startswith(platform.negate):
         return line[len(platform.negate) :]
     return platform.negate + line

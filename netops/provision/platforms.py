@@ -28,7 +28,7 @@ class Platform:
     # version stamps, block terminators); dropped before comparing.
     noise: tuple[str, ...] = ()
     # Output that means the device refused a configuration line.
-    error_pattern: str = r"% ?(Invalid|Unknown|Incomplete|Ambiguous)[^\n]*"
+    error_pattern: str = r"% ?(Invalid|Unknown|Incomplete|Ambiguous|Only inactive|Can't)[^\n]*"
     # Running-config lines the device writes back in another form (hashed secrets);
     # they are compared by key only and never removed.
     opaque: tuple[str, ...] = field(default=())

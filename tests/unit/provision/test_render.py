@@ -162,7 +162,7 @@ def test_template_error_for_unknown_variable_names_device_and_template(tmp_path:
     folder.mkdir(parents=True)
     (folder / "core.j2").write_text("hostname {{ no_such_thing }}\n")
     inv = load_inventory(tmp_path / "inv")
-    with pytest.raises(RenderError, match="lab-core-01: templates/frr/core.j2: 'no_such_thing'"):
+    with pytest.raises(RenderError, match=r"lab-core-01: templates/frr/core.j2: 'no_such_thing'"):
         render_device(inv, inv.device("lab-core-01"))
 
 
