@@ -60,6 +60,10 @@ from netops.cli import radius_server as radius_server_cli  # noqa: E402, F401
 from netops.cli import up as up_cli  # noqa: E402
 
 app.command(name="up")(up_cli.up)
+from netops.cli import radius_subscribers as radius_subscribers_cli  # noqa: E402, F401
+from netops.cli import voucher as voucher_cli  # noqa: E402
+
+app.add_typer(voucher_cli.app, name="voucher")
 from netops.cli import portal as portal_cli  # noqa: E402
 
 app.add_typer(portal_cli.app, name="portal")

@@ -267,6 +267,17 @@ class Store:
             )
             return bool(result.rowcount)
 
+    def revoke_batch(self, batch: str) -> int:
+        """Revoke every voucher of a batch; returns how many the batch holds."""
+        now = datetime.now(UTC)
+        with self._tx(write=True) as conn:
+            result = conn.execute(
+                update(SUBSCRIBERS)
+                .where(SUBSCRIBERS.c.batch == batch, SUBSCRIBERS.c.kind == "voucher")
+                .values(enabled=False, revoked_at=func.coalesce(SUBSCRIBERS.c.revoked_at, now))
+            )
+            return int(result.rowcount)
+
     def list_vouchers(self, *, batch: str | None = None) -> list[Subscriber]:
         """Vouchers (of one batch), newest first."""
         return self._list("voucher", batch=batch)

@@ -1,0 +1,363 @@
+"""``netops radius user | mac | sessions | store-key``: subscribers and accounting sessions."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from netops.cli.common import DbOpt, InventoryOpt, console, db_url, get_inventory
+from netops.cli.radius import app as radius_app
+from netops.errors import NetopsError, StoreError
+from netops.inventory import Inventory
+from netops.store import Session, Store, Subscriber
+from netops.store.credentials import generate_key
+
+user_app = typer.Typer(help="Registered users: add, delete, list, enable, disable.")
+mac_app = typer.Typer(help="MAC allow-list for devices that cannot log in (kiosks, CCTV).")
+radius_app.add_typer(user_app, name="user")
+radius_app.add_typer(mac_app, name="mac")
+
+
+class Format(StrEnum):
+    table = "table"
+    json = "json"
+
+
+FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="table or json.")]
+PlanOpt = Annotated[str, typer.Option("--plan", "-p", help="Plan name from the inventory.")]
+NoteOpt = Annotated[str | None, typer.Option("--note", help="Free text kept with the entry.")]
+
+
+@contextmanager
+def open_store(db: str | None) -> Iterator[Store]:
+    """The store at ``--db`` / ``$NETOPS_DB`` (default SQLite under var/), closed afterwards."""
+    store = Store.open(db_url(db))
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+def check_plan(inv: Inventory, plan: str) -> None:
+    """A clear error when ``plan`` is not one of the inventory's plans."""
+    names = [p.name for p in inv.plans]
+    if plan not in names:
+        known = ", ".join(names) or "none"
+        raise NetopsError(f"plan {plan!r} is not in the inventory {inv.root} (plans: {known})")
+
+
+def check_hotspot(inv: Inventory, hotspot: str) -> None:
+    """A clear error when ``hotspot`` is not one of the inventory's hotspots."""
+    names = [h.id for h in inv.hotspots]
+    if hotspot not in names:
+        known = ", ".join(names) or "none"
+        raise NetopsError(
+            f"hotspot {hotspot!r} is not in the inventory {inv.root} (hotspots: {known})"
+        )
+
+
+def when(value: datetime | None) -> str:
+    """A UTC time for tables: ``2026-11-22 08:00:00``."""
+    return "" if value is None else value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def iso(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def duration(seconds: int) -> str:
+    """``1h02m03s``."""
+    hours, rest = divmod(max(0, seconds), 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours}h{minutes:02d}m{secs:02d}s"
+    return f"{minutes}m{secs:02d}s" if minutes else f"{secs}s"
+
+
+def octets(count: int) -> str:
+    """Human-readable byte counts (decimal units, as data plans are sold)."""
+    value = float(count)
+    for unit in ("B", "kB", "MB", "GB", "TB"):
+        if value < 1000 or unit == "TB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1000
+    return f"{count} B"  # pragma: no cover
+
+
+def subscriber_json(sub: Subscriber) -> dict[str, Any]:
+    """A subscriber as JSON, never with its password."""
+    return {
+        "username": sub.username,
+        "kind": sub.kind,
+        "plan": sub.plan,
+        "enabled": sub.enabled,
+        "chap_capable": sub.chap_capable,
+        "bound_mac": sub.bound_mac,
+        "shared": sub.shared,
+        "first_used_at": iso(sub.first_used_at),
+        "valid_until": iso(sub.valid_until),
+        "hotspot": sub.hotspot,
+        "batch": sub.batch,
+        "note": sub.note,
+        "created_at": iso(sub.created_at),
+    }
+
+
+def session_json(s: Session) -> dict[str, Any]:
+    return {
+        "id": s.id,
+        "username": s.username,
+        "acct_session_id": s.acct_session_id,
+        "nas_ip": s.nas_ip,
+        "nas_identifier": s.nas_identifier,
+        "hotspot": s.hotspot,
+        "mac": s.mac,
+        "ip": s.ip,
+        "started_at": iso(s.started_at),
+        "updated_at": iso(s.updated_at),
+        "stopped_at": iso(s.stopped_at),
+        "active": s.active,
+        "session_time": s.session_time,
+        "input_octets": s.input_octets,
+        "output_octets": s.output_octets,
+        "terminate_cause": s.terminate_cause,
+    }
+
+
+def print_json(data: Any) -> None:
+    typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+# --- users ------------------------------------------------------------------------------------
+
+
+@user_app.command("add")
+def user_add(
+    name: Annotated[str, typer.Argument(help="User name the citizen or employee logs in with.")],
+    plan: PlanOpt,
+    password: Annotated[
+        str,
+        typer.Option(
+            "--password",
+            prompt=True,
+            hide_input=True,
+            confirmation_prompt=True,
+            help="Password (prompted for, hidden, when left out).",
+        ),
+    ],
+    pap_only: Annotated[
+        bool,
+        typer.Option(
+            "--pap-only",
+            help="Keep only a scrypt hash: safer at rest, but CHAP logins cannot work.",
+        ),
+    ] = False,
+    note: NoteOpt = None,
+    inventory: InventoryOpt = None,
+    db: DbOpt = None,
+) -> None:
+    """Register a user on a plan (the password is stored encrypted, or hashed with --pap-only)."""
+    check_plan(get_inventory(inventory), plan)
+    with open_store(db) as store:
+        store.add_user(name, password, plan, chap=not pap_only, note=note)
+    how = "PAP only, scrypt hash" if pap_only else "PAP and CHAP, encrypted"
+    console.print(f"added user [bold]{name}[/] on plan {plan} ({how})")
+
+
+@user_app.command("del")
+def user_del(
+    name: Annotated[str, typer.Argument(help="User name to remove.")],
+    inventory: InventoryOpt = None,
+    db: DbOpt = None,
+) -> None:
+    """Remove a user (their past sessions stay in the records)."""
+    with open_store(db) as store:
+        if not store.delete_user(name):
+            raise StoreError(f"there is no user {name!r}")
+    console.print(f"deleted user [bold]{name}[/]")
+
+
+def _set_enabled(name: str, enabled: bool, db: str | None) -> None:
+    with open_store(db) as store:
+        sub = store.lookup(name)
+        if sub is None or sub.kind != "user":
+            raise StoreError(f"there is no user {name!r}")
+        store.set_enabled(name, enabled)
+    console.print(f"{'enabled' if enabled else 'disabled'} user [bold]{name}[/]")
+
+
+@user_app.command("disable")
+def user_disable(
+    name: Annotated[str, typer.Argument(help="User name to disable.")],
+    inventory: InventoryOpt = None,
+    db: DbOpt = None,
+) -> None:
+    """Refuse a user's logins from now on, keeping the account."""
+    _set_enabled(name, False, db)
+
+
+@user_app.command("enable")
+def user_enable(
+    name: Annotated[str, typer.Argument(help="User name to enable again.")],
+    inventory: InventoryOpt = None,
+    db: DbOpt = None,
+) -> None:
+    """Let a disabled user log in again."""
+    _set_enabled(name, True, db)
+
+
+@user_app.command("list")
+def user_list(
+    fmt: FormatOpt = Format.table,
+    inventory: InventoryOpt = None,
+    db: DbOpt = None,
+) -> None:
+    """List registered users (never their passwords)."""
+    with open_store(db) as store:
+        users = store.list_users()
+    if fmt is Format.json:
+        print_json([subscriber_json(u) for u in users])
+        return
+    table = Table(title=f"Users ({len(users)})", title_justify="left")
+    for column in ("user", "plan", "enabled", "auth", "created (UTC)", "note"):
+        table.add_column(column)
+    for u in users:
+        table.add_row(
+            u.username,
+            u.plan,
+            "yes" if u.enabled else "no",
+            "PAP+CHAP" if u.chap_capable else "PAP",
+            when(u.created_at),
+            u.note or "",
+        )
+    console.print(table)
+
+
+# --- MAC allow-list ---------------------------------------------------------------------------
+
+
+@mac_app.command("add")
+def mac_add(
+    mac: Annotated[str, typer.Argument(help="MAC address, any common spelling.")],
+    plan: PlanOpt,
+    note: NoteOpt = None,
+    inventory: InventoryOpt = None,
+    db: DbOpt = None,
+) -> None:
+    """Let a device log in by its MAC address (MAC authentication on the hotspot gateway)."""
+    check_plan(get_inventory(inventory), plan)
+    with open_store(db) as store:
+        store.add_mac(mac, plan, note)
+        entry = store.lookup(mac)
+    console.print(f"allowed MAC [bold]{entry.username if entry else mac}[/] on plan {plan}")
+
+
+@mac_app.command("del")
+def mac_del(
+    mac: Annotated[str, typer.Argument(help="MAC address to remove.")],
+    inventory: InventoryOpt = None,
+    db: DbOpt = None,
+) -> None:
+    """Remove a device from the MAC allow-list."""
+    with open_store(db) as store:
+        if not store.delete_mac(mac):
+            raise StoreError(f"MAC address {mac!r} is not on the allow-list")
+    console.print(f"removed MAC [bold]{mac}[/]")
+
+
+@mac_app.command("list")
+def mac_list(
+    fmt: FormatOpt = Format.table,
+    inventory: InventoryOpt = None,
+    db: DbOpt = None,
+) -> None:
+    """List the MAC allow-list."""
+    with open_store(db) as store:
+        macs = store.list_macs()
+    if fmt is Format.json:
+        print_json([subscriber_json(m) for m in macs])
+        return
+    table = Table(title=f"MAC allow-list ({len(macs)})", title_justify="left")
+    for column in ("MAC", "plan", "enabled", "created (UTC)", "note"):
+        table.add_column(column)
+    for m in macs:
+        table.add_row(
+            m.username, m.plan, "yes" if m.enabled else "no", when(m.created_at), m.note or ""
+        )
+    console.print(table)
+
+
+# --- sessions ---------------------------------------------------------------------------------
+
+
+@radius_app.command("sessions")
+def sessions(
+    active: Annotated[
+        bool, typer.Option("--active", help="Only sessions still open (no Stop yet).")
+    ] = False,
+    user: Annotated[str | None, typer.Option("--user", "-u", help="Only this user.")] = None,
+    hotspot: Annotated[
+        str | None, typer.Option("--hotspot", help="Only this hotspot (inventory id).")
+    ] = None,
+    limit: Annotated[
+        int, typer.Option("--limit", "-n", min=1, help="Show at most this many (newest first).")
+    ] = 100,
+    fmt: FormatOpt = Format.table,
+    inventory: InventoryOpt = None,
+    db: DbOpt = None,
+) -> None:
+    """Accounting sessions, newest first: user, session id, NAS, MAC, IP, start, time, octets."""
+    if hotspot is not None and inventory is not None:
+        check_hotspot(get_inventory(inventory), hotspot)
+    with open_store(db) as store:
+        found = store.sessions(
+            active=True if active else None, username=user, hotspot=hotspot, limit=limit
+        )
+    if fmt is Format.json:
+        print_json([session_json(s) for s in found])
+        return
+    title = f"{'Active s' if active else 'S'}essions ({len(found)})"
+    table = Table(title=title, title_justify="left")
+    for column in (
+        "user",
+        "Acct-Session-Id",
+        "NAS",
+        "hotspot",
+        "MAC",
+        "IP",
+        "start (UTC)",
+        "duration",
+        "in (up)",
+        "out (down)",
+        "state",
+    ):
+        table.add_column(column, no_wrap=column in ("MAC", "start (UTC)"))
+    for s in found:
+        state = "active" if s.active else f"stopped {when(s.stopped_at)} {s.terminate_cause or ''}"
+        table.add_row(
+            s.username,
+            s.acct_session_id,
+            s.nas_identifier or s.nas_ip,
+            s.hotspot or "",
+            s.mac or "",
+            s.ip or "",
+            when(s.started_at),
+            duration(s.session_time),
+            octets(s.input_octets),
+            octets(s.output_octets),
+            state.strip(),
+        )
+    console.print(table)
+
+
+@radius_app.command("store-key")
+def store_key() -> None:
+    """Print a new random key for NETOPS_STORE_KEY (encrypts CHAP-capable passwords)."""
+    typer.echo(generate_key())
