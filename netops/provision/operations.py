@@ -10,7 +10,6 @@ before the change.
 
 from __future__ import annotations
 
-import socket
 import time
 from collections.abc import Callable
 from contextlib import suppress
@@ -217,19 +216,11 @@ def fetch_running(
 
 @_timed("check")
 def check(inventory: Inventory, device: Device, options: Options, redactor: Redactor) -> Result:
-    """Reachability, facts (version, uptime, serial) and drift for one device."""
-    login = login_for(inventory, device)
+    """Reachability (time to log in), facts (version, uptime, serial) and drift."""
     started = time.monotonic()
-    try:
-        with socket.create_connection((login.host, login.port), login.connect_timeout):
-            pass
-    except OSError as exc:
-        raise ProvisionError(
-            f"{login.host}:{login.port} is unreachable ({exc.strerror or exc})"
-        ) from None
-    facts = {"reach": f"{(time.monotonic() - started) * 1000:.1f} ms"}
     session: Session = session_for(inventory, device, redactor, options.session_log_dir)
     session.open()
+    facts = {"reach": f"{(time.monotonic() - started) * 1000:.0f} ms"}
     try:
         facts.update(session.facts())
         intended = render_device(inventory, device, with_secrets=True, redactor=redactor).text
@@ -243,5 +234,14 @@ def check(inventory: Inventory, device: Device, options: Options, redactor: Reda
             drift = bool(changes)
     finally:
         session.close()
-    facts["drift"] = f"{text.count(chr(10))} line(s)" if drift else "none"
+    facts["drift"] = f"{_changed_lines(text)} line(s)" if drift else "none"
     return Result(device.hostname, "check", changed=drift, diff=redactor(text), facts=facts)
+
+
+def _changed_lines(diff_text: str) -> int:
+    """Lines a diff adds or removes (unified headers and context not counted)."""
+    return sum(
+        1
+        for line in diff_text.splitlines()
+        if line[:1] in "+-" and not line.startswith(("+++", "---"))
+    )
