@@ -115,7 +115,7 @@ class PostgresCluster:
             port = self.port or _free_port()
             options = (
                 f"-p {port} -k {self.socket_dir} -c listen_addresses=127.0.0.1 "
-                "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
+                "-c fsync=off -c full_page_writes=off "
                 "-c max_connections=200 -c shared_buffers=32MB"
             )
             done = self._run(

@@ -1,0 +1,277 @@
+"""``netops radius user|mac|sessions`` and ``netops voucher`` as an operator runs them."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import socket
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from netops.cli.main import main
+from netops.store import AccountingRecord, Store
+from netops.store.credentials import generate_key
+from tests.paths import LAB
+
+
+@pytest.fixture
+def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    (tmp_path / "var").mkdir()
+    url = f"sqlite:///{tmp_path / 'var' / 'netops.db'}"
+    monkeypatch.setenv("NETOPS_INVENTORY", str(LAB))
+    monkeypatch.setenv("NETOPS_DB", url)
+    monkeypatch.setenv("NETOPS_STORE_KEY", generate_key())
+    monkeypatch.setenv("COLUMNS", "200")
+    return url
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_user_add_list_delete(db: str, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(
+        capsys, "radius", "user", "add", "alice", "--password", "pw1", "--plan", "gratis"
+    )
+    assert code == 0 and "added user alice on plan gratis" in out
+    code, _, _ = run(
+        capsys,
+        "radius",
+        "user",
+        "add",
+        "bob",
+        "--password",
+        "pw2",
+        "--plan",
+        "pegawai",
+        "--pap-only",
+        "--note",
+        "staff",
+    )
+    assert code == 0
+    code, out, _ = run(capsys, "radius", "user", "list", "--format", "json")
+    users = json.loads(out)
+    assert [(u["username"], u["plan"], u["chap_capable"]) for u in users] == [
+        ("alice", "gratis", True),
+        ("bob", "pegawai", False),
+    ]
+    assert "pw1" not in out and "pw2" not in out and "password" not in out
+    code, out, _ = run(capsys, "radius", "user", "list")
+    assert code == 0 and "alice" in out and "PAP+CHAP" in out and "staff" in out
+    assert run(capsys, "radius", "user", "del", "alice")[0] == 0
+    code, _, err = run(capsys, "radius", "user", "del", "alice")
+    assert code == 1 and "there is no user 'alice'" in err
+    with Store.open(db) as store:
+        bob = store.lookup("bob")
+        assert bob is not None and store.check_password(bob, "pw2")
+
+
+def test_user_add_with_an_unknown_plan_is_one_clear_error(
+    db: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = run(
+        capsys, "radius", "user", "add", "ani", "--password", "x", "--plan", "emas"
+    )
+    assert code == 1 and out == ""
+    assert "plan 'emas' is not in the inventory" in err and "gratis" in err
+    assert "Traceback" not in err
+    with Store.open(db) as store:
+        assert store.list_users() == []
+
+
+def test_user_add_twice_keeps_the_first(db: str, capsys: pytest.CaptureFixture[str]) -> None:
+    run(capsys, "radius", "user", "add", "ani", "--password", "one", "--plan", "gratis")
+    code, _, err = run(
+        capsys, "radius", "user", "add", "ani", "--password", "two", "--plan", "gratis"
+    )
+    assert code == 1 and "user 'ani' already exists" in err
+    with Store.open(db) as store:
+        sub = store.lookup("ani")
+        assert sub is not None and sub.clear_password == "one"
+
+
+def test_user_disable_and_enable(db: str, capsys: pytest.CaptureFixture[str]) -> None:
+    run(capsys, "radius", "user", "add", "ani", "--password", "one", "--plan", "gratis")
+    assert run(capsys, "radius", "user", "disable", "ani")[0] == 0
+    with Store.open(db) as store:
+        sub = store.lookup("ani")
+        assert sub is not None and not sub.enabled
+    assert run(capsys, "radius", "user", "enable", "ani")[0] == 0
+    assert run(capsys, "radius", "user", "disable", "nobody")[0] == 1
+
+
+def test_mac_allow_list(db: str, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(
+        capsys,
+        "radius",
+        "mac",
+        "add",
+        "AA-BB-CC-00-00-01",
+        "--plan",
+        "pegawai",
+        "--note",
+        "kiosk balai kota",
+    )
+    assert code == 0 and "aa:bb:cc:00:00:01" in out
+    code, out, _ = run(capsys, "radius", "mac", "list", "--format", "json")
+    assert [m["username"] for m in json.loads(out)] == ["aa:bb:cc:00:00:01"]
+    code, _, err = run(capsys, "radius", "mac", "add", "nonsense", "--plan", "pegawai")
+    assert code == 1 and "not a MAC address" in err
+    assert run(capsys, "radius", "mac", "del", "aabbcc000001")[0] == 0
+    assert run(capsys, "radius", "mac", "del", "aabbcc000001")[0] == 1
+
+
+def test_voucher_create_as_csv_and_json(db: str, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(
+        capsys,
+        "voucher",
+        "create",
+        "--plan",
+        "voucher-harian",
+        "--count",
+        "5",
+        "--batch",
+        "hari-jadi",
+        "--format",
+        "csv",
+    )
+    assert code == 0
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert len(rows) == 5
+    assert all(re.fullmatch(r"[A-Z2-9]{4}-[A-Z2-9]{4}-[A-Z2-9]{2}", r["code"]) for r in rows)
+    assert {(r["plan"], r["batch"], r["shared"], r["validity"]) for r in rows} == {
+        ("voucher-harian", "hari-jadi", "no", "1d")
+    }
+    code, out, _ = run(
+        capsys,
+        "voucher",
+        "create",
+        "--plan",
+        "gratis",
+        "--count",
+        "2",
+        "--shared",
+        "--validity",
+        "4h",
+        "--format",
+        "json",
+    )
+    made = json.loads(out)
+    assert [(v["shared"], v["validity_s"]) for v in made] == [(True, 14400)] * 2
+    code, out, _ = run(capsys, "voucher", "list", "--batch", "hari-jadi", "--format", "json")
+    listed = json.loads(out)
+    assert sorted(v["code"] for v in listed) == sorted(r["code"] for r in rows)
+    assert {v["status"] for v in listed} == {"unused"}
+
+
+def test_voucher_create_checks_plan_and_count(db: str, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "voucher", "create", "--plan", "emas")
+    assert code == 1 and "plan 'emas' is not in the inventory" in err
+    code, _, err = run(capsys, "voucher", "create", "--plan", "gratis", "--count", "0")
+    assert code != 0
+    code, _, err = run(capsys, "voucher", "create", "--plan", "gratis", "--validity", "soon")
+    assert code == 1 and "--validity 'soon'" in err
+
+
+def test_voucher_list_shows_first_use_binding_and_revocation(
+    db: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run(capsys, "voucher", "create", "--plan", "voucher-harian", "--count", "3", "--batch", "b")
+    with Store.open(db) as store:
+        first, second, _third = (v.username for v in store.list_vouchers(batch="b"))
+        store.claim_voucher(first, "aa:bb:cc:00:00:09", datetime.now(UTC))
+    assert run(capsys, "voucher", "revoke", second.lower())[0] == 0
+    code, out, _ = run(capsys, "voucher", "list", "--format", "csv")
+    rows = {r["code"].replace("-", ""): r for r in csv.DictReader(io.StringIO(out))}
+    assert rows[first]["status"] == "active" and rows[first]["MAC"] == "aa:bb:cc:00:00:09"
+    assert rows[second]["status"] == "revoked"
+    code, out, _ = run(capsys, "voucher", "list")
+    assert code == 0 and "Vouchers (3)" in out
+
+
+def test_voucher_revoke_a_whole_batch_and_unknown_codes(
+    db: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run(capsys, "voucher", "create", "--plan", "gratis", "--count", "4", "--batch", "lost")
+    code, out, _ = run(capsys, "voucher", "revoke", "--batch", "lost")
+    assert code == 0 and "revoked 4 voucher(s)" in out
+    code, _, err = run(capsys, "voucher", "revoke", "zzzz-zzzz-zz")
+    assert code == 1 and "no such voucher: ZZZZ-ZZZZ-ZZ" in err
+    code, _, err = run(capsys, "voucher", "revoke", "--batch", "never")
+    assert code == 1 and "no voucher batch 'never'" in err
+    assert run(capsys, "voucher", "revoke")[0] == 1
+
+
+def test_sessions_show_who_where_and_how_much(db: str, capsys: pytest.CaptureFixture[str]) -> None:
+    now = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
+    with Store.open(db) as store:
+        for sid, user, status in (("A1", "alice", "interim"), ("B2", "bob", "stop")):
+            store.account(
+                AccountingRecord(
+                    status=status,  # type: ignore[arg-type]
+                    nas_ip="127.0.0.1",
+                    nas_identifier="lab-hs-01",
+                    username=user,
+                    acct_session_id=sid,
+                    hotspot="lab-park",
+                    mac="aa:bb:cc:00:00:01",
+                    ip="10.254.200.7",
+                    session_time=3723,
+                    input_octets=1_500_000,
+                    output_octets=(1 << 32) + 5,
+                    input_packets=1,
+                    output_packets=1,
+                    terminate_cause="User-Request" if status == "stop" else None,
+                    interim_interval=300,
+                    event_time=now,
+                )
+            )
+    code, out, _ = run(capsys, "radius", "sessions", "--active")
+    assert code == 0
+    for text in (
+        "alice",
+        "A1",
+        "lab-hs-01",
+        "aa:bb:cc:00:00:01",
+        "10.254.200.7",
+        "2026-11-22 06:57:57",
+        "1h02m03s",
+        "1.5 MB",
+        "4.3 GB",
+    ):
+        assert text in out, text
+    assert "bob" not in out
+    code, out, _ = run(capsys, "radius", "sessions", "--user", "bob", "--format", "json")
+    (bob,) = json.loads(out)
+    assert bob["active"] is False and bob["terminate_cause"] == "User-Request"
+    assert bob["output_octets"] == (1 << 32) + 5
+    code, out, _ = run(capsys, "radius", "sessions", "--hotspot", "lab-park", "--format", "json")
+    assert len(json.loads(out)) == 2
+    code, _, err = run(capsys, "radius", "sessions", "--hotspot", "pasar-terapung")
+    assert code == 1 and "hotspot 'pasar-terapung' is not in the inventory" in err
+
+
+def test_an_unreachable_database_is_one_sentence(
+    db: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    monkeypatch.setenv("NETOPS_DB", f"postgresql+psycopg://netops:hush@127.0.0.1:{port}/netops")
+    code, out, err = run(capsys, "radius", "user", "list")
+    assert code == 1 and out == ""
+    assert err.startswith("error: PostgreSQL database netops at 127.0.0.1")
+    assert "hush" not in err and "Traceback" not in err
+
+
+def test_store_key_prints_a_usable_key(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "radius", "store-key")
+    from netops.store.credentials import parse_key
+
+    assert code == 0 and len(parse_key(out.strip(), "output")) == 32
