@@ -1,0 +1,314 @@
+"""Real peers for the exporter tests: net-snmp snmpd (on loopback or in a network namespace
+with veth pairs), the netops exporter as a subprocess, and namespace plumbing.
+
+Namespaces are named ``nxsnmp…`` and use addresses inside 10.253.0.0/16 only.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+REPO = Path(__file__).resolve().parents[3]
+NETOPS = str(Path(sys.executable).with_name("netops"))
+V3_USER, V3_AUTH, V3_PRIV = "netops", "labauthpass", "labprivpass"
+
+
+def need(binary: str) -> str:
+    """The path of ``binary``; fails (never skips) when the peer is missing."""
+    path = shutil.which(binary) or (
+        f"/usr/sbin/{binary}" if Path(f"/usr/sbin/{binary}").exists() else None
+    )
+    if path is None:
+        raise AssertionError(
+            f"{binary} is not installed: run `make deps` (Debian packages snmpd, snmp, "
+            "prometheus, prometheus-snmp-exporter)"
+        )
+    return path
+
+
+def free_port(kind: int = socket.SOCK_DGRAM, host: str = "127.0.0.1") -> int:
+    """A port the kernel says is free right now."""
+    with socket.socket(socket.AF_INET, kind) as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+def free_port_in(netns: str, host: str) -> int:
+    """A free UDP port inside ``netns``, asked of that namespace's kernel."""
+    code = (
+        "import socket; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); "
+        f"s.bind(({host!r}, 0)); print(s.getsockname()[1])"
+    )
+    return int(run(sys.executable, "-c", code, netns=netns).stdout)
+
+
+def run(
+    *cmd: str, netns: str | None = None, check: bool = True
+) -> subprocess.CompletedProcess[str]:
+    full = ["ip", "netns", "exec", netns, *cmd] if netns else list(cmd)
+    return subprocess.run(full, check=check, capture_output=True, text=True, timeout=60)
+
+
+@dataclass
+class Snmpd:
+    """A running snmpd: where it listens and how to stop it."""
+
+    address: str
+    port: int
+    proc: subprocess.Popen[bytes]
+    workdir: Path
+    netns: str | None = None
+
+    @property
+    def target(self) -> str:
+        return f"{self.address}:{self.port}"
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+
+    def snmpget(self, *oids: str, v3: bool = False) -> dict[str, str]:
+        """``snmpget`` (net-snmp's own client) → numeric OID → value text."""
+        return self._tool("snmpget", *oids, v3=v3)
+
+    def snmpwalk(self, oid: str) -> dict[str, str]:
+        return self._tool("snmpbulkwalk", oid)
+
+    def _tool(self, tool: str, *oids: str, v3: bool = False) -> dict[str, str]:
+        auth = (
+            [
+                "-v3",
+                "-l",
+                "authPriv",
+                "-u",
+                V3_USER,
+                "-a",
+                "SHA",
+                "-A",
+                V3_AUTH,
+                "-x",
+                "AES",
+                "-X",
+                V3_PRIV,
+            ]
+            if v3
+            else ["-v2c", "-c", "public"]
+        )
+        out = run(
+            need(tool),
+            *auth,
+            "-On",
+            "-Oq",
+            "-Ot",
+            "-Oe",
+            "-t",
+            "2",
+            self.target,
+            *oids,
+            netns=self.netns,
+        ).stdout
+        values = {}
+        for line in out.splitlines():
+            oid, _, value = line.partition(" ")
+            values[oid.lstrip(".")] = value.strip().strip('"')
+        return values
+
+
+def start_snmpd(workdir: Path, address: str = "127.0.0.1", netns: str | None = None) -> Snmpd:
+    """Start snmpd (v2c community ``public``, v3 user netops SHA/AES) on a free UDP port."""
+    binary = need("snmpd")
+    workdir.mkdir(parents=True, exist_ok=True)
+    os.chmod(workdir, 0o755)
+    for _ in range(5):
+        port = free_port() if netns is None else free_port_in(netns, address)
+        conf = workdir / "snmpd.conf"
+        conf.write_text(
+            f"agentAddress udp:{address}:{port}\n"
+            "rocommunity public\n"
+            f"createUser {V3_USER} SHA {V3_AUTH} AES {V3_PRIV}\n"
+            f"rouser {V3_USER} priv\n"
+            "sysContact noc@lab.netops.test\n"
+            "sysLocation Lab Park\n"
+        )
+        env = {**os.environ, "SNMP_PERSISTENT_DIR": str(workdir / "persist"), "MIBS": ""}
+        cmd = [
+            binary,
+            "-f",
+            "-Lf",
+            str(workdir / "snmpd.log"),
+            "-C",
+            "-c",
+            str(conf),
+            "-p",
+            str(workdir / "snmpd.pid"),
+            "-M",
+            "/dev/null",
+        ]
+        if netns:
+            cmd = ["ip", "netns", "exec", netns, *cmd]
+        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        snmpd = Snmpd(address, port, proc, workdir, netns)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and proc.poll() is None:
+            try:
+                if snmpd.snmpget("1.3.6.1.2.1.1.3.0"):
+                    return snmpd
+            except subprocess.CalledProcessError:
+                pass
+            time.sleep(0.2)
+        snmpd.stop()
+    log = (
+        (workdir / "snmpd.log").read_text(errors="replace")
+        if (workdir / "snmpd.log").exists()
+        else ""
+    )
+    raise AssertionError(f"snmpd did not start: {log[-2000:]}")
+
+
+@dataclass
+class Namespace:
+    """A network namespace joined to the root namespace by a veth pair on a /30."""
+
+    name: str
+    root_ip: str
+    ns_ip: str
+    root_if: str
+    extra: list[str] = field(default_factory=list)
+
+
+def _subnet() -> int:
+    return random.randrange(1, 250)
+
+
+@contextmanager
+def namespace(tag: str, subnet: int | None = None) -> Iterator[Namespace]:
+    """``nxsnmp<tag><rand>`` with 10.253.S.1 (root side) and 10.253.S.2 (inside); removed after."""
+    suffix = f"{random.randrange(16**4):04x}"
+    name = f"nxsnmp{tag}{suffix}"
+    subnet = subnet if subnet is not None else _subnet()
+    root_if = f"nxs{tag}{suffix}"[:15]
+    ns = Namespace(name, f"10.253.{subnet}.1", f"10.253.{subnet}.2", root_if)
+    run("ip", "netns", "add", name)
+    try:
+        run("ip", "link", "add", root_if, "type", "veth", "peer", "name", "eth0", "netns", name)
+        run("ip", "addr", "add", f"{ns.root_ip}/24", "dev", root_if)
+        run("ip", "link", "set", root_if, "up")
+        run("ip", "link", "set", "lo", "up", netns=name)
+        run("ip", "addr", "add", f"{ns.ns_ip}/24", "dev", "eth0", netns=name)
+        run("ip", "link", "set", "eth0", "up", netns=name)
+        yield ns
+    finally:
+        subprocess.run(["ip", "link", "del", root_if], capture_output=True, timeout=30)
+        subprocess.run(["ip", "netns", "pids", name], capture_output=True, timeout=30)
+        pids = subprocess.run(
+            ["ip", "netns", "pids", name], capture_output=True, text=True, timeout=30
+        ).stdout.split()
+        for pid in pids:
+            try:
+                os.kill(int(pid), signal.SIGKILL)
+            except (ProcessLookupError, ValueError):
+                pass
+        subprocess.run(["ip", "netns", "del", name], capture_output=True, timeout=30)
+
+
+def add_veth_pairs(netns: str, pairs: int) -> None:
+    """``pairs`` veth pairs inside ``netns`` (dummy interfaces are not available here)."""
+    script = "".join(f"link add vp{i}a type veth peer name vp{i}b\n" for i in range(pairs))
+    subprocess.run(
+        ["ip", "-n", netns, "-batch", "-"],
+        input=script,
+        text=True,
+        check=True,
+        timeout=120,
+        capture_output=True,
+    )
+
+
+def make_inventory(
+    dest: Path,
+    snmp_port: int,
+    *,
+    devices: list[dict[str, object]] | None = None,
+    links: list[dict[str, object]] | None = None,
+    prefixes: list[dict[str, object]] | None = None,
+    sites: list[dict[str, object]] | None = None,
+    snmp_profiles: dict[str, dict[str, object]] | None = None,
+) -> Path:
+    """A copy of the lab inventory where lab-hs-01 (127.0.0.1) polls ``snmp_port``."""
+    shutil.copytree(REPO / "inventory" / "lab", dest)
+
+    def patch(name: str, key: str, extra: object) -> None:
+        path = dest / name
+        data = yaml.safe_load(path.read_text())
+        if key == "devices":
+            for device in data["devices"]:
+                if device["hostname"] == "lab-hs-01":
+                    device["snmp_port"] = snmp_port
+        if isinstance(extra, list):
+            data[key].extend(extra)
+        elif isinstance(extra, dict):
+            data[key].update(extra)
+        path.write_text(yaml.safe_dump(data, sort_keys=False))
+
+    patch("devices.yml", "devices", devices or [])
+    if links:
+        patch("links.yml", "links", links)
+    if prefixes:
+        patch("sites.yml", "prefixes", prefixes)
+    if sites:
+        patch("sites.yml", "sites", sites)
+    if snmp_profiles:
+        patch("profiles.yml", "snmp", snmp_profiles)
+    return dest
+
+
+@dataclass
+class ExporterProcess:
+    """``netops exporter serve`` running as a subprocess; ``url`` is where it listens."""
+
+    proc: subprocess.Popen[str]
+    url: str
+    address: str
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+
+
+def start_exporter(inventory: Path, *args: str, netns: str | None = None) -> ExporterProcess:
+    cmd = [NETOPS, "exporter", "serve", "-i", str(inventory), "--listen", "127.0.0.1:0", *args]
+    if netns:
+        cmd = ["ip", "netns", "exec", netns, *cmd]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    assert proc.stdout is not None
+    first = proc.stdout.readline()
+    match = re.search(r"http://([0-9.]+:\d+)/", first)
+    if not match:
+        proc.kill()
+        rest = proc.stdout.read()
+        raise AssertionError(f"exporter did not start: {first}{rest}")
+    return ExporterProcess(proc, f"http://{match.group(1)}", match.group(1))
