@@ -52,6 +52,9 @@ def _root(
 app.add_typer(inventory_cli.app, name="inventory")
 app.add_typer(radius_cli.app, name="radius")
 app.add_typer(prometheus_cli.app, name="prometheus")
+from netops.cli import report as report_cli  # noqa: E402
+
+app.add_typer(report_cli.app, name="report")
 from netops.cli import config as config_cli  # noqa: E402
 
 app.add_typer(config_cli.app, name="config")

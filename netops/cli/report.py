@@ -1,0 +1,135 @@
+"""``netops report``: the leased-capacity/cost report and the hotspot-usage report."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from netops.cli.common import InventoryOpt, console, get_inventory
+from netops.errors import ReportError
+from netops.report.capacity import DEFAULT_TIERS, CapacityReport, Policy, collect
+from netops.report.money import rupiah
+from netops.report.prometheus import PrometheusClient
+from netops.report.render import advice_text, capacity_html
+
+app = typer.Typer(
+    help="Reports: leased capacity and cost (from Prometheus), hotspot usage (from the store).",
+    no_args_is_help=True,
+)
+
+
+class CapacityFormat(StrEnum):
+    html = "html"
+    json = "json"
+
+
+def _end(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise ReportError(f"--end {value!r} is not an ISO 8601 time (2026-11-01T00:00Z)") from exc
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _tiers(value: str | None) -> tuple[int, ...]:
+    if not value:
+        return DEFAULT_TIERS
+    try:
+        tiers = tuple(sorted({int(part) for part in value.split(",") if part.strip()}))
+    except ValueError as exc:
+        raise ReportError(f"--tiers {value!r} must be whole Mbps separated by commas") from exc
+    if not tiers or tiers[0] <= 0:
+        raise ReportError(f"--tiers {value!r} must be positive Mbps values")
+    return tiers
+
+
+def _write(text: str, out: Path | None) -> None:
+    if out is None:
+        typer.echo(text)
+        return
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = out.with_name(out.name + ".tmp")
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(out)
+    except OSError as exc:
+        raise ReportError(f"cannot write {out}: {exc.strerror or exc}") from exc
+
+
+def _summary(report: CapacityReport) -> Table:
+    table = Table(title=f"{report.city}: leased uplinks, last {report.days} days")
+    for column in ("uplink", "capacity", "cost/month", "p95 in", "p95 out", "advice"):
+        table.add_column(
+            column, justify="right" if column.startswith(("cap", "cost", "p9")) else "left"
+        )
+    for u in report.uplinks:
+        table.add_row(
+            f"{u.device}:{u.interface} {u.provider}",
+            f"{u.capacity_mbps:g} Mbps",
+            rupiah(u.monthly_cost_idr) if u.monthly_cost_idr is not None else "–",
+            f"{u.inbound.p95:.1f}" if u.inbound else "–",
+            f"{u.outbound.p95:.1f}" if u.outbound else "–",
+            advice_text(u),
+        )
+    return table
+
+
+@app.command("capacity")
+def capacity(
+    prometheus: Annotated[
+        str,
+        typer.Option(
+            "--prometheus",
+            "-p",
+            envvar="NETOPS_PROMETHEUS",
+            help="Prometheus base URL, e.g. http://127.0.0.1:9090 (or $NETOPS_PROMETHEUS).",
+        ),
+    ],
+    inventory: InventoryOpt = None,
+    days: Annotated[
+        int, typer.Option("--days", min=1, max=400, help="Period length in days.")
+    ] = 30,
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Write the report here (default: stdout).")
+    ] = None,
+    fmt: Annotated[
+        CapacityFormat,
+        typer.Option("--format", "-f", help="html: one self-contained page; json: for machines."),
+    ] = CapacityFormat.html,
+    end: Annotated[
+        str | None,
+        typer.Option("--end", help="End of the period, ISO 8601 (default: now)."),
+    ] = None,
+    tiers: Annotated[
+        str | None,
+        typer.Option(
+            "--tiers",
+            help="Standard circuit sizes in Mbps, comma-separated (default: Telkom-like tiers "
+            "10…100 in tens, 150, 200, 250, 300, 400 … 1000, 1500 … 10000).",
+        ),
+    ] = None,
+) -> None:
+    """Per leased uplink: p95/p99 in and out, peak hours, Rupiah per used Mbps and advice
+    (keep / downsize / upgrade); headroom on the city's own fibre."""
+    inv = get_inventory(inventory)
+    client = PrometheusClient(prometheus)
+    report = collect(inv, client, days=days, end=_end(end), policy=Policy(tiers=_tiers(tiers)))
+    if fmt is CapacityFormat.json:
+        _write(json.dumps(report.to_dict(), indent=2, ensure_ascii=False), out)
+    else:
+        generated = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+        _write(capacity_html(report, generated), out)
+    if out is not None:
+        console.print(_summary(report))
+        console.print(
+            f"saving possible: {rupiah(report.monthly_saving_idr)}/month; "
+            f"wrote {fmt.value} report to {out}"
+        )

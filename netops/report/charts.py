@@ -1,0 +1,155 @@
+"""Small inline SVG charts for self-contained HTML reports (no JavaScript, no files)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from html import escape
+
+IN_COLOUR = "#2e75b6"
+OUT_COLOUR = "#ed7d31"
+LINE_COLOUR = "#c00000"
+TIER_COLOUR = "#548235"
+
+
+def _scale(top: float) -> float:
+    """A round axis maximum at or above ``top``."""
+    if top <= 0:
+        return 1.0
+    magnitude = float(10 ** (len(str(int(top))) - 1))
+    for step in (1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10):
+        if step * magnitude >= top:
+            return step * magnitude
+    return top
+
+
+def _fmt(value: float) -> str:
+    return f"{value:,.0f}".replace(",", ".") if value >= 10 else f"{value:g}".replace(".", ",")
+
+
+def _frame(width: int, height: int, title: str, body: list[str]) -> str:
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
+        f'width="{width}" height="{height}" role="img" aria-label="{escape(title)}" '
+        'font-family="sans-serif" font-size="11">'
+        f"<title>{escape(title)}</title>" + "".join(body) + "</svg>"
+    )
+
+
+def _hline(y: float, x0: float, x1: float, colour: str, label: str) -> list[str]:
+    return [
+        f'<line x1="{x0}" y1="{y:.1f}" x2="{x1}" y2="{y:.1f}" stroke="{colour}" '
+        'stroke-dasharray="6 3" stroke-width="1.5"/>',
+        f'<text x="{x1 - 4}" y="{y - 4:.1f}" text-anchor="end" fill="{colour}">'
+        f"{escape(label)}</text>",
+    ]
+
+
+def hourly_bars(
+    inbound: Sequence[float],
+    outbound: Sequence[float],
+    capacity: float,
+    title: str,
+    tier: float | None = None,
+    unit: str = "Mbps",
+) -> str:
+    """Mean traffic per hour of the day, in and out side by side, with the capacity line."""
+    width, height, left, bottom, top_pad = 640, 240, 48, 28, 16
+    plot_w, plot_h = width - left - 10, height - bottom - top_pad
+    top = _scale(max([*inbound, *outbound, capacity, tier or 0]))
+    slot = plot_w / 24
+    body: list[str] = []
+    for i in range(5):
+        value = top * i / 4
+        y = top_pad + plot_h - plot_h * i / 4
+        body.append(
+            f'<line x1="{left}" y1="{y:.1f}" x2="{width - 10}" y2="{y:.1f}" stroke="#ddd"/>'
+            f'<text x="{left - 4}" y="{y + 4:.1f}" text-anchor="end">{_fmt(value)}</text>'
+        )
+    for hour in range(24):
+        x = left + hour * slot
+        for offset, values, colour in ((1, inbound, IN_COLOUR), (slot / 2, outbound, OUT_COLOUR)):
+            value = values[hour] if hour < len(values) else 0.0
+            h = plot_h * value / top
+            body.append(
+                f'<rect x="{x + offset:.1f}" y="{top_pad + plot_h - h:.1f}" '
+                f'width="{slot / 2 - 1:.1f}" height="{h:.1f}" fill="{colour}">'
+                f"<title>{hour:02d}:00 {_fmt(value)} {unit}</title></rect>"
+            )
+        if hour % 3 == 0:
+            body.append(
+                f'<text x="{x + slot / 2:.1f}" y="{height - 10}" text-anchor="middle">'
+                f"{hour:02d}</text>"
+            )
+    y_cap = top_pad + plot_h - plot_h * capacity / top
+    body += _hline(y_cap, left, width - 10, LINE_COLOUR, f"kapasitas {_fmt(capacity)} {unit}")
+    if tier is not None and tier != capacity:
+        y_tier = top_pad + plot_h - plot_h * tier / top
+        body += _hline(y_tier, left, width - 10, TIER_COLOUR, f"saran {_fmt(tier)} {unit}")
+    body.append(
+        f'<text x="{left}" y="11" fill="{IN_COLOUR}">■ masuk/in</text>'
+        f'<text x="{left + 90}" y="11" fill="{OUT_COLOUR}">■ keluar/out</text>'
+    )
+    return _frame(width, height, title, body)
+
+
+def daily_line(
+    points: Sequence[tuple[str, float]],
+    capacity: float,
+    title: str,
+    tier: float | None = None,
+    unit: str = "Mbps",
+) -> str:
+    """One value per day (e.g. the day's p95) as a line, with the capacity line."""
+    width, height, left, bottom, top_pad = 640, 200, 48, 28, 16
+    plot_w, plot_h = width - left - 10, height - bottom - top_pad
+    top = _scale(max([v for _, v in points] + [capacity, tier or 0]))
+    body: list[str] = []
+    for i in range(5):
+        y = top_pad + plot_h - plot_h * i / 4
+        body.append(
+            f'<line x1="{left}" y1="{y:.1f}" x2="{width - 10}" y2="{y:.1f}" stroke="#ddd"/>'
+            f'<text x="{left - 4}" y="{y + 4:.1f}" text-anchor="end">{_fmt(top * i / 4)}</text>'
+        )
+    n = len(points)
+    coords = []
+    for index, (day, value) in enumerate(points):
+        x = left + (plot_w * index / (n - 1) if n > 1 else plot_w / 2)
+        y = top_pad + plot_h - plot_h * value / top
+        coords.append(f"{x:.1f},{y:.1f}")
+        body.append(
+            f'<circle cx="{x:.1f}" cy="{y:.1f}" r="2.5" fill="{IN_COLOUR}">'
+            f"<title>{escape(day)}: {_fmt(value)} {unit}</title></circle>"
+        )
+        if index in (0, n - 1) or (n > 10 and index % 7 == 0):
+            body.append(
+                f'<text x="{x:.1f}" y="{height - 10}" text-anchor="middle">{escape(day[5:])}</text>'
+            )
+    if coords:
+        body.insert(
+            5,
+            f'<polyline points="{" ".join(coords)}" fill="none" stroke="{IN_COLOUR}" '
+            'stroke-width="2"/>',
+        )
+    y_cap = top_pad + plot_h - plot_h * capacity / top
+    body += _hline(y_cap, left, width - 10, LINE_COLOUR, f"kapasitas {_fmt(capacity)} {unit}")
+    if tier is not None and tier != capacity:
+        y_tier = top_pad + plot_h - plot_h * tier / top
+        body += _hline(y_tier, left, width - 10, TIER_COLOUR, f"saran {_fmt(tier)} {unit}")
+    return _frame(width, height, title, body)
+
+
+def bar_list(items: Sequence[tuple[str, float]], title: str, unit: str = "") -> str:
+    """Horizontal bars, one per labelled value (e.g. hours per hotspot)."""
+    row, left, width = 20, 190, 640
+    height = row * max(1, len(items)) + 10
+    top = _scale(max((v for _, v in items), default=0))
+    body: list[str] = []
+    for index, (label, value) in enumerate(items):
+        y = 5 + index * row
+        w = (width - left - 70) * value / top
+        body.append(
+            f'<text x="{left - 6}" y="{y + 13}" text-anchor="end">{escape(label)}</text>'
+            f'<rect x="{left}" y="{y + 2}" width="{w:.1f}" height="{row - 6}" fill="{IN_COLOUR}"/>'
+            f'<text x="{left + w + 4:.1f}" y="{y + 13}">{_fmt(value)}{escape(unit)}</text>'
+        )
+    return _frame(width, height, title, body)

@@ -1,0 +1,212 @@
+"""Reports as one self-contained HTML file (inline CSS and SVG), JSON or CSV."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from jinja2 import Environment
+from markupsafe import Markup
+
+from netops.report import charts
+from netops.report.capacity import CapacityReport, UplinkReport
+from netops.report.money import number, percent, rupiah
+
+_CSS = """
+body{font-family:system-ui,sans-serif;margin:2rem auto;max-width:1100px;color:#222;padding:0 1rem}
+h1{font-size:1.5rem;margin-bottom:.2rem}h2{margin-top:2rem;border-bottom:2px solid #1f4e79}
+h3{margin-bottom:.3rem}.en{color:#666;font-size:.9em}
+table{border-collapse:collapse;width:100%;margin:.6rem 0;font-size:.92rem}
+th,td{border-bottom:1px solid #ddd;padding:.35rem .5rem;text-align:left}
+td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}
+.keep{color:#1f4e79}.downsize{color:#548235;font-weight:600}
+.upgrade{color:#c00000;font-weight:600}.no-data{color:#7f7f7f}
+.card{border:1px solid #ddd;border-radius:6px;padding:1rem;margin:1rem 0}
+.summary{display:flex;gap:1rem;flex-wrap:wrap}.summary div{flex:1;min-width:200px;
+background:#f3f6fa;border-radius:6px;padding:.8rem}.big{font-size:1.4rem;font-weight:600}
+footer{margin-top:3rem;color:#666;font-size:.85rem}
+"""
+
+_ACTION = {
+    "keep": ("Pertahankan", "Keep"),
+    "downsize": ("Turunkan", "Downsize"),
+    "upgrade": ("Naikkan", "Upgrade"),
+    "no-data": ("Tidak ada data", "No data"),
+}
+
+_CAPACITY = """<!doctype html>
+<html lang="id"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width,initial-scale=1">
+<title>Laporan kapasitas & biaya — {{ r.city }}</title><style>{{ css }}</style></head>
+<body>
+<h1>Laporan kapasitas &amp; biaya link sewa</h1>
+<div class="en">Leased capacity and cost report — {{ r.city }}</div>
+<p>Periode {{ r.start_local }} – {{ r.end_local }} ({{ r.days }} hari, {{ r.timezone }}).
+Sumber: Prometheus {{ r.prometheus }}.</p>
+<div class="summary">
+ <div>Biaya sewa per bulan<br><span class="en">Monthly leased cost</span>
+  <div class="big">{{ rupiah(r.monthly_cost_idr) }}</div></div>
+ <div>Potensi penghematan per bulan<br><span class="en">Possible monthly saving</span>
+  <div class="big downsize">{{ rupiah(r.monthly_saving_idr) }}</div></div>
+ <div>Tambahan biaya untuk upgrade<br><span class="en">Extra cost of upgrades</span>
+  <div class="big upgrade">{{ rupiah(r.monthly_extra_idr) }}</div></div>
+</div>
+
+<h2>Link sewa <span class="en">Leased uplinks</span></h2>
+<table>
+<tr><th>Link</th><th>Penyedia</th><th class="n">Kapasitas</th><th class="n">Biaya/bulan</th>
+<th class="n">p95 masuk</th><th class="n">p95 keluar</th><th class="n">p99</th>
+<th class="n">Rp per Mbps terpakai</th><th>Saran <span class="en">advice</span></th></tr>
+{% for u in r.uplinks %}
+<tr><td>{{ u.device }}:{{ u.interface }}
+{%- if u.circuit %}<br><small>{{ u.circuit }}</small>{% endif %}</td>
+<td>{{ u.provider }}</td><td class="n">{{ mbps(u.capacity_mbps) }} Mbps</td>
+<td class="n">{{ rupiah(u.monthly_cost_idr) if u.monthly_cost_idr is not none else "–" }}</td>
+<td class="n">{{ mbps(u.inbound.p95) ~ " Mbps" if u.inbound else "–" }}</td>
+<td class="n">{{ mbps(u.outbound.p95) ~ " Mbps" if u.outbound else "–" }}</td>
+<td class="n">{{ mbps(p99(u)) ~ " Mbps" if u.inbound or u.outbound else "–" }}</td>
+<td class="n">{{ rupiah(u.cost_per_used_mbps_idr) if u.cost_per_used_mbps_idr else "–" }}</td>
+<td class="{{ u.recommendation.action }}">{{ advice(u) }}</td></tr>
+{% endfor %}
+</table>
+
+{% for u in r.uplinks %}
+<div class="card">
+<h3>{{ u.device }}:{{ u.interface }} — {{ u.provider }}
+{%- if u.circuit %} {{ u.circuit }}{% endif %}</h3>
+{% if u.description %}<div>{{ u.description }}</div>{% endif %}
+<p class="{{ u.recommendation.action }}">{{ advice(u) }}</p>
+<p>{{ u.recommendation.reason_id }}<br><span class="en">{{ u.recommendation.reason_en }}</span></p>
+{% if u.samples %}
+<table>
+<tr><th></th><th class="n">rata-rata</th><th class="n">p50</th><th class="n">p95</th>
+<th class="n">p99</th><th class="n">maks</th><th class="n">p95 / kapasitas</th></tr>
+{% for label, p in (("Masuk / in", u.inbound), ("Keluar / out", u.outbound)) if p %}
+<tr><td>{{ label }}</td><td class="n">{{ mbps(p.mean) }}</td><td class="n">{{ mbps(p.p50) }}</td>
+<td class="n">{{ mbps(p.p95) }}</td><td class="n">{{ mbps(p.p99) }}</td>
+<td class="n">{{ mbps(p.max) }}</td><td class="n">{{ percent(p.p95 / u.capacity_mbps) }}</td></tr>
+{% endfor %}
+</table>
+<p>Jam sibuk <span class="en">(peak hours)</span>: {{ peaks(u) }} {{ tzname }}</p>
+{{ hourly(u) }}
+{{ daily(u) }}
+{% endif %}
+</div>
+{% endfor %}
+
+<h2>Ruang sisa fiber kota <span class="en">City-fibre headroom</span></h2>
+<p>p95 periode ini di ujung dan arah tersibuk tiap link milik kota (urut dari yang terpadat).</p>
+<table>
+<tr><th>Link</th><th>Media</th><th class="n">Kapasitas</th><th class="n">p95</th>
+<th class="n">Pemakaian</th><th class="n">Ruang sisa</th></tr>
+{% for f in r.fibre %}
+<tr><td>{{ f.device }}:{{ f.interface }} → {{ f.far_end }}</td><td>{{ f.medium }}</td>
+<td class="n">{{ mbps(f.capacity_mbps) }} Mbps</td>
+<td class="n">{{ mbps(f.p95_mbps) ~ " Mbps" if f.p95_mbps is not none else "tidak ada data" }}</td>
+<td class="n">{{ percent(f.utilisation) if f.utilisation is not none else "–" }}</td>
+<td class="n">{{ mbps(f.headroom_mbps) ~ " Mbps" if f.headroom_mbps is not none else "–" }}
+</td></tr>
+{% endfor %}
+</table>
+
+<h2>Aturan <span class="en">Rules</span></h2>
+<p>Ukuran yang tepat = paket standar terkecil yang membuat p95 ≤ {{ percent(r.policy.p95_target) }}
+dan p99 ≤ {{ percent(r.policy.p99_target) }} dari paket. Jika p95 di atas
+{{ percent(r.policy.upgrade_at) }} kapasitas sekarang, link jenuh: naikkan. Harga paket baru
+dihitung proporsional dengan harga per Mbps kontrak sekarang.
+<span class="en">Right size = the smallest standard tier keeping p95 ≤
+{{ percent(r.policy.p95_target) }} and p99 ≤ {{ percent(r.policy.p99_target) }} of it; p95 above
+{{ percent(r.policy.upgrade_at) }} of today's capacity means saturated: upgrade. New prices are
+pro-rata to the current price per Mbps.</span></p>
+<p>Paket standar (Mbps): {{ r.policy.tiers | join(", ") }}.</p>
+<footer>netops report capacity · dibuat {{ r.generated }}</footer>
+</body></html>
+"""
+
+
+def _mbps(value: float | None) -> str:
+    if value is None:
+        return "–"
+    return number(value, 0) if value >= 10 else number(value, 1)
+
+
+def advice_text(uplink: UplinkReport) -> str:
+    """One line: ``Turunkan ke 60 Mbps, hemat Rp 3.600.000/bulan (Downsize …)``."""
+    rec = uplink.recommendation
+    id_word, en_word = _ACTION[rec.action]
+    if rec.action == "downsize" and rec.target_mbps is not None:
+        return (
+            f"{id_word} ke {_mbps(rec.target_mbps)} Mbps, hemat {rupiah(rec.saving_idr)}/bulan "
+            f"({en_word} to {_mbps(rec.target_mbps)} Mbps, saving {rupiah(rec.saving_idr)} "
+            "per month)"
+        )
+    if rec.action == "upgrade" and rec.target_mbps is not None:
+        extra = rupiah(rec.monthly_change_idr)
+        return (
+            f"{id_word} ke {_mbps(rec.target_mbps)} Mbps, tambah {extra}/bulan "
+            f"({en_word} to {_mbps(rec.target_mbps)} Mbps, {extra} more per month)"
+        )
+    return f"{id_word} ({en_word})"
+
+
+def capacity_html(report: CapacityReport, generated: str) -> str:
+    """The capacity report as one self-contained HTML page."""
+    from zoneinfo import ZoneInfo
+
+    zone = ZoneInfo(report.timezone)
+    env = Environment(autoescape=True)
+    template = env.from_string(_CAPACITY)
+
+    def hourly(u: UplinkReport) -> Markup:
+        return Markup(
+            charts.hourly_bars(
+                u.hourly_in_mbps,
+                u.hourly_out_mbps,
+                u.capacity_mbps,
+                f"Rata-rata per jam {u.device}:{u.interface}",
+                u.recommendation.target_mbps,
+            )
+        )
+
+    def daily(u: UplinkReport) -> Markup:
+        return Markup(
+            charts.daily_line(
+                u.daily_p95_mbps,
+                u.capacity_mbps,
+                f"p95 harian {u.device}:{u.interface}",
+                u.recommendation.target_mbps,
+            )
+        )
+
+    def peaks(u: UplinkReport) -> str:
+        return ", ".join(f"{a:02d}:00–{b:02d}:00" for a, b in u.peak_hours) or "–"
+
+    def p99(u: UplinkReport) -> float:
+        return max(p.p99 for p in (u.inbound, u.outbound) if p is not None)
+
+    context: dict[str, Any] = {
+        "r": _View(report, zone, generated),
+        "css": Markup(_CSS),
+        "rupiah": rupiah,
+        "mbps": _mbps,
+        "percent": percent,
+        "advice": advice_text,
+        "hourly": hourly,
+        "daily": daily,
+        "peaks": peaks,
+        "p99": p99,
+        "tzname": report.end.astimezone(zone).tzname(),
+    }
+    return template.render(**context)
+
+
+class _View:
+    """The report plus display-ready times, for the template."""
+
+    def __init__(self, report: CapacityReport, zone: Any, generated: str) -> None:
+        self._report = report
+        self.start_local = report.start.astimezone(zone).strftime("%d-%m-%Y %H:%M")
+        self.end_local = report.end.astimezone(zone).strftime("%d-%m-%Y %H:%M")
+        self.generated = generated
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._report, name)

@@ -1,0 +1,113 @@
+"""A real Prometheus (Debian ``prometheus``) whose TSDB is backfilled with synthetic traffic
+by ``promtool tsdb create-blocks-from openmetrics``, on a free loopback port."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import textwrap
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def binary(name: str) -> str:
+    path = shutil.which(name)
+    if path is None:
+        pytest.fail(f"{name} is not installed: apt-get install prometheus (Debian ships it)")
+    return path
+
+
+@dataclass
+class Counter:
+    """A counter series built from a rate function of the sample time (bytes per second)."""
+
+    name: str
+    labels: dict[str, str]
+    rate: Callable[[float], float]
+
+
+def write_openmetrics(path: Path, counters: list[Counter], start: int, end: int, step: int) -> None:
+    """Counters sampled every ``step`` seconds from ``start`` to ``end``, OpenMetrics text."""
+    with path.open("w", encoding="utf-8") as out:
+        for counter in counters:
+            labels = ",".join(f'{k}="{v}"' for k, v in sorted(counter.labels.items()))
+            total = 0.0
+            for ts in range(start, end + 1, step):
+                total += counter.rate(ts) * step
+                out.write(f"{counter.name}{{{labels}}} {total:.0f} {ts}\n")
+        out.write("# EOF\n")
+
+
+@dataclass
+class PrometheusPeer:
+    url: str
+    data: Path
+
+
+def _ready(url: str, deadline: float) -> None:
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"{url}/-/ready", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.2)
+    pytest.fail(f"Prometheus at {url} did not become ready")
+
+
+@pytest.fixture
+def prometheus_with(tmp_path: Path) -> Iterator[Callable[[Path], PrometheusPeer]]:
+    """Start Prometheus on TSDB blocks made from an OpenMetrics file; stopped afterwards."""
+    procs: list[subprocess.Popen[bytes]] = []
+
+    def start(openmetrics: Path) -> PrometheusPeer:
+        data = tmp_path / "tsdb"
+        data.mkdir()
+        made = subprocess.run(
+            [binary("promtool"), "tsdb", "create-blocks-from", "openmetrics", "-q",
+             "--max-block-duration=240h",
+             str(openmetrics), str(data)],
+            capture_output=True, text=True, timeout=120, check=False,
+        )  # fmt: skip
+        assert made.returncode == 0, made.stderr
+        config = tmp_path / "prometheus.yml"
+        config.write_text(textwrap.dedent("global: {scrape_interval: 1m}\n"), encoding="utf-8")
+        port = free_port()
+        log = (tmp_path / "prometheus.log").open("wb")
+        proc = subprocess.Popen(
+            [
+                binary("prometheus"),
+                f"--config.file={config}",
+                f"--storage.tsdb.path={data}",
+                "--storage.tsdb.retention.time=3650d",
+                f"--web.listen-address=127.0.0.1:{port}",
+                "--query.lookback-delta=5m",
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        procs.append(proc)
+        url = f"http://127.0.0.1:{port}"
+        _ready(url, time.monotonic() + 60)
+        return PrometheusPeer(url=url, data=data)
+
+    yield start
+    for proc in procs:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
