@@ -1,0 +1,111 @@
+"""The capacity analysis: percentiles, peak hours and the keep/downsize/upgrade rule."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from netops.inventory.models import Link
+from netops.report.capacity import (
+    Policy,
+    analyse_uplink,
+    daily_p95,
+    hourly_profile,
+    peak_hours,
+    quantile,
+    recommend,
+    step_for,
+)
+
+WITA = ZoneInfo("Asia/Makassar")
+
+
+def test_quantile_interpolates_like_promql() -> None:
+    assert quantile([1, 2, 3, 4, 5], 0.5) == 3
+    assert quantile([1, 2, 3, 4], 0.5) == 2.5
+    assert quantile(list(range(101)), 0.95) == 95
+    assert quantile([7], 0.99) == 7
+
+
+@given(st.lists(st.floats(0, 1e4), min_size=1, max_size=200), st.floats(0, 1))
+def test_quantile_lies_between_min_and_max(values: list[float], q: float) -> None:
+    assert min(values) - 1e-9 <= quantile(values, q) <= max(values) + 1e-9
+
+
+def test_quiet_circuit_is_downsized_to_the_tier_keeping_p95_under_70_percent() -> None:
+    rec = recommend(100, 9_000_000, p95_mbps=39.5, p99_mbps=40)
+    assert (rec.action, rec.target_mbps, rec.saving_idr) == ("downsize", 60, 3_600_000)
+    assert rec.monthly_change_idr == -3_600_000
+
+
+def test_p99_can_keep_a_circuit_bigger_than_p95_alone_would() -> None:
+    # p95 20 → 30 Mbps would do, but p99 80 needs 80 / 0.9 = 89 → 90 Mbps.
+    rec = recommend(100, 10_000_000, p95_mbps=20, p99_mbps=80)
+    assert (rec.action, rec.target_mbps, rec.saving_idr) == ("downsize", 90, 1_000_000)
+
+
+def test_saturated_circuit_is_upgraded_with_its_extra_cost() -> None:
+    rec = recommend(300, 27_000_000, p95_mbps=299, p99_mbps=300)
+    assert (rec.action, rec.target_mbps, rec.monthly_change_idr) == ("upgrade", 500, 18_000_000)
+    assert rec.saving_idr == 0
+
+
+def test_well_sized_circuit_is_kept() -> None:
+    rec = recommend(100, 9_000_000, p95_mbps=65, p99_mbps=75)
+    assert (rec.action, rec.target_mbps, rec.monthly_change_idr) == ("keep", 100, 0)
+
+
+def test_no_traffic_data_is_said_not_guessed() -> None:
+    rec = recommend(100, 9_000_000, p95_mbps=None, p99_mbps=None)
+    assert rec.action == "no-data" and rec.target_mbps is None and "SNMP" in rec.reason_en
+
+
+def test_upgrade_beyond_the_largest_tier_goes_to_the_largest_tier() -> None:
+    rec = recommend(1000, 95_000_000, 990, 1000, Policy(tiers=(100, 500, 1000, 2000)))
+    assert (rec.action, rec.target_mbps) == ("upgrade", 2000)
+
+
+def test_peak_hours_are_runs_of_hours_near_the_busiest() -> None:
+    profile = [5.0] * 24
+    profile[19] = profile[20] = profile[21] = 40.0
+    profile[12] = 37.0
+    assert peak_hours(profile) == [(12, 13), (19, 22)]
+    assert peak_hours([0.0] * 24) == []
+
+
+def test_peak_hours_wrap_past_midnight() -> None:
+    profile = [1.0] * 24
+    profile[22] = profile[23] = profile[0] = profile[1] = 10.0
+    assert peak_hours(profile) == [(22, 2)]
+
+
+def test_hourly_profile_and_days_use_the_city_time_zone() -> None:
+    # 16:30 UTC is 00:30 WITA the next day.
+    ts = datetime(2026, 11, 1, 16, 30, tzinfo=UTC).timestamp()
+    profile = hourly_profile([(ts, 10.0), (ts + 60, 20.0)], WITA)
+    assert profile[0] == 15.0 and sum(profile) == 15.0
+    assert daily_p95([(ts, 10.0)], WITA) == [("2026-11-02", 10.0)]
+
+
+def test_analyse_uplink_reports_cost_per_used_mbps() -> None:
+    link = Link.model_validate(
+        {"a": "core:Gi0/0", "provider": "Telkom", "medium": "leased", "capacity_mbps": 100,
+         "monthly_cost_idr": 9_000_000}
+    )  # fmt: skip
+    start = datetime(2026, 11, 1, tzinfo=UTC).timestamp()
+    inbound = [(start + i * 300, 30e6 if i % 10 else 45e6) for i in range(2000)]
+    outbound = [(t, v / 4) for t, v in inbound]
+    report = analyse_uplink(link, "cc", inbound, outbound, WITA)
+    assert report.inbound is not None and report.inbound.max == pytest.approx(45)
+    assert report.cost_per_used_mbps_idr == round(9_000_000 / report.inbound.p95)
+    assert report.samples == 2000
+    assert report.busiest_p95_mbps == report.inbound.p95
+
+
+def test_range_step_stays_under_prometheus_point_limit() -> None:
+    assert step_for(30) == 300
+    assert 365 * 86400 / step_for(365) <= 11000
