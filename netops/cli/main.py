@@ -60,9 +60,11 @@ from netops.cli import config as config_cli  # noqa: E402
 app.add_typer(config_cli.app, name="config")
 from netops.cli import prometheus_rules as prometheus_rules_cli  # noqa: E402, F401
 from netops.cli import radius_server as radius_server_cli  # noqa: E402, F401
+from netops.cli import lab as lab_cli  # noqa: E402
 from netops.cli import up as up_cli  # noqa: E402
 
 app.command(name="up")(up_cli.up)
+app.add_typer(lab_cli.app, name="lab")
 from netops.cli import radius_subscribers as radius_subscribers_cli  # noqa: E402, F401
 from netops.cli import voucher as voucher_cli  # noqa: E402
 

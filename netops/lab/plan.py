@@ -1,0 +1,109 @@
+"""What the lab runs for an inventory: which devices get an SNMP agent where, which are FRR
+routers in namespaces. Pure: no I/O."""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+
+from netops.errors import NetopsError
+from netops.inventory.models import Device, Inventory
+
+LAB_PREFIX = "nxlab"
+FRR_PLATFORM = "frr"
+
+
+class SimulationError(NetopsError):
+    """The simulated lab could not be planned, started or stopped; says what and where."""
+
+
+@dataclass(frozen=True)
+class AgentPlan:
+    """One simulated SNMP agent: the device it plays and where it answers."""
+
+    device: str
+    address: str
+    port: int
+    community_profile: str
+    namespace: str | None = None
+
+    @property
+    def endpoint(self) -> str:
+        return f"{self.address}:{self.port}"
+
+
+@dataclass(frozen=True)
+class LabPlan:
+    """Everything ``netops lab up`` starts for an inventory."""
+
+    agents: tuple[AgentPlan, ...]
+    routers: tuple[str, ...]
+    notes: tuple[str, ...] = ()
+
+
+def namespace_of(hostname: str, prefix: str = LAB_PREFIX) -> str:
+    """The network namespace an FRR lab router lives in (as ``netops.provision.lab`` names it)."""
+    return f"{prefix}-{hostname}"
+
+
+def _simulable(device: Device) -> bool:
+    return device.platform == FRR_PLATFORM or (
+        isinstance(device.mgmt_ip, ipaddress.IPv4Address | ipaddress.IPv6Address)
+        and device.mgmt_ip.is_loopback
+    )
+
+
+def plan_lab(inventory: Inventory, prefix: str = LAB_PREFIX) -> LabPlan:
+    """The lab for ``inventory``: an SNMP agent per device, FRR namespaces for frr devices.
+
+    Only a lab inventory (``meta.lab: true``) is simulated: its devices sit on loopback
+    addresses or in the lab's own namespaces, never on a real network.
+    """
+    if not inventory.meta.lab:
+        raise SimulationError(
+            f"inventory {inventory.root} is not a lab (meta.lab is not true); "
+            "netops lab only simulates lab inventories such as inventory/lab"
+        )
+    agents: list[AgentPlan] = []
+    notes: list[str] = []
+    for device in inventory.devices:
+        if not _simulable(device):
+            notes.append(
+                f"{device.hostname}: {device.mgmt_ip} is neither loopback nor an frr lab "
+                "router; not simulated"
+            )
+            continue
+        if device.snmp is None:
+            notes.append(f"{device.hostname}: no SNMP profile; no agent")
+            continue
+        profile = inventory.snmp.get(device.snmp)
+        if profile is None:
+            raise SimulationError(f"{device.hostname}: SNMP profile {device.snmp!r} is not defined")
+        if profile.version != "2c":
+            raise SimulationError(
+                f"{device.hostname}: the lab's SNMP agents speak v2c; profile {device.snmp!r} "
+                "is v3 (give lab devices a v2c profile)"
+            )
+        namespace = (
+            namespace_of(device.hostname, prefix) if device.platform == FRR_PLATFORM else None
+        )
+        agents.append(
+            AgentPlan(
+                device=device.hostname,
+                address=str(device.mgmt_ip),
+                port=device.snmp_port or profile.port,
+                community_profile=device.snmp,
+                namespace=namespace,
+            )
+        )
+    seen: dict[tuple[str | None, str], str] = {}
+    for agent in agents:
+        key = (agent.namespace, agent.endpoint)
+        if key in seen:
+            raise SimulationError(
+                f"{agent.device} and {seen[key]} both answer SNMP at {agent.endpoint}; "
+                "give one of them another mgmt_ip or snmp_port"
+            )
+        seen[key] = agent.device
+    routers = tuple(d.hostname for d in inventory.devices if d.platform == FRR_PLATFORM)
+    return LabPlan(tuple(agents), routers, tuple(notes))

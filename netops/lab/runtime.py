@@ -1,0 +1,370 @@
+"""Start and remove the simulated lab: FRR namespaces, SNMP agents, the lab supervisor.
+
+Layout under the lab folder (``var/lab`` by default)::
+
+    lab.json          what was created (namespaces, veths) — written before creating it
+    supervisor.json   the lab supervisor's pid, health URL and children (while it runs)
+    components.json   the child processes the supervisor keeps running
+    snmp/<device>/    each agent's .snmprec data and index cache
+    frr/              sshd configs and logs of the FRR routers
+    log/              one log per child, and the supervisor's
+
+``down`` works from ``lab.json`` and from what the kernel shows (namespaces named
+``nxlab-…``), so it also cleans up after a crash or a half-finished ``up``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ipaddress
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from netops.inventory.models import Inventory
+from netops.lab.plan import LAB_PREFIX, AgentPlan, LabPlan, SimulationError, plan_lab
+from netops.lab.snmpping import answers
+from netops.lab.snmprec import device_records, render
+from netops.service.model import ComponentSpec
+from netops.service.state import read_state, running, stop_recorded, write_state
+
+Progress = Callable[[str], None]
+# snmpsim binds its port only once it has dropped privileges (pysnmp opens sockets lazily),
+# so an agent on port 161 has to keep them: lab agents answer on loopback or inside the
+# lab's own namespaces only.
+AGENT_USER = "root"
+
+
+@dataclass(frozen=True)
+class LabStatus:
+    """What runs after ``up``: agents, routers, the supervisor's health URL."""
+
+    agents: tuple[AgentPlan, ...]
+    routers: tuple[str, ...]
+    health: str
+    notes: tuple[str, ...]
+    already_up: bool = False
+
+
+class Lab:
+    """The simulated lab for one lab inventory, with its state under ``directory``."""
+
+    def __init__(self, inventory: Inventory, directory: Path, prefix: str = LAB_PREFIX) -> None:
+        self.inventory = inventory
+        self.dir = directory
+        self.prefix = prefix
+
+    @property
+    def lab_file(self) -> Path:
+        return self.dir / "lab.json"
+
+    @property
+    def supervisor_file(self) -> Path:
+        return self.dir / "supervisor.json"
+
+    # --- up ----------------------------------------------------------------------------
+
+    def up(self, progress: Progress = lambda _: None, wait: float = 90.0) -> LabStatus:
+        """Start everything; tear down what was started if any step fails."""
+        plan = plan_lab(self.inventory, self.prefix)
+        live = running(self.supervisor_file)
+        if live is not None:
+            return LabStatus(
+                plan.agents, plan.routers, str(live.get("health")), plan.notes, already_up=True
+            )
+        if os.geteuid() != 0:
+            raise SimulationError("netops lab up needs root (network namespaces, port 161)")
+        leftovers = down(self.dir, self.prefix)
+        if leftovers:
+            progress("cleaned up an earlier lab: " + ", ".join(leftovers))
+        frr = self._frr_lab(plan)
+        self._check_foreign(frr)
+        self._check_ports(plan)
+        self.dir.mkdir(parents=True, exist_ok=True)
+        write_state(self.lab_file, self._record(frr))
+        try:
+            if frr is not None:
+                progress(f"starting FRR routers in namespaces: {', '.join(plan.routers)}")
+                frr.up()
+            specs = self._agents(plan)
+            health_port = _free_tcp_port()
+            self._start_supervisor(specs, health_port)
+            progress(f"waiting for {len(plan.agents)} SNMP agents")
+            self._wait_agents(plan, wait)
+        except BaseException:
+            down(self.dir, self.prefix)
+            raise
+        return LabStatus(
+            plan.agents, plan.routers, f"http://127.0.0.1:{health_port}/health", plan.notes
+        )
+
+    def _frr_lab(self, plan: LabPlan) -> Any:
+        if not plan.routers:
+            return None
+        from netops.provision.lab import FrrLab
+
+        devices = [self.inventory.device(h) for h in plan.routers]
+        lab = FrrLab.from_inventory(self.inventory, prefix=self.prefix, devices=devices)
+        lab.workdir = self.dir / "frr"
+        lab.workdir.mkdir(parents=True, exist_ok=True)
+        return lab
+
+    def _record(self, frr: Any) -> dict[str, Any]:
+        routers = (
+            []
+            if frr is None
+            else [
+                {
+                    "hostname": r.hostname,
+                    "namespace": r.namespace,
+                    "mgmt_ip": str(r.mgmt_ip),
+                    "mgmt_veth": r.mgmt_veth,
+                    "ssh_port": r.ssh_port,
+                }
+                for r in frr.routers
+            ]
+        )
+        return {
+            "inventory": self.inventory.root,
+            "prefix": self.prefix,
+            "routers": routers,
+            "created_at": time.time(),
+        }
+
+    def _check_foreign(self, frr: Any) -> None:
+        """Refuse to start when another lab holds the routers' management addresses."""
+        if frr is None:
+            return
+        shown = subprocess.run(
+            ["ip", "-o", "-4", "addr", "show"], capture_output=True, text=True, check=False
+        ).stdout
+        for router in frr.routers:
+            wanted = f"{router.host_ip}/"
+            for line in shown.splitlines():
+                parts = line.split()
+                if len(parts) > 3 and parts[3].startswith(wanted):
+                    interface = parts[1]
+                    raise SimulationError(
+                        f"another lab already uses {router.host_ip} (interface {interface}): "
+                        "the provisioning tests or a lab started elsewhere are running; wait "
+                        "for them to finish, or stop that lab, then run `netops lab up` again"
+                    )
+
+    def _check_ports(self, plan: LabPlan) -> None:
+        for agent in plan.agents:
+            if agent.namespace is not None:
+                continue
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+                try:
+                    sock.bind((agent.address, agent.port))
+                except OSError as exc:
+                    raise SimulationError(
+                        f"{agent.device}: udp {agent.endpoint} is in use ({exc.strerror}); "
+                        "stop what holds it (a system snmpd?) or give the device another "
+                        "snmp_port"
+                    ) from None
+
+    def _agents(self, plan: LabPlan) -> list[ComponentSpec]:
+        nobody = pwd.getpwnam(AGENT_USER)
+        specs = []
+        for agent in plan.agents:
+            device = self.inventory.device(agent.device)
+            community = self.inventory.snmp[agent.community_profile].community
+            assert community is not None
+            folder = self.dir / "snmp" / agent.device
+            data, cache = folder / "data", folder / "cache"
+            shutil.rmtree(folder, ignore_errors=True)
+            data.mkdir(parents=True)
+            cache.mkdir()
+            os.chown(cache, nobody.pw_uid, nobody.pw_gid)
+            (data / f"{community.reveal()}.snmprec").write_text(
+                render(device_records(self.inventory, device))
+            )
+            for path in (self.dir, self.dir / "snmp", folder, data):
+                path.chmod(0o755)
+            argv: tuple[str, ...] = (
+                sys.executable,
+                "-m",
+                "netops.lab.snmpagent",
+                f"--data-dir={data}",
+                f"--cache-dir={cache}",
+                f"--agent-udpv4-endpoint={agent.endpoint}",
+                f"--process-user={AGENT_USER}",
+                f"--process-group={_group_of(nobody)}",
+                "--logging-method=stdout",
+                "--log-level=error",
+            )
+            if agent.namespace is not None:
+                argv = ("ip", "netns", "exec", agent.namespace, *argv)
+            specs.append(
+                ComponentSpec(
+                    f"snmp-{agent.device}", argv, log=self.dir / "log" / f"snmp-{agent.device}.log"
+                )
+            )
+        return specs
+
+    def _start_supervisor(self, specs: list[ComponentSpec], health_port: int) -> None:
+        write_state(self.dir / "components.json", {"components": [_spec_json(s) for s in specs]})
+        log = self.dir / "log" / "supervisor.log"
+        log.parent.mkdir(parents=True, exist_ok=True)
+        with log.open("ab") as out:
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "netops",
+                    "lab",
+                    "run",
+                    "--lab-dir",
+                    str(self.dir),
+                    "--health-port",
+                    str(health_port),
+                ],
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                close_fds=True,
+            )
+        deadline = time.monotonic() + 20
+        while running(self.supervisor_file) is None:
+            if time.monotonic() > deadline:
+                raise SimulationError(f"the lab supervisor did not start; see {log}")
+            time.sleep(0.1)
+
+    def _wait_agents(self, plan: LabPlan, wait: float) -> None:
+        community = {
+            a.device: self.inventory.snmp[a.community_profile].community for a in plan.agents
+        }
+        pending = list(plan.agents)
+        deadline = time.monotonic() + wait
+        while pending:
+            agent = pending[0]
+            secret = community[agent.device]
+            assert secret is not None
+            if answers(agent.address, agent.port, secret.reveal(), timeout=0.5):
+                pending.pop(0)
+                continue
+            if time.monotonic() > deadline:
+                log = self.dir / "log" / f"snmp-{agent.device}.log"
+                raise SimulationError(
+                    f"{agent.device}: the SNMP agent at {agent.endpoint} did not answer within "
+                    f"{wait:g} s (its log ends: {_tail(log)})"
+                )
+            time.sleep(0.2)
+
+
+def _tail(log: Path, lines: int = 3) -> str:
+    try:
+        text = log.read_text(errors="replace").strip().splitlines()
+    except OSError:
+        return "no log"
+    return " | ".join(line.strip() for line in text[-lines:]) or "empty log"
+
+
+def _group_of(user: pwd.struct_passwd) -> str:
+    import grp
+
+    return grp.getgrgid(user.pw_gid).gr_name
+
+
+def _free_tcp_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _spec_json(spec: ComponentSpec) -> dict[str, Any]:
+    return {
+        "name": spec.name,
+        "argv": list(spec.argv),
+        "env": dict(spec.env),
+        "log": str(spec.log) if spec.log else None,
+    }
+
+
+def load_specs(directory: Path) -> list[ComponentSpec]:
+    """The components ``lab up`` wrote for the lab supervisor."""
+    doc = read_state(directory / "components.json")
+    if doc is None:
+        raise SimulationError(f"{directory / 'components.json'} is missing or unreadable")
+    return [
+        ComponentSpec(
+            c["name"],
+            tuple(c["argv"]),
+            dict(c.get("env") or {}),
+            log=Path(c["log"]) if c.get("log") else None,
+        )
+        for c in doc["components"]
+    ]
+
+
+# --- down ------------------------------------------------------------------------------
+
+
+def lab_namespaces(prefix: str = LAB_PREFIX) -> list[str]:
+    """Network namespaces the lab owns (named ``<prefix>-…``), as the kernel lists them."""
+    listed = subprocess.run(
+        ["ip", "netns", "list"], capture_output=True, text=True, check=False
+    ).stdout
+    names = [line.split()[0] for line in listed.splitlines() if line.strip()]
+    return [n for n in names if n.startswith(f"{prefix}-")]
+
+
+def down(directory: Path, prefix: str = LAB_PREFIX) -> list[str]:
+    """Stop the lab supervisor and its agents, remove FRR namespaces and the lab folder.
+
+    Idempotent; returns what was removed (empty when nothing was there).
+    """
+    removed = [f"lab {item}" for item in stop_recorded(directory / "supervisor.json")]
+    record = read_state(directory / "lab.json") or {}
+    routers = []
+    for r in record.get("routers") or []:
+        with contextlib.suppress(KeyError, ValueError, TypeError):
+            from netops.provision.lab import LabRouter
+
+            routers.append(
+                LabRouter(
+                    r["hostname"],
+                    r["namespace"],
+                    ipaddress.IPv4Address(r["mgmt_ip"]),
+                    r["mgmt_veth"],
+                    int(r.get("ssh_port", 22)),
+                )
+            )
+    known = {r.namespace for r in routers}
+    strays = [n for n in lab_namespaces(prefix) if n not in known]
+    if routers or strays:
+        from netops.provision.lab import FrrLab, LabRouter
+
+        for index, namespace in enumerate(strays):
+            routers.append(
+                LabRouter(
+                    namespace.removeprefix(f"{prefix}-"),
+                    namespace,
+                    ipaddress.IPv4Address("127.0.0.1"),
+                    f"{prefix[:8]}{index}m",
+                )
+            )
+        present = set(lab_namespaces(prefix))
+        lab = FrrLab(tuple(routers), workdir=directory / "frr")
+        lab.down()
+        removed += [f"namespace {r.namespace}" for r in routers if r.namespace in present]
+    left = lab_namespaces(prefix)
+    if left:
+        raise SimulationError(f"could not remove network namespaces: {', '.join(left)}")
+    shutil.rmtree(directory, ignore_errors=True)
+    return removed
+
+
+def status(directory: Path) -> dict[str, Any] | None:
+    """The running lab supervisor's state, or None."""
+    return running(directory / "supervisor.json")
