@@ -19,7 +19,6 @@ from typing import Any, cast
 from sqlalchemy import (
     ColumnElement,
     Engine,
-    Row,
     Table,
     case,
     delete,
@@ -36,6 +35,7 @@ from netops.errors import StoreError
 from netops.store import codes
 from netops.store.credentials import Cipher, hash_password, load_key, same_secret, verify_hash
 from netops.store.engine import WRITE, describe, make_engine, parse_url, translate
+from netops.store.fastread import SESSION_COLUMNS, SUBSCRIBER_COLUMNS, FastReader
 from netops.store.migrate import upgrade
 from netops.store.schema import AdmissionRow, SessionRow, SubscriberRow
 from netops.store.types import AccountingRecord, Session, Subscriber, SubscriberKind, Usage
@@ -82,6 +82,7 @@ class Store:
         self._key_file = key_file
         self._cipher: Cipher | None = None
         self._cipher_lock = threading.Lock()
+        self._fast = FastReader(engine, where)
 
     # --- lifecycle ----------------------------------------------------------------------------
 
@@ -107,7 +108,8 @@ class Store:
         return cls(engine, where, key_file)
 
     def close(self) -> None:
-        """Release every pooled connection."""
+        """Release every connection (the store may be used again: it reconnects)."""
+        self._fast.close()
         self._engine.dispose()
 
     def __enter__(self) -> Store:
@@ -351,9 +353,11 @@ class Store:
     def lookup(self, username: str) -> Subscriber | None:
         """Any subscriber by the name a NAS sends: exact first, then as a MAC address or a
         voucher code typed in any case with or without dashes. None if unknown."""
-        with self._tx() as conn:
-            row = self._find(conn, username)
-        return None if row is None else self._subscriber(row, reveal=True)
+        candidates = _candidates(username)
+        found = self._fast.rows(_select_subscribers(len(candidates)), tuple(candidates))
+        rows = {r[1]: r for r in found}
+        raw = next((rows[c] for c in candidates if c in rows), None)
+        return None if raw is None else self._subscriber(self._fast.subscriber(raw), reveal=True)
 
     def check_password(self, sub: Subscriber, password: str) -> bool:
         """PAP check in constant time (scrypt for PAP-only accounts).
@@ -404,33 +408,15 @@ class Store:
         """Seconds and octets of every session (closed and open) of ``username`` overlapping
         ``since`` (None: all time). Seconds are counted from ``since`` on; octets cannot be
         split, so a session crossing ``since`` counts whole."""
-        with self._tx() as conn:
-            name = self._canonical(conn, username)
-            if since is None:
-                total = conn.execute(
-                    select(
-                        func.coalesce(func.sum(SESSIONS.c.session_time), 0),
-                        func.coalesce(
-                            func.sum(SESSIONS.c.input_octets + SESSIONS.c.output_octets), 0
-                        ),
-                        func.count(),
-                    ).where(SESSIONS.c.username == name)
-                ).one()
-                return Usage(seconds=int(total[0]), octets=int(total[1]), sessions=int(total[2]))
-            since = _utc(since, "since")
-            rows = conn.execute(
-                select(
-                    SESSIONS.c.started_at,
-                    SESSIONS.c.updated_at,
-                    SESSIONS.c.stopped_at,
-                    SESSIONS.c.session_time,
-                    SESSIONS.c.input_octets,
-                    SESSIONS.c.output_octets,
-                ).where(
-                    SESSIONS.c.username == name,
-                    or_(SESSIONS.c.stopped_at.is_(None), SESSIONS.c.stopped_at >= since),
-                )
-            ).all()
+        name = self._canonical_fast(username)
+        if since is None:
+            total = self._fast.rows(_USAGE_ALL, (name,))[0]
+            return Usage(seconds=int(total[0]), octets=int(total[1]), sessions=int(total[2]))
+        since = _utc(since, "since")
+        rows = [
+            self._fast.session(r)
+            for r in self._fast.rows(_SESSIONS_SINCE, (name, self._when(since)))
+        ]
         seconds = octets = 0
         for row in rows:
             end = row.stopped_at or row.updated_at
@@ -441,13 +427,8 @@ class Store:
 
     def open_sessions(self, username: str) -> list[Session]:
         """Sessions of ``username`` with no Stop yet (for Simultaneous-Use)."""
-        with self._tx() as conn:
-            name = self._canonical(conn, username)
-            rows = conn.execute(
-                select(SESSIONS)
-                .where(SESSIONS.c.username == name, SESSIONS.c.stopped_at.is_(None))
-                .order_by(SESSIONS.c.started_at)
-            ).all()
+        name = self._canonical_fast(username)
+        rows = [self._fast.session(r) for r in self._fast.rows(_OPEN_SESSIONS, (name,))]
         return [_session(r) for r in rows]
 
     def admit(
@@ -678,11 +659,20 @@ class Store:
             rows = conn.execute(query.order_by(*order)).all()
         return [self._subscriber(r, reveal=False) for r in rows]
 
-    def _find(self, conn: Connection, username: str) -> Row[Any] | None:
+    def _when(self, moment: datetime) -> Any:
+        """A UTC time as the driver takes it (SQLite keeps naive UTC text)."""
+        if self._fast.postgres:
+            return moment
+        return moment.astimezone(UTC).replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+    def _canonical_fast(self, username: str) -> str:
         candidates = _candidates(username)
-        rows = conn.execute(select(SUBSCRIBERS).where(SUBSCRIBERS.c.username.in_(candidates)))
-        by_name = {r.username: r for r in rows}
-        return next((by_name[c] for c in candidates if c in by_name), None)
+        if len(candidates) == 1:
+            return username
+        found = {
+            r[0] for r in self._fast.rows(_select_usernames(len(candidates)), tuple(candidates))
+        }
+        return next((c for c in candidates if c in found), username)
 
     def _canonical(self, conn: Connection, username: str) -> str:
         """The stored spelling of a name the NAS sent (MAC / voucher forms); itself if unknown."""
@@ -696,7 +686,7 @@ class Store:
         )
         return next((c for c in candidates if c in found), username)
 
-    def _subscriber(self, row: Row[Any], *, reveal: bool) -> Subscriber:
+    def _subscriber(self, row: Any, *, reveal: bool) -> Subscriber:
         kind = cast(SubscriberKind, row.kind)
         clear: str | None = None
         if kind in ("voucher", "mac"):
@@ -720,6 +710,34 @@ class Store:
             note=row.note,
             password_hash=row.password_hash,
         )
+
+
+_SUBSCRIBER_LIST = ", ".join(SUBSCRIBER_COLUMNS)
+_SESSION_LIST = ", ".join(SESSION_COLUMNS)
+_USAGE_ALL = (
+    "SELECT COALESCE(SUM(session_time), 0), COALESCE(SUM(input_octets + output_octets), 0), "
+    "COUNT(*) FROM acct_sessions WHERE username = ?"
+)
+_SESSIONS_SINCE = (
+    f"SELECT {_SESSION_LIST} FROM acct_sessions "
+    "WHERE username = ? AND (stopped_at IS NULL OR stopped_at >= ?)"
+)
+_OPEN_SESSIONS = (
+    f"SELECT {_SESSION_LIST} FROM acct_sessions "
+    "WHERE username = ? AND stopped_at IS NULL ORDER BY started_at, id"
+)
+
+
+def _placeholders(count: int) -> str:
+    return ", ".join("?" * count)
+
+
+def _select_subscribers(count: int) -> str:
+    return f"SELECT {_SUBSCRIBER_LIST} FROM subscribers WHERE username IN ({_placeholders(count)})"
+
+
+def _select_usernames(count: int) -> str:
+    return f"SELECT username FROM subscribers WHERE username IN ({_placeholders(count)})"
 
 
 def _candidates(username: str) -> list[str]:
@@ -770,7 +788,7 @@ def _subscriber_values(
     }
 
 
-def _session(row: Row[Any]) -> Session:
+def _session(row: Any) -> Session:
     return Session(
         id=int(row.id),
         username=row.username,

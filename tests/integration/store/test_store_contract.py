@@ -491,3 +491,40 @@ def test_reopening_keeps_data_and_does_not_migrate_again(store_url: str) -> None
         assert sub is not None and sub.clear_password == "pw"
     (version,) = raw_rows(store_url, "SELECT version_num FROM alembic_version")
     assert version == ("0001",)
+
+
+def test_many_threads_read_and_write_at_once(store: Store) -> None:
+    import threading
+
+    store.add_user("alice", "pw", "gratis")
+    errors: list[BaseException] = []
+    seen: list[int] = []
+
+    def reader() -> None:
+        try:
+            for _ in range(100):
+                sub = store.lookup("alice")
+                assert sub is not None and sub.clear_password == "pw"
+                seen.append(store.usage("alice").octets)
+                store.open_sessions("alice")
+        except BaseException as exc:  # collected for the main thread
+            errors.append(exc)
+
+    def writer() -> None:
+        try:
+            for step in range(1, 101):
+                store.account(
+                    record("interim", at=T0 + timedelta(seconds=step), octets_in=step * 10)
+                )
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=reader) for _ in range(6)]
+    threads.append(threading.Thread(target=writer))
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    assert errors == []
+    assert len(seen) == 600 and all(0 <= octets <= 1000 for octets in seen)
+    assert store.usage("alice").octets == 1000

@@ -1,0 +1,193 @@
+"""The hot read path of RADIUS authentication, straight on the database driver.
+
+Every Access-Request reads a subscriber, its usage and its open sessions. Through the
+SQLAlchemy engine each of those reads costs a pool checkout, a transaction and result
+processing (about a millisecond); here each thread keeps one autocommit driver connection and
+runs fixed SQL, which is 10-20 times faster. Only reads go this way: every write stays a
+SQLAlchemy transaction. A read that fails is retried once on a fresh connection (the server
+may have restarted) before it becomes a :class:`StoreError`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import threading
+from collections import namedtuple
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Engine
+
+from netops.errors import StoreError
+from netops.store.engine import reason
+
+SUBSCRIBER_COLUMNS = (
+    "id",
+    "username",
+    "kind",
+    "plan",
+    "enabled",
+    "password_enc",
+    "password_hash",
+    "bound_mac",
+    "shared",
+    "validity_s",
+    "first_used_at",
+    "valid_until",
+    "hotspot",
+    "batch",
+    "note",
+    "created_at",
+    "revoked_at",
+)
+SESSION_COLUMNS = (
+    "id",
+    "username",
+    "nas_ip",
+    "nas_identifier",
+    "hotspot",
+    "acct_session_id",
+    "mac",
+    "ip",
+    "started_at",
+    "updated_at",
+    "stopped_at",
+    "stale_at",
+    "session_time",
+    "input_octets",
+    "output_octets",
+    "input_packets",
+    "output_packets",
+    "terminate_cause",
+    "interim_interval",
+)
+SubscriberTuple = namedtuple("SubscriberTuple", SUBSCRIBER_COLUMNS)  # type: ignore[misc]
+SessionTuple = namedtuple("SessionTuple", SESSION_COLUMNS)  # type: ignore[misc]
+
+_SUB_TIMES = tuple(
+    i
+    for i, c in enumerate(SUBSCRIBER_COLUMNS)
+    if c in ("first_used_at", "valid_until", "created_at", "revoked_at")
+)
+_SESSION_TIMES = tuple(
+    i
+    for i, c in enumerate(SESSION_COLUMNS)
+    if c in ("started_at", "updated_at", "stopped_at", "stale_at")
+)
+
+
+def _sqlite_time(value: Any) -> datetime | None:
+    if value is None:
+        return None
+    moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _pg_time(value: Any) -> datetime | None:
+    if value is None:
+        return None
+    assert isinstance(value, datetime)
+    return value.astimezone(UTC)
+
+
+class FastReader:
+    """Per-thread driver connections running the store's hot SELECTs."""
+
+    def __init__(self, engine: Engine, where: str) -> None:
+        self._engine = engine
+        self._where = where
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._open: list[Any] = []
+        self.postgres = engine.dialect.name == "postgresql"
+        dbapi = engine.dialect.loaded_dbapi
+        self._unavailable: tuple[type[BaseException], ...] = (
+            dbapi.OperationalError,
+            dbapi.InterfaceError,
+        )
+        self._error: type[BaseException] = dbapi.Error
+        self._time = _pg_time if self.postgres else _sqlite_time
+        self._sql: dict[str, str] = {}
+
+    def _connection(self) -> Any:
+        held = getattr(self._local, "held", None)
+        if held is not None and held[0] == os.getpid():
+            return held[1]
+        proxied = self._engine.raw_connection()
+        proxied.detach()
+        conn = proxied.dbapi_connection
+        assert conn is not None
+        if self.postgres:
+            conn.autocommit = True
+        self._local.held = (os.getpid(), conn)
+        with self._lock:
+            self._open.append(conn)
+        return conn
+
+    def _forget(self) -> None:
+        held = getattr(self._local, "held", None)
+        self._local.held = None
+        if held is not None:
+            with self._lock:
+                if held[1] in self._open:
+                    self._open.remove(held[1])
+            with contextlib.suppress(Exception):
+                held[1].close()
+
+    def _prepared(self, sql: str) -> str:
+        """``?`` placeholders for sqlite3, ``%s`` for psycopg."""
+        if not self.postgres:
+            return sql
+        found = self._sql.get(sql)
+        if found is None:
+            found = self._sql[sql] = sql.replace("?", "%s")
+        return found
+
+    def rows(self, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+        """Run one SELECT; retried once on a fresh connection, then a StoreError."""
+        text = self._prepared(sql)
+        for attempt in (1, 2):
+            try:
+                conn = self._connection()
+                cursor = conn.cursor()
+                try:
+                    cursor.execute(text, params)
+                    return list(cursor.fetchall())
+                finally:
+                    cursor.close()
+            except StoreError:
+                raise
+            except self._unavailable as error:
+                self._forget()
+                if attempt == 2:
+                    raise StoreError(f"{self._where} is unavailable ({reason(error)})") from None
+            except self._error as error:
+                self._forget()
+                raise StoreError(f"{self._where} refused the operation ({reason(error)})") from None
+            except Exception as error:
+                # The engine could not even hand out a connection (SQLAlchemy wraps it).
+                self._forget()
+                if attempt == 2:
+                    raise StoreError(f"{self._where} is unavailable ({reason(error)})") from None
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def subscriber(self, raw: tuple[Any, ...]) -> Any:
+        values = list(raw)
+        for i in _SUB_TIMES:
+            values[i] = self._time(values[i])
+        return SubscriberTuple(*values)
+
+    def session(self, raw: tuple[Any, ...]) -> Any:
+        values = list(raw)
+        for i in _SESSION_TIMES:
+            values[i] = self._time(values[i])
+        return SessionTuple(*values)
+
+    def close(self) -> None:
+        with self._lock:
+            conns, self._open = self._open, []
+        for conn in conns:
+            with contextlib.suppress(Exception):
+                conn.close()
+        self._local = threading.local()
