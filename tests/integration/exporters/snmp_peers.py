@@ -16,7 +16,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -195,8 +195,14 @@ class Namespace:
     extra: list[str] = field(default_factory=list)
 
 
+_USED: set[int] = set()
+
+
 def _subnet() -> int:
-    return random.randrange(1, 250)
+    """A third octet for 10.253.X.0/24 not used by another namespace of this test run."""
+    choice = random.choice([n for n in range(1, 250) if n not in _USED])
+    _USED.add(choice)
+    return choice
 
 
 @contextmanager
@@ -223,10 +229,8 @@ def namespace(tag: str, subnet: int | None = None) -> Iterator[Namespace]:
             ["ip", "netns", "pids", name], capture_output=True, text=True, timeout=30
         ).stdout.split()
         for pid in pids:
-            try:
+            with suppress(ProcessLookupError, ValueError):
                 os.kill(int(pid), signal.SIGKILL)
-            except (ProcessLookupError, ValueError):
-                pass
         subprocess.run(["ip", "netns", "del", name], capture_output=True, timeout=30)
 
 

@@ -1,0 +1,128 @@
+"""ICMP probes and the discovery sweep across network namespaces (real kernel replies)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+from snmp_peers import NETOPS, ExporterProcess, Namespace, make_inventory, namespace, run
+
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
+
+
+@pytest.fixture(scope="module")
+def answering() -> Iterator[Namespace]:
+    with namespace("ok") as ns:
+        for extra in ("10.253.{}.3", "10.253.{}.4"):
+            address = extra.format(ns.ns_ip.split(".")[2])
+            run("ip", "addr", "add", f"{address}/24", "dev", "eth0", netns=ns.name)
+        yield ns
+
+
+@pytest.fixture(scope="module")
+def dropping() -> Iterator[Namespace]:
+    """A namespace whose kernel ignores ICMP echo requests."""
+    with namespace("drop") as ns:
+        run("sysctl", "-q", "-w", "net.ipv4.icmp_echo_ignore_all=1", netns=ns.name)
+        yield ns
+
+
+def probe(exporter: ExporterProcess, target: str) -> dict[str, tuple[dict[str, str], float]]:
+    response = httpx.get(
+        f"{exporter.url}/probe",
+        params={"target": target},
+        headers={"X-Prometheus-Scrape-Timeout-Seconds": "2"},
+        timeout=10,
+    )
+    assert response.status_code == 200
+    return {
+        s.name: (s.labels, s.value)
+        for fam in text_string_to_metric_families(response.text)
+        for s in fam.samples
+    }
+
+
+def test_probe_of_a_namespace_that_answers_reports_success_rtt_and_no_loss(
+    exporter: ExporterProcess, answering: Namespace
+) -> None:
+    result = probe(exporter, answering.ns_ip)
+    assert result["probe_success"][1] == 1
+    assert result["probe_icmp_loss_ratio"][1] == 0
+    assert 0 < result["probe_icmp_rtt_seconds"][1] < result["probe_duration_seconds"][1]
+
+
+def test_probe_of_a_namespace_that_drops_icmp_reports_failure_and_full_loss(
+    exporter: ExporterProcess, dropping: Namespace
+) -> None:
+    result = probe(exporter, dropping.ns_ip)
+    assert result["probe_success"][1] == 0
+    assert result["probe_icmp_loss_ratio"][1] == 1
+    assert "probe_icmp_rtt_seconds" not in result
+
+
+def test_probe_of_an_inventory_device_carries_its_labels(exporter: ExporterProcess) -> None:
+    result = probe(exporter, "lab-hs-01")
+    labels, value = result["probe_success"]
+    assert value == 1
+    assert labels == {"device": "lab-hs-01", "site": "lab-park", "role": "hotspot-gateway"}
+
+
+def test_discover_lists_live_hosts_missing_from_the_inventory(
+    tmp_path: Path, answering: Namespace, dropping: Namespace
+) -> None:
+    subnet = answering.ns_ip.split(".")[2]
+    inventory = make_inventory(
+        tmp_path / "lab",
+        161,
+        sites=[{"id": "nx-disc", "name": "Discovery test site", "kind": "office"}],
+        devices=[
+            {
+                "hostname": "nx-known-01",
+                "site": "nx-disc",
+                "role": "switch",
+                "platform": "eos",
+                "mgmt_ip": answering.ns_ip,
+            }
+        ],
+        prefixes=[{"prefix": f"10.253.{subnet}.0/24", "role": "management", "site": "nx-disc"}],
+    )
+    out = subprocess.run(
+        [NETOPS, "discover", "-i", str(inventory), "--site", "nx-disc", "--json", "--all"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert out.returncode == 0, out.stderr
+    found = {row["address"]: row for row in json.loads(out.stdout)}
+    rogue = {f"10.253.{subnet}.3", f"10.253.{subnet}.4"}
+    assert rogue <= set(found)
+    for address in rogue:
+        assert found[address]["device"] is None
+        assert set(found[address]["seen_by"]) == {"arp", "icmp"}
+        assert found[address]["mac"]
+    assert found[answering.ns_ip]["device"] == "nx-known-01"
+    assert answering.root_ip not in found  # this host's own address is not a discovery
+    unknown_only = subprocess.run(
+        [NETOPS, "discover", "-i", str(inventory), "--site", "nx-disc", "--json", "--no-arp"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert {row["address"] for row in json.loads(unknown_only.stdout)} == rogue
+
+
+def test_discover_of_an_unknown_site_is_a_clear_error(tmp_path: Path) -> None:
+    inventory = make_inventory(tmp_path / "lab", 161)
+    out = subprocess.run(
+        [NETOPS, "discover", "-i", str(inventory), "--site", "atlantis"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert out.returncode == 1
+    assert "site 'atlantis' is not in the inventory" in out.stderr
