@@ -24,6 +24,7 @@ from typing import Any, Literal, cast
 
 from pyrad import packet as rp
 
+from netops.errors import RadiusError
 from netops.inventory.models import Inventory
 from netops.radius import coa
 from netops.radius.backend import RadiusStore
@@ -130,11 +131,15 @@ class _Listener(asyncio.DatagramProtocol):
 def _socket(bind: str, port: int, reuse_port: bool) -> socket.socket:
     family = socket.AF_INET6 if ":" in bind else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_DGRAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    # No SO_REUSEADDR: on UDP it would let a second server share the port unnoticed.
     if reuse_port:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 * 1024 * 1024)
-    sock.bind((bind, port))
+    try:
+        sock.bind((bind, port))
+    except OSError as exc:
+        sock.close()
+        raise RadiusError(f"cannot listen on {bind}:{port}: {exc.strerror}") from None
     sock.setblocking(False)
     return sock
 
