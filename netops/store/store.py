@@ -470,7 +470,8 @@ class Store:
                 select(ADMISSIONS.c.device).where(ADMISSIONS.c.username == name)
             ).all()
             devices = {r.mac or f"session:{r.id}" for r in open_rows} | set(held)
-            key = device or f"nas:{nas_ip or '?'}:{now.timestamp()}"
+            # Without a Calling-Station-Id the NAS stands in for the device.
+            key = device or f"nas:{nas_ip or '?'}"
             if key not in devices and len(devices) >= limit:
                 return False
             stmt = self._insert()(ADMISSIONS).values(
@@ -550,10 +551,11 @@ class Store:
                     index_elements=["nas_ip", "acct_session_id", "username"], set_=merged
                 ).returning(*SESSIONS.c)
             ).one()
-            if mac is not None and rec.status == "start":
+            if rec.status == "start":
                 conn.execute(
                     delete(ADMISSIONS).where(
-                        ADMISSIONS.c.username == name, ADMISSIONS.c.device == mac
+                        ADMISSIONS.c.username == name,
+                        ADMISSIONS.c.device == (mac or f"nas:{rec.nas_ip}"),
                     )
                 )
         return _session(row)

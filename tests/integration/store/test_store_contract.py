@@ -528,3 +528,13 @@ def test_many_threads_read_and_write_at_once(store: Store) -> None:
     assert errors == []
     assert len(seen) == 600 and all(0 <= octets <= 1000 for octets in seen)
     assert store.usage("alice").octets == 1000
+
+
+def test_without_a_mac_the_nas_stands_in_for_the_device(store: Store) -> None:
+    store.add_user("alice", "pw", "gratis")
+    assert store.admit("alice", 1, mac=None, now=T0, nas_ip="127.0.0.1")
+    assert store.admit("alice", 1, mac=None, now=T0, nas_ip="127.0.0.1"), "same NAS again"
+    assert not store.admit("alice", 1, mac=None, now=T0, nas_ip="127.0.0.2")
+    store.account(record("start", mac=None, nas="127.0.0.1"))
+    store.account(record("stop", mac=None, nas="127.0.0.1", at=T0 + timedelta(seconds=10)))
+    assert store.admit("alice", 1, mac=None, now=T0 + timedelta(seconds=11), nas_ip="127.0.0.2")
