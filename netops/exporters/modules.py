@@ -242,7 +242,8 @@ def parse_modules(text: str, source: str) -> dict[str, Module]:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = f":{mark.line + 1}" if mark is not None else ""
-        raise ExporterError(f"{source}{line}: not valid YAML ({exc})") from None
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ExporterError(f"{source}{line}: not valid YAML ({problem})") from None
     if not isinstance(data, dict) or not data:
         raise ExporterError(f"{source}: expected a mapping of module name to module definition")
     modules: dict[str, Module] = {}
