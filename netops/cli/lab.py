@@ -14,7 +14,9 @@ import typer
 from rich.table import Table
 
 from netops.cli.common import InventoryOpt, console, err_console, get_inventory
-from netops.lab.runtime import Lab, down, load_specs, status
+from netops.errors import NetopsError
+from netops.lab.citizen import Phone
+from netops.lab.runtime import HotspotOptions, Lab, down, load_specs, status
 from netops.service.model import ComponentStatus
 from netops.service.run import supervise
 from netops.service.supervisor import Event
@@ -37,16 +39,63 @@ def lab_up(
     wait: Annotated[
         float, typer.Option("--wait", help="Seconds to wait for every simulated device.")
     ] = 90.0,
+    radius: Annotated[
+        str | None,
+        typer.Option(
+            "--radius",
+            help="RADIUS server ADDR:AUTHPORT the simulated gateways use "
+            "(default: the inventory's services.radius).",
+        ),
+    ] = None,
+    radius_acct_port: Annotated[
+        int | None,
+        typer.Option(
+            "--radius-acct-port",
+            help="RADIUS accounting port (default: auth + 1 with --radius, else the inventory's).",
+        ),
+    ] = None,
+    portal: Annotated[
+        str | None,
+        typer.Option(
+            "--portal",
+            help="Portal URL the gateways redirect to (default: the "
+            "inventory's services.portal.url).",
+        ),
+    ] = None,
+    gateway_listen: Annotated[
+        str,
+        typer.Option(
+            "--gateway-listen",
+            help="ADDR:PORT of the first simulated hotspot gateway's web side (port 0: any).",
+        ),
+    ] = "127.0.0.1:8090",
+    citizens: Annotated[
+        int, typer.Option("--citizens", min=0, help="Simulated citizens online per hotspot.")
+    ] = 3,
+    interim: Annotated[
+        float,
+        typer.Option(
+            "--interim",
+            min=1.0,
+            help="Seconds between the gateways' "
+            "Interim-Updates (a real NAS: the plan's interim_interval).",
+        ),
+    ] = 15.0,
 ) -> None:
     """Start the lab's simulated devices in the background (needs root).
 
     FRR routers run in network namespaces with sshd; every device gets an SNMP agent with
-    its inventory interfaces and growing traffic counters. Leftovers of an earlier lab
-    are removed first; a lab that is already up is left as it is.
+    its inventory interfaces and growing traffic counters; each hotspot gets a simulated
+    MikroTik gateway with citizens logging in through the portal and browsing.
+
+    Leftovers of an earlier lab are removed first; a lab that is already up is left as is.
     """
     inv = get_inventory(inventory)
     lab = Lab(inv, lab_dir)
-    result = lab.up(progress=lambda m: err_console.print(f"[dim]{m}[/]"), wait=wait)
+    options = HotspotOptions(radius, radius_acct_port, portal, gateway_listen, citizens, interim)
+    result = lab.up(
+        progress=lambda m: err_console.print(f"[dim]{m}[/]"), wait=wait, hotspots=options
+    )
     if result.already_up:
         console.print(f"the lab is already up (health {result.health}); nothing to do")
     table = Table(title="lab devices", title_justify="left")
@@ -69,6 +118,8 @@ def lab_up(
     console.print(table)
     for note in result.notes:
         err_console.print(f"[yellow]note[/] {note}")
+    for spot, url in result.gateways.items():
+        console.print(f"hotspot {spot}: open {url}/ to browse like a phone at the hotspot")
     console.print(f"lab supervisor: {result.health}   stop with: netops lab down")
 
 
@@ -84,6 +135,35 @@ def lab_down(
     """
     removed = down(lab_dir)
     console.print("lab down: " + ", ".join(removed) if removed else "lab down: nothing was up")
+
+
+@app.command("login")
+def lab_login(
+    inventory: InventoryOpt = None,
+    lab_dir: LabDirOpt = Path("var/lab"),
+    hotspot: Annotated[
+        str | None, typer.Option("--hotspot", help="Hotspot to join (default: the first).")
+    ] = None,
+) -> None:
+    """Log one simulated citizen in through the portal at a lab hotspot.
+
+    The phone opens a page through the hotspot's gateway, is redirected to the portal,
+    accepts the terms for free Wi-Fi, and the gateway logs it in over RADIUS and starts
+    accounting. Prints the RADIUS username the session is filed under.
+    """
+    inv = get_inventory(inventory)
+    gateways = Lab(inv, lab_dir).gateways()
+    if not gateways:
+        raise NetopsError(
+            f"no simulated hotspot runs under {lab_dir}; start the lab first with `netops lab up`"
+        )
+    spot = hotspot or next(iter(gateways))
+    if spot not in gateways:
+        raise NetopsError(f"hotspot {spot!r} is not running in the lab ({', '.join(gateways)})")
+    with Phone() as phone:
+        joined = phone.join(gateways[spot])
+    console.print(f"online at {spot} as {joined.username}")
+    console.print(f"status page: {joined.status_url}")
 
 
 @app.command("status")

@@ -39,6 +39,7 @@ class LabPlan:
     agents: tuple[AgentPlan, ...]
     routers: tuple[str, ...]
     notes: tuple[str, ...] = ()
+    hotspots: tuple[str, ...] = ()
 
 
 def namespace_of(hostname: str, prefix: str = LAB_PREFIX) -> str:
@@ -106,4 +107,13 @@ def plan_lab(inventory: Inventory, prefix: str = LAB_PREFIX) -> LabPlan:
             )
         seen[key] = agent.device
     routers = tuple(d.hostname for d in inventory.devices if d.platform == FRR_PLATFORM)
-    return LabPlan(tuple(agents), routers, tuple(notes))
+    hotspots = []
+    for spot in inventory.hotspots:
+        gateway = inventory.find_device(spot.gateway)
+        if gateway is None or not _simulable(gateway) or gateway.platform == FRR_PLATFORM:
+            notes.append(f"hotspot {spot.id}: gateway {spot.gateway} is not simulated here")
+        elif not gateway.radius or gateway.radius not in inventory.radius:
+            notes.append(f"hotspot {spot.id}: gateway {spot.gateway} has no RADIUS profile")
+        else:
+            hotspots.append(spot.id)
+    return LabPlan(tuple(agents), routers, tuple(notes), tuple(hotspots))

@@ -25,7 +25,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +44,18 @@ AGENT_USER = "root"
 
 
 @dataclass(frozen=True)
+class HotspotOptions:
+    """Where the simulated gateways send their citizens: RADIUS, portal; how busy they are."""
+
+    radius: str | None = None  # ADDR:AUTHPORT (default: the inventory's services.radius)
+    acct_port: int | None = None
+    portal: str | None = None  # URL (default: the inventory's services.portal.url)
+    listen: str = "127.0.0.1:8090"  # first gateway's web side; port 0: any
+    citizens: int = 3
+    interim: float = 15.0
+
+
+@dataclass(frozen=True)
 class LabStatus:
     """What runs after ``up``: agents, routers, the supervisor's health URL."""
 
@@ -52,6 +64,7 @@ class LabStatus:
     health: str
     notes: tuple[str, ...]
     already_up: bool = False
+    gateways: dict[str, str] = field(default_factory=dict)
 
 
 class Lab:
@@ -72,13 +85,23 @@ class Lab:
 
     # --- up ----------------------------------------------------------------------------
 
-    def up(self, progress: Progress = lambda _: None, wait: float = 90.0) -> LabStatus:
+    def up(
+        self,
+        progress: Progress = lambda _: None,
+        wait: float = 90.0,
+        hotspots: HotspotOptions | None = None,
+    ) -> LabStatus:
         """Start everything; tear down what was started if any step fails."""
         plan = plan_lab(self.inventory, self.prefix)
         live = running(self.supervisor_file)
         if live is not None:
             return LabStatus(
-                plan.agents, plan.routers, str(live.get("health")), plan.notes, already_up=True
+                plan.agents,
+                plan.routers,
+                str(live.get("health")),
+                plan.notes,
+                already_up=True,
+                gateways=self.gateways(),
             )
         if os.geteuid() != 0:
             raise SimulationError("netops lab up needs root (network namespaces, port 161)")
@@ -94,17 +117,73 @@ class Lab:
             if frr is not None:
                 progress(f"starting FRR routers in namespaces: {', '.join(plan.routers)}")
                 frr.up()
-            specs = self._agents(plan)
+            specs = self._agents(plan) + self._hotspots(plan, hotspots or HotspotOptions())
             health_port = _free_tcp_port()
             self._start_supervisor(specs, health_port)
             progress(f"waiting for {len(plan.agents)} SNMP agents")
             self._wait_agents(plan, wait)
+            self._wait_hotspots(plan, wait)
         except BaseException:
             down(self.dir, self.prefix)
             raise
         return LabStatus(
-            plan.agents, plan.routers, f"http://127.0.0.1:{health_port}/health", plan.notes
+            plan.agents,
+            plan.routers,
+            f"http://127.0.0.1:{health_port}/health",
+            plan.notes,
+            gateways=self.gateways(),
         )
+
+    def hotspot_file(self, hotspot: str) -> Path:
+        return self.dir / f"hotspot-{hotspot}.json"
+
+    def gateways(self) -> dict[str, str]:
+        """hotspot id → URL of its simulated gateway, for the hotspots that run."""
+        found = {}
+        for spot in self.inventory.hotspots:
+            doc = read_state(self.hotspot_file(spot.id))
+            if doc is not None and isinstance(doc.get("url"), str):
+                found[spot.id] = doc["url"]
+        return found
+
+    def _hotspots(self, plan: LabPlan, options: HotspotOptions) -> list[ComponentSpec]:
+        host, _, port = options.listen.rpartition(":")
+        if not port.isdigit():
+            raise SimulationError(f"gateway address {options.listen!r} is not ADDR:PORT")
+        specs = []
+        for index, spot in enumerate(plan.hotspots):
+            listen = f"{host}:{int(port) + index if int(port) else 0}"
+            argv = [
+                sys.executable, "-m", "netops.lab.hotspot_main",
+                "--inventory", str(Path(self.inventory.root).resolve()),
+                "--hotspot", spot, "--state", str(self.hotspot_file(spot)),
+                "--listen", listen, "--citizens", str(options.citizens),
+                "--interim", str(options.interim),
+            ]  # fmt: skip
+            if options.radius:
+                argv += ["--radius", options.radius]
+            if options.acct_port:
+                argv += ["--acct-port", str(options.acct_port)]
+            if options.portal:
+                argv += ["--portal", options.portal]
+            specs.append(
+                ComponentSpec(
+                    f"hotspot-{spot}", tuple(argv), log=self.dir / "log" / f"hotspot-{spot}.log"
+                )
+            )
+        return specs
+
+    def _wait_hotspots(self, plan: LabPlan, wait: float) -> None:
+        deadline = time.monotonic() + wait
+        for spot in plan.hotspots:
+            while read_state(self.hotspot_file(spot)) is None:
+                if time.monotonic() > deadline:
+                    log = self.dir / "log" / f"hotspot-{spot}.log"
+                    raise SimulationError(
+                        f"hotspot {spot}: the simulated gateway did not start within {wait:g} s "
+                        f"(its log ends: {_tail(log)})"
+                    )
+                time.sleep(0.1)
 
     def _frr_lab(self, plan: LabPlan) -> Any:
         if not plan.routers:
