@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Annotated, Any
 
@@ -15,9 +15,11 @@ from rich.table import Table
 from netops.cli.common import DbOpt, InventoryOpt, console, db_url, get_inventory
 from netops.cli.radius import app as radius_app
 from netops.errors import NetopsError, StoreError
-from netops.inventory import Inventory
+from netops.inventory import Inventory, Secret
+from netops.inventory.units import format_duration, parse_duration
 from netops.store import Session, Store, Subscriber
-from netops.store.credentials import generate_key
+from netops.store.credentials import generate_key, parse_key
+from netops.store.migrate import head_revision
 
 user_app = typer.Typer(help="Registered users: add, delete, list, enable, disable.")
 mac_app = typer.Typer(help="MAC allow-list for devices that cannot log in (kiosks, CCTV).")
@@ -66,6 +68,17 @@ def check_hotspot(inv: Inventory, hotspot: str) -> None:
 def when(value: datetime | None) -> str:
     """A UTC time for tables: ``2026-11-22 08:00:00``."""
     return "" if value is None else value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def ago(text: str, option: str) -> int:
+    """Seconds in a duration given on the command line (``90m``, ``7d``)."""
+    try:
+        seconds = parse_duration(text)
+    except ValueError as exc:
+        raise NetopsError(f"{option} {text!r}: {exc}") from None
+    if seconds <= 0:
+        raise NetopsError(f"{option} must be longer than 0s")
+    return seconds
 
 
 def iso(value: datetime | None) -> str | None:
@@ -169,6 +182,32 @@ def user_add(
         store.add_user(name, password, plan, chap=not pap_only, note=note)
     how = "PAP only, scrypt hash" if pap_only else "PAP and CHAP, encrypted"
     console.print(f"added user [bold]{name}[/] on plan {plan} ({how})")
+
+
+@user_app.command("passwd")
+def user_passwd(
+    name: Annotated[str, typer.Argument(help="User whose password changes.")],
+    password: Annotated[
+        str,
+        typer.Option(
+            "--password",
+            prompt=True,
+            hide_input=True,
+            confirmation_prompt=True,
+            help="New password (prompted for, hidden, when left out).",
+        ),
+    ],
+    pap_only: Annotated[
+        bool, typer.Option("--pap-only", help="Keep only a scrypt hash (no CHAP).")
+    ] = False,
+    inventory: InventoryOpt = None,
+    db: DbOpt = None,
+) -> None:
+    """Set a new password for a user."""
+    with open_store(db) as store:
+        if not store.set_password(name, password, chap=not pap_only):
+            raise StoreError(f"there is no user {name!r}")
+    console.print(f"changed the password of [bold]{name}[/]")
 
 
 @user_app.command("del")
@@ -306,6 +345,10 @@ def sessions(
     hotspot: Annotated[
         str | None, typer.Option("--hotspot", help="Only this hotspot (inventory id).")
     ] = None,
+    since: Annotated[
+        str | None,
+        typer.Option("--since", help="Only sessions open during the last DURATION (e.g. 24h, 7d)."),
+    ] = None,
     limit: Annotated[
         int, typer.Option("--limit", "-n", min=1, help="Show at most this many (newest first).")
     ] = 100,
@@ -316,9 +359,14 @@ def sessions(
     """Accounting sessions, newest first: user, session id, NAS, MAC, IP, start, time, octets."""
     if hotspot is not None and inventory is not None:
         check_hotspot(get_inventory(inventory), hotspot)
+    start = None if since is None else datetime.now(UTC) - timedelta(seconds=ago(since, "--since"))
     with open_store(db) as store:
         found = store.sessions(
-            active=True if active else None, username=user, hotspot=hotspot, limit=limit
+            active=True if active else None,
+            username=user,
+            hotspot=hotspot,
+            since=start,
+            limit=limit,
         )
     if fmt is Format.json:
         print_json([session_json(s) for s in found])
@@ -361,3 +409,71 @@ def sessions(
 def store_key() -> None:
     """Print a new random key for NETOPS_STORE_KEY (encrypts CHAP-capable passwords)."""
     typer.echo(generate_key())
+
+
+@radius_app.command("purge")
+def purge(
+    older_than: Annotated[
+        str,
+        typer.Option(
+            "--older-than",
+            help="Delete sessions that ended, and vouchers / click-throughs that expired, "
+            "longer ago than this (e.g. 180d).",
+        ),
+    ],
+    inventory: InventoryOpt = None,
+    db: DbOpt = None,
+) -> None:
+    """Delete old accounting records and expired codes (data retention); users stay."""
+    seconds = ago(older_than, "--older-than")
+    before = datetime.now(UTC) - timedelta(seconds=seconds)
+    with open_store(db) as store:
+        done = store.purge(before)
+    console.print(
+        f"purged {done.sessions} session(s) and {done.subscribers} expired voucher(s) / "
+        f"click-through(s) older than {format_duration(seconds)}"
+    )
+
+
+@radius_app.command("store-rekey")
+def store_rekey(
+    old_key: Annotated[
+        str,
+        typer.Option(
+            "--old-key",
+            help="Where the previous key is: env:NAME or file:PATH (never the key itself).",
+        ),
+    ],
+    inventory: InventoryOpt = None,
+    db: DbOpt = None,
+) -> None:
+    """Re-encrypt every CHAP-capable password from the old key to NETOPS_STORE_KEY."""
+    ref = Secret(old_key)
+    if not ref.is_reference:
+        raise NetopsError("--old-key must be a reference (env:NAME or file:PATH), not the key")
+    key = parse_key(ref.reveal(), old_key)
+    with open_store(db) as store:
+        changed = store.rekey(key)
+    console.print(f"re-encrypted {changed} password(s) under the current key")
+
+
+@radius_app.command("store-status")
+def store_status(
+    fmt: FormatOpt = Format.table,
+    inventory: InventoryOpt = None,
+    db: DbOpt = None,
+) -> None:
+    """Show the database in use, its schema revision and how much it holds."""
+    with open_store(db) as store:
+        counts = store.counts()
+        where = store.where
+    data: dict[str, Any] = {"database": where, "schema": head_revision(), **counts}
+    if fmt is Format.json:
+        print_json(data)
+        return
+    table = Table(title="Store", title_justify="left", show_header=False)
+    table.add_column("what")
+    table.add_column("value")
+    for name, value in data.items():
+        table.add_row(name.replace("_", " "), str(value))
+    console.print(table)

@@ -9,10 +9,18 @@ from __future__ import annotations
 from netops.errors import StoreError
 from netops.store.codes import normalise_code, normalise_mac
 from netops.store.store import Store
-from netops.store.types import AccountingRecord, Session, Subscriber, SubscriberKind, Usage
+from netops.store.types import (
+    AccountingRecord,
+    Purged,
+    Session,
+    Subscriber,
+    SubscriberKind,
+    Usage,
+)
 
 __all__ = [
     "AccountingRecord",
+    "Purged",
     "Session",
     "Store",
     "StoreError",

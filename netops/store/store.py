@@ -38,7 +38,14 @@ from netops.store.engine import WRITE, describe, make_engine, parse_url, transla
 from netops.store.fastread import SESSION_COLUMNS, SUBSCRIBER_COLUMNS, FastReader
 from netops.store.migrate import upgrade
 from netops.store.schema import AdmissionRow, SessionRow, SubscriberRow
-from netops.store.types import AccountingRecord, Session, Subscriber, SubscriberKind, Usage
+from netops.store.types import (
+    AccountingRecord,
+    Purged,
+    Session,
+    Subscriber,
+    SubscriberKind,
+    Usage,
+)
 
 SUBSCRIBERS = cast(Table, SubscriberRow.__table__)
 SESSIONS = cast(Table, SessionRow.__table__)
@@ -117,6 +124,11 @@ class Store:
 
     def __exit__(self, *_exc: object) -> None:
         self.close()
+
+    @property
+    def where(self) -> str:
+        """The database in words, without any password."""
+        return self._where
 
     @property
     def dialect(self) -> str:
@@ -627,6 +639,82 @@ class Store:
                 query.order_by(SESSIONS.c.started_at.desc(), SESSIONS.c.id.desc()).limit(1)
             ).one_or_none()
         return None if row is None else _session(row)
+
+    # --- housekeeping -------------------------------------------------------------------------
+
+    def purge(self, before: datetime) -> Purged:
+        """Delete what is no longer needed from before ``before``: closed sessions that ended
+        earlier, click-through allowances and vouchers that expired earlier, and lapsed
+        admissions. Open sessions, users and MAC entries are never purged."""
+        before = _utc(before, "before")
+        with self._tx(write=True) as conn:
+            sessions = conn.execute(
+                delete(SESSIONS).where(
+                    SESSIONS.c.stopped_at.is_not(None), SESSIONS.c.stopped_at < before
+                )
+            ).rowcount
+            subscribers = conn.execute(
+                delete(SUBSCRIBERS).where(
+                    SUBSCRIBERS.c.kind.in_(("clickthrough", "voucher")),
+                    or_(
+                        SUBSCRIBERS.c.valid_until < before,
+                        SUBSCRIBERS.c.revoked_at < before,
+                    ),
+                )
+            ).rowcount
+            conn.execute(delete(ADMISSIONS).where(ADMISSIONS.c.expires_at < before))
+        return Purged(sessions=int(sessions), subscribers=int(subscribers))
+
+    def rekey(self, old_key: bytes) -> int:
+        """Re-encrypt every CHAP-capable password from ``old_key`` to the current key
+        (``NETOPS_STORE_KEY``); returns how many were re-encrypted. Passwords already under
+        the current key are left alone, so an interrupted rekey can simply be run again."""
+        new = self._cipher_()
+        old = Cipher(old_key, "the old key")
+        changed = 0
+        with self._tx(write=True) as conn:
+            rows = conn.execute(
+                select(SUBSCRIBERS.c.id, SUBSCRIBERS.c.username, SUBSCRIBERS.c.password_enc)
+                .where(SUBSCRIBERS.c.password_enc.is_not(None))
+                .with_for_update()
+            ).all()
+            for row in rows:
+                kid = str(row.password_enc).split("$", 2)[1] if "$" in row.password_enc else ""
+                if kid == new.key_id:
+                    continue
+                if kid != old.key_id:
+                    raise StoreError(
+                        f"the password of {row.username!r} is under store key {kid}, neither "
+                        f"the current key {new.key_id} nor the old key {old.key_id}"
+                    )
+                clear = old.decrypt(row.username, row.password_enc)
+                conn.execute(
+                    update(SUBSCRIBERS)
+                    .where(SUBSCRIBERS.c.id == row.id)
+                    .values(password_enc=new.encrypt(row.username, clear))
+                )
+                changed += 1
+        return changed
+
+    def counts(self) -> dict[str, int]:
+        """How many users, vouchers, MACs, click-throughs and open / all sessions are stored."""
+        with self._tx() as conn:
+            kinds: dict[str, int] = {
+                str(kind): int(n)
+                for kind, n in conn.execute(
+                    select(SUBSCRIBERS.c.kind, func.count()).group_by(SUBSCRIBERS.c.kind)
+                ).all()
+            }
+            open_count = conn.scalar(
+                select(func.count()).select_from(SESSIONS).where(SESSIONS.c.stopped_at.is_(None))
+            )
+            all_count = conn.scalar(select(func.count()).select_from(SESSIONS))
+        result = {
+            kind: int(kinds.get(kind, 0)) for kind in ("user", "voucher", "mac", "clickthrough")
+        }
+        result["open_sessions"] = int(open_count or 0)
+        result["sessions"] = int(all_count or 0)
+        return result
 
     # --- internals ----------------------------------------------------------------------------
 

@@ -60,6 +60,14 @@ class Usage:
 
 
 @dataclass(frozen=True)
+class Purged:
+    """What :meth:`Store.purge` deleted."""
+
+    sessions: int
+    subscribers: int
+
+
+@dataclass(frozen=True)
 class AccountingRecord:
     """One Accounting-Request, decoded. Octets are full 64-bit counts (gigawords folded)."""
 

@@ -538,3 +538,74 @@ def test_without_a_mac_the_nas_stands_in_for_the_device(store: Store) -> None:
     store.account(record("start", mac=None, nas="127.0.0.1"))
     store.account(record("stop", mac=None, nas="127.0.0.1", at=T0 + timedelta(seconds=10)))
     assert store.admit("alice", 1, mac=None, now=T0 + timedelta(seconds=11), nas_ip="127.0.0.2")
+
+
+# --- housekeeping -----------------------------------------------------------------------------
+
+
+def test_purge_deletes_old_records_but_never_open_sessions_or_users(store: Store) -> None:
+    day = timedelta(days=1)
+    store.add_user("alice", "pw", "gratis")
+    store.add_mac(MAC, "pegawai")
+    store.account(record("stop", sid="old", at=T0 - 100 * day, session_time=60))
+    store.account(record("stop", sid="recent", at=T0 - day, session_time=60))
+    store.account(record("start", sid="open-long", at=T0 - 200 * day))
+    store.create_clickthrough(OTHER_MAC, "lab-park", "gratis", (T0 - 100 * day).date())
+    fresh_ct = store.create_clickthrough(OTHER_MAC, "lab-park", "gratis", T0.date())
+    (unused,) = store.create_vouchers("gratis", 1)
+    done = store.purge(T0 - 30 * day)
+    assert (done.sessions, done.subscribers) == (1, 1)
+    assert {s.acct_session_id for s in store.sessions()} == {"recent", "open-long"}
+    for name in ("alice", MAC, fresh_ct[0], unused):
+        assert store.lookup(name) is not None, name
+
+
+def test_rekey_moves_passwords_to_the_new_key(
+    store_url: str, monkeypatch: pytest.MonkeyPatch, store_key: str
+) -> None:
+    from netops.store.credentials import generate_key, parse_key
+
+    with Store.open(store_url) as first:
+        first.add_user("alice", "rahasia", "gratis")
+        first.add_user("bob", "pap", "gratis", chap=False)
+        first.create_clickthrough(MAC, "lab-park", "gratis", T0.date())
+    monkeypatch.setenv("NETOPS_STORE_KEY", generate_key())
+    with Store.open(store_url) as second:
+        assert second.rekey(parse_key(store_key, "old")) == 2
+        assert second.rekey(parse_key(store_key, "old")) == 0, "already done"
+        sub = second.lookup("alice")
+        assert sub is not None and sub.clear_password == "rahasia"
+        bob = second.lookup("bob")
+        assert bob is not None and second.check_password(bob, "pap")
+
+
+def test_rekey_with_the_wrong_old_key_changes_nothing(
+    store_url: str, monkeypatch: pytest.MonkeyPatch, store_key: str
+) -> None:
+    from netops.store.credentials import generate_key, parse_key
+
+    with Store.open(store_url) as first:
+        first.add_user("alice", "rahasia", "gratis")
+    monkeypatch.setenv("NETOPS_STORE_KEY", generate_key())
+    with Store.open(store_url) as second, pytest.raises(StoreError, match="store key"):
+        second.rekey(parse_key(generate_key(), "wrong"))
+    monkeypatch.setenv("NETOPS_STORE_KEY", store_key)
+    with Store.open(store_url) as third:
+        sub = third.lookup("alice")
+        assert sub is not None and sub.clear_password == "rahasia"
+
+
+def test_counts_summarise_the_store(store: Store) -> None:
+    store.add_user("alice", "pw", "gratis")
+    store.create_vouchers("gratis", 3)
+    store.add_mac(MAC, "pegawai")
+    store.account(record("start", sid="a"))
+    store.account(record("stop", sid="b", session_time=5))
+    assert store.counts() == {
+        "user": 1,
+        "voucher": 3,
+        "mac": 1,
+        "clickthrough": 0,
+        "open_sessions": 1,
+        "sessions": 2,
+    }

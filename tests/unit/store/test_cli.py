@@ -7,7 +7,7 @@ import io
 import json
 import re
 import socket
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -275,3 +275,68 @@ def test_store_key_prints_a_usable_key(capsys: pytest.CaptureFixture[str]) -> No
     from netops.store.credentials import parse_key
 
     assert code == 0 and len(parse_key(out.strip(), "output")) == 32
+
+
+def test_user_passwd_changes_the_password(db: str, capsys: pytest.CaptureFixture[str]) -> None:
+    run(capsys, "radius", "user", "add", "ani", "--password", "one", "--plan", "gratis")
+    code, out, _ = run(capsys, "radius", "user", "passwd", "ani", "--password", "two", "--pap-only")
+    assert code == 0 and "changed the password of ani" in out
+    with Store.open(db) as store:
+        sub = store.lookup("ani")
+        assert sub is not None and not sub.chap_capable and store.check_password(sub, "two")
+    assert run(capsys, "radius", "user", "passwd", "nobody", "--password", "x")[0] == 1
+
+
+def test_sessions_since_purge_and_status(db: str, capsys: pytest.CaptureFixture[str]) -> None:
+    now = datetime.now(UTC)
+    with Store.open(db) as store:
+        store.add_user("alice", "pw", "gratis")
+        for sid, age_days in (("fresh", 0), ("month", 30), ("ancient", 400)):
+            store.account(
+                AccountingRecord(
+                    status="stop",
+                    nas_ip="127.0.0.1",
+                    nas_identifier=None,
+                    username="alice",
+                    acct_session_id=sid,
+                    hotspot="lab-park",
+                    mac=None,
+                    ip=None,
+                    session_time=60,
+                    input_octets=1,
+                    output_octets=1,
+                    input_packets=1,
+                    output_packets=1,
+                    terminate_cause="User-Request",
+                    interim_interval=300,
+                    event_time=now - timedelta(days=age_days),
+                )
+            )
+    code, out, _ = run(capsys, "radius", "sessions", "--since", "7d", "--format", "json")
+    assert [s["acct_session_id"] for s in json.loads(out)] == ["fresh"]
+    code, _, err = run(capsys, "radius", "sessions", "--since", "later")
+    assert code == 1 and "--since 'later'" in err
+    code, out, _ = run(capsys, "radius", "purge", "--older-than", "365d")
+    assert code == 0 and "purged 1 session(s)" in out
+    code, out, _ = run(capsys, "radius", "store-status", "--format", "json")
+    status = json.loads(out)
+    assert status["sessions"] == 2 and status["user"] == 1 and status["schema"] == "0001"
+    assert status["database"].startswith("SQLite database ")
+
+
+def test_store_rekey_takes_the_old_key_by_reference(
+    db: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+
+    run(capsys, "radius", "user", "add", "ani", "--password", "one", "--plan", "gratis")
+    monkeypatch.setenv("OLD_STORE_KEY", os.environ["NETOPS_STORE_KEY"])
+    monkeypatch.setenv("NETOPS_STORE_KEY", generate_key())
+    code, _, err = run(capsys, "radius", "store-rekey", "--old-key", os.environ["OLD_STORE_KEY"])
+    assert code == 1 and "must be a reference" in err
+    assert os.environ["OLD_STORE_KEY"] not in err
+    code, out, _ = run(capsys, "radius", "store-rekey", "--old-key", "env:OLD_STORE_KEY")
+    assert code == 0 and "re-encrypted 1 password(s)" in out
+    with Store.open(db) as store:
+        sub = store.lookup("ani")
+        assert sub is not None and sub.clear_password == "one"
