@@ -605,10 +605,16 @@ class Store:
         hotspot: str | None = None,
         since: datetime | None = None,
         limit: int | None = None,
+        ip: str | None = None,
+        mac: str | None = None,
     ) -> list[Session]:
-        """Sessions, newest first: open or closed (``active``), of one user or hotspot,
-        overlapping ``since``."""
+        """Sessions, newest first: open or closed (``active``), of one user, hotspot, client
+        IP or MAC, overlapping ``since``."""
         query = select(SESSIONS)
+        if ip is not None:
+            query = query.where(SESSIONS.c.ip == ip)
+        if mac is not None:
+            query = query.where(SESSIONS.c.mac == (codes.normalise_mac(mac) or mac))
         with self._tx() as conn:
             if username is not None:
                 query = query.where(SESSIONS.c.username == self._canonical(conn, username))

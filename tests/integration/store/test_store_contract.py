@@ -430,6 +430,12 @@ def test_sessions_filter_by_state_user_hotspot_time_and_limit(store: Store) -> N
         "park",
     ]
     assert len(store.sessions(limit=1)) == 1
+    assert [s.acct_session_id for s in store.sessions(ip="10.254.200.10", active=True)] == [
+        "market",
+        "park",
+    ]
+    assert store.sessions(ip="10.254.200.99") == []
+    assert len(store.sessions(mac="AA-BB-CC-00-00-01")) == 3
     found = store.session("park")
     assert found is not None and found.hotspot == "lab-park"
     assert store.session("nope") is None
