@@ -11,12 +11,14 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from netops.cli.common import InventoryOpt, console, get_inventory
+from netops.cli.common import DbOpt, InventoryOpt, console, db_url, get_inventory
 from netops.errors import ReportError
+from netops.report import hotspots as hotspot_report
 from netops.report.capacity import DEFAULT_TIERS, CapacityReport, Policy, collect
 from netops.report.money import rupiah
 from netops.report.prometheus import PrometheusClient
-from netops.report.render import advice_text, capacity_html
+from netops.report.render import advice_text, capacity_html, hotspots_html
+from netops.store import Store
 
 app = typer.Typer(
     help="Reports: leased capacity and cost (from Prometheus), hotspot usage (from the store).",
@@ -27,6 +29,11 @@ app = typer.Typer(
 class CapacityFormat(StrEnum):
     html = "html"
     json = "json"
+
+
+class HotspotFormat(StrEnum):
+    html = "html"
+    csv = "csv"
 
 
 def _end(value: str | None) -> datetime | None:
@@ -53,7 +60,7 @@ def _tiers(value: str | None) -> tuple[int, ...]:
 
 def _write(text: str, out: Path | None) -> None:
     if out is None:
-        typer.echo(text)
+        typer.echo(text, nl=not text.endswith("\n"))
         return
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
@@ -133,3 +140,48 @@ def capacity(
             f"saving possible: {rupiah(report.monthly_saving_idr)}/month; "
             f"wrote {fmt.value} report to {out}"
         )
+
+
+@app.command("hotspots")
+def hotspots(
+    inventory: InventoryOpt = None,
+    db: DbOpt = None,
+    days: Annotated[
+        int, typer.Option("--days", min=1, max=400, help="Number of local calendar days.")
+    ] = 7,
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Write the report here (default: stdout).")
+    ] = None,
+    fmt: Annotated[
+        HotspotFormat,
+        typer.Option("--format", "-f", help="html: one self-contained page; csv: hotspot × day."),
+    ] = HotspotFormat.html,
+    end: Annotated[
+        str | None,
+        typer.Option("--end", help="End of the period, ISO 8601 (default: now)."),
+    ] = None,
+) -> None:
+    """Per hotspot and day: users, sessions, hours online and GB, and the busiest hours,
+    from the RADIUS accounting store."""
+    inv = get_inventory(inventory)
+    store = Store.open(db_url(db))
+    try:
+        report = hotspot_report.collect(inv, store, days=days, end=_end(end))
+    finally:
+        store.close()
+    if fmt is HotspotFormat.csv:
+        _write(hotspot_report.to_csv(report), out)
+    else:
+        generated = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+        _write(hotspots_html(report, generated), out)
+    if out is not None:
+        table = Table(title=f"{report.city}: hotspots, {report.dates[0]} – {report.dates[-1]}")
+        for column in ("hotspot", "users", "sessions", "hours", "GB"):
+            table.add_column(column, justify="left" if column == "hotspot" else "right")
+        for h in report.hotspots:
+            if h.sessions or h.hours:
+                table.add_row(
+                    h.hotspot, str(h.users), str(h.sessions), f"{h.hours:.1f}", f"{h.gb:.2f}"
+                )
+        console.print(table)
+        console.print(f"wrote {fmt.value} report to {out}")

@@ -153,3 +153,33 @@ def bar_list(items: Sequence[tuple[str, float]], title: str, unit: str = "") -> 
             f'<text x="{left + w + 4:.1f}" y="{y + 13}">{_fmt(value)}{escape(unit)}</text>'
         )
     return _frame(width, height, title, body)
+
+
+def hour_columns(values: Sequence[float], title: str, unit: str = "") -> str:
+    """One column per hour of the local day (e.g. average users online)."""
+    width, height, left, bottom, top_pad = 640, 200, 48, 28, 10
+    plot_w, plot_h = width - left - 10, height - bottom - top_pad
+    top = _scale(max(values, default=0))
+    slot = plot_w / 24
+    body: list[str] = []
+    for i in range(5):
+        y = top_pad + plot_h - plot_h * i / 4
+        body.append(
+            f'<line x1="{left}" y1="{y:.1f}" x2="{width - 10}" y2="{y:.1f}" stroke="#ddd"/>'
+            f'<text x="{left - 4}" y="{y + 4:.1f}" text-anchor="end">{_fmt(top * i / 4)}</text>'
+        )
+    for hour in range(24):
+        value = values[hour] if hour < len(values) else 0.0
+        h = plot_h * value / top
+        x = left + hour * slot
+        body.append(
+            f'<rect x="{x + 1:.1f}" y="{top_pad + plot_h - h:.1f}" width="{slot - 2:.1f}" '
+            f'height="{h:.1f}" fill="{IN_COLOUR}"><title>{hour:02d}:00 {_fmt(value)}'
+            f"{escape(unit)}</title></rect>"
+        )
+        if hour % 3 == 0:
+            body.append(
+                f'<text x="{x + slot / 2:.1f}" y="{height - 10}" text-anchor="middle">'
+                f"{hour:02d}</text>"
+            )
+    return _frame(width, height, title, body)

@@ -9,6 +9,7 @@ from markupsafe import Markup
 
 from netops.report import charts
 from netops.report.capacity import CapacityReport, UplinkReport
+from netops.report.hotspots import HotspotReport
 from netops.report.money import number, percent, rupiah
 
 _CSS = """
@@ -210,3 +211,83 @@ class _View:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._report, name)
+
+
+_HOTSPOTS = """<!doctype html>
+<html lang="id"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width,initial-scale=1">
+<title>Laporan pemakaian hotspot — {{ r.city }}</title><style>{{ css }}</style></head>
+<body>
+<h1>Laporan pemakaian WiFi publik</h1>
+<div class="en">Hotspot usage report — {{ r.city }}</div>
+<p>{{ r.dates[0] }} – {{ r.dates[-1] }} ({{ r.dates | length }} hari, {{ r.timezone }}).</p>
+<div class="summary">
+ <div>Pengguna <span class="en">users</span><div class="big">{{ num(r.users, 0) }}</div></div>
+ <div>Sesi <span class="en">sessions</span><div class="big">{{ num(r.sessions, 0) }}</div></div>
+ <div>Jam online <span class="en">hours online</span><div class="big">{{ num(r.hours) }}</div></div>
+ <div>Data <span class="en">data</span><div class="big">{{ num(r.gb, 2) }} GB</div></div>
+</div>
+<p>Jam tersibuk <span class="en">(busiest hours)</span>: {{ busiest }}</p>
+{{ hours_chart }}
+
+<h2>Per hotspot</h2>
+<table>
+<tr><th>Hotspot</th><th class="n">Pengguna</th><th class="n">Sesi</th><th class="n">Jam</th>
+<th class="n">GB unduh</th><th class="n">GB unggah</th><th class="n">GB total</th>
+<th>Jam tersibuk</th></tr>
+{% for h in r.hotspots %}
+<tr><td>{{ h.name }}<br><small>{{ h.hotspot }}</small></td><td class="n">{{ h.users }}</td>
+<td class="n">{{ h.sessions }}</td><td class="n">{{ num(h.hours) }}</td>
+<td class="n">{{ num(h.octets_down / 1e9, 2) }}</td>
+<td class="n">{{ num(h.octets_up / 1e9, 2) }}</td>
+<td class="n">{{ num(h.gb, 2) }}</td>
+<td>{{ "%02d:00" % h.busiest_hour if h.busiest_hour is not none else "–" }}</td></tr>
+{% endfor %}
+</table>
+{{ bars }}
+
+<h2>Per hari <span class="en">Per day</span></h2>
+{% for h in r.hotspots if h.sessions or h.hours %}
+<h3>{{ h.name }}</h3>
+<table>
+<tr><th>Tanggal</th><th class="n">Pengguna</th><th class="n">Sesi</th><th class="n">Jam</th>
+<th class="n">GB</th></tr>
+{% for d in h.days %}
+<tr><td>{{ d.day }}</td><td class="n">{{ d.users }}</td><td class="n">{{ d.sessions }}</td>
+<td class="n">{{ num(d.hours) }}</td><td class="n">{{ num(d.gb, 2) }}</td></tr>
+{% endfor %}
+</table>
+{% endfor %}
+{% set idle = r.hotspots | rejectattr("hours") | rejectattr("sessions") | list %}
+{% if idle %}
+<h2>Hotspot tanpa pengguna <span class="en">Hotspots without users</span></h2>
+<p>{% for h in idle %}{{ h.name }}{{ ", " if not loop.last }}{% endfor %}</p>
+{% endif %}
+<footer>netops report hotspots · dibuat {{ generated }} · GB = 10<sup>9</sup> byte</footer>
+</body></html>
+"""
+
+
+def hotspots_html(report: HotspotReport, generated: str) -> str:
+    """The hotspot-usage report as one self-contained HTML page."""
+    env = Environment(autoescape=True)
+    busiest = ", ".join(f"{a:02d}:00–{b:02d}:00" for a, b in report.busiest_hours) or "–"
+    return env.from_string(_HOTSPOTS).render(
+        r=report,
+        css=Markup(_CSS),
+        num=number,
+        busiest=busiest,
+        generated=generated,
+        hours_chart=Markup(
+            charts.hour_columns(
+                report.hourly_avg_users, "Rata-rata pengguna online per jam", " pengguna"
+            )
+        ),
+        bars=Markup(
+            charts.bar_list(
+                [(h.name, h.hours) for h in report.hotspots if h.hours > 0],
+                "Jam online per hotspot",
+                " jam",
+            )
+        ),
+    )
