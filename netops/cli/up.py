@@ -17,9 +17,17 @@ from rich.table import Table
 
 from netops.cli.common import DbOpt, InventoryOpt, console, db_url, err_console, get_inventory
 from netops.errors import StoreError
-from netops.service.model import ComponentStatus, State
+from netops.service.model import ComponentSpec, ComponentStatus, State
 from netops.service.run import supervise
-from netops.service.stack import ServiceError, StackPorts, ensure_free, stack_components
+from netops.service.stack import (
+    PROMETHEUS,
+    ServiceError,
+    StackPorts,
+    ensure_free,
+    prometheus_component,
+    prometheus_config_commands,
+    stack_components,
+)
 from netops.service.state import read_state, running, stop_recorded
 from netops.service.supervisor import Event
 
@@ -134,6 +142,21 @@ def up(
     health_port: Annotated[
         int, typer.Option("--health-port", help="Supervisor's /health and /metrics port.")
     ] = 9800,
+    prometheus: Annotated[
+        bool,
+        typer.Option(
+            "--prometheus/--no-prometheus",
+            help="Also run a Prometheus (Debian prometheus) that scrapes the stack, with the "
+            "config, targets and rules of `netops prometheus` and its data under --state-dir.",
+        ),
+    ] = False,
+    prometheus_port: Annotated[
+        int, typer.Option("--prometheus-port", help="Prometheus web port (with --prometheus).")
+    ] = 9090,
+    scrape_interval: Annotated[
+        str,
+        typer.Option("--scrape-interval", help="Prometheus scrape interval (with --prometheus)."),
+    ] = "5s",
     stop: Annotated[
         bool, typer.Option("--stop", help="Stop the stack recorded in --state-dir and exit.")
     ] = False,
@@ -179,6 +202,7 @@ def up(
         portal=portal_port or defaults.portal,
         exporter=exporter_port,
         health=health_port,
+        prometheus=prometheus_port if prometheus else None,
     )
     ports.check()
     ensure_free(ports)
@@ -191,6 +215,8 @@ def up(
     )
     for note in missing:
         err_console.print(f"[yellow]not started[/] {note}")
+    if prometheus:
+        specs.append(_prometheus(inventory.resolve(), ports, state_dir, scrape_interval))
     if not specs:
         raise ServiceError("none of the services is installed: nothing to run")
     logs = {s.name: str(s.log) for s in specs if s.log is not None}
@@ -216,6 +242,36 @@ def up(
         )
     )
     console.print("netops stopped: every service ended.")
+
+
+def _prometheus(
+    inventory: Path, ports: StackPorts, state_dir: Path, interval: str
+) -> ComponentSpec:
+    """Write Prometheus's config, targets and rules with `netops prometheus`; the component."""
+    import shutil
+    import subprocess
+
+    binary = shutil.which("prometheus") or PROMETHEUS
+    if not Path(binary).exists():
+        raise ServiceError("prometheus is not installed (Debian package prometheus)")
+    folder = (state_dir / "prometheus").resolve()
+    folder.mkdir(parents=True, exist_ok=True)
+    for command in prometheus_config_commands(inventory, ports, folder, interval):
+        done = subprocess.run(command, capture_output=True, text=True, timeout=120)
+        if done.returncode != 0:
+            reason = (done.stderr or done.stdout).strip().splitlines()
+            raise ServiceError(
+                f"`netops prometheus {command[6]}` failed: {reason[-1] if reason else 'no output'}"
+            )
+    assert ports.prometheus is not None
+    return prometheus_component(
+        binary,
+        folder / "prometheus.yml",
+        folder / "data",
+        ports.host,
+        ports.prometheus,
+        state_dir / "log",
+    )
 
 
 def _status(state_path: Path) -> None:

@@ -42,6 +42,7 @@ class StackPorts:
     portal: int = DEFAULT_PORTAL_PORT
     exporter: int = DEFAULT_EXPORTER_PORT
     health: int = DEFAULT_HEALTH_PORT
+    prometheus: int | None = None  # None: no Prometheus in the stack
 
     @classmethod
     def for_inventory(cls, inventory: Inventory, host: str = "127.0.0.1") -> StackPorts:
@@ -77,7 +78,9 @@ class StackPorts:
 
     def listeners(self) -> list[tuple[str, str, int]]:
         """``(what, tcp|udp, port)`` for every socket the stack opens."""
+        extra = [("Prometheus", "tcp", self.prometheus)] if self.prometheus else []
         return [
+            *extra,
             ("RADIUS auth", "udp", self.radius_auth),
             ("RADIUS accounting", "udp", self.radius_acct),
             ("RADIUS metrics", "tcp", self.radius_metrics),
@@ -186,3 +189,48 @@ def stack_components(
         ),
     )
     return specs, missing
+
+
+PROMETHEUS = "/usr/bin/prometheus"
+DEFAULT_PROMETHEUS_PORT = 9090
+
+
+def prometheus_component(
+    binary: str, config: Path, data: Path, host: str, port: int, log_dir: Path
+) -> ComponentSpec:
+    """A real Prometheus scraping the stack, with its storage under the state folder."""
+    hostport = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    probe_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    return ComponentSpec(
+        name="prometheus",
+        argv=(
+            binary,
+            f"--config.file={config}",
+            f"--storage.tsdb.path={data}",
+            "--storage.tsdb.retention.time=2d",
+            f"--web.listen-address={hostport}",
+        ),
+        probe=Probe(probe_host, port, "/-/ready"),
+        endpoints=(Endpoint("ui", f"http://{shown}:{port}/"),),
+        log=log_dir / "prometheus.log",
+    )
+
+
+def prometheus_config_commands(
+    inventory: Path, ports: StackPorts, folder: Path, scrape_interval: str = "5s"
+) -> list[tuple[str, ...]]:
+    """The ``netops prometheus`` commands that write the scrape config, targets and rules."""
+    host = ports.probe_host()
+    hostport = f"[{host}]" if ":" in host else host
+    base = (sys.executable, "-m", "netops", "-i", str(inventory), "prometheus")
+    return [
+        (*base, "rules", "-o", str(folder / "netops-rules.yml")),
+        (
+            *base, "config", "-o", str(folder / "prometheus.yml"), "--with-targets",
+            "--exporter", f"{hostport}:{ports.exporter}",
+            "--radius", f"{hostport}:{ports.radius_metrics}",
+            "--portal", f"{hostport}:{ports.portal}",
+            "--scrape-interval", scrape_interval, "--scrape-timeout", "4s",
+        ),
+    ]  # fmt: skip
