@@ -18,6 +18,7 @@ from urllib.parse import urlencode
 
 import segno
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from markupsafe import Markup
@@ -574,7 +575,7 @@ def admin_router(portal: Portal) -> APIRouter:
         except ValueError:
             return failed("count and validity must be numbers")
         try:
-            made = create_batch(portal, req)
+            made = await run_in_threadpool(create_batch, portal, req)
         except HTTPException as exc:
             return failed(str(exc.detail))
         except StoreError as exc:
@@ -591,7 +592,7 @@ def admin_router(portal: Portal) -> APIRouter:
                 "admin_message.html", 403, section="vouchers", message="The form expired."
             )
         code = fields.get("code", "")
-        ok = looks_like_voucher(code) and portal.store.revoke_voucher(code)
+        ok = looks_like_voucher(code) and await run_in_threadpool(portal.store.revoke_voucher, code)
         if ok:
             log.info("revoked voucher %s from the console", group_code(normalise_code(code)))
         done = f"revoked {group_code(normalise_code(code))}" if ok else "no such voucher"
@@ -664,7 +665,7 @@ def admin_router(portal: Portal) -> APIRouter:
             req = DisconnectIn(
                 acct_session_id=fields.get("acct_session_id", ""), nas_ip=fields.get("nas_ip", "")
             )
-            out = disconnect(portal, req)
+            out = await run_in_threadpool(disconnect, portal, req)
             done = f"session {out.acct_session_id} at {out.nas}: {out.result}"
             if out.error_cause:
                 done += f" ({out.error_cause})"

@@ -20,6 +20,7 @@ from urllib.parse import urlencode, urlsplit
 from zoneinfo import ZoneInfo
 
 from fastapi import FastAPI, Request, Response
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
@@ -448,6 +449,10 @@ def _citizen_routes(app: FastAPI, portal: Portal) -> None:
     async def login_post(request: Request) -> Response:
         form = await request.form()
         fields = {k: v for k, v in form.items() if isinstance(v, str)}
+        # The store is synchronous: keep it off the event loop.
+        return await run_in_threadpool(login_checked, request, fields)
+
+    def login_checked(request: Request, fields: dict[str, str]) -> Response:
         lang = i18n.pick_language(fields.get("lang"), None, portal.default_lang)
         t = i18n.translator(lang)
         try:

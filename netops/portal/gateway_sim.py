@@ -15,8 +15,11 @@ It plays RouterOS's part of an external-login-page hotspot, over real HTTP and r
   with Admin-Reset, or Disconnect-NAK 503 when the session is unknown);
 - :meth:`GatewaySim.traffic` sends Interim-Updates with counters, as if the client browsed.
 
-Clients are told apart by a cookie (a random locally administered MAC and an address from
-the hotspot's client prefix), or all share the fixed ``client_mac`` / ``client_ip`` given.
+A real gateway knows a client by its MAC address; the simulator, reached over loopback,
+gives each browser a random locally administered MAC and an address from the hotspot's
+client prefix, remembered in a cookie and carried in the client's own login and logout URLs
+(``/c/<id>/login``): browsers do not send SameSite=Lax cookies on the portal's cross-site
+form POST. Alternatively every client shares the fixed ``client_mac`` / ``client_ip``.
 """
 
 from __future__ import annotations
@@ -367,13 +370,15 @@ class GatewaySim:
         if match is None:
             self.coa_log.append((kind, "nak"))
             code = rp.DisconnectNAK if kind == "disconnect" else rp.CoANAK
-            reply = pkt.CreateReply(code=code)
+            reply = pkt.CreateReply()
+            reply.code = code
             reply.AddAttribute("Error-Cause", 503)
         else:
             self.coa_log.append((kind, "ack"))
             if kind == "disconnect":
                 self.logout(match.mac, "Admin-Reset")
-            reply = pkt.CreateReply(code=rp.DisconnectACK if kind == "disconnect" else rp.CoAACK)
+            reply = pkt.CreateReply()
+            reply.code = rp.DisconnectACK if kind == "disconnect" else rp.CoAACK
         reply.add_message_authenticator()
         return bytes(reply.ReplyPacket())
 
@@ -381,6 +386,12 @@ class GatewaySim:
 
     def _client_for(self, request: Request) -> tuple[_Client, str | None]:
         """The client behind a request, and a new cookie value when it was unknown."""
+        named = request.path_params.get("client")
+        if named:
+            with self._lock:
+                known = self._clients.get(str(named).replace("-", ":"))
+            if known is not None:
+                return known, None
         if self.fixed_mac:
             key = self.fixed_mac.lower()
             with self._lock:
@@ -404,13 +415,16 @@ class GatewaySim:
     def _redirect_to_portal(
         self, client: _Client, orig: str, error: str | None = None
     ) -> RedirectResponse:
-        client.chap_id = secrets.token_bytes(1)
-        client.challenge = secrets.token_bytes(16)
+        if not client.challenge:
+            # Like RouterOS, one challenge per client until a login uses it: the browser's
+            # own requests (favicon …) must not change it under the login page.
+            client.chap_id = secrets.token_bytes(1)
+            client.challenge = secrets.token_bytes(16)
         params = {
-            "link-login-only": f"{self.base_url}/login",
+            "link-login-only": f"{self.base_url}/c/{client.mac.replace(':', '-')}/login",
             "link-orig": orig,
-            "link-logout": f"{self.base_url}/logout",
-            "link-status": f"{self.base_url}/status",
+            "link-logout": f"{self.base_url}/c/{client.mac.replace(':', '-')}/logout",
+            "link-status": f"{self.base_url}/c/{client.mac.replace(':', '-')}/status",
             "mac": client.mac.upper(),
             "ip": client.ip,
             "dst": orig,
@@ -465,6 +479,7 @@ class GatewaySim:
             except NetopsError as exc:
                 error = f"RADIUS server not responding ({exc})"
                 return self._with_cookie(self._redirect_to_portal(client, dst, error), cookie)
+            client.chap_id, client.challenge = b"", b""
             message = attrs.get("Reply-Message", [None])[0]
             self.attempts.append(Attempt(username, client.mac, method, ok, message))
             if not ok:
@@ -508,6 +523,9 @@ class GatewaySim:
                 Route("/login", login, methods=["GET", "POST"]),
                 Route("/logout", logout, methods=["GET", "POST"]),
                 Route("/status", status),
+                Route("/c/{client}/login", login, methods=["GET", "POST"]),
+                Route("/c/{client}/logout", logout, methods=["GET", "POST"]),
+                Route("/c/{client}/status", status),
                 Route("/{path:path}", anything),
             ]
         )

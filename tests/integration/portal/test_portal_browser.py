@@ -1,0 +1,289 @@
+"""The captive portal end to end in headless Chromium: a phone joins the lab hotspot.
+
+Real peers: ``netops radius serve`` and ``netops portal serve`` (subprocesses), the simulated
+MikroTik gateway (real HTTP + RADIUS CHAP/PAP + accounting + RFC 5176), Chromium.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import ADMIN_TOKEN, LAB, Stack
+from portal_peers import NETOPS, REPO
+
+from netops.portal.gateway_sim import GatewaySim
+
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
+PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 1, "is_mobile": True}
+DOCS_IMG = REPO / "docs" / "img"
+
+
+@pytest.fixture
+def phone(browser: Any) -> Iterator[Any]:
+    """A fresh browser context (a new phone: new cookies, so a new MAC at the gateway)."""
+    context = browser.new_context(**PHONE)
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
+
+
+def _wait_for(predicate: Any, what: str, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def _quota(page: Any) -> dict[str, str]:
+    terms = page.locator("#quota dt").all_inner_texts()
+    values = page.locator("#quota dd").all_inner_texts()
+    return dict(zip(terms, values, strict=True))
+
+
+def _join_hotspot(page: Any, stack: Stack, path: str = "/berita") -> None:
+    """Open any site through the gateway: it redirects to the portal's login page."""
+    page.goto(f"{stack.gateway.base_url}{path}")
+    assert page.url.startswith(stack.portal_url + "login?")
+
+
+def _mac_of(stack: Stack, username: str) -> str:
+    return next(a.mac for a in reversed(stack.gateway.attempts) if a.username == username)
+
+
+def test_voucher_from_the_cli_logs_in_with_chap_and_status_shows_the_quota(
+    stack: Stack, phone: Any, artifacts: Path
+) -> None:
+    made = subprocess.run(
+        [
+            str(NETOPS),
+            "-i",
+            str(LAB),
+            "--db",
+            stack.db,
+            "voucher",
+            "create",
+            "--plan",
+            "gratis",
+            "--count",
+            "1",
+            "--format",
+            "csv",
+        ],
+        env=stack.env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    code = re.findall(r"[2-9A-HJKMNP-Z]{4}-[2-9A-HJKMNP-Z]{4}-[2-9A-HJKMNP-Z]{2}", made.stdout)[0]
+
+    _join_hotspot(phone, stack)
+    assert phone.locator("html").get_attribute("lang") == "id"
+    assert phone.title() == "Masuk ke WiFi Gratis Lab"
+    phone.screenshot(path=str(artifacts / "login-id.png"), full_page=True)
+    shutil.copyfile(artifacts / "login-id.png", DOCS_IMG / "portal-login.png")
+
+    phone.get_by_label("Kode voucher", exact=True).fill(code.lower())
+    phone.get_by_role("button", name="Masuk dengan voucher").click()
+    phone.wait_for_url(re.compile(re.escape(stack.portal_url) + r"status\?"))
+
+    attempt = stack.gateway.attempts[-1]
+    username = code.replace("-", "")
+    assert (attempt.username, attempt.method, attempt.accepted) == (username, "chap", True)
+    _wait_for(lambda: stack.store.open_sessions(username), "Accounting-Start in the store")
+    assert phone.get_by_role("status").inner_text() == "Anda terhubung ke internet."
+    quota = _quota(phone)
+    assert quota["Akun"] == code
+    assert quota["Sisa waktu hari ini"] == "2 jam 0 menit"
+    assert quota["Sisa kuota data"] == "1,0 GB"
+
+    # The phone browses: the gateway reports 50 MB up, 150 MB down and 10 minutes.
+    stack.gateway.traffic(
+        _mac_of(stack, username), input_octets=50_000_000, output_octets=150_000_000, seconds=600
+    )
+    _wait_for(
+        lambda: stack.store.usage(username).octets == 200_000_000, "the Interim-Update stored"
+    )
+    phone.get_by_role("link", name="Perbarui").click()
+    quota = _quota(phone)
+    assert quota["Sisa kuota data"] == "800 MB"
+    assert quota["Sisa waktu hari ini"] == "1 jam 50 menit"
+    assert quota["Terpakai hari ini"] == "10 menit · 200 MB"
+    phone.screenshot(path=str(artifacts / "status-id.png"), full_page=True)
+    shutil.copyfile(artifacts / "status-id.png", DOCS_IMG / "portal-status.png")
+
+
+def test_wrong_voucher_shows_the_error_in_bahasa_indonesia(
+    stack: Stack, phone: Any, artifacts: Path
+) -> None:
+    _join_hotspot(phone, stack)
+    before = len(stack.gateway.attempts)
+    phone.get_by_label("Kode voucher", exact=True).fill("ABCD-EFGH-JK")
+    phone.get_by_role("button", name="Masuk dengan voucher").click()
+    alert = phone.get_by_role("alert")
+    assert alert.inner_text() == "Kode voucher tidak dikenal. Periksa kembali kode Anda."
+    assert phone.get_by_label("Kode voucher", exact=True).input_value() == "ABCD-EFGH-JK"
+    assert len(stack.gateway.attempts) == before  # a wrong code never reaches the gateway
+    phone.screenshot(path=str(artifacts / "wrong-voucher-id.png"), full_page=True)
+
+
+def test_clickthrough_reaches_access_accept(stack: Stack, phone: Any) -> None:
+    _join_hotspot(phone, stack)
+    phone.get_by_label("Saya setuju dengan syarat dan ketentuan", exact=True).check()
+    phone.get_by_role("button", name="Mulai internet gratis").click()
+    phone.wait_for_url(re.compile(re.escape(stack.portal_url) + r"status\?"))
+    attempt = stack.gateway.attempts[-1]
+    assert attempt.accepted and attempt.method == "chap"
+    assert attempt.username.startswith("ct-")
+    sub = stack.store.lookup(attempt.username)
+    assert sub is not None and sub.kind == "clickthrough" and sub.hotspot == "lab-park"
+    assert _quota(phone)["Akun"] == "Internet gratis harian"
+
+
+def test_english_switch_translates_the_page_and_the_errors(stack: Stack, phone: Any) -> None:
+    _join_hotspot(phone, stack)
+    phone.get_by_role("link", name=re.compile("English")).click()
+    assert phone.locator("html").get_attribute("lang") == "en"
+    phone.get_by_label("Voucher code", exact=True).fill("ABCD-EFGH-JK")
+    phone.get_by_role("button", name="Sign in with voucher").click()
+    assert phone.get_by_role("alert").inner_text() == (
+        "Unknown voucher code. Please check your code."
+    )
+
+
+def test_radius_reject_comes_back_from_the_gateway_in_bahasa_indonesia(
+    stack: Stack, browser: Any
+) -> None:
+    stack.store.add_user("budi", "rahasia-budi-1", "gratis")
+    first, second = browser.new_context(**PHONE), browser.new_context(**PHONE)
+    try:
+        for context in (first, second):
+            page = context.new_page()
+            _join_hotspot(page, stack)
+            page.get_by_label("Nama pengguna", exact=True).fill("budi")
+            page.get_by_label("Kata sandi", exact=True).fill("rahasia-budi-1")
+            page.get_by_role("button", name="Masuk", exact=True).click()
+            page.wait_for_load_state()
+        _wait_for(lambda: len(stack.store.open_sessions("budi")) == 1, "budi's first session")
+        # The second phone passed the portal's check but the RADIUS server refused it:
+        # the plan allows one device at a time.
+        assert stack.gateway.attempts[-1].accepted is False
+        assert page.get_by_role("alert").inner_text() == (
+            "Titik WiFi menolak login: Akun ini sedang dipakai di perangkat lain."
+        )
+    finally:
+        first.close()
+        second.close()
+
+
+def test_pap_gateway_logs_in_without_javascript(stack: Stack, browser: Any) -> None:
+    code = stack.store.create_vouchers("gratis", 1)[0]
+    pap = GatewaySim(
+        portal_url=stack.portal_url,
+        auth_port=stack.auth_port,
+        acct_port=stack.acct_port,
+        secret="testing123",
+        listen_host="127.0.0.3",
+        chap=False,
+    )
+    context = browser.new_context(java_script_enabled=False, **PHONE)
+    try:
+        pap.start()
+        page = context.new_page()
+        page.goto(f"{pap.base_url}/")
+        assert "chap-id" not in page.url
+        page.get_by_label("Kode voucher", exact=True).fill(code)
+        page.get_by_role("button", name="Masuk dengan voucher").click()
+        # Without JavaScript the hand-off page waits for a tap on its button.
+        page.get_by_role("button", name="Lanjutkan").click()
+        page.wait_for_url(re.compile(re.escape(stack.portal_url) + r"status\?"))
+        attempt = pap.attempts[-1]
+        assert (attempt.method, attempt.accepted) == ("pap", True)
+        assert _quota(page)["Akun"] == code
+    finally:
+        context.close()
+        pap.stop()
+
+
+def test_logout_ends_the_session_with_accounting_stop(stack: Stack, phone: Any) -> None:
+    code = stack.store.create_vouchers("gratis", 1)[0]
+    _join_hotspot(phone, stack)
+    phone.get_by_label("Kode voucher", exact=True).fill(code)
+    phone.get_by_role("button", name="Masuk dengan voucher").click()
+    phone.wait_for_url(re.compile(re.escape(stack.portal_url) + r"status\?"))
+    username = code.replace("-", "")
+    _wait_for(lambda: stack.store.open_sessions(username), "the session to start")
+    phone.get_by_role("button", name="Keluar").click()
+    phone.wait_for_url(re.compile(re.escape(stack.portal_url) + r"logged-out"))
+    assert phone.get_by_role("heading", name="Anda sudah keluar").is_visible()
+    _wait_for(lambda: not stack.store.open_sessions(username), "Accounting-Stop in the store")
+    stopped = stack.store.sessions(username=username)[0]
+    assert stopped.terminate_cause is not None and "User" in stopped.terminate_cause
+
+
+def test_login_page_and_assets_stay_under_30_kb_and_load_nothing_external(
+    stack: Stack, phone: Any
+) -> None:
+    requests: list[str] = []
+    sizes: list[int] = []
+    phone.on("request", lambda r: requests.append(r.url))
+    phone.on("response", lambda r: sizes.append(len(r.body())) if r.status < 300 else None)
+    phone.goto(f"{stack.gateway.base_url}/")
+    phone.wait_for_load_state("networkidle")
+    portal_requests = [u for u in requests if not u.startswith(stack.gateway.base_url)]
+    assert portal_requests, "the login page was not loaded"
+    assert all(u.startswith(stack.portal_url) for u in portal_requests), portal_requests
+    assert sum(sizes) <= 30 * 1024, f"login page with assets: {sum(sizes)} bytes"
+
+
+def test_operator_creates_prints_and_disconnects_a_session(
+    stack: Stack, browser: Any, artifacts: Path
+) -> None:
+    console = browser.new_context(viewport={"width": 1200, "height": 900})
+    citizen = browser.new_context(**PHONE)
+    try:
+        admin = console.new_page()
+        admin.goto(f"{stack.portal_url}admin/")
+        admin.get_by_label("Operator token", exact=True).fill(ADMIN_TOKEN)
+        admin.get_by_role("button", name="Sign in").click()
+        admin.get_by_label("Count", exact=True).fill("3")
+        admin.get_by_label("Batch name", exact=True).fill("pasar-malam")
+        admin.get_by_role("button", name="Create and print").click()
+        admin.wait_for_url(re.compile(r"/admin/vouchers/print\?batch=pasar-malam"))
+        codes = admin.locator(".card .c").all_inner_texts()
+        assert len(codes) == 3 and admin.locator(".card svg.segno").count() == 3
+        admin.screenshot(path=str(artifacts / "console-print.png"), full_page=True)
+        assert ADMIN_TOKEN not in admin.content() and ADMIN_TOKEN not in admin.url
+
+        phone = citizen.new_page()
+        _join_hotspot(phone, stack)
+        phone.get_by_label("Kode voucher", exact=True).fill(codes[0])
+        phone.get_by_role("button", name="Masuk dengan voucher").click()
+        phone.wait_for_url(re.compile(re.escape(stack.portal_url) + r"status\?"))
+        username = codes[0].replace("-", "")
+        _wait_for(lambda: stack.store.open_sessions(username), "the session to start")
+
+        admin.goto(f"{stack.portal_url}admin/sessions")
+        admin.get_by_role("button", name=f"Disconnect {username}").click()
+        assert re.search(r": ack$", admin.locator("#done").inner_text())
+        assert stack.gateway.coa_log[-1] == ("disconnect", "ack")
+        _wait_for(lambda: not stack.store.open_sessions(username), "the session to close")
+        stopped = stack.store.sessions(username=username)[0]
+        assert stopped.terminate_cause is not None and "Admin" in stopped.terminate_cause
+        admin.screenshot(path=str(artifacts / "console-sessions.png"), full_page=True)
+
+        admin.goto(f"{stack.portal_url}admin/usage")
+        assert admin.locator("#usage").get_by_text("Lab Park").is_visible()
+    finally:
+        console.close()
+        citizen.close()
