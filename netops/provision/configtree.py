@@ -251,7 +251,12 @@ def render_diff(changes: list[Change], platform: Platform) -> str:
     shown: tuple[str, ...] = ()
     for change in changes:
         if platform.dialect == "routeros":
-            if change.path and change.path != shown:
+            if not change.path:  # a menu is a context, not a line of its own
+                if change.op == "-" or (change.line,) != shown:
+                    out.append(f"{change.op if change.op == '-' else ' '}{change.line}")
+                shown = (change.line,)
+                continue
+            if change.path != shown:
                 out.append(f" {change.path[0]}")
                 shown = change.path
             out.append(f"{change.op}   {change.line}")

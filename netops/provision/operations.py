@@ -243,5 +243,5 @@ def _changed_lines(diff_text: str) -> int:
     return sum(
         1
         for line in diff_text.splitlines()
-        if line[:1] in "+-" and not line.startswith(("+++", "---"))
+        if line[:1] in ("+", "-") and not line.startswith(("+++", "---"))
     )

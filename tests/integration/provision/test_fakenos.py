@@ -1,0 +1,213 @@
+"""Connect, facts and drift over real SSH against FakeNOS (canned output, no config).
+
+FakeNOS answers the commands it is given; here a Cisco IOS and a MikroTik RouterOS device
+whose "running config" is the rendered intended config of a sample-city device with
+something missing, so that ``check`` must find exactly that drift.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import fakenos as fakenos_pkg
+import pytest
+import yaml
+from fakenos import FakeNOS
+
+from netops.inventory import load_inventory
+from netops.inventory.models import Device, Inventory
+from netops.provision import operations
+from netops.provision.operations import Options
+from netops.provision.render import render_device
+from netops.provision.runner import run
+from tests.paths import BANJARMASIN
+
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
+
+PASSWORD = "fakenos-pass"
+ENV = {
+    "NETOPS_DEVICE_PASSWORD": PASSWORD,
+    "NETOPS_ENABLE_SECRET": "fakenos-enable",
+    "NETOPS_SNMP_AUTH": "snmp-auth-key",
+    "NETOPS_SNMP_PRIV": "snmp-priv-key",
+    "NETOPS_RADIUS_SECRET": "radius-shared-secret",
+    "NETOPS_UAM_SECRET": "uam-secret",
+}
+IOS_YAML = Path(fakenos_pkg.__file__).parent / "plugins/nos/platforms_yaml/cisco_ios.yaml"
+ROS_RESOURCE = """                   uptime: 3w2d4h11m
+                  version: 7.16.2 (stable)
+               build-time: 2024-11-25 12:00:00
+              free-memory: 812.3MiB
+              total-memory: 1024.0MiB
+                      cpu: ARM64
+                cpu-count: 4
+                 cpu-load: 2%
+               board-name: RB5009UG+S+
+                 platform: MikroTik"""
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _command(output: str, prompts: list[str]) -> dict[str, Any]:
+    return {"output": output, "help": "canned", "prompt": prompts}
+
+
+@pytest.fixture
+def city(monkeypatch: pytest.MonkeyPatch) -> Inventory:
+    for name, value in ENV.items():
+        monkeypatch.setenv(name, value)
+    return load_inventory(BANJARMASIN)
+
+
+def _at(device: Device, port: int) -> Device:
+    return device.model_copy(
+        update={"mgmt_ip": ipaddress.IPv4Address("127.0.0.1"), "ssh_port": port}
+    )
+
+
+@pytest.fixture
+def ios_running(city: Inventory) -> str:
+    text = render_device(city, _at(city.device("cc-core-01"), 22), with_secrets=True).text
+    head, rest = text.split("router ospf 1\n", 1)
+    body = head + rest.split("!\n", 1)[1]  # the OSPF block is what the device lacks
+    body = body.replace(
+        "banner motd ^CPerangkat milik Pemerintah Kota Banjarmasin. Akses tanpa izin dilarang.^C",
+        "banner motd ^C\nPerangkat milik Pemerintah Kota Banjarmasin. Akses tanpa izin dilarang.\n^C",
+    )
+    body = body.replace(f"secret {PASSWORD}", "secret 9 $9$hashedhashedhashed")
+    return f"Building configuration...\n\nCurrent configuration : 4242 bytes\n!\nversion 15.8\n{body}end"
+
+
+@pytest.fixture
+def ios_device(ios_running: str) -> Iterator[int]:
+    base = yaml.safe_load(IOS_YAML.read_text())
+    prompts = ["{base_prompt}#"]
+    plugin = {
+        "name": "netops_ios",
+        "initial_prompt": "{base_prompt}>",
+        "enable_prompt": "{base_prompt}#",
+        "config_prompt": "{base_prompt}(config)#",
+        "commands": {
+            "enable": base["commands"]["enable"],
+            "terminal length 0": base["commands"]["terminal length 0"],
+            "terminal width 511": base["commands"]["terminal width 511"],
+            "show version": _command(base["commands"]["show version"]["output"], prompts),
+            "show running-config": _command(ios_running, prompts),
+        },
+    }
+    port = _free_port()
+    inventory = {
+        "hosts": {
+            "cc-core-01": {
+                "username": "netops",
+                "password": PASSWORD,
+                "port": port,
+                "nos": {"plugin": "netops_ios"},
+            }
+        }
+    }
+    net = FakeNOS(inventory=inventory, plugins=[plugin])
+    net.start()
+    try:
+        yield port
+    finally:
+        net.stop()
+
+
+def test_check_reads_ios_facts_and_finds_exactly_the_missing_ospf(
+    city: Inventory, ios_device: int
+) -> None:
+    [result] = run(operations.check, city, [_at(city.device("cc-core-01"), ios_device)], Options())
+    assert result.error is None, result.error
+    assert result.facts["version"] == "15.8(3)M2"
+    assert result.facts["uptime"] == "1 week, 3 days, 16 hours, 11 minutes"
+    assert result.changed
+    rendered = render_device(city, city.device("cc-core-01")).text
+    block = rendered.split("router ospf 1\n", 1)[1].split("!\n", 1)[0].splitlines()
+    assert result.diff.splitlines() == ["+router ospf 1", *(f"+{line}" for line in block)]
+    for secret in ENV.values():
+        assert secret not in result.diff
+
+
+def test_dry_run_push_against_ios_shows_the_commands_it_would_send(
+    city: Inventory, ios_device: int
+) -> None:
+    [result] = run(operations.push, city, [_at(city.device("cc-core-01"), ios_device)], Options())
+    assert result.status == "changed" and result.error is None
+    assert "+ router-id 10.255.0.1" in result.diff
+
+
+@pytest.fixture
+def routeros_device(city: Inventory) -> Iterator[int]:
+    device = _at(city.device("siring-menara-pandang-hs-01"), 22)
+    text = render_device(city, device, with_secrets=True).text
+    terse, menu = [], ""
+    for line in text.splitlines():
+        if line.startswith("#") or not line.strip():
+            continue
+        if line.startswith("/"):
+            menu = line
+            continue
+        if menu == "/ip hotspot walled-garden":
+            continue  # what the check must find missing
+        terse.append(f"{menu} {line}")
+    export = "# 2026-11-22 10:00:00 by RouterOS 7.16.2\n# model = RB5009UG+S+\n" + "\n".join(terse)
+    prompts = ["[netops@{base_prompt}] > "]
+    plugin = {
+        "name": "netops_routeros",
+        "initial_prompt": "[netops@{base_prompt}] > ",
+        "commands": {
+            "/export terse": _command(export, prompts),
+            "/system resource print": _command(ROS_RESOURCE, prompts),
+        },
+    }
+    port = _free_port()
+    inventory = {
+        "hosts": {
+            "MikroTik": {
+                "username": "netops+ct511w4098h",
+                "password": PASSWORD,
+                "port": port,
+                "nos": {"plugin": "netops_routeros"},
+            }
+        }
+    }
+    net = FakeNOS(inventory=inventory, plugins=[plugin])
+    net.start()
+    try:
+        yield port
+    finally:
+        net.stop()
+
+
+def test_check_reads_routeros_facts_and_finds_the_missing_walled_garden(
+    city: Inventory, routeros_device: int
+) -> None:
+    device = _at(city.device("siring-menara-pandang-hs-01"), routeros_device)
+    [result] = run(operations.check, city, [device], Options())
+    assert result.error is None, result.error
+    assert result.facts["version"] == "7.16.2 (stable)"
+    assert result.facts["uptime"] == "3w2d4h11m"
+    assert result.facts["model"] == "RB5009UG+S+"
+    assert result.diff.splitlines() == [
+        " /ip hotspot walled-garden",
+        '+   add dst-host=wifi.banjarmasinkota.go.id action=allow comment="netops portal"',
+        '+   add dst-host=*.banjarmasinkota.go.id action=allow comment="netops portal assets"',
+    ]
+    assert result.facts["drift"] == "2 line(s)"
+
+
+def test_wrong_password_against_fakenos_is_an_authentication_error(
+    city: Inventory, ios_device: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NETOPS_DEVICE_PASSWORD", "wrong")
+    [result] = run(operations.check, city, [_at(city.device("cc-core-01"), ios_device)], Options())
+    assert result.error == f"authentication failed for user 'netops' at 127.0.0.1:{ios_device}"
