@@ -78,12 +78,11 @@ def ios_running(city: Inventory) -> str:
     text = render_device(city, _at(city.device("cc-core-01"), 22), with_secrets=True).text
     head, rest = text.split("router ospf 1\n", 1)
     body = head + rest.split("!\n", 1)[1]  # the OSPF block is what the device lacks
-    body = body.replace(
-        "banner motd ^CPerangkat milik Pemerintah Kota Banjarmasin. Akses tanpa izin dilarang.^C",
-        "banner motd ^C\nPerangkat milik Pemerintah Kota Banjarmasin. Akses tanpa izin dilarang.\n^C",
-    )
+    banner = "Perangkat milik Pemerintah Kota Banjarmasin. Akses tanpa izin dilarang."
+    body = body.replace(f"banner motd ^C{banner}^C", f"banner motd ^C\n{banner}\n^C")
     body = body.replace(f"secret {PASSWORD}", "secret 9 $9$hashedhashedhashed")
-    return f"Building configuration...\n\nCurrent configuration : 4242 bytes\n!\nversion 15.8\n{body}end"
+    head = "Building configuration...\n\nCurrent configuration : 4242 bytes\n!\nversion 15.8\n"
+    return f"{head}{body}end"
 
 
 @pytest.fixture
