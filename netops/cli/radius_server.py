@@ -51,6 +51,15 @@ def serve(
             "--reject-delay", min=0, max=10, help="Seconds to hold back an Access-Reject."
         ),
     ] = 1.0,
+    threads: Annotated[
+        int,
+        typer.Option(
+            "--threads",
+            min=0,
+            max=256,
+            help="Store threads per worker; 0 answers in the event loop (fast local SQLite).",
+        ),
+    ] = 8,
     sweep_interval: Annotated[
         float,
         typer.Option(
@@ -83,6 +92,7 @@ def serve(
         acct_port=acct_port,
         reject_delay=reject_delay,
         sweep_interval=sweep_interval,
+        threads=threads,
     )
     assert inventory is not None
 

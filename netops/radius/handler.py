@@ -24,6 +24,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("netops.radius")
 
+ADMIT_HOLD = 60  # seconds the store holds a slot for an Accept whose Start has not come
+
 
 @dataclass
 class Nas:
@@ -110,6 +112,7 @@ class Handler:
         self.inventory = inventory
         self.store = store
         self.timezone = ZoneInfo(inventory.meta.timezone)
+        self._admitted: dict[tuple[str, str | None], float] = {}
 
     def day_start(self, now: datetime) -> datetime:
         """Midnight of ``now``'s day in the city's time zone, as UTC (daily limits reset)."""
@@ -182,12 +185,30 @@ class Handler:
             valid_until=sub.valid_until,
             timezone=self.timezone,
         )
-        if decision.accept and not self.store.admit(
-            username, plan.simultaneous_use, mac=req.mac, now=now, nas_ip=nas.address
-        ):
+        if decision.accept and not self._admit(username, plan.simultaneous_use, req.mac, nas, now):
             # Another server (or worker) gave the last slot away since we counted.
             decision = Decision.reject("simultaneous_use")
         return AuthResult(decision, language, username, plan.name)
+
+    def _admit(self, username: str, limit: int, mac: str | None, nas: Nas, now: datetime) -> bool:
+        """The store's atomic Simultaneous-Use hold, skipped while this device's hold from a
+        recent admission is still fresh (it would only be renewed: a write per login)."""
+        key = (username, mac)
+        if mac is not None:
+            fresh_until = self._admitted.get(key)
+            if fresh_until is not None and fresh_until > now.timestamp():
+                return True
+        if not self.store.admit(username, limit, mac=mac, now=now, nas_ip=nas.address):
+            return False
+        if mac is not None:
+            if len(self._admitted) > 100_000:
+                self._admitted.clear()
+            self._admitted[key] = now.timestamp() + ADMIT_HOLD / 2
+        return True
+
+    def forget_admission(self, username: str, mac: str | None) -> None:
+        """A Stop ended the device's session: its next login must take a slot again."""
+        self._admitted.pop((username, mac), None)
 
     def _credentials_ok(self, sub: Subscriber, req: AuthInput) -> bool:
         if sub.kind == "mac":

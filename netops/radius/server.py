@@ -163,7 +163,7 @@ class RadiusServer:
         self.dictionary = load_dictionary()
         self.nas = nas_table(inventory)
         self.handler = Handler(inventory, store)
-        self.pool = ThreadPoolExecutor(self.config.threads, thread_name_prefix="radius")
+        self.pool = ThreadPoolExecutor(max(1, self.config.threads), thread_name_prefix="radius")
         # One cache per kind: entries of a kind share a TTL, so each is in expiry order.
         self._caches: dict[Kind, OrderedDict[tuple[Any, ...], _CacheEntry]] = {
             "access": OrderedDict(),
@@ -243,6 +243,14 @@ class RadiusServer:
         cache[key] = entry
         work = self.process_acct if listener.kind == "accounting" else self.process_auth
         assert self._loop is not None
+        if self.config.threads == 0:
+            done: asyncio.Future[Outcome] = self._loop.create_future()
+            try:
+                done.set_result(work(nas, data))
+            except Exception as exc:
+                done.set_exception(exc)
+            self._finish(listener, addr, key, entry, done, now)
+            return
         future = self._loop.run_in_executor(self.pool, work, nas, data)
         future.add_done_callback(lambda f: self._finish(listener, addr, key, entry, f, now))
 
@@ -412,6 +420,8 @@ class RadiusServer:
                 log.info("%s from %s closed %d sessions", status, nas.name, closed)
             else:
                 self.store.account(record)
+                if record.status == "stop":
+                    self.handler.forget_admission(record.username, record.mac)
                 if record.status == "interim":
                     exhausted = self.handler.quota_after(record.username, None, now)
                     if exhausted is not None:

@@ -223,3 +223,24 @@ class TestHardening:
         assert h.check(has_ma=False, has_proxy_state=False, has_eap=True) == (
             "missing_message_authenticator"
         )
+
+
+@pytest.mark.parametrize("password", ["", "x", "exactly-16-chars", "a" * 17, "kata sandi ü" * 5])
+def test_pap_password_matches_pyrads_decryption(password: str) -> None:
+    req = rp.AuthPacket(secret=SECRET, dict=load_dictionary(), User_Name="alice")
+    req["User-Password"] = req.PwCrypt(password)
+    pkt = decode(req.RequestPacket(), SECRET, load_dictionary(), accounting=False)
+    assert pap_password(pkt) == password == pkt.PwDecrypt(dict.__getitem__(pkt, 2)[0])
+
+
+def test_accounting_response_is_signed_without_message_authenticator() -> None:
+    req = rp.AcctPacket(secret=SECRET, dict=load_dictionary(), User_Name="a")
+    req["Acct-Status-Type"] = "Start"
+    req["Proxy-State"] = b"p1"
+    data = req.RequestPacket()
+    pkt = decode(data, SECRET, load_dictionary(), accounting=True)
+    raw = encode_reply(pkt, Reply(5))
+    reply = req.CreateReply(packet=raw)
+    assert req.VerifyReply(reply, raw)
+    assert 80 not in reply
+    assert reply["Proxy-State"] == [b"p1"]
