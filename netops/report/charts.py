@@ -120,9 +120,11 @@ def daily_line(
             f'<circle cx="{x:.1f}" cy="{y:.1f}" r="2.5" fill="{IN_COLOUR}">'
             f"<title>{escape(day)}: {_fmt(value)} {unit}</title></circle>"
         )
-        if index in (0, n - 1) or (n > 10 and index % 7 == 0):
+        if index in (0, n - 1) or (n > 10 and index % 7 == 0 and n - 1 - index >= 3):
+            anchor = "start" if index == 0 else "end" if index == n - 1 else "middle"
             body.append(
-                f'<text x="{x:.1f}" y="{height - 10}" text-anchor="middle">{escape(day[5:])}</text>'
+                f'<text x="{x:.1f}" y="{height - 10}" text-anchor="{anchor}">'
+                f"{escape(day[5:])}</text>"
             )
     if coords:
         body.insert(

@@ -18,7 +18,7 @@ h1{font-size:1.5rem;margin-bottom:.2rem}h2{margin-top:2rem;border-bottom:2px sol
 h3{margin-bottom:.3rem}.en{color:#666;font-size:.9em}
 table{border-collapse:collapse;width:100%;margin:.6rem 0;font-size:.92rem}
 th,td{border-bottom:1px solid #ddd;padding:.35rem .5rem;text-align:left}
-td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}
+td.n,th.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 .keep{color:#1f4e79}.downsize{color:#548235;font-weight:600}
 .upgrade{color:#c00000;font-weight:600}.no-data{color:#7f7f7f}
 .card{border:1px solid #ddd;border-radius:6px;padding:1rem;margin:1rem 0}
