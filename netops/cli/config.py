@@ -144,10 +144,17 @@ def push(
     """
     inv = get_inventory(inventory)
     devices = _select(inv, device, site, role)
-    options = Options(commit=commit, session_log_dir=session_log, redactor=_redactor(inv))
+    options = Options(
+        commit=commit,
+        session_log_dir=session_log,
+        redactor=_redactor(inv),
+        backup_dir=backup_dir if commit else None,
+    )
     label = "push" if commit else "push (dry run)"
     results = run(operations.push, inv, devices, options, workers, err_console, label)
     _show_diffs(results)
+    # Each changed device's running config was written to the backup folder before the
+    # change; commit them together.
     before = {r.device: r.running for r in results if r.running is not None}
     if before:
         saved = commit_configs(backup_dir, before, "before push")

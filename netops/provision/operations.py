@@ -10,6 +10,7 @@ before the change.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from contextlib import suppress
@@ -19,6 +20,7 @@ from pathlib import Path
 from netops.errors import NetopsError
 from netops.inventory.models import Device, Inventory
 from netops.provision import configtree
+from netops.provision.backup import ensure_repo
 from netops.provision.drivers import (
     NapalmSession,
     NetmikoSession,
@@ -31,6 +33,8 @@ from netops.provision.drivers import (
 from netops.provision.render import Redactor, render_device
 from netops.provision.result import Result
 
+_BACKUP_LOCK = threading.Lock()
+
 
 @dataclass
 class Options:
@@ -39,6 +43,17 @@ class Options:
     commit: bool = False
     session_log_dir: Path | None = None
     redactor: Redactor | None = None
+    backup_dir: Path | None = None
+
+
+def _keep_before(options: Options, device: Device, running: str) -> None:
+    """Write the running config (redacted) to the backup folder before changing the device."""
+    if options.backup_dir is None:
+        return
+    with _BACKUP_LOCK:
+        ensure_repo(options.backup_dir)
+    path = options.backup_dir / f"{device.hostname}.cfg"
+    path.write_text(running if running.endswith("\n") else running + "\n", encoding="utf-8")
 
 
 def _timed(operation: str) -> Callable[[Callable[..., Result]], Callable[..., Result]]:
@@ -120,6 +135,7 @@ def _push_napalm(
         session.discard()
         return result
     result.running = redactor(session.get_running())
+    _keep_before(options, device, result.running)
     try:
         pending = session.commit()
     except Exception as exc:  # a refused commit leaves the old config
@@ -162,6 +178,7 @@ def _push_cli(
     if not changes or not options.commit:
         return result
     result.running = redactor(before)
+    _keep_before(options, device, result.running)
     try:
         session.apply(configtree.commands(changes, plat))
         remaining = _changes(session.get_running(), intended, session)
