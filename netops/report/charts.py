@@ -142,15 +142,17 @@ def daily_line(
 
 def bar_list(items: Sequence[tuple[str, float]], title: str, unit: str = "") -> str:
     """Horizontal bars, one per labelled value (e.g. hours per hotspot)."""
-    row, left, width = 20, 190, 640
+    row, left, width = 20, 220, 640
     height = row * max(1, len(items)) + 10
     top = _scale(max((v for _, v in items), default=0))
     body: list[str] = []
     for index, (label, value) in enumerate(items):
         y = 5 + index * row
         w = (width - left - 70) * value / top
+        short = label if len(label) <= 32 else label[:31] + "…"
         body.append(
-            f'<text x="{left - 6}" y="{y + 13}" text-anchor="end">{escape(label)}</text>'
+            f'<text x="{left - 6}" y="{y + 13}" text-anchor="end">{escape(short)}'
+            f"<title>{escape(label)}</title></text>"
             f'<rect x="{left}" y="{y + 2}" width="{w:.1f}" height="{row - 6}" fill="{IN_COLOUR}"/>'
             f'<text x="{left + w + 4:.1f}" y="{y + 13}">{_fmt(value)}{escape(unit)}</text>'
         )

@@ -73,6 +73,7 @@ class HotspotReport:
     end: datetime
     dates: list[str]
     hotspots: list[HotspotSummary]
+    distinct_users: int = 0  # over every hotspot: a user seen at two hotspots counts once
 
     @property
     def hourly_avg_users(self) -> list[float]:
@@ -86,7 +87,7 @@ class HotspotReport:
 
     @property
     def users(self) -> int:
-        return sum(h.users for h in self.hotspots)
+        return self.distinct_users
 
     @property
     def sessions(self) -> int:
@@ -205,6 +206,7 @@ def build(
         end=end,
         dates=day_keys,
         hotspots=ordered,
+        distinct_users=len(set().union(*users_all.values())) if users_all else 0,
     )
 
 

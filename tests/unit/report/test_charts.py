@@ -29,3 +29,11 @@ def test_bar_list_labels_each_bar_and_escapes_names() -> None:
     root = ET.fromstring(bar_list([("Taman & Siring", 12.5), ("Pasar", 3.0)], "Jam", " jam"))
     assert len(root.findall(f"{SVG}rect")) == 2
     assert "Taman & Siring" in [t.text for t in root.iter(f"{SVG}text")]
+
+
+def test_bar_list_shortens_long_names_but_keeps_them_as_tooltips() -> None:
+    name = "Halaman Masjid Raya Sabilal Muhtadin Banjarmasin"
+    root = ET.fromstring(bar_list([(name, 1.0)], "Jam"))
+    label = next(t for t in root.iter(f"{SVG}text") if t.find(f"{SVG}title") is not None)
+    assert label.text is not None and label.text.endswith("…") and len(label.text) == 32
+    assert label.find(f"{SVG}title").text == name  # type: ignore[union-attr]

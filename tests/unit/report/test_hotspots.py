@@ -103,3 +103,16 @@ def test_csv_has_one_row_per_hotspot_per_day() -> None:
     lines = to_csv(report).splitlines()
     assert lines[0] == "hotspot,name,date,users,sessions,hours,gb_down,gb_up,gb_total"
     assert len(lines) == 1 + 2 * 2
+
+
+def test_a_user_at_two_hotspots_counts_once_for_the_city() -> None:
+    start, end, dates = period(datetime(2026, 11, 7, 16, 0, tzinfo=UTC), 1, WITA)
+    at = datetime(2026, 11, 7, 2, 0, tzinfo=UTC)
+    sessions = [
+        _session(1, at, 600, hotspot="park", user="a"),
+        _session(2, at + timedelta(hours=1), 600, hotspot="pasar", user="a"),
+        _session(3, at, 600, hotspot="pasar", user="b"),
+    ]
+    report = build(sessions, [("park", "Taman"), ("pasar", "Pasar")], start, end, dates, WITA)
+    assert sorted(h.users for h in report.hotspots) == [1, 2]
+    assert report.users == 2
