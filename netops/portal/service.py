@@ -78,6 +78,7 @@ def serve(
             proxy_headers=True,
             server_header=False,
             lifespan="off",
+            log_config=None,  # uvicorn logs through netops' logging set-up (stderr)
         )
         uvicorn.Server(config).run(sockets=[sock])
     finally:
