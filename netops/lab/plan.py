@@ -97,15 +97,6 @@ def plan_lab(inventory: Inventory, prefix: str = LAB_PREFIX) -> LabPlan:
                 namespace=namespace,
             )
         )
-    seen: dict[tuple[str | None, str], str] = {}
-    for agent in agents:
-        key = (agent.namespace, agent.endpoint)
-        if key in seen:
-            raise SimulationError(
-                f"{agent.device} and {seen[key]} both answer SNMP at {agent.endpoint}; "
-                "give one of them another mgmt_ip or snmp_port"
-            )
-        seen[key] = agent.device
     routers = tuple(d.hostname for d in inventory.devices if d.platform == FRR_PLATFORM)
     hotspots = []
     for spot in inventory.hotspots:
