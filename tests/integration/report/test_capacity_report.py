@@ -151,6 +151,17 @@ def test_capacity_report_advises_downsize_upgrade_and_shows_headroom(
 
     assert new.recommendation.action == "no-data" and new.samples == 0
 
+    # Prometheus's own quantile over the same period agrees with the report's.
+    client = PrometheusClient(peer.url)
+    for uplink, port in ((quiet, "Gi0/0"), (full, "Gi0/1")):
+        expr = (
+            f'quantile_over_time(0.95, (max(rate(ifHCInOctets{{device="core-01",ifName="{port}"}}'
+            "[300s])) * 8)[30d:300s]) / 1e6"
+        )
+        (sample,) = client.query(expr, end.timestamp())
+        assert uplink.inbound is not None
+        assert math.isclose(uplink.inbound.p95, sample.points[0][1], rel_tol=0.01)
+
     (fibre,) = report.fibre
     assert fibre.device == "core-01" and fibre.interface == "Gi0/3"
     assert fibre.p95_in_mbps is not None and math.isclose(fibre.p95_in_mbps, 200, rel_tol=0.01)
