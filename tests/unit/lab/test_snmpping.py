@@ -6,6 +6,7 @@ import shutil
 import socket
 import subprocess
 import threading
+from pathlib import Path
 
 import pytest
 
@@ -46,9 +47,9 @@ def test_silence_is_not_an_answer() -> None:
 
 
 @pytest.mark.timeout(30)
-def test_real_snmpd_answers_the_right_community_and_ignores_a_wrong_one(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_real_snmpd_answers_the_right_community_and_ignores_a_wrong_one(tmp_path: Path) -> None:
     snmpd = shutil.which("snmpd") or "/usr/sbin/snmpd"
-    assert shutil.os.path.exists(snmpd), "net-snmp's snmpd is missing (Debian package snmpd)"
+    assert Path(snmpd).exists(), "net-snmp's snmpd is missing (Debian package snmpd)"
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -65,7 +66,7 @@ def test_real_snmpd_answers_the_right_community_and_ignores_a_wrong_one(tmp_path
             str(conf),
             "-p",
             str(tmp_path / "pid"),
-        ],  # fmt: skip
+        ],
     )
     try:
         ok = False
