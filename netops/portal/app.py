@@ -343,6 +343,10 @@ def _citizen_routes(app: FastAPI, portal: Portal) -> None:
     static = HERE / "static"
 
     sheets = {name: (static / name).read_bytes() for name in ("portal.css", "admin.css")}
+    # The city's colour (checked for contrast when the branding is loaded).
+    sheets["portal.css"] = sheets["portal.css"].replace(
+        b"--c:#0b5d7a", f"--c:{portal.brand.colour}".encode()
+    )
 
     @app.get("/static/{name}", include_in_schema=False)
     def css(name: str) -> Response:

@@ -31,6 +31,18 @@ _DEFAULT_LOGO = (
 )
 
 
+def contrast_with_white(colour: str) -> float:
+    """WCAG contrast ratio of white text on ``#rrggbb``."""
+
+    def channel(hex2: str) -> float:
+        c = int(hex2, 16) / 255
+        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+
+    r, g, b = (channel(colour[i : i + 2]) for i in (1, 3, 5))
+    luminance = 0.2126 * r + 0.7152 * g + 0.0722 * b
+    return 1.05 / (luminance + 0.05)
+
+
 class BrandingError(NetopsError):
     """A branding file is unreadable or invalid; names the file."""
 
@@ -99,6 +111,11 @@ def load_branding(inventory: Inventory, root: Path | None = None) -> Branding:
     colour = str(settings.get("colour", base.colour))
     if not _COLOUR.match(colour):
         raise BrandingError(f"branding file {meta_file}: colour {colour!r} must look like #0b5d7a")
+    if contrast_with_white(colour) < 4.5:
+        raise BrandingError(
+            f"branding file {meta_file}: colour {colour} is too light for white text "
+            f"(contrast {contrast_with_white(colour):.1f}:1, needs 4.5:1)"
+        )
     support_raw = settings.get("support") or {}
     if not isinstance(support_raw, dict):
         raise BrandingError(f"branding file {meta_file}: support must map id/en to a sentence")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from dataclasses import replace
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
@@ -13,6 +14,7 @@ from fastapi.testclient import TestClient
 
 from netops.inventory import Inventory
 from netops.portal.app import PortalSettings, create_app
+from netops.portal.branding import load_branding
 from netops.portal.chap import chap_verify, escape_mikrotik
 from netops.store import Store
 
@@ -444,3 +446,11 @@ def test_console_usage_page_lists_every_hotspot(client: TestClient) -> None:
     _console(client)
     page = client.get("/admin/usage")
     assert page.status_code == 200 and "Lab Park" in page.text
+
+
+def test_the_stylesheet_carries_the_city_colour(settings: PortalSettings) -> None:
+    client = TestClient(create_app(settings))
+    assert "--c:#0b5d7a" in client.get("/static/portal.css").text
+    settings.branding = replace(load_branding(settings.inventory), colour="#0a6b3d")
+    themed = TestClient(create_app(settings))
+    assert "--c:#0a6b3d" in themed.get("/static/portal.css").text

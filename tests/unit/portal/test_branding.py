@@ -60,3 +60,9 @@ def test_a_logo_with_script_or_external_links_is_refused(lab: Inventory, tmp_pat
     (folder / "logo.svg").write_text('<svg><image href="https://cdn.example/x.png"/></svg>')
     with pytest.raises(BrandingError, match="scripts or links"):
         load_branding(lab, root=tmp_path)
+
+
+def test_a_colour_too_light_for_white_text_is_refused(lab: Inventory, tmp_path: Path) -> None:
+    (_folder(tmp_path) / "branding.yml").write_text('colour: "#ffd23f"\n')
+    with pytest.raises(BrandingError, match=r"too light for white text \(contrast 1\.\d:1"):
+        load_branding(lab, root=tmp_path)
