@@ -1,0 +1,400 @@
+"""RADIUS PAP throughput and latency: netops beside FreeRADIUS 3.2, in one run.
+
+The same ``radclient -c N -p 256`` load (a file of 500 PAP Access-Requests with a
+Message-Authenticator, repeated) goes to FreeRADIUS (a user in the ``files`` module) and to
+``netops radius serve`` on SQLite and on PostgreSQL. Then a paced client sends 1,000
+requests/s for a few seconds to each and measures the p99 round trip. Figures are written to
+the ``## RADIUS`` section of docs/benchmarks.md.
+
+Run with ``make bench`` (or ``.venv/bin/pytest -q -s tests/bench/test_radius_bench.py``).
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import pwd
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+from netops.radius.dictionary import load_dictionary  # noqa: E402
+from netops.store import Store  # noqa: E402
+from netops.store.credentials import generate_key  # noqa: E402
+from tests.support.postgres import postgres_cluster, postgres_url  # noqa: E402, F401
+
+SECRET = "testing123"
+USER, PASSWORD = "bench", "benchpw"
+FILE_ENTRIES = 500
+REPEAT = int(os.environ.get("NETOPS_RADIUS_BENCH_REPEAT", "40"))  # 500 × 40 = 20,000
+PACED_RATE = 1000
+PACED_SECONDS = 3.0
+WORKERS = int(os.environ.get("NETOPS_RADIUS_BENCH_WORKERS", "2"))
+
+pytestmark = [pytest.mark.timeout(1200)]
+
+
+def _need(tool: str) -> str:
+    path = shutil.which(tool)
+    if path is None:
+        pytest.fail(f"{tool} is missing: install Debian's freeradius and freeradius-utils")
+    return path
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+# --- the peers -------------------------------------------------------------------------------
+
+
+@dataclass
+class Target:
+    name: str
+    port: int
+    proc: subprocess.Popen[bytes]
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+
+
+def start_freeradius(base: Path) -> Target:
+    """FreeRADIUS from a copy of Debian's config: one site, the bench user in ``files``."""
+    binary = _need("freeradius")
+    raddb = base / "raddb"
+    shutil.copytree("/etc/freeradius/3.0", raddb, symlinks=True)
+    raddb.chmod(0o755)
+    for site in (raddb / "sites-enabled").iterdir():
+        site.unlink()
+    (raddb / "mods-enabled" / "eap").unlink(missing_ok=True)
+    port = _free_port()
+    (raddb / "sites-enabled" / "bench").write_text(
+        "server bench {\n"
+        f"  listen {{\n    type = auth\n    ipaddr = 127.0.0.1\n    port = {port}\n  }}\n"
+        "  authorize {\n    files\n    pap\n  }\n"
+        "  authenticate {\n    Auth-Type PAP {\n      pap\n    }\n  }\n"
+        "}\n"
+    )
+    users = raddb / "mods-config" / "files" / "authorize"
+    users.write_text(f'{USER} Cleartext-Password := "{PASSWORD}"\n' + users.read_text())
+    freerad = pwd.getpwnam("freerad")
+    for path in [raddb, *raddb.rglob("*")]:
+        os.lchown(path, freerad.pw_uid, freerad.pw_gid)
+    base.chmod(0o755)
+    log = (base / "freeradius.log").open("wb")
+    proc = subprocess.Popen(
+        [binary, "-f", "-d", str(raddb), "-l", "stdout"],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    target = Target("FreeRADIUS 3.2", port, proc)
+    _wait_ready(target, base / "freeradius.log")
+    return target
+
+
+def start_netops(base: Path, inventory: Path, db: str, label: str) -> Target:
+    env = dict(os.environ)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "netops",
+            "-i",
+            str(inventory),
+            "--db",
+            db,
+            "radius",
+            "serve",
+            "--bind",
+            "127.0.0.1",
+            "--auth-port",
+            "0",
+            "--acct-port",
+            "0",
+            "--metrics-listen",
+            "off",
+            "--workers",
+            str(WORKERS),
+            "--threads",
+            "0",
+        ],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=(base / f"{label}.log").open("wb"),
+        start_new_session=True,
+    )
+    assert proc.stdout is not None
+    line = proc.stdout.readline().decode()
+    match = re.search(r"auth (\d+) acct", line)
+    if not match:
+        proc.kill()
+        pytest.fail(f"netops radius serve did not start: {line!r}")
+    target = Target(f"netops ({label}, {WORKERS} workers)", int(match.group(1)), proc)
+    _wait_ready(target, base / f"{label}.log")
+    return target
+
+
+def _wait_ready(target: Target, log: Path) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if target.proc.poll() is not None:
+            pytest.fail(f"{target.name} exited: {log.read_text(errors='replace')[-2000:]}")
+        if _one_request(target.port):
+            return
+        time.sleep(0.3)
+    pytest.fail(f"{target.name} does not answer: {log.read_text(errors='replace')[-2000:]}")
+
+
+def _one_request(port: int) -> bool:
+    from pyrad import packet as rp
+
+    req = rp.AuthPacket(secret=SECRET.encode(), dict=load_dictionary(), User_Name=USER)
+    req["User-Password"] = req.PwCrypt(PASSWORD)
+    req.add_message_authenticator()
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.settimeout(1)
+        sock.sendto(req.RequestPacket(), ("127.0.0.1", port))
+        try:
+            raw = sock.recv(4096)
+        except TimeoutError:
+            return False
+    return raw[0] == rp.AccessAccept
+
+
+# --- the loads -------------------------------------------------------------------------------
+
+
+@dataclass
+class Result:
+    name: str
+    requests: int
+    accepted: int
+    seconds: float
+    p50_ms: float
+    p99_ms: float
+    paced_lost: int
+
+    @property
+    def rate(self) -> float:
+        return self.accepted / self.seconds
+
+
+def radclient_load(port: int, request_file: Path) -> tuple[int, float]:
+    """(accepted, seconds) of ``radclient -c REPEAT -p 256 -f FILE``."""
+    radclient = _need("radclient")
+    started = time.perf_counter()
+    done = subprocess.run(
+        [
+            radclient,
+            "-q",
+            "-s",
+            "-c",
+            str(REPEAT),
+            "-p",
+            "256",
+            "-t",
+            "5",
+            "-r",
+            "1",
+            "-f",
+            str(request_file),
+            f"127.0.0.1:{port}",
+            "auth",
+            SECRET,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    seconds = time.perf_counter() - started
+    match = re.search(r"Accepted\s*:\s*(\d+)", done.stdout)
+    return (int(match.group(1)) if match else 0), seconds
+
+
+def paced_latency(port: int) -> tuple[float, float, int]:
+    """p50 / p99 round trip (ms) at PACED_RATE requests/s, and how many got no answer."""
+    from pyrad import packet as rp
+
+    dictionary = load_dictionary()
+    total = int(PACED_RATE * PACED_SECONDS)
+    packets = []
+    for i in range(total):
+        req = rp.AuthPacket(secret=SECRET.encode(), dict=dictionary, User_Name=USER, id=i % 256)
+        req["User-Password"] = req.PwCrypt(PASSWORD)
+        req.add_message_authenticator()
+        packets.append(req.RequestPacket())
+    sent: dict[tuple[int, bytes], float] = {}
+    rtts: list[float] = []
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.settimeout(0.2)
+    sock.connect(("127.0.0.1", port))
+    stop = threading.Event()
+
+    def receive() -> None:
+        while not stop.is_set():
+            try:
+                raw = sock.recv(4096)
+            except (TimeoutError, ConnectionRefusedError):
+                continue
+            at = time.perf_counter()
+            # replies carry the request's id; the request authenticator is not in them, so
+            # match on id (never more than 256 in flight at this rate and these latencies)
+            for key in [k for k in sent if k[0] == raw[1]][:1]:
+                rtts.append(at - sent.pop(key))
+
+    receiver = threading.Thread(target=receive, daemon=True)
+    receiver.start()
+    start = time.perf_counter()
+    for i, data in enumerate(packets):
+        due = start + i / PACED_RATE
+        while (now := time.perf_counter()) < due:
+            time.sleep(min(due - now, 0.0005))
+        sent[(data[1], data[4:20])] = time.perf_counter()
+        sock.send(data)
+    time.sleep(1.0)
+    stop.set()
+    receiver.join()
+    sock.close()
+    rtts.sort()
+    if not rtts:
+        return float("inf"), float("inf"), total
+    p50 = rtts[len(rtts) // 2] * 1000
+    p99 = rtts[min(len(rtts) - 1, int(len(rtts) * 0.99))] * 1000
+    return p50, p99, total - len(rtts)
+
+
+def measure(target: Target, request_file: Path) -> Result:
+    paced = paced_latency(target.port)
+    accepted, seconds = radclient_load(target.port, request_file)
+    return Result(target.name, FILE_ENTRIES * REPEAT, accepted, seconds, *paced)
+
+
+# --- the run ---------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def request_file(tmp_path: Path) -> Path:
+    entry = (
+        f'User-Name = "{USER}"\nUser-Password = "{PASSWORD}"\n'
+        'Message-Authenticator = 0x00\nCalling-Station-Id = "02-00-00-00-00-01"\n'
+    )
+    path = tmp_path / "requests.txt"
+    path.write_text("\n".join([entry] * FILE_ENTRIES))
+    return path
+
+
+@pytest.fixture
+def store_key() -> Iterator[str]:
+    with pytest.MonkeyPatch.context() as mp:
+        key = generate_key()
+        mp.setenv("NETOPS_STORE_KEY", key)
+        yield key
+
+
+def _prepare(url: str) -> None:
+    store = Store.open(url)
+    try:
+        if store.lookup(USER) is None:
+            store.add_user(USER, PASSWORD, "pegawai")
+    finally:
+        store.close()
+
+
+def test_radius_pap_rate_beside_freeradius(
+    tmp_path: Path,
+    request_file: Path,
+    store_key: str,
+    postgres_url: str,  # noqa: F811
+) -> None:
+    inventory = REPO / "inventory" / "lab"
+    sqlite_url = f"sqlite:///{tmp_path / 'bench.db'}"
+    results: list[Result] = []
+    for url in (sqlite_url, postgres_url):
+        _prepare(url)
+    targets = [
+        (lambda: start_freeradius(tmp_path / "freeradius")),
+        (lambda: start_netops(tmp_path, inventory, sqlite_url, "SQLite")),
+        (lambda: start_netops(tmp_path, inventory, postgres_url, "PostgreSQL")),
+    ]
+    for starter in targets:
+        target = starter()
+        try:
+            results.append(measure(target, request_file))
+        finally:
+            target.stop()
+    freeradius = results[0]
+    for result in results:
+        print(
+            f"{result.name}: {result.rate:,.0f} accepts/s ({result.accepted}/{result.requests} "
+            f"in {result.seconds:.1f} s), paced {PACED_RATE}/s p50 {result.p50_ms:.2f} ms "
+            f"p99 {result.p99_ms:.2f} ms, unanswered {result.paced_lost}; "
+            f"ratio {result.rate / freeradius.rate:.2f}"
+        )
+    write_section(results)
+    assert all(r.accepted > 0 for r in results), "a server accepted nothing"
+
+
+def write_section(results: list[Result]) -> None:
+    freeradius = results[0]
+    load = os.getloadavg()
+    lines = [
+        "## RADIUS",
+        "",
+        f"PAP Access-Requests with Message-Authenticator, the same load to each server in one "
+        f"run: `radclient -c {REPEAT} -p 256 -f FILE` ({FILE_ENTRIES} requests in the file, "
+        f"{FILE_ENTRIES * REPEAT:,} in all), then a paced client at {PACED_RATE} requests/s "
+        f"for {PACED_SECONDS:g} s for the round-trip percentiles. FreeRADIUS 3.2 (Debian) "
+        "answers from its `files` module; netops looks the user up in its store (plan "
+        "`pegawai`), checks the password, usage and open sessions, and signs the reply. "
+        f"netops runs `--workers {WORKERS} --threads 0`.",
+        "",
+        f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {platform.machine()}, "
+        f"{os.cpu_count()} cores, Python {platform.python_version()}, load average "
+        f"{load[0]:.1f} when the run ended (the machine is shared: compare the ratio, not "
+        "the absolute rates); command: `.venv/bin/pytest -q -s tests/bench/test_radius_bench.py`.",
+        "",
+        "| server | accepts/s | ratio to FreeRADIUS | p50 at 1,000/s | p99 at 1,000/s | "
+        "unanswered (paced) |",
+        "| --- | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for r in results:
+        lines.append(
+            f"| {r.name} | {r.rate:,.0f} | {r.rate / freeradius.rate:.2f} | {r.p50_ms:.2f} ms | "
+            f"{r.p99_ms:.2f} ms | {r.paced_lost} |"
+        )
+    section = "\n".join(lines) + "\n"
+    path = REPO / "docs" / "benchmarks.md"
+    text = path.read_text() if path.exists() else "# Benchmarks\n"
+    start = text.find("\n## RADIUS\n")
+    if start == -1:
+        text = text.rstrip("\n") + "\n\n" + section
+    else:
+        end = text.find("\n## ", start + 1)
+        tail = "" if end == -1 else text[end:]
+        text = text[: start + 1] + section + tail
+    path.write_text(text)
