@@ -99,8 +99,11 @@ def _integer(value: int) -> bytes:
 
 def encode_oid(oid: tuple[int, ...]) -> bytes:
     """The BER body+header of an OBJECT IDENTIFIER."""
-    if len(oid) < 2 or oid[0] > 2 or (oid[0] < 2 and oid[1] >= 40):
+    if len(oid) < 2 or oid[0] > 2 or (oid[0] < 2 and oid[1] >= 40) or min(oid) < 0:
         raise BerError(f"cannot encode OID {oid!r}")
+    head = oid[0] * 40 + oid[1]
+    if head < 0x80 and (len(oid) == 2 or max(oid[2:]) < 0x80):
+        return _tlv(0x06, bytes((head, *oid[2:])))
     out = bytearray()
     for sub in (oid[0] * 40 + oid[1], *oid[2:]):
         if sub < 0x80:
@@ -116,6 +119,17 @@ def encode_oid(oid: tuple[int, ...]) -> bytes:
     return _tlv(0x06, bytes(out))
 
 
+def _varbind(oid: tuple[int, ...]) -> bytes:
+    """``SEQUENCE { oid, NULL }`` for a request."""
+    try:
+        body = bytes((oid[0] * 40 + oid[1], *oid[2:]))
+    except (ValueError, IndexError):
+        body = b""
+    if body.isascii() and body and len(body) < 120 and oid[0] < 3 and oid[1] < 40:
+        return b"\x30" + bytes((len(body) + 4, 0x06, len(body))) + body + b"\x05\x00"
+    return _tlv(0x30, encode_oid(oid) + b"\x05\x00")
+
+
 def encode_request(
     community: bytes,
     pdu_type: int,
@@ -125,8 +139,7 @@ def encode_request(
     max_repetitions: int = 0,
 ) -> bytes:
     """An SNMPv2c GetRequest / GetNextRequest / GetBulkRequest message."""
-    null = b"\x05\x00"
-    varbinds = b"".join(_tlv(0x30, encode_oid(oid) + null) for oid in oids)
+    varbinds = b"".join([_varbind(oid) for oid in oids])
     second, third = (non_repeaters, max_repetitions) if pdu_type == GETBULK else (0, 0)
     pdu = _tlv(
         pdu_type,
@@ -180,6 +193,9 @@ def decode_oid(body: bytes) -> tuple[int, ...]:
     return (2, head - 80, *subs[1:])
 
 
+_UNSIGNED = frozenset((0x41, 0x42, 0x43, 0x46))
+
+
 def _value(data: bytes, tag: int, start: int, end: int) -> Decoded:
     if tag in (0x41, 0x42, 0x43, 0x46):  # Counter32, Gauge32, TimeTicks, Counter64
         return int.from_bytes(data[start:end], "big")
@@ -227,6 +243,27 @@ def decode_message(data: bytes) -> Pdu:
     varbinds: list[VarBind] = []
     append = varbinds.append
     while pos < list_end:
+        # Fast path: short-form lengths throughout (every var-bind under 128 bytes).
+        if (
+            pos + 4 <= list_end
+            and data[pos] == 0x30
+            and data[pos + 1] < 0x80
+            and data[pos + 2] == 0x06
+            and data[pos + 3] < 0x80
+        ):
+            vb_end = pos + 2 + data[pos + 1]
+            oid_end = pos + 4 + data[pos + 3]
+            if oid_end + 2 <= vb_end <= list_end and data[oid_end + 1] < 0x80:
+                tag = data[oid_end]
+                start = oid_end + 2
+                if start + data[oid_end + 1] == vb_end:
+                    oid = decode_oid(data[pos + 4 : oid_end])
+                    if tag in _UNSIGNED:
+                        append((oid, int.from_bytes(data[start:vb_end], "big")))
+                    else:
+                        append((oid, _value(data, tag, start, vb_end)))
+                    pos = vb_end
+                    continue
         tag, vb_start, vb_end = _header(data, pos, list_end)
         if tag != 0x30:
             raise BerError(f"var-bind at byte {pos} is not a SEQUENCE")
@@ -235,6 +272,8 @@ def decode_message(data: bytes) -> Pdu:
             raise BerError(f"var-bind at byte {pos} has no OID")
         oid = decode_oid(data[start:stop])
         tag, start, stop = _header(data, stop, vb_end)
+        if stop != vb_end:
+            raise BerError(f"var-bind at byte {pos} has trailing bytes")
         append((oid, _value(data, tag, start, stop)))
         pos = vb_end
     return Pdu(community, pdu_type, ints[0], ints[1], ints[2], varbinds)

@@ -1,9 +1,10 @@
 """ICMP echo probes: reachability, round-trip time and loss, blackbox_exporter style.
 
-Packets are built and parsed with scapy; they travel over one raw ICMP socket that the
-event loop watches, so any number of probes run at once without threads and the kernel
-does the routing (network namespaces and routes added after start-up just work). Replies
-are matched to their probe by ICMP identifier, sequence number and source address.
+Packets are built and parsed with scapy (imported on first use: it costs seconds); they
+travel over one raw ICMP socket that the event loop watches, so any number of probes run
+at once without threads and the kernel does the routing (network namespaces and routes
+added after start-up just work). Replies are matched to their probe by ICMP identifier,
+sequence number and source address.
 """
 
 from __future__ import annotations
@@ -15,8 +16,6 @@ import os
 import socket
 import time
 from dataclasses import dataclass, field
-
-from scapy.layers.inet import ICMP, IP
 
 from netops.errors import NetopsError
 
@@ -94,6 +93,8 @@ class IcmpProber:
             except OSError:
                 return
             received = time.perf_counter()
+            from scapy.layers.inet import ICMP, IP
+
             try:
                 packet = IP(data)
                 icmp = packet[ICMP]
@@ -121,6 +122,8 @@ class IcmpProber:
         probe = _Probe(address, self._ident(), expected=count)
         self._probes[probe.ident] = probe
         loop = asyncio.get_running_loop()
+        from scapy.layers.inet import ICMP
+
         try:
             for seq in range(count):
                 packet = bytes(ICMP(type=8, id=probe.ident, seq=seq) / _PAYLOAD)

@@ -352,14 +352,25 @@ class SnmpClient:
     """Polls SNMP agents: one pysnmp engine and one UDP socket per family, shared by scrapes.
 
     ``v2c_engine`` chooses who speaks SNMPv2c: ``fast`` (netops' codec, the default) or
-    ``pysnmp``. SNMPv3 always goes through pysnmp.
+    ``pysnmp``; SNMPv3 always goes through pysnmp. A module's columns are walked in groups
+    of ``columns_per_request`` (one var-bind each per GETBULK), up to ``parallel_walks``
+    groups at once per target; ``max_varbinds`` caps repetitions × columns, since agents
+    truncate larger answers to one UDP datagram anyway (net-snmp: about 1,500 bytes).
     """
 
-    def __init__(self, v2c_engine: Literal["fast", "pysnmp"] = "fast", max_varbinds: int = 600):
+    def __init__(
+        self,
+        v2c_engine: Literal["fast", "pysnmp"] = "fast",
+        max_varbinds: int = 100,
+        columns_per_request: int = 10,
+        parallel_walks: int = 4,
+    ) -> None:
         self._engine: SnmpEngine | None = None
         self._udp = UdpClient()
         self.v2c_engine = v2c_engine
         self.max_varbinds = max_varbinds
+        self.columns_per_request = columns_per_request
+        self.parallel_walks = parallel_walks
 
     @property
     def engine(self) -> SnmpEngine:
@@ -407,7 +418,16 @@ class SnmpClient:
             if scalars:
                 stats.pdus += await _get_scalars(session, scalars, data)
             if columns:
-                stats.pdus += await _walk_columns(session, columns, reps, self.max_varbinds, data)
+                size = self.columns_per_request
+                groups = [columns[i : i + size] for i in range(0, len(columns), size)]
+                gate = asyncio.Semaphore(self.parallel_walks)
+
+                async def walk(group: tuple[Oid, ...]) -> int:
+                    async with gate:
+                        return await _walk_columns(session, group, reps, self.max_varbinds, data)
+
+                counts = await asyncio.gather(*(walk(g) for g in groups))
+                stats.pdus += sum(counts)
             stats.walk_seconds[name] = time.perf_counter() - started
 
         scalar_seen: set[Oid] = set()
