@@ -1,11 +1,12 @@
-"""The hot read path of RADIUS authentication, straight on the database driver.
+"""The hot path of RADIUS (authentication reads, admissions, accounting) on the driver.
 
-Every Access-Request reads a subscriber, its usage and its open sessions. Through the
-SQLAlchemy engine each of those reads costs a pool checkout, a transaction and result
-processing (about a millisecond); here each thread keeps one autocommit driver connection and
-runs fixed SQL, which is 10-20 times faster. Only reads go this way: every write stays a
-SQLAlchemy transaction. A read that fails is retried once on a fresh connection (the server
-may have restarted) before it becomes a :class:`StoreError`.
+Every Access-Request reads a subscriber, its usage and its open sessions and records an
+admission; every Accounting-Request upserts a session. Through SQLAlchemy each of those costs a
+pool checkout, statement construction and result processing (one to several milliseconds);
+here each thread keeps one autocommit driver connection and runs fixed SQL, 10-20 times faster.
+Administrative writes stay SQLAlchemy transactions. An operation that fails because the
+connection broke is retried once on a fresh connection (the server may have restarted; every
+hot-path operation is idempotent) before it becomes a :class:`StoreError`.
 """
 
 from __future__ import annotations
@@ -14,13 +15,17 @@ import contextlib
 import os
 import threading
 from collections import namedtuple
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine
 
 from netops.errors import StoreError
 from netops.store.engine import reason
+
+T = TypeVar("T")
+Execute = Callable[[str, tuple[Any, ...]], list[tuple[Any, ...]]]
 
 SUBSCRIBER_COLUMNS = (
     "id",
@@ -145,17 +150,49 @@ class FastReader:
         return found
 
     def rows(self, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
-        """Run one SELECT; retried once on a fresh connection, then a StoreError."""
+        """Run one SELECT (autocommit); retried once on a fresh connection."""
         text = self._prepared(sql)
+
+        def once(conn: Any) -> list[tuple[Any, ...]]:
+            cursor = conn.cursor()
+            try:
+                cursor.execute(text, params)
+                return list(cursor.fetchall())
+            finally:
+                cursor.close()
+
+        return self._retrying(once)
+
+    def write(self, work: Callable[[Execute], T]) -> T:
+        """Run ``work(execute)`` in one write transaction (``BEGIN IMMEDIATE`` on SQLite);
+        committed when it returns, rolled back if it raises. ``work`` must be idempotent: it
+        is run again on a fresh connection if the first one broke."""
+
+        def once(conn: Any) -> T:
+            cursor = conn.cursor()
+
+            def execute(sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+                cursor.execute(self._prepared(sql), params)
+                return list(cursor.fetchall()) if cursor.description else []
+
+            try:
+                cursor.execute("BEGIN" if self.postgres else "BEGIN IMMEDIATE")
+                try:
+                    result = work(execute)
+                except BaseException:
+                    cursor.execute("ROLLBACK")
+                    raise
+                cursor.execute("COMMIT")
+                return result
+            finally:
+                cursor.close()
+
+        return self._retrying(once)
+
+    def _retrying(self, once: Callable[[Any], T]) -> T:
         for attempt in (1, 2):
             try:
-                conn = self._connection()
-                cursor = conn.cursor()
-                try:
-                    cursor.execute(text, params)
-                    return list(cursor.fetchall())
-                finally:
-                    cursor.close()
+                return once(self._connection())
             except StoreError:
                 raise
             except self._unavailable as error:
@@ -165,6 +202,8 @@ class FastReader:
             except self._error as error:
                 self._forget()
                 raise StoreError(f"{self._where} refused the operation ({reason(error)})") from None
+            except (ValueError, TypeError, KeyError, AssertionError):
+                raise
             except Exception as error:
                 # The engine could not even hand out a connection (SQLAlchemy wraps it).
                 self._forget()

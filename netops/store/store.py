@@ -35,7 +35,7 @@ from netops.errors import StoreError
 from netops.store import codes
 from netops.store.credentials import Cipher, hash_password, load_key, same_secret, verify_hash
 from netops.store.engine import WRITE, describe, make_engine, parse_url, translate
-from netops.store.fastread import SESSION_COLUMNS, SUBSCRIBER_COLUMNS, FastReader
+from netops.store.fastread import SESSION_COLUMNS, SUBSCRIBER_COLUMNS, Execute, FastReader
 from netops.store.migrate import upgrade
 from netops.store.schema import AdmissionRow, SessionRow, SubscriberRow
 from netops.store.types import (
@@ -461,45 +461,24 @@ class Store:
         always admitted. True: send Accept (the slot is held until its Start or ``hold_s``)."""
         now = _utc(now, "now")
         device = codes.normalise_mac(mac) if mac else None
-        with self._tx(write=True) as conn:
-            name = self._canonical(conn, username)
-            locked = conn.execute(
-                select(SUBSCRIBERS.c.id).where(SUBSCRIBERS.c.username == name).with_for_update()
-            ).one_or_none()
-            if locked is None:
+        # Without a Calling-Station-Id the NAS stands in for the device.
+        key = device or f"nas:{nas_ip or '?'}"
+        name = self._canonical_fast(username)
+        lock = _LOCK_SUBSCRIBER + (" FOR UPDATE" if self._fast.postgres else "")
+        at, until = self._when(now), self._when(now + timedelta(seconds=hold_s))
+
+        def decide(execute: Execute) -> bool:
+            if not execute(lock, (name,)):
                 return False
-            conn.execute(
-                delete(ADMISSIONS).where(
-                    ADMISSIONS.c.username == name, ADMISSIONS.c.expires_at <= now
-                )
-            )
-            open_rows = conn.execute(
-                select(SESSIONS.c.id, SESSIONS.c.mac).where(
-                    SESSIONS.c.username == name, SESSIONS.c.stopped_at.is_(None)
-                )
-            ).all()
-            held = conn.scalars(
-                select(ADMISSIONS.c.device).where(ADMISSIONS.c.username == name)
-            ).all()
-            devices = {r.mac or f"session:{r.id}" for r in open_rows} | set(held)
-            # Without a Calling-Station-Id the NAS stands in for the device.
-            key = device or f"nas:{nas_ip or '?'}"
+            execute(_DROP_LAPSED, (name, at))
+            devices = {m or f"session:{sid}" for sid, m in execute(_OPEN_DEVICES, (name,))}
+            devices |= {held for (held,) in execute(_HELD_DEVICES, (name,))}
             if key not in devices and len(devices) >= limit:
                 return False
-            stmt = self._insert()(ADMISSIONS).values(
-                username=name,
-                device=key,
-                nas_ip=nas_ip,
-                created_at=now,
-                expires_at=now + timedelta(seconds=hold_s),
-            )
-            conn.execute(
-                stmt.on_conflict_do_update(
-                    index_elements=["username", "device"],
-                    set_={"expires_at": stmt.excluded.expires_at, "nas_ip": stmt.excluded.nas_ip},
-                )
-            )
+            execute(_HOLD, (name, key, nas_ip, at, until))
             return True
+
+        return self._fast.write(decide)
 
     # --- accounting ---------------------------------------------------------------------------
 
@@ -518,59 +497,36 @@ class Store:
         )
         mac = codes.normalise_mac(rec.mac) if rec.mac else None
         stopping = rec.status == "stop"
-        with self._tx(write=True) as conn:
-            name = self._canonical(conn, rec.username)
-            stmt = self._insert()(SESSIONS).values(
-                username=name,
-                nas_ip=rec.nas_ip,
-                nas_identifier=rec.nas_identifier,
-                hotspot=rec.hotspot,
-                acct_session_id=rec.acct_session_id,
-                mac=mac,
-                ip=rec.ip,
-                started_at=event - timedelta(seconds=session_time),
-                updated_at=event,
-                stopped_at=event if stopping else None,
-                stale_at=event + timedelta(seconds=STALE_FACTOR * interval),
-                session_time=session_time,
-                input_octets=_counter(rec.input_octets),
-                output_octets=_counter(rec.output_octets),
-                input_packets=_counter(rec.input_packets),
-                output_packets=_counter(rec.output_packets),
-                terminate_cause=rec.terminate_cause if stopping else None,
-                interim_interval=interval,
-            )
-            new, old = stmt.excluded, SESSIONS.c
-            merged = {
-                "session_time": _greatest(new.session_time, old.session_time),
-                "input_octets": _greatest(new.input_octets, old.input_octets),
-                "output_octets": _greatest(new.output_octets, old.output_octets),
-                "input_packets": _greatest(new.input_packets, old.input_packets),
-                "output_packets": _greatest(new.output_packets, old.output_packets),
-                "started_at": _least(new.started_at, old.started_at),
-                "updated_at": _greatest(new.updated_at, old.updated_at),
-                "stale_at": _greatest(new.stale_at, old.stale_at),
-                "stopped_at": func.coalesce(old.stopped_at, new.stopped_at),
-                "terminate_cause": func.coalesce(old.terminate_cause, new.terminate_cause),
-                "mac": func.coalesce(old.mac, new.mac),
-                "ip": func.coalesce(new.ip, old.ip),
-                "nas_identifier": func.coalesce(old.nas_identifier, new.nas_identifier),
-                "hotspot": func.coalesce(old.hotspot, new.hotspot),
-                "interim_interval": new.interim_interval,
-            }
-            row = conn.execute(
-                stmt.on_conflict_do_update(
-                    index_elements=["nas_ip", "acct_session_id", "username"], set_=merged
-                ).returning(*SESSIONS.c)
-            ).one()
+        name = self._canonical_fast(rec.username)
+        values = (
+            name,
+            rec.nas_ip,
+            rec.nas_identifier,
+            rec.hotspot,
+            rec.acct_session_id,
+            mac,
+            rec.ip,
+            self._when(event - timedelta(seconds=session_time)),
+            self._when(event),
+            self._when(event) if stopping else None,
+            self._when(event + timedelta(seconds=STALE_FACTOR * interval)),
+            session_time,
+            _counter(rec.input_octets),
+            _counter(rec.output_octets),
+            _counter(rec.input_packets),
+            _counter(rec.output_packets),
+            rec.terminate_cause if stopping else None,
+            interval,
+        )
+        admission = (name, mac or f"nas:{rec.nas_ip}")
+
+        def merge(execute: Execute) -> tuple[Any, ...]:
+            (row,) = execute(_UPSERT_SESSION, values)
             if rec.status == "start":
-                conn.execute(
-                    delete(ADMISSIONS).where(
-                        ADMISSIONS.c.username == name,
-                        ADMISSIONS.c.device == (mac or f"nas:{rec.nas_ip}"),
-                    )
-                )
-        return _session(row)
+                execute(_ADMITTED, admission)
+            return row
+
+        return _session(self._fast.session(self._fast.write(merge)))
 
     def close_nas_sessions(self, nas_ip: str, at: datetime, cause: str) -> int:
         """Close every open session of a NAS (Accounting-On / -Off); returns how many."""
@@ -809,6 +765,79 @@ class Store:
 
 
 _SUBSCRIBER_LIST = ", ".join(SUBSCRIBER_COLUMNS)
+_LOCK_SUBSCRIBER = "SELECT id FROM subscribers WHERE username = ?"
+_DROP_LAPSED = "DELETE FROM admissions WHERE username = ? AND expires_at <= ?"
+_OPEN_DEVICES = "SELECT id, mac FROM acct_sessions WHERE username = ? AND stopped_at IS NULL"
+_HELD_DEVICES = "SELECT device FROM admissions WHERE username = ?"
+_HOLD = (
+    "INSERT INTO admissions (username, device, nas_ip, created_at, expires_at) "
+    "VALUES (?, ?, ?, ?, ?) ON CONFLICT (username, device) DO UPDATE "
+    "SET expires_at = excluded.expires_at, nas_ip = excluded.nas_ip"
+)
+_ADMITTED = "DELETE FROM admissions WHERE username = ? AND device = ?"
+_INSERTED = (
+    "username",
+    "nas_ip",
+    "nas_identifier",
+    "hotspot",
+    "acct_session_id",
+    "mac",
+    "ip",
+    "started_at",
+    "updated_at",
+    "stopped_at",
+    "stale_at",
+    "session_time",
+    "input_octets",
+    "output_octets",
+    "input_packets",
+    "output_packets",
+    "terminate_cause",
+    "interim_interval",
+)
+
+
+def _greater(column: str) -> str:
+    return (
+        f"{column} = CASE WHEN excluded.{column} > acct_sessions.{column} "
+        f"THEN excluded.{column} ELSE acct_sessions.{column} END"
+    )
+
+
+def _first(column: str) -> str:
+    return f"{column} = COALESCE(acct_sessions.{column}, excluded.{column})"
+
+
+# One statement merges any Start / Interim / Stop into its session: counters only grow, the
+# first Stop wins, a lost Start is recreated (same SQL on SQLite >= 3.35 and PostgreSQL).
+_UPSERT_SESSION = (
+    f"INSERT INTO acct_sessions ({', '.join(_INSERTED)}) "
+    f"VALUES ({', '.join('?' * len(_INSERTED))}) "
+    "ON CONFLICT (nas_ip, acct_session_id, username) DO UPDATE SET "
+    + ", ".join(
+        [
+            *(
+                _greater(c)
+                for c in (
+                    "session_time",
+                    "input_octets",
+                    "output_octets",
+                    "input_packets",
+                    "output_packets",
+                    "updated_at",
+                    "stale_at",
+                )
+            ),
+            "started_at = CASE WHEN excluded.started_at < acct_sessions.started_at "
+            "THEN excluded.started_at ELSE acct_sessions.started_at END",
+            *(_first(c) for c in ("stopped_at", "terminate_cause", "mac", "nas_identifier")),
+            "hotspot = COALESCE(acct_sessions.hotspot, excluded.hotspot)",
+            "ip = COALESCE(excluded.ip, acct_sessions.ip)",
+            "interim_interval = excluded.interim_interval",
+        ]
+    )
+    + f" RETURNING {', '.join(SESSION_COLUMNS)}"
+)
 _SESSION_LIST = ", ".join(SESSION_COLUMNS)
 _USAGE_ALL = (
     "SELECT COALESCE(SUM(session_time), 0), COALESCE(SUM(input_octets + output_octets), 0), "

@@ -62,11 +62,13 @@ def main() -> None:
     if store is None:
         store = Store.open(url)
     if scenario == "admit":
-        # Every round: one user with Simultaneous-Use 1, both workers try with their device.
-        result = [
-            store.admit(f"user{i}", 1, mac=mac_of(worker), now=T0, nas_ip=f"127.0.0.{worker}")
-            for i in range(rounds)
-        ]
+        # Lock-step rounds: the parent sends a round number to both workers at once; each
+        # tries to take user<round>'s only Simultaneous-Use slot with its own device.
+        for line in sys.stdin:
+            i = int(line)
+            won = store.admit(f"user{i}", 1, mac=mac_of(worker), now=T0, nas_ip="127.0.0.1")
+            print(json.dumps(won), flush=True)
+        result = "done"
     elif scenario == "admit-hammer":
         # One user, limit 2, each worker tries many devices: at most 2 devices ever admitted.
         result = [

@@ -67,11 +67,42 @@ def test_two_servers_never_both_admit_the_last_slot(
     opened: tuple[str, Store], tmp_path: Path
 ) -> None:
     url, store = opened
-    rounds = 60
+    rounds = 150
     for i in range(rounds):
         store.add_user(f"user{i}", "pw", "gratis")
-    first, second = race(url, "admit", tmp_path, rounds)
-    winners = [a + b for a, b in zip(first, second, strict=True)]
+    go = tmp_path / "go-admit"
+    procs = [
+        subprocess.Popen(
+            [sys.executable, str(WORKER), url, "admit", str(worker), str(go), "0"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for worker in (1, 2)
+    ]
+    winners = []
+    try:
+        for proc in procs:
+            assert proc.stdout is not None
+            assert proc.stdout.readline().strip() == "ready"
+        go.write_text("null")
+        for i in range(rounds):
+            for proc in procs:  # release both workers on the same round together
+                assert proc.stdin is not None
+                proc.stdin.write(f"{i}\n")
+                proc.stdin.flush()
+            won = [json.loads(proc.stdout.readline()) for proc in procs if proc.stdout]
+            winners.append(sum(won))
+        for proc in procs:
+            assert proc.stdin is not None
+            proc.stdin.close()
+            assert proc.wait(timeout=60) == 0, proc.stderr.read() if proc.stderr else ""
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
     assert winners == [1] * rounds, "each slot went to exactly one server"
 
 
