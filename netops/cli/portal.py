@@ -115,8 +115,14 @@ def gateway_sim(
     pap: Annotated[
         bool, typer.Option("--pap", help="Offer http-pap only (no CHAP challenge).")
     ] = False,
+    coova: Annotated[
+        bool,
+        typer.Option(
+            "--coova", help="Play a CoovaChilli UAM gateway (services.portal.uam_secret)."
+        ),
+    ] = False,
 ) -> None:
-    """Run a simulated MikroTik hotspot gateway in front of the portal (lab and demo).
+    """Run a simulated MikroTik (or CoovaChilli) hotspot gateway in front of the portal.
 
     Open its URL in a browser: it redirects to the portal like a real hotspot, logs you in
     over real RADIUS (CHAP) and sends accounting.
@@ -158,11 +164,14 @@ def gateway_sim(
         coa_host=coa_host,
         coa_port=coa_port,
         chap=not pap,
+        flavour="coova" if coova else "mikrotik",
+        uam_secret=uam.reveal() if (uam := inv.services.portal.uam_secret) else None,
     )
     sim.start()
     console.print(
-        f"netops gateway-sim: hotspot {spot.id} at {sim.base_url}/ (CoA udp {coa_host}:"
-        f"{sim.coa_port}), RADIUS {radius_host}:{auth_port}, portal {sim.portal_url}"
+        f"netops gateway-sim ({sim.flavour}): hotspot {spot.id} at {sim.base_url}/ "
+        f"(CoA udp {coa_host}:{sim.coa_port}), RADIUS {radius_host}:{auth_port}, "
+        f"portal {sim.portal_url}"
     )
     sys.stdout.flush()
     done = threading.Event()

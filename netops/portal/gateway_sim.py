@@ -15,6 +15,12 @@ It plays RouterOS's part of an external-login-page hotspot, over real HTTP and r
   with Admin-Reset, or Disconnect-NAK 503 when the session is unknown);
 - :meth:`GatewaySim.traffic` sends Interim-Updates with counters, as if the client browsed.
 
+With ``flavour="coova"`` it plays CoovaChilli's UAM instead: the redirect carries ``res``,
+``uamip``, ``uamport``, ``challenge``, ``mac``, ``ip``, ``userurl``, ``nasid``; ``GET /logon``
+takes ``username`` and ``response`` (CHAP identifier 0 over ``MD5(challenge + uamsecret)``)
+and answers by redirecting to the portal with ``res=success`` or ``res=failed&reply=…``;
+``GET /logoff`` ends the session (``res=logoff``).
+
 A real gateway knows a client by its MAC address; the simulator, reached over loopback,
 gives each browser a random locally administered MAC and an address from the hotspot's
 client prefix, remembered in a cookie and carried in the client's own login and logout URLs
@@ -34,7 +40,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlencode
 
 import uvicorn
@@ -46,7 +52,7 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import Route
 
 from netops.errors import NetopsError
-from netops.portal.chap import escape_mikrotik
+from netops.portal.chap import coova_challenge, escape_mikrotik
 from netops.radius.dictionary import load_dictionary
 
 log = logging.getLogger("netops.portal.gateway_sim")
@@ -122,6 +128,8 @@ class GatewaySim:
         client_mac: str | None = None,
         client_ip: str | None = None,
         radius_timeout: float = 3.0,
+        flavour: Literal["mikrotik", "coova"] = "mikrotik",
+        uam_secret: str | None = None,
     ) -> None:
         self.portal_url = portal_url if portal_url.endswith("/") else portal_url + "/"
         self.radius_host = radius_host
@@ -139,6 +147,8 @@ class GatewaySim:
         self.fixed_mac = client_mac
         self.fixed_ip = client_ip
         self.radius_timeout = radius_timeout
+        self.flavour = flavour
+        self._uam_secret = uam_secret
         self.sessions: dict[str, SimSession] = {}
         self.attempts: list[Attempt] = []
         self.coa_log: list[tuple[str, str]] = []
@@ -261,7 +271,12 @@ class GatewaySim:
         req.AddAttribute("User-Name", username)
         method = "pap"
         is_hex = len(password) == 32 and all(c in "0123456789abcdef" for c in password.lower())
-        if self.chap and client.challenge and is_hex:
+        if self.flavour == "coova" and client.challenge and is_hex:
+            method = "chap"
+            challenge = coova_challenge(client.challenge.hex(), self._uam_secret)
+            req.AddAttribute("CHAP-Password", b"\x00" + bytes.fromhex(password))
+            req.AddAttribute("CHAP-Challenge", challenge)
+        elif self.chap and client.challenge and is_hex:
             method = "chap"
             req.AddAttribute("CHAP-Password", client.chap_id + bytes.fromhex(password))
             req.AddAttribute("CHAP-Challenge", client.challenge)
@@ -415,6 +430,10 @@ class GatewaySim:
     def _redirect_to_portal(
         self, client: _Client, orig: str, error: str | None = None
     ) -> RedirectResponse:
+        if self.flavour == "coova":
+            return self._uam_redirect(
+                client, orig, "failed" if error is not None else "notyet", error
+            )
         if not client.challenge:
             # Like RouterOS, one challenge per client until a login uses it: the browser's
             # own requests (favicon …) must not change it under the login page.
@@ -436,6 +455,25 @@ class GatewaySim:
             params["chap-challenge"] = escape_mikrotik(client.challenge)
         if error is not None:
             params["error"] = error
+        return RedirectResponse(f"{self.portal_url}login?{urlencode(params)}", 302)
+
+    def _uam_redirect(
+        self, client: _Client, userurl: str, res: str, reply: str | None = None
+    ) -> RedirectResponse:
+        if not client.challenge:
+            client.challenge = secrets.token_bytes(16)
+        params = {
+            "res": res,
+            "uamip": self.listen_host,
+            "uamport": str(self.listen_port),
+            "challenge": client.challenge.hex(),
+            "mac": client.mac.upper().replace(":", "-"),
+            "ip": client.ip,
+            "userurl": userurl,
+            "nasid": self.nas_identifier,
+        }
+        if reply is not None:
+            params["reply"] = reply
         return RedirectResponse(f"{self.portal_url}login?{urlencode(params)}", 302)
 
     def _with_cookie(self, response: Response, cookie: str | None) -> Response:
@@ -466,8 +504,8 @@ class GatewaySim:
             else:
                 fields = dict(request.query_params)
             username = fields.get("username", "")
-            password = fields.get("password", "")
-            dst = fields.get("dst") or f"{self.base_url}/"
+            password = fields.get("password", "") or fields.get("response", "")
+            dst = fields.get("dst") or fields.get("userurl") or f"{self.base_url}/"
             if not username:
                 return self._with_cookie(self._redirect_to_portal(client, dst), cookie)
             from starlette.concurrency import run_in_threadpool
@@ -496,6 +534,8 @@ class GatewaySim:
             with self._lock:
                 self.sessions[client.mac] = session
             await run_in_threadpool(self._account, session, "Start")
+            if self.flavour == "coova":
+                return self._with_cookie(self._uam_redirect(client, dst, "success"), cookie)
             return self._with_cookie(RedirectResponse(dst, 302), cookie)
 
         async def logout(request: Request) -> Response:
@@ -503,6 +543,10 @@ class GatewaySim:
             from starlette.concurrency import run_in_threadpool
 
             await run_in_threadpool(self.logout, client.mac)
+            if self.flavour == "coova":
+                return self._with_cookie(
+                    self._uam_redirect(client, f"{self.base_url}/", "logoff"), cookie
+                )
             return self._with_cookie(RedirectResponse(f"{self.portal_url}logged-out", 302), cookie)
 
         def status(request: Request) -> Response:
@@ -523,6 +567,8 @@ class GatewaySim:
                 Route("/login", login, methods=["GET", "POST"]),
                 Route("/logout", logout, methods=["GET", "POST"]),
                 Route("/status", status),
+                Route("/logon", login, methods=["GET"]),
+                Route("/logoff", logout, methods=["GET"]),
                 Route("/c/{client}/login", login, methods=["GET", "POST"]),
                 Route("/c/{client}/logout", logout, methods=["GET", "POST"]),
                 Route("/c/{client}/status", status),

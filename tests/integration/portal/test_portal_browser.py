@@ -287,3 +287,38 @@ def test_operator_creates_prints_and_disconnects_a_session(
     finally:
         console.close()
         citizen.close()
+
+
+def test_coovachilli_uam_logs_on_with_the_uam_secret_and_logs_off(
+    stack: Stack, browser: Any
+) -> None:
+    code = stack.store.create_vouchers("gratis", 1)[0]
+    username = code.replace("-", "")
+    chilli = GatewaySim(
+        portal_url=stack.portal_url,
+        auth_port=stack.auth_port,
+        acct_port=stack.acct_port,
+        secret="testing123",
+        listen_host="127.0.0.4",
+        flavour="coova",
+        uam_secret="uamsecret",  # services.portal.uam_secret of the lab inventory
+    )
+    context = browser.new_context(**PHONE)
+    try:
+        chilli.start()
+        page = context.new_page()
+        page.goto(f"{chilli.base_url}/pasar")
+        assert "res=notyet" in page.url and "uamport=" in page.url
+        page.get_by_label("Kode voucher", exact=True).fill(code)
+        page.get_by_role("button", name="Masuk dengan voucher").click()
+        page.wait_for_url(re.compile(re.escape(stack.portal_url) + r"status\?"))
+        attempt = chilli.attempts[-1]
+        assert (attempt.username, attempt.method, attempt.accepted) == (username, "chap", True)
+        assert _quota(page)["Akun"] == code
+        _wait_for(lambda: stack.store.open_sessions(username), "Accounting-Start in the store")
+        page.get_by_role("button", name="Keluar").click()
+        page.wait_for_url(re.compile(re.escape(stack.portal_url) + r"logged-out"))
+        _wait_for(lambda: not stack.store.open_sessions(username), "Accounting-Stop")
+    finally:
+        context.close()
+        chilli.stop()
