@@ -322,3 +322,28 @@ def test_coovachilli_uam_logs_on_with_the_uam_secret_and_logs_off(
     finally:
         context.close()
         chilli.stop()
+
+
+def test_login_page_touch_targets_are_large_and_every_control_has_a_name(
+    stack: Stack, phone: Any
+) -> None:
+    _join_hotspot(phone, stack)
+    controls = phone.locator("main button, main input:not([type=hidden]), main a, header a")
+    assert controls.count() >= 8
+    for i in range(controls.count()):
+        control = controls.nth(i)
+        box = control.bounding_box()
+        assert box is not None
+        label = control.get_attribute("aria-label") or control.inner_text() or ""
+        if control.get_attribute("type") == "checkbox":
+            # The whole label row is the target of a checkbox.
+            box = phone.locator("label.check").bounding_box()
+            assert box is not None
+        elif control.evaluate("e => e.closest('p.hint') !== null"):
+            continue  # a link inside a sentence (the terms) follows the text size
+        assert box["height"] >= 44, f"{label or control}: {box['height']} px high"
+        name = control.evaluate(
+            "e => e.labels && e.labels.length ? e.labels[0].innerText : "
+            "(e.getAttribute('aria-label') || e.innerText)"
+        )
+        assert name.strip(), f"control {i} has no accessible name"
