@@ -174,7 +174,10 @@ def quantile(values: Sequence[float], q: float) -> float:
     """The q-quantile with linear interpolation between ranks (as PromQL's ``quantile``)."""
     if not values:
         raise ValueError("quantile of no values")
-    ordered = sorted(values)
+    return _quantile_sorted(sorted(values), q)
+
+
+def _quantile_sorted(ordered: Sequence[float], q: float) -> float:
     rank = q * (len(ordered) - 1)
     low = math.floor(rank)
     high = min(low + 1, len(ordered) - 1)
@@ -184,21 +187,40 @@ def quantile(values: Sequence[float], q: float) -> float:
 def percentiles(values: Sequence[float]) -> Percentiles | None:
     if not values:
         return None
+    ordered = sorted(values)
     return Percentiles(
-        p50=quantile(values, 0.5),
-        p95=quantile(values, 0.95),
-        p99=quantile(values, 0.99),
-        max=max(values),
-        mean=sum(values) / len(values),
+        p50=_quantile_sorted(ordered, 0.5),
+        p95=_quantile_sorted(ordered, 0.95),
+        p99=_quantile_sorted(ordered, 0.99),
+        max=ordered[-1],
+        mean=sum(ordered) / len(ordered),
     )
+
+
+class _LocalClock:
+    """Local (day, hour) of unix times, cached per quarter hour (every zone offset is a
+    multiple of 15 minutes)."""
+
+    def __init__(self, zone: ZoneInfo) -> None:
+        self.zone = zone
+        self._cache: dict[int, tuple[str, int]] = {}
+
+    def __call__(self, ts: float) -> tuple[str, int]:
+        key = int(ts // 900)
+        hit = self._cache.get(key)
+        if hit is None:
+            moment = datetime.fromtimestamp(key * 900, self.zone)
+            hit = self._cache[key] = (moment.date().isoformat(), moment.hour)
+        return hit
 
 
 def hourly_profile(points: Sequence[tuple[float, float]], zone: ZoneInfo) -> list[float]:
     """Mean of the values per hour of the local day (24 entries; 0 where no data)."""
     sums = [0.0] * 24
     counts = [0] * 24
+    clock = _LocalClock(zone)
     for ts, value in points:
-        hour = datetime.fromtimestamp(ts, zone).hour
+        hour = clock(ts)[1]
         sums[hour] += value
         counts[hour] += 1
     return [s / c if c else 0.0 for s, c in zip(sums, counts, strict=True)]
@@ -227,8 +249,9 @@ def peak_hours(profile: Sequence[float], share: float = 0.9) -> list[tuple[int, 
 
 def daily_p95(points: Sequence[tuple[float, float]], zone: ZoneInfo) -> list[tuple[str, float]]:
     by_day: dict[str, list[float]] = {}
+    clock = _LocalClock(zone)
     for ts, value in points:
-        by_day.setdefault(datetime.fromtimestamp(ts, zone).date().isoformat(), []).append(value)
+        by_day.setdefault(clock(ts)[0], []).append(value)
     return [(day, quantile(values, 0.95)) for day, values in sorted(by_day.items())]
 
 

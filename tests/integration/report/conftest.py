@@ -3,6 +3,7 @@ by ``promtool tsdb create-blocks-from openmetrics``, on a free loopback port."""
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import socket
 import subprocess
@@ -67,25 +68,24 @@ def _ready(url: str, deadline: float) -> None:
     pytest.fail(f"Prometheus at {url} did not become ready")
 
 
-@pytest.fixture
-def prometheus_with(tmp_path: Path) -> Iterator[Callable[[Path], PrometheusPeer]]:
-    """Start Prometheus on TSDB blocks made from an OpenMetrics file; stopped afterwards."""
+@contextlib.contextmanager
+def prometheus_servers(workdir: Path) -> Iterator[Callable[[Path], PrometheusPeer]]:
+    """Start Prometheus on TSDB blocks made from an OpenMetrics file; stopped on exit."""
     procs: list[subprocess.Popen[bytes]] = []
 
     def start(openmetrics: Path) -> PrometheusPeer:
-        data = tmp_path / "tsdb"
+        data = workdir / "tsdb"
         data.mkdir()
         made = subprocess.run(
             [binary("promtool"), "tsdb", "create-blocks-from", "openmetrics", "-q",
-             "--max-block-duration=240h",
-             str(openmetrics), str(data)],
+             "--max-block-duration=240h", str(openmetrics), str(data)],
             capture_output=True, text=True, timeout=120, check=False,
         )  # fmt: skip
         assert made.returncode == 0, made.stderr
-        config = tmp_path / "prometheus.yml"
+        config = workdir / "prometheus.yml"
         config.write_text(textwrap.dedent("global: {scrape_interval: 1m}\n"), encoding="utf-8")
         port = free_port()
-        log = (tmp_path / "prometheus.log").open("wb")
+        log = (workdir / "prometheus.log").open("wb")
         proc = subprocess.Popen(
             [
                 binary("prometheus"),
@@ -103,11 +103,20 @@ def prometheus_with(tmp_path: Path) -> Iterator[Callable[[Path], PrometheusPeer]
         _ready(url, time.monotonic() + 60)
         return PrometheusPeer(url=url, data=data)
 
-    yield start
-    for proc in procs:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+    try:
+        yield start
+    finally:
+        for proc in procs:
+            proc.terminate()
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+@pytest.fixture
+def prometheus_with(tmp_path: Path) -> Iterator[Callable[[Path], PrometheusPeer]]:
+    """Start Prometheus on TSDB blocks made from an OpenMetrics file; stopped afterwards."""
+    with prometheus_servers(tmp_path) as start:
+        yield start
