@@ -85,6 +85,8 @@ _SESSION_TIMES = tuple(
 def _sqlite_time(value: Any) -> datetime | None:
     if value is None:
         return None
+    if isinstance(value, str):
+        return datetime.fromisoformat(value + "+00:00")
     moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
@@ -210,6 +212,10 @@ class FastReader:
                 if attempt == 2:
                     raise StoreError(f"{self._where} is unavailable ({reason(error)})") from None
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def time(self, value: Any) -> datetime | None:
+        """A time column as returned by the driver → aware UTC."""
+        return self._time(value)
 
     def subscriber(self, raw: tuple[Any, ...]) -> Any:
         values = list(raw)

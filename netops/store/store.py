@@ -425,16 +425,15 @@ class Store:
             total = self._fast.rows(_USAGE_ALL, (name,))[0]
             return Usage(seconds=int(total[0]), octets=int(total[1]), sessions=int(total[2]))
         since = _utc(since, "since")
-        rows = [
-            self._fast.session(r)
-            for r in self._fast.rows(_SESSIONS_SINCE, (name, self._when(since)))
-        ]
+        rows = self._fast.rows(_SESSIONS_SINCE, (name, self._when(since)))
         seconds = octets = 0
-        for row in rows:
-            end = row.stopped_at or row.updated_at
+        time = self._fast.time
+        for stopped_at, updated_at, session_time, used in rows:
+            end = time(stopped_at or updated_at)
+            assert end is not None
             within = int((end - since).total_seconds())
-            seconds += max(0, min(int(row.session_time), within))
-            octets += int(row.input_octets) + int(row.output_octets)
+            seconds += max(0, min(int(session_time), within))
+            octets += int(used)
         return Usage(seconds=seconds, octets=octets, sessions=len(rows))
 
     def open_sessions(self, username: str) -> list[Session]:
@@ -844,7 +843,8 @@ _USAGE_ALL = (
     "COUNT(*) FROM acct_sessions WHERE username = ?"
 )
 _SESSIONS_SINCE = (
-    f"SELECT {_SESSION_LIST} FROM acct_sessions "
+    "SELECT stopped_at, updated_at, session_time, input_octets + output_octets "
+    "FROM acct_sessions "
     "WHERE username = ? AND (stopped_at IS NULL OR stopped_at >= ?)"
 )
 _OPEN_SESSIONS = (
