@@ -81,6 +81,7 @@ class PortalSettings:
     mac_limit: int = 5
     ip_limit: int = 10
     source_limit: int = 60
+    clickthrough_limit: int = 30
     limit_window_s: float = 600.0
     secure_cookies: bool | None = None
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
@@ -114,6 +115,7 @@ class Portal:
             "ip": RateLimiter(settings.ip_limit, settings.limit_window_s),
             "src": RateLimiter(settings.source_limit, settings.limit_window_s),
         }
+        self.clickthroughs = RateLimiter(settings.clickthrough_limit, settings.limit_window_s)
         url = settings.inventory.services.portal.url
         self.secure = (
             settings.secure_cookies
@@ -503,6 +505,17 @@ def _citizen_routes(app: FastAPI, portal: Portal) -> None:
         elif method == "user":
             check = check_user(portal.store, fields.get("username", ""), fields.get("password", ""))
         else:
+            source = f"src:{_client(request)}"
+            if method == "free" and fields.get("accept") == "yes":
+                # Each new MAC makes a subscriber row: bound how fast one address can add them.
+                wait = portal.clickthroughs.retry_after(source, now_s)
+                if wait > 0:
+                    portal.limited.labels("clickthrough").inc()
+                    minutes = max(1, int(wait + 59) // 60)
+                    response = again(t("error.rate_limited", minutes=minutes), 429)
+                    response.headers["Retry-After"] = str(int(wait) + 1)
+                    return response
+                portal.clickthroughs.fail(source, now_s)
             check = check_clickthrough(
                 portal.store,
                 accepted=fields.get("accept") == "yes",
@@ -511,9 +524,18 @@ def _citizen_routes(app: FastAPI, portal: Portal) -> None:
                 now=now,
                 zone=portal.zone,
             )
+        where = hotspot.id if hotspot else "-"
         if not check.ok:
             assert check.error is not None
             portal.logins.labels(method, "refused").inc()
+            log.info(
+                "login refused: %s at %s from %s (mac %s): %s",
+                method,
+                where,
+                _client(request),
+                ctx.mac or "-",
+                check.error,
+            )
             if check.counts:
                 for key in keys:
                     portal.limiters[key.split(":", 1)[0]].fail(key, now_s)
@@ -522,6 +544,7 @@ def _citizen_routes(app: FastAPI, portal: Portal) -> None:
 
         assert check.username is not None and check.password is not None
         portal.logins.labels(method, "handed_off").inc()
+        log.info("login handed to the gateway: %s at %s (mac %s)", method, where, ctx.mac or "-")
         if ctx.mac:
             portal.limiters["mac"].reset(f"mac:{ctx.mac.lower().replace('-', ':')}")
         status_query: dict[str, str] = {"lang": lang}

@@ -5,9 +5,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import replace
+from datetime import datetime
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
+from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi.testclient import TestClient
@@ -17,6 +19,7 @@ from netops.portal.app import PortalSettings, create_app
 from netops.portal.branding import load_branding
 from netops.portal.chap import chap_verify, escape_mikrotik
 from netops.store import Store
+from netops.store.codes import clickthrough_username
 
 TOKEN = "operator-token-for-tests-0123456789"
 GATEWAY = "http://10.254.200.1"
@@ -454,3 +457,20 @@ def test_the_stylesheet_carries_the_city_colour(settings: PortalSettings) -> Non
     settings.branding = replace(load_branding(settings.inventory), colour="#0a6b3d")
     themed = TestClient(create_app(settings))
     assert "--c:#0a6b3d" in themed.get("/static/portal.css").text
+
+
+def test_new_clickthrough_allowances_are_rate_limited_per_source(settings: PortalSettings) -> None:
+    settings.clickthrough_limit = 2
+    client = TestClient(create_app(settings), follow_redirects=False)
+    for n in range(2):
+        data = _form(client, "free", accept="yes")
+        data["mac"] = f"AA:BB:CC:DD:EF:0{n}"
+        assert client.post("/login", data=data).status_code == 200
+    data = _form(client, "free", accept="yes")
+    data["mac"] = "AA:BB:CC:DD:EF:09"
+    blocked = client.post("/login", data=data)
+    assert blocked.status_code == 429
+    assert "Terlalu banyak percobaan" in _error(blocked.text)
+    today = datetime.now(ZoneInfo(settings.inventory.meta.timezone)).date()
+    assert settings.store.lookup(clickthrough_username("aa:bb:cc:dd:ef:09", today)) is None
+    assert settings.store.lookup(clickthrough_username("aa:bb:cc:dd:ef:01", today)) is not None
