@@ -38,10 +38,23 @@ EngineOpt = Annotated[
 ]
 
 
-def _engine(value: str) -> SnmpClient:
+ParallelOpt = Annotated[
+    int,
+    typer.Option(
+        "--parallel-walks",
+        min=1,
+        max=16,
+        help="GETBULK walks in flight per target (groups of 10 columns).",
+    ),
+]
+
+
+def _engine(value: str, parallel_walks: int = 2) -> SnmpClient:
     if value not in ("fast", "pysnmp"):
         raise typer.BadParameter("--v2c-engine must be 'fast' or 'pysnmp'")
-    return SnmpClient(v2c_engine="fast" if value == "fast" else "pysnmp")
+    return SnmpClient(
+        v2c_engine="fast" if value == "fast" else "pysnmp", parallel_walks=parallel_walks
+    )
 
 
 @app.command("serve")
@@ -66,13 +79,14 @@ def serve_command(
         ),
     ] = 0.5,
     v2c_engine: EngineOpt = "fast",
+    parallel_walks: ParallelOpt = 2,
 ) -> None:
     """Serve /snmp, /probe and /metrics until interrupted."""
     inv = get_inventory(inventory)
     loaded = load_modules(modules)
     host, port = parse_listen(listen)
     settings = ExporterSettings(default_timeout=default_timeout, timeout_offset=timeout_offset)
-    exporter = Exporter(inv, loaded, settings, client=_engine(v2c_engine))
+    exporter = Exporter(inv, loaded, settings, client=_engine(v2c_engine, parallel_walks))
     sock = bind(host, port)
     bound_host, bound_port = sock.getsockname()[:2]
     shown = f"[{bound_host}]" if ":" in bound_host else bound_host

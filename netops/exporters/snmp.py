@@ -354,8 +354,9 @@ class SnmpClient:
     ``v2c_engine`` chooses who speaks SNMPv2c: ``fast`` (netops' codec, the default) or
     ``pysnmp``; SNMPv3 always goes through pysnmp. A module's columns are walked in groups
     of ``columns_per_request`` (one var-bind each per GETBULK), up to ``parallel_walks``
-    groups at once per target; ``max_varbinds`` caps repetitions × columns, since agents
-    truncate larger answers to one UDP datagram anyway (net-snmp: about 1,500 bytes).
+    groups at once per target (kept low: access points have small CPUs); ``max_varbinds``
+    caps repetitions × columns, since agents truncate larger answers to one UDP datagram
+    anyway (net-snmp: about 1,500 bytes).
     """
 
     def __init__(
@@ -363,7 +364,7 @@ class SnmpClient:
         v2c_engine: Literal["fast", "pysnmp"] = "fast",
         max_varbinds: int = 100,
         columns_per_request: int = 10,
-        parallel_walks: int = 4,
+        parallel_walks: int = 2,
     ) -> None:
         self._engine: SnmpEngine | None = None
         self._udp = UdpClient()
