@@ -51,7 +51,9 @@ SUBSCRIBERS = cast(Table, SubscriberRow.__table__)
 SESSIONS = cast(Table, SessionRow.__table__)
 ADMISSIONS = cast(Table, AdmissionRow.__table__)
 
-MAX_COUNTER = 2**63 - 1
+# 2**48 octets (281 TB) is far beyond any Wi-Fi session, and sums over thousands of sessions
+# still fit a signed 64-bit column: absurd (fuzzed) counters are clamped, never overflow.
+MAX_COUNTER = 2**48 - 1
 MAX_SESSION_TIME = 2**32 - 1  # Acct-Session-Time is a 32-bit RADIUS integer
 MAX_INTERVAL = 2**31 - 1
 DEFAULT_INTERIM = 300
@@ -365,6 +367,8 @@ class Store:
     def lookup(self, username: str) -> Subscriber | None:
         """Any subscriber by the name a NAS sends: exact first, then as a MAC address or a
         voucher code typed in any case with or without dashes. None if unknown."""
+        if not _storable(username):
+            return None  # no subscriber can have this name (NUL, not UTF-8, too long)
         candidates = _candidates(username)
         found = self._fast.rows(_select_subscribers(len(candidates)), tuple(candidates))
         rows = {r[1]: r for r in found}
@@ -461,6 +465,7 @@ class Store:
         now = _utc(now, "now")
         device = codes.normalise_mac(mac) if mac else None
         # Without a Calling-Station-Id the NAS stands in for the device.
+        nas_ip = _clean(nas_ip, ADDRESS)
         key = device or f"nas:{nas_ip or '?'}"
         name = self._canonical_fast(username)
         lock = _LOCK_SUBSCRIBER + (" FOR UPDATE" if self._fast.postgres else "")
@@ -497,14 +502,15 @@ class Store:
         mac = codes.normalise_mac(rec.mac) if rec.mac else None
         stopping = rec.status == "stop"
         name = self._canonical_fast(rec.username)
+        nas_ip = _clean(rec.nas_ip, ADDRESS) or ""
         values = (
             name,
-            rec.nas_ip,
-            rec.nas_identifier,
-            rec.hotspot,
-            rec.acct_session_id,
+            nas_ip,
+            _clean(rec.nas_identifier, NAME),
+            _clean(rec.hotspot, SHORT),
+            _clean(rec.acct_session_id, NAME) or "",
             mac,
-            rec.ip,
+            _clean(rec.ip, ADDRESS),
             self._when(event - timedelta(seconds=session_time)),
             self._when(event),
             self._when(event) if stopping else None,
@@ -514,10 +520,10 @@ class Store:
             _counter(rec.output_octets),
             _counter(rec.input_packets),
             _counter(rec.output_packets),
-            rec.terminate_cause if stopping else None,
+            _clean(rec.terminate_cause, SHORT) if stopping else None,
             interval,
         )
-        admission = (name, mac or f"nas:{rec.nas_ip}")
+        admission = (name, mac or f"nas:{nas_ip}")
 
         def merge(execute: Execute) -> tuple[Any, ...]:
             (row,) = execute(_UPSERT_SESSION, values)
@@ -717,6 +723,7 @@ class Store:
         return moment.astimezone(UTC).replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f")
 
     def _canonical_fast(self, username: str) -> str:
+        username = _clean(username, NAME) or ""
         candidates = _candidates(username)
         if len(candidates) == 1:
             return username
@@ -863,6 +870,29 @@ def _select_subscribers(count: int) -> str:
 
 def _select_usernames(count: int) -> str:
     return f"SELECT username FROM subscribers WHERE username IN ({_placeholders(count)})"
+
+
+NAME = 253  # RADIUS text attributes carry at most 253 octets
+ADDRESS = 45
+SHORT = 64
+
+
+def _clean(text: str | None, size: int) -> str | None:
+    """Text from a NAS made storable: no NUL, valid UTF-8, cut to the column's size."""
+    if text is None:
+        return None
+    if "\x00" in text:
+        text = text.replace("\x00", "")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = text.encode("utf-8", "replace").decode("utf-8")
+    return text[:size]
+
+
+def _storable(username: str) -> bool:
+    """Whether a subscriber could have this name at all."""
+    return 0 < len(username) <= NAME and _clean(username, NAME) == username
 
 
 def _candidates(username: str) -> list[str]:

@@ -452,7 +452,7 @@ def test_counters_beyond_their_range_are_clamped_not_crashing(store: Store) -> N
     s = store.account(
         record("interim", octets_in=2**70, octets_out=-5, session_time=2**64, interval=2**40)
     )
-    assert s.input_octets == 2**63 - 1 and s.output_octets == 0
+    assert s.input_octets == 2**48 - 1 and s.output_octets == 0
     assert s.session_time == 2**32 - 1
 
 
@@ -615,3 +615,67 @@ def test_counts_summarise_the_store(store: Store) -> None:
         "open_sessions": 1,
         "sessions": 2,
     }
+
+
+# --- whatever a NAS sends ---------------------------------------------------------------------
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+nas_text = st.text(
+    alphabet=st.characters(codec=None, exclude_categories=()), min_size=0, max_size=400
+)
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    username=nas_text.filter(bool),
+    sid=nas_text,
+    nas_id=st.none() | nas_text,
+    ip=st.none() | nas_text,
+    mac=st.none() | nas_text,
+    cause=st.none() | nas_text,
+    status=st.sampled_from(["start", "interim", "stop"]),
+    counters=st.integers(min_value=-(2**65), max_value=2**66),
+)
+def test_any_text_a_nas_sends_is_stored_or_refused_cleanly(
+    store: Store,
+    username: str,
+    sid: str,
+    nas_id: str | None,
+    ip: str | None,
+    mac: str | None,
+    cause: str | None,
+    status: str,
+    counters: int,
+) -> None:
+    rec = AccountingRecord(
+        status=status,  # type: ignore[arg-type]
+        nas_ip="127.0.0.1",
+        nas_identifier=nas_id,
+        username=username,
+        acct_session_id=sid,
+        hotspot=nas_id,
+        mac=mac,
+        ip=ip,
+        session_time=counters,
+        input_octets=counters,
+        output_octets=counters,
+        input_packets=counters,
+        output_packets=counters,
+        terminate_cause=cause,
+        interim_interval=counters,
+        event_time=T0,
+    )
+    session = store.account(rec)
+    assert store.account(rec) == session, "a retransmission changes nothing"
+    assert session.input_octets >= 0 and session.username
+    assert store.lookup(username) is None
+    usage = store.usage(username)
+    assert usage.sessions >= 1
+    assert store.open_sessions(username) is not None
+    assert store.admit(username, 1, mac=mac, now=T0, nas_ip=nas_id) is False
