@@ -49,6 +49,15 @@ def serve(
             help="Port for Disconnect-Requests from the console (default: the NAS profile's).",
         ),
     ] = None,
+    chap_in_browser: Annotated[
+        bool,
+        typer.Option(
+            "--chap-in-browser",
+            help="MikroTik http-chap: post voucher and account logins straight to the gateway, "
+            "the page computing the CHAP answer (RouterOS's way; no portal pre-check or "
+            "rate limit).",
+        ),
+    ] = False,
     access_log: Annotated[
         bool,
         typer.Option(
@@ -78,7 +87,15 @@ def serve(
         )
         sys.stdout.flush()
 
-    run(inventory, db_url(db), where, coa_port=coa_port, access_log=access_log, announce=announce)
+    run(
+        inventory,
+        db_url(db),
+        where,
+        coa_port=coa_port,
+        chap_in_browser=chap_in_browser,
+        access_log=access_log,
+        announce=announce,
+    )
 
 
 @app.command("gateway-sim")

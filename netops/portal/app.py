@@ -32,6 +32,7 @@ from netops.inventory.models import Hotspot, Inventory, Plan
 from netops.portal import i18n
 from netops.portal.allowance import allowance, day_start, plan_summary
 from netops.portal.branding import Branding, load_branding
+from netops.portal.chap import unescape_mikrotik
 from netops.portal.gateway import GatewayContext, GatewayParamError, Handoff, parse_context
 from netops.portal.login import (
     LoginCheck,
@@ -87,6 +88,7 @@ class PortalSettings:
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     disconnect: Callable[..., Any] | None = None
     coa_port: int | None = None
+    chap_in_browser: bool = False
 
     @classmethod
     def from_env(cls, inventory: Inventory, store: Store, **kwargs: Any) -> PortalSettings:
@@ -108,6 +110,7 @@ class Portal:
         self.zone = ZoneInfo(settings.inventory.meta.timezone)
         self.brand = settings.branding or load_branding(settings.inventory)
         self.logo = Markup(self.brand.logo_svg)
+        self.chap_script = Markup((HERE / "static" / "chap.js").read_text(encoding="utf-8"))
         self.signer = Signer(settings.secret_key)
         self.default_lang: i18n.Lang = settings.inventory.meta.language
         self.limiters = {
@@ -401,6 +404,22 @@ def _citizen_routes(app: FastAPI, portal: Portal) -> None:
             free = " / ".join(parts) or page.t("status.unlimited")
         if ctx.kind == "coova":
             page.form_targets.append(ctx.uam_base)
+        direct = None
+        if portal.settings.chap_in_browser and ctx.kind == "mikrotik" and ctx.chap:
+            # RouterOS's own way: the forms post straight to the gateway and the page computes
+            # the CHAP answer. The portal cannot pre-check or rate-limit these logins.
+            status_query: dict[str, str] = {"lang": lang}
+            if ctx.original_url:
+                status_query["next"] = ctx.original_url
+            direct = {
+                "action": ctx.params["link-login-only"],
+                "dst": f"{str(request.base_url).rstrip('/')}/status?{urlencode(status_query)}",
+                "chap_id": unescape_mikrotik(ctx.params["chap-id"]).hex(),
+                "chap_challenge": unescape_mikrotik(ctx.params["chap-challenge"]).hex(),
+                "script": portal.chap_script,
+            }
+            if origin := _origin(direct["action"]):
+                page.form_targets.append(origin)
         query = dict(ctx.carried())
         if hotspot is not None:
             query.setdefault("hotspot", hotspot.id)
@@ -414,6 +433,7 @@ def _citizen_routes(app: FastAPI, portal: Portal) -> None:
             free=free,
             voucher=voucher,
             terms_url=f"{_root(request)}terms?{urlencode(query)}",
+            direct=direct,
         )
         return page.finish(portal.render("login.html", values, status=status))
 

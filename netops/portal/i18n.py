@@ -128,6 +128,10 @@ CATALOGUE: Mapping[str, Mapping[Lang, str]] = {
         "id": "Perangkat Anda tidak dikenali oleh titik WiFi. Coba sambungkan ulang.",
         "en": "The hotspot did not identify your device. Please reconnect.",
     },
+    "error.javascript": {
+        "id": "Aktifkan JavaScript di browser Anda untuk masuk dengan voucher atau akun.",
+        "en": "Turn on JavaScript in your browser to sign in with a voucher or an account.",
+    },
     "error.rate_limited": {
         "id": "Terlalu banyak percobaan. Coba lagi dalam {minutes} menit.",
         "en": "Too many attempts. Try again in {minutes} minutes.",

@@ -39,6 +39,7 @@ def serve(
     listen: str,
     *,
     coa_port: int | None = None,
+    chap_in_browser: bool = False,
     access_log: bool = False,
     announce: Callable[[str], None] = lambda _: None,
 ) -> None:
@@ -54,7 +55,9 @@ def serve(
     inventory = load_inventory(inventory_path)
     store = Store.open(db_url)
     try:
-        settings = PortalSettings.from_env(inventory, store, coa_port=coa_port)
+        settings = PortalSettings.from_env(
+            inventory, store, coa_port=coa_port, chap_in_browser=chap_in_browser
+        )
         app = create_app(settings)
         if not os.environ.get(ADMIN_TOKEN_ENV):
             log.warning(

@@ -347,3 +347,86 @@ def test_login_page_touch_targets_are_large_and_every_control_has_a_name(
             "(e.getAttribute('aria-label') || e.innerText)"
         )
         assert name.strip(), f"control {i} has no accessible name"
+
+
+def test_in_page_md5_matches_hashlib_in_chromium(browser: Any) -> None:
+    import hashlib
+    import random
+
+    script = (REPO / "netops" / "portal" / "static" / "chap.js").read_text()
+    page = browser.new_page()
+    try:
+        page.set_content("<!doctype html><title>md5</title>")
+        page.add_script_tag(content=script)
+        rng = random.Random(8908)
+        # Every length around the 64-byte block and padding boundaries, and some long ones.
+        for length in [*range(0, 140), 1000, 4096]:
+            data = bytes(rng.randrange(256) for _ in range(length))
+            assert page.evaluate("b => hexMD5(b)", list(data)) == hashlib.md5(data).hexdigest()
+    finally:
+        page.close()
+
+
+@pytest.fixture(scope="module")
+def direct_portal(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A second portal on the same store that lets the page compute MikroTik CHAP."""
+    from portal_peers import start_service
+
+    service = start_service(
+        "portal-direct",
+        [
+            "-i",
+            str(LAB),
+            "--db",
+            stack.db,
+            "portal",
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--chap-in-browser",
+        ],
+        log_dir=tmp_path_factory.mktemp("portal-direct"),
+        env=stack.env,
+        pattern=r"serving http://",
+    )
+    try:
+        found = re.search(r"serving (\S+)", service.line)
+        assert found
+        yield found.group(1)
+    finally:
+        service.stop()
+
+
+def test_chap_in_the_page_logs_in_straight_at_the_gateway(
+    stack: Stack, direct_portal: str, browser: Any
+) -> None:
+    code = stack.store.create_vouchers("gratis", 1)[0]
+    gateway = GatewaySim(
+        portal_url=direct_portal,
+        auth_port=stack.auth_port,
+        acct_port=stack.acct_port,
+        secret="testing123",
+        listen_host="127.0.0.5",
+    )
+    context = browser.new_context(**PHONE)
+    try:
+        gateway.start()
+        page = context.new_page()
+        page.goto(f"{gateway.base_url}/")
+        # A wrong code goes to the gateway too; the RADIUS server's reject comes back.
+        page.get_by_label("Kode voucher", exact=True).fill("ABCD-EFGH-JK")
+        page.get_by_role("button", name="Masuk dengan voucher").click()
+        page.wait_for_url(re.compile(r".*error="))
+        assert page.get_by_role("alert").inner_text() == (
+            "Titik WiFi menolak login: Nama pengguna atau kata sandi salah."
+        )
+        assert gateway.attempts[-1].method == "chap"
+        page.get_by_label("Kode voucher", exact=True).fill(code.lower())
+        page.get_by_role("button", name="Masuk dengan voucher").click()
+        page.wait_for_url(re.compile(re.escape(direct_portal) + r"status\?"))
+        attempt = gateway.attempts[-1]
+        username = code.replace("-", "")
+        assert (attempt.username, attempt.method, attempt.accepted) == (username, "chap", True)
+    finally:
+        context.close()
+        gateway.stop()

@@ -474,3 +474,24 @@ def test_new_clickthrough_allowances_are_rate_limited_per_source(settings: Porta
     today = datetime.now(ZoneInfo(settings.inventory.meta.timezone)).date()
     assert settings.store.lookup(clickthrough_username("aa:bb:cc:dd:ef:09", today)) is None
     assert settings.store.lookup(clickthrough_username("aa:bb:cc:dd:ef:01", today)) is not None
+
+
+def test_chap_in_browser_mode_posts_straight_to_the_gateway_with_a_nonced_script(
+    settings: PortalSettings,
+) -> None:
+    settings.chap_in_browser = True
+    client = TestClient(create_app(settings))
+    page = client.get("/login", params=MIKROTIK)
+    actions = re.findall(r'<form method="post" action="([^"]+)"', page.text)
+    assert actions.count(MIKROTIK["link-login-only"]) == 2  # voucher and account
+    assert actions.count("/login") == 1  # click-through still goes through the portal
+    assert 'data-chap-id="07"' in page.text
+    assert f'data-chap-challenge="{bytes(range(16)).hex()}"' in page.text
+    nonce = re.search(r'<script nonce="([^"]+)">', page.text)
+    csp = page.headers["content-security-policy"]
+    assert nonce and f"script-src 'nonce-{nonce.group(1)}'" in csp
+    assert f"form-action 'self' {GATEWAY}" in csp
+    assert "hexMD5" in page.text and "<noscript>" in page.text
+    assert len(page.content) + len(client.get("/static/portal.css").content) <= PAGE_BUDGET
+    pap = {k: v for k, v in MIKROTIK.items() if not k.startswith("chap-")}
+    assert "<script" not in client.get("/login", params=pap).text  # PAP: the checked path
