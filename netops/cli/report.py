@@ -14,7 +14,7 @@ from rich.table import Table
 from netops.cli.common import DbOpt, InventoryOpt, console, db_url, get_inventory
 from netops.errors import ReportError
 from netops.report import hotspots as hotspot_report
-from netops.report.capacity import DEFAULT_TIERS, CapacityReport, Policy, collect
+from netops.report.capacity import DEFAULT_TIERS, CapacityReport, Policy, city_zone, collect
 from netops.report.money import rupiah
 from netops.report.prometheus import PrometheusClient
 from netops.report.render import advice_text, capacity_html, hotspots_html
@@ -123,12 +123,28 @@ def capacity(
             "10…100 in tens, 150, 200, 250, 300, 400 … 1000, 1500 … 10000).",
         ),
     ] = None,
+    timezone: Annotated[
+        str | None,
+        typer.Option(
+            "--timezone",
+            "--tz",
+            help="IANA time zone for hours and days (default: the inventory's meta.timezone, "
+            "Asia/Makassar = WITA when unset).",
+        ),
+    ] = None,
 ) -> None:
     """Per leased uplink: p95/p99 in and out, peak hours, Rupiah per used Mbps and advice
     (keep / downsize / upgrade); headroom on the city's own fibre."""
     inv = get_inventory(inventory)
     client = PrometheusClient(prometheus)
-    report = collect(inv, client, days=days, end=_end(end), policy=Policy(tiers=_tiers(tiers)))
+    report = collect(
+        inv,
+        client,
+        days=days,
+        end=_end(end),
+        policy=Policy(tiers=_tiers(tiers)),
+        timezone=timezone,
+    )
     if fmt is CapacityFormat.json:
         _write(json.dumps(report.to_dict(), indent=2, ensure_ascii=False), out)
     else:
@@ -160,13 +176,24 @@ def hotspots(
         str | None,
         typer.Option("--end", help="End of the period, ISO 8601 (default: now)."),
     ] = None,
+    timezone: Annotated[
+        str | None,
+        typer.Option(
+            "--timezone",
+            "--tz",
+            help="IANA time zone for hours and days (default: the inventory's meta.timezone, "
+            "Asia/Makassar = WITA when unset).",
+        ),
+    ] = None,
 ) -> None:
     """Per hotspot and day: users, sessions, hours online and GB, and the busiest hours,
     from the RADIUS accounting store."""
     inv = get_inventory(inventory)
+    if timezone:
+        city_zone(timezone)  # before touching the database
     store = Store.open(db_url(db))
     try:
-        report = hotspot_report.collect(inv, store, days=days, end=_end(end))
+        report = hotspot_report.collect(inv, store, days=days, end=_end(end), timezone=timezone)
     finally:
         store.close()
     if fmt is HotspotFormat.csv:

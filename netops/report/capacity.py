@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from netops.errors import ReportError
 from netops.inventory.models import Inventory, Link
@@ -370,6 +370,16 @@ def analyse_uplink(
 # --- Prometheus -------------------------------------------------------------------------------
 
 
+def city_zone(name: str) -> ZoneInfo:
+    """The IANA zone ``name``, or a :class:`ReportError` saying it is unknown."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ReportError(
+            f"unknown time zone {name!r}: use an IANA name like Asia/Makassar"
+        ) from exc
+
+
 def _selector(device: str, interface: str) -> str:
     def esc(value: str) -> str:
         return value.replace("\\", "\\\\").replace('"', '\\"')
@@ -388,15 +398,17 @@ def collect(
     days: int = 30,
     end: datetime | None = None,
     policy: Policy = Policy(),
+    timezone: str | None = None,
 ) -> CapacityReport:
-    """Query Prometheus for the period ending ``end`` (now) and build the report."""
+    """Query Prometheus for the period ending ``end`` (now) and build the report; hours and
+    days are in ``timezone`` (default: the inventory's ``meta.timezone``)."""
     if days < 1:
         raise ReportError("--days must be at least 1")
     finish = (end or datetime.now(UTC)).astimezone(UTC)
     start = finish - timedelta(days=days)
     step = step_for(days)
     window = f"{max(5 * 60, step)}s"
-    zone = ZoneInfo(inventory.meta.timezone)
+    zone = city_zone(timezone or inventory.meta.timezone)
     uplinks: list[UplinkReport] = []
     for link in inventory.links:
         if link.medium != "leased":
@@ -416,7 +428,7 @@ def collect(
     fibre = _fibre(inventory, client, days, finish, step)
     return CapacityReport(
         city=inventory.meta.name or inventory.meta.city,
-        timezone=inventory.meta.timezone,
+        timezone=zone.key,
         prometheus=client.url,
         start=start,
         end=finish,

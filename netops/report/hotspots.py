@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 
 from netops.errors import ReportError
 from netops.inventory.models import Inventory
-from netops.report.capacity import peak_hours
+from netops.report.capacity import city_zone, peak_hours
 from netops.store import Session, Store
 
 NO_HOTSPOT = "(tanpa hotspot)"
@@ -211,10 +211,15 @@ def build(
 
 
 def collect(
-    inventory: Inventory, store: Store, days: int = 7, end: datetime | None = None
+    inventory: Inventory,
+    store: Store,
+    days: int = 7,
+    end: datetime | None = None,
+    timezone: str | None = None,
 ) -> HotspotReport:
-    """Read the sessions of the period from the store and build the report."""
-    zone = ZoneInfo(inventory.meta.timezone)
+    """Read the sessions of the period from the store and build the report; days and hours
+    are in ``timezone`` (default: the inventory's ``meta.timezone``)."""
+    zone = city_zone(timezone or inventory.meta.timezone)
     start, finish, dates = period((end or datetime.now(UTC)), days, zone)
     sessions = store.sessions(since=start)
     return build(

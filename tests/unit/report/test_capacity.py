@@ -109,3 +109,23 @@ def test_analyse_uplink_reports_cost_per_used_mbps() -> None:
 def test_range_step_stays_under_prometheus_point_limit() -> None:
     assert step_for(30) == 300
     assert 365 * 86400 / step_for(365) <= 11000
+
+
+def test_an_unknown_report_time_zone_is_refused_before_any_query() -> None:
+    from netops.errors import ReportError
+    from netops.inventory import load_inventory
+    from netops.report.capacity import collect
+    from netops.report.prometheus import PrometheusClient
+    from tests.paths import LAB
+
+    client = PrometheusClient("http://127.0.0.1:9")  # nothing listens: no query may be made
+    with pytest.raises(ReportError, match="unknown time zone 'Mars/Olympus'"):
+        collect(load_inventory(LAB), client, days=7, timezone="Mars/Olympus")
+
+
+def test_a_bad_prometheus_url_is_a_clear_error() -> None:
+    from netops.errors import ReportError
+    from netops.report.prometheus import PrometheusClient
+
+    with pytest.raises(ReportError, match="not an http"):
+        PrometheusClient("127.0.0.1:9090")
