@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.postgres import postgres_cluster, postgres_url  # noqa: F401
+
 
 def free_port() -> int:
     with socket.socket() as sock:

@@ -61,9 +61,13 @@ def _account(
         store.account(record("interim", seen, down, up))
 
 
-@pytest.fixture
-def db(tmp_path: Path) -> str:
-    url = f"sqlite:///{tmp_path / 'netops.db'}"
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The store, SQLite or a PostgreSQL the test run starts, filled with known sessions."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'netops.db'}"
+    else:
+        url = str(request.getfixturevalue("postgres_url"))
     store = Store.open(url)
     try:
         day = lambda d, h, m=0: datetime(2026, 11, d, h, m, tzinfo=WITA)  # noqa: E731
