@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
+import weakref
 from collections import namedtuple
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -130,7 +131,17 @@ class FastReader:
         self._local.held = (os.getpid(), conn)
         with self._lock:
             self._open.append(conn)
+        # A thread that ends takes its connection with it.
+        weakref.finalize(threading.current_thread(), self._release, conn)
         return conn
+
+    def _release(self, conn: Any) -> None:
+        with self._lock:
+            if conn not in self._open:
+                return
+            self._open.remove(conn)
+        with contextlib.suppress(Exception):
+            conn.close()
 
     def _forget(self) -> None:
         held = getattr(self._local, "held", None)

@@ -87,6 +87,32 @@ def main() -> None:
         for sid, step in order:
             store.account(interim("alice", f"sess-{sid}", step, 0))
         result = "done"
+    elif scenario == "ack":
+        # Accounting under load: "ack N" goes out only after account() returned (as the
+        # RADIUS server sends Accounting-Response); the parent kills this process with -9.
+        for n in range(rounds):
+            store.account(
+                AccountingRecord(
+                    status="start",
+                    nas_ip="127.0.0.1",
+                    nas_identifier=None,
+                    username="alice",
+                    acct_session_id=f"ack-{n}",
+                    hotspot=None,
+                    mac=None,
+                    ip=None,
+                    session_time=0,
+                    input_octets=0,
+                    output_octets=0,
+                    input_packets=0,
+                    output_packets=0,
+                    terminate_cause=None,
+                    interim_interval=300,
+                    event_time=T0,
+                )
+            )
+            print(f"ack {n}", flush=True)
+        result = "done"
     elif scenario == "open":
         result = store.dialect
     else:

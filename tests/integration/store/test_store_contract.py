@@ -679,3 +679,33 @@ def test_any_text_a_nas_sends_is_stored_or_refused_cleanly(
     assert usage.sessions >= 1
     assert store.open_sessions(username) is not None
     assert store.admit(username, 1, mac=mac, now=T0, nas_ip=nas_id) is False
+
+
+def _connections(store_url: str) -> int:
+    """Open connections to this database: backends on PostgreSQL, file handles on SQLite."""
+    import os
+
+    if store_url.startswith("sqlite"):
+        path = store_url.removeprefix("sqlite:///")
+        fds = os.listdir("/proc/self/fd")
+        return sum(1 for fd in fds if os.path.realpath(f"/proc/self/fd/{fd}") == path)
+    (row,) = raw_rows(
+        store_url,
+        "SELECT count(*) FROM pg_stat_activity "
+        "WHERE application_name = 'netops-store' AND datname = current_database()",
+    )
+    return int(str(row[0]))
+
+
+def test_connections_of_finished_threads_are_released(store: Store, store_url: str) -> None:
+    import gc
+    import threading
+
+    store.add_user("alice", "pw", "gratis")
+    before = _connections(store_url)
+    for _ in range(12):
+        worker = threading.Thread(target=lambda: store.lookup("alice"))
+        worker.start()
+        worker.join()
+    gc.collect()
+    assert _connections(store_url) <= before + 1

@@ -7,6 +7,7 @@ gets the same races between two processes on one file.
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -152,3 +153,35 @@ def test_two_processes_opening_a_fresh_database_migrate_it_once(
     with Store.open(store_url) as store:
         store.add_user("alice", "pw", "gratis")
         assert store.lookup("alice") is not None
+
+
+def test_every_acknowledged_accounting_record_survives_kill_9(
+    opened: tuple[str, Store], tmp_path: Path
+) -> None:
+    url, store = opened
+    go = tmp_path / "go-ack"
+    proc = subprocess.Popen(
+        [sys.executable, str(WORKER), url, "ack", "1", str(go), "100000"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    acked: set[str] = set()
+    try:
+        assert proc.stdout is not None
+        assert proc.stdout.readline().strip() == "ready"
+        go.write_text("null")
+        while len(acked) < 200:
+            line = proc.stdout.readline()
+            assert line.startswith("ack "), proc.stderr.read() if proc.stderr else line
+            acked.add(f"ack-{line.split()[1]}")
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+        acked |= {f"ack-{line.split()[1]}" for line in proc.stdout if line.startswith("ack ")}
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == -signal.SIGKILL
+    stored = {s.acct_session_id for s in store.sessions(username="alice")}
+    assert acked <= stored, f"lost {sorted(acked - stored)[:5]}"
