@@ -15,6 +15,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, text
 
+from netops.errors import StoreError
 from netops.store.engine import WRITE
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -41,8 +42,17 @@ def current_revision(engine: Engine) -> str | None:
 def upgrade(engine: Engine) -> None:
     """Run every migration not yet applied, inside one locked transaction."""
     head = head_revision()
-    if current_revision(engine) == head:
+    current = current_revision(engine)
+    if current == head:
         return
+    known = {
+        script.revision for script in ScriptDirectory.from_config(alembic_config()).walk_revisions()
+    }
+    if current is not None and current not in known:
+        raise StoreError(
+            f"the database schema is at revision {current}, which this netops does not know "
+            f"(its newest is {head}): upgrade netops or point --db at another database"
+        )
     config = alembic_config()
     with engine.connect().execution_options(**{WRITE: True}) as conn, conn.begin():
         if conn.dialect.name == "postgresql":
