@@ -117,11 +117,16 @@ class FastReader:
         self._error: type[BaseException] = dbapi.Error
         self._time = _pg_time if self.postgres else _sqlite_time
         self._sql: dict[str, str] = {}
+        self._pid = os.getpid()
 
     def _connection(self) -> Any:
         held = getattr(self._local, "held", None)
         if held is not None and held[0] == os.getpid():
             return held[1]
+        if self._pid != os.getpid():
+            # A forked child: the parent's connections are not ours to use or to close.
+            with self._lock:
+                self._open, self._pid = [], os.getpid()
         proxied = self._engine.raw_connection()
         proxied.detach()
         conn = proxied.dbapi_connection
@@ -146,7 +151,7 @@ class FastReader:
     def _forget(self) -> None:
         held = getattr(self._local, "held", None)
         self._local.held = None
-        if held is not None:
+        if held is not None and held[0] == os.getpid():
             with self._lock:
                 if held[1] in self._open:
                     self._open.remove(held[1])
@@ -243,6 +248,8 @@ class FastReader:
     def close(self) -> None:
         with self._lock:
             conns, self._open = self._open, []
+            if self._pid != os.getpid():
+                conns = []  # inherited over fork: closing them would cut the parent's
         for conn in conns:
             with contextlib.suppress(Exception):
                 conn.close()

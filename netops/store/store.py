@@ -9,6 +9,7 @@ servers on one PostgreSQL behave as one.
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -92,6 +93,7 @@ class Store:
         self._cipher: Cipher | None = None
         self._cipher_lock = threading.Lock()
         self._fast = FastReader(engine, where)
+        self._pid = os.getpid()
 
     # --- lifecycle ----------------------------------------------------------------------------
 
@@ -139,6 +141,10 @@ class Store:
 
     @contextmanager
     def _tx(self, write: bool = False) -> Iterator[Connection]:
+        if self._pid != os.getpid():
+            # Forked: leave the parent's pooled connections to the parent.
+            self._engine.dispose(close=False)
+            self._pid = os.getpid()
         with translate(self._where), self._engine.connect() as conn:
             if write:
                 conn.execution_options(**{WRITE: True})

@@ -709,3 +709,26 @@ def test_connections_of_finished_threads_are_released(store: Store, store_url: s
         worker.join()
     gc.collect()
     assert _connections(store_url) <= before + 1
+
+
+def test_a_forked_child_uses_its_own_connections(store: Store) -> None:
+    import multiprocessing
+
+    store.add_user("alice", "pw", "gratis")
+    assert store.lookup("alice") is not None
+    store.account(record("start", sid="parent"))
+
+    def child() -> None:
+        assert store.lookup("alice") is not None
+        store.account(record("start", sid="child"))
+        assert len(store.list_users()) == 1
+        store.close()
+
+    proc = multiprocessing.get_context("fork").Process(target=child)
+    proc.start()
+    proc.join(60)
+    assert proc.exitcode == 0
+    sub = store.lookup("alice")
+    assert sub is not None and sub.clear_password == "pw"
+    assert {s.acct_session_id for s in store.sessions()} == {"parent", "child"}
+    store.account(record("interim", sid="parent", session_time=5))
