@@ -66,7 +66,8 @@ class ScrapeData:
 def render(value: Value, kind: str) -> str:
     """A value as label text, formatted like snmp_exporter formats that type."""
     if kind == "PhysAddress48" and isinstance(value, bytes):
-        return ":".join(f"{b:02X}" for b in value)
+        # snmp_exporter pads short (e.g. loopback's empty) addresses to six zero bytes.
+        return ":".join(f"{b:02X}" for b in value.ljust(6, b"\0"))
     if kind == "IpAddr" and isinstance(value, bytes) and len(value) == 4:
         return ".".join(str(b) for b in value)
     if kind == "OctetString" and isinstance(value, bytes):

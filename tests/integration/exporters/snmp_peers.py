@@ -19,8 +19,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
+import httpx
 import yaml
+
+from netops.exporters.modules import format_oid, load_modules
 
 REPO = Path(__file__).resolve().parents[3]
 NETOPS = str(Path(sys.executable).with_name("netops"))
@@ -316,3 +320,84 @@ def start_exporter(inventory: Path, *args: str, netns: str | None = None) -> Exp
         rest = proc.stdout.read()
         raise AssertionError(f"exporter did not start: {first}{rest}")
     return ExporterProcess(proc, f"http://{match.group(1)}", match.group(1))
+
+
+def snmp_exporter_config(community: str = "public") -> dict[str, Any]:
+    """netops' if_mib module in snmp_exporter 0.21's ``snmp.yml`` format."""
+    module = load_modules()["if_mib"]
+    metrics = []
+    for m in module.metrics:
+        entry: dict[str, Any] = {
+            "name": m.name,
+            "oid": format_oid(m.oid),
+            "type": m.type,
+            "help": m.help,
+        }
+        if m.indexes:
+            entry["indexes"] = [{"labelname": i.labelname, "type": i.type} for i in m.indexes]
+            entry["lookups"] = [
+                {
+                    "labels": list(lk.labels),
+                    "labelname": lk.labelname,
+                    "oid": format_oid(lk.oid),
+                    "type": lk.type,
+                }
+                for lk in m.lookups
+            ]
+        if m.enum_values:
+            entry["enum_values"] = dict(m.enum_values)
+        metrics.append(entry)
+    return {
+        "if_mib": {
+            "walk": ["1.3.6.1.2.1.2", "1.3.6.1.2.1.31.1.1"],
+            "get": [f"{format_oid(s)}" for s in module.scalars],
+            "metrics": metrics,
+            "version": 2,
+            "max_repetitions": 25,
+            "retries": 1,
+            "timeout": "5s",
+            "auth": {"community": community},
+        }
+    }
+
+
+class Process:
+    """A long-running exporter: where it answers and how much CPU it has used."""
+
+    def __init__(self, proc: subprocess.Popen[Any], url: str) -> None:
+        self.proc = proc
+        self.url = url
+
+    def cpu(self) -> float:
+        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(10)
+
+
+def start_snmp_exporter(tmp: Path) -> Process:
+    binary = need("prometheus-snmp-exporter")
+    config = tmp / "snmp.yml"
+    config.write_text(yaml.safe_dump(snmp_exporter_config(), sort_keys=False))
+    port = free_port(kind=1)
+    proc = subprocess.Popen(
+        [
+            binary,
+            f"--config.file={config}",
+            f"--web.listen-address=127.0.0.1:{port}",
+            "--log.level=warn",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(100):
+        try:
+            httpx.get(f"{url}/metrics", timeout=1)
+            return Process(proc, url)
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    proc.kill()
+    raise AssertionError("snmp_exporter did not start")

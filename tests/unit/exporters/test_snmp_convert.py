@@ -137,6 +137,7 @@ def test_non_numeric_values_in_a_numeric_column_are_skipped_not_fatal() -> None:
 
 def test_render_formats_like_snmp_exporter() -> None:
     assert render(b"\x00\x1a\x2b\x3c\x4d\x5e", "PhysAddress48") == "00:1A:2B:3C:4D:5E"
+    assert render(b"", "PhysAddress48") == "00:00:00:00:00:00"
     assert render(b"\x0a\x00\x00\x01", "IpAddr") == "10.0.0.1"
     assert render(b"\x01\xff", "OctetString") == "0x01FF"
     assert render((1, 3, 6), "gauge") == "1.3.6"
