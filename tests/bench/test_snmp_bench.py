@@ -262,7 +262,9 @@ def _write_doc() -> None:
         f"{os.cpu_count()} cores shared with other work, by "
         "`.venv/bin/pytest -q -s tests/bench/test_snmp_bench.py` (`make bench`).",
         "Both exporters run side by side and are scraped in alternation over HTTP; CPU is the "
-        "exporter process's user+system time (from /proc) divided by the scrapes.",
+        "exporter process's user+system time (from /proc) divided by the scrapes. "
+        f"Load average at the end of the run: {os.getloadavg()[0]:.1f} (other test suites "
+        "share the machine), so compare the ratios; absolute times grow with the load.",
         "",
     ]
     if scrape:
