@@ -25,8 +25,9 @@ from markupsafe import Markup
 from pydantic import BaseModel, Field, ValidationError
 
 from netops.errors import NetopsError, StoreError
+from netops.portal import i18n
 from netops.portal.allowance import day_start
-from netops.portal.app import ADMIN_COOKIE, CSRF_COOKIE, Portal
+from netops.portal.app import ADMIN_COOKIE, CSRF_COOKIE, LANG_COOKIE, Portal
 from netops.portal.security import (
     RateLimiter,
     csrf_token,
@@ -412,19 +413,31 @@ def admin_router(portal: Portal) -> APIRouter:
             self.browser_id = request.cookies.get(CSRF_COOKIE) or new_browser_id()
             self.new = CSRF_COOKIE not in request.cookies
             self.nonce = request.state.nonce = ""
+            chosen = request.query_params.get("lang") or request.cookies.get(LANG_COOKIE)
+            self.lang = i18n.pick_language(chosen, None, portal.default_lang)
+            self.t = i18n.translator(self.lang)
 
         def render(self, name: str, status: int = 200, **values: Any) -> Response:
             root = str(self.request.scope.get("root_path", "")).rstrip("/") + "/"
             csrf = csrf_token(portal.signer, self.browser_id, time.time())
+            other = "en" if self.lang == "id" else "id"
             html = env.get_template(name).render(
                 root=root,
                 csrf=csrf,
+                lang=self.lang,
+                other_lang=other,
+                switch_url=str(self.request.url.include_query_params(lang=other)),
+                t=self.t,
                 brand=portal.brand,
                 zone=portal.zone,
                 now=portal.now().astimezone(portal.zone),
                 **values,
             )
             response = HTMLResponse(html, status_code=status)
+            if self.request.query_params.get("lang") in i18n.LANGUAGES:
+                response.set_cookie(
+                    LANG_COOKIE, self.lang, samesite="lax", secure=portal.secure, max_age=31536000
+                )
             if self.new:
                 response.set_cookie(
                     CSRF_COOKIE,
@@ -472,7 +485,7 @@ def admin_router(portal: Portal) -> APIRouter:
         configured = portal.settings.admin_token() is not None
         if fields is None:
             return page.render(
-                "admin_login.html", 403, configured=configured, error="The form expired; try again."
+                "admin_login.html", 403, configured=configured, error=page.t("admin.expired")
             )
         wait = failures.retry_after(source, time.time())
         if wait > 0:
@@ -480,7 +493,7 @@ def admin_router(portal: Portal) -> APIRouter:
                 "admin_login.html",
                 429,
                 configured=configured,
-                error=f"Too many failed sign-ins; try again in {int(wait // 60) + 1} minutes.",
+                error=page.t("admin.too_many", minutes=int(wait // 60) + 1),
             )
             response.headers["Retry-After"] = str(int(wait) + 1)
             return response
@@ -489,7 +502,7 @@ def admin_router(portal: Portal) -> APIRouter:
             failures.fail(source, time.time())
             log.warning("failed console sign-in from %s", source)
             return page.render(
-                "admin_login.html", 401, configured=configured, error="That token is not valid."
+                "admin_login.html", 401, configured=configured, error=page.t("admin.token_invalid")
             )
         failures.reset(source)
         response = RedirectResponse("/admin/vouchers", 303)
@@ -558,7 +571,7 @@ def admin_router(portal: Portal) -> APIRouter:
             )
 
         if fields is None:
-            return failed("The form expired; reload the page and try again.", 403)
+            return failed(page.t("admin.expired"), 403)
         try:
             hours = fields.get("validity_h", "").strip()
             req = VoucherBatchIn(
@@ -573,7 +586,7 @@ def admin_router(portal: Portal) -> APIRouter:
             where = ".".join(str(p) for p in first.get("loc", ())) or "input"
             return failed(f"{where}: {first.get('msg', 'invalid')}")
         except ValueError:
-            return failed("count and validity must be numbers")
+            return failed(page.t("admin.numbers"))
         try:
             made = await run_in_threadpool(create_batch, portal, req)
         except HTTPException as exc:
@@ -589,13 +602,21 @@ def admin_router(portal: Portal) -> APIRouter:
         fields = await checked_form(request)
         if fields is None:
             return Page(request).render(
-                "admin_message.html", 403, section="vouchers", message="The form expired."
+                "admin_message.html",
+                403,
+                section="vouchers",
+                message=Page(request).t("admin.expired"),
             )
         code = fields.get("code", "")
         ok = looks_like_voucher(code) and await run_in_threadpool(portal.store.revoke_voucher, code)
         if ok:
             log.info("revoked voucher %s from the console", group_code(normalise_code(code)))
-        done = f"revoked {group_code(normalise_code(code))}" if ok else "no such voucher"
+        t = Page(request).t
+        done = (
+            t("admin.revoked_code", code=group_code(normalise_code(code)))
+            if ok
+            else t("admin.no_voucher")
+        )
         back = {"done": done}
         if fields.get("batch"):
             back["batch"] = fields["batch"]
@@ -659,18 +680,23 @@ def admin_router(portal: Portal) -> APIRouter:
         fields = await checked_form(request)
         if fields is None:
             return Page(request).render(
-                "admin_message.html", 403, section="sessions", message="The form expired."
+                "admin_message.html",
+                403,
+                section="sessions",
+                message=Page(request).t("admin.expired"),
             )
         try:
             req = DisconnectIn(
                 acct_session_id=fields.get("acct_session_id", ""), nas_ip=fields.get("nas_ip", "")
             )
             out = await run_in_threadpool(disconnect, portal, req)
-            done = f"session {out.acct_session_id} at {out.nas}: {out.result}"
+            done = Page(request).t(
+                "admin.disconnected", session=out.acct_session_id, nas=out.nas, result=out.result
+            )
             if out.error_cause:
                 done += f" ({out.error_cause})"
         except ValueError:
-            done = "invalid session"
+            done = Page(request).t("admin.invalid_session")
         except HTTPException as exc:
             done = str(exc.detail)
         return RedirectResponse(f"/admin/sessions?{urlencode({'done': done})}", 303)

@@ -254,11 +254,11 @@ def test_operator_creates_prints_and_disconnects_a_session(
     try:
         admin = console.new_page()
         admin.goto(f"{stack.portal_url}admin/")
-        admin.get_by_label("Operator token", exact=True).fill(ADMIN_TOKEN)
-        admin.get_by_role("button", name="Sign in").click()
-        admin.get_by_label("Count", exact=True).fill("3")
-        admin.get_by_label("Batch name", exact=True).fill("pasar-malam")
-        admin.get_by_role("button", name="Create and print").click()
+        admin.get_by_label("Token operator", exact=True).fill(ADMIN_TOKEN)
+        admin.get_by_role("button", name="Masuk").click()
+        admin.get_by_label("Jumlah", exact=True).fill("3")
+        admin.get_by_label("Nama batch", exact=True).fill("pasar-malam")
+        admin.get_by_role("button", name="Buat dan cetak").click()
         admin.wait_for_url(re.compile(r"/admin/vouchers/print\?batch=pasar-malam"))
         codes = admin.locator(".card .c").all_inner_texts()
         assert len(codes) == 3 and admin.locator(".card svg.segno").count() == 3
@@ -274,7 +274,7 @@ def test_operator_creates_prints_and_disconnects_a_session(
         _wait_for(lambda: stack.store.open_sessions(username), "the session to start")
 
         admin.goto(f"{stack.portal_url}admin/sessions")
-        admin.get_by_role("button", name=f"Disconnect {username}").click()
+        admin.get_by_role("button", name=f"Putuskan {username}").click()
         assert re.search(r": ack$", admin.locator("#done").inner_text())
         assert stack.gateway.coa_log[-1] == ("disconnect", "ack")
         _wait_for(lambda: not stack.store.open_sessions(username), "the session to close")

@@ -387,7 +387,7 @@ def test_console_sign_in_sets_an_httponly_cookie_that_does_not_hold_the_token(
     form = client.get("/admin/login")
     csrf = re.search(r'name="csrf" value="([^"]+)"', form.text).group(1)  # type: ignore[union-attr]
     bad = client.post("/admin/login", data={"csrf": csrf, "token": "guess"})
-    assert bad.status_code == 401 and "not valid" in bad.text
+    assert bad.status_code == 401 and "Token tersebut tidak valid." in bad.text
     good = client.post("/admin/login", data={"csrf": csrf, "token": TOKEN})
     cookie = good.headers["set-cookie"]
     assert "netops_admin=" in cookie and "HttpOnly" in cookie and "SameSite=strict" in cookie
@@ -441,7 +441,7 @@ def test_console_revokes_a_voucher(client: TestClient, store: Store) -> None:
     page = client.get("/admin/vouchers", params={"batch": "b"})
     csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
     done = client.post("/admin/vouchers/revoke", data={"csrf": csrf, "code": code})
-    assert done.status_code == 303 and "revoked" in done.headers["location"]
+    assert done.status_code == 303 and "dicabut" in done.headers["location"]
     assert store.lookup(code).enabled is False  # type: ignore[union-attr]
 
 
@@ -495,3 +495,12 @@ def test_chap_in_browser_mode_posts_straight_to_the_gateway_with_a_nonced_script
     assert len(page.content) + len(client.get("/static/portal.css").content) <= PAGE_BUDGET
     pap = {k: v for k, v in MIKROTIK.items() if not k.startswith("chap-")}
     assert "<script" not in client.get("/login", params=pap).text  # PAP: the checked path
+
+
+def test_console_speaks_indonesian_by_default_and_switches_to_english(client: TestClient) -> None:
+    _console(client)
+    page = client.get("/admin/vouchers")
+    assert '<html lang="id">' in page.text and "Buat dan cetak" in page.text
+    english = client.get("/admin/vouchers", params={"lang": "en"})
+    assert '<html lang="en">' in english.text and "Create and print" in english.text
+    assert "Create and print" in client.get("/admin/vouchers").text  # remembered
