@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -17,7 +20,7 @@ from netops.cli.radius import app as radius_app
 from netops.errors import NetopsError, StoreError
 from netops.inventory import Inventory, Secret
 from netops.inventory.units import format_duration, parse_duration
-from netops.store import Session, Store, Subscriber
+from netops.store import NewUser, Session, Store, Subscriber
 from netops.store.credentials import generate_key, parse_key
 from netops.store.migrate import head_revision
 
@@ -182,6 +185,78 @@ def user_add(
         store.add_user(name, password, plan, chap=not pap_only, note=note)
     how = "PAP only, scrypt hash" if pap_only else "PAP and CHAP, encrypted"
     console.print(f"added user [bold]{name}[/] on plan {plan} ({how})")
+
+
+@user_app.command("import")
+def user_import(
+    file: Annotated[
+        Path,
+        typer.Argument(
+            help="CSV with a header row: username,password,plan and optionally note, pap_only."
+        ),
+    ],
+    pap_only: Annotated[
+        bool, typer.Option("--pap-only", help="Keep only scrypt hashes for every user.")
+    ] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Check the file and the plans; add nobody.")
+    ] = False,
+    inventory: InventoryOpt = None,
+    db: DbOpt = None,
+) -> None:
+    """Register many users from a CSV file, all or none (e.g. the city's staff list)."""
+    inv = get_inventory(inventory)
+    users = read_users(file, inv, pap_only)
+    if dry_run:
+        console.print(f"{file}: {len(users)} user(s) ready to import (dry run, nothing added)")
+        return
+    with open_store(db) as store:
+        added = store.add_users(users)
+    console.print(f"imported {added} user(s) from {file}")
+
+
+def read_users(file: Path, inv: Inventory, pap_only: bool) -> list[NewUser]:
+    """The users in a CSV file; a clear error naming file and line for anything wrong."""
+    try:
+        text = file.read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise NetopsError(f"{file} cannot be read ({exc.strerror})") from None
+    except UnicodeDecodeError:
+        raise NetopsError(f"{file} is not UTF-8 text") from None
+    reader = csv.DictReader(io.StringIO(text))
+    missing = {"username", "password", "plan"} - set(reader.fieldnames or [])
+    if missing:
+        raise NetopsError(
+            f"{file}:1: the header must name username, password and plan "
+            f"(missing: {', '.join(sorted(missing))})"
+        )
+    plans = {p.name for p in inv.plans}
+    users: list[NewUser] = []
+    for row in reader:
+        where = f"{file}:{reader.line_num}"
+        name, password, plan = (
+            (row.get(k) or "").strip() for k in ("username", "password", "plan")
+        )
+        if not name or not password or not plan:
+            raise NetopsError(f"{where}: username, password and plan must all be filled in")
+        if plan not in plans:
+            raise NetopsError(
+                f"{where}: plan {plan!r} is not in the inventory "
+                f"(plans: {', '.join(sorted(plans)) or 'none'})"
+            )
+        flag = (row.get("pap_only") or "").strip().lower()
+        if flag not in ("", "yes", "no", "true", "false", "1", "0"):
+            raise NetopsError(f"{where}: pap_only must be yes or no, not {flag!r}")
+        users.append(
+            NewUser(
+                username=name,
+                password=password,
+                plan=plan,
+                chap=not (pap_only or flag in ("yes", "true", "1")),
+                note=(row.get("note") or "").strip() or None,
+            )
+        )
+    return users
 
 
 @user_app.command("passwd")

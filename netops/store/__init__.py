@@ -11,6 +11,7 @@ from netops.store.codes import normalise_code, normalise_mac
 from netops.store.store import Store
 from netops.store.types import (
     AccountingRecord,
+    NewUser,
     Purged,
     Session,
     Subscriber,
@@ -20,6 +21,7 @@ from netops.store.types import (
 
 __all__ = [
     "AccountingRecord",
+    "NewUser",
     "Purged",
     "Session",
     "Store",

@@ -41,6 +41,7 @@ from netops.store.migrate import upgrade
 from netops.store.schema import AdmissionRow, SessionRow, SubscriberRow
 from netops.store.types import (
     AccountingRecord,
+    NewUser,
     Purged,
     Session,
     Subscriber,
@@ -185,6 +186,54 @@ class Store:
             note=note,
             what=f"user {username!r}",
         )
+
+    def add_users(self, users: list[NewUser]) -> int:
+        """Register many users in one transaction: all of them, or none if any name is taken
+        (the error names the first one) or invalid. Returns how many were added."""
+        now = datetime.now(UTC)
+        rows = []
+        seen: set[str] = set()
+        for user in users:
+            _check_username(user.username)
+            _check_password(user.password)
+            _check_plan(user.plan)
+            if codes.normalise_mac(user.username) is not None:
+                raise StoreError(
+                    f"user name {user.username!r} is a MAC address: add it to the MAC "
+                    "allow-list instead"
+                )
+            if user.username in seen:
+                raise StoreError(f"user {user.username!r} is listed twice")
+            seen.add(user.username)
+            rows.append(
+                _subscriber_values(
+                    user.username,
+                    kind="user",
+                    plan=user.plan,
+                    now=now,
+                    password_enc=(
+                        self._cipher_().encrypt(user.username, user.password) if user.chap else None
+                    ),
+                    password_hash=None if user.chap else hash_password(user.password),
+                    note=user.note,
+                )
+            )
+        if not rows:
+            return 0
+        with self._tx(write=True) as conn:
+            taken = sorted(
+                conn.scalars(select(SUBSCRIBERS.c.username).where(SUBSCRIBERS.c.username.in_(seen)))
+            )
+            if taken:
+                more = f" (and {len(taken) - 1} more)" if len(taken) > 1 else ""
+                raise StoreError(f"user {taken[0]!r} already exists{more}; nothing was added")
+            try:
+                conn.execute(SUBSCRIBERS.insert(), rows)
+            except sa_exc.IntegrityError:
+                raise StoreError(
+                    "another process added some of these users; nothing was added"
+                ) from None
+        return len(rows)
 
     def set_password(self, username: str, password: str, *, chap: bool = True) -> bool:
         """Change a user's password (and whether it is CHAP-capable); False if unknown."""

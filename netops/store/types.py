@@ -60,6 +60,17 @@ class Usage:
 
 
 @dataclass(frozen=True)
+class NewUser:
+    """One user for :meth:`Store.add_users` (bulk registration)."""
+
+    username: str
+    password: str = field(repr=False)
+    plan: str
+    chap: bool = True
+    note: str | None = None
+
+
+@dataclass(frozen=True)
 class Purged:
     """What :meth:`Store.purge` deleted."""
 

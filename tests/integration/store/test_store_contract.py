@@ -732,3 +732,22 @@ def test_a_forked_child_uses_its_own_connections(store: Store) -> None:
     assert sub is not None and sub.clear_password == "pw"
     assert {s.acct_session_id for s in store.sessions()} == {"parent", "child"}
     store.account(record("interim", sid="parent", session_time=5))
+
+
+def test_bulk_registration_is_all_or_nothing(store: Store) -> None:
+    from netops.store import NewUser
+
+    store.add_user("taken", "pw", "gratis")
+    batch = [NewUser(f"staff{i}", f"pw{i}", "pegawai", chap=i % 2 == 0) for i in range(20)]
+    with pytest.raises(StoreError, match="user 'taken' already exists; nothing was added"):
+        store.add_users([*batch, NewUser("taken", "x", "gratis")])
+    assert [u.username for u in store.list_users()] == ["taken"]
+    with pytest.raises(StoreError, match="listed twice"):
+        store.add_users([batch[0], batch[0]])
+    with pytest.raises(StoreError, match="password"):
+        store.add_users([NewUser("empty", "", "gratis")])
+    assert store.add_users(batch) == 20
+    one, two = store.lookup("staff0"), store.lookup("staff1")
+    assert one is not None and one.clear_password == "pw0"
+    assert two is not None and not two.chap_capable and store.check_password(two, "pw1")
+    assert store.add_users([]) == 0

@@ -340,3 +340,52 @@ def test_store_rekey_takes_the_old_key_by_reference(
     with Store.open(db) as store:
         sub = store.lookup("ani")
         assert sub is not None and sub.clear_password == "one"
+
+
+def test_user_import_from_csv(db: str, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    staff = tmp_path / "staff.csv"
+    staff.write_text(
+        "username,password,plan,note,pap_only\n"
+        "rina,s3cret1,pegawai,Dishub,\n"
+        "yusuf,s3cret2,pegawai,,yes\n"
+        "dewi,s3cret3,gratis,intern,no\n"
+    )
+    code, out, _ = run(capsys, "radius", "user", "import", str(staff), "--dry-run")
+    assert code == 0 and "3 user(s) ready" in out
+    with Store.open(db) as store:
+        assert store.list_users() == []
+    code, out, _ = run(capsys, "radius", "user", "import", str(staff))
+    assert code == 0 and "imported 3 user(s)" in out
+    with Store.open(db) as store:
+        users = {u.username: u for u in store.list_users()}
+        assert set(users) == {"rina", "yusuf", "dewi"}
+        assert not users["yusuf"].chap_capable and users["rina"].note == "Dishub"
+    code, _, err = run(capsys, "radius", "user", "import", str(staff))
+    assert code == 1 and "user 'dewi' already exists (and 2 more); nothing was added" in err
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("name,password,plan\nrina,x,gratis\n", "staff.csv:1: the header must name"),
+        ("username,password,plan\nrina,x,gratis\nyusuf,y,emas\n", "staff.csv:3: plan 'emas'"),
+        ("username,password,plan\nrina,,gratis\n", "staff.csv:2: username, password and plan"),
+        ("username,password,plan,pap_only\nrina,x,gratis,maybe\n", "pap_only must be yes or no"),
+    ],
+)
+def test_user_import_names_the_bad_line(
+    db: str, capsys: pytest.CaptureFixture[str], tmp_path: Path, content: str, message: str
+) -> None:
+    staff = tmp_path / "staff.csv"
+    staff.write_text(content)
+    code, _, err = run(capsys, "radius", "user", "import", str(staff))
+    assert code == 1 and message in err
+    with Store.open(db) as store:
+        assert store.list_users() == []
+
+
+def test_user_import_of_a_missing_file_is_one_sentence(
+    db: str, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    code, _, err = run(capsys, "radius", "user", "import", str(tmp_path / "nope.csv"))
+    assert code == 1 and "nope.csv cannot be read" in err
