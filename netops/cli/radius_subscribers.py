@@ -447,6 +447,8 @@ def sessions(
         print_json([session_json(s) for s in found])
         return
     title = f"{'Active s' if active else 'S'}essions ({len(found)})"
+    if len(found) == limit:
+        title += f", the newest {limit}: --limit N for more"
     table = Table(title=title, title_justify="left")
     for column in (
         "user",
