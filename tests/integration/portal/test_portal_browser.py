@@ -7,7 +7,6 @@ MikroTik gateway (real HTTP + RADIUS CHAP/PAP + accounting + RFC 5176), Chromium
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 import time
 from collections.abc import Iterator
@@ -22,7 +21,6 @@ from netops.portal.gateway_sim import GatewaySim
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 1, "is_mobile": True}
-DOCS_IMG = REPO / "docs" / "img"
 
 
 @pytest.fixture
@@ -91,7 +89,6 @@ def test_voucher_from_the_cli_logs_in_with_chap_and_status_shows_the_quota(
     assert phone.locator("html").get_attribute("lang") == "id"
     assert phone.title() == "Masuk ke WiFi Gratis Lab"
     phone.screenshot(path=str(artifacts / "login-id.png"), full_page=True)
-    shutil.copyfile(artifacts / "login-id.png", DOCS_IMG / "portal-login.png")
 
     phone.get_by_label("Kode voucher", exact=True).fill(code.lower())
     phone.get_by_role("button", name="Masuk dengan voucher").click()
@@ -120,7 +117,6 @@ def test_voucher_from_the_cli_logs_in_with_chap_and_status_shows_the_quota(
     assert quota["Sisa waktu hari ini"] == "1 jam 50 menit"
     assert quota["Terpakai hari ini"] == "10 menit · 200 MB"
     phone.screenshot(path=str(artifacts / "status-id.png"), full_page=True)
-    shutil.copyfile(artifacts / "status-id.png", DOCS_IMG / "portal-status.png")
 
 
 def test_wrong_voucher_shows_the_error_in_bahasa_indonesia(
