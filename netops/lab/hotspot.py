@@ -15,10 +15,13 @@ import random
 import threading
 import time
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from netops.errors import NetopsError
 from netops.lab.citizen import Phone
+
+if TYPE_CHECKING:
+    from netops.portal.gateway_sim import GatewaySim
 
 log = logging.getLogger("netops.lab.hotspot")
 
@@ -129,18 +132,17 @@ class Hotspot:
 class GatewaySimAdapter:
     """:class:`Gateway` over ``netops.portal.gateway_sim.GatewaySim``."""
 
-    def __init__(self, sim: object) -> None:
+    def __init__(self, sim: GatewaySim) -> None:
         self.sim = sim
 
     @property
     def base_url(self) -> str:
-        return str(self.sim.base_url)  # type: ignore[attr-defined]
+        return self.sim.base_url
 
     def open_sessions(self) -> list[str]:
-        sessions: dict[str, object] = self.sim.sessions  # type: ignore[attr-defined]
-        return list(sessions)
+        return list(self.sim.sessions)
 
     def traffic(self, mac: str, *, input_octets: int, output_octets: int, seconds: int) -> object:
-        return self.sim.traffic(  # type: ignore[attr-defined]
+        return self.sim.traffic(
             mac, input_octets=input_octets, output_octets=output_octets, seconds=seconds
         )

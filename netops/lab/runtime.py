@@ -27,7 +27,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from netops.inventory.models import Inventory
 from netops.lab.plan import LAB_PREFIX, AgentPlan, LabPlan, SimulationError, plan_lab
@@ -35,6 +35,9 @@ from netops.lab.snmpping import answers
 from netops.lab.snmprec import device_records, render
 from netops.service.model import ComponentSpec
 from netops.service.state import read_state, running, stop_recorded, write_state
+
+if TYPE_CHECKING:
+    from netops.provision.lab import FrrLab
 
 Progress = Callable[[str], None]
 # snmpsim binds its port only once it has dropped privileges (pysnmp opens sockets lazily),
@@ -185,7 +188,7 @@ class Lab:
                     )
                 time.sleep(0.1)
 
-    def _frr_lab(self, plan: LabPlan) -> Any:
+    def _frr_lab(self, plan: LabPlan) -> FrrLab | None:
         if not plan.routers:
             return None
         from netops.provision.lab import FrrLab
@@ -196,7 +199,7 @@ class Lab:
         lab.workdir.mkdir(parents=True, exist_ok=True)
         return lab
 
-    def _record(self, frr: Any) -> dict[str, Any]:
+    def _record(self, frr: FrrLab | None) -> dict[str, Any]:
         routers = (
             []
             if frr is None
@@ -218,7 +221,7 @@ class Lab:
             "created_at": time.time(),
         }
 
-    def _check_foreign(self, frr: Any) -> None:
+    def _check_foreign(self, frr: FrrLab | None) -> None:
         """Refuse to start when another lab holds the routers' management addresses."""
         if frr is None:
             return
