@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich import box
 from rich.table import Table
 
 from netops.cli.common import DbOpt, InventoryOpt, console, db_url, get_inventory
@@ -449,34 +450,23 @@ def sessions(
     title = f"{'Active s' if active else 'S'}essions ({len(found)})"
     if len(found) == limit:
         title += f", the newest {limit}: --limit N for more"
-    table = Table(title=title, title_justify="left")
-    for column in (
-        "user",
-        "Acct-Session-Id",
-        "NAS",
-        "hotspot",
-        "MAC",
-        "IP",
-        "start (UTC)",
-        "duration",
-        "in (up)",
-        "out (down)",
-        "state",
-    ):
-        table.add_column(column, no_wrap=column in ("MAC", "start (UTC)"))
+    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
+    for column in ("user", "Acct-Session-Id", "NAS", "MAC", "IP", "start (UTC)"):
+        table.add_column(column, no_wrap=True)
+    table.add_column("time", justify="right", no_wrap=True)
+    table.add_column("up / down", justify="right", no_wrap=True)
+    table.add_column("state", min_width=6)
     for s in found:
-        state = "active" if s.active else f"stopped {when(s.stopped_at)} {s.terminate_cause or ''}"
+        state = "open" if s.active else f"closed {when(s.stopped_at)} {s.terminate_cause or ''}"
         table.add_row(
             s.username,
             s.acct_session_id,
             s.nas_identifier or s.nas_ip,
-            s.hotspot or "",
             s.mac or "",
             s.ip or "",
             when(s.started_at),
             duration(s.session_time),
-            octets(s.input_octets),
-            octets(s.output_octets),
+            f"{octets(s.input_octets)} / {octets(s.output_octets)}",
             state.strip(),
         )
     console.print(table)
