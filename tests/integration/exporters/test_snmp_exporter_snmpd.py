@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import sys
 import threading
 import time
 from collections import defaultdict
@@ -17,12 +18,17 @@ from snmp_peers import (
     Namespace,
     Snmpd,
     make_inventory,
+    run,
     start_exporter,
 )
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]
 
 IF_HC_IN = "1.3.6.1.2.1.31.1.1.1.6"
+TRAFFIC = (  # 200 datagrams over the namespace's loopback
+    "import socket; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); "
+    "[s.sendto(b'x' * 500, ('127.0.0.1', 9)) for _ in range(200)]"
+)
 Series = dict[str, list[tuple[dict[str, str], float]]]
 
 
@@ -127,20 +133,26 @@ def test_all_202_interfaces_are_exported_with_snmpd_names_and_statuses(
 def test_counters_lie_between_snmpget_reads_before_and_after_and_gauges_equal_them(
     big_exporter: tuple[ExporterProcess, Namespace, Snmpd],
 ) -> None:
-    exporter, _, agent = big_exporter
+    exporter, ns, agent = big_exporter
     loopback_index = next(
         oid.rsplit(".", 1)[1]
         for oid, name in agent.snmpwalk("1.3.6.1.2.1.31.1.1.1.1").items()
         if name == "lo"
     )
     oid = f"{IF_HC_IN}.{loopback_index}"
-    before = int(agent.snmpget(oid)[oid])
+    first = int(agent.snmpget(oid)[oid])
+    # Move the counter (snmpd caches interface statistics for a few seconds).
+    before = first
+    deadline = time.monotonic() + 20
+    while before == first and time.monotonic() < deadline:
+        run(sys.executable, "-c", TRAFFIC, netns=ns.name)
+        before = int(agent.snmpget(oid)[oid])
+    assert before > first, "the loopback counter never moved"
     response = scrape(exporter, target=agent.target, module="if_mib")
     after = int(agent.snmpget(oid)[oid])
     series = parse(response.text)
     value = next(v for lb, v in series["ifHCInOctets"] if lb["ifIndex"] == loopback_index)
     assert before <= value <= after
-    assert after > before  # the scrape itself moved the loopback counter
     mtu = agent.snmpwalk("1.3.6.1.2.1.2.2.1.4")
     speed = agent.snmpwalk("1.3.6.1.2.1.31.1.1.1.15")
     mtus = {lb["ifIndex"]: v for lb, v in series["ifMtu"]}
