@@ -14,6 +14,7 @@ from typing import Annotated, Any
 
 import typer
 from rich import box
+from rich.console import Console
 from rich.table import Table
 
 from netops.cli.common import DbOpt, InventoryOpt, console, db_url, get_inventory
@@ -146,6 +147,18 @@ def session_json(s: Session) -> dict[str, Any]:
         "output_octets": s.output_octets,
         "terminate_cause": s.terminate_cause,
     }
+
+
+def print_wide(table: Table, rows: list[list[str]]) -> None:
+    """Print a table without cutting any cell to fit a narrow terminal or a pipe: long lines
+    are better than an address or a session id shortened to ``10.254.…``."""
+    widths = [len(str(c.header)) for c in table.columns]
+    for row in rows:
+        table.add_row(*row)
+        widths = [max(w, len(cell)) for w, cell in zip(widths, row, strict=True)]
+    need = sum(widths) + 3 * len(widths) + 1
+    out = console if console.width >= need else Console(width=need, highlight=False)
+    out.print(table)
 
 
 def print_json(data: Any) -> None:
@@ -340,19 +353,21 @@ def user_list(
     if fmt is Format.json:
         print_json([subscriber_json(u) for u in users])
         return
-    table = Table(title=f"Users ({len(users)})", title_justify="left")
+    table = Table(title=f"Users ({len(users)})", title_justify="left", box=box.SIMPLE_HEAD)
     for column in ("user", "plan", "enabled", "auth", "created (UTC)", "note"):
-        table.add_column(column)
-    for u in users:
-        table.add_row(
+        table.add_column(column, no_wrap=True)
+    rows = [
+        [
             u.username,
             u.plan,
             "yes" if u.enabled else "no",
             "PAP+CHAP" if u.chap_capable else "PAP",
             when(u.created_at),
             u.note or "",
-        )
-    console.print(table)
+        ]
+        for u in users
+    ]
+    print_wide(table, rows)
 
 
 # --- MAC allow-list ---------------------------------------------------------------------------
@@ -399,14 +414,14 @@ def mac_list(
     if fmt is Format.json:
         print_json([subscriber_json(m) for m in macs])
         return
-    table = Table(title=f"MAC allow-list ({len(macs)})", title_justify="left")
+    table = Table(title=f"MAC allow-list ({len(macs)})", title_justify="left", box=box.SIMPLE_HEAD)
     for column in ("MAC", "plan", "enabled", "created (UTC)", "note"):
-        table.add_column(column)
-    for m in macs:
-        table.add_row(
-            m.username, m.plan, "yes" if m.enabled else "no", when(m.created_at), m.note or ""
-        )
-    console.print(table)
+        table.add_column(column, no_wrap=True)
+    rows = [
+        [m.username, m.plan, "yes" if m.enabled else "no", when(m.created_at), m.note or ""]
+        for m in macs
+    ]
+    print_wide(table, rows)
 
 
 # --- sessions ---------------------------------------------------------------------------------
@@ -456,9 +471,8 @@ def sessions(
     table.add_column("time", justify="right", no_wrap=True)
     table.add_column("up / down", justify="right", no_wrap=True)
     table.add_column("state", min_width=6)
-    for s in found:
-        state = "open" if s.active else f"closed {when(s.stopped_at)} {s.terminate_cause or ''}"
-        table.add_row(
+    rows = [
+        [
             s.username,
             s.acct_session_id,
             s.nas_identifier or s.nas_ip,
@@ -467,9 +481,13 @@ def sessions(
             when(s.started_at),
             duration(s.session_time),
             f"{octets(s.input_octets)} / {octets(s.output_octets)}",
-            state.strip(),
-        )
-    console.print(table)
+            "open"
+            if s.active
+            else f"closed {when(s.stopped_at)} {s.terminate_cause or ''}".strip(),
+        ]
+        for s in found
+    ]
+    print_wide(table, rows)
 
 
 @radius_app.command("store-key")

@@ -9,6 +9,7 @@ from enum import StrEnum
 from typing import Annotated
 
 import typer
+from rich import box
 from rich.table import Table
 
 from netops.cli.common import DbOpt, InventoryOpt, console, get_inventory
@@ -16,6 +17,7 @@ from netops.cli.radius_subscribers import (
     check_plan,
     open_store,
     print_json,
+    print_wide,
     subscriber_json,
     when,
 )
@@ -165,12 +167,10 @@ def list_(
         writer.writerows(rows)
         typer.echo(out.getvalue(), nl=False)
         return
-    table = Table(title=f"Vouchers ({len(vouchers)})", title_justify="left")
+    table = Table(title=f"Vouchers ({len(vouchers)})", title_justify="left", box=box.SIMPLE_HEAD)
     for column in columns:
-        table.add_column(column, no_wrap=column == "code")
-    for row in rows:
-        table.add_row(*row)
-    console.print(table)
+        table.add_column(column, no_wrap=True)
+    print_wide(table, rows)
 
 
 @app.command()
