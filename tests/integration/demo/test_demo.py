@@ -1,0 +1,279 @@
+"""`make demo` end to end, headless: the demo script brings the lab and the stack up, a
+citizen logs in through the portal, Prometheus has the lab's metrics, the session is in the
+store; Ctrl-C then stops everything, leaving no process and no network namespace behind.
+
+Real peers: FRR + sshd in network namespaces, snmpsim agents, Debian's Prometheus, the
+netops RADIUS server, portal and exporter, and the simulated MikroTik gateway.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import select
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlencode
+
+import httpx
+import pytest
+
+from tests.paths import LAB, REPO
+
+pytestmark = [pytest.mark.integration, pytest.mark.root]
+NETOPS = REPO / ".venv" / "bin" / "netops"
+DEMO = REPO / "scripts" / "demo.sh"
+READY = "netops demo is running."
+DOCS_IMG = REPO / "docs" / "img"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-background-networking", "--disable-component-update",
+    "--no-first-run", "--disable-sync",
+]  # fmt: skip
+VOUCHER = re.compile(r"[2-9A-HJKMNP-Z]{4}-[2-9A-HJKMNP-Z]{4}-[2-9A-HJKMNP-Z]{2}")
+
+
+def _free_ports(count: int) -> list[int]:
+    """Ports free for TCP and UDP alike, all different, chosen by the kernel."""
+    ports: list[int] = []
+    while len(ports) < count:
+        with socket.socket() as tcp, socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
+            tcp.bind(("127.0.0.1", 0))
+            port = tcp.getsockname()[1]
+            try:
+                udp.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        if port not in ports:
+            ports.append(port)
+    return ports
+
+
+def _namespaces(prefix: str = "nxlab-") -> list[str]:
+    out = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
+    return [line.split()[0] for line in out.splitlines() if line.startswith(prefix)]
+
+
+def _processes_mentioning(*needles: str) -> list[str]:
+    """Command lines of live processes that contain any of ``needles``."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            line = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if state != "Z" and any(n in line for n in needles):
+            found.append(f"{entry.name}: {line.strip()}")
+    return found
+
+
+def _read_until(proc: subprocess.Popen[str], marker: str, timeout: float) -> str:
+    """The script's output up to the line containing ``marker``; fail with it if it ends."""
+    assert proc.stdout is not None
+    seen: list[str] = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([proc.stdout], [], [], 1.0)
+        if not ready:
+            if proc.poll() is not None:
+                break
+            continue
+        line = proc.stdout.readline()
+        if not line:
+            break
+        seen.append(line)
+        if marker in line:
+            return "".join(seen)
+    tail = "".join(seen[-40:])
+    raise AssertionError(f"demo did not print {marker!r} (exit {proc.poll()}):\n{tail}")
+
+
+def _quickstart_screens(ports: dict[str, int], var: Path, shots: Path) -> str:
+    """Walk the quickstart in Chromium: a phone at the hotspot, a voucher login, the
+    operator console and a Prometheus graph; screenshots go to ``shots``. Returns the
+    voucher's RADIUS username."""
+    from playwright.sync_api import sync_playwright
+
+    assert Path(CHROMIUM).exists(), "chromium is missing (Debian package chromium)"
+    portal = f"http://127.0.0.1:{ports['PORTAL_PORT']}"
+    made = subprocess.run(
+        [str(NETOPS), "-i", str(LAB), "--db", f"sqlite:///{var}/netops.db", "voucher", "create",
+         "--plan", "voucher-harian", "--count", "1", "--format", "csv"],
+        capture_output=True, text=True, timeout=120, cwd=REPO,
+    )  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    code = VOUCHER.findall(made.stdout)[0]
+    with sync_playwright() as play:
+        browser = play.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            phone = browser.new_context(
+                viewport={"width": 390, "height": 844}, is_mobile=True, locale="id-ID"
+            ).new_page()
+            phone.goto(f"http://127.0.0.1:{ports['GATEWAY_PORT']}/berita")
+            assert phone.url.startswith(f"{portal}/login?")
+            phone.screenshot(path=str(shots / "quickstart-portal-login.png"), full_page=True)
+            phone.get_by_label("Kode voucher", exact=True).fill(code)
+            phone.get_by_role("button", name="Masuk dengan voucher").click()
+            phone.wait_for_url(re.compile(re.escape(portal) + r"/status\?"))
+            assert phone.get_by_role("status").inner_text() == "Anda terhubung ke internet."
+            phone.screenshot(path=str(shots / "quickstart-voucher-online.png"), full_page=True)
+
+            desk = browser.new_context(viewport={"width": 1280, "height": 800}).new_page()
+            desk.goto(f"{portal}/admin/login")
+            desk.locator("#token").fill((var / "admin-token").read_text().strip())
+            desk.locator("form button[type=submit]").click()
+            desk.wait_for_url(re.compile(re.escape(portal) + r"/admin/vouchers"))
+            desk.goto(f"{portal}/admin/sessions")
+            username = code.replace("-", "")
+            assert username in desk.content()
+            desk.screenshot(path=str(shots / "quickstart-console-sessions.png"), full_page=True)
+
+            query = "sum by (device) (rate(ifHCInOctets[1m])) * 8"
+            params = urlencode({"g0.expr": query, "g0.tab": "0", "g0.range_input": "3m"})
+            desk.goto(f"http://127.0.0.1:{ports['PROMETHEUS_PORT']}/graph?{params}")
+            # Debian's Prometheus serves the classic UI (Rickshaw, SVG) at /graph.
+            desk.wait_for_selector(".graph_area svg path", timeout=60_000)
+            desk.wait_for_timeout(1000)
+            legend = desk.locator(".graph_legend, .legend").first.inner_text()
+            assert "lab-core-01" in legend, legend
+            desk.screenshot(path=str(shots / "quickstart-prometheus.png"), full_page=True)
+        finally:
+            browser.close()
+    return code.replace("-", "")
+
+
+def _prometheus_devices(url: str) -> set[str]:
+    resp = httpx.get(url, params={"query": "count by (device) (ifHCInOctets)"}, timeout=10)
+    resp.raise_for_status()
+    return {r["metric"].get("device", "") for r in resp.json()["data"]["result"]}
+
+
+@pytest.mark.timeout(600)
+def test_demo_runs_headless_and_ctrl_c_leaves_nothing_behind(tmp_path: Path) -> None:
+    for tool in ("/usr/bin/prometheus", "/usr/lib/frr/zebra", "/usr/sbin/sshd"):
+        assert Path(tool).exists(), f"{tool} is missing: install the Debian packages (make deps)"
+    var = tmp_path / "var"
+    names = ["RADIUS_AUTH_PORT", "RADIUS_ACCT_PORT", "RADIUS_METRICS_PORT", "PORTAL_PORT",
+             "EXPORTER_PORT", "HEALTH_PORT", "PROMETHEUS_PORT", "GATEWAY_PORT"]  # fmt: skip
+    ports = dict(zip(names, _free_ports(len(names)), strict=True))
+    env = {**os.environ, **{k: str(v) for k, v in ports.items()}, "DEMO_VAR": str(var)}
+    env.pop("DEMO_EXIT", None)
+    env.pop("NETOPS_INVENTORY", None)
+    env.pop("NETOPS_DB", None)
+
+    # Leftovers of an earlier, crashed run: a stale state file and a stray lab namespace.
+    var.mkdir()
+    (var / "up.json").write_text(json.dumps({"pid": 999_999_999, "components": {}}))
+    subprocess.run(["ip", "netns", "add", "nxlab-lab-core-01"], check=True)
+
+    demo = subprocess.Popen(
+        ["bash", str(DEMO)], cwd=REPO, env=env, stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT, text=True, start_new_session=True,
+    )  # fmt: skip
+    try:
+        output = _read_until(demo, READY, timeout=480)
+        prometheus = f"http://127.0.0.1:{ports['PROMETHEUS_PORT']}/api/v1/query"
+        devices: set[str] = set()
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            devices = _prometheus_devices(prometheus)
+            if len(devices) == 5:
+                break
+            time.sleep(2)
+        assert devices == {"lab-core-01", "lab-core-02", "lab-dist-01", "lab-hs-01", "lab-ap-01"}
+
+        (tmp_path / "demo.out").write_text(output)
+        if _namespaces("nxprov-lab-"):
+            pytest.fail(
+                "the provisioning tests started their FRR lab on the same addresses "
+                "(10.254.0.0/24) while this test ran; run it again when they have finished"
+            )
+        start = output.find("Provisioning")
+        push = output[start : output.find("A citizen joins", start)]
+        assert "dry run: nothing was changed" in push, push
+        assert "running configs before the push:" in push, push  # the commit ran
+        running = subprocess.run(
+            ["ip", "netns", "exec", "nxlab-lab-core-02", "vtysh", "-N", "nxlab-lab-core-02",
+             "-c", "show running-config"],
+            capture_output=True, text=True, timeout=60,
+        ).stdout  # fmt: skip
+        assert "ip address 10.254.101.1/30" in running, running
+        assert "router ospf" in running
+        joined = re.search(r"online at lab-park as (\S+)", output)
+        assert joined, "the demo's citizen did not get online"
+        username = joined.group(1)
+        sessions = subprocess.run(
+            [str(NETOPS), "-i", str(LAB), "--db", f"sqlite:///{var}/netops.db", "radius",
+             "sessions", "--active", "--user", username, "--format", "json"],
+            capture_output=True, text=True, timeout=120, cwd=REPO,
+        )  # fmt: skip
+        assert sessions.returncode == 0, sessions.stderr
+        rows = json.loads(sessions.stdout)
+        assert len(rows) == 1, rows
+        assert rows[0]["username"] == username
+
+        shots = tmp_path / "shots"
+        shots.mkdir()
+        voucher_user = _quickstart_screens(ports, var, shots)
+        vouchers = subprocess.run(
+            [str(NETOPS), "-i", str(LAB), "--db", f"sqlite:///{var}/netops.db", "radius",
+             "sessions", "--active", "--user", voucher_user, "--format", "json"],
+            capture_output=True, text=True, timeout=120, cwd=REPO,
+        )  # fmt: skip
+        assert [r["username"] for r in json.loads(vouchers.stdout)] == [voucher_user]
+        DOCS_IMG.mkdir(parents=True, exist_ok=True)
+        for shot in shots.iterdir():
+            shutil.copyfile(shot, DOCS_IMG / shot.name)
+
+        health_url = f"http://127.0.0.1:{ports['HEALTH_PORT']}/health"
+        health = httpx.get(health_url, timeout=10)
+        assert health.status_code == 200
+        assert set(health.json()["components"]) == {"radius", "portal", "exporter", "prometheus"}
+
+        # The RADIUS server crashes: the supervisor reports it and starts a new one.
+        before = health.json()["components"]["radius"]
+        os.kill(before["pid"], signal.SIGKILL)
+        radius = before
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            radius = httpx.get(health_url, timeout=10).json()["components"]["radius"]
+            if radius["up"] and radius["pid"] != before["pid"]:
+                break
+            time.sleep(0.5)
+        assert radius["up"] and radius["restarts"] == before["restarts"] + 1, radius
+        assert radius["last_error"] == "killed by SIGKILL"
+
+        demo.send_signal(signal.SIGINT)  # Ctrl-C
+        rest, _ = demo.communicate(timeout=180)
+    finally:
+        if demo.poll() is None:
+            demo.send_signal(signal.SIGINT)
+            try:
+                demo.wait(120)
+            except subprocess.TimeoutExpired:
+                os.killpg(demo.pid, signal.SIGKILL)
+        leftovers = _namespaces()
+        if leftovers:
+            subprocess.run([str(NETOPS), "lab", "down", "--lab-dir", str(var / "lab")],
+                           cwd=REPO, capture_output=True, timeout=120)  # fmt: skip
+
+    assert demo.returncode == 130, rest
+    assert "stopped: supervisor pid" in rest and "lab down:" in rest
+    assert leftovers == [], f"network namespaces left behind: {leftovers}"
+    assert _processes_mentioning(str(tmp_path), "nxlab-") == []
+    for port in ports.values():
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", port))  # nothing listens any more
+
+
+if __name__ == "__main__":
+    sys.exit(pytest.main([__file__, "-q"]))
