@@ -14,6 +14,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, cast
 
@@ -919,10 +920,12 @@ def _placeholders(count: int) -> str:
     return ", ".join("?" * count)
 
 
+@lru_cache(maxsize=8)
 def _select_subscribers(count: int) -> str:
     return f"SELECT {_SUBSCRIBER_LIST} FROM subscribers WHERE username IN ({_placeholders(count)})"
 
 
+@lru_cache(maxsize=8)
 def _select_usernames(count: int) -> str:
     return f"SELECT username FROM subscribers WHERE username IN ({_placeholders(count)})"
 
@@ -950,7 +953,9 @@ def _storable(username: str) -> bool:
     return 0 < len(username) <= NAME and _clean(username, NAME) == username
 
 
-def _candidates(username: str) -> list[str]:
+@lru_cache(maxsize=8192)
+def _candidates(username: str) -> tuple[str, ...]:
+    """The stored spellings ``username`` may stand for: itself, as a MAC, as a voucher code."""
     found = [username]
     mac = codes.normalise_mac(username)
     if mac is not None and mac not in found:
@@ -959,7 +964,7 @@ def _candidates(username: str) -> list[str]:
         code = codes.normalise_code(username)
         if code not in found:
             found.append(code)
-    return found
+    return tuple(found)
 
 
 def _subscriber_values(
