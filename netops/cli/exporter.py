@@ -129,7 +129,8 @@ def modules_command(modules: ModulesOpt = None) -> None:
     """List the SNMP modules: name, metrics, columns walked, scalars read."""
     loaded = load_modules(modules)
     table = Table(title="SNMP modules", title_justify="left")
-    for column in ("module", "metrics", "columns", "scalars", "description", "file"):
+    table.add_column("module", no_wrap=True)
+    for column in ("metrics", "columns", "scalars", "description", "file"):
         table.add_column(column)
     for name in sorted(loaded):
         m = loaded[name]
