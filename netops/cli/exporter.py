@@ -81,12 +81,14 @@ def serve_command(
     v2c_engine: EngineOpt = "fast",
     parallel_walks: ParallelOpt = 2,
 ) -> None:
-    """Serve /snmp, /probe and /metrics until interrupted."""
+    """Serve /snmp, /probe and /metrics until interrupted; POST /-/reload re-reads the
+    inventory and modules (a broken file keeps the running configuration)."""
     inv = get_inventory(inventory)
     loaded = load_modules(modules)
     host, port = parse_listen(listen)
     settings = ExporterSettings(default_timeout=default_timeout, timeout_offset=timeout_offset)
     exporter = Exporter(inv, loaded, settings, client=_engine(v2c_engine, parallel_walks))
+    exporter.loader = lambda: (get_inventory(inventory), load_modules(modules))
     sock = bind(host, port)
     bound_host, bound_port = sock.getsockname()[:2]
     shown = f"[{bound_host}]" if ":" in bound_host else bound_host

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import signal
 import socket
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
@@ -142,6 +143,33 @@ class Exporter:
         self.prober = prober or IcmpProber()
         self.registry = CollectorRegistry()
         self.metrics = _SelfMetrics(self.registry)
+        self.loader: Callable[[], tuple[Inventory, dict[str, Module]]] | None = None
+        self.reloads = Counter(
+            "netops_exporter_reloads_total",
+            "Reloads of the inventory and modules, by result.",
+            ["result"],
+            registry=self.registry,
+        )
+        for result in ("success", "failure"):
+            self.reloads.labels(result)
+
+    def reload(self) -> Response:
+        """Re-read the inventory and modules; on any error keep the running ones (HTTP 500)."""
+        if self.loader is None:
+            return Response(500, b"this exporter was not started from files: nothing to reload\n")
+        try:
+            inventory, modules = self.loader()
+        except NetopsError as exc:
+            self.reloads.labels("failure").inc()
+            log.warning("reload failed, keeping the running configuration: %s", exc)
+            return Response(
+                500, f"reload failed, still running the old configuration: {exc}\n".encode()
+            )
+        self.inventory, self.modules = inventory, modules
+        self.reloads.labels("success").inc()
+        return Response(
+            200, f"reloaded: {len(inventory.devices)} devices, {len(modules)} modules\n".encode()
+        )
 
     # --- scrapes --------------------------------------------------------------------------
 
@@ -264,6 +292,10 @@ class Exporter:
         path = scope.get("path", "/")
         query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
         headers = {k.lower(): v for k, v in scope.get("headers", [])}
+        if path == "/-/reload":
+            if scope.get("method") != "POST":
+                return Response(405, b"reload with POST\n")
+            return self.reload()
         if scope.get("method") not in ("GET", "HEAD"):
             return Response(405, b"only GET is supported\n")
         if path == "/snmp":
@@ -357,11 +389,12 @@ def bind(host: str, port: int) -> socket.socket:
 
 
 async def serve(exporter: Exporter, sock: socket.socket) -> None:
-    """Serve ``exporter`` on ``sock`` until cancelled (uvicorn, one process)."""
+    """Serve ``exporter`` on ``sock`` until cancelled (uvicorn, one process); SIGHUP reloads."""
     import uvicorn
 
     config = uvicorn.Config(
         exporter, log_level="warning", access_log=False, lifespan="on", timeout_keep_alive=30
     )
     server = uvicorn.Server(config)
+    asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, exporter.reload)
     await server.serve(sockets=[sock])

@@ -10,7 +10,15 @@ from pathlib import Path
 import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
-from snmp_peers import NETOPS, ExporterProcess, Namespace, make_inventory, namespace, run
+from snmp_peers import (
+    NETOPS,
+    ExporterProcess,
+    Namespace,
+    make_inventory,
+    namespace,
+    run,
+    start_exporter,
+)
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 
@@ -126,3 +134,31 @@ def test_discover_of_an_unknown_site_is_a_clear_error(tmp_path: Path) -> None:
     )
     assert out.returncode == 1
     assert "site 'atlantis' is not in the inventory" in out.stderr
+
+
+def test_reload_picks_up_inventory_changes_and_keeps_running_on_a_broken_file(
+    tmp_path: Path,
+) -> None:
+    inventory = make_inventory(tmp_path / "lab", 161)
+    exporter = start_exporter(inventory)
+    try:
+        assert "device" not in probe(exporter, "127.0.0.9")["probe_success"][0]
+        devices = inventory / "devices.yml"
+        text = devices.read_text()
+        devices.write_text(
+            text.rstrip("\n")
+            + "\n- hostname: lab-sw-09\n  site: lab-park\n  role: switch\n  platform: eos\n"
+            "  mgmt_ip: 127.0.0.9\n"
+        )
+        reloaded = httpx.post(f"{exporter.url}/-/reload", timeout=30)
+        assert reloaded.status_code == 200, reloaded.text
+        assert probe(exporter, "127.0.0.9")["probe_success"][0]["device"] == "lab-sw-09"
+        devices.write_text("devices: [unclosed\n")
+        broken = httpx.post(f"{exporter.url}/-/reload", timeout=30)
+        assert broken.status_code == 500
+        assert "still running the old configuration" in broken.text
+        assert "devices.yml" in broken.text
+        labels, value = probe(exporter, "lab-sw-09")["probe_success"]
+        assert labels["device"] == "lab-sw-09" and value == 1
+    finally:
+        exporter.stop()
