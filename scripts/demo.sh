@@ -10,7 +10,8 @@
 #   DEMO_EXIT=1    stop everything after printing (tests, CI)
 #   DEMO_VAR=DIR   state, logs and data (default: var)
 #   *_PORT         RADIUS_AUTH_PORT RADIUS_ACCT_PORT RADIUS_METRICS_PORT PORTAL_PORT
-#                  EXPORTER_PORT HEALTH_PORT PROMETHEUS_PORT GATEWAY_PORT
+#                  EXPORTER_PORT HEALTH_PORT PROMETHEUS_PORT GATEWAY_PORT (default: 1812
+#                  1813 9812 8080 9116 9800 9090 8090, or a free port when one is taken)
 # Running it again first removes whatever an earlier run left behind.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,14 +21,6 @@ PY=${PY:-.venv/bin/python}
 VAR=${DEMO_VAR:-var}
 LAB=inventory/lab
 BIND=127.0.0.1
-RADIUS_AUTH_PORT=${RADIUS_AUTH_PORT:-1812}
-RADIUS_ACCT_PORT=${RADIUS_ACCT_PORT:-1813}
-RADIUS_METRICS_PORT=${RADIUS_METRICS_PORT:-9812}
-PORTAL_PORT=${PORTAL_PORT:-8080}
-EXPORTER_PORT=${EXPORTER_PORT:-9116}
-HEALTH_PORT=${HEALTH_PORT:-9800}
-PROMETHEUS_PORT=${PROMETHEUS_PORT:-9090}
-GATEWAY_PORT=${GATEWAY_PORT:-8090}
 DB="sqlite:///$VAR/netops.db"
 
 step() { printf '\n\033[1m== %s\033[0m  [%ss]\n' "$*" "$SECONDS"; }
@@ -53,6 +46,38 @@ stop_all() {
     fi
 }
 
+# The default port if it is free on $BIND (TCP and UDP), else one the kernel picks: a
+# machine with Debian's own prometheus or snmp_exporter services already holds 9090, 9116.
+free_port() {
+    "$PY" - "$BIND" "$1" <<'EOF'
+import socket, sys
+host, port = sys.argv[1], int(sys.argv[2])
+def free(p):
+    try:
+        with socket.socket() as t, socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u:
+            t.bind((host, p)); u.bind((host, p))
+        return True
+    except OSError:
+        return False
+while not free(port):
+    with socket.socket() as s:
+        s.bind((host, 0)); port = s.getsockname()[1]
+print(port)
+EOF
+}
+
+# pick NAME DEFAULT: keep $NAME if the caller set it, else DEFAULT when free, else a free one.
+pick() {
+    local name=$1 default=$2 chosen
+    if [ -n "${!name:-}" ]; then return; fi
+    chosen=$(free_port "$default")
+    [ "$chosen" = "$default" ] || echo "port $default is in use; $name=$chosen"
+    printf -v "$name" '%s' "$chosen"
+}
+
+# The whole run is one function: bash reads it completely before it starts, so editing
+# this file while a demo runs cannot derail the running one.
+main() {
 if [ "$(id -u)" -ne 0 ]; then
     fail "the lab needs root (network namespaces, SNMP on port 161): run \`sudo make demo\`"
 fi
@@ -68,6 +93,15 @@ stop_all
 # From here on, leaving (Ctrl-C, an error, DEMO_EXIT) stops everything that was started.
 trap 'step "Stopping"; stop_all' EXIT
 trap 'exit 130' INT TERM
+
+pick RADIUS_AUTH_PORT 1812
+pick RADIUS_ACCT_PORT 1813
+pick RADIUS_METRICS_PORT 9812
+pick PORTAL_PORT 8080
+pick EXPORTER_PORT 9116
+pick HEALTH_PORT 9800
+pick PROMETHEUS_PORT 9090
+pick GATEWAY_PORT 8090
 
 step "Lab: simulated devices, FRR routers in namespaces, a hotspot with citizens"
 "$NETOPS" lab up -i "$LAB" --lab-dir "$VAR/lab" \
@@ -138,3 +172,7 @@ if [ "${DEMO_EXIT:-0}" = "1" ]; then
 fi
 echo "Press Ctrl-C to stop the demo."
 wait "$UP_PID" || true
+}
+
+main "$@"
+exit
