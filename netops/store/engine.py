@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -51,6 +52,17 @@ def make_engine(url: URL) -> Engine:
         path = Path(url.database).expanduser()
         if not path.parent.is_dir():
             raise StoreError(f"the folder of the SQLite database {path} does not exist")
+        if not path.exists():
+            # Subscribers' password hashes and ciphertexts: readable by the service only
+            # (SQLite gives its -wal and -shm files the same mode).
+            try:
+                os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+            except FileExistsError:
+                pass
+            except OSError as error:
+                raise StoreError(
+                    f"SQLite database {path} cannot be created ({error.strerror})"
+                ) from None
         engine = create_engine(
             url,
             connect_args={"timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},

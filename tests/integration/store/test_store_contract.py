@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -751,3 +752,14 @@ def test_bulk_registration_is_all_or_nothing(store: Store) -> None:
     assert one is not None and one.clear_password == "pw0"
     assert two is not None and not two.chap_capable and store.check_password(two, "pw1")
     assert store.add_users([]) == 0
+
+
+def test_a_new_sqlite_database_is_private_to_the_service(tmp_path: Path) -> None:
+    import stat
+
+    path = tmp_path / "netops.db"
+    with Store.open(f"sqlite:///{path}") as store:
+        store.add_user("alice", "pw", "gratis")
+        for name in ("netops.db", "netops.db-wal", "netops.db-shm"):
+            mode = stat.S_IMODE((tmp_path / name).stat().st_mode)
+            assert mode == 0o600, (name, oct(mode))
