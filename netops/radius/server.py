@@ -175,6 +175,7 @@ class RadiusServer:
         self.auth_port = 0
         self.acct_port = 0
         self._store_down = False
+        self._disconnecting: dict[tuple[str, str], float] = {}
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -288,7 +289,13 @@ class RadiusServer:
         else:
             transport.sendto(outcome.reply, addr)
         if outcome.disconnect is not None:
-            self._spawn(self._disconnect(self.nas[addr[0]], outcome.disconnect))
+            job = outcome.disconnect
+            key = (addr[0], job["acct_session_id"])
+            now = time.monotonic()
+            if self._disconnecting.get(key, 0.0) < now:
+                # One Disconnect-Request per session a minute, however many interims follow.
+                self._disconnecting[key] = now + 60.0
+                self._spawn(self._disconnect(self.nas[addr[0]], job))
 
     # -- per packet, in a thread -----------------------------------------------------------
 
@@ -504,6 +511,9 @@ class RadiusServer:
         while True:
             await asyncio.sleep(1.0)
             now = time.monotonic()
+            for session, until in list(self._disconnecting.items()):
+                if until < now:
+                    del self._disconnecting[session]
             for cache in self._caches.values():
                 while cache:
                     key, entry = next(iter(cache.items()))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -153,6 +154,10 @@ def test_quota_used_up_in_an_interim_update_triggers_a_disconnect(
     assert received["code"] == rp.DisconnectRequest
     assert received["attributes"]["Acct-Session-Id"] == [sid]
     assert server.counter("netops_radius_coa_total", kind="disconnect", result="ack") == 1
+    interim[5] = ("Acct-Session-Time", "180")
+    assert radclient(server.acct_port, "acct", interim).code == "Accounting-Response"
+    time.sleep(1.0)
+    assert len(nas.received) == 1, "one Disconnect-Request per session, not one per interim"
     again = radclient(server.auth_port, "auth", pap("dewi", "pw-dewi"))
     assert again.code == "Access-Reject"
     assert again.attributes["Reply-Message"] == [
