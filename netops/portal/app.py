@@ -391,8 +391,10 @@ def _citizen_routes(app: FastAPI, portal: Portal) -> None:
         page = PageContext(portal, request, lang)
         hotspot = resolve_hotspot(portal.inventory, ctx)
         ssid = hotspot.ssid if hotspot else portal.brand.title
+        notice = None
         if ctx.kind == "none" and error is None:
-            error = page.t("error.no_gateway", ssid=ssid)
+            # Opened directly (a bookmark, the demo): say how to get here from the hotspot.
+            notice = page.t("error.no_gateway", ssid=ssid)
         free = None
         if hotspot is not None and (plan := portal.plan(hotspot.plan)) is not None:
             seconds, octets = plan_summary(plan)
@@ -430,6 +432,7 @@ def _citizen_routes(app: FastAPI, portal: Portal) -> None:
             switch_path="login",
             ssid=ssid,
             error=error,
+            notice=notice,
             free=free,
             voucher=voucher,
             terms_url=f"{_root(request)}terms?{urlencode(query)}",

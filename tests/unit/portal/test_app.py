@@ -245,7 +245,14 @@ def test_clickthrough_creates_the_allowance_and_hands_off(client: TestClient, st
 
 def test_login_without_gateway_parameters_explains_how_to_connect(client: TestClient) -> None:
     page = client.get("/")
-    assert "Halaman ini harus dibuka dari jaringan WiFi Gratis Lab" in _error(page.text)
+    assert page.status_code == 200 and 'role="alert"' not in page.text
+    notice = re.search(r'<p class="note" role="status" id="notice">([^<]+)</p>', page.text)
+    assert notice and "Halaman ini harus dibuka dari jaringan WiFi Gratis Lab" in notice.group(1)
+    data = _hidden(page.text)
+    data.update(method="voucher", code="ABCD-EFGH-JK")
+    refused = client.post("/login", data=data)
+    assert refused.status_code == 400
+    assert "Halaman ini harus dibuka dari jaringan WiFi Gratis Lab" in _error(refused.text)
 
 
 def test_malformed_gateway_parameters_get_a_clear_400(client: TestClient) -> None:
