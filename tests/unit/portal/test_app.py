@@ -511,3 +511,38 @@ def test_console_speaks_indonesian_by_default_and_switches_to_english(client: Te
     english = client.get("/admin/vouchers", params={"lang": "en"})
     assert '<html lang="en">' in english.text and "Create and print" in english.text
     assert "Create and print" in client.get("/admin/vouchers").text  # remembered
+
+
+def test_captive_api_reports_an_online_device_with_what_is_left(
+    settings: PortalSettings, store: Store
+) -> None:
+    from netops.store import AccountingRecord
+
+    code = store.create_vouchers("gratis", 1)[0].replace("-", "")
+    record = AccountingRecord(
+        status="start",
+        nas_ip="127.0.0.1",
+        nas_identifier="lab-hs-01",
+        username=code,
+        acct_session_id="s-1",
+        hotspot="lab-park",
+        mac="aa:bb:cc:dd:ee:01",
+        ip="10.254.200.10",
+        session_time=0,
+        input_octets=0,
+        output_octets=0,
+        input_packets=0,
+        output_packets=0,
+        terminate_cause=None,
+        interim_interval=300,
+        event_time=datetime.now(ZoneInfo("UTC")),
+    )
+    store.account(record)
+    store.account(replace(record, status="interim", session_time=600, output_octets=100_000_000))
+    phone = TestClient(create_app(settings), client=("10.254.200.10", 50000))
+    body = phone.get("/api/captive").json()
+    assert body["captive"] is False
+    assert body["seconds-remaining"] == 7200 - 600
+    assert body["bytes-remaining"] == 900_000_000
+    other = TestClient(create_app(settings), client=("10.254.200.11", 50000))
+    assert other.get("/api/captive").json()["captive"] is True
