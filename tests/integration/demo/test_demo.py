@@ -270,9 +270,11 @@ def test_demo_runs_headless_and_ctrl_c_leaves_nothing_behind(tmp_path: Path) -> 
     assert "stopped: supervisor pid" in rest and "lab down:" in rest
     assert leftovers == [], f"network namespaces left behind: {leftovers}"
     assert _processes_mentioning(str(tmp_path), "nxlab-") == []
-    for port in ports.values():
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", port))  # nothing listens any more
+    for port in ports.values():  # nothing listens any more (TIME_WAIT is no listener)
+        with socket.socket() as tcp, socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
+            tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            tcp.bind(("127.0.0.1", port))
+            udp.bind(("127.0.0.1", port))
 
 
 if __name__ == "__main__":
