@@ -7,10 +7,11 @@ import io
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 import typer
 from rich import box
@@ -23,10 +24,13 @@ from netops.errors import NetopsError, StoreError
 from netops.inventory import Inventory, Secret
 from netops.inventory.units import format_duration, parse_duration
 from netops.store import NewUser, Session, Store, Subscriber
+from netops.store.codes import group_code
 from netops.store.credentials import generate_key, parse_key
 from netops.store.migrate import head_revision
 
-user_app = typer.Typer(help="Registered users: add, delete, list, enable, disable.")
+user_app = typer.Typer(
+    help="Registered users: add, import, show, list, passwd, enable, disable, delete."
+)
 mac_app = typer.Typer(help="MAC allow-list for devices that cannot log in (kiosks, CCTV).")
 radius_app.add_typer(user_app, name="user")
 radius_app.add_typer(mac_app, name="mac")
@@ -299,6 +303,80 @@ def user_passwd(
     console.print(f"changed the password of [bold]{name}[/]")
 
 
+@user_app.command("show")
+def user_show(
+    name: Annotated[
+        str, typer.Argument(help="User name, voucher code or MAC address (any spelling).")
+    ],
+    fmt: FormatOpt = Format.table,
+    inventory: InventoryOpt = None,
+    db: DbOpt = None,
+) -> None:
+    """Show one subscriber for the helpdesk: plan limits, use today and in total, sessions."""
+    inv = get_inventory(inventory)
+    now = datetime.now(UTC)
+    zone = ZoneInfo(inv.meta.timezone)
+    local = now.astimezone(zone)
+    day_start = datetime.combine(local.date(), time(0), tzinfo=zone).astimezone(UTC)
+    with open_store(db) as store:
+        sub = store.lookup(name, reveal=False)
+        if sub is None:
+            raise StoreError(f"there is no user, voucher or MAC address {name!r}")
+        today = store.usage(sub.username, day_start)
+        total = store.usage(sub.username)
+        open_now = store.open_sessions(sub.username)
+    plan = next((p for p in inv.plans if p.name == sub.plan), None)
+    data: dict[str, Any] = {
+        **subscriber_json(sub),
+        "today": {"seconds": today.seconds, "octets": today.octets, "sessions": today.sessions},
+        "total": {"seconds": total.seconds, "octets": total.octets, "sessions": total.sessions},
+        "open_sessions": [session_json(s) for s in open_now],
+        "plan_known": plan is not None,
+    }
+    if fmt is Format.json:
+        print_json(data)
+        return
+
+    def limit(used: int, cap: int | None, show: Any) -> str:
+        return show(used) if cap is None else f"{show(used)} of {show(cap)}"
+
+    shown = group_code(sub.username) if sub.kind == "voucher" else sub.username
+    table = Table(title=f"{sub.kind} {shown}", title_justify="left", show_header=False)
+    table.add_column("what")
+    table.add_column("value")
+    table.add_row("plan", sub.plan if plan else f"{sub.plan} (not in the inventory!)")
+    table.add_row("enabled", "yes" if sub.enabled else "no (disabled / revoked)")
+    if sub.kind == "user":
+        table.add_row("auth", "PAP+CHAP" if sub.chap_capable else "PAP only")
+    if sub.bound_mac or sub.kind == "voucher":
+        table.add_row("device", "shared" if sub.shared else (sub.bound_mac or "not used yet"))
+    if sub.first_used_at:
+        table.add_row("first use (UTC)", when(sub.first_used_at))
+    if sub.valid_until:
+        expired = " (expired)" if sub.expired(now) else ""
+        table.add_row("valid until (UTC)", when(sub.valid_until) + expired)
+    table.add_row(
+        f"today since {day_start.astimezone(zone):%H:%M} {inv.meta.timezone}",
+        f"{limit(today.seconds, plan.daily_time if plan else None, duration)}, "
+        f"{limit(today.octets, plan.daily_data if plan else None, octets)}",
+    )
+    table.add_row(
+        "in total",
+        f"{duration(total.seconds)}, "
+        f"{limit(total.octets, plan.data_quota if plan else None, octets)}, "
+        f"{total.sessions} session(s)",
+    )
+    cap = plan.simultaneous_use if plan else None
+    table.add_row("open sessions", limit(len(open_now), cap, str))
+    for s in open_now:
+        table.add_row(
+            "",
+            f"{s.acct_session_id} at {s.nas_identifier or s.nas_ip} since {when(s.started_at)}"
+            f" ({s.mac or 'no MAC'}, {s.ip or 'no IP'})",
+        )
+    console.print(table)
+
+
 @user_app.command("del")
 def user_del(
     name: Annotated[str, typer.Argument(help="User name to remove.")],
@@ -314,7 +392,7 @@ def user_del(
 
 def _set_enabled(name: str, enabled: bool, db: str | None) -> None:
     with open_store(db) as store:
-        sub = store.lookup(name)
+        sub = store.lookup(name, reveal=False)
         if sub is None or sub.kind != "user":
             raise StoreError(f"there is no user {name!r}")
         store.set_enabled(name, enabled)

@@ -420,16 +420,19 @@ class Store:
             raise StoreError(f"user name {username!r} is taken by a {row.kind}")
         return username, cipher.decrypt(username, row.password_enc)
 
-    def lookup(self, username: str) -> Subscriber | None:
+    def lookup(self, username: str, *, reveal: bool = True) -> Subscriber | None:
         """Any subscriber by the name a NAS sends: exact first, then as a MAC address or a
-        voucher code typed in any case with or without dashes. None if unknown."""
+        voucher code typed in any case with or without dashes. None if unknown.
+        ``reveal=False`` leaves an encrypted password encrypted (listings, helpdesk)."""
         if not _storable(username):
             return None  # no subscriber can have this name (NUL, not UTF-8, too long)
         candidates = _candidates(username)
         found = self._fast.rows(_select_subscribers(len(candidates)), tuple(candidates))
         rows = {r[1]: r for r in found}
         raw = next((rows[c] for c in candidates if c in rows), None)
-        return None if raw is None else self._subscriber(self._fast.subscriber(raw), reveal=True)
+        if raw is None:
+            return None
+        return self._subscriber(self._fast.subscriber(raw), reveal=reveal)
 
     def check_password(self, sub: Subscriber, password: str) -> bool:
         """PAP check in constant time (scrypt for PAP-only accounts).

@@ -389,3 +389,59 @@ def test_user_import_of_a_missing_file_is_one_sentence(
 ) -> None:
     code, _, err = run(capsys, "radius", "user", "import", str(tmp_path / "nope.csv"))
     assert code == 1 and "nope.csv cannot be read" in err
+
+
+def test_user_show_gives_the_helpdesk_the_whole_picture(
+    db: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run(capsys, "radius", "user", "add", "ani", "--password", "pw", "--plan", "gratis")
+    now = datetime.now(UTC)
+    with Store.open(db) as store:
+        store.account(
+            AccountingRecord(
+                status="interim",
+                nas_ip="127.0.0.1",
+                nas_identifier="lab-hs-01",
+                username="ani",
+                acct_session_id="S9",
+                hotspot="lab-park",
+                mac="aa:bb:cc:00:00:05",
+                ip="10.254.200.5",
+                session_time=600,
+                input_octets=2_000_000,
+                output_octets=48_000_000,
+                input_packets=1,
+                output_packets=1,
+                terminate_cause=None,
+                interim_interval=300,
+                event_time=now,
+            )
+        )
+    code, out, _ = run(capsys, "radius", "user", "show", "ani")
+    assert code == 0
+    for text in (
+        "user ani",
+        "gratis",
+        "PAP+CHAP",
+        "10m00s of 2h00m00s",
+        "50.0 MB of 1.0 GB",
+        "1 of 1",
+        "S9 at lab-hs-01",
+    ):
+        assert text in out, text
+    code, out, _ = run(capsys, "radius", "user", "show", "ani", "--format", "json")
+    shown = json.loads(out)
+    assert shown["today"]["octets"] == 50_000_000 and len(shown["open_sessions"]) == 1
+    assert "password" not in out
+    code, _, err = run(capsys, "radius", "user", "show", "nobody")
+    assert code == 1 and "there is no user, voucher or MAC address 'nobody'" in err
+
+
+def test_user_show_works_without_the_store_key(
+    db: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run(capsys, "radius", "user", "add", "ani", "--password", "pw", "--plan", "gratis")
+    monkeypatch.setenv("NETOPS_STORE_KEY", generate_key())
+    code, out, _ = run(capsys, "radius", "user", "show", "ani")
+    assert code == 0 and "user ani" in out
+    assert run(capsys, "radius", "user", "disable", "ani")[0] == 0
