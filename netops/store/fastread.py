@@ -132,6 +132,7 @@ class FastReader:
         conn = proxied.dbapi_connection
         assert conn is not None
         if self.postgres:
+            conn.rollback()  # a pre-ping may have opened a transaction
             conn.autocommit = True
         self._local.held = (os.getpid(), conn)
         with self._lock:
