@@ -19,10 +19,8 @@ from pathlib import Path
 from typing import Any, cast
 
 from sqlalchemy import (
-    ColumnElement,
     Engine,
     Table,
-    case,
     delete,
     func,
     or_,
@@ -75,14 +73,6 @@ def _utc(value: datetime, what: str) -> datetime:
 
 def _counter(value: int) -> int:
     return max(0, min(int(value), MAX_COUNTER))
-
-
-def _greatest(new: Any, old: Any) -> ColumnElement[Any]:
-    return case((new > old, new), else_=old)
-
-
-def _least(new: Any, old: Any) -> ColumnElement[Any]:
-    return case((new < old, new), else_=old)
 
 
 class Store:
