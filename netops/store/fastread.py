@@ -100,7 +100,8 @@ def _pg_time(value: Any) -> datetime | None:
 
 
 class FastReader:
-    """Per-thread driver connections running the store's hot SELECTs."""
+    """Per-thread driver connections running the store's hot statements (reads and the
+    admission and accounting writes)."""
 
     def __init__(self, engine: Engine, where: str) -> None:
         self._engine = engine
