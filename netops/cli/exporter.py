@@ -49,11 +49,24 @@ ParallelOpt = Annotated[
 ]
 
 
-def _engine(value: str, parallel_walks: int = 2) -> SnmpClient:
-    if value not in ("fast", "pysnmp"):
-        raise typer.BadParameter("--v2c-engine must be 'fast' or 'pysnmp'")
+V3EngineOpt = Annotated[
+    str,
+    typer.Option(
+        "--v3-engine",
+        help="Who speaks SNMPv3: 'fast' (netops' USM: MD5/SHA/SHA-2 auth, AES-128) or "
+        "'pysnmp'. Other privacy protocols always use pysnmp.",
+    ),
+]
+
+
+def _engine(value: str, parallel_walks: int = 2, v3: str = "fast") -> SnmpClient:
+    for option, chosen in (("--v2c-engine", value), ("--v3-engine", v3)):
+        if chosen not in ("fast", "pysnmp"):
+            raise typer.BadParameter(f"{option} must be 'fast' or 'pysnmp'")
     return SnmpClient(
-        v2c_engine="fast" if value == "fast" else "pysnmp", parallel_walks=parallel_walks
+        v2c_engine="fast" if value == "fast" else "pysnmp",
+        v3_engine="fast" if v3 == "fast" else "pysnmp",
+        parallel_walks=parallel_walks,
     )
 
 
@@ -79,6 +92,7 @@ def serve_command(
         ),
     ] = 0.5,
     v2c_engine: EngineOpt = "fast",
+    v3_engine: V3EngineOpt = "fast",
     parallel_walks: ParallelOpt = 2,
 ) -> None:
     """Serve /snmp, /probe and /metrics until interrupted; POST /-/reload re-reads the
@@ -87,7 +101,9 @@ def serve_command(
     loaded = load_modules(modules)
     host, port = parse_listen(listen)
     settings = ExporterSettings(default_timeout=default_timeout, timeout_offset=timeout_offset)
-    exporter = Exporter(inv, loaded, settings, client=_engine(v2c_engine, parallel_walks))
+    exporter = Exporter(
+        inv, loaded, settings, client=_engine(v2c_engine, parallel_walks, v3_engine)
+    )
     exporter.loader = lambda: (get_inventory(inventory), load_modules(modules))
     sock = bind(host, port)
     bound_host, bound_port = sock.getsockname()[:2]
@@ -115,10 +131,11 @@ def scrape_command(
     timeout: Annotated[float, typer.Option("--timeout", help="Scrape budget in seconds.")] = 10.0,
     modules: ModulesOpt = None,
     v2c_engine: EngineOpt = "fast",
+    v3_engine: V3EngineOpt = "fast",
 ) -> None:
     """Scrape one target once and print what /snmp would answer (exit 1 on failure)."""
     inv = get_inventory(inventory)
-    exporter = Exporter(inv, load_modules(modules), client=_engine(v2c_engine))
+    exporter = Exporter(inv, load_modules(modules), client=_engine(v2c_engine, v3=v3_engine))
     response = asyncio.run(exporter.scrape_snmp(target, module or [], auth, timeout))
     if response.status != 200:
         err_console.print(f"[bold red]error:[/] {response.body.decode().strip()}")

@@ -88,13 +88,13 @@ def _length(n: int) -> bytes:
     return bytes((0x80 | len(body),)) + body
 
 
-def _tlv(tag: int, body: bytes) -> bytes:
+def tlv(tag: int, body: bytes) -> bytes:
     return bytes((tag,)) + _length(len(body)) + body
 
 
-def _integer(value: int) -> bytes:
+def integer(value: int) -> bytes:
     size = max(1, (value + (value < 0)).bit_length() // 8 + 1)
-    return _tlv(0x02, value.to_bytes(size, "big", signed=True))
+    return tlv(0x02, value.to_bytes(size, "big", signed=True))
 
 
 def encode_oid(oid: tuple[int, ...]) -> bytes:
@@ -103,7 +103,7 @@ def encode_oid(oid: tuple[int, ...]) -> bytes:
         raise BerError(f"cannot encode OID {oid!r}")
     head = oid[0] * 40 + oid[1]
     if head < 0x80 and (len(oid) == 2 or max(oid[2:]) < 0x80):
-        return _tlv(0x06, bytes((head, *oid[2:])))
+        return tlv(0x06, bytes((head, *oid[2:])))
     out = bytearray()
     for sub in (oid[0] * 40 + oid[1], *oid[2:]):
         if sub < 0x80:
@@ -116,7 +116,7 @@ def encode_oid(oid: tuple[int, ...]) -> bytes:
         chunk.reverse()
         out.extend(b | 0x80 for b in chunk[:-1])
         out.append(chunk[-1])
-    return _tlv(0x06, bytes(out))
+    return tlv(0x06, bytes(out))
 
 
 def _varbind(oid: tuple[int, ...]) -> bytes:
@@ -127,7 +127,7 @@ def _varbind(oid: tuple[int, ...]) -> bytes:
         body = b""
     if body.isascii() and body and len(body) < 120 and oid[0] < 3 and oid[1] < 40:
         return b"\x30" + bytes((len(body) + 4, 0x06, len(body))) + body + b"\x05\x00"
-    return _tlv(0x30, encode_oid(oid) + b"\x05\x00")
+    return tlv(0x30, encode_oid(oid) + b"\x05\x00")
 
 
 def encode_request(
@@ -139,19 +139,30 @@ def encode_request(
     max_repetitions: int = 0,
 ) -> bytes:
     """An SNMPv2c GetRequest / GetNextRequest / GetBulkRequest message."""
+    pdu = encode_pdu(pdu_type, request_id, oids, non_repeaters, max_repetitions)
+    return tlv(0x30, integer(1) + tlv(0x04, community) + pdu)
+
+
+def encode_pdu(
+    pdu_type: int,
+    request_id: int,
+    oids: list[tuple[int, ...]],
+    non_repeaters: int = 0,
+    max_repetitions: int = 0,
+) -> bytes:
+    """A request PDU (its TLV), for a v2c message or a v3 scoped PDU."""
     varbinds = b"".join([_varbind(oid) for oid in oids])
     second, third = (non_repeaters, max_repetitions) if pdu_type == GETBULK else (0, 0)
-    pdu = _tlv(
+    return tlv(
         pdu_type,
-        _integer(request_id) + _integer(second) + _integer(third) + _tlv(0x30, varbinds),
+        integer(request_id) + integer(second) + integer(third) + tlv(0x30, varbinds),
     )
-    return _tlv(0x30, _integer(1) + _tlv(0x04, community) + pdu)
 
 
 # --- decoding ---------------------------------------------------------------------------------
 
 
-def _header(data: bytes, pos: int, end: int) -> tuple[int, int, int]:
+def header(data: bytes, pos: int, end: int) -> tuple[int, int, int]:
     """(tag, body start, body end) of the TLV at ``pos``."""
     if pos + 2 > end:
         raise BerError(f"truncated TLV at byte {pos}")
@@ -215,29 +226,59 @@ def _value(data: bytes, tag: int, start: int, end: int) -> Decoded:
 def decode_message(data: bytes) -> Pdu:
     """Decode an SNMPv2c message. Raises :class:`BerError` for anything malformed."""
     end = len(data)
-    tag, pos, msg_end = _header(data, 0, end)
+    tag, pos, msg_end = header(data, 0, end)
     if tag != 0x30:
         raise BerError("message is not a SEQUENCE")
-    tag, start, stop = _header(data, pos, msg_end)
+    tag, start, stop = header(data, pos, msg_end)
     if tag != 0x02:
         raise BerError("message has no version")
     version = int.from_bytes(data[start:stop], "big", signed=True)
     if version != 1:
         raise BerError(f"not an SNMPv2c message (version field {version})")
-    tag, start, pos = _header(data, stop, msg_end)
+    tag, start, pos = header(data, stop, msg_end)
     if tag != 0x04:
         raise BerError("message has no community")
-    community = data[start:pos]
-    pdu_type, pos, pdu_end = _header(data, pos, msg_end)
+    return decode_pdu(data, pos, msg_end, data[start:pos])
+
+
+def message_key(data: bytes) -> tuple[int, int]:
+    """(version, id) of a message without decoding it all: the request id of a v1/v2c
+    message, the msgID of a v3 one. Raises :class:`BerError` if the header is malformed."""
+    end = len(data)
+    tag, pos, msg_end = header(data, 0, end)
+    if tag != 0x30:
+        raise BerError("message is not a SEQUENCE")
+    tag, start, pos = header(data, pos, msg_end)
+    if tag != 0x02:
+        raise BerError("message has no version")
+    version = int.from_bytes(data[start:pos], "big", signed=True)
+    if version == 3:
+        tag, pos, _ = header(data, pos, msg_end)
+        if tag != 0x30:
+            raise BerError("v3 message has no header data")
+    else:
+        tag, _, pos = header(data, pos, msg_end)
+        if tag != 0x04:
+            raise BerError("message has no community")
+        _, pos, _ = header(data, pos, msg_end)
+    tag, start, stop = header(data, pos, msg_end)
+    if tag != 0x02:
+        raise BerError("message has no id")
+    return version, int.from_bytes(data[start:stop], "big", signed=True)
+
+
+def decode_pdu(data: bytes, pos: int, msg_end: int, community: bytes = b"") -> Pdu:
+    """Decode the PDU whose TLV starts at ``pos`` (in a v2c message or a v3 scoped PDU)."""
+    pdu_type, pos, pdu_end = header(data, pos, msg_end)
     if pdu_type not in (GET, GETNEXT, RESPONSE, GETBULK, REPORT, 0xA3, 0xA6, 0xA7):
         raise BerError(f"unknown PDU type 0x{pdu_type:02x}")
     ints = []
     for _ in range(3):
-        tag, start, pos = _header(data, pos, pdu_end)
+        tag, start, pos = header(data, pos, pdu_end)
         if tag != 0x02:
             raise BerError(f"PDU field at byte {start} is not an INTEGER")
         ints.append(int.from_bytes(data[start:pos], "big", signed=True))
-    tag, pos, list_end = _header(data, pos, pdu_end)
+    tag, pos, list_end = header(data, pos, pdu_end)
     if tag != 0x30:
         raise BerError("PDU has no var-bind list")
     varbinds: list[VarBind] = []
@@ -264,14 +305,14 @@ def decode_message(data: bytes) -> Pdu:
                         append((oid, _value(data, tag, start, vb_end)))
                     pos = vb_end
                     continue
-        tag, vb_start, vb_end = _header(data, pos, list_end)
+        tag, vb_start, vb_end = header(data, pos, list_end)
         if tag != 0x30:
             raise BerError(f"var-bind at byte {pos} is not a SEQUENCE")
-        tag, start, stop = _header(data, vb_start, vb_end)
+        tag, start, stop = header(data, vb_start, vb_end)
         if tag != 0x06:
             raise BerError(f"var-bind at byte {pos} has no OID")
         oid = decode_oid(data[start:stop])
-        tag, start, stop = _header(data, stop, vb_end)
+        tag, start, stop = header(data, stop, vb_end)
         if stop != vb_end:
             raise BerError(f"var-bind at byte {pos} has trailing bytes")
         append((oid, _value(data, tag, start, stop)))

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import random
 import socket
 import time
 from collections.abc import Iterable, Sequence
@@ -33,7 +34,7 @@ from pysnmp.hlapi.v3arch.asyncio.cmdgen import LCD
 from pysnmp.proto import errind, rfc1902, rfc1905
 
 from netops.errors import SnmpError
-from netops.exporters import ber
+from netops.exporters import ber, usm
 from netops.exporters.convert import ScrapeData
 from netops.exporters.modules import Module, Oid
 from netops.exporters.udp import UdpClient, UdpTimeout
@@ -212,17 +213,20 @@ class _FastSession(_Session):
         self.requests += 1
         community = self._community
         try:
-            pdu = await self._client.request(
+            raw = await self._client.request(
                 self._address,
                 self.target.port,
                 lambda rid: ber.encode_request(community, pdu_type, rid, oids, 0, reps),
                 self.timeout,
                 self.retries,
             )
+            pdu = ber.decode_message(raw)
         except UdpTimeout as exc:
             if exc.malformed:
                 raise SnmpFailure("protocol", f"{self.target}: {exc.malformed}") from None
             raise _timeout(self.target, self.timeout, self.retries) from None
+        except ber.BerError as exc:
+            raise SnmpFailure("protocol", f"{self.target}: malformed response ({exc})") from None
         if pdu.pdu_type != ber.RESPONSE:
             raise SnmpFailure(
                 "protocol", f"{self.target}: agent answered PDU type 0x{pdu.pdu_type:02x}"
@@ -230,6 +234,158 @@ class _FastSession(_Session):
         if pdu.error_status:
             raise _status_failure(self.target, pdu.error_name)
         return pdu.varbinds
+
+    async def get(self, oids: list[Oid]) -> VarBinds:
+        return await self._send(ber.GET, oids, 0)
+
+    async def bulk(self, oids: list[Oid], max_repetitions: int) -> VarBinds:
+        return await self._send(ber.GETBULK, oids, max_repetitions)
+
+
+@dataclass
+class _EngineState:
+    """What discovery learnt about an agent's SNMP engine, and when."""
+
+    engine_id: bytes
+    boots: int
+    time: int
+    learnt: float
+
+    def clock(self) -> tuple[int, int]:
+        return self.boots, min(2**31 - 1, self.time + int(time.monotonic() - self.learnt))
+
+
+class _UsmSession(_Session):
+    """SNMPv3 USM (HMAC-MD5/SHA/SHA-2, AES-128) through netops' codec and the shared socket."""
+
+    def __init__(
+        self,
+        client: SnmpClient,
+        address: str,
+        target: SnmpTarget,
+        timeout: float,
+        retries: int,
+    ) -> None:
+        super().__init__(target, timeout, retries)
+        self._client = client
+        self._address = address
+        profile = target.profile
+        assert profile.user is not None
+        self._user = profile.user.encode()
+        # Secrets are revealed here, for this scrape, and only localized keys are kept.
+        self._auth_password = profile.auth_key.reveal() if profile.auth and profile.auth_key else ""
+        self._priv_password = profile.priv_key.reveal() if profile.priv and profile.priv_key else ""
+        self._keys: usm.Keys | None = None
+
+    @property
+    def _peer(self) -> tuple[str, int]:
+        return (self._address, self.target.port)
+
+    async def _exchange(self, build: Any) -> bytes:
+        try:
+            return await self._client._udp.request(
+                self._address, self.target.port, build, self.timeout, self.retries
+            )
+        except UdpTimeout as exc:
+            if exc.malformed:
+                raise SnmpFailure("protocol", f"{self.target}: {exc.malformed}") from None
+            raise _timeout(self.target, self.timeout, self.retries) from None
+
+    async def _discover(self) -> _EngineState:
+        raw = await self._exchange(
+            lambda mid: usm.encode(
+                mid, b"", 0, 0, b"", usm.Keys(None), ber.encode_pdu(ber.GET, mid, [])
+            )
+        )
+        try:
+            message = usm.decode(raw)
+        except ber.BerError as exc:
+            raise SnmpFailure("protocol", f"{self.target}: malformed v3 response ({exc})") from None
+        if not message.engine_id:
+            raise SnmpFailure("protocol", f"{self.target}: agent did not tell its engine ID")
+        state = _EngineState(message.engine_id, message.boots, message.time, time.monotonic())
+        self._client._engines[self._peer] = state
+        self._keys = None
+        return state
+
+    def _localized(self, state: _EngineState) -> usm.Keys:
+        if self._keys is None:
+            profile = self.target.profile
+            if not profile.auth:
+                self._keys = usm.Keys(None)
+            else:
+                auth_key = usm.localize(profile.auth, self._auth_password, state.engine_id)
+                priv_key = (
+                    usm.localize(profile.auth, self._priv_password, state.engine_id)
+                    if profile.priv
+                    else b""
+                )
+                self._keys = usm.Keys(profile.auth, auth_key, priv_key)
+        return self._keys
+
+    async def _send(self, pdu_type: int, oids: list[Oid], reps: int) -> VarBinds:
+        self.requests += 1
+        state = self._client._engines.get(self._peer) or await self._discover()
+        for attempt in range(3):
+            keys = self._localized(state)
+            boots, clock = state.clock()
+
+            def build(
+                mid: int,
+                boots: int = boots,
+                clock: int = clock,
+                keys: usm.Keys = keys,
+                engine_id: bytes = state.engine_id,
+            ) -> bytes:
+                pdu = ber.encode_pdu(pdu_type, mid, oids, 0, reps)
+                salt = self._client.salt() if keys.priv_key else b""
+                return usm.encode(mid, engine_id, boots, clock, self._user, keys, pdu, salt)
+
+            raw = await self._exchange(build)
+            try:
+                message = usm.decode(raw)
+                if message.flags & usm.FLAG_AUTH and not message.verify(keys):
+                    raise SnmpFailure("protocol", f"{self.target}: response failed authentication")
+                pdu = message.pdu(keys)
+            except ber.BerError as exc:
+                raise SnmpFailure(
+                    "protocol", f"{self.target}: malformed v3 response ({exc})"
+                ) from None
+            if pdu.pdu_type == ber.REPORT:
+                report = usm.REPORTS.get(pdu.varbinds[0][0]) if pdu.varbinds else None
+                if report == "notInTimeWindow" and attempt < 2:
+                    state = _EngineState(
+                        message.engine_id, message.boots, message.time, time.monotonic()
+                    )
+                    self._client._engines[self._peer] = state
+                    continue
+                if report == "unknownEngineID" and attempt < 2:
+                    state = await self._discover()
+                    continue
+                raise self._report_failure(report)
+            if pdu.pdu_type != ber.RESPONSE:
+                raise SnmpFailure(
+                    "protocol", f"{self.target}: agent answered PDU type 0x{pdu.pdu_type:02x}"
+                )
+            if pdu.error_status:
+                raise _status_failure(self.target, pdu.error_name)
+            return pdu.varbinds
+        raise SnmpFailure("protocol", f"{self.target}: agent kept refusing the v3 time window")
+
+    def _report_failure(self, report: str | None) -> SnmpFailure:
+        user = self.target.profile.user
+        meaning = {
+            "wrongDigest": f"wrong v3 authentication password for user {user!r}",
+            "unknownUserName": f"the agent has no v3 user {user!r}",
+            "unsupportedSecLevel": f"the agent refuses this security level for user {user!r}",
+            "decryptionError": f"wrong v3 privacy key for user {user!r}",
+        }
+        if report in meaning:
+            return SnmpFailure(
+                "auth",
+                f"{self.target}: SNMP authentication failed ({report}): {meaning[report]}",
+            )
+        return SnmpFailure("protocol", f"{self.target}: agent sent a report ({report})")
 
     async def get(self, oids: list[Oid]) -> VarBinds:
         return await self._send(ber.GET, oids, 0)
@@ -362,16 +518,25 @@ class SnmpClient:
     def __init__(
         self,
         v2c_engine: Literal["fast", "pysnmp"] = "fast",
+        v3_engine: Literal["fast", "pysnmp"] = "fast",
         max_varbinds: int = 100,
         columns_per_request: int = 10,
         parallel_walks: int = 2,
     ) -> None:
         self._engine: SnmpEngine | None = None
         self._udp = UdpClient()
+        self._engines: dict[tuple[str, int], _EngineState] = {}
+        self._salt = random.getrandbits(64)
         self.v2c_engine = v2c_engine
+        self.v3_engine = v3_engine
         self.max_varbinds = max_varbinds
         self.columns_per_request = columns_per_request
         self.parallel_walks = parallel_walks
+
+    def salt(self) -> bytes:
+        """A fresh 64-bit AES salt (a counter, as RFC 3826 suggests)."""
+        self._salt = (self._salt + 1) & (2**64 - 1)
+        return self._salt.to_bytes(8, "big")
 
     @property
     def engine(self) -> SnmpEngine:
@@ -398,8 +563,15 @@ class SnmpClient:
         timeout = target.timeout if target.timeout is not None else target.profile.timeout
         retries = target.retries if target.retries is not None else target.profile.retries
         address = await self._address(target)
-        if target.profile.version == "2c" and self.v2c_engine == "fast":
+        profile = target.profile
+        if profile.version == "2c" and self.v2c_engine == "fast":
             return _FastSession(self._udp, address, target, timeout, retries)
+        if (
+            profile.version == "3"
+            and self.v3_engine == "fast"
+            and usm.supported(profile.auth, profile.priv)
+        ):
+            return _UsmSession(self, address, target, timeout, retries)
         cls = Udp6TransportTarget if ":" in address else UdpTransportTarget
         transport = await cls.create((address, target.port), timeout=timeout, retries=retries)
         return _PysnmpSession(

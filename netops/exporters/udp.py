@@ -1,4 +1,4 @@
-"""One shared UDP socket per address family for SNMPv2c requests, matched by request id.
+"""One shared UDP socket per address family for SNMP requests, matched by request id / msgID.
 
 Every scrape of every target sends through the same socket; a response is handed to the
 request whose id (and peer address) it carries. Retries resend the same request id, so a
@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import cast
 
-from netops.exporters.ber import BerError, Pdu, decode_message
+from netops.exporters.ber import BerError, message_key
 
 
 class UdpTimeout(Exception):
@@ -30,7 +30,7 @@ class UdpTimeout(Exception):
 @dataclass
 class _Pending:
     peer: tuple[str, int]
-    future: asyncio.Future[Pdu]
+    future: asyncio.Future[bytes]
     malformed: str | None = None
 
 
@@ -55,18 +55,18 @@ class _Endpoint(asyncio.DatagramProtocol):
         self.stats.received += 1
         peer = (str(addr[0]), int(addr[1]))
         try:
-            pdu = decode_message(data)
+            _, key = message_key(data)
         except BerError as exc:
             self.stats.malformed += 1
             for entry in self.pending.values():
                 if entry.peer == peer:
                     entry.malformed = f"malformed response from {peer[0]}:{peer[1]} ({exc})"
             return
-        match = self.pending.get(pdu.request_id)
+        match = self.pending.get(key)
         if match is None or match.peer != peer or match.future.done():
             self.stats.unexpected += 1
             return
-        match.future.set_result(pdu)
+        match.future.set_result(data)
 
     def error_received(self, exc: Exception) -> None:  # ICMP port unreachable etc.
         return
@@ -111,8 +111,9 @@ class UdpClient:
         build: Callable[[int], bytes],
         timeout: float,
         retries: int,
-    ) -> Pdu:
-        """Send ``build(request_id)`` to ``host:port`` up to ``retries + 1`` times."""
+    ) -> bytes:
+        """Send ``build(id)`` to ``host:port`` up to ``retries + 1`` times; the answer whose
+        request id (v2c) or msgID (v3) is ``id`` comes back as bytes."""
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         endpoint = await self._endpoint(family)
         assert endpoint.transport is not None

@@ -349,3 +349,43 @@ def test_bad_requests_get_400_with_the_reason(exporter: ExporterProcess, snmpd: 
     assert auth.status_code == 400 and "not an SNMP profile" in auth.text
     unknown = scrape(exporter, target="127.0.0.9:161", module="system")
     assert unknown.status_code == 400 and "auth=PROFILE" in unknown.text
+
+
+def test_netops_usm_and_pysnmp_read_the_same_v3_values(
+    lab_inventory: Path, exporter: ExporterProcess, snmpd: Snmpd
+) -> None:
+    reference = start_exporter(lab_inventory, "--v3-engine", "pysnmp")
+    try:
+        params = {"target": snmpd.target, "module": "if_mib,system", "auth": "lab-v3"}
+        ours = scrape(exporter, **params)
+        theirs = scrape(reference, **params)
+    finally:
+        reference.stop()
+    assert ours.status_code == theirs.status_code == 200
+    mine, peer = parse(ours.text), parse(theirs.text)
+    for name in ("ifMtu", "ifAdminStatus", "ifHighSpeed", "sysName", "sysLocation"):
+        assert sorted(map(repr, mine[name])) == sorted(map(repr, peer[name])), name
+
+
+def test_unknown_v3_user_is_reported_as_an_auth_failure(tmp_path: Path, snmpd: Snmpd) -> None:
+    inventory = make_inventory(
+        tmp_path / "lab",
+        snmpd.port,
+        snmp_profiles={
+            "stranger": {
+                "version": 3,
+                "user": "stranger",
+                "auth": "sha256",
+                "auth_key": "whatever-pass",
+                "priv": "aes",
+                "priv_key": "whatever-priv",
+            }
+        },
+    )
+    exporter = start_exporter(inventory)
+    try:
+        response = scrape(exporter, target=snmpd.target, module="system", auth="stranger")
+    finally:
+        exporter.stop()
+    assert response.status_code == 500
+    assert "auth" in response.text and "no v3 user 'stranger'" in response.text
