@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections import Counter
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated
@@ -33,6 +34,13 @@ class OutFormat(StrEnum):
     table = "table"
     csv = "csv"
     json = "json"
+
+
+class Status(StrEnum):
+    unused = "unused"
+    active = "active"
+    expired = "expired"
+    revoked = "revoked"
 
 
 def status(v: Subscriber, now: datetime) -> str:
@@ -129,6 +137,10 @@ def create(
 @app.command("list")
 def list_(
     batch: Annotated[str | None, typer.Option("--batch", "-b", help="Only this batch.")] = None,
+    state: Annotated[
+        Status | None,
+        typer.Option("--status", "-s", help="Only unused, active, expired or revoked codes."),
+    ] = None,
     fmt: Annotated[
         OutFormat, typer.Option("--format", "-f", help="table, csv or json.")
     ] = OutFormat.table,
@@ -139,6 +151,9 @@ def list_(
     now = datetime.now(UTC)
     with open_store(db) as store:
         vouchers = store.list_vouchers(batch=batch)
+    tally = Counter(status(v, now) for v in vouchers)
+    if state is not None:
+        vouchers = [v for v in vouchers if status(v, now) == state.value]
     if fmt is OutFormat.json:
         print_json(
             [
@@ -167,7 +182,12 @@ def list_(
         writer.writerows(rows)
         typer.echo(out.getvalue(), nl=False)
         return
-    table = Table(title=f"Vouchers ({len(vouchers)})", title_justify="left", box=box.SIMPLE_HEAD)
+    summary = ", ".join(f"{tally[s.value]} {s.value}" for s in Status if tally[s.value])
+    table = Table(
+        title=f"Vouchers ({len(vouchers)}{'; ' + summary if summary else ''})",
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+    )
     for column in columns:
         table.add_column(column, no_wrap=True)
     print_wide(table, rows)

@@ -192,7 +192,7 @@ def test_voucher_list_shows_first_use_binding_and_revocation(
     assert rows[first]["status"] == "active" and rows[first]["MAC"] == "aa:bb:cc:00:00:09"
     assert rows[second]["status"] == "revoked"
     code, out, _ = run(capsys, "voucher", "list")
-    assert code == 0 and "Vouchers (3)" in out
+    assert code == 0 and "Vouchers (3; 1 unused, 1 active, 1 revoked)" in out
 
 
 def test_voucher_revoke_a_whole_batch_and_unknown_codes(
@@ -445,3 +445,20 @@ def test_user_show_works_without_the_store_key(
     code, out, _ = run(capsys, "radius", "user", "show", "ani")
     assert code == 0 and "user ani" in out
     assert run(capsys, "radius", "user", "disable", "ani")[0] == 0
+
+
+def test_voucher_list_filters_by_status_and_counts_them(
+    db: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run(capsys, "voucher", "create", "--plan", "voucher-harian", "--count", "4", "--batch", "x")
+    with Store.open(db) as store:
+        codes = [v.username for v in store.list_vouchers(batch="x")]
+        store.claim_voucher(codes[0], "aa:bb:cc:00:00:01", datetime.now(UTC))
+        store.revoke_voucher(codes[1])
+    code, out, _ = run(capsys, "voucher", "list", "--status", "unused", "--format", "json")
+    assert code == 0 and len(json.loads(out)) == 2
+    code, out, _ = run(capsys, "voucher", "list")
+    assert "Vouchers (4; 2 unused, 1 active, 1 revoked)" in out
+    code, out, _ = run(capsys, "voucher", "list", "--status", "revoked")
+    assert "Vouchers (1; 2 unused, 1 active, 1 revoked)" in out
+    assert run(capsys, "voucher", "list", "--status", "lost")[0] != 0
