@@ -135,3 +135,28 @@ def test_backup_script_copies_an_sqlite_store_and_prunes_old_dumps(tmp_path: Pat
     value = subprocess.run([sqlite3, str(copy), "select x from t"], capture_output=True,
                            text=True, check=True).stdout  # fmt: skip
     assert value.strip() == "42"
+
+
+def test_migrate_script_creates_the_schema_once_and_then_reports_it_current(
+    tmp_path: Path,
+) -> None:
+    import sys
+
+    env = {"PATH": "/usr/bin:/bin", "NETOPS_DB": f"sqlite:///{tmp_path / 'netops.db'}"}
+    script = [sys.executable, str(DEPLOY / "bin" / "netops-migrate")]
+    first = subprocess.run(script, env=env, capture_output=True, text=True, cwd=REPO)
+    assert first.returncode == 0, first.stderr
+    assert "migrated empty -> " in first.stdout
+    second = subprocess.run(script, env=env, capture_output=True, text=True, cwd=REPO)
+    assert second.returncode == 0 and "is current" in second.stdout
+
+
+def test_migrate_script_names_an_unreachable_database(tmp_path: Path) -> None:
+    import sys
+
+    env = {"PATH": "/usr/bin:/bin", "NETOPS_DB": "postgresql+psycopg://netops:x@127.0.0.1:1/netops"}
+    done = subprocess.run([sys.executable, str(DEPLOY / "bin" / "netops-migrate")], env=env,
+                          capture_output=True, text=True, cwd=REPO)  # fmt: skip
+    assert done.returncode == 1
+    assert done.stderr.startswith("netops-migrate: PostgreSQL database netops at 127.0.0.1:1")
+    assert "x@" not in done.stderr  # the password is never printed
