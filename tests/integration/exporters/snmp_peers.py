@@ -323,7 +323,8 @@ def start_exporter(inventory: Path, *args: str, netns: str | None = None) -> Exp
 
 
 def snmp_exporter_config(community: str = "public") -> dict[str, Any]:
-    """netops' if_mib module in snmp_exporter 0.21's ``snmp.yml`` format."""
+    """netops' if_mib module in snmp_exporter 0.21's ``snmp.yml`` format (v2c ``if_mib`` and
+    v3 authPriv SHA/AES ``if_mib_v3``)."""
     module = load_modules()["if_mib"]
     metrics = []
     for m in module.metrics:
@@ -347,7 +348,7 @@ def snmp_exporter_config(community: str = "public") -> dict[str, Any]:
         if m.enum_values:
             entry["enum_values"] = dict(m.enum_values)
         metrics.append(entry)
-    return {
+    config: dict[str, Any] = {
         "if_mib": {
             "walk": ["1.3.6.1.2.1.2", "1.3.6.1.2.1.31.1.1"],
             "get": [f"{format_oid(s)}" for s in module.scalars],
@@ -359,6 +360,19 @@ def snmp_exporter_config(community: str = "public") -> dict[str, Any]:
             "auth": {"community": community},
         }
     }
+    config["if_mib_v3"] = {
+        **config["if_mib"],
+        "version": 3,
+        "auth": {
+            "username": V3_USER,
+            "security_level": "authPriv",
+            "password": V3_AUTH,
+            "auth_protocol": "SHA",
+            "priv_protocol": "AES",
+            "priv_password": V3_PRIV,
+        },
+    }
+    return config
 
 
 class Process:
