@@ -20,8 +20,18 @@ def main() -> int:
     import encodings.utf_8  # noqa: F401
     import hashlib  # noqa: F401
     import hmac  # noqa: F401
+    import importlib.util
     import math  # noqa: F401
     import random  # noqa: F401
+
+    if importlib.util.find_spec("pysmi") is None:
+        # snmpsim 1.2 imports pysmi only to print its version, without declaring it as a
+        # dependency: stand in for it rather than fail on a fresh install.
+        import types
+
+        stand_in = types.ModuleType("pysmi")
+        stand_in.__dict__["__version__"] = "(not installed)"
+        sys.modules["pysmi"] = stand_in
 
     from snmpsim.commands.responder import main as responder  # type: ignore[import-untyped]
 
