@@ -630,7 +630,8 @@ def store_status(
     with open_store(db) as store:
         counts = store.counts()
         where = store.where
-    data: dict[str, Any] = {"database": where, "schema": head_revision(), **counts}
+        keys = store.key_status()
+    data: dict[str, Any] = {"database": where, "schema": head_revision(), **counts, "key": keys}
     if fmt is Format.json:
         print_json(data)
         return
@@ -638,5 +639,14 @@ def store_status(
     table.add_column("what")
     table.add_column("value")
     for name, value in data.items():
-        table.add_row(name.replace("_", " "), str(value))
+        if name != "key":
+            table.add_row(name.replace("_", " "), str(value))
+    current = keys["key_id"]
+    table.add_row(
+        "store key",
+        f"{current} from {keys['source']}" if current else "none yet (set NETOPS_STORE_KEY)",
+    )
+    for kid, count in sorted(keys["passwords_by_key"].items()):
+        note = "" if kid == current else "  ← not the current key: run store-rekey"
+        table.add_row("", f"{count} password(s) under key {kid}{note}")
     console.print(table)

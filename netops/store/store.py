@@ -33,7 +33,14 @@ from sqlalchemy.engine import Connection
 
 from netops.errors import StoreError
 from netops.store import codes
-from netops.store.credentials import Cipher, hash_password, load_key, same_secret, verify_hash
+from netops.store.credentials import (
+    KEY_ENV,
+    Cipher,
+    hash_password,
+    load_key,
+    same_secret,
+    verify_hash,
+)
 from netops.store.engine import WRITE, describe, make_engine, parse_url, translate
 from netops.store.fastread import SESSION_COLUMNS, SUBSCRIBER_COLUMNS, Execute, FastReader
 from netops.store.migrate import upgrade
@@ -731,6 +738,24 @@ class Store:
         result["open_sessions"] = int(open_count or 0)
         result["sessions"] = int(all_count or 0)
         return result
+
+    def key_status(self) -> dict[str, Any]:
+        """Which store key is in force and how many stored passwords each key id protects,
+        without creating a key file: ``{"source", "key_id", "passwords_by_key"}``."""
+        source: str | None = None
+        key_id: str | None = None
+        if os.environ.get(KEY_ENV) or self._key_file.exists() or self._cipher is not None:
+            cipher = self._cipher_()
+            source, key_id = cipher.origin, cipher.key_id
+        with self._tx() as conn:
+            stored = conn.scalars(
+                select(SUBSCRIBERS.c.password_enc).where(SUBSCRIBERS.c.password_enc.is_not(None))
+            ).all()
+        by_key: dict[str, int] = {}
+        for text in stored:
+            kid = text.split("$", 2)[1] if text.count("$") >= 2 else "?"
+            by_key[kid] = by_key.get(kid, 0) + 1
+        return {"source": source, "key_id": key_id, "passwords_by_key": by_key}
 
     # --- internals ----------------------------------------------------------------------------
 

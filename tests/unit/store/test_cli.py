@@ -332,11 +332,18 @@ def test_store_rekey_takes_the_old_key_by_reference(
     run(capsys, "radius", "user", "add", "ani", "--password", "one", "--plan", "gratis")
     monkeypatch.setenv("OLD_STORE_KEY", os.environ["NETOPS_STORE_KEY"])
     monkeypatch.setenv("NETOPS_STORE_KEY", generate_key())
+    code, out, _ = run(capsys, "radius", "store-status")
+    assert "1 password(s) under key" in out and "not the current key: run store-rekey" in out
     code, _, err = run(capsys, "radius", "store-rekey", "--old-key", os.environ["OLD_STORE_KEY"])
     assert code == 1 and "must be a reference" in err
     assert os.environ["OLD_STORE_KEY"] not in err
     code, out, _ = run(capsys, "radius", "store-rekey", "--old-key", "env:OLD_STORE_KEY")
     assert code == 0 and "re-encrypted 1 password(s)" in out
+    code, out, _ = run(capsys, "radius", "store-status", "--format", "json")
+    key = json.loads(out)["key"]
+    assert key["source"] == "$NETOPS_STORE_KEY"
+    assert key["passwords_by_key"] == {key["key_id"]: 1}
+    assert os.environ["NETOPS_STORE_KEY"] not in out
     with Store.open(db) as store:
         sub = store.lookup("ani")
         assert sub is not None and sub.clear_password == "one"
@@ -462,3 +469,12 @@ def test_voucher_list_filters_by_status_and_counts_them(
     code, out, _ = run(capsys, "voucher", "list", "--status", "revoked")
     assert "Vouchers (1; 2 unused, 1 active, 1 revoked)" in out
     assert run(capsys, "voucher", "list", "--status", "lost")[0] != 0
+
+
+def test_store_status_creates_no_key_file(
+    db: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.delenv("NETOPS_STORE_KEY")
+    code, out, _ = run(capsys, "radius", "store-status")
+    assert code == 0 and "none yet (set NETOPS_STORE_KEY)" in out
+    assert not (tmp_path / "var" / "netops-store.key").exists()
