@@ -127,7 +127,10 @@ def translate(where: str) -> Iterator[None]:
     except StoreError:
         raise
     except (exc.OperationalError, exc.InterfaceError) as error:
-        raise StoreError(f"{where} is unavailable ({reason(error)})") from None
+        why = reason(error)
+        if "authentication failed" in why or "no pg_hba.conf entry" in why:
+            raise StoreError(f"{where} refused the login ({why})") from None
+        raise StoreError(f"{where} is unavailable ({why})") from None
     except exc.DBAPIError as error:
         raise StoreError(f"{where} refused the operation ({reason(error)})") from None
     except exc.TimeoutError:

@@ -221,3 +221,9 @@ def test_a_file_that_is_not_a_database_is_a_clear_error(tmp_path: Path) -> None:
 def test_unsupported_urls_are_refused(url: str, message: str) -> None:
     with pytest.raises(StoreError, match=message):
         Store.open(url)
+
+
+def test_a_wrong_postgres_password_is_named_as_such(pg: PostgresCluster) -> None:
+    url = pg.new_database().replace(pg.password, "not-the-password")
+    with pytest.raises(StoreError, match=r"refused the login .*password authentication failed"):
+        Store.open(url)
