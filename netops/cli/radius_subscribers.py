@@ -41,6 +41,12 @@ class Format(StrEnum):
     json = "json"
 
 
+class SessionFormat(StrEnum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
 FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="table or json.")]
 PlanOpt = Annotated[str, typer.Option("--plan", "-p", help="Plan name from the inventory.")]
 NoteOpt = Annotated[str | None, typer.Option("--note", help="Free text kept with the entry.")]
@@ -163,6 +169,26 @@ def print_wide(table: Table, rows: list[list[str]]) -> None:
     need = sum(widths) + 3 * len(widths) + 1
     out = console if console.width >= need else Console(width=need, highlight=False)
     out.print(table)
+
+
+SESSION_FIELDS = (
+    "id",
+    "username",
+    "acct_session_id",
+    "nas_ip",
+    "nas_identifier",
+    "hotspot",
+    "mac",
+    "ip",
+    "started_at",
+    "updated_at",
+    "stopped_at",
+    "active",
+    "session_time",
+    "input_octets",
+    "output_octets",
+    "terminate_cause",
+)
 
 
 def print_json(data: Any) -> None:
@@ -521,7 +547,9 @@ def sessions(
     limit: Annotated[
         int, typer.Option("--limit", "-n", min=1, help="Show at most this many (newest first).")
     ] = 100,
-    fmt: FormatOpt = Format.table,
+    fmt: Annotated[
+        SessionFormat, typer.Option("--format", "-f", help="table, json or csv.")
+    ] = SessionFormat.table,
     inventory: InventoryOpt = None,
     db: DbOpt = None,
 ) -> None:
@@ -537,8 +565,17 @@ def sessions(
             since=start,
             limit=limit,
         )
-    if fmt is Format.json:
+    if fmt is SessionFormat.json:
         print_json([session_json(s) for s in found])
+        return
+    if fmt is SessionFormat.csv:
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(SESSION_FIELDS)
+        for s in found:
+            record = session_json(s)
+            writer.writerow([record[k] for k in SESSION_FIELDS])
+        typer.echo(out.getvalue(), nl=False)
         return
     title = f"{'Active s' if active else 'S'}essions ({len(found)})"
     if len(found) == limit:

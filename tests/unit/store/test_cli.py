@@ -478,3 +478,34 @@ def test_store_status_creates_no_key_file(
     code, out, _ = run(capsys, "radius", "store-status")
     assert code == 0 and "none yet (set NETOPS_STORE_KEY)" in out
     assert not (tmp_path / "var" / "netops-store.key").exists()
+
+
+def test_sessions_as_csv_for_a_spreadsheet(db: str, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "radius", "sessions", "--format", "csv")
+    assert code == 0 and out.startswith("id,username,acct_session_id,nas_ip,")
+    with Store.open(db) as store:
+        store.account(
+            AccountingRecord(
+                status="stop",
+                nas_ip="127.0.0.1",
+                nas_identifier="lab-hs-01",
+                username="ani",
+                acct_session_id="C1",
+                hotspot="lab-park",
+                mac="aa:bb:cc:00:00:07",
+                ip="10.254.200.7",
+                session_time=90,
+                input_octets=(2 << 32) + 1,
+                output_octets=5,
+                input_packets=1,
+                output_packets=1,
+                terminate_cause="Idle-Timeout",
+                interim_interval=300,
+                event_time=datetime(2026, 11, 22, 8, 0, tzinfo=UTC),
+            )
+        )
+    code, out, _ = run(capsys, "radius", "sessions", "--format", "csv")
+    (row,) = list(csv.DictReader(io.StringIO(out)))
+    assert row["acct_session_id"] == "C1" and row["mac"] == "aa:bb:cc:00:00:07"
+    assert int(row["input_octets"]) == (2 << 32) + 1 and row["terminate_cause"] == "Idle-Timeout"
+    assert row["stopped_at"] == "2026-11-22T08:00:00+00:00" and row["active"] == "False"
