@@ -30,7 +30,7 @@ class UdpTimeout(Exception):
 @dataclass
 class _Pending:
     peer: tuple[str, int]
-    future: asyncio.Future[bytes]
+    future: asyncio.Future[bytes | None]
     malformed: str | None = None
 
 
@@ -70,6 +70,11 @@ class _Endpoint(asyncio.DatagramProtocol):
 
     def error_received(self, exc: Exception) -> None:  # ICMP port unreachable etc.
         return
+
+
+def _expire(attempt: asyncio.Future[bytes | None]) -> None:
+    if not attempt.done():
+        attempt.set_result(None)
 
 
 class UdpClient:
@@ -124,11 +129,18 @@ class UdpClient:
         endpoint.pending[request_id] = entry
         try:
             for _ in range(retries + 1):
+                # One future per attempt; the timer completes it with None (no task needed).
+                attempt: asyncio.Future[bytes | None] = loop.create_future()
+                entry.future = attempt
                 endpoint.transport.sendto(message, (host, port))
                 endpoint.stats.sent += 1
-                done, _ = await asyncio.wait({entry.future}, timeout=timeout)
-                if done:
-                    return entry.future.result()
+                timer = loop.call_later(timeout, _expire, attempt)
+                try:
+                    answer = await attempt
+                finally:
+                    timer.cancel()
+                if answer is not None:
+                    return answer
             raise UdpTimeout(entry.malformed)
         finally:
             endpoint.pending.pop(request_id, None)
