@@ -24,6 +24,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -47,7 +48,7 @@ def _free_port() -> int:
 class PostgresCluster:
     """One temporary cluster. ``url(db)`` gives a SQLAlchemy URL; ``new_database()`` a fresh one."""
 
-    def __init__(self, base: Path) -> None:
+    def __init__(self, base: Path, fresh: bool = True) -> None:
         for tool in ("initdb", "pg_ctl", "postgres"):
             if not (PG_BIN / tool).exists():
                 raise PostgresUnavailable(
@@ -71,6 +72,8 @@ class PostgresCluster:
                 ) from None
             os.chown(base, entry.pw_uid, entry.pw_gid)
             self._as_user = ["runuser", "-u", OS_USER, "--"]
+        if not fresh:
+            return
         self.socket_dir.mkdir()
         if self._as_user:
             entry = pwd.getpwnam(OS_USER)
@@ -174,10 +177,40 @@ class PostgresCluster:
         shutil.rmtree(self.base, ignore_errors=True)
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def reap_orphans(older_than: float = 600.0) -> int:
+    """Stop and remove clusters left behind by test runs that were killed (their owning
+    process is gone) and are older than ``older_than`` seconds; returns how many."""
+    reaped = 0
+    now = time.time()
+    for base in Path(tempfile.gettempdir()).glob("netops-pg-*"):
+        try:
+            owner = int((base / "owner.pid").read_text())
+            if _alive(owner) or now - base.stat().st_mtime < older_than:
+                continue
+        except (OSError, ValueError):
+            continue
+        with contextlib.suppress(Exception):
+            PostgresCluster(base, fresh=False).destroy()
+        reaped += 1
+    return reaped
+
+
 @contextlib.contextmanager
 def running_postgres() -> Iterator[PostgresCluster]:
     """A started cluster for the duration of the block; always stopped and removed."""
+    reap_orphans()
     base = Path(tempfile.mkdtemp(prefix="netops-pg-"))
+    (base / "owner.pid").write_text(str(os.getpid()))
     try:
         cluster = PostgresCluster(base)
         cluster.init()
