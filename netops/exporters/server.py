@@ -17,7 +17,7 @@ import signal
 import socket
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from html import escape
 from typing import Any
 from urllib.parse import parse_qs
@@ -60,7 +60,6 @@ class ExporterSettings:
     timeout_offset: float = 0.5
     probe_count: int = 3
     probe_interval: float = 0.02
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 class _SelfMetrics:
