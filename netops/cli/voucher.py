@@ -73,7 +73,7 @@ def create(
         typer.Option(
             "--validity",
             help="How long a code works after its first use, e.g. 1d or 4h "
-            "(default: the plan's voucher_validity; none: until revoked).",
+            "(default: the plan's voucher_validity, or until revoked if it has none).",
         ),
     ] = None,
     fmt: Annotated[
