@@ -158,6 +158,7 @@ class FrrLab:
                 self._link(link)
             for router in self.routers:
                 self._start(router)
+            self._wait_daemons(wait)
             self._wait_ssh(wait)
         except BaseException:
             self.down()
@@ -322,6 +323,18 @@ class FrrLab:
                 f"{(result.stderr or result.stdout).strip()[:300]}"
             )
         self._started.append(router.hostname)
+
+    def _wait_daemons(self, wait: float) -> None:
+        """Every daemon answers on its vty socket (a vtysh started earlier would miss it)."""
+        daemons = ["zebra", "ospfd"] if self.ospfd else ["zebra"]
+        deadline = time.monotonic() + wait
+        for router in self.routers:
+            run = FRR_RUN / router.namespace
+            while not all((run / f"{d}.vty").exists() for d in daemons):
+                if time.monotonic() > deadline:
+                    missing = [d for d in daemons if not (run / f"{d}.vty").exists()]
+                    raise LabError(f"{router.hostname}: {', '.join(missing)} did not start")
+                time.sleep(0.05)
 
     def _wait_ssh(self, wait: float) -> None:
         deadline = time.monotonic() + wait

@@ -14,6 +14,13 @@ from netops.provision.lab import FrrLab
 from tests.paths import LAB
 
 PREFIX = "nxprov"
+# The lab inventory's own addresses (10.254.0.2, .6) belong to `netops lab up`; the tests move
+# their routers to other /30s of the management /24 so both can run at the same time.
+MGMT = {"lab-core-01": "10.254.0.226", "lab-core-02": "10.254.0.230"}
+_MOVE = (
+    ("devices.yml", "mgmt_ip: 10.254.0.2\n", f"mgmt_ip: {MGMT['lab-core-01']}\n"),
+    ("devices.yml", "mgmt_ip: 10.254.0.6\n", f"mgmt_ip: {MGMT['lab-core-02']}\n"),
+)
 
 
 @pytest.fixture
@@ -26,7 +33,7 @@ def lab_copy(tmp_path: Path) -> Callable[..., Inventory]:
     ) -> Inventory:
         root = tmp_path / f"inv{len(list(tmp_path.glob('inv*')))}"
         shutil.copytree(LAB, root)
-        for name, old, new in replace:
+        for name, old, new in (*_MOVE, *replace):
             path = root / name
             text = path.read_text()
             assert old in text, f"{old!r} not in {name}"
@@ -40,8 +47,8 @@ def lab_copy(tmp_path: Path) -> Callable[..., Inventory]:
 
 
 @pytest.fixture
-def inv() -> Inventory:
-    return load_inventory(LAB)
+def inv(lab_copy: Callable[..., Inventory]) -> Inventory:
+    return lab_copy()
 
 
 @pytest.fixture

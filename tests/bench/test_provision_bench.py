@@ -1,0 +1,170 @@
+"""Benchmark: push to 50 FRR lab routers with --workers 1 and the default, beside bare netmiko.
+
+Run by ``make bench``. Each run starts 50 FRR routers (namespaces ``nxprovb-…``), pushes the
+same rendered config three ways on fresh routers, and writes the figures to
+docs/benchmarks.md (section ``## Provisioning``). Nothing here asserts a time.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import re
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from netmiko import ConnectHandler
+
+from netops.inventory import load_inventory
+from netops.inventory.models import Inventory
+from netops.provision import configtree, operations
+from netops.provision.lab import FrrLab
+from netops.provision.operations import Options
+from netops.provision.platforms import platform
+from netops.provision.render import render_device
+from netops.provision.runner import DEFAULT_WORKERS, run
+
+REPO = Path(__file__).resolve().parents[2]
+DOC = REPO / "docs" / "benchmarks.md"
+DEVICES = 50
+
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(900)]
+
+
+def _inventory(root: Path) -> Inventory:
+    root.mkdir()
+    (root / "meta.yml").write_text(
+        "meta: {city: Bench, lab: true}\n"
+        "services: {ospf_area: 0.0.0.0}\n"
+        "credentials:\n  lab: {username: netops, password: netops-lab}\n"
+        "defaults: {credentials: lab, timeouts: {connect: 20, command: 60}}\n"
+        "groups:\n  frr: {platform: frr, data: {ospf: {hello_interval: 1, dead_interval: 4}}}\n"
+        "sites:\n  - {id: bench, name: Bench, kind: office}\n"
+    )
+    lines = ["devices:"]
+    for n in range(DEVICES):
+        mgmt = ipaddress.IPv4Address("10.254.0.18") + 4 * n  # .2 and .6 are `netops lab up`'s
+        lines += [
+            f"  - hostname: bench-r{n:02d}",
+            "    site: bench",
+            "    role: core",
+            "    groups: [frr]",
+            f"    mgmt_ip: {mgmt}",
+            f"    loopback: 10.254.255.{n + 1}/32",
+            "    interfaces:",
+            f"      - {{name: eth1, description: bench uplink {n}, "
+            f"ip: 10.254.{100 + n // 64}.{(n % 64) * 4 + 1}/30, ospf_area: 0.0.0.0}}",
+        ]
+    (root / "devices.yml").write_text("\n".join(lines) + "\n")
+    return load_inventory(root)
+
+
+@pytest.fixture
+def bench_inventory(tmp_path: Path) -> Inventory:
+    return _inventory(tmp_path / "inv")
+
+
+@pytest.fixture
+def fresh_lab(bench_inventory: Inventory) -> Iterator[FrrLab]:
+    lab = FrrLab.from_inventory(bench_inventory, "nxprovb")
+    yield lab
+    lab.down()
+
+
+def _push(inv: Inventory, workers: int, logs: Path) -> float:
+    started = time.monotonic()
+    options = Options(commit=True, session_log_dir=logs)
+    results = run(operations.push, inv, inv.devices, options, workers)
+    elapsed = time.monotonic() - started
+    failed = [(r.device, r.error) for r in results if r.failed]
+    for device, _ in failed:
+        print(f"--- {device}\n" + (logs / f"{device}.log").read_text()[-2000:])
+    assert not failed, failed
+    assert all(r.changed for r in results)
+    return elapsed
+
+
+def _bare_netmiko(inv: Inventory) -> float:
+    """What a script would do: connect, send the same commands, save, disconnect."""
+    plat = platform("frr")
+    batches = []
+    for device in inv.devices:
+        intended = render_device(inv, device, with_secrets=True).text
+        changes = configtree.compare(
+            configtree.parse("", plat), configtree.parse(intended, plat), plat
+        )
+        batches.append((device, configtree.commands(changes, plat)))
+    started = time.monotonic()
+    for device, commands in batches:
+        conn = ConnectHandler(
+            device_type="cisco_ios",
+            host=str(device.mgmt_ip),
+            username="netops",
+            password="netops-lab",
+            fast_cli=True,
+        )
+        conn.send_config_set(commands)
+        conn.save_config()
+        conn.disconnect()
+    return time.monotonic() - started
+
+
+def test_push_50_devices_sequential_parallel_and_bare_netmiko(
+    fresh_lab: FrrLab, bench_inventory: Inventory, tmp_path: Path
+) -> None:
+    inv = bench_inventory
+    fresh_lab.up(wait=60)
+    sequential = _push(inv, 1, tmp_path / "logs1")
+    fresh_lab.down()
+    fresh_lab.up(wait=60)
+    parallel = _push(inv, DEFAULT_WORKERS, tmp_path / "logs2")
+    second = time.monotonic()
+    results = run(operations.push, inv, inv.devices, Options(commit=True), DEFAULT_WORKERS)
+    noop = time.monotonic() - second
+    assert all(r.status == "unchanged" for r in results)
+    fresh_lab.down()
+    fresh_lab.up(wait=60)
+    bare = _bare_netmiko(inv)
+
+    per_device = sequential / DEVICES
+    bare_per_device = bare / DEVICES
+    ideal = DEVICES * per_device / DEFAULT_WORKERS
+    cores = os.cpu_count() or 1
+    lines = [
+        "## Provisioning",
+        "",
+        f"`make bench` (tests/bench/test_provision_bench.py): {DEVICES} FRR routers in network "
+        f"namespaces on this machine ({cores} cores), each reached over SSH; every push "
+        "renders, reads the running config, computes the change, applies it, re-reads to "
+        "verify and saves. Bare netmiko = connect + `send_config_set` + `save_config` + "
+        "disconnect with the same commands, sequentially, no verification.",
+        "",
+        "| run | wall time (s) | per device (s) |",
+        "| --- | ---: | ---: |",
+        f"| netops push --commit --workers 1 | {sequential:.2f} | {per_device:.3f} |",
+        f"| netops push --commit (default {DEFAULT_WORKERS} workers) | {parallel:.2f} | "
+        f"{parallel / DEVICES:.3f} |",
+        f"| netops push --commit again (no-op, {DEFAULT_WORKERS} workers) | {noop:.2f} | "
+        f"{noop / DEVICES:.3f} |",
+        f"| bare netmiko, sequential | {bare:.2f} | {bare_per_device:.3f} |",
+        "",
+        f"- speed-up of {DEFAULT_WORKERS} workers over 1: {sequential / parallel:.1f}×",
+        f"- target 50 × single ÷ workers = {ideal:.2f} s; measured {parallel:.2f} s = "
+        f"{parallel / ideal:.1f}× the target (goal ≤ 1.5×)",
+        f"- netops overhead per device over bare netmiko (render, read, verify): "
+        f"{per_device - bare_per_device:+.3f} s ({per_device / bare_per_device:.2f}×)",
+        "",
+    ]
+    section = "\n".join(lines) + "\n"
+    print("\n" + section)
+    text = DOC.read_text() if DOC.exists() else "# Benchmarks\n\n"
+    pattern = re.compile(r"^## Provisioning\n.*?(?=^## |\Z)", re.S | re.M)
+    text = (
+        pattern.sub(section.replace("\\", "\\\\") + "\n", text)
+        if pattern.search(text)
+        else text.rstrip() + "\n\n" + section
+    )
+    DOC.write_text(text)
+    assert sequential > 0 and parallel > 0 and bare > 0
