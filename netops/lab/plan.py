@@ -24,7 +24,7 @@ class AgentPlan:
     device: str
     address: str
     port: int
-    community_profile: str
+    profile: str
     namespace: str | None = None
 
     @property
@@ -93,7 +93,7 @@ def plan_lab(inventory: Inventory, prefix: str = LAB_PREFIX) -> LabPlan:
                 device=device.hostname,
                 address=str(device.mgmt_ip),
                 port=device.snmp_port or profile.port,
-                community_profile=device.snmp,
+                profile=device.snmp,
                 namespace=namespace,
             )
         )

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from netops.inventory.models import Inventory
+from netops.inventory.models import Inventory, SnmpProfile
 from netops.lab.plan import LAB_PREFIX, AgentPlan, LabPlan, SimulationError, plan_lab
 from netops.lab.snmpping import answers
 from netops.lab.snmprec import device_records, render
@@ -255,34 +255,17 @@ class Lab:
                     ) from None
 
     def _agents(self, plan: LabPlan) -> list[ComponentSpec]:
-        nobody = pwd.getpwnam(AGENT_USER)
         specs = []
         for agent in plan.agents:
             device = self.inventory.device(agent.device)
-            community = self.inventory.snmp[agent.community_profile].community
-            assert community is not None
-            folder = self.dir / "snmp" / agent.device
-            data, cache = folder / "data", folder / "cache"
-            shutil.rmtree(folder, ignore_errors=True)
-            data.mkdir(parents=True)
-            cache.mkdir()
-            os.chown(cache, nobody.pw_uid, nobody.pw_gid)
-            (data / f"{community.reveal()}.snmprec").write_text(
-                render(device_records(self.inventory, device))
-            )
-            for path in (self.dir, self.dir / "snmp", folder, data):
+            for path in (self.dir, self.dir / "snmp"):
+                path.mkdir(parents=True, exist_ok=True)
                 path.chmod(0o755)
-            argv: tuple[str, ...] = (
-                sys.executable,
-                "-m",
-                "netops.lab.snmpagent",
-                f"--data-dir={data}",
-                f"--cache-dir={cache}",
-                f"--agent-udpv4-endpoint={agent.endpoint}",
-                f"--process-user={AGENT_USER}",
-                f"--process-group={_group_of(nobody)}",
-                "--logging-method=stdout",
-                "--log-level=error",
+            argv = agent_command(
+                self.dir / "snmp" / agent.device,
+                render(device_records(self.inventory, device)),
+                self.inventory.snmp[agent.profile],
+                agent.endpoint,
             )
             if agent.namespace is not None:
                 argv = ("ip", "netns", "exec", agent.namespace, *argv)
@@ -323,16 +306,11 @@ class Lab:
             time.sleep(0.1)
 
     def _wait_agents(self, plan: LabPlan, wait: float) -> None:
-        community = {
-            a.device: self.inventory.snmp[a.community_profile].community for a in plan.agents
-        }
         pending = list(plan.agents)
         deadline = time.monotonic() + wait
         while pending:
             agent = pending[0]
-            secret = community[agent.device]
-            assert secret is not None
-            if answers(agent.address, agent.port, secret.reveal(), timeout=0.5):
+            if agent_answers(self.inventory.snmp[agent.profile], agent.address, agent.port):
                 pending.pop(0)
                 continue
             if time.monotonic() > deadline:
@@ -344,18 +322,44 @@ class Lab:
             time.sleep(0.2)
 
 
+def agent_command(
+    folder: Path, snmprec: str, profile: SnmpProfile, endpoint: str
+) -> tuple[str, ...]:
+    """Write an agent's data under ``folder`` and return the command that serves it.
+
+    The data file is named after the community: snmpsim selects its data by community.
+    """
+    nobody = pwd.getpwnam("nobody")
+    data, cache = folder / "data", folder / "cache"
+    shutil.rmtree(folder, ignore_errors=True)
+    data.mkdir(parents=True)
+    cache.mkdir()
+    os.chown(cache, nobody.pw_uid, nobody.pw_gid)
+    folder.chmod(0o755)
+    data.chmod(0o755)
+    argv: tuple[str, ...] = (
+        sys.executable, "-m", "netops.lab.snmpagent", f"--cache-dir={cache}",
+        f"--process-user={AGENT_USER}", f"--process-group={AGENT_USER}",
+        "--logging-method=stdout", "--log-level=error",
+    )  # fmt: skip
+    if profile.version != "2c" or profile.community is None:
+        raise SimulationError(f"the lab agent at {endpoint} needs an SNMP v2c profile")
+    (data / f"{profile.community.reveal()}.snmprec").write_text(snmprec)
+    return (*argv, f"--data-dir={data}", f"--agent-udpv4-endpoint={endpoint}")
+
+
+def agent_answers(profile: SnmpProfile, host: str, port: int) -> bool:
+    """True when the agent for ``profile`` answers at ``host:port``."""
+    assert profile.community is not None
+    return answers(host, port, profile.community.reveal(), timeout=0.5)
+
+
 def _tail(log: Path, lines: int = 3) -> str:
     try:
         text = log.read_text(errors="replace").strip().splitlines()
     except OSError:
         return "no log"
     return " | ".join(line.strip() for line in text[-lines:]) or "empty log"
-
-
-def _group_of(user: pwd.struct_passwd) -> str:
-    import grp
-
-    return grp.getgrgid(user.pw_gid).gr_name
 
 
 def _free_tcp_port() -> int:
