@@ -9,6 +9,7 @@ diffs, errors and session logs can be shown without it.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import os
 import threading
@@ -94,8 +95,15 @@ def template_dirs(inventory: Inventory) -> list[Path]:
 
 
 def environment(inventory: Inventory) -> jinja2.Environment:
+    """The Jinja2 environment for the inventory's template folders (shared, thread-safe:
+    templates compile once per run, not once per device)."""
+    return _environment(tuple(str(d) for d in template_dirs(inventory)))
+
+
+@functools.lru_cache(maxsize=16)
+def _environment(dirs: tuple[str, ...]) -> jinja2.Environment:
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader([str(d) for d in template_dirs(inventory)]),
+        loader=jinja2.FileSystemLoader(list(dirs)),
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
