@@ -524,8 +524,13 @@ class Store:
         nas_ip = _clean(nas_ip, ADDRESS)
         key = device or f"nas:{nas_ip or '?'}"
         name = self._canonical_fast(username)
-        lock = _LOCK_SUBSCRIBER + (" FOR UPDATE" if self._fast.postgres else "")
         at, until = self._when(now), self._when(now + timedelta(seconds=hold_s))
+        # A device that already holds a slot (an open session, or an admission with at least
+        # half its hold left) is admitted by a plain read: re-authentications take no lock.
+        fresh = self._when(now + timedelta(seconds=hold_s / 2))
+        if self._fast.rows(_ALREADY_HELD, (name, key, fresh, device)):
+            return True
+        lock = _LOCK_SUBSCRIBER + (" FOR UPDATE" if self._fast.postgres else "")
 
         def decide(execute: Execute) -> bool:
             if not execute(lock, (name,)):
@@ -846,6 +851,13 @@ class Store:
 
 _SUBSCRIBER_LIST = ", ".join(SUBSCRIBER_COLUMNS)
 _LOCK_SUBSCRIBER = "SELECT id FROM subscribers WHERE username = ?"
+_ALREADY_HELD = (
+    "SELECT 1 FROM subscribers s WHERE s.username = ? AND ("
+    "EXISTS (SELECT 1 FROM admissions a WHERE a.username = s.username AND a.device = ? "
+    "AND a.expires_at > ?) OR "
+    "EXISTS (SELECT 1 FROM acct_sessions x WHERE x.username = s.username AND x.mac = ? "
+    "AND x.stopped_at IS NULL))"
+)
 _DROP_LAPSED = "DELETE FROM admissions WHERE username = ? AND expires_at <= ?"
 _OPEN_DEVICES = "SELECT id, mac FROM acct_sessions WHERE username = ? AND stopped_at IS NULL"
 _HELD_DEVICES = "SELECT device FROM admissions WHERE username = ?"

@@ -763,3 +763,42 @@ def test_a_new_sqlite_database_is_private_to_the_service(tmp_path: Path) -> None
         for name in ("netops.db", "netops.db-wal", "netops.db-shm"):
             mode = stat.S_IMODE((tmp_path / name).stat().st_mode)
             assert mode == 0o600, (name, oct(mode))
+
+
+def test_a_device_that_holds_a_slot_is_readmitted_without_taking_the_lock(
+    store: Store, store_url: str
+) -> None:
+    import threading
+
+    from sqlalchemy import create_engine
+
+    store.add_user("alice", "pw", "gratis")
+    assert store.admit("alice", 1, mac=MAC, now=T0)
+    store.add_user("bob", "pw", "gratis")
+    store.account(record("start", username="bob", mac=OTHER_MAC))
+    # Another server holds the write lock (SQLite) / alice's and bob's rows (PostgreSQL).
+    engine = create_engine(store_url)
+    conn = engine.connect()
+    if store_url.startswith("sqlite"):
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+    else:
+        conn.exec_driver_sql("BEGIN")
+        conn.exec_driver_sql("SELECT id FROM subscribers FOR UPDATE")
+    answers: list[bool] = []
+    try:
+        worker = threading.Thread(
+            target=lambda: answers.extend(
+                [
+                    store.admit("alice", 1, mac=MAC, now=T0 + timedelta(seconds=10)),
+                    store.admit("bob", 1, mac=OTHER_MAC, now=T0 + timedelta(seconds=10)),
+                ]
+            )
+        )
+        worker.start()
+        worker.join(5)
+        assert answers == [True, True], "re-admission waited for the lock"
+    finally:
+        conn.rollback()
+        conn.close()
+        engine.dispose()
+        worker.join(30)
