@@ -17,7 +17,7 @@ from netops.lab.runtime import agent_answers, agent_command
 from netops.lab.snmprec import device_records, render
 from tests.paths import LAB
 
-pytestmark = pytest.mark.timeout(90)
+pytestmark = [pytest.mark.timeout(90), pytest.mark.integration, pytest.mark.root]
 
 
 def _port() -> int:
