@@ -49,7 +49,7 @@ def _pysnmp_response(request_id: int, varbinds: list[tuple[tuple[int, ...], obje
         max_size=30,
     ),
 )
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 def test_responses_encoded_by_pysnmp_decode_to_the_same_values(
     request_id: int, rows: list[tuple[tuple[int, ...], object]]
 ) -> None:
@@ -119,14 +119,14 @@ def test_malformed_messages_raise_ber_errors_saying_what_is_wrong(
 
 
 @given(st.binary(max_size=200))
-@settings(max_examples=500, deadline=None)
+@settings(max_examples=200, deadline=None)
 def test_arbitrary_bytes_never_raise_anything_but_ber_error(data: bytes) -> None:
     with contextlib.suppress(ber.BerError):
         ber.decode_message(data)
 
 
 @given(st.binary(min_size=1, max_size=60))
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=100, deadline=None)
 def test_truncating_a_valid_response_is_always_detected(tail: bytes) -> None:
     message = _pysnmp_response(1, [((1, 3, 6, 1, 2, 1, 1, 5, 0), V2C.OctetString(tail))])
     for cut in range(1, len(message)):

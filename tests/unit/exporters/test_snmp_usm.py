@@ -103,7 +103,7 @@ def test_an_empty_password_is_refused() -> None:
 
 
 @given(st.binary(max_size=300))
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=200, deadline=None)
 def test_arbitrary_bytes_never_raise_anything_but_ber_error(data: bytes) -> None:
     with contextlib.suppress(ber.BerError):
         usm.decode(data)
