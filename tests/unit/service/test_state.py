@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
-from netops.service.state import alive, read_state, terminate, write_state
+from netops.service.state import alive, cmdline, read_state, terminate, write_state
 from tests.unit.service.conftest import pid_running
 
 pytestmark = pytest.mark.timeout(30)
@@ -32,6 +33,10 @@ def test_missing_or_broken_state_reads_as_none(tmp_path: Path, content: str | No
 def test_alive_checks_the_command_line_marker_so_reused_pids_are_spared() -> None:
     proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)", "marker-xyz"])
     try:
+        for _ in range(250):  # until the child has exec'd (its command line is the new one)
+            if "marker-xyz" in cmdline(proc.pid):
+                break
+            time.sleep(0.02)
         assert alive(proc.pid, "marker-xyz")
         assert not alive(proc.pid, "some-other-program")
     finally:
