@@ -6,11 +6,13 @@ import json
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
 from netops.cli.main import main
+from netops.service.state import cmdline
 from tests.paths import LAB
 
 
@@ -64,6 +66,10 @@ def test_a_second_up_on_the_same_state_dir_says_which_one_runs(
     # A live process whose command line names netops stands in for the running supervisor.
     holder = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", "netops"])
     try:
+        for _ in range(250):  # until the child has exec'd
+            if "time.sleep(60) netops" in cmdline(holder.pid):
+                break
+            time.sleep(0.02)
         (tmp_path / "up.json").write_text(
             json.dumps({"pid": holder.pid, "health": "http://127.0.0.1:1/health"})
         )
