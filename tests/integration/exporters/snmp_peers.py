@@ -308,10 +308,14 @@ class ExporterProcess:
 
 
 def start_exporter(inventory: Path, *args: str, netns: str | None = None) -> ExporterProcess:
-    cmd = [NETOPS, "exporter", "serve", "-i", str(inventory), "--listen", "127.0.0.1:0", *args]
+    """Start it as the issue's done-when says: NETOPS_INVENTORY=DIR netops exporter serve."""
+    cmd = [NETOPS, "exporter", "serve", "--listen", "127.0.0.1:0", *args]
     if netns:
         cmd = ["ip", "netns", "exec", netns, *cmd]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    env = {**os.environ, "NETOPS_INVENTORY": str(inventory)}
+    proc = subprocess.Popen(
+        cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env
+    )
     assert proc.stdout is not None
     first = proc.stdout.readline()
     match = re.search(r"http://([0-9.]+:\d+)/", first)
