@@ -139,6 +139,9 @@ def test_push_50_devices_sequential_parallel_and_bare_netmiko(
         "verify and saves. Bare netmiko = connect + `send_config_set` + `save_config` + "
         "disconnect with the same commands, sequentially, no verification.",
         "",
+        f"Measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; command: "
+        "`.venv/bin/pytest -q -s tests/bench/test_provision_bench.py` (part of `make bench`).",
+        "",
         "| run | wall time (s) | per device (s) |",
         "| --- | ---: | ---: |",
         f"| netops push --commit --workers 1 | {sequential:.2f} | {per_device:.3f} |",
