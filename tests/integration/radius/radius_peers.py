@@ -67,6 +67,12 @@ EXTRA_PROFILES = """
     coa_port: {coa_port}
 """
 
+EXTRA_PLANS = """  - name: turis
+    description: Visitors, in English
+    session_timeout: 1h
+    language: en
+"""
+
 EXTRA_HOTSPOTS = """
   - id: lab-chilli
     site: lab-park
@@ -96,7 +102,8 @@ def make_inventory(target: Path, coa_port: int = 3799) -> Path:
     )
     profiles.write_text(text)
     hotspots = target / "hotspots.yml"
-    hotspots.write_text(hotspots.read_text() + EXTRA_HOTSPOTS)
+    text = hotspots.read_text().replace("plans:\n", "plans:\n" + EXTRA_PLANS, 1)
+    hotspots.write_text(text + EXTRA_HOTSPOTS)
     return target
 
 

@@ -299,3 +299,13 @@ def test_session_timeout_shrinks_to_the_time_left_today(server: RadiusProcess, a
     reply = radclient(server.auth_port, "auth", pap(alice, "s3cret"))
     assert reply.code == "Access-Accept"
     assert reply.attributes["Session-Timeout"] == ["1800"]
+
+
+def test_reject_message_follows_the_plan_language(server: RadiusProcess, store: Store) -> None:
+    name = f"tourist-{uuid.uuid4().hex[:6]}"
+    store.add_user(name, "pw-tourist", "turis")
+    assert radclient(server.auth_port, "auth", pap(name, "pw-tourist")).code == "Access-Accept"
+    store.set_enabled(name, False)
+    reply = radclient(server.auth_port, "auth", pap(name, "pw-tourist"))
+    assert reply.code == "Access-Reject"
+    assert reply.attributes["Reply-Message"] == ["This account or voucher is no longer active."]
