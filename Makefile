@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.netops-installed
 # Debian packages: tools the code calls and the real peers the tests start.
 DEBS   := python3-venv git graphviz iproute2 procps \
           freeradius freeradius-utils snmpd snmp prometheus prometheus-snmp-exporter \
-          prometheus-alertmanager tzdata \
+          prometheus-alertmanager tzdata sqlite3 \
           frr openssh-server postgresql chromium chromium-driver fonts-dejavu-core
 
 .PHONY: all deps debs venv lint test unit integration demo bench clean
