@@ -674,7 +674,7 @@ def test_any_text_a_nas_sends_is_stored_or_refused_cleanly(
     )
     session = store.account(rec)
     assert store.account(rec) == session, "a retransmission changes nothing"
-    assert session.input_octets >= 0 and session.username
+    assert session.input_octets >= 0 and "\x00" not in session.username
     assert store.lookup(username) is None
     usage = store.usage(username)
     assert usage.sessions >= 1
@@ -802,3 +802,9 @@ def test_a_device_that_holds_a_slot_is_readmitted_without_taking_the_lock(
         conn.close()
         engine.dispose()
         worker.join(30)
+
+
+def test_a_user_name_of_only_nul_bytes_is_stored_empty(store: Store) -> None:
+    session = store.account(record("start", username="\x00\x00"))
+    assert session.username == "" and store.lookup("\x00\x00") is None
+    assert store.usage("\x00").sessions == 1
