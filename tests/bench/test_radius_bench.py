@@ -2,8 +2,8 @@
 
 The same ``radclient -c N -p 256`` load (a file of 500 PAP Access-Requests with a
 Message-Authenticator, repeated) goes to FreeRADIUS (a user in the ``files`` module) and to
-``netops radius serve`` on SQLite and on PostgreSQL. Then a paced client sends 1,000
-requests/s for a few seconds to each and measures the p99 round trip. Figures are written to
+``netops radius serve`` on SQLite and on PostgreSQL. Then a paced client sends 200 and
+1,000 requests/s for a few seconds to each and measures the p50 / p99 round trip. Figures are written to
 the ``## RADIUS`` section of docs/benchmarks.md.
 
 Run with ``make bench`` (or ``.venv/bin/pytest -q -s tests/bench/test_radius_bench.py``).
@@ -382,7 +382,8 @@ def write_section(results: list[Result]) -> None:
         "",
         f"PAP Access-Requests with Message-Authenticator, the same load to each server in one "
         f"run: `radclient -c {REPEAT} -p 256 -f FILE` ({FILE_ENTRIES} requests in the file, "
-        f"{FILE_ENTRIES * REPEAT:,} in all; `-t 1 -r 3`), and before it a paced client at "
+        f"{FILE_ENTRIES * REPEAT:,} in all; `-t 1 -r 3`), then, after a 3 s pause each, "
+        "a paced client at "
         f"{' and '.join(str(r) for r in PACED_RATES)} requests/s for {PACED_SECONDS:g} s "
         "each for the round-trip percentiles. FreeRADIUS 3.2 (Debian) "
         "answers from its `files` module; netops looks the user up in its store (plan "
