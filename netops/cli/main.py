@@ -4,19 +4,74 @@ from __future__ import annotations
 
 import os
 import sys
+from typing import ClassVar
 
 import typer
 from rich.markup import escape
 
 from netops import __version__
-from netops.cli import inventory as inventory_cli
-from netops.cli import prometheus as prometheus_cli
-from netops.cli import radius as radius_cli
 from netops.cli.common import DbOpt, InventoryOpt, err_console
+from netops.cli.lazy import LazyCommand, LazyGroup
 from netops.errors import NetopsError
+
+
+class _Root(LazyGroup):
+    """Every command group, one module each (``netops/cli/<group>.py``), imported on use.
+
+    ``registrants`` add commands to a shared group (``radius``, ``prometheus``)."""
+
+    lazy: ClassVar[dict[str, LazyCommand]] = {
+        "inventory": LazyCommand(
+            "netops.cli.inventory:app", "Validate, show and draw the inventory."
+        ),
+        "config": LazyCommand(
+            "netops.cli.config:app",
+            "Render, diff, push (with rollback), back up and check device configurations.",
+        ),
+        "radius": LazyCommand(
+            "netops.cli.radius:app",
+            "RADIUS server for the free Wi-Fi hotspots: serve, subscribers, sessions, CoA.",
+            ("netops.cli.radius_server", "netops.cli.radius_subscribers"),
+        ),
+        "voucher": LazyCommand(
+            "netops.cli.voucher:app",
+            "Vouchers: create, list and revoke login codes bound to a plan.",
+        ),
+        "portal": LazyCommand(
+            "netops.cli.portal:app",
+            "Captive portal for the free Wi-Fi: citizens' login pages and the operator console.",
+        ),
+        "exporter": LazyCommand(
+            "netops.cli.exporter:app",
+            "SNMP → Prometheus exporter (snmp_exporter compatible) and ICMP probes.",
+        ),
+        "discover": LazyCommand(
+            "netops.cli.discover:discover",
+            "ARP/ICMP sweep of a site's prefixes; lists hosts that are not in the inventory.",
+        ),
+        "prometheus": LazyCommand(
+            "netops.cli.prometheus:app",
+            "Generate Prometheus targets, scrape configuration and rules from the inventory.",
+            ("netops.cli.prometheus_rules",),
+        ),
+        "report": LazyCommand(
+            "netops.cli.report:app",
+            "Reports: leased capacity and cost (from Prometheus), hotspot usage (from the store).",
+        ),
+        "up": LazyCommand(
+            "netops.cli.up:up",
+            "Run the RADIUS server, captive portal and SNMP exporter as one supervised service.",
+        ),
+        "lab": LazyCommand(
+            "netops.cli.lab:app",
+            "Simulated lab devices on this machine: SNMP agents, FRR routers, hotspot users.",
+        ),
+    }
+
 
 app = typer.Typer(
     name="netops",
+    cls=_Root,
     help="Run a city-owned network: inventory, provisioning, free Wi-Fi RADIUS and portal, "
     "SNMP monitoring and reports.",
     no_args_is_help=True,
@@ -45,38 +100,6 @@ def _root(
         os.environ["NETOPS_INVENTORY"] = str(inventory)
     if db is not None:
         os.environ["NETOPS_DB"] = db
-
-
-# Command groups, one module each (netops/cli/<group>.py). Modules that add commands to a
-# shared group (radius, prometheus) are imported below for that effect.
-app.add_typer(inventory_cli.app, name="inventory")
-app.add_typer(radius_cli.app, name="radius")
-app.add_typer(prometheus_cli.app, name="prometheus")
-from netops.cli import report as report_cli  # noqa: E402
-
-app.add_typer(report_cli.app, name="report")
-from netops.cli import config as config_cli  # noqa: E402
-
-app.add_typer(config_cli.app, name="config")
-from netops.cli import prometheus_rules as prometheus_rules_cli  # noqa: E402, F401
-from netops.cli import radius_server as radius_server_cli  # noqa: E402, F401
-from netops.cli import lab as lab_cli  # noqa: E402
-from netops.cli import up as up_cli  # noqa: E402
-
-app.command(name="up")(up_cli.up)
-app.add_typer(lab_cli.app, name="lab")
-from netops.cli import radius_subscribers as radius_subscribers_cli  # noqa: E402, F401
-from netops.cli import voucher as voucher_cli  # noqa: E402
-
-app.add_typer(voucher_cli.app, name="voucher")
-from netops.cli import portal as portal_cli  # noqa: E402
-
-app.add_typer(portal_cli.app, name="portal")
-from netops.cli import discover as discover_cli  # noqa: E402
-from netops.cli import exporter as exporter_cli  # noqa: E402
-
-app.add_typer(exporter_cli.app, name="exporter")
-app.command(name="discover")(discover_cli.discover)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -43,8 +43,13 @@ def _command(words: list[str]) -> tuple[Any, list[str]]:
     """The click command ``netops words…`` resolves to, and the words left as options."""
     command: Any = typer.main.get_command(app)
     rest = list(words)
-    while rest and getattr(command, "commands", None) and rest[0] in command.commands:
-        command = command.commands[rest.pop(0)]
+    while rest and hasattr(command, "get_command"):
+        ctx = command.make_context("netops", [], resilient_parsing=True)
+        sub = command.get_command(ctx, rest[0])
+        if sub is None:
+            break
+        command = sub
+        rest.pop(0)
     return command, rest
 
 
