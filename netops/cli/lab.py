@@ -22,7 +22,8 @@ from netops.service.run import supervise
 from netops.service.supervisor import Event
 
 app = typer.Typer(
-    help="Simulated lab devices on this machine: SNMP agents, FRR routers, hotspot users.",
+    help="Simulated lab devices on this machine: SNMP agents, FRR routers, FakeNOS SSH "
+    "targets, hotspot users.",
     no_args_is_help=True,
 )
 
@@ -84,7 +85,9 @@ def lab_up(
 ) -> None:
     """Start the lab's simulated devices in the background (needs root).
 
-    FRR routers run in network namespaces with sshd; every device gets an SNMP agent with
+    FRR routers run in network namespaces with sshd; RouterOS, EOS and IOS devices on
+    loopback addresses get a FakeNOS SSH server at their ssh_port (canned output: facts and
+    show commands work, configuration is not kept); every device gets an SNMP agent with
     its inventory interfaces and growing traffic counters; each hotspot gets a simulated
     MikroTik gateway with citizens logging in through the portal and browsing.
 
@@ -104,9 +107,12 @@ def lab_up(
     table.add_column("SNMP")
     table.add_column("SSH")
     agents = {a.device: a for a in result.agents}
+    fakes = {t.device: t for t in result.ssh_targets}
     for device in inv.devices:
         agent = agents.get(device.hostname)
         ssh = f"{device.mgmt_ip}:{device.ssh_port}" if device.hostname in result.routers else ""
+        if device.hostname in fakes:
+            ssh = f"{fakes[device.hostname].endpoint} (FakeNOS {fakes[device.hostname].nos})"
         table.add_row(
             device.hostname,
             device.platform,

@@ -1,10 +1,12 @@
-"""Start and remove the simulated lab: FRR namespaces, SNMP agents, the lab supervisor.
+"""Start and remove the simulated lab: FRR namespaces, SNMP agents, FakeNOS SSH targets,
+simulated hotspot gateways and the lab supervisor that keeps its processes running.
 
 Layout under the lab folder (``var/lab`` by default)::
 
     lab.json          what was created (namespaces, veths) — written before creating it
     supervisor.json   the lab supervisor's pid, health URL and children (while it runs)
-    components.json   the child processes the supervisor keeps running
+    components.json   the child processes the supervisor keeps running (SNMP agents
+                      ``snmp-<device>``, FakeNOS SSH targets ``ssh-<device>``, gateways)
     snmp/<device>/    each agent's .snmprec data and index cache
     frr/              sshd configs and logs of the FRR routers
     log/              one log per child, and the supervisor's
@@ -33,6 +35,7 @@ from netops.inventory.models import Inventory, SnmpProfile
 from netops.lab.plan import LAB_PREFIX, AgentPlan, LabPlan, SimulationError, plan_lab
 from netops.lab.snmpping import answers
 from netops.lab.snmprec import device_records, render
+from netops.lab.sshtargets import SshTarget, plan_ssh_targets
 from netops.service.model import ComponentSpec
 from netops.service.state import read_state, running, stop_recorded, write_state
 
@@ -68,6 +71,7 @@ class LabStatus:
     notes: tuple[str, ...]
     already_up: bool = False
     gateways: dict[str, str] = field(default_factory=dict)
+    ssh_targets: tuple[SshTarget, ...] = ()
 
 
 class Lab:
@@ -96,15 +100,18 @@ class Lab:
     ) -> LabStatus:
         """Start everything; tear down what was started if any step fails."""
         plan = plan_lab(self.inventory, self.prefix)
+        targets, target_notes = plan_ssh_targets(self.inventory)
+        notes = plan.notes + target_notes
         live = running(self.supervisor_file)
         if live is not None:
             return LabStatus(
                 plan.agents,
                 plan.routers,
                 str(live.get("health")),
-                plan.notes,
+                notes,
                 already_up=True,
                 gateways=self.gateways(),
+                ssh_targets=targets,
             )
         if os.geteuid() != 0:
             raise SimulationError("netops lab up needs root (network namespaces, port 161)")
@@ -114,18 +121,26 @@ class Lab:
         frr = self._frr_lab(plan)
         self._check_foreign(frr)
         self._check_ports(plan)
+        _check_tcp_ports(targets)
         self.dir.mkdir(parents=True, exist_ok=True)
         write_state(self.lab_file, self._record(frr))
         try:
             if frr is not None:
                 progress(f"starting FRR routers in namespaces: {', '.join(plan.routers)}")
                 frr.up()
-            specs = self._agents(plan) + self._hotspots(plan, hotspots or HotspotOptions())
+            specs = (
+                self._agents(plan)
+                + self._ssh_targets(targets)
+                + self._hotspots(plan, hotspots or HotspotOptions())
+            )
             health_port = _free_tcp_port()
             self._start_supervisor(specs, health_port)
             progress(f"waiting for {len(plan.agents)} SNMP agents")
             self._wait_agents(plan, wait)
             self._wait_hotspots(plan, wait)
+            if targets:
+                progress(f"waiting for {len(targets)} FakeNOS SSH targets")
+            self._wait_ssh_targets(targets, wait)
         except BaseException:
             down(self.dir, self.prefix)
             raise
@@ -133,9 +148,41 @@ class Lab:
             plan.agents,
             plan.routers,
             f"http://127.0.0.1:{health_port}/health",
-            plan.notes,
+            notes,
             gateways=self.gateways(),
+            ssh_targets=targets,
         )
+
+    def _ssh_targets(self, targets: tuple[SshTarget, ...]) -> list[ComponentSpec]:
+        root = str(Path(self.inventory.root).resolve())
+        return [
+            ComponentSpec(
+                f"ssh-{t.device}",
+                (
+                    sys.executable,
+                    "-m",
+                    "netops.lab.sshtarget_main",
+                    "--inventory",
+                    root,
+                    "--device",
+                    t.device,
+                ),
+                log=self.dir / "log" / f"ssh-{t.device}.log",
+            )
+            for t in targets
+        ]
+
+    def _wait_ssh_targets(self, targets: tuple[SshTarget, ...], wait: float) -> None:
+        deadline = time.monotonic() + wait
+        for target in targets:
+            while not ssh_answers(target.address, target.port):
+                if time.monotonic() > deadline:
+                    log = self.dir / "log" / f"ssh-{target.device}.log"
+                    raise SimulationError(
+                        f"{target.device}: the FakeNOS SSH target at {target.endpoint} did not "
+                        f"answer within {wait:g} s (its log ends: {_tail(log)})"
+                    )
+                time.sleep(0.1)
 
     def hotspot_file(self, hotspot: str) -> Path:
         return self.dir / f"hotspot-{hotspot}.json"
@@ -352,6 +399,30 @@ def agent_answers(profile: SnmpProfile, host: str, port: int) -> bool:
     """True when the agent for ``profile`` answers at ``host:port``."""
     assert profile.community is not None
     return answers(host, port, profile.community.reveal(), timeout=0.5)
+
+
+def ssh_answers(host: str, port: int, timeout: float = 1.0) -> bool:
+    """True when an SSH server at ``host:port`` sends its identification line."""
+    try:
+        with socket.create_connection((host, port), timeout=timeout) as sock:
+            sock.settimeout(timeout)
+            return sock.recv(4).startswith(b"SSH-")
+    except OSError:
+        return False
+
+
+def _check_tcp_ports(targets: tuple[SshTarget, ...]) -> None:
+    """Refuse to start when something already listens where a FakeNOS target would."""
+    for target in targets:
+        with socket.socket() as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                sock.bind((target.address, target.port))
+            except OSError as exc:
+                raise SimulationError(
+                    f"{target.device}: tcp {target.endpoint} is in use ({exc.strerror}); stop "
+                    "what holds it or give the device another ssh_port"
+                ) from None
 
 
 def _tail(log: Path, lines: int = 3) -> str:
