@@ -16,6 +16,7 @@ from rich.table import Table
 from netops.cli.common import InventoryOpt, console, err_console, get_inventory
 from netops.errors import NetopsError
 from netops.lab.citizen import Phone
+from netops.lab.plan import LAB_PREFIX
 from netops.lab.runtime import HotspotOptions, Lab, down, load_specs, status
 from netops.service.model import ComponentStatus
 from netops.service.run import supervise
@@ -31,12 +32,20 @@ LabDirOpt = Annotated[
     Path,
     typer.Option("--lab-dir", help="Folder for the lab's state, data and logs.", show_default=True),
 ]
+PrefixOpt = Annotated[
+    str,
+    typer.Option(
+        "--namespace-prefix",
+        help="Prefix of the lab's network namespace names (another prefix keeps two labs apart).",
+    ),
+]
 
 
 @app.command("up")
 def lab_up(
     inventory: InventoryOpt = None,
     lab_dir: LabDirOpt = Path("var/lab"),
+    prefix: PrefixOpt = LAB_PREFIX,
     wait: Annotated[
         float, typer.Option("--wait", help="Seconds to wait for every simulated device.")
     ] = 90.0,
@@ -94,7 +103,7 @@ def lab_up(
     Leftovers of an earlier lab are removed first; a lab that is already up is left as is.
     """
     inv = get_inventory(inventory)
-    lab = Lab(inv, lab_dir)
+    lab = Lab(inv, lab_dir, prefix)
     options = HotspotOptions(radius, radius_acct_port, portal, gateway_listen, citizens, interim)
     result = lab.up(
         progress=lambda m: err_console.print(f"[dim]{m}[/]"), wait=wait, hotspots=options
@@ -133,13 +142,14 @@ def lab_up(
 def lab_down(
     inventory: InventoryOpt = None,
     lab_dir: LabDirOpt = Path("var/lab"),
+    prefix: PrefixOpt = LAB_PREFIX,
 ) -> None:
     """Stop every simulated device and remove the lab's namespaces and files.
 
     Works from what the lab recorded and what the kernel shows, so it also cleans up
     after a crash. Running it when nothing is up is not an error.
     """
-    removed = down(lab_dir)
+    removed = down(lab_dir, prefix)
     console.print("lab down: " + ", ".join(removed) if removed else "lab down: nothing was up")
 
 
