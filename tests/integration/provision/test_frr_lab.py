@@ -157,25 +157,20 @@ def test_wrong_password_fails_that_device_only_and_never_shows_the_password(
     assert "router ospf" in session and "netops-lab" not in session
 
 
-def test_a_silent_ssh_port_times_out_with_a_clear_error(lab_copy: ...) -> None:
+def test_a_silent_ssh_port_times_out_with_a_clear_error(inv: Inventory) -> None:
     import socket
+
+    from netops.inventory.models import Timeouts
 
     server = socket.socket()
     server.bind(("127.0.0.1", 0))
     server.listen(8)
     port = server.getsockname()[1]
+    device = inv.device("lab-hs-01").model_copy(
+        update={"ssh_port": port, "timeouts": Timeouts(connect=1, command=2)}
+    )
     try:
-        edited = lab_copy(
-            replace=(
-                (
-                    "devices.yml",
-                    "    mgmt_ip: 127.0.0.1\n",
-                    f"    mgmt_ip: 127.0.0.1\n    ssh_port: {port}\n"
-                    "    timeouts: {connect: 1, command: 2}\n",
-                ),
-            )
-        )
-        [result] = run(operations.push, edited, [edited.device("lab-hs-01")], Options())
+        [result] = run(operations.push, inv, [device], Options())
     finally:
         server.close()
     assert result.failed

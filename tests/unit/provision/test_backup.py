@@ -9,6 +9,8 @@ import pytest
 
 from netops.provision.backup import BackupError, commit_configs
 
+pytestmark = pytest.mark.timeout(60)
+
 
 def _git(repo: Path, *args: str) -> str:
     return subprocess.run(

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
+
 from netops.provision.configtree import commands, compare, parse, render_diff, to_text
 from netops.provision.platforms import platform
+
+pytestmark = pytest.mark.timeout(60)
 
 FRR = platform("frr")
 IOS = platform("cisco_ios")

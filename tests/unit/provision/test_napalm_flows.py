@@ -18,6 +18,8 @@ from netops.provision import operations
 from netops.provision.operations import Options
 from tests.paths import LAB
 
+pytestmark = pytest.mark.timeout(60)
+
 DIFF = "@@ -1,3 +1,3 @@\n-hostname old\n+hostname lab-dist-01\n"
 RUNNING = "hostname old\nusername netops secret netops-lab\n"
 FACTS = {

@@ -19,6 +19,8 @@ from netops.provision.render import (
 )
 from tests.paths import BANJARMASIN, LAB
 
+pytestmark = pytest.mark.timeout(60)
+
 GOLDEN = Path(__file__).parent / "golden"
 UPDATE = os.environ.get("NETOPS_UPDATE_GOLDEN") == "1"
 

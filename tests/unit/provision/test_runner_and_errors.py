@@ -21,6 +21,8 @@ from netops.provision.result import Result
 from netops.provision.runner import run, summary_table
 from tests.paths import LAB
 
+pytestmark = pytest.mark.timeout(60)
+
 
 @pytest.fixture(scope="module")
 def inv() -> Inventory:
