@@ -91,15 +91,11 @@ def base_prompt(target: SshTarget, username: str) -> str:
     return target.device
 
 
-def _any_prompt(*prompts: str) -> list[str]:
-    return list(prompts)
-
-
 def canned_commands(target: SshTarget, device: Device) -> dict[str, dict[str, Any]]:
     """Commands answered beyond the FakeNOS NOS's own: the ones netops reads facts and the
     running configuration with, answered as a freshly installed device of that platform."""
     if target.platform == "mikrotik_routeros":
-        prompts = _any_prompt("{base_prompt}>", "{base_prompt}#")
+        prompts = ["{base_prompt}>", "{base_prompt}#"]
         resource = "\n".join(
             [
                 "                   uptime: 1h2m3s",
@@ -131,7 +127,7 @@ def canned_commands(target: SshTarget, device: Device) -> dict[str, dict[str, An
             },
         }
     if target.platform == "eos":
-        prompts = _any_prompt("{base_prompt}>", "{base_prompt}#", "{base_prompt}(config)#")
+        prompts = ["{base_prompt}>", "{base_prompt}#", "{base_prompt}(config)#"]
         running = "\n".join(
             [
                 "! Command: show running-config",
