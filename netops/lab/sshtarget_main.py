@@ -26,6 +26,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--device", required=True)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(message)s")
+    # paramiko logs every handshake a client abandons as a traceback; the thread's own
+    # report below says it in one line.
+    logging.getLogger("paramiko").setLevel(logging.CRITICAL)
     try:
         inventory = load_inventory(args.inventory)
         targets, _ = plan_ssh_targets(inventory)
@@ -45,6 +48,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from fakenos import FakeNOS  # type: ignore[import-untyped]
 
+    threading.excepthook = _one_line_for_dropped_handshakes
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
@@ -56,6 +60,18 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         net.stop()
     return 0
+
+
+def _one_line_for_dropped_handshakes(args: threading.ExceptHookArgs) -> None:
+    """A client that hangs up during the SSH handshake (``lab up``'s readiness probe, a port
+    scan) ends FakeNOS's connection thread with EOFError or SSHException: log one line for
+    it instead of a traceback; anything else keeps Python's default report."""
+    from paramiko.ssh_exception import SSHException  # type: ignore[import-untyped]
+
+    if args.exc_type is not None and issubclass(args.exc_type, EOFError | SSHException):
+        print(f"connection dropped during the SSH handshake ({args.exc_value!r})", flush=True)
+        return
+    threading.__excepthook__(args)
 
 
 if __name__ == "__main__":

@@ -148,6 +148,11 @@ def test_lab_up_serves_routeros_and_eos_over_ssh_and_lab_down_leaves_nothing(
             time.sleep(0.2)
         pids = _ssh_pids(lab_dir)
 
+        # lab up's readiness probe hangs up after the banner: one line in the log, no traceback.
+        log = (lab_dir / "log" / "ssh-lab-hs-01.log").read_text()
+        assert "connection dropped during the SSH handshake" in log
+        assert "Traceback" not in log
+
         gone = _netops("lab", "down", *common)
         assert gone.returncode == 0, gone.stderr
         assert "lab supervisor" in gone.stdout or "lab " in gone.stdout
