@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime, time, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
@@ -113,12 +113,24 @@ class Handler:
         self.store = store
         self.timezone = ZoneInfo(inventory.meta.timezone)
         self._admitted: dict[tuple[str, str | None], float] = {}
+        self._day: tuple[datetime, datetime] | None = None
 
     def day_start(self, now: datetime) -> datetime:
-        """Midnight of ``now``'s day in the city's time zone, as UTC (daily limits reset)."""
+        """Midnight of ``now``'s day in the city's time zone, as UTC (daily limits reset).
+
+        Remembers the current day (start, next start): every request asks, and the answer
+        changes once a day."""
+        day = self._day
+        if day is not None and day[0] <= now < day[1]:
+            return day[0]
         local = now.astimezone(self.timezone)
         midnight = datetime.combine(local.date(), time(0), tzinfo=self.timezone)
-        return midnight.astimezone(UTC)
+        following = datetime.combine(
+            local.date() + timedelta(days=1), time(0), tzinfo=self.timezone
+        )
+        start = midnight.astimezone(UTC)
+        self._day = (start, following.astimezone(UTC))
+        return start
 
     def plan_of(self, name: str) -> Plan | None:
         try:

@@ -12,8 +12,10 @@ without holding a thread.
 from __future__ import annotations
 
 import asyncio
+import ctypes
 import logging
 import socket
+import struct
 import time
 from collections import OrderedDict
 from collections.abc import Callable
@@ -35,10 +37,12 @@ from netops.radius.protocol import (
     ACCESS_ACCEPT,
     ACCESS_REJECT,
     ACCOUNTING_RESPONSE,
+    CALLING_STATION_ID,
     EAP_MESSAGE,
     MESSAGE_AUTHENTICATOR,
     PROXY_STATE,
     STATUS_SERVER,
+    USER_NAME,
     Dropped,
     Malformed,
     Reply,
@@ -51,6 +55,7 @@ from netops.radius.protocol import (
     normalise_mac,
     octets_with_gigawords,
     pap_password,
+    raw_text,
     text,
     value,
     verify_message_authenticator,
@@ -89,6 +94,8 @@ class ServerConfig:
     sweep_interval: float = 60.0
     sweeper: bool = True
     reuse_port: bool = False
+    # With N > 1 workers sharing the ports: spread datagrams over them by RADIUS Identifier.
+    spread: int = 0
     coa_timeout: float = 2.0
     coa_retries: int = 2
 
@@ -128,7 +135,41 @@ class _Listener(asyncio.DatagramProtocol):
         log.debug("socket error on %s port: %s", self.kind, exc)
 
 
-def _socket(bind: str, port: int, reuse_port: bool) -> socket.socket:
+SO_ATTACH_REUSEPORT_CBPF = 51  # linux/socket.h
+_BPF_LD_B_ABS = 0x30  # BPF_LD | BPF_B | BPF_ABS
+_BPF_ALU_MOD_K = 0x94  # BPF_ALU | BPF_MOD | BPF_K
+_BPF_RET_A = 0x16  # BPF_RET | BPF_A
+
+
+def spread_program(workers: int) -> bytes:
+    """A classic BPF program for a SO_REUSEPORT group: pick socket ``Identifier % workers``.
+
+    The kernel runs it on the UDP payload, so octet 1 is the RADIUS Identifier. SO_REUSEPORT
+    alone hashes the source address and port, which sends everything one NAS (one socket)
+    sends to one worker; by Identifier, a single busy NAS uses every worker, and a
+    retransmission (same Identifier) still reaches the worker holding its reply cache. An
+    index past the group's size (a worker being restarted) falls back to the kernel's hash.
+    """
+    if not 1 <= workers <= 255:
+        raise ValueError(f"cannot spread over {workers} workers")
+    insns = ((_BPF_LD_B_ABS, 1), (_BPF_ALU_MOD_K, workers), (_BPF_RET_A, 0))
+    return b"".join(struct.pack("=HBBI", code, 0, 0, k) for code, k in insns)
+
+
+def attach_spread(sock: socket.socket, workers: int) -> bool:
+    """Attach :func:`spread_program` to ``sock``'s SO_REUSEPORT group (False if the kernel
+    refuses: the kernel's hash is used then)."""
+    program = ctypes.create_string_buffer(spread_program(workers))
+    fprog = struct.pack("=H6xQ", len(program.raw) // 8, ctypes.addressof(program))
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, SO_ATTACH_REUSEPORT_CBPF, fprog)
+    except OSError as exc:
+        log.warning("cannot spread requests over workers by Identifier: %s", exc.strerror)
+        return False
+    return True
+
+
+def _socket(bind: str, port: int, reuse_port: bool, spread: int = 0) -> socket.socket:
     family = socket.AF_INET6 if ":" in bind else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_DGRAM)
     # No SO_REUSEADDR: on UDP it would let a second server share the port unnoticed.
@@ -140,6 +181,8 @@ def _socket(bind: str, port: int, reuse_port: bool) -> socket.socket:
     except OSError as exc:
         sock.close()
         raise RadiusError(f"cannot listen on {bind}:{port}: {exc.strerror}") from None
+    if reuse_port and spread > 1:
+        attach_spread(sock, spread)
     sock.setblocking(False)
     return sock
 
@@ -184,7 +227,7 @@ class RadiusServer:
         self._loop = asyncio.get_running_loop()
         cfg = self.config
         for kind, port in (("access", cfg.auth_port), ("accounting", cfg.acct_port)):
-            sock = _socket(cfg.bind, port, cfg.reuse_port)
+            sock = _socket(cfg.bind, port, cfg.reuse_port, cfg.spread)
             _, proto = await self._loop.create_datagram_endpoint(
                 lambda kind=kind: _Listener(self, kind),  # type: ignore[misc]
                 sock=sock,
@@ -330,14 +373,14 @@ class RadiusServer:
                 return Outcome(
                     encode_reply(pkt, Reply(ACCESS_ACCEPT)), result="accept", nas=nas.name
                 )
-            username = text(pkt, "User-Name")
+            username = raw_text(pkt, USER_NAME)
             if not username:
                 raise Dropped("malformed", "Access-Request without User-Name")
             request = AuthInput(
                 username=username,
                 password=pap_password(pkt),
                 chap=chap_of(pkt),
-                mac=normalise_mac(text(pkt, "Calling-Station-Id")),
+                mac=normalise_mac(raw_text(pkt, CALLING_STATION_ID)),
                 eap=has(pkt, EAP_MESSAGE),
             )
         except Dropped as exc:

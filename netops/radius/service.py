@@ -189,7 +189,9 @@ def _serve_workers(
     # Reserve the ports (a kernel-chosen one when 0) until every worker has bound them.
     reserved = [_reserve(config.bind, config.auth_port), _reserve(config.bind, config.acct_port)]
     auth_port, acct_port = (s.getsockname()[1] for s in reserved)
-    config = replace(config, auth_port=auth_port, acct_port=acct_port, reuse_port=True)
+    config = replace(
+        config, auth_port=auth_port, acct_port=acct_port, reuse_port=True, spread=workers
+    )
     metrics_dir = tempfile.mkdtemp(prefix="netops-radius-metrics-")
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
     ctx = mp.get_context("spawn")

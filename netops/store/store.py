@@ -68,6 +68,7 @@ DEFAULT_INTERIM = 300
 STALE_FACTOR = 3
 STALE_CAUSE = "Stale-Session"
 MAX_VOUCHERS = 10_000
+REVEALED_MAX = 65_536  # clear passwords kept decrypted per process (see Store._reveal)
 MAX_PASSWORD = 128  # RFC 2865 User-Password limit
 KEY_FILE_NAME = "netops-store.key"
 
@@ -92,6 +93,7 @@ class Store:
         self._cipher: Cipher | None = None
         self._cipher_lock = threading.Lock()
         self._fast = FastReader(engine, where)
+        self._revealed: dict[tuple[str, str], str] = {}
         self._pid = os.getpid()
 
     # --- lifecycle ----------------------------------------------------------------------------
@@ -795,11 +797,25 @@ class Store:
             rows = conn.execute(query.order_by(*order)).all()
         return [self._subscriber(r, reveal=False) for r in rows]
 
+    def _reveal(self, username: str, stored: str) -> str:
+        """The clear password of an encrypted one, decrypted once per process: keyed by the
+        stored text (a fresh nonce each time a password is set), so a changed password is
+        never answered from the cache. Bounded; only successful decryptions are kept."""
+        key = (username, stored)
+        clear = self._revealed.get(key)
+        if clear is None:
+            clear = self._cipher_().decrypt(username, stored)
+            if len(self._revealed) >= REVEALED_MAX:
+                self._revealed.clear()
+            self._revealed[key] = clear
+        return clear
+
     def _when(self, moment: datetime) -> Any:
         """A UTC time as the driver takes it (SQLite keeps naive UTC text)."""
         if self._fast.postgres:
             return moment
-        return moment.astimezone(UTC).replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f")
+        # isoformat() with microseconds is "%Y-%m-%d %H:%M:%S.%f", at a fifth of the cost.
+        return moment.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
 
     def _canonical_fast(self, username: str) -> str:
         username = _clean(username, NAME) or ""
@@ -829,7 +845,7 @@ class Store:
         if kind in ("voucher", "mac"):
             clear = row.username
         elif row.password_enc is not None and reveal:
-            clear = self._cipher_().decrypt(row.username, row.password_enc)
+            clear = self._reveal(row.username, row.password_enc)
         return Subscriber(
             username=row.username,
             kind=kind,
