@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import typer
 from typer.core import TyperGroup
@@ -49,3 +49,18 @@ class LazyGroup(TyperGroup):
                 command.short_help = self.lazy[cmd_name].help
             self.add_command(command, cmd_name)
         return super().get_command(ctx, cmd_name)
+
+
+def resolve(app: typer.Typer, words: list[str]) -> tuple[Any, list[str]]:
+    """The click command ``netops words…`` names (loading lazy groups on the way) and the
+    words left over once no further subcommand matches."""
+    command: Any = typer.main.get_command(app)
+    rest = list(words)
+    while rest and hasattr(command, "get_command"):
+        ctx = command.make_context("netops", [], resilient_parsing=True)
+        sub = command.get_command(ctx, rest[0])
+        if sub is None:
+            break
+        command = sub
+        rest.pop(0)
+    return command, rest

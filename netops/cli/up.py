@@ -10,7 +10,7 @@ import asyncio
 import json
 import time
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.table import Table
@@ -45,15 +45,14 @@ StateDirOpt = Annotated[
 
 def _command_exists(path: tuple[str, ...]) -> bool:
     """True when ``netops <path…>`` is a command of this installation."""
+    from netops.cli.lazy import resolve
     from netops.cli.main import app
 
-    command: Any = typer.main.get_command(app)
-    for part in path:
-        commands = getattr(command, "commands", None)
-        if not isinstance(commands, dict) or part not in commands:
-            return False
-        command = commands[part]
-    return True
+    try:
+        _, rest = resolve(app, list(path))
+    except ImportError:
+        return False
+    return not rest
 
 
 def _prepare_store(url: str) -> None:

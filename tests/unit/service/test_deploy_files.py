@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import typer
 import yaml
 
+from netops.cli.lazy import resolve
 from netops.cli.main import app
 from netops.inventory import load_inventory
 from tests.paths import BANJARMASIN, REPO
@@ -41,16 +41,7 @@ def _exec_lines(path: Path) -> list[list[str]]:
 
 def _command(words: list[str]) -> tuple[Any, list[str]]:
     """The click command ``netops words…`` resolves to, and the words left as options."""
-    command: Any = typer.main.get_command(app)
-    rest = list(words)
-    while rest and hasattr(command, "get_command"):
-        ctx = command.make_context("netops", [], resilient_parsing=True)
-        sub = command.get_command(ctx, rest[0])
-        if sub is None:
-            break
-        command = sub
-        rest.pop(0)
-    return command, rest
+    return resolve(app, words)
 
 
 def test_there_is_a_unit_for_each_service_of_the_two_server_setup() -> None:
