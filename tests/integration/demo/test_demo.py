@@ -32,6 +32,7 @@ NETOPS = REPO / ".venv" / "bin" / "netops"
 DEMO = REPO / "scripts" / "demo.sh"
 READY = "netops demo is running."
 DOCS_IMG = REPO / "docs" / "img"
+ARTIFACTS = REPO / "test-artifacts" / "quickstart"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-background-networking", "--disable-component-update",
@@ -249,9 +250,11 @@ def test_demo_runs_headless_and_ctrl_c_leaves_nothing_behind(tmp_path: Path) -> 
             capture_output=True, text=True, timeout=120, cwd=REPO,
         )  # fmt: skip
         assert [r["username"] for r in json.loads(vouchers.stdout)] == [voucher_user]
-        DOCS_IMG.mkdir(parents=True, exist_ok=True)
+        # Screenshots are test artefacts; NETOPS_UPDATE_DOCS_IMG=1 refreshes the docs' copies.
+        target = DOCS_IMG if os.environ.get("NETOPS_UPDATE_DOCS_IMG") == "1" else ARTIFACTS
+        target.mkdir(parents=True, exist_ok=True)
         for shot in shots.iterdir():
-            shutil.copyfile(shot, DOCS_IMG / shot.name)
+            shutil.copyfile(shot, target / shot.name)
 
         health_url = f"http://127.0.0.1:{ports['HEALTH_PORT']}/health"
         health = httpx.get(health_url, timeout=10)
