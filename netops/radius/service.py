@@ -10,6 +10,7 @@ the parent process, which also reads active sessions from the store.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import multiprocessing as mp
 import os
@@ -75,6 +76,11 @@ async def _run_server(
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     await server.start()
+    # Everything loaded so far (the parsed dictionary, the inventory, SQLAlchemy's tables:
+    # ~90,000 objects) lives as long as the process. Out of the collector's sight, a full
+    # collection takes microseconds instead of ~50 ms: no pauses in the latency tail.
+    gc.collect()
+    gc.freeze()
     on_started()
     try:
         await stop.wait()

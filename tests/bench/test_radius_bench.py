@@ -3,8 +3,8 @@
 The same ``radclient -c N -p 256`` load (a file of 500 PAP Access-Requests with a
 Message-Authenticator, repeated) goes to FreeRADIUS (a user in the ``files`` module) and to
 ``netops radius serve`` on SQLite and on PostgreSQL. Then a paced client sends 200 and
-1,000 requests/s for a few seconds to each and measures the p50 / p99 round trip. Figures are written to
-the ``## RADIUS`` section of docs/benchmarks.md.
+1,000 requests/s for a few seconds to each and measures the p50 / p99 round trip. Figures
+are written to the ``## RADIUS`` section of docs/benchmarks.md.
 
 Run with ``make bench`` (or ``.venv/bin/pytest -q -s tests/bench/test_radius_bench.py``).
 """
@@ -388,8 +388,10 @@ def write_section(results: list[Result]) -> None:
         "each for the round-trip percentiles. FreeRADIUS 3.2 (Debian) "
         "answers from its `files` module; netops looks the user up in its store (plan "
         "`pegawai`), checks the password, usage and open sessions, and signs the reply. "
-        f"netops runs `--workers {WORKERS}`, `--threads 0` on SQLite (answers in the event "
-        "loop) and `--threads 8` on PostgreSQL (a network round trip per query).",
+        f"netops runs `--workers {WORKERS}` (radclient's one socket is spread over them by "
+        "RADIUS Identifier), `--threads 0` on SQLite (answers in the event loop) and "
+        "`--threads 8` on PostgreSQL (a network round trip per query). radclient runs on the "
+        "same 2 cores as the server it measures.",
         "",
         f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {platform.machine()}, "
         f"{os.cpu_count()} cores, Python {platform.python_version()}, load average "

@@ -123,3 +123,33 @@ def test_mac_fast_path_agrees_with_the_general_normalisation(
     form = form.upper() if upper else form
     assert normalise_mac(form) == octets.hex(":")
     assert normalise_mac(noise) == (_general_mac(noise) if noise else None)
+
+
+def test_serving_moves_what_startup_loaded_out_of_the_collectors_sight() -> None:
+    import asyncio
+    import gc
+
+    from netops.radius.service import _run_server
+
+    class Started:
+        frozen = -1
+
+        async def start(self) -> None:
+            self.dictionary = load_dictionary()
+
+        def close(self) -> None:
+            pass
+
+    server = Started()
+    stop = asyncio.Event()
+
+    def on_started() -> None:
+        server.frozen = gc.get_freeze_count()
+        stop.set()
+
+    gc.unfreeze()
+    try:
+        asyncio.run(_run_server(server, on_started, stop))
+    finally:
+        gc.unfreeze()
+    assert server.frozen > 1000  # the dictionary alone is thousands of objects
