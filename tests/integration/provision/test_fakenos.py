@@ -202,11 +202,3 @@ def test_check_reads_routeros_facts_and_finds_the_missing_walled_garden(
         '+   add dst-host=*.banjarmasinkota.go.id action=allow comment="netops portal assets"',
     ]
     assert result.facts["drift"] == "2 line(s)"
-
-
-def test_wrong_password_against_fakenos_is_an_authentication_error(
-    city: Inventory, ios_device: int, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("NETOPS_DEVICE_PASSWORD", "wrong")
-    [result] = run(operations.check, city, [_at(city.device("cc-core-01"), ios_device)], Options())
-    assert result.error == f"authentication failed for user 'netops' at 127.0.0.1:{ios_device}"
