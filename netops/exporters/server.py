@@ -25,6 +25,7 @@ from urllib.parse import parse_qs
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.metrics_core import Metric
 
+from netops import listen
 from netops.errors import ExporterError, NetopsError
 from netops.exporters.convert import Labels, build_families, family
 from netops.exporters.expose import CONTENT_TYPE, encode
@@ -355,21 +356,7 @@ class Exporter:
 
 def parse_listen(text: str, default_port: int = 9116) -> tuple[str, int]:
     """``:9116``, ``0.0.0.0:9116``, ``[::]:9116`` or ``127.0.0.1`` → (host, port)."""
-    text = text.strip()
-    if text.startswith("["):
-        host, _, rest = text[1:].partition("]")
-        port_text = rest.removeprefix(":")
-    elif text.count(":") > 1:
-        host, port_text = text, ""
-    else:
-        host, _, port_text = text.partition(":")
-    host = host or "0.0.0.0"
-    if port_text and not port_text.isdigit():
-        raise ExporterError(f"--listen {text!r}: the port must be a number")
-    port = int(port_text) if port_text else default_port
-    if not 0 <= port < 65536:
-        raise ExporterError(f"--listen {text!r}: the port must be 0-65535")
-    return host, port
+    return listen.parse_listen(text, default_port=default_port, error=ExporterError)
 
 
 def bind(host: str, port: int) -> socket.socket:

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from netops import listen
 from netops.errors import NetopsError
 from netops.inventory import load_inventory
 
@@ -20,10 +21,7 @@ class PortalError(NetopsError):
 
 def parse_listen(text: str) -> tuple[str, int]:
     """``ADDR:PORT`` (``[v6]:PORT``) → (address, port); a clear error otherwise."""
-    host, sep, port = text.rpartition(":")
-    if not sep or not port.isdigit() or int(port) > 65535:
-        raise PortalError(f"--listen {text!r} must look like 127.0.0.1:8080")
-    return host.strip("[]") or "0.0.0.0", int(port)
+    return listen.parse_listen(text, error=PortalError)
 
 
 def default_listen(portal_url: str) -> str:

@@ -24,6 +24,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from netops import listen
 from netops.errors import NetopsError, RadiusError
 from netops.inventory import load_inventory
 
@@ -43,10 +44,7 @@ class Listening:
 
 def parse_listen(text: str) -> tuple[str, int]:
     """``ADDR:PORT`` (``[v6]:PORT``) → (address, port); a clear error otherwise."""
-    host, sep, port = text.rpartition(":")
-    if not sep or not port.isdigit() or int(port) > 65535:
-        raise RadiusError(f"--metrics-listen {text!r} must look like 127.0.0.1:9812")
-    return host.strip("[]") or "0.0.0.0", int(port)
+    return listen.parse_listen(text, option="--metrics-listen", error=RadiusError)
 
 
 def _open_store(url: str) -> Any:
