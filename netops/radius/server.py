@@ -272,8 +272,9 @@ class RadiusServer:
         entry = cache.get(key)
         if entry is not None and entry.expires > now:
             if entry.reply is not None and entry.ready_at <= now and listener.transport:
-                listener.transport.sendto(entry.reply, addr)
+                # counted before the answer leaves, so whoever got it also sees the count
                 self.metrics.retransmissions.labels(listener.kind).inc()
+                listener.transport.sendto(entry.reply, addr)
             else:
                 self.metrics.dropped.labels("duplicate").inc()
             return
