@@ -30,9 +30,8 @@ import httpx
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO / "tests" / "integration" / "exporters"))
 
-from snmp_peers import (  # noqa: E402
+from tests.support.snmp_peers import (  # noqa: E402
     Process,
     add_veth_pairs,
     free_port,

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 import time
 import urllib.parse
 import urllib.request
@@ -16,10 +15,7 @@ from typing import Any
 
 import pytest
 
-from tests.paths import REPO
-
-sys.path.insert(0, str(REPO / "tests" / "integration" / "exporters"))
-from snmp_peers import (
+from tests.support.snmp_peers import (
     NETOPS,
     ExporterProcess,
     Snmpd,

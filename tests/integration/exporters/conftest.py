@@ -1,19 +1,15 @@
 """Fixtures for the exporter tests: snmpd on loopback, a 201-interface device in a
-namespace, a lab inventory pointing at them and the exporter itself (helpers: snmp_peers)."""
+namespace, a lab inventory pointing at them and the exporter itself (helpers:
+tests/support/snmp_peers.py)."""
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-_HERE = str(Path(__file__).resolve().parent)
-if _HERE not in sys.path:
-    sys.path.insert(0, _HERE)
-
-from snmp_peers import (  # noqa: E402
+from tests.support.snmp_peers import (
     ExporterProcess,
     Namespace,
     Snmpd,

@@ -8,7 +8,8 @@ from pathlib import Path
 import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
-from snmp_peers import ExporterProcess, Process, Snmpd, start_snmp_exporter
+
+from tests.support.snmp_peers import ExporterProcess, Process, Snmpd, start_snmp_exporter
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 

@@ -12,7 +12,8 @@ from pathlib import Path
 import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
-from snmp_peers import ExporterProcess, free_port
+
+from tests.support.snmp_peers import ExporterProcess, free_port
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 

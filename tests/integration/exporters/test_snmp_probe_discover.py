@@ -10,7 +10,8 @@ from pathlib import Path
 import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
-from snmp_peers import (
+
+from tests.support.snmp_peers import (
     NETOPS,
     ExporterProcess,
     Namespace,

@@ -9,7 +9,8 @@ from pathlib import Path
 import httpx
 import pytest
 import yaml
-from snmp_peers import NETOPS, ExporterProcess, free_port, need
+
+from tests.support.snmp_peers import NETOPS, ExporterProcess, free_port, need
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(150)]
 

@@ -26,7 +26,7 @@ import yaml
 
 from netops.exporters.modules import format_oid, load_modules
 
-REPO = Path(__file__).resolve().parents[3]
+REPO = Path(__file__).resolve().parents[2]
 NETOPS = str(Path(sys.executable).with_name("netops"))
 V3_USER, V3_AUTH, V3_PRIV = "netops", "labauthpass", "labprivpass"
 
