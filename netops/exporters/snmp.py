@@ -11,6 +11,7 @@ stays under the agent's limits. Responses are never resolved against MIBs
 
 from __future__ import annotations
 
+import abc
 import asyncio
 import ipaddress
 import random
@@ -181,7 +182,7 @@ def plan_walks(modules: Sequence[Module]) -> list[tuple[str, tuple[Oid, ...], in
 VarBinds = list[tuple[Oid, ber.Decoded]]
 
 
-class _Session:
+class _Session(abc.ABC):
     """One scrape's requests to one target (a GET and a GETBULK primitive)."""
 
     def __init__(self, target: SnmpTarget, timeout: float, retries: int) -> None:
@@ -190,11 +191,13 @@ class _Session:
         self.retries = retries
         self.requests = 0
 
+    @abc.abstractmethod
     async def get(self, oids: list[Oid]) -> VarBinds:
-        raise NotImplementedError
+        """GET ``oids`` (one PDU)."""
 
+    @abc.abstractmethod
     async def bulk(self, oids: list[Oid], max_repetitions: int) -> VarBinds:
-        raise NotImplementedError
+        """GETBULK from ``oids`` with ``max_repetitions``."""
 
 
 class _FastSession(_Session):

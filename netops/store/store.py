@@ -883,26 +883,7 @@ _HOLD = (
     "SET expires_at = excluded.expires_at, nas_ip = excluded.nas_ip"
 )
 _ADMITTED = "DELETE FROM admissions WHERE username = ? AND device = ?"
-_INSERTED = (
-    "username",
-    "nas_ip",
-    "nas_identifier",
-    "hotspot",
-    "acct_session_id",
-    "mac",
-    "ip",
-    "started_at",
-    "updated_at",
-    "stopped_at",
-    "stale_at",
-    "session_time",
-    "input_octets",
-    "output_octets",
-    "input_packets",
-    "output_packets",
-    "terminate_cause",
-    "interim_interval",
-)
+_INSERTED = SESSION_COLUMNS[1:]  # every column but the generated id
 
 
 def _greater(column: str) -> str:
