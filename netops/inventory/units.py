@@ -6,6 +6,7 @@ All functions are pure and raise ``ValueError`` with a sentence a user can act o
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 _DURATION = re.compile(r"(\d+)\s*(d|h|m|s)", re.IGNORECASE)
 _DURATION_SECONDS = {"d": 86400, "h": 3600, "m": 60, "s": 1}
@@ -67,6 +68,7 @@ def parse_rate(value: str | int) -> int:
     return int(float(number) * 1000 ** _POWERS[prefix.lower()])
 
 
+@lru_cache(maxsize=256)
 def format_rate(bps: int) -> str:
     """Shortest exact text for a rate in the ``512k`` / ``5M`` style (what RouterOS accepts)."""
     for suffix, factor in (("G", 10**9), ("M", 10**6), ("k", 10**3)):

@@ -11,13 +11,17 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
-    from netops.store import AccountingRecord, Session, Subscriber, Usage
+    from netops.store import AccountingRecord, AuthView, Session, Subscriber, Usage
 
 
 class RadiusStore(Protocol):
     """The store methods the server calls."""
 
     def lookup(self, username: str) -> Subscriber | None: ...
+
+    def auth_view(self, username: str, since: datetime) -> AuthView | None: ...
+
+    def warm(self) -> None: ...
 
     def check_password(self, sub: Subscriber, password: str) -> bool: ...
 

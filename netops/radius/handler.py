@@ -151,15 +151,15 @@ class Handler:
 
         if req.eap:
             return reject("method")
-        sub = self.store.lookup(req.username)
-        username = req.username
-        if sub is None:
+        since = self.day_start(now)
+        view = self.store.auth_view(req.username, since)
+        if view is None:
             mac = normalise_mac(req.username)
             if mac is not None:
-                sub = self.store.lookup(mac)
-                username = mac
-        if sub is None:
+                view = self.store.auth_view(mac, since)
+        if view is None:
             return reject("credentials")
+        sub = view.subscriber
         username = sub.username
         if not self._credentials_ok(sub, req):
             return reject("credentials")
@@ -179,11 +179,11 @@ class Handler:
                 sub = self.store.claim_voucher(sub.username, req.mac, now)
                 if sub.bound_mac and not sub.shared and req.mac and req.mac != sub.bound_mac:
                     return reject("bound_mac", language, plan.name)
-        today = self.store.usage(username, self.day_start(now))
+        today = view.today
         total = self.store.usage(username) if plan.data_quota is not None else today
         open_sessions = [
             s
-            for s in self.store.open_sessions(username)
+            for s in view.open_sessions
             # The same device again at the same NAS replaces its old session (lost Stop).
             if not (req.mac and s.mac == req.mac and s.nas_ip == nas.address)
         ]

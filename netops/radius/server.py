@@ -1,28 +1,31 @@
 """The RADIUS server: asyncio UDP on the auth and accounting ports.
 
-Per datagram, the event loop does only the cheap part: look the source address up in the
-NAS table (unknown → dropped and counted) and the reply cache (a retransmission is answered
-with the cached reply, or dropped while the first copy is in work). Everything else —
-decoding, checks, the store, encoding the reply — runs in one function per packet in a
-thread pool (:meth:`RadiusServer.process_auth`, :meth:`RadiusServer.process_acct`), so a
-slow database never stalls the loop. Rejects are sent after ``reject_delay`` by a timer,
-without holding a thread.
+The event loop reads each socket in batches (until it is empty) and does the cheap part per
+datagram: look the source address up in the NAS table (unknown → dropped and counted) and the
+reply cache (a retransmission is answered with the cached reply, or dropped while the first
+copy is in work). Everything else — decoding, checks, the store, encoding the reply — is one
+function per packet (:meth:`RadiusServer.process_auth`, :meth:`RadiusServer.process_acct`),
+run in a thread pool so that a slow database never stalls the loop, or in the loop itself
+with ``threads=0`` (SQLite, where a read takes microseconds). Rejects are sent after
+``reject_delay`` by a timer, without holding a thread.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ctypes
 import logging
 import socket
 import struct
+import threading
 import time
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Literal, cast
+from typing import Any, Literal
 
 from pyrad import packet as rp
 
@@ -119,20 +122,85 @@ class _CacheEntry:
     kind: Kind = "access"
 
 
-@dataclass
-class _Listener(asyncio.DatagramProtocol):
-    server: RadiusServer
-    kind: Kind
-    transport: asyncio.DatagramTransport | None = field(default=None, init=False)
+BATCH = 64  # datagrams read per wake-up of the event loop before it looks at other work
 
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = cast(asyncio.DatagramTransport, transport)
 
-    def datagram_received(self, data: bytes, addr: Any) -> None:
-        self.server.received(self, data, addr)
+class _Listener:
+    """One UDP socket of the server, read straight from the event loop.
 
-    def error_received(self, exc: Exception) -> None:
-        log.debug("socket error on %s port: %s", self.kind, exc)
+    asyncio's datagram transport reads one datagram per turn of the loop (a poll, a
+    callback and a future each); a NAS sends in bursts, so this reads until the socket is
+    empty (at most :data:`BATCH` at a time) and answers each in turn. A reply that the
+    kernel cannot take right now waits in a queue sent when the socket is writable again.
+    """
+
+    def __init__(self, server: RadiusServer, kind: Kind, sock: socket.socket) -> None:
+        self.server = server
+        self.kind: Kind = kind
+        self.sock = sock
+        self.open = False
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._queue: deque[tuple[bytes, Any]] = deque()
+
+    def start(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+        self.open = True
+        loop.add_reader(self.sock.fileno(), self._readable)
+
+    def _readable(self) -> None:
+        recvfrom = self.sock.recvfrom
+        received = self.server.received
+        for _ in range(BATCH):
+            try:
+                data, addr = recvfrom(65535)
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError as exc:  # e.g. an ICMP error for an earlier reply
+                log.debug("socket error on %s port: %s", self.kind, exc)
+                continue
+            try:
+                received(self, data, addr)
+            except Exception:  # a bug: never let one datagram stop the listener
+                log.exception("handling a %s datagram from %s failed", self.kind, addr[0])
+
+    def sendto(self, data: bytes, addr: Any) -> None:
+        """Send now, or queue behind earlier replies the kernel has not taken yet."""
+        if not self.open:
+            return
+        if not self._queue:
+            try:
+                self.sock.sendto(data, addr)
+                return
+            except (BlockingIOError, InterruptedError):
+                assert self._loop is not None
+                self._loop.add_writer(self.sock.fileno(), self._writable)
+            except OSError as exc:
+                log.debug("cannot send to %s on %s port: %s", addr[0], self.kind, exc)
+                return
+        self._queue.append((data, addr))
+
+    def _writable(self) -> None:
+        while self._queue:
+            data, addr = self._queue[0]
+            try:
+                self.sock.sendto(data, addr)
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError as exc:
+                log.debug("cannot send to %s on %s port: %s", addr[0], self.kind, exc)
+            self._queue.popleft()
+        assert self._loop is not None
+        self._loop.remove_writer(self.sock.fileno())
+
+    def close(self) -> None:
+        if not self.open:
+            return
+        self.open = False
+        if self._loop is not None:
+            self._loop.remove_reader(self.sock.fileno())
+            self._loop.remove_writer(self.sock.fileno())
+        self._queue.clear()
+        self.sock.close()
 
 
 SO_ATTACH_REUSEPORT_CBPF = 51  # linux/socket.h
@@ -226,26 +294,47 @@ class RadiusServer:
         """Bind both ports (0 → a port from the kernel) and start the sweeper."""
         self._loop = asyncio.get_running_loop()
         cfg = self.config
-        for kind, port in (("access", cfg.auth_port), ("accounting", cfg.acct_port)):
+        ports: tuple[tuple[Kind, int], ...] = (
+            ("access", cfg.auth_port),
+            ("accounting", cfg.acct_port),
+        )
+        for kind, port in ports:
             sock = _socket(cfg.bind, port, cfg.reuse_port, cfg.spread)
-            _, proto = await self._loop.create_datagram_endpoint(
-                lambda kind=kind: _Listener(self, kind),  # type: ignore[misc]
-                sock=sock,
-            )
-            self._listeners.append(proto)
+            listener = _Listener(self, kind, sock)
+            listener.start(self._loop)
+            self._listeners.append(listener)
             bound = sock.getsockname()[1]
             if kind == "access":
                 self.auth_port = bound
             else:
                 self.acct_port = bound
+        if cfg.threads > 0:
+            await self._warm_pool(cfg.threads)
         if cfg.sweeper and cfg.sweep_interval > 0:
             self._spawn(self._sweep_forever())
         self._spawn(self._expire_cache_forever())
 
+    async def _warm_pool(self, threads: int) -> None:
+        """Start every thread of the pool and open its database connection, so that the
+        first requests after a start do not wait for connections (tens of milliseconds each
+        on PostgreSQL). A store that is down now is not fatal: requests retry it."""
+        assert self._loop is not None
+        barrier = threading.Barrier(threads)
+
+        def warm() -> None:
+            try:
+                self.store.warm()
+            except Exception as exc:  # reported; requests retry the store later
+                log.warning("cannot open a store connection yet: %s", exc)
+            # Hold this thread until all have started, so each task gets its own thread.
+            with contextlib.suppress(threading.BrokenBarrierError):
+                barrier.wait(timeout=30)
+
+        await asyncio.gather(*(self._loop.run_in_executor(self.pool, warm) for _ in range(threads)))
+
     def close(self) -> None:
         for listener in self._listeners:
-            if listener.transport is not None:
-                listener.transport.close()
+            listener.close()
         for task in list(self._tasks):
             task.cancel()
         self.pool.shutdown(wait=False, cancel_futures=True)
@@ -271,10 +360,10 @@ class RadiusServer:
         cache = self._caches[listener.kind]
         entry = cache.get(key)
         if entry is not None and entry.expires > now:
-            if entry.reply is not None and entry.ready_at <= now and listener.transport:
+            if entry.reply is not None and entry.ready_at <= now:
                 # counted before the answer leaves, so whoever got it also sees the count
                 self.metrics.retransmissions.labels(listener.kind).inc()
-                listener.transport.sendto(entry.reply, addr)
+                listener.sendto(entry.reply, addr)
             else:
                 self.metrics.dropped.labels("duplicate").inc()
             return
@@ -325,13 +414,10 @@ class RadiusServer:
         self.metrics.requests.labels(listener.kind, outcome.result, outcome.nas).inc()
         entry.reply = outcome.reply
         entry.ready_at = time.monotonic() + outcome.delay
-        transport = listener.transport
-        if transport is None:
-            return
         if outcome.delay > 0 and self._loop is not None:
-            self._loop.call_later(outcome.delay, transport.sendto, outcome.reply, addr)
+            self._loop.call_later(outcome.delay, listener.sendto, outcome.reply, addr)
         else:
-            transport.sendto(outcome.reply, addr)
+            listener.sendto(outcome.reply, addr)
         if outcome.disconnect is not None:
             job = outcome.disconnect
             key = (addr[0], job["acct_session_id"])

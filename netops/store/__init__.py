@@ -11,6 +11,7 @@ from netops.store.codes import normalise_code, normalise_mac
 from netops.store.store import Store
 from netops.store.types import (
     AccountingRecord,
+    AuthView,
     NewUser,
     Purged,
     Session,
@@ -21,6 +22,7 @@ from netops.store.types import (
 
 __all__ = [
     "AccountingRecord",
+    "AuthView",
     "NewUser",
     "Purged",
     "Session",

@@ -172,6 +172,14 @@ class FastReader:
     def rows(self, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
         """Run one SELECT (autocommit); retried once on a fresh connection."""
         text = self._prepared(sql)
+        held = getattr(self._local, "held", None)
+        if held is not None and held[0] == os.getpid():
+            # The common case, without the retry machinery: the driver runs the statement
+            # on a cursor of its own. Any error goes the careful way below.
+            try:
+                return held[1].execute(text, params).fetchall()  # type: ignore[no-any-return]
+            except self._error:
+                pass
 
         def once(conn: Any) -> list[tuple[Any, ...]]:
             cursor = conn.cursor()

@@ -47,6 +47,7 @@ from netops.store.migrate import upgrade
 from netops.store.schema import AdmissionRow, SessionRow, SubscriberRow
 from netops.store.types import (
     AccountingRecord,
+    AuthView,
     NewUser,
     Purged,
     Session,
@@ -94,6 +95,8 @@ class Store:
         self._cipher_lock = threading.Lock()
         self._fast = FastReader(engine, where)
         self._revealed: dict[tuple[str, str], str] = {}
+        self._read: dict[tuple[Any, ...], Subscriber] = {}
+        self._last_when: tuple[datetime | None, str] = (None, "")
         self._pid = os.getpid()
 
     # --- lifecycle ----------------------------------------------------------------------------
@@ -431,7 +434,9 @@ class Store:
         raw = next((rows[c] for c in candidates if c in rows), None)
         if raw is None:
             return None
-        return self._subscriber(self._fast.subscriber(raw), reveal=reveal)
+        if reveal:
+            return self._subscriber_of(raw)
+        return self._subscriber(self._fast.subscriber(raw), reveal=False)
 
     def check_password(self, sub: Subscriber, password: str) -> bool:
         """PAP check in constant time (scrypt for PAP-only accounts).
@@ -488,15 +493,54 @@ class Store:
             return Usage(seconds=int(total[0]), octets=int(total[1]), sessions=int(total[2]))
         since = _utc(since, "since")
         rows = self._fast.rows(_SESSIONS_SINCE, (name, self._when(since)))
-        seconds = octets = 0
         time = self._fast.time
-        for stopped_at, updated_at, session_time, used in rows:
-            end = time(stopped_at or updated_at)
-            assert end is not None
-            within = int((end - since).total_seconds())
-            seconds += max(0, min(int(session_time), within))
-            octets += int(used)
-        return Usage(seconds=seconds, octets=octets, sessions=len(rows))
+        return _usage_since(
+            (
+                (time(stopped), time(updated), seconds, used)
+                for stopped, updated, seconds, used in rows
+            ),
+            since,
+        )
+
+    def warm(self) -> None:
+        """Open the calling thread's hot-path connection now rather than on its first
+        request (a server warms every thread of its pool when it starts)."""
+        self._fast.rows("SELECT 1", ())
+
+    def auth_view(self, username: str, since: datetime) -> AuthView | None:
+        """What an Access-Request needs, in one statement (one round trip to PostgreSQL):
+        the subscriber as :meth:`lookup` finds it, ``usage(name, since)`` and
+        ``open_sessions(name)``. None if no subscriber answers to ``username``."""
+        if not _storable(username):
+            return None
+        since = _utc(since, "since")
+        candidates = _candidates(username)
+        found = self._fast.rows(_auth_view_sql(len(candidates)), (self._when(since), *candidates))
+        if len(candidates) == 1:
+            rows = found
+        else:
+            names = {r[1] for r in found}
+            name = next((c for c in candidates if c in names), None)
+            rows = [r for r in found if r[1] == name]
+        if not rows:
+            return None
+        sub = self._subscriber_of(rows[0][:_SUB_WIDTH])
+        sessions = sorted(
+            (self._fast.session(r[_SUB_WIDTH:]) for r in rows if r[_SUB_WIDTH] is not None),
+            key=lambda s: (s.started_at, s.id),
+        )
+        today = _usage_since(
+            (
+                (s.stopped_at, s.updated_at, s.session_time, s.input_octets + s.output_octets)
+                for s in sessions
+            ),
+            since,
+        )
+        return AuthView(
+            subscriber=sub,
+            today=today,
+            open_sessions=tuple(_session(s) for s in sessions if s.stopped_at is None),
+        )
 
     def open_sessions(self, username: str) -> list[Session]:
         """Sessions of ``username`` with no Stop yet (for Simultaneous-Use)."""
@@ -797,6 +841,19 @@ class Store:
             rows = conn.execute(query.order_by(*order)).all()
         return [self._subscriber(r, reveal=False) for r in rows]
 
+    def _subscriber_of(self, raw: tuple[Any, ...]) -> Subscriber:
+        """The :class:`Subscriber` (password revealed) of a row as the driver returned it.
+
+        Keyed by the whole row just read, so it is never stale: any change to the row is a
+        new key. It spares the conversions when the same people log in again and again."""
+        sub = self._read.get(raw)
+        if sub is None:
+            sub = self._subscriber(self._fast.subscriber(raw), reveal=True)
+            if len(self._read) >= REVEALED_MAX:
+                self._read.clear()
+            self._read[raw] = sub
+        return sub
+
     def _reveal(self, username: str, stored: str) -> str:
         """The clear password of an encrypted one, decrypted once per process: keyed by the
         stored text (a fresh nonce each time a password is set), so a changed password is
@@ -814,8 +871,13 @@ class Store:
         """A UTC time as the driver takes it (SQLite keeps naive UTC text)."""
         if self._fast.postgres:
             return moment
+        last = self._last_when
+        if last[0] == moment:  # every Access-Request asks for the same start of the day
+            return last[1]
         # isoformat() with microseconds is "%Y-%m-%d %H:%M:%S.%f", at a fifth of the cost.
-        return moment.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+        text = moment.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+        self._last_when = (moment, text)
+        return text
 
     def _canonical_fast(self, username: str) -> str:
         username = _clean(username, NAME) or ""
@@ -941,6 +1003,39 @@ _OPEN_SESSIONS = (
     f"SELECT {_SESSION_LIST} FROM acct_sessions "
     "WHERE username = ? AND stopped_at IS NULL ORDER BY started_at, id"
 )
+
+
+_SUB_WIDTH = len(SUBSCRIBER_COLUMNS)
+
+
+@lru_cache(maxsize=8)
+def _auth_view_sql(count: int) -> str:
+    """The subscriber(s) a user name may stand for, one row per session of theirs open or
+    ended since the given moment (no such session: one row, session columns NULL)."""
+    sub = ", ".join(f"s.{c}" for c in SUBSCRIBER_COLUMNS)
+    session = ", ".join(f"e.{c}" for c in SESSION_COLUMNS)
+    return (
+        f"SELECT {sub}, {session} FROM subscribers s "
+        "LEFT JOIN acct_sessions e ON e.username = s.username "
+        "AND (e.stopped_at IS NULL OR e.stopped_at >= ?) "
+        f"WHERE s.username IN ({_placeholders(count)})"
+    )
+
+
+def _usage_since(
+    sessions: Iterator[tuple[datetime | None, datetime | None, Any, Any]], since: datetime
+) -> Usage:
+    """Seconds (from ``since`` on) and octets of sessions open or ended since ``since``:
+    (stopped_at, updated_at, session_time, octets) each."""
+    seconds = octets = count = 0
+    for stopped_at, updated_at, session_time, used in sessions:
+        end = stopped_at or updated_at
+        assert end is not None
+        within = int((end - since).total_seconds())
+        seconds += max(0, min(int(session_time), within))
+        octets += int(used)
+        count += 1
+    return Usage(seconds=seconds, octets=octets, sessions=count)
 
 
 def _placeholders(count: int) -> str:

@@ -60,6 +60,16 @@ class Usage:
 
 
 @dataclass(frozen=True)
+class AuthView:
+    """What an Access-Request needs from the store, read in one statement: the subscriber,
+    its usage since the start of the day, and its open sessions."""
+
+    subscriber: Subscriber
+    today: Usage
+    open_sessions: tuple[Session, ...]
+
+
+@dataclass(frozen=True)
 class NewUser:
     """One user for :meth:`Store.add_users` (bulk registration)."""
 

@@ -14,7 +14,7 @@ for _path in (str(Path(__file__).resolve().parents[3]), str(Path(__file__).resol
     if _path not in sys.path:
         sys.path.insert(0, _path)
 
-from radius_peers import RadiusProcess, make_inventory, start_server  # noqa: E402
+from radius_peers import RadiusProcess, ServerFactory, make_inventory, start_server  # noqa: E402
 
 from netops.store import Store  # noqa: E402
 from netops.store.credentials import generate_key  # noqa: E402
@@ -53,9 +53,6 @@ def open_store() -> Iterator[Callable[[str], Store]]:
     yield opener
     for store in opened:
         store.close()
-
-
-ServerFactory = Callable[..., RadiusProcess]
 
 
 def _factory(base: Path) -> Iterator[ServerFactory]:

@@ -21,6 +21,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -157,6 +158,10 @@ class RadiusProcess:
 
     def stderr(self) -> str:
         return self.log.read_text() if self.log.exists() else ""
+
+
+ServerFactory = Callable[..., RadiusProcess]
+"""What the ``server_factory`` fixtures give: start a server, stopped after the test."""
 
 
 def start_server(

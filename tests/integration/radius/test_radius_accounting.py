@@ -9,9 +9,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import ServerFactory
 from pyrad import packet as rp
-from radius_peers import SECRET, RadiusProcess, radclient
+from radius_peers import SECRET, RadiusProcess, ServerFactory, radclient
 
 from netops.radius.dictionary import load_dictionary
 from netops.store import Store

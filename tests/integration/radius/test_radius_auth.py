@@ -9,8 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from conftest import ServerFactory
-from radius_peers import STRICT_SECRET, RadiusProcess, chap, pap, radclient
+from radius_peers import STRICT_SECRET, RadiusProcess, ServerFactory, chap, pap, radclient
 
 from netops.store import Store
 

@@ -7,8 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import ServerFactory
-from radius_peers import REPO, RadiusProcess, chap, netops, pap, radclient
+from radius_peers import REPO, RadiusProcess, ServerFactory, chap, netops, pap, radclient
 
 from netops.store import Store
 

@@ -8,9 +8,16 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from conftest import ServerFactory
 from pyrad import packet as rp
-from radius_peers import RadiusProcess, TestNas, make_inventory, netops, pap, radclient
+from radius_peers import (
+    RadiusProcess,
+    ServerFactory,
+    TestNas,
+    make_inventory,
+    netops,
+    pap,
+    radclient,
+)
 
 from netops.store import Store
 

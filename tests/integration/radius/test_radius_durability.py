@@ -10,9 +10,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import ServerFactory
 from pyrad import packet as rp
-from radius_peers import SECRET, RadiusProcess
+from radius_peers import SECRET, RadiusProcess, ServerFactory
 
 from netops.radius.dictionary import load_dictionary
 from netops.store import Store

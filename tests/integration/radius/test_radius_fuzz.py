@@ -11,8 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import ServerFactory
-from radius_peers import RadiusProcess, pap, radclient
+from radius_peers import RadiusProcess, ServerFactory, pap, radclient
 from scapy.layers.radius import Radius, RadiusAttr_Vendor_Specific, RadiusAttribute
 from scapy.packet import fuzz
 

@@ -9,8 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import ServerFactory
-from radius_peers import RadReply, pap, radclient
+from radius_peers import RadReply, ServerFactory, pap, radclient
 
 from netops.store import Store
 from tests.support.postgres import PostgresCluster

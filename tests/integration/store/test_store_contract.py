@@ -386,6 +386,49 @@ def test_usage_since_counts_only_time_inside_the_window(store: Store) -> None:
     assert usage.octets == 320
 
 
+def test_auth_view_reads_what_lookup_usage_and_open_sessions_read(store: Store) -> None:
+    store.add_user("alice", "pw", "gratis")
+    since = T0 + timedelta(seconds=1)
+    store.account(record("stop", sid="before", at=T0, session_time=600, octets_in=1))
+    store.account(
+        record("stop", sid="cross", at=T0 + timedelta(minutes=30), session_time=3600, octets_in=20)
+    )
+    store.account(record("start", sid="open-2", at=T0 + timedelta(hours=2), mac=OTHER_MAC))
+    store.account(record("interim", sid="open-1", at=T0 + timedelta(hours=1), session_time=60))
+    store.account(record("start", sid="bob-1", username="bob", at=T0 + timedelta(hours=1)))
+    view = store.auth_view("alice", since)
+    assert view is not None
+    assert view.subscriber == store.lookup("alice")
+    assert view.today == store.usage("alice", since)
+    assert view.today.sessions == 3
+    assert list(view.open_sessions) == store.open_sessions("alice")
+    assert [s.acct_session_id for s in view.open_sessions] == ["open-1", "open-2"]
+
+    store.add_user("carol", "pw", "gratis")  # no sessions at all
+    quiet = store.auth_view("carol", since)
+    assert quiet is not None and quiet.today.sessions == 0 and quiet.open_sessions == ()
+
+    store.add_mac("AA-BB-CC-00-00-09", "pegawai")
+    (code,) = store.create_vouchers("voucher-harian", 1)
+    for typed in ("AABBCC000009", "aabb.cc00.0009", code.lower(), code.replace("-", " ")):
+        found = store.auth_view(typed, since)
+        assert found is not None and found.subscriber == store.lookup(typed), typed
+    for unknown in ("nobody", "", "a\x00b", "x" * 300):
+        assert store.auth_view(unknown, since) is None, unknown
+
+
+def test_auth_view_never_answers_from_an_old_read(store: Store) -> None:
+    store.add_user("alice", "pw", "gratis")
+    first = store.auth_view("alice", T0)
+    assert first is not None and first.subscriber.enabled
+    assert store.set_enabled("alice", False)
+    second = store.auth_view("alice", T0)
+    assert second is not None and not second.subscriber.enabled
+    store.set_password("alice", "new")
+    third = store.auth_view("alice", T0)
+    assert third is not None and third.subscriber.clear_password == "new"
+
+
 def test_accounting_on_off_closes_only_that_nas(store: Store) -> None:
     store.account(record("start", sid="a", nas="127.0.0.1"))
     store.account(record("start", sid="b", nas="127.0.0.1", username="bob"))

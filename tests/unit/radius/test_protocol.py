@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import struct
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from pyrad import packet as rp
 
 from netops.radius.dictionary import load_dictionary
@@ -20,6 +23,7 @@ from netops.radius.protocol import (
     chap_of,
     decode,
     encode_reply,
+    hmac_md5,
     normalise_mac,
     octets_with_gigawords,
     pap_password,
@@ -244,3 +248,8 @@ def test_accounting_response_is_signed_without_message_authenticator() -> None:
     assert req.VerifyReply(reply, raw)
     assert 80 not in reply
     assert reply["Proxy-State"] == [b"p1"]
+
+
+@given(key=st.binary(max_size=200), message=st.binary(max_size=600))
+def test_hmac_md5_equals_the_standard_library(key: bytes, message: bytes) -> None:
+    assert hmac_md5(key, message) == hmac.digest(key, message, "md5")
