@@ -14,6 +14,7 @@ import threading
 import time
 from collections import Counter as Tally
 from collections.abc import Callable, Iterable
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily, Metric
@@ -67,6 +68,18 @@ class Metrics:
             "Sessions closed by the sweeper after 3 interim intervals without news.",
             registry=reg,
         )
+        # Children by label values: labels() takes a lock and builds a key on every call.
+        self._answered: dict[tuple[str, str, str], tuple[Any, Any]] = {}
+
+    def answered(self, kind: str, result: str, nas: str, seconds: float) -> None:
+        """Count one answered request and observe its latency."""
+        key = (kind, result, nas)
+        children = self._answered.get(key)
+        if children is None:
+            children = (self.requests.labels(kind, result, nas), self.duration.labels(kind))
+            self._answered[key] = children
+        children[0].inc()
+        children[1].observe(seconds)
 
 
 class ActiveSessionsCollector(Collector):

@@ -410,8 +410,9 @@ class RadiusServer:
             # the NAS's retransmission is processed afresh.
             self._caches[listener.kind].pop(key, None)
             return
-        self.metrics.duration.labels(listener.kind).observe(time.monotonic() - started)
-        self.metrics.requests.labels(listener.kind, outcome.result, outcome.nas).inc()
+        self.metrics.answered(
+            listener.kind, outcome.result, outcome.nas, time.monotonic() - started
+        )
         entry.reply = outcome.reply
         entry.ready_at = time.monotonic() + outcome.delay
         if outcome.delay > 0 and self._loop is not None:
