@@ -17,7 +17,7 @@ from netops.inventory.models import Device, Hotspot, Inventory, Plan, RadiusProf
 from netops.radius.backend import RadiusStore
 from netops.radius.messages import RejectReason, reject_message
 from netops.radius.policy import Consumed, Decision, authorize, quota_exhausted
-from netops.radius.protocol import Chap, Hardening, chap_matches, normalise_mac
+from netops.radius.protocol import Chap, Hardening, chap_matches
 
 if TYPE_CHECKING:
     from netops.store import Subscriber
@@ -151,12 +151,8 @@ class Handler:
 
         if req.eap:
             return reject("method")
-        since = self.day_start(now)
-        view = self.store.auth_view(req.username, since)
-        if view is None:
-            mac = normalise_mac(req.username)
-            if mac is not None:
-                view = self.store.auth_view(mac, since)
+        # The store also finds a MAC or a voucher code however the NAS spelled it.
+        view = self.store.auth_view(req.username, self.day_start(now))
         if view is None:
             return reject("credentials")
         sub = view.subscriber

@@ -429,11 +429,12 @@ class Store:
         if not _storable(username):
             return None  # no subscriber can have this name (NUL, not UTF-8, too long)
         candidates = _candidates(username)
-        found = self._fast.rows(_select_subscribers(len(candidates)), tuple(candidates))
-        rows = {r[1]: r for r in found}
-        raw = next((rows[c] for c in candidates if c in rows), None)
-        if raw is None:
+        found = _first_spelling(
+            candidates, self._fast.rows(_select_subscribers(len(candidates)), candidates)
+        )
+        if not found:
             return None
+        raw = found[0]
         if reveal:
             return self._subscriber_of(raw)
         return self._subscriber(self._fast.subscriber(raw), reveal=False)
@@ -516,12 +517,7 @@ class Store:
         since = _utc(since, "since")
         candidates = _candidates(username)
         found = self._fast.rows(_auth_view_sql(len(candidates)), (self._when(since), *candidates))
-        if len(candidates) == 1:
-            rows = found
-        else:
-            names = {r[1] for r in found}
-            name = next((c for c in candidates if c in names), None)
-            rows = [r for r in found if r[1] == name]
+        rows = _first_spelling(candidates, found)
         if not rows:
             return None
         sub = self._subscriber_of(rows[0][:_SUB_WIDTH])
@@ -1020,6 +1016,18 @@ def _auth_view_sql(count: int) -> str:
         "AND (e.stopped_at IS NULL OR e.stopped_at >= ?) "
         f"WHERE s.username IN ({_placeholders(count)})"
     )
+
+
+def _first_spelling(
+    candidates: tuple[str, ...], rows: list[tuple[Any, ...]]
+) -> list[tuple[Any, ...]]:
+    """The rows (username in column 1) of the first of ``candidates`` that has any: the name
+    as sent wins over its reading as a MAC address or a voucher code."""
+    if len(candidates) == 1:
+        return rows
+    names = {r[1] for r in rows}
+    name = next((c for c in candidates if c in names), None)
+    return [r for r in rows if r[1] == name]
 
 
 def _usage_since(
