@@ -18,6 +18,9 @@ from typing import cast
 
 from netops.exporters.ber import BerError, message_key
 
+#: Receive buffer asked for each shared socket (the kernel caps it at net.core.rmem_max).
+RECEIVE_BUFFER = 4 * 1024 * 1024
+
 
 class UdpTimeout(Exception):
     """No valid response arrived after every attempt."""
@@ -91,11 +94,14 @@ class UdpClient:
     async def _endpoint(self, family: int) -> _Endpoint:
         endpoint = self._endpoints.get(family)
         if endpoint is None or endpoint.transport is None or endpoint.transport.is_closing():
-            bind = "::" if family == socket.AF_INET6 else "0.0.0.0"
+            sock = socket.socket(family, socket.SOCK_DGRAM)
+            # Every scrape's answers queue here while the event loop is busy; the kernel's
+            # default buffer (~208 KiB: about 50 full answers) overflows under load, and a
+            # dropped answer costs its scrape a whole SNMP timeout.
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RECEIVE_BUFFER)
+            sock.bind(("::" if family == socket.AF_INET6 else "0.0.0.0", 0))
             loop = asyncio.get_running_loop()
-            _, endpoint = await loop.create_datagram_endpoint(
-                _Endpoint, local_addr=(bind, 0), family=family
-            )
+            _, endpoint = await loop.create_datagram_endpoint(_Endpoint, sock=sock)
             self._endpoints[family] = endpoint
         return endpoint
 
