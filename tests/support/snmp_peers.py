@@ -1,11 +1,13 @@
 """Real peers for the exporter tests: net-snmp snmpd (on loopback or in a network namespace
 with veth pairs), the netops exporter as a subprocess, and namespace plumbing.
 
-Namespaces are named ``nxsnmp…`` and use addresses inside 10.253.0.0/16 only.
+Namespaces are named ``nxsnmp…`` and use addresses inside 10.253.0.0/16 only, or none at all
+outside themselves (``uplink=False``: reached by moving a thread in, see :func:`inside`).
 """
 
 from __future__ import annotations
 
+import ctypes
 import os
 import random
 import re
@@ -15,8 +17,8 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, nullcontext, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -76,10 +78,16 @@ class Snmpd:
     proc: subprocess.Popen[bytes]
     workdir: Path
     netns: str | None = None
+    also: tuple[str, ...] = ()
 
     @property
     def target(self) -> str:
         return f"{self.address}:{self.port}"
+
+    @property
+    def targets(self) -> list[str]:
+        """Every ``address:port`` this snmpd answers on (the first is :attr:`target`)."""
+        return [f"{a}:{self.port}" for a in (self.address, *self.also)]
 
     def stop(self) -> None:
         if self.proc.poll() is None:
@@ -137,16 +145,30 @@ class Snmpd:
         return values
 
 
-def start_snmpd(workdir: Path, address: str = "127.0.0.1", netns: str | None = None) -> Snmpd:
-    """Start snmpd (v2c community ``public``, v3 user netops SHA/AES) on a free UDP port."""
+def start_snmpd(
+    workdir: Path,
+    address: str = "127.0.0.1",
+    netns: str | None = None,
+    *,
+    also: Sequence[str] = (),
+    port: int | None = None,
+) -> Snmpd:
+    """Start snmpd (v2c community ``public``, v3 user netops SHA/AES) on a free UDP port.
+
+    ``also``: more addresses the same snmpd answers on (one socket each, same port), so one
+    process can stand for many devices; ``port``: a fixed port instead of a free one.
+    """
     binary = need("snmpd")
     workdir.mkdir(parents=True, exist_ok=True)
     os.chmod(workdir, 0o755)
     for _ in range(5):
-        port = free_port() if netns is None else free_port_in(netns, address)
+        chosen = port
+        if chosen is None:
+            chosen = free_port() if netns is None else free_port_in(netns, address)
+        listen = ",".join(f"udp:{a}:{chosen}" for a in (address, *also))
         conf = workdir / "snmpd.conf"
         conf.write_text(
-            f"agentAddress udp:{address}:{port}\n"
+            f"agentAddress {listen}\n"
             "rocommunity public\n"
             f"createUser {V3_USER} SHA {V3_AUTH} AES {V3_PRIV}\n"
             f"rouser {V3_USER} priv\n"
@@ -170,7 +192,7 @@ def start_snmpd(workdir: Path, address: str = "127.0.0.1", netns: str | None = N
         if netns:
             cmd = ["ip", "netns", "exec", netns, *cmd]
         proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        snmpd = Snmpd(address, port, proc, workdir, netns)
+        snmpd = Snmpd(address, chosen, proc, workdir, netns, tuple(also))
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline and proc.poll() is None:
             try:
@@ -210,25 +232,45 @@ def _subnet() -> int:
 
 
 @contextmanager
-def namespace(tag: str, subnet: int | None = None) -> Iterator[Namespace]:
-    """``nxsnmp<tag><rand>`` with 10.253.S.1 (root side) and 10.253.S.2 (inside); removed after."""
+def namespace(tag: str, subnet: int | None = None, *, uplink: bool = True) -> Iterator[Namespace]:
+    """``nxsnmp<tag><rand>`` with 10.253.S.1 (root side) and 10.253.S.2 (inside); removed after.
+
+    ``uplink=False``: no link to the root namespace and no address outside; only ``lo`` is up
+    (all of 127.0.0.0/8 is local inside), ``ns_ip`` is 127.0.0.1 and ``root_ip`` is empty.
+    """
     suffix = f"{random.randrange(16**4):04x}"
     name = f"nxsnmp{tag}{suffix}"
-    subnet = subnet if subnet is not None else _subnet()
-    root_if = f"nxs{tag}{suffix}"[:15]
-    ns = Namespace(name, f"10.253.{subnet}.1", f"10.253.{subnet}.2", root_if)
+    if uplink:
+        subnet = subnet if subnet is not None else _subnet()
+        root_if = f"nxs{tag}{suffix}"[:15]
+        ns = Namespace(name, f"10.253.{subnet}.1", f"10.253.{subnet}.2", root_if)
+    else:
+        ns = Namespace(name, "", "127.0.0.1", "")
     run("ip", "netns", "add", name)
     try:
-        run("ip", "link", "add", root_if, "type", "veth", "peer", "name", "eth0", "netns", name)
-        run("ip", "addr", "add", f"{ns.root_ip}/24", "dev", root_if)
-        run("ip", "link", "set", root_if, "up")
         run("ip", "link", "set", "lo", "up", netns=name)
-        run("ip", "addr", "add", f"{ns.ns_ip}/24", "dev", "eth0", netns=name)
-        run("ip", "link", "set", "eth0", "up", netns=name)
+        if uplink:
+            run(
+                "ip",
+                "link",
+                "add",
+                ns.root_if,
+                "type",
+                "veth",
+                "peer",
+                "name",
+                "eth0",
+                "netns",
+                name,
+            )
+            run("ip", "addr", "add", f"{ns.root_ip}/24", "dev", ns.root_if)
+            run("ip", "link", "set", ns.root_if, "up")
+            run("ip", "addr", "add", f"{ns.ns_ip}/24", "dev", "eth0", netns=name)
+            run("ip", "link", "set", "eth0", "up", netns=name)
         yield ns
     finally:
-        subprocess.run(["ip", "link", "del", root_if], capture_output=True, timeout=30)
-        subprocess.run(["ip", "netns", "pids", name], capture_output=True, timeout=30)
+        if ns.root_if:
+            subprocess.run(["ip", "link", "del", ns.root_if], capture_output=True, timeout=30)
         pids = subprocess.run(
             ["ip", "netns", "pids", name], capture_output=True, text=True, timeout=30
         ).stdout.split()
@@ -236,6 +278,40 @@ def namespace(tag: str, subnet: int | None = None) -> Iterator[Namespace]:
             with suppress(ProcessLookupError, ValueError):
                 os.kill(int(pid), signal.SIGKILL)
         subprocess.run(["ip", "netns", "del", name], capture_output=True, timeout=30)
+
+
+_CLONE_NEWNET = 0x40000000
+_libc = ctypes.CDLL(None, use_errno=True)
+
+
+def _setns(fd: int) -> None:
+    if _libc.setns(fd, _CLONE_NEWNET) != 0:
+        code = ctypes.get_errno()
+        raise OSError(code, f"setns: {os.strerror(code)}")
+
+
+def enter_netns(netns: str) -> None:
+    """Move the calling thread (only it) into network namespace ``netns``: the sockets it
+    opens from then on live there, and so do threads it starts. A thread pool initializer."""
+    fd = os.open(f"/run/netns/{netns}", os.O_RDONLY)
+    try:
+        _setns(fd)
+    finally:
+        os.close(fd)
+
+
+@contextmanager
+def inside(netns: str) -> Iterator[None]:
+    """Open sockets inside ``netns`` for the length of the block (this thread only)."""
+    home = os.open("/proc/thread-self/ns/net", os.O_RDONLY)
+    try:
+        enter_netns(netns)
+        try:
+            yield
+        finally:
+            _setns(home)
+    finally:
+        os.close(home)
 
 
 def add_veth_pairs(netns: str, pairs: int) -> None:
@@ -395,27 +471,37 @@ class Process:
         self.proc.wait(10)
 
 
-def start_snmp_exporter(tmp: Path) -> Process:
+def start_snmp_exporter(
+    tmp: Path, config: dict[str, Any] | None = None, netns: str | None = None
+) -> Process:
+    """snmp_exporter on a free loopback port with ``config`` (default:
+    :func:`snmp_exporter_config`), inside ``netns`` if given (``ip netns exec`` execs it, so
+    ``proc.pid`` is the exporter's own)."""
     binary = need("prometheus-snmp-exporter")
-    config = tmp / "snmp.yml"
-    config.write_text(yaml.safe_dump(snmp_exporter_config(), sort_keys=False))
-    port = free_port(kind=1)
-    proc = subprocess.Popen(
-        [
-            binary,
-            f"--config.file={config}",
-            f"--web.listen-address=127.0.0.1:{port}",
-            "--log.level=warn",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    path = tmp / "snmp.yml"
+    path.write_text(yaml.safe_dump(config or snmp_exporter_config(), sort_keys=False))
+    port = free_port(kind=1) if netns is None else _free_tcp_port_in(netns)
+    cmd = [
+        binary,
+        f"--config.file={path}",
+        f"--web.listen-address=127.0.0.1:{port}",
+        "--log.level=warn",
+    ]
+    if netns:
+        cmd = ["ip", "netns", "exec", netns, *cmd]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     for _ in range(100):
         try:
-            httpx.get(f"{url}/metrics", timeout=1)
+            with inside(netns) if netns else nullcontext():
+                httpx.get(f"{url}/metrics", timeout=1)
             return Process(proc, url)
         except httpx.HTTPError:
             time.sleep(0.1)
     proc.kill()
     raise AssertionError("snmp_exporter did not start")
+
+
+def _free_tcp_port_in(netns: str) -> int:
+    with inside(netns):
+        return free_port(kind=socket.SOCK_STREAM)
