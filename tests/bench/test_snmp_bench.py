@@ -2,7 +2,8 @@
 
 1. One if_mib scrape of a net-snmp snmpd with 202 interfaces (100 veth pairs in a network
    namespace), over v2c and over v3 authPriv SHA/AES: median wall time and CPU time per
-   scrape of each exporter, and the ratio.
+   scrape of each exporter, and the ratio. Both exporters run in a client namespace joined
+   to the agent's by a veth, and are scraped over HTTP from a thread moved into it.
    snmp_exporter gets an if_mib module generated from netops' own (same OIDs, types,
    look-ups), in its 0.21 format.
 2. Devices per minute (issue 5: 500 devices' if_mib per minute on 2 cores): 500 device
@@ -35,9 +36,12 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 
 from tests.support.snmp_peers import (  # noqa: E402
+    Namespace,
     Process,
+    Snmpd,
     add_veth_pairs,
     enter_netns,
+    inside,
     make_inventory,
     namespace,
     snmp_exporter_config,
@@ -63,17 +67,36 @@ LOAD_AT_START = os.getloadavg()[0]
 
 
 @pytest.fixture(scope="module")
-def exporters(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Process]]:
+def bench_device(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Namespace, Snmpd]]:
+    """snmpd in a namespace with 100 veth pairs (202 interfaces with lo and eth0, the veth
+    to the client namespace ``ns.client``)."""
+    with namespace("bench") as ns:
+        add_veth_pairs(ns.name, 100)
+        agent = start_snmpd(tmp_path_factory.mktemp("snmpd"), ns.ns_ip, ns.name)
+        try:
+            yield ns, agent
+        finally:
+            agent.stop()
+
+
+@pytest.fixture(scope="module")
+def exporters(
+    tmp_path_factory: pytest.TempPathFactory, bench_device: tuple[Namespace, Snmpd]
+) -> Iterator[dict[str, Process]]:
+    """Both exporters in the client namespace of the bench device."""
+    client = bench_device[0].client
     tmp = tmp_path_factory.mktemp("exporters")
-    peer = start_snmp_exporter(tmp)
-    # The same SNMP timeout and retries as the snmp_exporter module below.
-    profiles = {"bench_v2": {"version": "2c", "community": "public", "timeout": 5, "retries": 1}}
-    ours = start_exporter(make_inventory(tmp / "lab", 161, snmp_profiles=profiles))
-    try:
+    with ExitStack() as stack:
+        peer = start_snmp_exporter(tmp, netns=client)
+        stack.callback(peer.stop)
+        # The same SNMP timeout and retries as the snmp_exporter module below.
+        profiles = {
+            "bench_v2": {"version": "2c", "community": "public", "timeout": 5, "retries": 1}
+        }
+        inventory = make_inventory(tmp / "lab", 161, snmp_profiles=profiles)
+        ours = start_exporter(inventory, netns=client)
+        stack.callback(ours.stop)
         yield {"snmp_exporter": peer, "netops": Process(ours.proc, ours.url)}
-    finally:
-        peer.stop()
-        ours.stop()
 
 
 def _scrape(
@@ -96,16 +119,12 @@ def _scrape(
 
 
 def test_if_mib_scrape_of_202_interfaces_against_snmp_exporter(
-    tmp_path_factory: pytest.TempPathFactory, exporters: dict[str, Process]
+    bench_device: tuple[Namespace, Snmpd], exporters: dict[str, Process]
 ) -> None:
-    with namespace("bench") as ns:
-        add_veth_pairs(ns.name, 100)
-        agent = start_snmpd(tmp_path_factory.mktemp("snmpd"), ns.ns_ip, ns.name)
-        try:
-            for version in ("v2c", "v3"):
-                RESULTS[f"scrape-{version}"] = _compare(exporters, agent, version)
-        finally:
-            agent.stop()
+    ns, agent = bench_device
+    with inside(ns.client):  # the HTTP client's sockets: on the client namespace's loopback
+        for version in ("v2c", "v3"):
+            RESULTS[f"scrape-{version}"] = _compare(exporters, agent, version)
     for version in ("v2c", "v3"):
         result = RESULTS[f"scrape-{version}"]
         print(f"\nif_mib {version}, 202 interfaces: {result}")
@@ -217,7 +236,7 @@ def test_500_devices_per_minute_with_net_snmp_agents(
     processes answering for them, both exporters inside the namespace too, scraped over
     HTTP from threads moved into it (nothing outside the namespace but loopback)."""
     tmp = tmp_path_factory.mktemp("fleet")
-    with namespace("fleet", uplink=False) as ns, ExitStack() as stack:
+    with namespace("fleet", client=False) as ns, ExitStack() as stack:
         add_veth_pairs(ns.name, FLEET_PAIRS)
         addresses = _fleet_addresses(FLEET_DEVICES)
         share = -(-FLEET_DEVICES // FLEET_AGENTS)

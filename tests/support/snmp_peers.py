@@ -1,8 +1,10 @@
 """Real peers for the exporter tests: net-snmp snmpd (on loopback or in a network namespace
 with veth pairs), the netops exporter as a subprocess, and namespace plumbing.
 
-Namespaces are named ``nxsnmp…`` and use addresses inside 10.253.0.0/16 only, or none at all
-outside themselves (``uplink=False``: reached by moving a thread in, see :func:`inside`).
+Namespaces are named ``nxsnmp…``. A test's network is loopback, or addresses inside
+10.253.0.0/16 on veths between namespaces it creates (:func:`namespace`): nothing is ever
+added to the root namespace. Clients reach a namespace from its client namespace, as
+subprocesses (``ip netns exec``) or from threads moved in (:func:`inside`).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import sys
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, nullcontext, suppress
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -212,13 +214,13 @@ def start_snmpd(
 
 @dataclass
 class Namespace:
-    """A network namespace joined to the root namespace by a veth pair on a /30."""
+    """A network namespace, joined by a veth pair to a client namespace (``client``) where the
+    tests' own clients run; a namespace standing alone has ``client`` and ``client_ip`` empty."""
 
     name: str
-    root_ip: str
     ns_ip: str
-    root_if: str
-    extra: list[str] = field(default_factory=list)
+    client: str = ""
+    client_ip: str = ""
 
 
 _USED: set[int] = set()
@@ -232,52 +234,54 @@ def _subnet() -> int:
 
 
 @contextmanager
-def namespace(tag: str, subnet: int | None = None, *, uplink: bool = True) -> Iterator[Namespace]:
-    """``nxsnmp<tag><rand>`` with 10.253.S.1 (root side) and 10.253.S.2 (inside); removed after.
+def namespace(
+    tag: str, subnet: int | None = None, *, client: bool | str = True
+) -> Iterator[Namespace]:
+    """``nxsnmp<tag><rand>`` with 10.253.S.2 on its ``eth0``, a veth whose other end holds
+    10.253.S.1 in the client namespace ``nxsnmp<tag>c<rand>``; both removed after, with every
+    process still in them. Nothing is added to the root namespace.
 
-    ``uplink=False``: no link to the root namespace and no address outside; only ``lo`` is up
-    (all of 127.0.0.0/8 is local inside), ``ns_ip`` is 127.0.0.1 and ``root_ip`` is empty.
+    ``client``: the name of an existing namespace to join instead (several namespaces can hang
+    off one client; it is not removed here), or ``False`` for a namespace standing alone: only
+    ``lo`` is up (all of 127.0.0.0/8 is local inside) and ``ns_ip`` is 127.0.0.1. Reach a
+    namespace's addresses from processes started in it or in its client (``ip netns exec``)
+    or from a thread moved in (:func:`inside`).
     """
     suffix = f"{random.randrange(16**4):04x}"
     name = f"nxsnmp{tag}{suffix}"
-    if uplink:
+    ours = [name]
+    if client is True:
+        client = f"nxsnmp{tag}c{suffix}"
+        ours.append(client)
+    if client:
         subnet = subnet if subnet is not None else _subnet()
-        root_if = f"nxs{tag}{suffix}"[:15]
-        ns = Namespace(name, f"10.253.{subnet}.1", f"10.253.{subnet}.2", root_if)
+        ns = Namespace(name, f"10.253.{subnet}.2", client, f"10.253.{subnet}.1")
     else:
-        ns = Namespace(name, "", "127.0.0.1", "")
-    run("ip", "netns", "add", name)
+        ns = Namespace(name, "127.0.0.1")
     try:
-        run("ip", "link", "set", "lo", "up", netns=name)
-        if uplink:
-            run(
-                "ip",
-                "link",
-                "add",
-                ns.root_if,
-                "type",
-                "veth",
-                "peer",
-                "name",
-                "eth0",
-                "netns",
-                name,
-            )
-            run("ip", "addr", "add", f"{ns.root_ip}/24", "dev", ns.root_if)
-            run("ip", "link", "set", ns.root_if, "up")
+        for netns in ours:
+            run("ip", "netns", "add", netns)
+            run("ip", "link", "set", "lo", "up", netns=netns)
+        if ns.client:
+            # Made inside the client namespace, the far end moved straight into this one.
+            link = f"nxs{tag}{suffix}"[:15]
+            run("ip", "-n", ns.client, "link", "add", link, "type", "veth", "peer", "name",
+                "eth0", "netns", name)  # fmt: skip
+            run("ip", "addr", "add", f"{ns.client_ip}/24", "dev", link, netns=ns.client)
+            run("ip", "link", "set", link, "up", netns=ns.client)
             run("ip", "addr", "add", f"{ns.ns_ip}/24", "dev", "eth0", netns=name)
             run("ip", "link", "set", "eth0", "up", netns=name)
         yield ns
     finally:
-        if ns.root_if:
-            subprocess.run(["ip", "link", "del", ns.root_if], capture_output=True, timeout=30)
-        pids = subprocess.run(
-            ["ip", "netns", "pids", name], capture_output=True, text=True, timeout=30
-        ).stdout.split()
-        for pid in pids:
-            with suppress(ProcessLookupError, ValueError):
-                os.kill(int(pid), signal.SIGKILL)
-        subprocess.run(["ip", "netns", "del", name], capture_output=True, timeout=30)
+        for netns in ours:
+            pids = subprocess.run(
+                ["ip", "netns", "pids", netns], capture_output=True, text=True, timeout=30
+            ).stdout.split()
+            for pid in pids:
+                with suppress(ProcessLookupError, ValueError):
+                    os.kill(int(pid), signal.SIGKILL)
+            # Removing the namespace removes the veth with it (both ends).
+            subprocess.run(["ip", "netns", "del", netns], capture_output=True, timeout=30)
 
 
 _CLONE_NEWNET = 0x40000000
@@ -367,11 +371,18 @@ def make_inventory(
 
 @dataclass
 class ExporterProcess:
-    """``netops exporter serve`` running as a subprocess; ``url`` is where it listens."""
+    """``netops exporter serve`` running as a subprocess; ``url`` is where it listens (on the
+    loopback of ``netns`` if it runs in a namespace: ask it with :meth:`get`)."""
 
     proc: subprocess.Popen[str]
     url: str
     address: str
+    netns: str | None = None
+
+    def get(self, path: str, **kwargs: Any) -> httpx.Response:
+        """``httpx.get`` of ``url + path``, from inside the exporter's namespace if it has one."""
+        with inside(self.netns) if self.netns else nullcontext():
+            return httpx.get(f"{self.url}{path}", **kwargs)
 
     def stop(self) -> None:
         if self.proc.poll() is None:
@@ -384,7 +395,8 @@ class ExporterProcess:
 
 
 def start_exporter(inventory: Path, *args: str, netns: str | None = None) -> ExporterProcess:
-    """Start it as the issue's done-when says: NETOPS_INVENTORY=DIR netops exporter serve."""
+    """Start it as the issue's done-when says: NETOPS_INVENTORY=DIR netops exporter serve
+    (inside ``netns`` if given, listening on that namespace's loopback)."""
     cmd = [NETOPS, "exporter", "serve", "--listen", "127.0.0.1:0", *args]
     if netns:
         cmd = ["ip", "netns", "exec", netns, *cmd]
@@ -399,7 +411,7 @@ def start_exporter(inventory: Path, *args: str, netns: str | None = None) -> Exp
         proc.kill()
         rest = proc.stdout.read()
         raise AssertionError(f"exporter did not start: {first}{rest}")
-    return ExporterProcess(proc, f"http://{match.group(1)}", match.group(1))
+    return ExporterProcess(proc, f"http://{match.group(1)}", match.group(1), netns)
 
 
 def snmp_exporter_config(community: str = "public") -> dict[str, Any]:

@@ -1,6 +1,6 @@
-"""Fixtures for the exporter tests: snmpd on loopback, a 201-interface device in a
-namespace, a lab inventory pointing at them and the exporter itself (helpers:
-tests/support/snmp_peers.py)."""
+"""Fixtures for the exporter tests: snmpd on loopback, a 202-interface device in a
+namespace reached from a client namespace, a lab inventory pointing at them and the exporter
+itself (helpers: tests/support/snmp_peers.py)."""
 
 from __future__ import annotations
 
@@ -50,7 +50,8 @@ def exporter(lab_inventory: Path) -> Iterator[ExporterProcess]:
 
 @pytest.fixture(scope="module")
 def big_device(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Namespace, Snmpd]]:
-    """A namespace with 100 veth pairs (201 interfaces with lo) and snmpd inside it.
+    """A namespace with 100 veth pairs (202 interfaces with lo and eth0, the veth to its
+    client namespace ``ns.client``) and snmpd inside it on ``ns.ns_ip``.
 
     vp0a/vp0b are up (oper up), vp1a is up with its peer down (not oper up), the rest down.
     """

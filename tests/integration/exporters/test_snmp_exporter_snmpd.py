@@ -51,8 +51,8 @@ def types(text: str) -> dict[str, str]:
 
 
 def scrape(exporter: ExporterProcess, timeout: float = 10, **params: str) -> httpx.Response:
-    return httpx.get(
-        f"{exporter.url}/snmp",
+    return exporter.get(
+        "/snmp",
         params=params,
         headers={"X-Prometheus-Scrape-Timeout-Seconds": str(timeout)},
         timeout=timeout + 5,
@@ -63,7 +63,8 @@ def scrape(exporter: ExporterProcess, timeout: float = 10, **params: str) -> htt
 def big_exporter(
     tmp_path_factory: pytest.TempPathFactory, big_device: tuple[Namespace, Snmpd]
 ) -> Iterator[tuple[ExporterProcess, Namespace, Snmpd]]:
-    """An exporter whose inventory has the 201-interface device, vp0a a leased Telkom uplink."""
+    """An exporter in the client namespace whose inventory has the 202-interface device,
+    vp0a a leased Telkom uplink: its SNMP crosses the veth."""
     ns, agent = big_device
     inventory = make_inventory(
         tmp_path_factory.mktemp("inv-big") / "lab",
@@ -91,7 +92,7 @@ def big_exporter(
         ],
         prefixes=[{"prefix": "10.253.0.0/16", "role": "management", "site": "nx-lab"}],
     )
-    proc = start_exporter(inventory)
+    proc = start_exporter(inventory, netns=ns.client)
     try:
         yield proc, ns, agent
     finally:
@@ -109,7 +110,7 @@ def test_all_202_interfaces_are_exported_with_snmpd_names_and_statuses(
     descrs = agent.snmpwalk("1.3.6.1.2.1.2.2.1.2")
     admin = agent.snmpwalk("1.3.6.1.2.1.2.2.1.7")
     oper = agent.snmpwalk("1.3.6.1.2.1.2.2.1.8")
-    assert len(names) == 202  # lo, eth0 (the link to the root namespace), 100 veth pairs
+    assert len(names) == 202  # lo, eth0 (the link to the client namespace), 100 veth pairs
     by_index = {labels["ifIndex"]: labels for labels, _ in series["ifOperStatus"]}
     assert len(by_index) == len(names)
     for oid, name in names.items():

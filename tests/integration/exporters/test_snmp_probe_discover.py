@@ -1,4 +1,7 @@
-"""ICMP probes and the discovery sweep across network namespaces (real kernel replies)."""
+"""ICMP probes and the discovery sweep across network namespaces (real kernel replies).
+
+The exporter and `netops discover` run in a client namespace; the namespaces they probe hang
+off it by a veth each ("ok" answers ICMP, "drop" ignores it)."""
 
 from __future__ import annotations
 
@@ -25,8 +28,26 @@ pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 
 
 @pytest.fixture(scope="module")
-def answering() -> Iterator[Namespace]:
-    with namespace("ok") as ns:
+def client() -> Iterator[str]:
+    """The namespace the exporter and `netops discover` run in (only lo until joined)."""
+    with namespace("probe", client=False) as ns:
+        yield ns.name
+
+
+@pytest.fixture(scope="module")
+def prober(lab_inventory: Path, client: str) -> Iterator[ExporterProcess]:
+    """`netops exporter serve` inside the client namespace."""
+    proc = start_exporter(lab_inventory, netns=client)
+    try:
+        yield proc
+    finally:
+        proc.stop()
+
+
+@pytest.fixture(scope="module")
+def answering(client: str) -> Iterator[Namespace]:
+    """A namespace joined to the client on its own /24, with two more addresses on eth0."""
+    with namespace("ok", client=client) as ns:
         for extra in ("10.253.{}.3", "10.253.{}.4"):
             address = extra.format(ns.ns_ip.split(".")[2])
             run("ip", "addr", "add", f"{address}/24", "dev", "eth0", netns=ns.name)
@@ -34,16 +55,16 @@ def answering() -> Iterator[Namespace]:
 
 
 @pytest.fixture(scope="module")
-def dropping() -> Iterator[Namespace]:
-    """A namespace whose kernel ignores ICMP echo requests."""
-    with namespace("drop") as ns:
+def dropping(client: str) -> Iterator[Namespace]:
+    """A namespace joined to the client whose kernel ignores ICMP echo requests."""
+    with namespace("drop", client=client) as ns:
         run("sysctl", "-q", "-w", "net.ipv4.icmp_echo_ignore_all=1", netns=ns.name)
         yield ns
 
 
 def probe(exporter: ExporterProcess, target: str) -> dict[str, tuple[dict[str, str], float]]:
-    response = httpx.get(
-        f"{exporter.url}/probe",
+    response = exporter.get(
+        "/probe",
         params={"target": target},
         headers={"X-Prometheus-Scrape-Timeout-Seconds": "2"},
         timeout=10,
@@ -57,32 +78,42 @@ def probe(exporter: ExporterProcess, target: str) -> dict[str, tuple[dict[str, s
 
 
 def test_probe_of_a_namespace_that_answers_reports_success_rtt_and_no_loss(
-    exporter: ExporterProcess, answering: Namespace
+    prober: ExporterProcess, answering: Namespace
 ) -> None:
-    result = probe(exporter, answering.ns_ip)
+    result = probe(prober, answering.ns_ip)
     assert result["probe_success"][1] == 1
     assert result["probe_icmp_loss_ratio"][1] == 0
     assert 0 < result["probe_icmp_rtt_seconds"][1] < result["probe_duration_seconds"][1]
 
 
 def test_probe_of_a_namespace_that_drops_icmp_reports_failure_and_full_loss(
-    exporter: ExporterProcess, dropping: Namespace
+    prober: ExporterProcess, dropping: Namespace
 ) -> None:
-    result = probe(exporter, dropping.ns_ip)
+    result = probe(prober, dropping.ns_ip)
     assert result["probe_success"][1] == 0
     assert result["probe_icmp_loss_ratio"][1] == 1
     assert "probe_icmp_rtt_seconds" not in result
 
 
-def test_probe_of_an_inventory_device_carries_its_labels(exporter: ExporterProcess) -> None:
-    result = probe(exporter, "lab-hs-01")
+def test_probe_of_an_inventory_device_carries_its_labels(prober: ExporterProcess) -> None:
+    result = probe(prober, "lab-hs-01")
     labels, value = result["probe_success"]
     assert value == 1
     assert labels == {"device": "lab-hs-01", "site": "lab-park", "role": "hotspot-gateway"}
 
 
+def discover(client: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """`netops discover ARGS` run inside ``client``, where the swept prefixes are on-link."""
+    return subprocess.run(
+        ["ip", "netns", "exec", client, NETOPS, "discover", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
 def test_discover_lists_live_hosts_missing_from_the_inventory(
-    tmp_path: Path, answering: Namespace, dropping: Namespace
+    tmp_path: Path, client: str, answering: Namespace, dropping: Namespace
 ) -> None:
     subnet = answering.ns_ip.split(".")[2]
     inventory = make_inventory(
@@ -100,12 +131,7 @@ def test_discover_lists_live_hosts_missing_from_the_inventory(
         ],
         prefixes=[{"prefix": f"10.253.{subnet}.0/24", "role": "management", "site": "nx-disc"}],
     )
-    out = subprocess.run(
-        [NETOPS, "discover", "-i", str(inventory), "--site", "nx-disc", "--json", "--all"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    out = discover(client, "-i", str(inventory), "--site", "nx-disc", "--json", "--all")
     assert out.returncode == 0, out.stderr
     found = {row["address"]: row for row in json.loads(out.stdout)}
     rogue = {f"10.253.{subnet}.3", f"10.253.{subnet}.4"}
@@ -115,13 +141,8 @@ def test_discover_lists_live_hosts_missing_from_the_inventory(
         assert set(found[address]["seen_by"]) == {"arp", "icmp"}
         assert found[address]["mac"]
     assert found[answering.ns_ip]["device"] == "nx-known-01"
-    assert answering.root_ip not in found  # this host's own address is not a discovery
-    unknown_only = subprocess.run(
-        [NETOPS, "discover", "-i", str(inventory), "--site", "nx-disc", "--json", "--no-arp"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    assert answering.client_ip not in found  # this host's own address is not a discovery
+    unknown_only = discover(client, "-i", str(inventory), "--site", "nx-disc", "--json", "--no-arp")
     assert {row["address"] for row in json.loads(unknown_only.stdout)} == rogue
 
 
