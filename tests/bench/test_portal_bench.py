@@ -37,6 +37,7 @@ from portal_peers import base_env, start_service  # noqa: E402
 from netops.portal.gateway_sim import GatewaySim  # noqa: E402
 from netops.store import Store  # noqa: E402
 from netops.store.credentials import generate_key  # noqa: E402
+from tests.support.benchdoc import write_section  # noqa: E402
 
 LOGINS = int(os.environ.get("NETOPS_PORTAL_BENCH_LOGINS", "60"))
 WARMUP = 10
@@ -196,14 +197,4 @@ def _write_section(p50: float, p90: float, peer: float) -> None:
         "",
         "The login page with its stylesheet weighs about 7.5 KB (budget 30 KB).",
     ]
-    section = "\n".join(lines) + "\n"
-    path = REPO / "docs" / "benchmarks.md"
-    text = path.read_text() if path.exists() else "# Benchmarks\n"
-    start = text.find("\n## Portal\n")
-    if start == -1:
-        text = text.rstrip("\n") + "\n\n" + section
-    else:
-        end = text.find("\n## ", start + 1)
-        tail = "" if end == -1 else text[end:]
-        text = text[: start + 1] + section + tail
-    path.write_text(text)
+    write_section("\n".join(lines))

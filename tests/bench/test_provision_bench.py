@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import ipaddress
 import os
-import re
 import resource
 import time
 from collections.abc import Iterator
@@ -27,9 +26,9 @@ from netops.provision.operations import Options
 from netops.provision.platforms import platform
 from netops.provision.render import render_device
 from netops.provision.runner import DEFAULT_WORKERS, run
+from tests.support.benchdoc import write_section
 
 REPO = Path(__file__).resolve().parents[2]
-DOC = REPO / "docs" / "benchmarks.md"
 DEVICES = 50
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(900)]
@@ -221,12 +220,5 @@ def test_push_50_devices_sequential_parallel_and_bare_netmiko(
     ]
     section = "\n".join(lines) + "\n"
     print("\n" + section)
-    text = DOC.read_text() if DOC.exists() else "# Benchmarks\n\n"
-    pattern = re.compile(r"^## Provisioning\n.*?(?=^## |\Z)", re.S | re.M)
-    text = (
-        pattern.sub(section.replace("\\", "\\\\") + "\n", text)
-        if pattern.search(text)
-        else text.rstrip() + "\n\n" + section
-    )
-    DOC.write_text(text)
+    write_section(section)
     assert sequential > 0 and parallel > 0 and bare > 0

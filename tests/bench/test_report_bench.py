@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import os
 import platform
-import re
 import statistics
 import sys
 import textwrap
@@ -43,8 +42,8 @@ from tests.integration.report.test_capacity_report import (  # noqa: E402
     _full_mbps,
     _quiet_mbps,
 )
+from tests.support.benchdoc import write_section  # noqa: E402
 
-DOC = REPO / "docs" / "benchmarks.md"
 RUNS = 5
 
 pytestmark = [pytest.mark.timeout(600)]
@@ -129,12 +128,5 @@ def _measure(inv: Inventory, client: PrometheusClient, end: datetime) -> None:
         ]
     )
     print("\n" + section)
-    text = DOC.read_text() if DOC.exists() else "# Benchmarks\n\n"
-    pattern = re.compile(r"^## report\n.*?(?=^## |\Z)", re.S | re.M)
-    text = (
-        pattern.sub(section + "\n", text)
-        if pattern.search(text)
-        else text.rstrip("\n") + "\n\n" + section
-    )
-    DOC.write_text(text)
+    write_section(section)
     assert ours > 0 and theirs > 0

@@ -35,6 +35,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 
+from tests.support.benchdoc import read_section, write_section  # noqa: E402
 from tests.support.snmp_peers import (  # noqa: E402
     Namespace,
     Process,
@@ -52,7 +53,6 @@ from tests.support.snmp_peers import (  # noqa: E402
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(900)]
 
-DOC = REPO / "docs" / "benchmarks.md"
 SECTION = "## SNMP exporter"
 SCRAPES = 30
 GOAL = 500  # devices per minute (issue 5)
@@ -306,12 +306,7 @@ def test_500_devices_per_minute_with_net_snmp_agents(
 def _old_blocks() -> dict[str, str]:
     """The ``### …`` headings of the section as the doc has them now, each with the paragraph
     (table) right below it."""
-    text = DOC.read_text() if DOC.exists() else ""
-    start = text.find(SECTION)
-    if start < 0:
-        return {}
-    end = text.find("\n## ", start + len(SECTION))
-    section = text[start : end if end >= 0 else len(text)]
+    section = read_section(SECTION.removeprefix("## "))
     blocks = {}
     for block in section.split("\n### ")[1:]:
         heading, _, rest = ("### " + block).partition("\n\n")
@@ -361,15 +356,7 @@ def _write_doc() -> None:
             "",
         ]
     lines += _fleet_lines(RESULTS["fleet"])
-    section = "\n".join(lines).rstrip("\n") + "\n"
-    text = DOC.read_text() if DOC.exists() else "# Benchmarks\n\n"
-    start = text.find(SECTION)
-    if start >= 0:
-        end = text.find("\n## ", start + len(SECTION))
-        text = text[:start] + section + ("\n" + text[end + 1 :] if end >= 0 else "")
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    DOC.write_text(text)
+    write_section("\n".join(lines))
 
 
 def _fleet_lines(fleet: dict[str, dict[str, Any]]) -> list[str]:

@@ -30,10 +30,10 @@ if str(REPO) not in sys.path:
 
 from netops.store import AccountingRecord, Store  # noqa: E402
 from netops.store.credentials import generate_key  # noqa: E402
+from tests.support.benchdoc import write_section  # noqa: E402
 from tests.support.postgres import PostgresCluster, running_postgres  # noqa: E402
 
 FREERADIUS_SQL = Path("/etc/freeradius/3.0/mods-config/sql/main")
-DOC = REPO / "docs" / "benchmarks.md"
 USERS = 400
 HISTORY = 5  # closed sessions per user
 SECONDS = 2.0  # per measurement
@@ -359,14 +359,7 @@ def test_store_rates_beside_freeradius_sql(results: dict[str, Any]) -> None:
     ]
     section = "\n".join(lines) + "\n"
     print("\n" + section)
-    text = DOC.read_text() if DOC.exists() else "# Benchmarks\n\n"
-    pattern = re.compile(r"^## store\n.*?(?=^## |\Z)", re.S | re.M)
-    text = (
-        pattern.sub(section + "\n", text)
-        if pattern.search(text)
-        else text.rstrip() + "\n\n" + section
-    )
-    DOC.write_text(text)
+    write_section(section)
     for rows in results.values():
         for ours, peer in rows.values():
             assert ours > 0 and peer > 0
