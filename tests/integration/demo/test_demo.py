@@ -173,6 +173,10 @@ def _prometheus_devices(url: str) -> set[str]:
     return {r["metric"].get("device", "") for r in resp.json()["data"]["result"]}
 
 
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.mark.timeout(600)
 def test_demo_runs_headless_and_ctrl_c_leaves_nothing_behind(tmp_path: Path) -> None:
     for tool in ("/usr/bin/prometheus", "/usr/lib/frr/zebra", "/usr/sbin/sshd"):
@@ -194,6 +198,9 @@ def test_demo_runs_headless_and_ctrl_c_leaves_nothing_behind(tmp_path: Path) -> 
     demo = subprocess.Popen(
         ["bash", str(DEMO)], cwd=REPO, env=env, stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT, text=True, start_new_session=True,
+        # Ctrl-C as in a terminal, even when this test runs as a background job (which
+        # ignores SIGINT): an ignored signal stays ignored in bash and cannot be trapped.
+        preexec_fn=_default_sigint,
     )  # fmt: skip
     try:
         foreign: list[str] = []
