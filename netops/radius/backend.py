@@ -29,8 +29,6 @@ class RadiusStore(Protocol):
 
     def usage(self, username: str, since: datetime | None = None) -> Usage: ...
 
-    def open_sessions(self, username: str) -> list[Session]: ...
-
     def admit(
         self,
         username: str,

@@ -11,9 +11,13 @@ def read_section(title: str) -> str:
     """The text of section ``## title`` as the doc has it now ("" if it has none)."""
     text = DOC.read_text() if DOC.exists() else ""
     heading = f"## {title}\n"
-    start = text.find(heading) if text.startswith(heading) else text.find("\n" + heading) + 1
-    if start <= 0 and not text.startswith(heading):
-        return ""
+    if text.startswith(heading):
+        start = 0
+    else:
+        found = text.find("\n" + heading)
+        if found < 0:
+            return ""
+        start = found + 1
     end = text.find("\n## ", start + len(heading) - 1)
     return text[start : end + 1 if end >= 0 else len(text)]
 
