@@ -20,6 +20,7 @@ from rich.table import Table
 
 from netops.cli.common import DbOpt, InventoryOpt, console, db_url, get_inventory
 from netops.cli.radius import app as radius_app
+from netops.csvexport import to_csv
 from netops.errors import NetopsError, StoreError
 from netops.inventory import Inventory, Secret
 from netops.inventory.units import format_duration, parse_duration
@@ -569,13 +570,10 @@ def sessions(
         print_json([session_json(s) for s in found])
         return
     if fmt is SessionFormat.csv:
-        out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(SESSION_FIELDS)
-        for s in found:
-            record = session_json(s)
-            writer.writerow([record[k] for k in SESSION_FIELDS])
-        typer.echo(out.getvalue(), nl=False)
+        records = (session_json(s) for s in found)
+        typer.echo(
+            to_csv(SESSION_FIELDS, ([r[k] for k in SESSION_FIELDS] for r in records)), nl=False
+        )
         return
     title = f"{'Active s' if active else 'S'}essions ({len(found)})"
     if len(found) == limit:
