@@ -429,3 +429,35 @@ def test_a_duplicate_interface_has_file_and_line(write_inventory: Callable[..., 
     assert duplicate.file.endswith("devices.yml")
     lines = (root / "devices.yml").read_text().splitlines()
     assert duplicate.line is not None and "Gi0/1" in lines[duplicate.line - 1]
+
+
+def test_a_broken_profile_is_not_reported_again_by_its_devices(
+    write_inventory: Callable[..., Path],
+) -> None:
+    root = write_inventory(
+        profiles_yml="""
+        credentials:
+          admin: {username: netops, password: env:NETOPS_TEST_PW, colour: green}
+        radius:
+          nas: {secret: env:NETOPS_TEST_SECRET}
+        """
+    )
+    issue = only_issue(root)  # not "device 'core-01' uses unknown credentials profile"
+    assert "unknown field 'colour'" in issue.message
+
+
+def test_a_broken_management_prefix_does_not_put_devices_outside(
+    write_inventory: Callable[..., Path],
+) -> None:
+    root = write_inventory(
+        sites_yml="""
+        sites:
+          - {id: cc, name: Command Centre, kind: command-centre}
+          - {id: park, name: Park, kind: hotspot}
+        prefixes:
+          - {prefix: 10.10.0.0/33, role: management}
+          - {prefix: 10.99.0.0/24, role: management}
+        """
+    )
+    issue = only_issue(root)  # the devices in 10.10.0.0/24 are not "outside" 10.99.0.0/24
+    assert "prefix" in issue.message and "10.10.0.0/33" in issue.message
