@@ -167,18 +167,23 @@ class _Collector:
         for section, body in document.items():
             self._add_section(file, section, body, _line(document))
 
+    def _lose(self, file: str, line: int | None, section: str, message: str) -> None:
+        """A section that is left out, said once, with what that means for the checks."""
+        self.issue(file, line, f"{message}; until it is, references into it are not checked")
+        self.lost.add(section)
+
     def _add_section(self, file: str, section: Any, body: Any, doc_line: int | None) -> None:
         line = _line(body) or doc_line
         if section in LIST_SECTIONS:
             if not isinstance(body, list):
-                self.issue(file, line, f"section {section!r} must be a list")
-                self.lost.add(section)
+                self._lose(file, line, section, f"section {section!r} must be a list")
                 return
             self.lists[section].extend((file, item) for item in body)
         elif section in PROFILE_SECTIONS:
             if not isinstance(body, dict):
-                self.issue(file, line, f"section {section!r} must map profile names to settings")
-                self.lost.add(section)
+                self._lose(
+                    file, line, section, f"section {section!r} must map profile names to settings"
+                )
                 return
             for name, item in body.items():
                 if name in self.profiles[section]:
@@ -192,8 +197,7 @@ class _Collector:
                 self.profiles[section][name] = (file, item)
         elif section in SINGLE_SECTIONS or section == "defaults":
             if not isinstance(body, dict):
-                self.issue(file, line, f"section {section!r} must be a mapping")
-                self.lost.add(section)
+                self._lose(file, line, section, f"section {section!r} must be a mapping")
                 return
             if section in self.singles or (section == "defaults" and self.defaults):
                 self.issue(file, line, f"section {section!r} is given in more than one file")
@@ -214,8 +218,7 @@ class _Collector:
             elif isinstance(body, list):
                 self.groups.extend((file, item) for item in body)
             else:
-                self.issue(file, line, "section 'groups' must be a mapping or a list")
-                self.lost.add("groups")
+                self._lose(file, line, "groups", "section 'groups' must be a mapping or a list")
         else:
             known = ", ".join([*SINGLE_SECTIONS, *LIST_SECTIONS, *PROFILE_SECTIONS, "groups"])
             self.issue(file, line, f"unknown section {section!r} (known: {known}, defaults)")

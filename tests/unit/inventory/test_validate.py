@@ -461,3 +461,13 @@ def test_a_broken_management_prefix_does_not_put_devices_outside(
     )
     issue = only_issue(root)  # the devices in 10.10.0.0/24 are not "outside" 10.99.0.0/24
     assert "prefix" in issue.message and "10.10.0.0/33" in issue.message
+
+
+def test_a_section_of_the_wrong_shape_is_reported_once(
+    write_inventory: Callable[..., Path],
+) -> None:
+    root = write_inventory(devices_yml="devices:\n  hostname: core-01\n")
+    issue = only_issue(root)  # not the links and hotspot naming the devices it held
+    assert issue.message == (
+        "section 'devices' must be a list; until it is, references into it are not checked"
+    )
