@@ -2,7 +2,9 @@
 
 A :class:`Secret` never shows its value in ``repr``/``str`` or in JSON dumps; only
 :meth:`Secret.reveal` returns it. Lab inventories may hold plain values (``is_reference`` is
-False); the validator rejects those anywhere else.
+False); the validator rejects those anywhere else. The loader binds each secret to the
+inventory folder (a relative ``file:`` path is read from there, whatever the working
+directory) and to where it is written, which an error names.
 """
 
 from __future__ import annotations
