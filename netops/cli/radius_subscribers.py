@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, time, timedelta
@@ -18,8 +19,9 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from netops.cli.common import DbOpt, InventoryOpt, console, db_url, get_inventory
+from netops.cli.common import DbOpt, InventoryOpt, console, db_url, err_console, get_inventory
 from netops.cli.radius import app as radius_app
+from netops.csvexport import to_csv
 from netops.errors import NetopsError, StoreError
 from netops.inventory import Inventory, Secret
 from netops.inventory.units import format_duration, parse_duration
@@ -50,6 +52,54 @@ class SessionFormat(StrEnum):
 FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="table or json.")]
 PlanOpt = Annotated[str, typer.Option("--plan", "-p", help="Plan name from the inventory.")]
 NoteOpt = Annotated[str | None, typer.Option("--note", help="Free text kept with the entry.")]
+PasswordOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--password",
+        help="The password itself: avoid it, other users see it in the process list and it "
+        "stays in the shell history (left out: a hidden prompt, typed twice).",
+        show_default=False,
+    ),
+]
+PasswordStdinOpt = Annotated[
+    bool,
+    typer.Option(
+        "--password-stdin",
+        help="Read the password from standard input (one line), for scripts.",
+    ),
+]
+
+
+def read_password(given: str | None, from_stdin: bool, what: str = "Password") -> str:
+    """The password from ``--password-stdin``, a hidden prompt typed twice on a terminal, or
+    (discouraged) ``--password``; one clear sentence when there is no way to ask."""
+    if given is not None and from_stdin:
+        raise NetopsError("give the password either with --password-stdin or --password, not both")
+    if given is not None:
+        err_console.print(
+            "warning: --password is visible to other users in the process list and stays in "
+            "the shell history; leave it out to be prompted, or use --password-stdin",
+            soft_wrap=True,
+        )
+        if not given:
+            raise NetopsError("--password is empty")
+        return given
+    if from_stdin:
+        text = sys.stdin.read()
+        text = text[:-1] if text.endswith("\n") else text
+        text = text[:-1] if text.endswith("\r") else text
+        if not text:
+            raise NetopsError("--password-stdin: standard input holds no password")
+        if "\n" in text or "\r" in text:
+            raise NetopsError("--password-stdin: standard input holds more than one line")
+        return text
+    if not sys.stdin.isatty():
+        raise NetopsError(
+            "no password given and standard input is not a terminal to ask on: "
+            "pipe it in with --password-stdin"
+        )
+    value: str = typer.prompt(what, hide_input=True, confirmation_prompt=True)
+    return value
 
 
 @contextmanager
@@ -202,16 +252,8 @@ def print_json(data: Any) -> None:
 def user_add(
     name: Annotated[str, typer.Argument(help="User name the citizen or employee logs in with.")],
     plan: PlanOpt,
-    password: Annotated[
-        str,
-        typer.Option(
-            "--password",
-            prompt=True,
-            hide_input=True,
-            confirmation_prompt=True,
-            help="Password (prompted for, hidden, when left out).",
-        ),
-    ],
+    password: PasswordOpt = None,
+    password_stdin: PasswordStdinOpt = False,
     pap_only: Annotated[
         bool,
         typer.Option(
@@ -223,10 +265,13 @@ def user_add(
     inventory: InventoryOpt = None,
     db: DbOpt = None,
 ) -> None:
-    """Register a user on a plan (the password is stored encrypted, or hashed with --pap-only)."""
+    """Register a user on a plan (the password is stored encrypted, or hashed with --pap-only).
+
+    The password is asked for at a hidden prompt (twice), or read with --password-stdin."""
     check_plan(get_inventory(inventory), plan)
+    secret = read_password(password, password_stdin)
     with open_store(db) as store:
-        store.add_user(name, password, plan, chap=not pap_only, note=note)
+        store.add_user(name, secret, plan, chap=not pap_only, note=note)
     how = "PAP only, scrypt hash" if pap_only else "PAP and CHAP, encrypted"
     console.print(f"added user [bold]{name}[/] on plan {plan} ({how})")
 
@@ -306,25 +351,22 @@ def read_users(file: Path, inv: Inventory, pap_only: bool) -> list[NewUser]:
 @user_app.command("passwd")
 def user_passwd(
     name: Annotated[str, typer.Argument(help="User whose password changes.")],
-    password: Annotated[
-        str,
-        typer.Option(
-            "--password",
-            prompt=True,
-            hide_input=True,
-            confirmation_prompt=True,
-            help="New password (prompted for, hidden, when left out).",
-        ),
-    ],
+    password: PasswordOpt = None,
+    password_stdin: PasswordStdinOpt = False,
     pap_only: Annotated[
         bool, typer.Option("--pap-only", help="Keep only a scrypt hash (no CHAP).")
     ] = False,
     inventory: InventoryOpt = None,
     db: DbOpt = None,
 ) -> None:
-    """Set a new password for a user."""
+    """Set a new password for a user: a hidden prompt (twice), or --password-stdin."""
     with open_store(db) as store:
-        if not store.set_password(name, password, chap=not pap_only):
+        sub = store.lookup(name, reveal=False)
+    if sub is None or sub.kind != "user" or sub.username != name:
+        raise StoreError(f"there is no user {name!r}")  # before asking for a password
+    secret = read_password(password, password_stdin, "New password")
+    with open_store(db) as store:
+        if not store.set_password(name, secret, chap=not pap_only):
             raise StoreError(f"there is no user {name!r}")
     console.print(f"changed the password of [bold]{name}[/]")
 
@@ -569,13 +611,10 @@ def sessions(
         print_json([session_json(s) for s in found])
         return
     if fmt is SessionFormat.csv:
-        out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(SESSION_FIELDS)
-        for s in found:
-            record = session_json(s)
-            writer.writerow([record[k] for k in SESSION_FIELDS])
-        typer.echo(out.getvalue(), nl=False)
+        records = (session_json(s) for s in found)
+        typer.echo(
+            to_csv(SESSION_FIELDS, ([r[k] for k in SESSION_FIELDS] for r in records)), nl=False
+        )
         return
     title = f"{'Active s' if active else 'S'}essions ({len(found)})"
     if len(found) == limit:

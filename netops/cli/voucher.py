@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from collections import Counter
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -22,10 +20,11 @@ from netops.cli.radius_subscribers import (
     subscriber_json,
     when,
 )
+from netops.csvexport import to_csv
 from netops.errors import NetopsError, StoreError
 from netops.inventory.units import format_duration, parse_duration
 from netops.store import Subscriber, normalise_code
-from netops.store.codes import group_code
+from netops.store.codes import BATCH_RULE, group_code, is_batch_name
 
 app = typer.Typer(help="Vouchers: create, list and revoke login codes bound to a plan.")
 
@@ -66,7 +65,11 @@ def create(
     ] = False,
     batch: Annotated[
         str | None,
-        typer.Option("--batch", "-b", help="Batch name to find them by (default: a timestamp)."),
+        typer.Option(
+            "--batch",
+            "-b",
+            help="Batch name to find them by: letters, digits, . _ - (default: a timestamp).",
+        ),
     ] = None,
     validity: Annotated[
         str | None,
@@ -83,6 +86,8 @@ def create(
     db: DbOpt = None,
 ) -> None:
     """Create vouchers: random codes (user name = password) bound to a plan."""
+    if batch and not is_batch_name(batch):
+        raise NetopsError(f"--batch {batch!r} is not a batch name: use {BATCH_RULE}")
     inv = get_inventory(inventory)
     check_plan(inv, plan)
     if validity is not None:
@@ -115,12 +120,10 @@ def create(
         )
         return
     if fmt is OutFormat.csv:
-        out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(["code", "plan", "batch", "shared", "validity"])
-        for c in codes:
-            writer.writerow([c, plan, batch, "yes" if shared else "no", valid])
-        typer.echo(out.getvalue(), nl=False)
+        header = ["code", "plan", "batch", "shared", "validity"]
+        shared_text = "yes" if shared else "no"
+        text = to_csv(header, ([c, plan, batch, shared_text, valid] for c in codes))
+        typer.echo(text, nl=False)
         return
     table = Table(
         title=f"{len(codes)} voucher(s), plan {plan}, batch {batch}"
@@ -176,11 +179,7 @@ def list_(
         for v in vouchers
     ]
     if fmt is OutFormat.csv:
-        out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(columns)
-        writer.writerows(rows)
-        typer.echo(out.getvalue(), nl=False)
+        typer.echo(to_csv(columns, rows), nl=False)
         return
     summary = ", ".join(f"{tally[s.value]} {s.value}" for s in Status if tally[s.value])
     table = Table(

@@ -1,17 +1,21 @@
 """Load an inventory folder: parse every YAML file, merge, apply inheritance, validate.
 
 Every problem is collected (YAML syntax, unknown keys, bad values, broken references) and
-raised together as one :class:`InventoryError`, each issue with its file and line.
+raised together as one :class:`InventoryError`, each issue with its file and line. The
+cross-reference checks run on whatever did load, told what is missing (:class:`Gaps`), so a
+file that does not parse or a record that does not validate is reported once, not again in
+every record that points at it.
 """
 
 from __future__ import annotations
 
 import copy
+import re
 from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from netops.errors import InventoryError, InventoryIssue
 from netops.inventory.models import (
@@ -31,7 +35,8 @@ from netops.inventory.models import (
     SnmpProfile,
     Vlan,
 )
-from netops.inventory.validate import check_inventory
+from netops.inventory.secrets import Secret
+from netops.inventory.validate import Gaps, check_inventory
 
 LIST_SECTIONS: dict[str, type[Record]] = {
     "sites": Site,
@@ -49,9 +54,13 @@ PROFILE_SECTIONS: dict[str, type[Record]] = {
 }
 SINGLE_SECTIONS: dict[str, type[Record]] = {"meta": Meta, "services": Services}
 OTHER_SECTIONS = ("defaults", "groups")
+ALL_SECTIONS = frozenset({*LIST_SECTIONS, *PROFILE_SECTIONS, *SINGLE_SECTIONS, *OTHER_SECTIONS})
 INHERITED = ("platform", "credentials", "snmp", "radius", "ssh_port", "snmp_port")
 MERGED = ("timeouts", "data")
 _NAME_KEY = {"sites": "id", "devices": "hostname", "hotspots": "id", "plans": "name"}
+_NESTED = {"devices": ("interfaces",), "services": ("radius", "portal")}  # records in records
+_STAND_IN = "unknown"  # fills a required inherited field while groups/defaults are incomplete
+_TOP_KEY = re.compile(r"^([A-Za-z_][\w-]*)[ \t]*:(?:[ \t]|$)", re.MULTILINE)
 _SINGULAR = {
     "sites": "site",
     "devices": "device",
@@ -118,7 +127,7 @@ class _Collector:
         self.profiles: dict[str, dict[str, tuple[str, Any]]] = {k: {} for k in PROFILE_SECTIONS}
         self.singles: dict[str, tuple[str, Any]] = {}
         self.defaults: tuple[str, Any] | None = None
-        self.unreadable = False  # a whole file could not be parsed
+        self.lost: set[str] = set()  # sections a file that did not load may have held
 
     def issue(self, file: str, line: int | None, message: str) -> None:
         self.issues.append(InventoryIssue(file, line, message))
@@ -126,35 +135,55 @@ class _Collector:
     def add_file(self, path: Path) -> None:
         file = str(path)
         try:
-            document = yaml.load(path.read_text(encoding="utf-8"), Loader=_LineLoader)
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) else "it is not UTF-8 text"
+            self.issue(file, None, f"cannot read the file ({reason}){_consequence(None)}")
+            self.lost |= ALL_SECTIONS
+            return
+        try:
+            document = yaml.load(text, Loader=_LineLoader)
         except yaml.MarkedYAMLError as exc:
             mark = exc.problem_mark or exc.context_mark
             line = mark.line + 1 if mark else None
-            self.issue(file, line, f"YAML syntax error: {exc.problem or exc.context}")
-            self.unreadable = True
-            return
-        except (OSError, UnicodeDecodeError) as exc:
-            self.issue(file, None, f"cannot read the file: {exc}")
-            self.unreadable = True
+            problem = exc.problem or exc.context
+            ctx = exc.context_mark
+            if exc.problem and exc.context and ctx and ctx.line + 1 != line:
+                problem = f"{problem} ({exc.context} that starts on line {ctx.line + 1})"
+            sections = frozenset(_TOP_KEY.findall(text)) & ALL_SECTIONS or None
+            self.issue(file, line, f"YAML syntax error: {problem}{_consequence(sections)}")
+            self.lost |= sections or ALL_SECTIONS
             return
         if document is None:
             return
         if not isinstance(document, dict):
-            self.issue(file, 1, "the file must be a mapping of sections (sites:, devices:, …)")
+            self.issue(
+                file,
+                1,
+                f"the file must be a mapping of sections (sites:, devices:, …){_consequence(None)}",
+            )
+            self.lost |= ALL_SECTIONS
             return
         for section, body in document.items():
             self._add_section(file, section, body, _line(document))
+
+    def _lose(self, file: str, line: int | None, section: str, message: str) -> None:
+        """A section that is left out, said once, with what that means for the checks."""
+        self.issue(file, line, f"{message}; until it is, references into it are not checked")
+        self.lost.add(section)
 
     def _add_section(self, file: str, section: Any, body: Any, doc_line: int | None) -> None:
         line = _line(body) or doc_line
         if section in LIST_SECTIONS:
             if not isinstance(body, list):
-                self.issue(file, line, f"section {section!r} must be a list")
+                self._lose(file, line, section, f"section {section!r} must be a list")
                 return
             self.lists[section].extend((file, item) for item in body)
         elif section in PROFILE_SECTIONS:
             if not isinstance(body, dict):
-                self.issue(file, line, f"section {section!r} must map profile names to settings")
+                self._lose(
+                    file, line, section, f"section {section!r} must map profile names to settings"
+                )
                 return
             for name, item in body.items():
                 if name in self.profiles[section]:
@@ -168,7 +197,7 @@ class _Collector:
                 self.profiles[section][name] = (file, item)
         elif section in SINGLE_SECTIONS or section == "defaults":
             if not isinstance(body, dict):
-                self.issue(file, line, f"section {section!r} must be a mapping")
+                self._lose(file, line, section, f"section {section!r} must be a mapping")
                 return
             if section in self.singles or (section == "defaults" and self.defaults):
                 self.issue(file, line, f"section {section!r} is given in more than one file")
@@ -189,10 +218,19 @@ class _Collector:
             elif isinstance(body, list):
                 self.groups.extend((file, item) for item in body)
             else:
-                self.issue(file, line, "section 'groups' must be a mapping or a list")
+                self._lose(file, line, "groups", "section 'groups' must be a mapping or a list")
         else:
             known = ", ".join([*SINGLE_SECTIONS, *LIST_SECTIONS, *PROFILE_SECTIONS, "groups"])
             self.issue(file, line, f"unknown section {section!r} (known: {known}, defaults)")
+
+
+def _consequence(sections: frozenset[str] | None) -> str:
+    """What a file that did not load means for the rest of the checks, said once."""
+    if sections is None:
+        return "; nothing in it is loaded, and references between files are not checked"
+    names = ", ".join(f"'{s}'" for s in sorted(sections))
+    what = f"section {names} is" if len(sections) == 1 else f"sections {names} are"
+    return f"; until it is fixed, its {what} left out and references into it are not checked"
 
 
 def _describe(section: str, raw: Any) -> str:
@@ -242,13 +280,22 @@ def _explain(error: Any) -> str:
 
 
 def _validate_record(
-    collector: _Collector, section: str, model: type[BaseModel], file: str, raw: Any
-) -> BaseModel | None:
+    collector: _Collector, section: str, model: type[Record], file: str, raw: Any
+) -> Record | None:
     line = _line(raw)
     if not isinstance(raw, dict):
         collector.issue(file, line, f"each entry in {section!r} must be a mapping")
         return None
-    data = {**raw, "origin": {"file": file, "line": line}}
+    data = {**raw, "origin": _origin(file, raw)}
+    for key in _NESTED.get(section, ()):
+        nested = raw.get(key)
+        if isinstance(nested, dict):
+            data[key] = {**nested, "origin": _origin(file, nested)}
+        elif isinstance(nested, list):
+            data[key] = [
+                {**item, "origin": _origin(file, item)} if isinstance(item, dict) else item
+                for item in nested
+            ]
     try:
         return model.model_validate(data)
     except ValidationError as exc:
@@ -262,6 +309,11 @@ def _validate_record(
             where = _nested_line(raw, tuple(error["loc"])) or line
             collector.issue(file, where, f"{_describe(section, raw)}: {text}")
         return None
+
+
+def _origin(file: str, raw: Any) -> dict[str, Any]:
+    keys = getattr(raw, "key_lines", {})
+    return {"file": file, "line": _line(raw), "keys": tuple(keys.items())}
 
 
 def _deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
@@ -328,12 +380,19 @@ def load_inventory(path: str | Path, *, check: bool = True) -> Inventory:
     for path_ in files:
         collector.add_file(path_)
 
+    failed: dict[str, set[str]] = {}  # section -> names of records that did not validate
+
+    def fail(section: str, name: Any) -> None:
+        failed.setdefault(section, set()).add(str(name))
+
     singles: dict[str, Any] = {}
     for section, model in SINGLE_SECTIONS.items():
         if section in collector.singles:
             file, raw = collector.singles[section]
             singles[section] = _validate_record(collector, section, model, file, raw)
-    if "meta" not in collector.singles and not collector.issues:
+            if singles[section] is None:
+                fail(section, section)
+    if "meta" not in collector.singles and "meta" not in collector.lost:
         collector.issue(str(root), None, "no 'meta:' section (city: …, lab: true|false)")
 
     groups: dict[str, Group] = {}
@@ -343,6 +402,8 @@ def load_inventory(path: str | Path, *, check: bool = True) -> Inventory:
             if group.name in groups:
                 collector.issue(file, _line(raw), f"group {group.name!r} is defined twice")
             groups[group.name] = group
+        elif isinstance(raw, dict) and "name" in raw:
+            fail("groups", raw["name"])
     defaults_raw: dict[str, Any] = collector.defaults[1] if collector.defaults else {}
     unknown_defaults = set(defaults_raw) - {*INHERITED, *MERGED}
     if collector.defaults and unknown_defaults:
@@ -351,46 +412,79 @@ def load_inventory(path: str | Path, *, check: bool = True) -> Inventory:
             _line(defaults_raw),
             f"defaults: unknown field(s) {', '.join(sorted(unknown_defaults))}",
         )
+    # While groups or defaults are missing, a device cannot be blamed for lacking what it
+    # would have inherited: a stand-in keeps it in the checks (the load fails anyway).
+    inheritance_unsure = bool({"groups", "defaults"} & collector.lost or failed.get("groups"))
 
     records: dict[str, list[Any]] = {}
-    broken: set[str] = set()  # names of records that did not validate
     for section, model in LIST_SECTIONS.items():
         records[section] = []
         for file, raw in collector.lists[section]:
             if section == "devices" and isinstance(raw, dict):
                 raw = _inherit(raw, groups, defaults_raw)
+                if inheritance_unsure and "platform" not in raw:
+                    raw["platform"] = _STAND_IN
             record = _validate_record(collector, section, model, file, raw)
             if record is not None:
                 records[section].append(record)
             elif isinstance(raw, dict) and _NAME_KEY.get(section) in raw:
-                broken.add(str(raw[_NAME_KEY[section]]))
+                fail(section, raw[_NAME_KEY[section]])
+            elif section in ("prefixes", "vlans"):
+                fail(section, "?")  # nameless, but a prefix gone may hide a mismatch
     profiles: dict[str, dict[str, Any]] = {}
     for section, model in PROFILE_SECTIONS.items():
         profiles[section] = {}
         for name, (file, raw) in collector.profiles[section].items():
             record = _validate_record(collector, section, model, file, raw)
             if record is not None:
-                profiles[section][name] = record
+                profiles[section][name] = _bind_secrets(
+                    record, root, f"{_SINGULAR[section]} {name!r}"
+                )
+            else:
+                fail(section, name)
 
-    if singles.get("meta") is None:
+    meta = singles.get("meta")
+    if meta is None and not check:
         raise InventoryError(collector.issues)
+    services = singles.get("services") or Services()
     inventory = Inventory(
         root=str(root),
-        meta=singles["meta"],
-        services=singles.get("services") or Services(),
+        # a stand-in while meta is broken or missing, so the other checks still run
+        meta=meta or Meta(city="?"),
+        services=_bind_service_secrets(services, root),
         groups=tuple(groups.values()),
         **{k: tuple(v) for k, v in records.items()},
         **profiles,
     )
     issues = list(collector.issues)
-    if check and not collector.unreadable:
-        # Cross checks run on what did load, so every error is reported at once; an
-        # issue that only follows from a record already reported broken is left out.
-        issues.extend(
-            issue
-            for issue in check_inventory(inventory)
-            if not any(f"'{name}'" in issue.message for name in broken)
+    if check:
+        if meta is None:
+            fail("meta", "meta")
+        gaps = Gaps(
+            failed={k: frozenset(v) for k, v in failed.items()},
+            sections=frozenset(collector.lost),
         )
+        issues.extend(check_inventory(inventory, gaps))
     if issues:
         raise InventoryError(issues)
     return inventory
+
+
+def _bind_secrets(record: Record, root: Path, label: str) -> Any:
+    """``record`` with each secret bound to the inventory folder and to where it is written,
+    so a ``file:`` path is read relative to the folder and a failure names the reference."""
+    base = root.resolve()
+    origin = record.origin
+    updates: dict[str, Secret] = {}
+    for field, value in record:
+        if isinstance(value, Secret):
+            where = f"{origin.file}:{origin.line_of(field)}" if origin else str(root)
+            updates[field] = value.bound(base, f"{label} field {field!r} at {where}")
+    return record.model_copy(update=updates) if updates else record
+
+
+def _bind_service_secrets(services: Services, root: Path) -> Services:
+    if services.portal.uam_secret is None:
+        return services
+    portal = _bind_secrets(services.portal, root, "services.portal")
+    return services.model_copy(update={"portal": portal})

@@ -43,6 +43,11 @@ class Origin(BaseModel):
 
     file: str
     line: int | None = None
+    keys: tuple[tuple[str, int], ...] = ()  # the line of each key written in the record
+
+    def line_of(self, key: str) -> int | None:
+        """The line ``key`` is written on, else the record's own line."""
+        return next((line for name, line in self.keys if name == key), self.line)
 
 
 class Record(BaseModel):

@@ -2,7 +2,9 @@
 
 A :class:`Secret` never shows its value in ``repr``/``str`` or in JSON dumps; only
 :meth:`Secret.reveal` returns it. Lab inventories may hold plain values (``is_reference`` is
-False); the validator rejects those anywhere else.
+False); the validator rejects those anywhere else. The loader binds each secret to the
+inventory folder (a relative ``file:`` path is read from there, whatever the working
+directory) and to where it is written, which an error names.
 """
 
 from __future__ import annotations
@@ -22,11 +24,12 @@ PLACEHOLDER_PREFIX = "<secret:"
 class Secret:
     """A secret value or reference; the raw text is kept, the value is resolved on demand."""
 
-    __slots__ = ("_base", "raw")
+    __slots__ = ("_base", "_used_by", "raw")
 
-    def __init__(self, raw: str, base: Path | None = None) -> None:
+    def __init__(self, raw: str, base: Path | None = None, used_by: str | None = None) -> None:
         self.raw = raw
         self._base = base
+        self._used_by = used_by
 
     @property
     def scheme(self) -> str | None:
@@ -40,26 +43,50 @@ class Secret:
 
     def with_base(self, base: Path) -> Secret:
         """The same secret, with ``file:`` paths relative to ``base`` (the inventory folder)."""
-        return Secret(self.raw, base)
+        return Secret(self.raw, base, self._used_by)
+
+    def bound(self, base: Path, used_by: str) -> Secret:
+        """The same secret as the inventory holds it: ``file:`` paths relative to ``base``, and
+        ``used_by`` (which record and field, which file and line) named when it cannot be read."""
+        return Secret(self.raw, base, used_by)
+
+    @property
+    def path(self) -> Path | None:
+        """Where a ``file:`` secret is read from (``~`` expanded, relative to the inventory
+        folder when the secret came from one); None for other secrets."""
+        if self.scheme != "file":
+            return None
+        path = Path(self.raw.split(":", 1)[1]).expanduser()
+        if not path.is_absolute() and self._base is not None:
+            path = self._base / path
+        return path
 
     def reveal(self) -> str:
-        """The secret's value. Raises :class:`SecretError` naming the reference, not the value."""
+        """The secret's value. Raises :class:`SecretError` naming the reference and where it is
+        used, never the value."""
         scheme = self.scheme
         if scheme is None:
             return self.raw
-        target = self.raw.split(":", 1)[1]
+        used = f" (used by {self._used_by})" if self._used_by else ""
         if scheme == "env":
-            value = os.environ.get(target)
+            name = self.raw.split(":", 1)[1]
+            value = os.environ.get(name)
             if value is None:
-                raise SecretError(f"secret env:{target} is not set in the environment")
+                raise SecretError(f"secret {self.raw} is not set in the environment{used}")
             return value
-        path = Path(target).expanduser()
-        if not path.is_absolute() and self._base is not None:
-            path = self._base / path
+        path = self.path or Path()
         try:
-            return path.read_text(encoding="utf-8").rstrip("\r\n")
-        except OSError as exc:
-            raise SecretError(f"secret file:{target} cannot be read ({exc.strerror})") from None
+            value = path.read_text(encoding="utf-8").rstrip("\r\n")
+        except (OSError, UnicodeDecodeError) as exc:
+            reason = (
+                (exc.strerror or type(exc).__name__)
+                if isinstance(exc, OSError)
+                else "it is not UTF-8 text"
+            )
+            raise SecretError(f"secret {self.raw} cannot be read: {path}: {reason}{used}") from None
+        if not value:
+            raise SecretError(f"secret {self.raw} is empty: {path}{used}")
+        return value
 
     def placeholder(self) -> str:
         """What goes on disk instead of the value: ``<secret:env:NAME>``."""

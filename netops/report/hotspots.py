@@ -12,13 +12,12 @@ city's local days. GB are 10^9 bytes.
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from netops.csvexport import to_csv as to_csv_text
 from netops.errors import ReportError
 from netops.inventory.models import Inventory
 from netops.report.capacity import city_zone, peak_hours
@@ -235,24 +234,32 @@ def collect(
 
 def to_csv(report: HotspotReport) -> str:
     """One row per hotspot per day; dot decimals, for spreadsheets and scripts."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(
-        ["hotspot", "name", "date", "users", "sessions", "hours", "gb_down", "gb_up", "gb_total"]
+    header = [
+        "hotspot",
+        "name",
+        "date",
+        "users",
+        "sessions",
+        "hours",
+        "gb_down",
+        "gb_up",
+        "gb_total",
+    ]
+    return to_csv_text(
+        header,
+        (
+            [
+                h.hotspot,
+                h.name,
+                d.day,
+                d.users,
+                d.sessions,
+                f"{d.hours:.2f}",
+                f"{d.octets_down / GB:.3f}",
+                f"{d.octets_up / GB:.3f}",
+                f"{d.gb:.3f}",
+            ]
+            for h in report.hotspots
+            for d in h.days
+        ),
     )
-    for h in report.hotspots:
-        for d in h.days:
-            writer.writerow(
-                [
-                    h.hotspot,
-                    h.name,
-                    d.day,
-                    d.users,
-                    d.sessions,
-                    f"{d.hours:.2f}",
-                    f"{d.octets_down / GB:.3f}",
-                    f"{d.octets_up / GB:.3f}",
-                    f"{d.gb:.3f}",
-                ]
-            )
-    return out.getvalue()

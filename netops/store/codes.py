@@ -16,8 +16,18 @@ VOUCHER_LENGTH = 10
 VOUCHER_GROUPS = (4, 4, 2)
 VOUCHER_BITS = VOUCHER_LENGTH * math.log2(len(VOUCHER_ALPHABET))
 
+# A voucher batch name (the admin API and the CLI both hold to it): it shows up in lists,
+# printouts and CSV files, so it is a plain name, never something a spreadsheet evaluates.
+BATCH_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+BATCH_RULE = "1 to 64 letters, digits, dots, dashes or underscores, starting with a letter or digit"
+
 _MAC_HEX = re.compile(r"^[0-9a-f]{12}$")
 _SEPARATORS = re.compile(r"[\s\-:._]")
+
+
+def is_batch_name(text: str) -> bool:
+    """True when ``text`` may name a voucher batch (:data:`BATCH_NAME`)."""
+    return BATCH_NAME.fullmatch(text) is not None
 
 
 def new_voucher_code() -> str:

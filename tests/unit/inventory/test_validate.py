@@ -7,6 +7,7 @@ import pytest
 
 from netops.errors import InventoryError, InventoryIssue
 from netops.inventory import load_inventory
+from tests.unit.inventory.conftest import Fault
 
 
 def issues_of(root: Path) -> list[InventoryIssue]:
@@ -286,3 +287,187 @@ def test_shipped_lab_with_a_duplicated_ip_fails(lab_copy: Path) -> None:
     issue = only_issue(lab_copy)
     assert "management IP 127.0.1.3 is used by devices 'lab-dist-01'" in issue.message
     assert "'lab-ap-01'" in issue.message
+
+
+# --- every error at once, without cascades ------------------------------------------------
+
+
+def test_five_faults_in_the_sample_are_reported_together(
+    five_faults: tuple[Path, list[Fault]],
+) -> None:
+    root, faults = five_faults
+    issues = issues_of(root)
+    assert len(issues) == len(faults), "\n".join(map(str, issues))
+    for fault, issue in zip(faults, issues, strict=True):
+        assert (issue.file, issue.line) == (str(fault.file), fault.line), issue
+        assert fault.says in issue.message, issue
+
+
+def test_a_file_that_does_not_parse_hides_only_references_into_it(
+    write_inventory: Callable[..., Path],
+) -> None:
+    text = (Path(write_inventory()) / "hotspots.yml").read_text()
+    broken = text.replace("rate_limit: {down: 5M, up: 2M}", "rate_limit: {down: 5M, up: 2M")
+    devices = (Path(write_inventory()) / "devices.yml").read_text()
+    root = write_inventory(
+        hotspots_yml=broken, devices_yml=devices.replace("site: park", "site: pasar")
+    )
+    issues = issues_of(root)
+    assert len(issues) == 2, issues
+    syntax, site = issues
+    assert syntax.file.endswith("hotspots.yml") and "YAML syntax error" in syntax.message
+    # the message says once what the broken file means for the other checks
+    assert "sections 'hotspots', 'plans' are left out" in syntax.message
+    # a reference to another kind of object is still checked
+    assert "device 'hs-01' is at unknown site 'pasar'" in site.message
+
+
+def test_references_into_a_broken_file_are_not_reported_as_dangling(
+    write_inventory: Callable[..., Path],
+) -> None:
+    sites = (Path(write_inventory()) / "sites.yml").read_text()
+    root = write_inventory(sites_yml=sites.replace("kind: hotspot}", "kind: hotspot"))
+    issue = only_issue(root)  # no "unknown site" for the devices and the hotspot
+    assert "YAML syntax error" in issue.message
+    assert "section" in issue.message and "'sites'" in issue.message
+
+
+def test_a_file_that_cannot_be_read_is_one_error(write_inventory: Callable[..., Path]) -> None:
+    root = write_inventory()
+    (root / "sites.yml").write_bytes(b"sites:\n  - {id: cc, name: Kantor \xff}\n")
+    issue = only_issue(root)
+    assert issue.file.endswith("sites.yml")
+    assert "cannot read the file (it is not UTF-8 text)" in issue.message
+    assert "references between files are not checked" in issue.message
+
+
+def test_broken_groups_do_not_make_every_device_incomplete(
+    write_inventory: Callable[..., Path],
+) -> None:
+    root = write_inventory(
+        profiles_yml="""
+        credentials:
+          admin: {username: netops, password: env:NETOPS_TEST_PW}
+        radius:
+          nas: {secret: env:NETOPS_TEST_SECRET}
+        groups:
+          gw: {platform: mikrotik_routeros, radius: nas
+        """,
+        devices_yml="""
+        devices:
+          - {hostname: core-01, site: cc, role: core, platform: cisco_ios, mgmt_ip: 10.10.0.1,
+             interfaces: [{name: Gi0/1}, {name: Gi0/2}]}
+          - {hostname: hs-01, site: park, role: hotspot-gateway, groups: [gw],
+             mgmt_ip: 10.10.0.1, interfaces: [{name: ether1}]}
+        """,
+    )
+    issues = issues_of(root)
+    # not "platform is missing", "unknown group 'gw'", nor "no RADIUS profile" for hs-01
+    assert len(issues) == 2, issues
+    assert "YAML syntax error" in issues[0].message
+    assert "management IP 10.10.0.1 is used by devices 'core-01'" in issues[1].message
+
+
+def test_a_broken_meta_file_still_lets_the_other_checks_run(
+    write_inventory: Callable[..., Path],
+) -> None:
+    devices = (Path(write_inventory()) / "devices.yml").read_text()
+    root = write_inventory(
+        meta_yml="meta: {city: Testkota, lab: false\n",
+        devices_yml=devices.replace("site: park", "site: pasar"),
+    )
+    issues = issues_of(root)
+    assert len(issues) == 2, issues
+    assert "YAML syntax error" in issues[0].message
+    assert "unknown site 'pasar'" in issues[1].message
+
+
+def test_a_missing_meta_section_is_reported_beside_other_errors(
+    write_inventory: Callable[..., Path],
+) -> None:
+    devices = (Path(write_inventory()) / "devices.yml").read_text()
+    root = write_inventory(
+        meta_yml="# nothing here\n", devices_yml=devices.replace("site: park", "site: pasar")
+    )
+    messages = [i.message for i in issues_of(root)]
+    assert len(messages) == 2, messages
+    assert any("no 'meta:' section" in m for m in messages)
+    assert any("unknown site 'pasar'" in m for m in messages)
+
+
+def test_a_broken_record_hides_only_references_to_its_own_kind(
+    write_inventory: Callable[..., Path],
+) -> None:
+    # a site and a hotspot are both called 'park': the broken site must not hide the
+    # hotspot's own problems
+    sites = (Path(write_inventory()) / "sites.yml").read_text()
+    root = write_inventory(
+        sites_yml=sites.replace("kind: hotspot}", "kind: hotspot, colour: green}"),
+        hotspots_yml=MINIMAL_HOTSPOT_FOR("hs-01").replace("plan: gratis}", "plan: premium}"),
+    )
+    messages = [i.message for i in issues_of(root)]
+    assert len(messages) == 2, messages
+    assert "site 'park': unknown field 'colour'" in messages[0]
+    assert "hotspot 'park' uses unknown plan 'premium'" in messages[1]
+
+
+def test_a_reference_error_points_at_the_line_of_the_reference(
+    write_inventory: Callable[..., Path],
+) -> None:
+    devices = (Path(write_inventory()) / "devices.yml").read_text()
+    root = write_inventory(devices_yml=devices.replace("site: park", "site: pasar"))
+    issue = only_issue(root)
+    lines = (root / "devices.yml").read_text().splitlines()
+    assert lines[issue.line - 1].strip() == "site: pasar"  # type: ignore[operator]
+
+
+def test_a_duplicate_interface_has_file_and_line(write_inventory: Callable[..., Path]) -> None:
+    devices = (Path(write_inventory()) / "devices.yml").read_text()
+    root = write_inventory(devices_yml=devices.replace("- {name: Gi0/2}", "- {name: Gi0/1}"))
+    issues = issues_of(root)
+    duplicate = next(i for i in issues if "declares interface 'Gi0/1' twice" in i.message)
+    assert duplicate.file.endswith("devices.yml")
+    lines = (root / "devices.yml").read_text().splitlines()
+    assert duplicate.line is not None and "Gi0/1" in lines[duplicate.line - 1]
+
+
+def test_a_broken_profile_is_not_reported_again_by_its_devices(
+    write_inventory: Callable[..., Path],
+) -> None:
+    root = write_inventory(
+        profiles_yml="""
+        credentials:
+          admin: {username: netops, password: env:NETOPS_TEST_PW, colour: green}
+        radius:
+          nas: {secret: env:NETOPS_TEST_SECRET}
+        """
+    )
+    issue = only_issue(root)  # not "device 'core-01' uses unknown credentials profile"
+    assert "unknown field 'colour'" in issue.message
+
+
+def test_a_broken_management_prefix_does_not_put_devices_outside(
+    write_inventory: Callable[..., Path],
+) -> None:
+    root = write_inventory(
+        sites_yml="""
+        sites:
+          - {id: cc, name: Command Centre, kind: command-centre}
+          - {id: park, name: Park, kind: hotspot}
+        prefixes:
+          - {prefix: 10.10.0.0/33, role: management}
+          - {prefix: 10.99.0.0/24, role: management}
+        """
+    )
+    issue = only_issue(root)  # the devices in 10.10.0.0/24 are not "outside" 10.99.0.0/24
+    assert "prefix" in issue.message and "10.10.0.0/33" in issue.message
+
+
+def test_a_section_of_the_wrong_shape_is_reported_once(
+    write_inventory: Callable[..., Path],
+) -> None:
+    root = write_inventory(devices_yml="devices:\n  hostname: core-01\n")
+    issue = only_issue(root)  # not the links and hotspot naming the devices it held
+    assert issue.message == (
+        "section 'devices' must be a list; until it is, references into it are not checked"
+    )
