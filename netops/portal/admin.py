@@ -8,11 +8,15 @@ in a URL, a page or a log line. Without it set, the console refuses everyone.
 
 from __future__ import annotations
 
+import html
+import json
 import logging
+import secrets
 import time
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime
+from importlib import resources
 from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
@@ -378,6 +382,76 @@ def api_router(portal: Portal) -> APIRouter:
     @router.get("/usage/today", summary="Today's usage per hotspot (since local midnight)")
     def usage() -> list[HotspotUsageOut]:
         return usage_today(portal)
+
+    return router
+
+
+# --- the API's documentation page ------------------------------------------------------------
+
+#: Swagger UI's files as the ``swagger-ui-py`` package ships them (Swagger UI 5, which reads
+#: the OpenAPI 3.1 document FastAPI writes). Served from here: the page loads nothing from
+#: any other host, and the portal's CSP stays at 'self' plus a per-response nonce.
+DOCS_ASSETS = {
+    "swagger-ui-bundle.js": "text/javascript; charset=utf-8",
+    "swagger-ui.css": "text/css; charset=utf-8",
+    "favicon-32x32.png": "image/png",
+}
+
+
+def _docs_page(title: str, base: str, openapi_url: str, nonce: str) -> str:
+    options = {
+        "url": openapi_url,
+        "dom_id": "#swagger-ui",
+        "layout": "BaseLayout",
+        "deepLinking": True,
+        "showExtensions": True,
+        "showCommonExtensions": True,
+        # No badge from the public validator: the page talks to this server only.
+        "validatorUrl": None,
+    }
+    config = json.dumps(options).replace("</", "<\\/")
+    return f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{html.escape(title)}</title>
+<link rel="stylesheet" href="{base}/swagger-ui.css">
+<link rel="icon" type="image/png" href="{base}/favicon-32x32.png">
+</head>
+<body>
+<div id="swagger-ui"></div>
+<script src="{base}/swagger-ui-bundle.js" nonce="{nonce}"></script>
+<script nonce="{nonce}">
+const options = {config};
+options.presets = [SwaggerUIBundle.presets.apis];
+window.ui = SwaggerUIBundle(options);
+</script>
+</body>
+</html>
+"""
+
+
+def docs_router(title: str, openapi_url: str) -> APIRouter:
+    """``/api/docs``: Swagger UI for the operators' API, every file served by the portal."""
+    router = APIRouter(prefix="/api/docs", include_in_schema=False)
+    static = resources.files("swagger_ui") / "static"
+
+    @router.get("", response_class=HTMLResponse)
+    @router.get("/", response_class=HTMLResponse)
+    def page(request: Request) -> Response:
+        root = str(request.scope.get("root_path", "")).rstrip("/")
+        nonce = request.state.nonce = secrets.token_urlsafe(16)
+        body = _docs_page(title, f"{root}/api/docs", f"{root}{openapi_url}", nonce)
+        return HTMLResponse(body)
+
+    @router.get("/{name}")
+    def asset(name: str) -> Response:
+        media = DOCS_ASSETS.get(name)
+        if media is None:
+            raise HTTPException(404, "not found")
+        data = (static / name).read_bytes()
+        return Response(data, media_type=media, headers={"Cache-Control": "public, max-age=86400"})
 
     return router
 
