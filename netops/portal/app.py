@@ -370,7 +370,7 @@ def _citizen_routes(app: FastAPI, portal: Portal) -> None:
             hotspot=None,
             ctx=None,
             heading=page.t("title.error"),
-            error=page.t("error.bad_request", detail=str(exc)),
+            error=i18n.param_error(page.lang, exc.field),
             lines=[],
             back_url=None,
         )
@@ -466,8 +466,7 @@ def _citizen_routes(app: FastAPI, portal: Portal) -> None:
         error = None
         message = ctx.gateway_error
         if message is not None:
-            t = i18n.translator(lang)
-            error = t("error.gateway", message=message) if message else t("error.gateway_generic")
+            error = i18n.gateway_error(lang, message)
             ctx = ctx.without_error()
         return login_page(request, ctx, lang, error=error, voucher=voucher_from(ctx, request))
 
@@ -497,7 +496,7 @@ def _citizen_routes(app: FastAPI, portal: Portal) -> None:
             portal.logins.labels(method or "unknown", "csrf").inc()
             return again(t("error.csrf"), 403)
         if method not in ("voucher", "user", "free"):
-            return again(t("error.bad_request", detail="method"), 400)
+            return again(t("error.bad_method"), 400)
         if ctx.kind == "none":
             hotspot = resolve_hotspot(portal.inventory, ctx)
             ssid = hotspot.ssid if hotspot else portal.brand.title
