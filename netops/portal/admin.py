@@ -15,7 +15,7 @@ import secrets
 import time
 from collections import defaultdict
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, tzinfo
 from importlib import resources
 from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
@@ -468,6 +468,11 @@ def _fmt_bytes(n: int) -> str:
     return f"{n} B"
 
 
+def _fmt_local(when: datetime, zone: tzinfo, fmt: str = "%d-%m-%Y %H:%M") -> str:
+    """A moment as an operator reads it: the inventory's time zone, named (``… WITA``)."""
+    return when.astimezone(zone).strftime(f"{fmt} %Z")
+
+
 def _fmt_secs(n: int) -> str:
     h, rest = divmod(max(0, n), 3600)
     return f"{h}:{rest // 60:02d}:{rest % 60:02d}"
@@ -479,6 +484,7 @@ def admin_router(portal: Portal) -> APIRouter:
     env = portal.env
     env.filters["bytes"] = _fmt_bytes
     env.filters["secs"] = _fmt_secs
+    env.filters["local"] = lambda when, fmt="%d-%m-%Y %H:%M": _fmt_local(when, portal.zone, fmt)
     failures = RateLimiter(5, 600.0)
 
     class Page:
@@ -714,7 +720,9 @@ def admin_router(portal: Portal) -> APIRouter:
                 {
                     "code": code,
                     "plan": plan.description if plan and plan.description else sub.plan,
-                    "validity": _validity(sub, plan.voucher_validity if plan else None),
+                    "validity": _validity(
+                        sub, plan.voucher_validity if plan else None, portal.zone
+                    ),
                     "qr": Markup(svg),
                 }
             )
@@ -791,9 +799,10 @@ def admin_router(portal: Portal) -> APIRouter:
     return router
 
 
-def _validity(sub: Subscriber, plan_validity: int | None) -> str | None:
+def _validity(sub: Subscriber, plan_validity: int | None, zone: tzinfo) -> str | None:
+    """The card's "Berlaku …" line: until a moment in the city's time zone, or for how long."""
     if sub.valid_until is not None:
-        return f"s.d. {sub.valid_until:%d-%m-%Y %H:%M} UTC"
+        return f"sampai {_fmt_local(sub.valid_until, zone)}"
     if plan_validity:
         hours = plan_validity // 3600
         return f"{hours // 24} hari sejak dipakai" if hours >= 24 else f"{hours} jam sejak dipakai"
