@@ -9,7 +9,8 @@ STAMP  := $(VENV)/.netops-installed
 DEBS   := python3-venv git graphviz iproute2 procps \
           freeradius freeradius-utils snmpd snmp prometheus prometheus-snmp-exporter \
           prometheus-alertmanager tzdata sqlite3 \
-          frr openssh-server postgresql chromium chromium-driver fonts-dejavu-core
+          frr openssh-server postgresql chromium chromium-driver fonts-dejavu-core \
+          nginx nftables keepalived curl openssl
 
 .PHONY: all deps debs venv lint test unit integration demo bench clean
 
