@@ -11,7 +11,9 @@ import os
 import re
 import shutil
 import subprocess
-from collections.abc import Iterator
+import sys
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -87,3 +89,160 @@ def test_no_shared_cleartext_password_and_unicast_to_the_peer_only() -> None:
     assert re.search(r"unicast_src_ip 10\.40\.0\.10\b", body)
     assert re.search(r"unicast_peer \{\s*10\.40\.0\.11\s*\}", body)
     assert "check_unicast_src" in body and "enable_script_security" in body
+
+
+# --- the address moves with the portal's health, and only the named peer can take it ------
+
+
+class Pair:
+    """Two hosts' namespaces joined by a veth pair named ``ens18`` on both sides."""
+
+    def __init__(self, tag: str, work: Path) -> None:
+        self.ns = (f"{tag}-1", f"{tag}-2")
+        self.work = work
+        self.procs: list[subprocess.Popen[bytes]] = []
+        (work / "healthz").write_text("ok\n")
+
+    def up(self, addresses: tuple[str, str]) -> None:
+        one, two = self.ns
+        for ns in self.ns:
+            subprocess.run(["ip", "netns", "add", ns], check=True)
+        subprocess.run(
+            [
+                "ip",
+                "link",
+                "add",
+                "ens18",
+                "netns",
+                one,
+                "type",
+                "veth",
+                "peer",
+                "name",
+                "ens18",
+                "netns",
+                two,
+            ],
+            check=True,
+        )
+        for ns, address in zip(self.ns, addresses, strict=True):
+            subprocess.run(
+                ["ip", "-n", ns, "addr", "add", f"{address}/24", "dev", "ens18"], check=True
+            )
+            subprocess.run(["ip", "-n", ns, "link", "set", "lo", "up"], check=True)
+            subprocess.run(["ip", "-n", ns, "link", "set", "ens18", "up"], check=True)
+
+    def portal(self, index: int) -> subprocess.Popen[bytes]:
+        """A stand-in portal answering /healthz on 127.0.0.1:8080 inside host ``index``."""
+        proc = subprocess.Popen(
+            [
+                "ip",
+                "netns",
+                "exec",
+                self.ns[index],
+                sys.executable,
+                "-m",
+                "http.server",
+                "8080",
+                "--bind",
+                "127.0.0.1",
+                "--directory",
+                str(self.work),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        self.procs.append(proc)
+        return proc
+
+    def keepalived(self, index: int, conf: str) -> None:
+        path = self.work / f"keepalived-{index}.conf"
+        path.write_text(conf)
+        log = (self.work / f"keepalived-{index}.log").open("wb")
+        self.procs.append(
+            subprocess.Popen(
+                [
+                    "keepalived",
+                    "-n",
+                    "-l",
+                    "-D",
+                    "--vrrp",
+                    f"--namespace={self.ns[index]}",
+                    "-f",
+                    str(path),
+                ],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        )
+
+    def has_vip(self, index: int) -> bool:
+        shown = subprocess.run(
+            ["ip", "-n", self.ns[index], "-br", "addr", "show", "ens18"],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        return "10.40.0.12/24" in shown.stdout
+
+    def down(self) -> None:
+        for proc in reversed(self.procs):
+            if proc.poll() is None:
+                proc.terminate()
+                try:
+                    proc.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait(timeout=5)
+        for ns in self.ns:
+            subprocess.run(["ip", "netns", "del", ns], check=False, capture_output=True)
+
+
+def _until(predicate: Callable[[], bool], what: str, timeout: float = 15.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+@pytest.fixture
+def pair(tmp_path: Path) -> Iterator[Pair]:
+    if os.geteuid() != 0:
+        raise RuntimeError("this test needs root (network namespaces)")
+    made = Pair(f"nxkf{os.getpid() % 10000}", tmp_path)
+    try:
+        yield made
+    finally:
+        made.down()
+
+
+@pytest.mark.timeout(90)
+def test_the_address_follows_a_healthy_portal(pair: Pair) -> None:
+    text = SHIPPED.read_text()
+    pair.up(("10.40.0.10", "10.40.0.11"))
+    first = pair.portal(0)
+    pair.portal(1)
+    pair.keepalived(0, text)
+    pair.keepalived(1, radius_2(text))
+    _until(lambda: pair.has_vip(0) and not pair.has_vip(1), "the address on radius-1")
+    first.terminate()  # radius-1's portal stops answering /healthz
+    _until(lambda: pair.has_vip(1) and not pair.has_vip(0), "the address on radius-2")
+
+
+@pytest.mark.timeout(90)
+def test_a_host_that_is_not_the_named_peer_cannot_take_the_address(pair: Pair) -> None:
+    text = SHIPPED.read_text()
+    # A stranger on the segment, with a higher priority, speaking to radius-1.
+    pair.up(("10.40.0.10", "10.40.0.99"))
+    pair.portal(0)
+    pair.portal(1)
+    pair.keepalived(0, text)
+    _until(lambda: pair.has_vip(0), "the address on radius-1")
+    stranger = radius_2(text).replace("unicast_src_ip 10.40.0.11", "unicast_src_ip 10.40.0.99")
+    pair.keepalived(1, stranger.replace("priority 100", "priority 254"))
+    time.sleep(6)  # several advertisement intervals
+    assert pair.has_vip(0)
+    log = (pair.work / "keepalived-0.log").read_text()
+    assert "Entering BACKUP STATE" not in log.split("Entering MASTER STATE", 1)[-1]
