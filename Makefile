@@ -9,7 +9,8 @@ STAMP  := $(VENV)/.netops-installed
 DEBS   := python3-venv git graphviz iproute2 procps \
           freeradius freeradius-utils snmpd snmp prometheus prometheus-snmp-exporter \
           prometheus-alertmanager tzdata sqlite3 \
-          frr openssh-server postgresql chromium chromium-driver fonts-dejavu-core
+          frr openssh-server postgresql chromium chromium-driver fonts-dejavu-core \
+          nginx nftables keepalived curl openssl
 
 .PHONY: all deps debs venv lint test unit integration demo bench clean
 
@@ -22,6 +23,9 @@ $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@$(BIN)/python -m pip install -q --upgrade pip
 	@$(BIN)/python -m pip install -q -e '.[dev]'
+	@# FakeNOS (a lab SSH target) pins paramiko<=4.0 and runs fine on paramiko 5, which
+	@# netops requires: install it without its pins, and its one other dependency.
+	@$(BIN)/python -m pip install -q --no-deps 'fakenos>=1.2.1,<2' 'detect>=2020.12.3'
 	@touch $(STAMP)
 
 venv: $(STAMP)

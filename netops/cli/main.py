@@ -31,7 +31,11 @@ class _Root(LazyGroup):
         "radius": LazyCommand(
             "netops.cli.radius:app",
             "RADIUS server for the free Wi-Fi hotspots: serve, subscribers, sessions, CoA.",
-            ("netops.cli.radius_server", "netops.cli.radius_subscribers"),
+            (
+                "netops.cli.radius_server",
+                "netops.cli.radius_subscribers",
+                "netops.cli.radius_firewall",
+            ),
         ),
         "voucher": LazyCommand(
             "netops.cli.voucher:app",

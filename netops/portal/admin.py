@@ -8,11 +8,15 @@ in a URL, a page or a log line. Without it set, the console refuses everyone.
 
 from __future__ import annotations
 
+import html
+import json
 import logging
+import secrets
 import time
 from collections import defaultdict
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, tzinfo
+from importlib import resources
 from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
@@ -382,6 +386,76 @@ def api_router(portal: Portal) -> APIRouter:
     return router
 
 
+# --- the API's documentation page ------------------------------------------------------------
+
+#: Swagger UI's files as the ``swagger-ui-py`` package ships them (Swagger UI 5, which reads
+#: the OpenAPI 3.1 document FastAPI writes). Served from here: the page loads nothing from
+#: any other host, and the portal's CSP stays at 'self' plus a per-response nonce.
+DOCS_ASSETS = {
+    "swagger-ui-bundle.js": "text/javascript; charset=utf-8",
+    "swagger-ui.css": "text/css; charset=utf-8",
+    "favicon-32x32.png": "image/png",
+}
+
+
+def _docs_page(title: str, base: str, openapi_url: str, nonce: str) -> str:
+    options = {
+        "url": openapi_url,
+        "dom_id": "#swagger-ui",
+        "layout": "BaseLayout",
+        "deepLinking": True,
+        "showExtensions": True,
+        "showCommonExtensions": True,
+        # No badge from the public validator: the page talks to this server only.
+        "validatorUrl": None,
+    }
+    config = json.dumps(options).replace("</", "<\\/")
+    return f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{html.escape(title)}</title>
+<link rel="stylesheet" href="{base}/swagger-ui.css">
+<link rel="icon" type="image/png" href="{base}/favicon-32x32.png">
+</head>
+<body>
+<div id="swagger-ui"></div>
+<script src="{base}/swagger-ui-bundle.js" nonce="{nonce}"></script>
+<script nonce="{nonce}">
+const options = {config};
+options.presets = [SwaggerUIBundle.presets.apis];
+window.ui = SwaggerUIBundle(options);
+</script>
+</body>
+</html>
+"""
+
+
+def docs_router(title: str, openapi_url: str) -> APIRouter:
+    """``/api/docs``: Swagger UI for the operators' API, every file served by the portal."""
+    router = APIRouter(prefix="/api/docs", include_in_schema=False)
+    static = resources.files("swagger_ui") / "static"
+
+    @router.get("", response_class=HTMLResponse)
+    @router.get("/", response_class=HTMLResponse)
+    def page(request: Request) -> Response:
+        root = str(request.scope.get("root_path", "")).rstrip("/")
+        nonce = request.state.nonce = secrets.token_urlsafe(16)
+        body = _docs_page(title, f"{root}/api/docs", f"{root}{openapi_url}", nonce)
+        return HTMLResponse(body)
+
+    @router.get("/{name}")
+    def asset(name: str) -> Response:
+        media = DOCS_ASSETS.get(name)
+        if media is None:
+            raise HTTPException(404, "not found")
+        data = (static / name).read_bytes()
+        return Response(data, media_type=media, headers={"Cache-Control": "public, max-age=86400"})
+
+    return router
+
+
 # --- the console pages -------------------------------------------------------------------------
 
 
@@ -392,6 +466,11 @@ def _fmt_bytes(n: int) -> str:
             return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
         value /= 1000
     return f"{n} B"
+
+
+def _fmt_local(when: datetime, zone: tzinfo, fmt: str = "%d-%m-%Y %H:%M") -> str:
+    """A moment as an operator reads it: the inventory's time zone, named (``… WITA``)."""
+    return when.astimezone(zone).strftime(f"{fmt} %Z")
 
 
 def _fmt_secs(n: int) -> str:
@@ -405,6 +484,7 @@ def admin_router(portal: Portal) -> APIRouter:
     env = portal.env
     env.filters["bytes"] = _fmt_bytes
     env.filters["secs"] = _fmt_secs
+    env.filters["local"] = lambda when, fmt="%d-%m-%Y %H:%M": _fmt_local(when, portal.zone, fmt)
     failures = RateLimiter(5, 600.0)
 
     class Page:
@@ -640,7 +720,9 @@ def admin_router(portal: Portal) -> APIRouter:
                 {
                     "code": code,
                     "plan": plan.description if plan and plan.description else sub.plan,
-                    "validity": _validity(sub, plan.voucher_validity if plan else None),
+                    "validity": _validity(
+                        sub, plan.voucher_validity if plan else None, portal.zone
+                    ),
                     "qr": Markup(svg),
                 }
             )
@@ -717,9 +799,10 @@ def admin_router(portal: Portal) -> APIRouter:
     return router
 
 
-def _validity(sub: Subscriber, plan_validity: int | None) -> str | None:
+def _validity(sub: Subscriber, plan_validity: int | None, zone: tzinfo) -> str | None:
+    """The card's "Berlaku …" line: until a moment in the city's time zone, or for how long."""
     if sub.valid_until is not None:
-        return f"s.d. {sub.valid_until:%d-%m-%Y %H:%M} UTC"
+        return f"sampai {_fmt_local(sub.valid_until, zone)}"
     if plan_validity:
         hours = plan_validity // 3600
         return f"{hours // 24} hari sejak dipakai" if hours >= 24 else f"{hours} jam sejak dipakai"

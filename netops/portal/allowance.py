@@ -2,7 +2,8 @@
 
 The numbers match what the RADIUS server enforces (``netops.radius.policy``): the day starts
 at the city's local midnight, daily time and data reset then, a total data quota and a
-voucher's validity do not.
+voucher's validity do not. Today's time and a voucher's validity are kept apart: "time left
+today" is the daily allowance, the validity is a moment of its own.
 """
 
 from __future__ import annotations
@@ -15,7 +16,14 @@ from netops.inventory.models import Plan
 
 @dataclass(frozen=True)
 class Allowance:
-    """Time and data left (None: unlimited), and what was used today."""
+    """What is left (None: no such limit), and what was used today.
+
+    ``time_left_s`` is today's time allowance only (the plan's ``daily_time`` minus today's
+    use): a voucher's validity is a different thing, a moment (``valid_until``) with its own
+    countdown (``validity_left_s``), and the page shows it as such. ``session_left_s`` is
+    when the running session will be cut: every time limit that applies, as the RADIUS
+    server's Session-Timeout counts them.
+    """
 
     time_left_s: int | None
     session_left_s: int | None
@@ -23,6 +31,7 @@ class Allowance:
     used_today_s: int
     used_today_octets: int
     valid_until: datetime | None
+    validity_left_s: int | None = None
 
 
 def day_start(now: datetime, zone: tzinfo) -> datetime:
@@ -48,19 +57,18 @@ def allowance(
     valid_until: datetime | None,
     session_seconds: int | None = None,
 ) -> Allowance:
-    """Left today: the smallest time limit and the smallest data limit that apply."""
-    times: list[int] = []
-    if plan.daily_time is not None:
-        times.append(plan.daily_time - today_seconds)
-    if valid_until is not None:
-        times.append(int((valid_until - now).total_seconds()))
-    time_left = max(0, min(times)) if times else None
+    """Left today: the daily time, the voucher's validity, the running session, the data."""
+    time_left = None if plan.daily_time is None else max(0, plan.daily_time - today_seconds)
+    validity_left = (
+        None if valid_until is None else max(0, int((valid_until - now).total_seconds()))
+    )
 
     session_left = None
-    if plan.session_timeout is not None and session_seconds is not None:
-        session_left = max(0, plan.session_timeout - session_seconds)
-        if time_left is not None:
-            session_left = min(session_left, time_left)
+    if session_seconds is not None:
+        limits = [t for t in (time_left, validity_left) if t is not None]
+        if plan.session_timeout is not None:
+            limits.append(max(0, plan.session_timeout - session_seconds))
+        session_left = min(limits) if limits else None
 
     datas: list[int] = []
     if plan.daily_data is not None:
@@ -76,6 +84,7 @@ def allowance(
         used_today_s=today_seconds,
         used_today_octets=today_octets,
         valid_until=valid_until,
+        validity_left_s=validity_left,
     )
 
 

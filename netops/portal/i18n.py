@@ -7,8 +7,11 @@ is a bug and raises ``KeyError`` (the unit tests check both languages cover ever
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from typing import Literal
+
+from netops.radius.messages import MESSAGES as REJECT_MESSAGES
 
 Lang = Literal["id", "en"]
 LANGUAGES: tuple[Lang, ...] = ("id", "en")
@@ -111,6 +114,18 @@ CATALOGUE: Mapping[str, Mapping[Lang, str]] = {
         "id": "Nama pengguna atau kata sandi salah.",
         "en": "Wrong username or password.",
     },
+    "error.in_use": {
+        "id": "Akun ini sedang dipakai di perangkat lain.",
+        "en": "This account is already in use on another device.",
+    },
+    "error.time_used": {
+        "id": "Batas waktu internet Anda sudah habis.",
+        "en": "Your internet time is used up.",
+    },
+    "error.data_used": {
+        "id": "Kuota data Anda sudah habis.",
+        "en": "Your data quota is used up.",
+    },
     "error.account_disabled": {
         "id": "Akun ini sudah tidak aktif.",
         "en": "This account is no longer active.",
@@ -156,6 +171,28 @@ CATALOGUE: Mapping[str, Mapping[Lang, str]] = {
     "error.bad_request": {
         "id": "Permintaan tidak valid: {detail}",
         "en": "Invalid request: {detail}",
+    },
+    # A malformed parameter from the hotspot's redirect: what it was, and what to do.
+    "error.bad_param": {
+        "id": "Titik WiFi mengirim {what} yang tidak valid. Sambungkan ulang ke WiFi, lalu buka "
+        "situs web apa saja.",
+        "en": "The hotspot sent an invalid {what}. Reconnect to the Wi-Fi, then open any website.",
+    },
+    "param.mac": {"id": "alamat perangkat (MAC)", "en": "device address (MAC)"},
+    "param.ip": {"id": "alamat IP", "en": "IP address"},
+    "param.url": {"id": "alamat halaman login", "en": "sign-in page address"},
+    "param.chap": {"id": "kode keamanan login", "en": "sign-in security code"},
+    "param.name": {"id": "nama titik WiFi", "en": "hotspot name"},
+    "param.uam": {"id": "data pengalihan login", "en": "sign-in redirect data"},
+    "param.other": {"id": "parameter “{name}”", "en": "parameter “{name}”"},
+    "error.bad_method": {
+        "id": "Pilih salah satu cara masuk: voucher, akun, atau internet gratis.",
+        "en": "Choose a way to sign in: a voucher, an account or free internet.",
+    },
+    # What a RouterOS gateway itself writes into $(error) (English only on the device).
+    "gateway.radius_down": {
+        "id": "Server login tidak menjawab. Silakan coba beberapa saat lagi.",
+        "en": "The sign-in server did not answer. Please try again shortly.",
     },
     # operator console
     "admin.console": {"id": "konsol", "en": "console"},
@@ -265,6 +302,70 @@ def text(lang: Lang, key: str, **values: object) -> str:
     entry = CATALOGUE[key]
     template = entry.get(lang) or entry[DEFAULT_LANG]
     return template.format(**values) if values else template
+
+
+_PARAM_KIND = {
+    "mac": "param.mac",
+    "ip": "param.ip",
+    "uamip": "param.uam",
+    "uamport": "param.uam",
+    "challenge": "param.uam",
+    "res": "param.uam",
+    "link-login-only": "param.url",
+    "link-login": "param.url",
+    "link-logout": "param.url",
+    "link-status": "param.url",
+    "link-orig": "param.url",
+    "dst": "param.url",
+    "userurl": "param.url",
+    "chap-id": "param.chap",
+    "chap-challenge": "param.chap",
+    "server-name": "param.name",
+    "identity": "param.name",
+    "nasid": "param.name",
+    "hotspot": "param.name",
+}
+
+
+def param_error(lang: Lang, field: str) -> str:
+    """One sentence in ``lang`` for a malformed gateway parameter ``field``.
+
+    Only the parameter's name is taken from the error, never its English wording: the whole
+    sentence is in the page's language, and it tells the citizen what to do.
+    """
+    kind = _PARAM_KIND.get(field)
+    what = text(lang, kind) if kind else text(lang, "param.other", name=field[:40])
+    return text(lang, "error.bad_param", what=what)
+
+
+# RouterOS's own $(error) texts (its hotspot writes them in English) → catalogue keys.
+_ROUTEROS_ERRORS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"invalid username or password|invalid password", re.I), "error.credentials"),
+    (re.compile(r"radius server (is )?not responding", re.I), "gateway.radius_down"),
+    (re.compile(r"no more sessions are allowed|already logged in", re.I), "error.in_use"),
+    (re.compile(r"not allowed to log in from this mac", re.I), "error.voucher_bound"),
+    (re.compile(r"uptime limit|session limit", re.I), "error.time_used"),
+    (re.compile(r"traffic limit", re.I), "error.data_used"),
+)
+
+
+def gateway_error(lang: Lang, message: str | None) -> str:
+    """The gateway's reason for a refused login, wholly in ``lang``.
+
+    The reason is the RADIUS server's Reply-Message (written in the city's language, see
+    :mod:`netops.radius.messages`) or one of RouterOS's own English texts. Known sentences
+    are given in ``lang``; anything else becomes the generic "sign-in failed" sentence
+    rather than a foreign phrase inside the page.
+    """
+    if message:
+        wanted = message.strip()
+        for texts in REJECT_MESSAGES.values():
+            if wanted in texts.values():
+                return text(lang, "error.gateway", message=texts.get(lang) or texts["id"])
+        for pattern, key in _ROUTEROS_ERRORS:
+            if pattern.search(wanted):
+                return text(lang, "error.gateway", message=text(lang, key))
+    return text(lang, "error.gateway_generic")
 
 
 def translator(lang: Lang) -> Callable[..., str]:

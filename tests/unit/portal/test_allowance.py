@@ -35,16 +35,46 @@ def test_daily_time_and_data_left_subtract_today_usage() -> None:
     assert left.session_left_s == 5400  # capped by the day's time, not the 2 h session
 
 
-def test_validity_can_be_the_tightest_limit() -> None:
+def test_validity_is_not_todays_time_but_cuts_the_running_session() -> None:
+    left = allowance(
+        GRATIS,
+        now=NOW,
+        today_seconds=600,
+        today_octets=0,
+        total_octets=0,
+        valid_until=NOW + timedelta(minutes=30),
+        session_seconds=600,
+    )
+    assert left.time_left_s == 6600  # today's 2 h minus 10 min, whatever the voucher says
+    assert left.validity_left_s == 1800
+    assert left.valid_until == NOW + timedelta(minutes=30)
+    assert left.session_left_s == 1800  # the session ends when the voucher does
+
+
+def test_a_plan_without_daily_time_has_no_daily_limit_even_with_a_validity() -> None:
+    day = Plan(name="voucher-harian", session_timeout="4h", interim_interval="5m")
+    left = allowance(
+        day,
+        now=NOW,
+        today_seconds=0,
+        today_octets=0,
+        total_octets=0,
+        valid_until=NOW - timedelta(minutes=5),
+        session_seconds=60,
+    )
+    assert (left.time_left_s, left.validity_left_s, left.session_left_s) == (None, 0, 0)
+
+
+def test_no_running_session_means_no_session_countdown() -> None:
     left = allowance(
         GRATIS,
         now=NOW,
         today_seconds=0,
         today_octets=0,
         total_octets=0,
-        valid_until=NOW + timedelta(minutes=30),
+        valid_until=NOW + timedelta(hours=5),
     )
-    assert left.time_left_s == 1800
+    assert (left.time_left_s, left.session_left_s, left.validity_left_s) == (7200, None, 18000)
 
 
 def test_used_up_limits_show_zero_not_negative() -> None:

@@ -258,7 +258,10 @@ def test_login_without_gateway_parameters_explains_how_to_connect(client: TestCl
 def test_malformed_gateway_parameters_get_a_clear_400(client: TestClient) -> None:
     page = client.get("/login", params={**MIKROTIK, "mac": "zz"})
     assert page.status_code == 400
-    assert "Permintaan tidak valid: mac: is not a MAC address" in _error(page.text)
+    assert _error(page.text) == (
+        "Titik WiFi mengirim alamat perangkat (MAC) yang tidak valid. Sambungkan ulang ke WiFi, "
+        "lalu buka situs web apa saja."
+    )
 
 
 def test_gateway_reject_message_is_shown(client: TestClient) -> None:

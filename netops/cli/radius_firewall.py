@@ -1,0 +1,50 @@
+"""``netops radius nftables``: the firewall's RADIUS client sets, rendered from the inventory."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from netops.cli.common import InventoryOpt, console, get_inventory
+from netops.cli.radius import app
+from netops.errors import NetopsError
+
+
+@app.command()
+def nftables(
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "-o",
+            "--output",
+            help="Write here (atomically, mode 0644), e.g. /etc/nftables.d/netops-nas.nft; "
+            "default: print.",
+        ),
+    ] = None,
+    inventory: InventoryOpt = None,
+) -> None:
+    """Render the nftables sets of NAS addresses allowed to send RADIUS (udp 1812/1813)."""
+    from netops.radius.firewall import render_nas_sets
+
+    inv = get_inventory(inventory)
+    text = render_nas_sets(inv)
+    if output is None:
+        console.print(text, end="", markup=False, highlight=False, soft_wrap=True)
+        return
+    folder = output.parent if str(output.parent) else Path(".")
+    if not folder.is_dir():
+        raise NetopsError(f"cannot write {output}: the folder {folder} does not exist")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".netops-nas-", dir=folder)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, output)
+    except OSError as exc:
+        raise NetopsError(f"cannot write {output}: {exc.strerror}") from None
+    count = len(inv.nas_clients())
+    console.print(f"wrote {output}: {count} NAS address(es)", markup=False, highlight=False)
