@@ -166,6 +166,10 @@ class Handler:
         language = plan.language or language
         if not sub.enabled:
             return reject("disabled", language, plan.name)
+        if sub.kind == "clickthrough" and (sub.bound_mac is None or req.mac != sub.bound_mac):
+            # The portal hands a click-through allowance to the device it saw: only that
+            # device (as the NAS reports it) may use it, or its time would be spent by others.
+            return reject("device", language, plan.name)
         if sub.kind == "voucher":
             if sub.bound_mac and not sub.shared and req.mac and req.mac != sub.bound_mac:
                 return reject("bound_mac", language, plan.name)
