@@ -439,7 +439,51 @@ def test_accounting_on_off_closes_only_that_nas(store: Store) -> None:
     closed = store.sessions(active=False)
     assert {s.acct_session_id for s in closed} == {"a", "b"}
     assert all(s.stopped_at == at and s.terminate_cause == "NAS-Reboot" for s in closed)
+    assert all(s.session_time == 7 * 60 for s in closed)
     assert [s.acct_session_id for s in store.sessions(active=True)] == ["c"]
+
+
+def test_accounting_on_counts_the_time_since_the_last_interim(store: Store) -> None:
+    store.account(record("start", sid="cut"))
+    store.account(record("interim", sid="cut", at=T0 + timedelta(seconds=60), session_time=60))
+    at = T0 + timedelta(seconds=69)
+    assert store.close_nas_sessions("127.0.0.1", at, "NAS-Reboot") == 1
+    (closed,) = store.sessions(active=False)
+    assert (closed.stopped_at, closed.session_time) == (at, 69)
+    assert store.usage("alice", T0).seconds == 69
+
+
+def test_accounting_on_after_a_long_silence_counts_only_to_the_stale_limit(store: Store) -> None:
+    store.account(record("start", sid="off", interval=300))
+    store.account(record("interim", sid="off", at=T0 + timedelta(seconds=60), session_time=60))
+    store.close_nas_sessions("127.0.0.1", T0 + timedelta(days=1), "NAS-Reboot")
+    (closed,) = store.sessions(active=False)
+    assert closed.stopped_at == T0 + timedelta(seconds=60 + 3 * 300)
+    assert closed.session_time == 60 + 3 * 300
+
+
+def test_closing_never_lowers_the_time_the_nas_reported(store: Store) -> None:
+    store.account(record("start", sid="fast"))
+    store.account(record("interim", sid="fast", at=T0 + timedelta(seconds=60), session_time=500))
+    store.close_nas_sessions("127.0.0.1", T0 + timedelta(seconds=61), "NAS-Reboot")
+    (closed,) = store.sessions(active=False)
+    assert closed.session_time == 500
+
+
+def test_an_interim_never_moves_the_start_back(store: Store) -> None:
+    store.account(record("start", sid="s"))
+    after = store.account(
+        record("interim", sid="s", at=T0 + timedelta(seconds=10), session_time=3600)
+    )
+    assert after.started_at == T0 and after.session_time == 3600
+    # a session whose Start was lost keeps the start its first interim implied
+    first = store.account(
+        record("interim", sid="lost", at=T0 + timedelta(seconds=600), session_time=600)
+    )
+    again = store.account(
+        record("interim", sid="lost", at=T0 + timedelta(seconds=900), session_time=1200)
+    )
+    assert first.started_at == again.started_at == T0
 
 
 def test_sessions_silent_for_three_intervals_are_closed_as_stale(store: Store) -> None:
@@ -453,8 +497,11 @@ def test_sessions_silent_for_three_intervals_are_closed_as_stale(store: Store) -
     assert store.close_stale(T0 + timedelta(minutes=3, seconds=59)) == []
     closed = store.close_stale(T0 + timedelta(minutes=4, seconds=1))
     assert [s.acct_session_id for s in closed] == ["quiet"]
-    assert closed[0].stopped_at == T0 + timedelta(minutes=1)
+    # it ends when it went stale (last update + 3 intervals), its time counted up to then
+    assert closed[0].stopped_at == T0 + timedelta(minutes=4)
+    assert closed[0].session_time == 4 * 60
     assert closed[0].terminate_cause == "Stale-Session"
+    assert store.session("quiet") == closed[0]
     assert [s.acct_session_id for s in store.open_sessions("alice")] == ["chatty"]
 
 
