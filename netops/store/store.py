@@ -46,7 +46,13 @@ from netops.store.credentials import (
 from netops.store.engine import WRITE, describe, make_engine, parse_url, translate
 from netops.store.fastread import SESSION_COLUMNS, SUBSCRIBER_COLUMNS, Execute, FastReader
 from netops.store.migrate import upgrade
-from netops.store.schema import AdmissionRow, SessionRow, SubscriberRow, UTCDateTime
+from netops.store.schema import (
+    AdmissionRow,
+    SessionRow,
+    SubscriberRow,
+    UsageTotalRow,
+    UTCDateTime,
+)
 from netops.store.types import (
     AccountingRecord,
     AuthView,
@@ -61,6 +67,7 @@ from netops.store.types import (
 SUBSCRIBERS = cast(Table, SubscriberRow.__table__)
 SESSIONS = cast(Table, SessionRow.__table__)
 ADMISSIONS = cast(Table, AdmissionRow.__table__)
+TOTALS = cast(Table, UsageTotalRow.__table__)
 
 # 2**48 octets (281 TB) is far beyond any Wi-Fi session, and sums over thousands of sessions
 # still fit a signed 64-bit column: absurd (fuzzed) counters are clamped, never overflow.
@@ -492,7 +499,7 @@ class Store:
         split, so a session crossing ``since`` counts whole."""
         name = self._canonical_fast(username)
         if since is None:
-            total = self._fast.rows(_USAGE_ALL, (name,))[0]
+            total = self._fast.rows(_USAGE_ALL, (name, name))[0]
             return Usage(seconds=int(total[0]), octets=int(total[1]), sessions=int(total[2]))
         since = _utc(since, "since")
         rows = self._fast.rows(_SESSIONS_SINCE, (name, self._when(since)))
@@ -756,14 +763,17 @@ class Store:
     def purge(self, before: datetime) -> Purged:
         """Delete what is no longer needed from before ``before``: closed sessions that ended
         earlier, click-through allowances and vouchers that expired earlier, and lapsed
-        admissions. Open sessions, users and MAC entries are never purged."""
+        admissions. Open sessions, users and MAC entries are never purged.
+
+        The deleted sessions of subscribers that remain are first added to their usage
+        totals (``usage_totals``), so ``usage(user)`` — and with it a plan's total data
+        quota — is the same before and after. Daily limits need the sessions of the current
+        day themselves: the caller must not purge them (``netops radius purge`` refuses
+        ages shorter than a day when a plan has a daily limit)."""
         before = _utc(before, "before")
+        now = datetime.now(UTC)
+        ended = (SESSIONS.c.stopped_at.is_not(None), SESSIONS.c.stopped_at < before)
         with self._tx(write=True) as conn:
-            sessions = conn.execute(
-                delete(SESSIONS).where(
-                    SESSIONS.c.stopped_at.is_not(None), SESSIONS.c.stopped_at < before
-                )
-            ).rowcount
             subscribers = conn.execute(
                 delete(SUBSCRIBERS).where(
                     SUBSCRIBERS.c.kind.in_(("clickthrough", "voucher")),
@@ -773,6 +783,43 @@ class Store:
                     ),
                 )
             ).rowcount
+            sums = conn.execute(
+                select(
+                    SESSIONS.c.username,
+                    func.sum(SESSIONS.c.session_time),
+                    func.sum(SESSIONS.c.input_octets + SESSIONS.c.output_octets),
+                    func.count(),
+                )
+                .where(*ended, SESSIONS.c.username.in_(select(SUBSCRIBERS.c.username)))
+                .group_by(SESSIONS.c.username)
+            ).all()
+            if sums:
+                insert = self._insert()(TOTALS)
+                conn.execute(
+                    insert.on_conflict_do_update(
+                        index_elements=["username"],
+                        set_={
+                            "seconds": TOTALS.c.seconds + insert.excluded.seconds,
+                            "octets": TOTALS.c.octets + insert.excluded.octets,
+                            "sessions": TOTALS.c.sessions + insert.excluded.sessions,
+                            "updated_at": insert.excluded.updated_at,
+                        },
+                    ),
+                    [
+                        {
+                            "username": name,
+                            "seconds": int(seconds),
+                            "octets": int(used),
+                            "sessions": int(count),
+                            "updated_at": now,
+                        }
+                        for name, seconds, used, count in sums
+                    ],
+                )
+            sessions = conn.execute(delete(SESSIONS).where(*ended)).rowcount
+            conn.execute(
+                delete(TOTALS).where(TOTALS.c.username.not_in(select(SUBSCRIBERS.c.username)))
+            )
             conn.execute(delete(ADMISSIONS).where(ADMISSIONS.c.expires_at < before))
         return Purged(sessions=int(sessions), subscribers=int(subscribers))
 
@@ -1028,9 +1075,12 @@ _UPSERT_SESSION = (
     + f" RETURNING {', '.join(SESSION_COLUMNS)}"
 )
 _SESSION_LIST = ", ".join(SESSION_COLUMNS)
+# Every session still stored, plus what purged ones added up to (usage_totals).
 _USAGE_ALL = (
-    "SELECT COALESCE(SUM(session_time), 0), COALESCE(SUM(input_octets + output_octets), 0), "
-    "COUNT(*) FROM acct_sessions WHERE username = ?"
+    "SELECT COALESCE(SUM(t), 0), COALESCE(SUM(o), 0), COALESCE(SUM(n), 0) FROM ("
+    "SELECT session_time AS t, input_octets + output_octets AS o, 1 AS n "
+    "FROM acct_sessions WHERE username = ? "
+    "UNION ALL SELECT seconds, octets, sessions FROM usage_totals WHERE username = ?) u"
 )
 _SESSIONS_SINCE = (
     "SELECT stopped_at, updated_at, session_time, input_octets + output_octets "

@@ -587,7 +587,7 @@ def test_reopening_keeps_data_and_does_not_migrate_again(store_url: str) -> None
         sub = second.lookup("alice")
         assert sub is not None and sub.clear_password == "pw"
     (version,) = raw_rows(store_url, "SELECT version_num FROM alembic_version")
-    assert version == ("0001",)
+    assert version == ("0002",)
 
 
 def test_many_threads_read_and_write_at_once(store: Store) -> None:
@@ -655,6 +655,27 @@ def test_purge_deletes_old_records_but_never_open_sessions_or_users(store: Store
     assert {s.acct_session_id for s in store.sessions()} == {"recent", "open-long"}
     for name in ("alice", MAC, fresh_ct[0], unused):
         assert store.lookup(name) is not None, name
+
+
+def test_purged_sessions_still_count_towards_total_usage(store: Store) -> None:
+    day = timedelta(days=1)
+    store.add_user("alice", "pw", "kuota")
+    store.account(record("stop", sid="old", at=T0 - 100 * day, session_time=60, octets_in=700))
+    store.account(record("stop", sid="older", at=T0 - 90 * day, session_time=40, octets_in=300))
+    store.account(record("stop", sid="recent", at=T0 - day, session_time=5, octets_out=20))
+    # a name that is no subscriber (any more) leaves no total behind
+    store.account(record("stop", sid="gone", username="ghost", at=T0 - 99 * day, octets_in=9))
+    before = store.usage("alice")
+    assert (before.seconds, before.octets, before.sessions) == (105, 1020, 3)
+    assert store.purge(T0 - 30 * day).sessions == 3
+    assert store.usage("alice") == before
+    assert [s.acct_session_id for s in store.sessions(username="alice")] == ["recent"]
+    # a second purge adds to the totals, never replaces them
+    assert store.purge(T0).sessions == 1
+    assert store.usage("alice") == before
+    assert store.usage("ghost").octets == 0
+    # the usage of today is the sessions themselves, untouched by totals
+    assert store.usage("alice", T0 - 200 * day).octets == 0
 
 
 def test_rekey_moves_passwords_to_the_new_key(
