@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from netops.errors import RadiusError, SecretError
 from netops.inventory.models import Device, Hotspot, Inventory, Plan, RadiusProfile
 from netops.radius.backend import RadiusStore
+from netops.radius.logsafe import printable, subject
 from netops.radius.messages import RejectReason, reject_message
 from netops.radius.policy import Consumed, Decision, authorize, quota_exhausted
 from netops.radius.protocol import Chap, Hardening, chap_matches
@@ -161,7 +162,11 @@ class Handler:
             return reject("credentials")
         plan = self.plan_of(sub.plan)
         if plan is None:
-            log.warning("subscriber %s has plan %s, which the inventory lacks", username, sub.plan)
+            log.warning(
+                "subscriber %s has plan %s, which the inventory lacks",
+                subject(username),
+                printable(sub.plan),
+            )
             return reject("plan")
         language = plan.language or language
         if not sub.enabled:
