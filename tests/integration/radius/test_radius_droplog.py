@@ -126,3 +126,24 @@ def test_a_user_name_cannot_forge_a_log_line_and_names_that_identify_are_pseudon
     assert re.search(r"reject mac~[0-9a-f]{10} from lab-hs-01", log)
     assert re.search(r"reject voucher~[0-9a-f]{10} from lab-hs-01", log)
     assert re.search(r"reject phone~[0-9a-f]{10} from lab-hs-01", log)
+
+
+def test_a_malformed_packet_is_logged_with_what_is_wrong(server: RadiusProcess) -> None:
+    import socket
+
+    mark = len(server.stderr())
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.bind(("127.0.0.2", 0))  # lab-hs-02
+        sock.sendto(b"\x01\x07\x00", ("127.0.0.1", server.auth_port))
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.bind(("127.0.0.3", 0))  # lab-hs-03
+        # a header whose Length field claims more than was sent
+        sock.sendto(b"\x04\x08\x01\x00" + bytes(16), ("127.0.0.1", server.acct_port))
+    short = lines_after(server, mark, "dropped access request from 127.0.0.2")
+    assert short and short[0].endswith(
+        "from 127.0.0.2 (lab-hs-02): malformed packet: shorter than a RADIUS header"
+    )
+    length = lines_after(server, mark, "dropped accounting request from 127.0.0.3")
+    assert length and length[0].endswith(
+        "from 127.0.0.3 (lab-hs-03): malformed packet: bad Length field 256"
+    )
