@@ -26,13 +26,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from netops.radius.protocol import normalise_mac
+from netops.store.codes import looks_like_voucher, normalise_code
 
 log = logging.getLogger("netops.radius")
 
 _SALT = secrets.token_bytes(16)
 _ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t", "\\": "\\\\"}
 _PHONE = re.compile(r"\+?[0-9][0-9 .-]{6,18}[0-9]")
-_VOUCHER = re.compile(r"[A-Za-z0-9]{4}-?[A-Za-z0-9]{4}-?[A-Za-z0-9]{2,4}")
 _CLICKTHROUGH = re.compile(r"ct-[0-9a-f]{12}-\d{8}")
 MAX_SHOWN = 80
 
@@ -76,8 +76,8 @@ def subject(username: str) -> str:
         return f"clickthrough~{pseudonym(name[3:15])}"
     if _PHONE.fullmatch(name):
         return f"phone~{pseudonym(re.sub(r'[^0-9]', '', name))}"
-    if _VOUCHER.fullmatch(name) and any(c.isdigit() for c in name):
-        return f"voucher~{pseudonym(name.replace('-', '').upper())}"
+    if looks_like_voucher(name):
+        return f"voucher~{pseudonym(normalise_code(name))}"
     return printable(name)
 
 

@@ -100,3 +100,8 @@ def test_spoofed_sources_cannot_grow_the_memory_without_bound() -> None:
     for i in range(logsafe.MAX_KEYS + 500):
         drops.dropped("access", f"10.{i >> 16 & 255}.{i >> 8 & 255}.{i & 255}", "unknown_nas")
     assert len(drops._windows) <= logsafe.MAX_KEYS + 1
+
+
+def test_only_names_shaped_like_voucher_codes_count_as_vouchers() -> None:
+    assert subject("pegawai2024") == "pegawai2024"
+    assert subject("k7qx m3pa rt").startswith("voucher~")
