@@ -188,10 +188,11 @@ def test_accounting_on_counts_the_time_since_the_last_interim(
     (session,) = cli_sessions(server, user)
     assert not session["active"] and session["terminate_cause"] == "NAS-Reboot"
     # the power cut does not give back the 8 s since the interim (it was stored as 1 s)
-    assert closed - started - 2 <= session["session_time"] <= closed - started + 1
+    assert closed - started - 3 <= session["session_time"] <= closed - started + 1
     stopped = datetime.fromisoformat(session["stopped_at"])
     begun = datetime.fromisoformat(session["started_at"])
-    assert session["session_time"] == int((stopped - begun).total_seconds())
+    # the JSON's times are to the second
+    assert abs(session["session_time"] - (stopped - begun).total_seconds()) <= 1
 
 
 def test_an_interim_does_not_move_the_start_back(server: RadiusProcess, store: Store) -> None:
