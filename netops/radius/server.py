@@ -595,7 +595,7 @@ class RadiusServer:
 
     def _store_failed(self, what: str, exc: Exception) -> None:
         if not self._store_down:
-            log.error("store unavailable, not answering %s: %s", what, exc)
+            log.error("store unavailable, not answering %s: %s", what, printable(exc, 300))
         self._store_down = True
 
     def _store_ok(self) -> None:
