@@ -18,6 +18,7 @@ from netops.provision.operations import Options
 from netops.provision.render import Redactor, render_all, write_rendered
 from netops.provision.result import Result
 from netops.provision.runner import DEFAULT_WORKERS, run, summary_table
+from netops.timefmt import human, zone_of
 
 app = typer.Typer(
     help="Render, diff, push (with rollback), back up and check device configurations.",
@@ -183,7 +184,7 @@ def backup(
     options = Options(session_log_dir=session_log, redactor=_redactor(inv))
     results = run(operations.fetch_running, inv, devices, options, workers, err_console, "backup")
     configs = {r.device: r.running for r in results if r.running is not None}
-    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    stamp = human(datetime.now(UTC), zone_of(inv.meta.timezone))
     saved = commit_configs(out, configs, f"backup {stamp}") if configs else None
     for r in results:
         r.changed = bool(saved and r.device in saved.changed)

@@ -68,6 +68,15 @@ def serve(
             help="Seconds between stale-session sweeps (0: never).",
         ),
     ] = 60.0,
+    log_drops_every: Annotated[
+        float,
+        typer.Option(
+            "--log-drops-every",
+            min=1,
+            help="Seconds between log lines about dropped packets of one source and reason "
+            "(the lines held back are counted in the next).",
+        ),
+    ] = 60.0,
     verbose: Annotated[
         bool, typer.Option("--verbose", "-v", help="Log every accept and reject.")
     ] = False,
@@ -93,6 +102,7 @@ def serve(
         reject_delay=reject_delay,
         sweep_interval=sweep_interval,
         threads=threads,
+        drop_log_interval=log_drops_every,
     )
     assert inventory is not None
 

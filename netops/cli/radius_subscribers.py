@@ -8,11 +8,10 @@ import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta, tzinfo
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo
 
 import typer
 from rich import box
@@ -29,6 +28,7 @@ from netops.store import NewUser, Session, Store, Subscriber
 from netops.store.codes import group_code
 from netops.store.credentials import generate_key, parse_key
 from netops.store.migrate import head_revision
+from netops.timefmt import human, machine, zone_label, zone_of
 
 user_app = typer.Typer(
     help="Registered users: add, import, show, list, passwd, enable, disable, delete."
@@ -130,9 +130,15 @@ def check_hotspot(inv: Inventory, hotspot: str) -> None:
         )
 
 
-def when(value: datetime | None) -> str:
-    """A UTC time for tables: ``2026-11-22 08:00:00``."""
-    return "" if value is None else value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
+def city_zone(inventory: Path | None) -> tzinfo:
+    """The time zone people read times in: the inventory's ``meta.timezone`` (``-i`` /
+    ``$NETOPS_INVENTORY``), UTC when no inventory is named."""
+    return zone_of(get_inventory(inventory).meta.timezone) if inventory is not None else UTC
+
+
+def when(value: datetime | None, zone: tzinfo, *, seconds: bool = False) -> str:
+    """A time for tables, in the city's zone and named: ``2026-11-22 16:00 WITA``."""
+    return human(value, zone, seconds=seconds)
 
 
 def ago(text: str, option: str) -> int:
@@ -146,8 +152,9 @@ def ago(text: str, option: str) -> int:
     return seconds
 
 
-def iso(value: datetime | None) -> str | None:
-    return None if value is None else value.isoformat()
+def iso(value: datetime | None, zone: tzinfo) -> str | None:
+    """A time for JSON and CSV: ISO 8601 with the offset, in the city's zone."""
+    return machine(value, zone)
 
 
 def duration(seconds: int) -> str:
@@ -169,7 +176,7 @@ def octets(count: int) -> str:
     return f"{count} B"  # pragma: no cover
 
 
-def subscriber_json(sub: Subscriber) -> dict[str, Any]:
+def subscriber_json(sub: Subscriber, zone: tzinfo) -> dict[str, Any]:
     """A subscriber as JSON, never with its password."""
     return {
         "username": sub.username,
@@ -179,16 +186,16 @@ def subscriber_json(sub: Subscriber) -> dict[str, Any]:
         "chap_capable": sub.chap_capable,
         "bound_mac": sub.bound_mac,
         "shared": sub.shared,
-        "first_used_at": iso(sub.first_used_at),
-        "valid_until": iso(sub.valid_until),
+        "first_used_at": iso(sub.first_used_at, zone),
+        "valid_until": iso(sub.valid_until, zone),
         "hotspot": sub.hotspot,
         "batch": sub.batch,
         "note": sub.note,
-        "created_at": iso(sub.created_at),
+        "created_at": iso(sub.created_at, zone),
     }
 
 
-def session_json(s: Session) -> dict[str, Any]:
+def session_json(s: Session, zone: tzinfo) -> dict[str, Any]:
     return {
         "id": s.id,
         "username": s.username,
@@ -198,9 +205,9 @@ def session_json(s: Session) -> dict[str, Any]:
         "hotspot": s.hotspot,
         "mac": s.mac,
         "ip": s.ip,
-        "started_at": iso(s.started_at),
-        "updated_at": iso(s.updated_at),
-        "stopped_at": iso(s.stopped_at),
+        "started_at": iso(s.started_at, zone),
+        "updated_at": iso(s.updated_at, zone),
+        "stopped_at": iso(s.stopped_at, zone),
         "active": s.active,
         "session_time": s.session_time,
         "input_octets": s.input_octets,
@@ -239,6 +246,11 @@ SESSION_FIELDS = (
     "output_octets",
     "terminate_cause",
 )
+
+
+def closed(s: Session, zone: tzinfo) -> str:
+    """The state column of a closed session: when and why it ended."""
+    return f"closed {when(s.stopped_at, zone, seconds=True)} {s.terminate_cause or ''}".strip()
 
 
 def print_json(data: Any) -> None:
@@ -383,7 +395,7 @@ def user_show(
     """Show one subscriber for the helpdesk: plan limits, use today and in total, sessions."""
     inv = get_inventory(inventory)
     now = datetime.now(UTC)
-    zone = ZoneInfo(inv.meta.timezone)
+    zone = zone_of(inv.meta.timezone)
     local = now.astimezone(zone)
     day_start = datetime.combine(local.date(), time(0), tzinfo=zone).astimezone(UTC)
     with open_store(db) as store:
@@ -395,10 +407,10 @@ def user_show(
         open_now = store.open_sessions(sub.username)
     plan = next((p for p in inv.plans if p.name == sub.plan), None)
     data: dict[str, Any] = {
-        **subscriber_json(sub),
+        **subscriber_json(sub, zone),
         "today": {"seconds": today.seconds, "octets": today.octets, "sessions": today.sessions},
         "total": {"seconds": total.seconds, "octets": total.octets, "sessions": total.sessions},
-        "open_sessions": [session_json(s) for s in open_now],
+        "open_sessions": [session_json(s, zone) for s in open_now],
         "plan_known": plan is not None,
     }
     if fmt is Format.json:
@@ -419,12 +431,12 @@ def user_show(
     if sub.bound_mac or sub.kind == "voucher":
         table.add_row("device", "shared" if sub.shared else (sub.bound_mac or "not used yet"))
     if sub.first_used_at:
-        table.add_row("first use (UTC)", when(sub.first_used_at))
+        table.add_row("first use", when(sub.first_used_at, zone))
     if sub.valid_until:
         expired = " (expired)" if sub.expired(now) else ""
-        table.add_row("valid until (UTC)", when(sub.valid_until) + expired)
+        table.add_row("valid until", when(sub.valid_until, zone) + expired)
     table.add_row(
-        f"today since {day_start.astimezone(zone):%H:%M} {inv.meta.timezone}",
+        f"today since {when(day_start, zone)}",
         f"{limit(today.seconds, plan.daily_time if plan else None, duration)}, "
         f"{limit(today.octets, plan.daily_data if plan else None, octets)}",
     )
@@ -439,7 +451,8 @@ def user_show(
     for s in open_now:
         table.add_row(
             "",
-            f"{s.acct_session_id} at {s.nas_identifier or s.nas_ip} since {when(s.started_at)}"
+            f"{s.acct_session_id} at {s.nas_identifier or s.nas_ip} since "
+            f"{when(s.started_at, zone, seconds=True)}"
             f" ({s.mac or 'no MAC'}, {s.ip or 'no IP'})",
         )
     console.print(table)
@@ -494,13 +507,14 @@ def user_list(
     db: DbOpt = None,
 ) -> None:
     """List registered users (never their passwords)."""
+    zone = city_zone(inventory)
     with open_store(db) as store:
         users = store.list_users()
     if fmt is Format.json:
-        print_json([subscriber_json(u) for u in users])
+        print_json([subscriber_json(u, zone) for u in users])
         return
     table = Table(title=f"Users ({len(users)})", title_justify="left", box=box.SIMPLE_HEAD)
-    for column in ("user", "plan", "enabled", "auth", "created (UTC)", "note"):
+    for column in ("user", "plan", "enabled", "auth", "created", "note"):
         table.add_column(column, no_wrap=True)
     rows = [
         [
@@ -508,7 +522,7 @@ def user_list(
             u.plan,
             "yes" if u.enabled else "no",
             "PAP+CHAP" if u.chap_capable else "PAP",
-            when(u.created_at),
+            when(u.created_at, zone),
             u.note or "",
         ]
         for u in users
@@ -555,16 +569,17 @@ def mac_list(
     db: DbOpt = None,
 ) -> None:
     """List the MAC allow-list."""
+    zone = city_zone(inventory)
     with open_store(db) as store:
         macs = store.list_macs()
     if fmt is Format.json:
-        print_json([subscriber_json(m) for m in macs])
+        print_json([subscriber_json(m, zone) for m in macs])
         return
     table = Table(title=f"MAC allow-list ({len(macs)})", title_justify="left", box=box.SIMPLE_HEAD)
-    for column in ("MAC", "plan", "enabled", "created (UTC)", "note"):
+    for column in ("MAC", "plan", "enabled", "created", "note"):
         table.add_column(column, no_wrap=True)
     rows = [
-        [m.username, m.plan, "yes" if m.enabled else "no", when(m.created_at), m.note or ""]
+        [m.username, m.plan, "yes" if m.enabled else "no", when(m.created_at, zone), m.note or ""]
         for m in macs
     ]
     print_wide(table, rows)
@@ -596,6 +611,7 @@ def sessions(
     db: DbOpt = None,
 ) -> None:
     """Accounting sessions, newest first: user, session id, NAS, MAC, IP, start, time, octets."""
+    zone = city_zone(inventory)
     if hotspot is not None and inventory is not None:
         check_hotspot(get_inventory(inventory), hotspot)
     start = None if since is None else datetime.now(UTC) - timedelta(seconds=ago(since, "--since"))
@@ -608,10 +624,10 @@ def sessions(
             limit=limit,
         )
     if fmt is SessionFormat.json:
-        print_json([session_json(s) for s in found])
+        print_json([session_json(s, zone) for s in found])
         return
     if fmt is SessionFormat.csv:
-        records = (session_json(s) for s in found)
+        records = (session_json(s, zone) for s in found)
         typer.echo(
             to_csv(SESSION_FIELDS, ([r[k] for k in SESSION_FIELDS] for r in records)), nl=False
         )
@@ -620,7 +636,7 @@ def sessions(
     if len(found) == limit:
         title += f", the newest {limit}: --limit N for more"
     table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
-    for column in ("user", "Acct-Session-Id", "NAS", "MAC", "IP", "start (UTC)"):
+    for column in ("user", "Acct-Session-Id", "NAS", "MAC", "IP", "start"):
         table.add_column(column, no_wrap=True)
     table.add_column("time", justify="right", no_wrap=True)
     table.add_column("up / down", justify="right", no_wrap=True)
@@ -632,12 +648,10 @@ def sessions(
             s.nas_identifier or s.nas_ip,
             s.mac or "",
             s.ip or "",
-            when(s.started_at),
+            when(s.started_at, zone, seconds=True),
             duration(s.session_time),
             f"{octets(s.input_octets)} / {octets(s.output_octets)}",
-            "open"
-            if s.active
-            else f"closed {when(s.stopped_at)} {s.terminate_cause or ''}".strip(),
+            "open" if s.active else closed(s, zone),
         ]
         for s in found
     ]
@@ -657,20 +671,42 @@ def purge(
         typer.Option(
             "--older-than",
             help="Delete sessions that ended, and vouchers / click-throughs that expired, "
-            "longer ago than this (e.g. 180d).",
+            "longer ago than this (e.g. 180d; at least 1d when a plan has a daily limit).",
         ),
     ],
     inventory: InventoryOpt = None,
     db: DbOpt = None,
 ) -> None:
-    """Delete old accounting records and expired codes (data retention); users stay."""
+    """Delete old accounting records and expired codes (data retention); users stay, and
+    what purged sessions used stays in their users' totals (total data quotas hold)."""
+    from netops.radius.policy import shortest_purge_age
+
     seconds = ago(older_than, "--older-than")
-    before = datetime.now(UTC) - timedelta(seconds=seconds)
+    now = datetime.now(UTC)
+    inv = get_inventory(inventory) if inventory is not None else None
+    zone = zone_of(inv.meta.timezone) if inv is not None else UTC
+    local = now.astimezone(zone)
+    midnight = datetime.combine(local.date(), time(0), tzinfo=zone)
+    since_midnight = int((now - midnight).total_seconds()) + 1
+    # Without an inventory, assume the strictest plan: one with a daily limit.
+    daily = [p for p in inv.plans if p.daily_time or p.daily_data] if inv is not None else None
+    floor = shortest_purge_age(inv.plans, since_midnight) if inv is not None else None
+    if floor is None:
+        floor = max(86_400, since_midnight)
+    if seconds < floor:
+        which = f"plan {daily[0].name} has" if daily else "plans may have"
+        raise NetopsError(
+            f"--older-than {older_than} is shorter than {format_duration(floor)}: {which} a "
+            f"daily limit (days start at 00:00 {zone_label(zone, now)}), and purging today's "
+            "sessions would give users their daily allowance back"
+        )
+    before = now - timedelta(seconds=seconds)
     with open_store(db) as store:
         done = store.purge(before)
     console.print(
-        f"purged {done.sessions} session(s) and {done.subscribers} expired voucher(s) / "
-        f"click-through(s) older than {format_duration(seconds)}"
+        f"purged {done.sessions} session(s) (their use stays in the users' totals) and "
+        f"{done.subscribers} expired voucher(s) / click-through(s) older than "
+        f"{format_duration(seconds)}"
     )
 
 

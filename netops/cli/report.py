@@ -19,6 +19,7 @@ from netops.report.money import rupiah
 from netops.report.prometheus import PrometheusClient
 from netops.report.render import advice_text, capacity_html, hotspots_html
 from netops.store import Store
+from netops.timefmt import human, zone_of
 
 app = typer.Typer(
     help="Reports: leased capacity and cost (from Prometheus), hotspot usage (from the store).",
@@ -148,7 +149,7 @@ def capacity(
     if fmt is CapacityFormat.json:
         _write(json.dumps(report.to_dict(), indent=2, ensure_ascii=False), out)
     else:
-        generated = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+        generated = human(datetime.now(UTC), zone_of(report.timezone))
         _write(capacity_html(report, generated), out)
     if out is not None:
         console.print(_summary(report))
@@ -199,7 +200,7 @@ def hotspots(
     if fmt is HotspotFormat.csv:
         _write(hotspot_report.to_csv(report), out)
     else:
-        generated = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+        generated = human(datetime.now(UTC), zone_of(report.timezone))
         _write(hotspots_html(report, generated), out)
     if out is not None:
         table = Table(title=f"{report.city}: hotspots, {report.dates[0]} – {report.dates[-1]}")

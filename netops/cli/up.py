@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
+from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import Annotated
 
@@ -30,6 +30,7 @@ from netops.service.stack import (
 )
 from netops.service.state import read_state, running, stop_recorded
 from netops.service.supervisor import Event
+from netops.timefmt import human, zone_of
 
 STATE_FILE = "up.json"
 
@@ -75,8 +76,8 @@ def _prepare_store(url: str) -> None:
         engine.dispose()
 
 
-def _print_event(event: Event, logs: dict[str, str]) -> None:
-    stamp = time.strftime("%H:%M:%S")
+def _print_event(event: Event, logs: dict[str, str], zone: tzinfo = UTC) -> None:
+    stamp = human(datetime.now(UTC), zone, seconds=True)
     colour = {"crashed": "red", "not-ready": "yellow", "ready": "green"}.get(event.kind, "dim")
     tail = ""
     if event.kind == "crashed" and event.component in logs:
@@ -235,7 +236,7 @@ def up(
             state_path,
             bind,
             ports.health,
-            lambda e: _print_event(e, logs),
+            lambda e: _print_event(e, logs, zone_of(inv.meta.timezone)),
             ready,
             extra_state={"kind": "up", "inventory": str(inventory.resolve()), "db": url},
         )

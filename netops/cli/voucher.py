@@ -14,6 +14,8 @@ from rich.table import Table
 from netops.cli.common import DbOpt, InventoryOpt, console, get_inventory
 from netops.cli.radius_subscribers import (
     check_plan,
+    city_zone,
+    iso,
     open_store,
     print_json,
     print_wide,
@@ -25,6 +27,7 @@ from netops.errors import NetopsError, StoreError
 from netops.inventory.units import format_duration, parse_duration
 from netops.store import Subscriber, normalise_code
 from netops.store.codes import BATCH_RULE, group_code, is_batch_name
+from netops.timefmt import zone_of
 
 app = typer.Typer(help="Vouchers: create, list and revoke login codes bound to a plan.")
 
@@ -99,7 +102,9 @@ def create(
             raise NetopsError("--validity must be longer than 0s")
     else:
         validity_s = inv.plan(plan).voucher_validity
-    batch = batch or datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+    zone = zone_of(inv.meta.timezone)
+    # The default batch name is the city's wall clock: what the desk staff see on the wall.
+    batch = batch or datetime.now(UTC).astimezone(zone).strftime("%Y%m%d-%H%M%S")
     with open_store(db) as store:
         codes = store.create_vouchers(
             plan, count, shared=shared, validity_s=validity_s, batch=batch
@@ -152,6 +157,7 @@ def list_(
 ) -> None:
     """List vouchers, newest first: status, first use, expiry and the device bound."""
     now = datetime.now(UTC)
+    zone = city_zone(inventory)
     with open_store(db) as store:
         vouchers = store.list_vouchers(batch=batch)
     tally = Counter(status(v, now) for v in vouchers)
@@ -160,20 +166,29 @@ def list_(
     if fmt is OutFormat.json:
         print_json(
             [
-                {"code": group_code(v.username), "status": status(v, now), **subscriber_json(v)}
+                {
+                    "code": group_code(v.username),
+                    "status": status(v, now),
+                    **subscriber_json(v, zone),
+                }
                 for v in vouchers
             ]
         )
         return
-    columns = ["code", "plan", "batch", "status", "first use (UTC)", "valid until (UTC)", "MAC"]
+    columns = ["code", "plan", "batch", "status", "first use", "valid until", "MAC"]
+
+    # A person reads the table (city time, zone named); CSV carries ISO 8601 with the offset.
+    def stamp(moment: datetime | None) -> str:
+        return (iso(moment, zone) or "") if fmt is OutFormat.csv else when(moment, zone)
+
     rows = [
         [
             group_code(v.username),
             v.plan,
             v.batch or "",
             status(v, now),
-            when(v.first_used_at),
-            when(v.valid_until),
+            stamp(v.first_used_at),
+            stamp(v.valid_until),
             "shared" if v.shared else (v.bound_mac or ""),
         ]
         for v in vouchers

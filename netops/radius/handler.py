@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from netops.errors import RadiusError, SecretError
 from netops.inventory.models import Device, Hotspot, Inventory, Plan, RadiusProfile
 from netops.radius.backend import RadiusStore
+from netops.radius.logsafe import printable, subject
 from netops.radius.messages import RejectReason, reject_message
 from netops.radius.policy import Consumed, Decision, authorize, quota_exhausted
 from netops.radius.protocol import Chap, Hardening, chap_matches
@@ -161,11 +162,19 @@ class Handler:
             return reject("credentials")
         plan = self.plan_of(sub.plan)
         if plan is None:
-            log.warning("subscriber %s has plan %s, which the inventory lacks", username, sub.plan)
+            log.warning(
+                "subscriber %s has plan %s, which the inventory lacks",
+                subject(username),
+                printable(sub.plan),
+            )
             return reject("plan")
         language = plan.language or language
         if not sub.enabled:
             return reject("disabled", language, plan.name)
+        if sub.kind == "clickthrough" and (sub.bound_mac is None or req.mac != sub.bound_mac):
+            # The portal hands a click-through allowance to the device it saw: only that
+            # device (as the NAS reports it) may use it, or its time would be spent by others.
+            return reject("device", language, plan.name)
         if sub.kind == "voucher":
             if sub.bound_mac and not sub.shared and req.mac and req.mac != sub.bound_mac:
                 return reject("bound_mac", language, plan.name)

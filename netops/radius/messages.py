@@ -13,6 +13,7 @@ RejectReason = Literal[
     "quota",
     "simultaneous_use",
     "bound_mac",
+    "device",
     "plan",
     "method",
 ]
@@ -49,6 +50,14 @@ MESSAGES: dict[RejectReason, dict[str, str]] = {
     "bound_mac": {
         "id": "Voucher ini sudah dipakai di perangkat lain.",
         "en": "This voucher is already tied to another device.",
+    },
+    "device": {
+        "id": (
+            "Akses gratis ini terdaftar untuk perangkat lain. Buka halaman login di perangkat Anda."
+        ),
+        "en": (
+            "This free access belongs to another device. Open the login page on your own device."
+        ),
     },
     "plan": {
         "id": "Paket layanan akun ini tidak tersedia. Hubungi petugas.",

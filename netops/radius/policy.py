@@ -152,3 +152,18 @@ def vendor_attributes(
         local = valid_until.astimezone(timezone) if timezone else valid_until
         attrs.append(("WISPr-Session-Terminate-Time", local.isoformat(timespec="seconds")))
     return attrs
+
+
+DAY = 86_400
+
+
+def shortest_purge_age(plans: tuple[Plan, ...] | list[Plan], since_midnight: int) -> int:
+    """The shortest age (seconds) of accounting sessions that may be purged without
+    changing what a plan allows: a day (or the time since the city's midnight, if a day
+    there is longer) when any plan has a daily limit, else none (0).
+
+    Total quotas need no floor: the store folds purged sessions into usage totals.
+    Click-through and voucher validities live on the subscriber, not in sessions."""
+    if any(p.daily_time is not None or p.daily_data is not None for p in plans):
+        return max(DAY, since_midnight)
+    return 0

@@ -35,6 +35,7 @@ from netops.radius import coa
 from netops.radius.backend import RadiusStore
 from netops.radius.dictionary import load_dictionary
 from netops.radius.handler import AuthInput, Handler, Nas, nas_table
+from netops.radius.logsafe import DropLog, printable, subject
 from netops.radius.metrics import Metrics
 from netops.radius.protocol import (
     ACCESS_ACCEPT,
@@ -101,6 +102,8 @@ class ServerConfig:
     spread: int = 0
     coa_timeout: float = 2.0
     coa_retries: int = 2
+    # At most one log line per source address and drop reason this often (seconds).
+    drop_log_interval: float = 60.0
 
 
 @dataclass
@@ -270,6 +273,7 @@ class RadiusServer:
         self.store = store
         self.config = config or ServerConfig()
         self.metrics = metrics or Metrics(registry=None)
+        self.drops = DropLog(self.config.drop_log_interval)
         self.clock = clock
         self.dictionary = load_dictionary()
         self.nas = nas_table(inventory)
@@ -351,9 +355,13 @@ class RadiusServer:
         nas = self.nas.get(addr[0])
         if nas is None:
             self.metrics.dropped.labels("unknown_nas").inc()
+            self.drops.dropped(listener.kind, addr[0], "unknown_nas")
             return
         if len(data) < 20:
             self.metrics.dropped.labels("malformed").inc()
+            self.drops.dropped(
+                listener.kind, addr[0], "malformed", "shorter than a RADIUS header", nas.name
+            )
             return
         key = (addr, data[1], data[4:20])
         now = time.monotonic()
@@ -471,11 +479,8 @@ class RadiusServer:
                 mac=normalise_mac(raw_text(pkt, CALLING_STATION_ID)),
                 eap=has(pkt, EAP_MESSAGE),
             )
-        except Dropped as exc:
-            self.metrics.dropped.labels(exc.reason).inc()
-            return Outcome(None)
-        except Malformed:
-            self.metrics.dropped.labels("malformed").inc()
+        except (Dropped, Malformed) as exc:
+            self._dropped("access", nas, exc)
             return Outcome(None)
         try:
             result = self.handler.authenticate(nas, request, self.clock())
@@ -486,11 +491,11 @@ class RadiusServer:
         decision = result.decision
         if decision.accept:
             reply = Reply(ACCESS_ACCEPT, list(decision.attributes))
-            log.debug("accept %s from %s", result.username, nas.name)
+            log.debug("accept %s from %s", subject(result.username), nas.name)
             return Outcome(encode_reply(pkt, reply), result="accept", nas=nas.name)
         message = result.reply_message
         reply = Reply(ACCESS_REJECT, [("Reply-Message", message)] if message else [])
-        log.info("reject %s from %s: %s", username, nas.name, decision.reason)
+        log.info("reject %s from %s: %s", subject(username), nas.name, decision.reason)
         return Outcome(
             encode_reply(pkt, reply),
             delay=self.config.reject_delay,
@@ -544,11 +549,8 @@ class RadiusServer:
                     interim_interval=self._interim_interval(pkt),
                     event_time=at,
                 )
-        except Dropped as exc:
-            self.metrics.dropped.labels(exc.reason).inc()
-            return Outcome(None)
-        except Malformed:
-            self.metrics.dropped.labels("malformed").inc()
+        except (Dropped, Malformed) as exc:
+            self._dropped("accounting", nas, exc)
             return Outcome(None)
         disconnect = None
         try:
@@ -577,6 +579,13 @@ class RadiusServer:
         reply = encode_reply(pkt, Reply(ACCOUNTING_RESPONSE))
         return Outcome(reply, result="ack", nas=nas.name, disconnect=disconnect)
 
+    def _dropped(self, kind: Kind, nas: Nas, exc: Dropped | Malformed) -> None:
+        """Count a dropped request and say why in the log (rate-limited)."""
+        reason = exc.reason if isinstance(exc, Dropped) else "malformed"
+        detail = str(exc) if str(exc) != reason else ""
+        self.metrics.dropped.labels(reason).inc()
+        self.drops.dropped(kind, nas.address, reason, detail, nas.name)
+
     def _interim_interval(self, pkt: rp.Packet) -> int:
         interval = integer(pkt, "Acct-Interim-Interval")
         if interval > 0:
@@ -586,7 +595,7 @@ class RadiusServer:
 
     def _store_failed(self, what: str, exc: Exception) -> None:
         if not self._store_down:
-            log.error("store unavailable, not answering %s: %s", what, exc)
+            log.error("store unavailable, not answering %s: %s", what, printable(exc, 300))
         self._store_down = True
 
     def _store_ok(self) -> None:
@@ -611,14 +620,19 @@ class RadiusServer:
             )
             outcome: str = result.result
         except Exception as exc:
-            log.warning("disconnect of %s at %s failed: %s", job["username"], nas.name, exc)
+            log.warning(
+                "disconnect of %s at %s failed: %s",
+                subject(job["username"]),
+                nas.name,
+                printable(exc, 200),
+            )
             outcome = "error"
         self.metrics.coa.labels("disconnect", outcome).inc()
         log.info(
             "quota (%s) used up: disconnect %s session %s at %s: %s",
             job["reason"],
-            job["username"],
-            job["acct_session_id"],
+            subject(job["username"]),
+            printable(job["acct_session_id"]),
             nas.name,
             outcome,
         )
@@ -641,6 +655,7 @@ class RadiusServer:
     async def _expire_cache_forever(self) -> None:
         while True:
             await asyncio.sleep(1.0)
+            self.drops.flush()
             now = time.monotonic()
             for session, until in list(self._disconnecting.items()):
                 if until < now:

@@ -137,3 +137,18 @@ class AdmissionRow(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     __table_args__ = (UniqueConstraint("username", "device", name="uq_admissions_key"),)
+
+
+class UsageTotalRow(Base):
+    """What purged sessions of a subscriber added up to: :meth:`Store.purge` folds the
+    sessions it deletes into this row, so a total data quota (counted over every session)
+    still holds after old sessions are deleted."""
+
+    __tablename__ = "usage_totals"
+
+    id: Mapped[int] = mapped_column(RowId, primary_key=True, autoincrement=True)
+    username: Mapped[str] = mapped_column(String(253), unique=True)
+    seconds: Mapped[int] = mapped_column(BigInteger, default=0)
+    octets: Mapped[int] = mapped_column(BigInteger, default=0)
+    sessions: Mapped[int] = mapped_column(BigInteger, default=0)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -13,6 +13,7 @@ import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from pathlib import Path
@@ -21,6 +22,7 @@ from typing import Any, cast
 from sqlalchemy import (
     Engine,
     Table,
+    bindparam,
     delete,
     func,
     or_,
@@ -44,7 +46,13 @@ from netops.store.credentials import (
 from netops.store.engine import WRITE, describe, make_engine, parse_url, translate
 from netops.store.fastread import SESSION_COLUMNS, SUBSCRIBER_COLUMNS, Execute, FastReader
 from netops.store.migrate import upgrade
-from netops.store.schema import AdmissionRow, SessionRow, SubscriberRow
+from netops.store.schema import (
+    AdmissionRow,
+    SessionRow,
+    SubscriberRow,
+    UsageTotalRow,
+    UTCDateTime,
+)
 from netops.store.types import (
     AccountingRecord,
     AuthView,
@@ -59,6 +67,7 @@ from netops.store.types import (
 SUBSCRIBERS = cast(Table, SubscriberRow.__table__)
 SESSIONS = cast(Table, SessionRow.__table__)
 ADMISSIONS = cast(Table, AdmissionRow.__table__)
+TOTALS = cast(Table, UsageTotalRow.__table__)
 
 # 2**48 octets (281 TB) is far beyond any Wi-Fi session, and sums over thousands of sessions
 # still fit a signed 64-bit column: absurd (fuzzed) counters are clamped, never overflow.
@@ -490,7 +499,7 @@ class Store:
         split, so a session crossing ``since`` counts whole."""
         name = self._canonical_fast(username)
         if since is None:
-            total = self._fast.rows(_USAGE_ALL, (name,))[0]
+            total = self._fast.rows(_USAGE_ALL, (name, name))[0]
             return Usage(seconds=int(total[0]), octets=int(total[1]), sessions=int(total[2]))
         since = _utc(since, "since")
         rows = self._fast.rows(_SESSIONS_SINCE, (name, self._when(since)))
@@ -637,29 +646,68 @@ class Store:
         return _session(self._fast.session(self._fast.write(merge)))
 
     def close_nas_sessions(self, nas_ip: str, at: datetime, cause: str) -> int:
-        """Close every open session of a NAS (Accounting-On / -Off); returns how many."""
+        """Close every open session of a NAS (Accounting-On / -Off); returns how many.
+
+        Each session ends at ``at`` and its time is counted up to then (``at - start``, as
+        FreeRADIUS's stock SQL does), not left at its last Interim-Update's value: a power
+        cut must not give time back. A session silent for longer than the stale limit
+        (3 × its interim interval) ends at that limit instead: a NAS that was off for a day
+        and announces itself now does not charge a day."""
         at = _utc(at, "at")
         with self._tx(write=True) as conn:
-            result = conn.execute(
-                update(SESSIONS)
+            rows = conn.execute(
+                select(SESSIONS)
                 .where(SESSIONS.c.nas_ip == nas_ip, SESSIONS.c.stopped_at.is_(None))
-                .values(stopped_at=at, terminate_cause=cause)
-            )
+                .with_for_update()
+            ).all()
+            self._close(conn, [(row, min(at, row.stale_at)) for row in rows], cause)
             conn.execute(delete(ADMISSIONS).where(ADMISSIONS.c.nas_ip == nas_ip))
-            return int(result.rowcount)
+        return len(rows)
 
     def close_stale(self, now: datetime) -> list[Session]:
-        """Close sessions with no update for 3 × their interim interval; they end at their
-        last update. Returns the sessions closed."""
+        """Close sessions with no update for 3 × their interim interval. They end when they
+        went stale (last update + 3 intervals), and their time is counted up to then: a
+        gateway that lost power without a Stop does not give back the time since its last
+        Interim-Update, and the sweep's own timing (or a server that was down) changes
+        nothing. Returns the sessions closed."""
         now = _utc(now, "now")
         with self._tx(write=True) as conn:
             rows = conn.execute(
-                update(SESSIONS)
+                select(SESSIONS)
                 .where(SESSIONS.c.stopped_at.is_(None), SESSIONS.c.stale_at < now)
-                .values(stopped_at=SESSIONS.c.updated_at, terminate_cause=STALE_CAUSE)
-                .returning(*SESSIONS.c)
+                .with_for_update()
             ).all()
-        return sorted((_session(r) for r in rows), key=lambda s: s.id)
+            closed = self._close(conn, [(row, row.stale_at) for row in rows], STALE_CAUSE)
+        return sorted(closed, key=lambda s: s.id)
+
+    @staticmethod
+    def _close(conn: Connection, ends: list[tuple[Any, datetime]], cause: str) -> list[Session]:
+        """End open sessions (rows locked by the caller) at the given moments, counting
+        their time up to then (never less than the NAS last reported, never before the
+        last update)."""
+        if not ends:
+            return []
+        changes = []
+        closed = []
+        for row, end in ends:
+            end = max(end, row.updated_at)
+            ran = int((end - row.started_at).total_seconds())
+            seconds = min(max(int(row.session_time), ran), MAX_SESSION_TIME)
+            changes.append({"b_id": row.id, "b_end": end, "b_time": seconds})
+            closed.append(
+                replace(_session(row), stopped_at=end, session_time=seconds, terminate_cause=cause)
+            )
+        conn.execute(
+            update(SESSIONS)
+            .where(SESSIONS.c.id == bindparam("b_id"), SESSIONS.c.stopped_at.is_(None))
+            .values(
+                stopped_at=bindparam("b_end", type_=UTCDateTime()),
+                session_time=bindparam("b_time"),
+                terminate_cause=cause,
+            ),
+            changes,
+        )
+        return closed
 
     def sessions(
         self,
@@ -715,14 +763,17 @@ class Store:
     def purge(self, before: datetime) -> Purged:
         """Delete what is no longer needed from before ``before``: closed sessions that ended
         earlier, click-through allowances and vouchers that expired earlier, and lapsed
-        admissions. Open sessions, users and MAC entries are never purged."""
+        admissions. Open sessions, users and MAC entries are never purged.
+
+        The deleted sessions of subscribers that remain are first added to their usage
+        totals (``usage_totals``), so ``usage(user)`` — and with it a plan's total data
+        quota — is the same before and after. Daily limits need the sessions of the current
+        day themselves: the caller must not purge them (``netops radius purge`` refuses
+        ages shorter than a day when a plan has a daily limit)."""
         before = _utc(before, "before")
+        now = datetime.now(UTC)
+        ended = (SESSIONS.c.stopped_at.is_not(None), SESSIONS.c.stopped_at < before)
         with self._tx(write=True) as conn:
-            sessions = conn.execute(
-                delete(SESSIONS).where(
-                    SESSIONS.c.stopped_at.is_not(None), SESSIONS.c.stopped_at < before
-                )
-            ).rowcount
             subscribers = conn.execute(
                 delete(SUBSCRIBERS).where(
                     SUBSCRIBERS.c.kind.in_(("clickthrough", "voucher")),
@@ -732,6 +783,43 @@ class Store:
                     ),
                 )
             ).rowcount
+            sums = conn.execute(
+                select(
+                    SESSIONS.c.username,
+                    func.sum(SESSIONS.c.session_time),
+                    func.sum(SESSIONS.c.input_octets + SESSIONS.c.output_octets),
+                    func.count(),
+                )
+                .where(*ended, SESSIONS.c.username.in_(select(SUBSCRIBERS.c.username)))
+                .group_by(SESSIONS.c.username)
+            ).all()
+            if sums:
+                insert = self._insert()(TOTALS)
+                conn.execute(
+                    insert.on_conflict_do_update(
+                        index_elements=["username"],
+                        set_={
+                            "seconds": TOTALS.c.seconds + insert.excluded.seconds,
+                            "octets": TOTALS.c.octets + insert.excluded.octets,
+                            "sessions": TOTALS.c.sessions + insert.excluded.sessions,
+                            "updated_at": insert.excluded.updated_at,
+                        },
+                    ),
+                    [
+                        {
+                            "username": name,
+                            "seconds": int(seconds),
+                            "octets": int(used),
+                            "sessions": int(count),
+                            "updated_at": now,
+                        }
+                        for name, seconds, used, count in sums
+                    ],
+                )
+            sessions = conn.execute(delete(SESSIONS).where(*ended)).rowcount
+            conn.execute(
+                delete(TOTALS).where(TOTALS.c.username.not_in(select(SUBSCRIBERS.c.username)))
+            )
             conn.execute(delete(ADMISSIONS).where(ADMISSIONS.c.expires_at < before))
         return Purged(sessions=int(sessions), subscribers=int(subscribers))
 
@@ -975,8 +1063,9 @@ _UPSERT_SESSION = (
                     "stale_at",
                 )
             ),
-            "started_at = CASE WHEN excluded.started_at < acct_sessions.started_at "
-            "THEN excluded.started_at ELSE acct_sessions.started_at END",
+            # The first-known start stays: an interim's ``now - Acct-Session-Time`` is an
+            # estimate (rounding, a NAS's own clock) and must not walk the start back.
+            "started_at = acct_sessions.started_at",
             *(_first(c) for c in ("stopped_at", "terminate_cause", "mac", "nas_identifier")),
             "hotspot = COALESCE(acct_sessions.hotspot, excluded.hotspot)",
             "ip = COALESCE(excluded.ip, acct_sessions.ip)",
@@ -986,9 +1075,12 @@ _UPSERT_SESSION = (
     + f" RETURNING {', '.join(SESSION_COLUMNS)}"
 )
 _SESSION_LIST = ", ".join(SESSION_COLUMNS)
+# Every session still stored, plus what purged ones added up to (usage_totals).
 _USAGE_ALL = (
-    "SELECT COALESCE(SUM(session_time), 0), COALESCE(SUM(input_octets + output_octets), 0), "
-    "COUNT(*) FROM acct_sessions WHERE username = ?"
+    "SELECT COALESCE(SUM(t), 0), COALESCE(SUM(o), 0), COALESCE(SUM(n), 0) FROM ("
+    "SELECT session_time AS t, input_octets + output_octets AS o, 1 AS n "
+    "FROM acct_sessions WHERE username = ? "
+    "UNION ALL SELECT seconds, octets, sessions FROM usage_totals WHERE username = ?) u"
 )
 _SESSIONS_SINCE = (
     "SELECT stopped_at, updated_at, session_time, input_octets + output_octets "

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import json
 import socket
+import subprocess
 import time
 import uuid
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pyrad import packet as rp
-from radius_peers import SECRET, RadiusProcess, ServerFactory, radclient
+from radius_peers import NETOPS, SECRET, RadiusProcess, ServerFactory, radclient
 
 from netops.radius.dictionary import load_dictionary
 from netops.store import Store
@@ -150,6 +154,57 @@ def test_a_session_without_interim_for_three_intervals_is_closed_as_stale(
         session = store.session(sid)
     assert session is not None and not session.active
     assert server.counter("netops_radius_stale_sessions_closed_total") >= 1
+    # silent since its Start: it went stale 3 intervals later, and that time counts
+    assert session.started_at == datetime.fromtimestamp(int(long_ago), UTC)
+    assert session.stopped_at == session.started_at + timedelta(seconds=180)
+    assert session.session_time == 180
+
+
+def cli_sessions(server: RadiusProcess, user: str) -> list[dict[str, Any]]:
+    """``netops radius sessions --format json`` for one user, as an operator runs it."""
+    result = subprocess.run(
+        [*NETOPS, "radius", "sessions", "--user", user, "--format", "json", "--db", server.db],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    found: list[dict[str, Any]] = json.loads(result.stdout)
+    return found
+
+
+def test_accounting_on_counts_the_time_since_the_last_interim(
+    server: RadiusProcess, store: Store
+) -> None:
+    user, sid = f"u-{uuid.uuid4().hex[:6]}", f"s-{uuid.uuid4().hex[:6]}"
+    started = time.time()
+    assert radclient(server.acct_port, "acct", acct(user, "Start", sid)).code
+    interim = acct(user, "Interim-Update", sid, Acct_Session_Time="1")
+    assert radclient(server.acct_port, "acct", interim).code == "Accounting-Response"
+    time.sleep(8)
+    on = [("Acct-Status-Type", "Accounting-On"), ("NAS-Identifier", '"lab-hs-01"')]
+    assert radclient(server.acct_port, "acct", on).code == "Accounting-Response"
+    closed = time.time()
+    (session,) = cli_sessions(server, user)
+    assert not session["active"] and session["terminate_cause"] == "NAS-Reboot"
+    # the power cut does not give back the 8 s since the interim (it was stored as 1 s)
+    assert closed - started - 3 <= session["session_time"] <= closed - started + 1
+    stopped = datetime.fromisoformat(session["stopped_at"])
+    begun = datetime.fromisoformat(session["started_at"])
+    # the JSON's times are to the second
+    assert abs(session["session_time"] - (stopped - begun).total_seconds()) <= 1
+
+
+def test_an_interim_does_not_move_the_start_back(server: RadiusProcess, store: Store) -> None:
+    user, sid = f"u-{uuid.uuid4().hex[:6]}", f"s-{uuid.uuid4().hex[:6]}"
+    assert radclient(server.acct_port, "acct", acct(user, "Start", sid)).code
+    (first,) = cli_sessions(server, user)
+    for seconds in ("600", "3600"):
+        interim = acct(user, "Interim-Update", sid, Acct_Session_Time=seconds)
+        assert radclient(server.acct_port, "acct", interim).code == "Accounting-Response"
+    (after,) = cli_sessions(server, user)
+    assert after["started_at"] == first["started_at"]
+    assert after["session_time"] == 3600
 
 
 def test_active_sessions_per_hotspot_are_exported(server: RadiusProcess) -> None:

@@ -266,8 +266,32 @@ def test_clickthrough_allowance_logs_in_with_the_portal_credentials(
     user, password = store.create_clickthrough(
         "aa:bb:cc:00:00:07", "lab-park", "gratis", datetime.now(UTC).date()
     )
-    reply = radclient(server.auth_port, "auth", chap(user, password))
+    reply = radclient(server.auth_port, "auth", chap(user, password, mac='"AA-BB-CC-00-00-07"'))
     assert reply.code == "Access-Accept", reply.output
+
+
+def test_clickthrough_credentials_work_only_from_the_device_they_were_given_to(
+    server: RadiusProcess, store: Store
+) -> None:
+    victim = "aa:bb:cc:00:00:08"
+    user, password = store.create_clickthrough(
+        victim, "lab-park", "gratis", datetime.now(UTC).date()
+    )
+    before = store.lookup(user, reveal=False)
+    other = radclient(server.auth_port, "auth", pap(user, password, mac='"AA-BB-CC-00-00-09"'))
+    assert other.code == "Access-Reject", other.output
+    assert other.attributes["Reply-Message"] == [
+        "Akses gratis ini terdaftar untuk perangkat lain. Buka halaman login di perangkat Anda."
+    ]
+    no_mac = [(k, v) for k, v in chap(user, password) if k != "Calling-Station-Id"]
+    assert radclient(server.auth_port, "auth", no_mac).code == "Access-Reject"
+    no_mac_pap = [(k, v) for k, v in pap(user, password) if k != "Calling-Station-Id"]
+    assert radclient(server.auth_port, "auth", no_mac_pap).code == "Access-Reject"
+    # the victim's allowance is untouched: same record, no time used, and it still logs in
+    assert store.lookup(user, reveal=False) == before
+    assert store.usage(user).seconds == 0 and not store.open_sessions(user)
+    own = radclient(server.auth_port, "auth", pap(user, password, mac='"aa:bb:cc:00:00:08"'))
+    assert own.code == "Access-Accept", own.output
 
 
 def test_daily_time_used_up_rejects_until_tomorrow(

@@ -439,7 +439,51 @@ def test_accounting_on_off_closes_only_that_nas(store: Store) -> None:
     closed = store.sessions(active=False)
     assert {s.acct_session_id for s in closed} == {"a", "b"}
     assert all(s.stopped_at == at and s.terminate_cause == "NAS-Reboot" for s in closed)
+    assert all(s.session_time == 7 * 60 for s in closed)
     assert [s.acct_session_id for s in store.sessions(active=True)] == ["c"]
+
+
+def test_accounting_on_counts_the_time_since_the_last_interim(store: Store) -> None:
+    store.account(record("start", sid="cut"))
+    store.account(record("interim", sid="cut", at=T0 + timedelta(seconds=60), session_time=60))
+    at = T0 + timedelta(seconds=69)
+    assert store.close_nas_sessions("127.0.0.1", at, "NAS-Reboot") == 1
+    (closed,) = store.sessions(active=False)
+    assert (closed.stopped_at, closed.session_time) == (at, 69)
+    assert store.usage("alice", T0).seconds == 69
+
+
+def test_accounting_on_after_a_long_silence_counts_only_to_the_stale_limit(store: Store) -> None:
+    store.account(record("start", sid="off", interval=300))
+    store.account(record("interim", sid="off", at=T0 + timedelta(seconds=60), session_time=60))
+    store.close_nas_sessions("127.0.0.1", T0 + timedelta(days=1), "NAS-Reboot")
+    (closed,) = store.sessions(active=False)
+    assert closed.stopped_at == T0 + timedelta(seconds=60 + 3 * 300)
+    assert closed.session_time == 60 + 3 * 300
+
+
+def test_closing_never_lowers_the_time_the_nas_reported(store: Store) -> None:
+    store.account(record("start", sid="fast"))
+    store.account(record("interim", sid="fast", at=T0 + timedelta(seconds=60), session_time=500))
+    store.close_nas_sessions("127.0.0.1", T0 + timedelta(seconds=61), "NAS-Reboot")
+    (closed,) = store.sessions(active=False)
+    assert closed.session_time == 500
+
+
+def test_an_interim_never_moves_the_start_back(store: Store) -> None:
+    store.account(record("start", sid="s"))
+    after = store.account(
+        record("interim", sid="s", at=T0 + timedelta(seconds=10), session_time=3600)
+    )
+    assert after.started_at == T0 and after.session_time == 3600
+    # a session whose Start was lost keeps the start its first interim implied
+    first = store.account(
+        record("interim", sid="lost", at=T0 + timedelta(seconds=600), session_time=600)
+    )
+    again = store.account(
+        record("interim", sid="lost", at=T0 + timedelta(seconds=900), session_time=1200)
+    )
+    assert first.started_at == again.started_at == T0
 
 
 def test_sessions_silent_for_three_intervals_are_closed_as_stale(store: Store) -> None:
@@ -453,8 +497,11 @@ def test_sessions_silent_for_three_intervals_are_closed_as_stale(store: Store) -
     assert store.close_stale(T0 + timedelta(minutes=3, seconds=59)) == []
     closed = store.close_stale(T0 + timedelta(minutes=4, seconds=1))
     assert [s.acct_session_id for s in closed] == ["quiet"]
-    assert closed[0].stopped_at == T0 + timedelta(minutes=1)
+    # it ends when it went stale (last update + 3 intervals), its time counted up to then
+    assert closed[0].stopped_at == T0 + timedelta(minutes=4)
+    assert closed[0].session_time == 4 * 60
     assert closed[0].terminate_cause == "Stale-Session"
+    assert store.session("quiet") == closed[0]
     assert [s.acct_session_id for s in store.open_sessions("alice")] == ["chatty"]
 
 
@@ -540,7 +587,7 @@ def test_reopening_keeps_data_and_does_not_migrate_again(store_url: str) -> None
         sub = second.lookup("alice")
         assert sub is not None and sub.clear_password == "pw"
     (version,) = raw_rows(store_url, "SELECT version_num FROM alembic_version")
-    assert version == ("0001",)
+    assert version == ("0002",)
 
 
 def test_many_threads_read_and_write_at_once(store: Store) -> None:
@@ -608,6 +655,27 @@ def test_purge_deletes_old_records_but_never_open_sessions_or_users(store: Store
     assert {s.acct_session_id for s in store.sessions()} == {"recent", "open-long"}
     for name in ("alice", MAC, fresh_ct[0], unused):
         assert store.lookup(name) is not None, name
+
+
+def test_purged_sessions_still_count_towards_total_usage(store: Store) -> None:
+    day = timedelta(days=1)
+    store.add_user("alice", "pw", "kuota")
+    store.account(record("stop", sid="old", at=T0 - 100 * day, session_time=60, octets_in=700))
+    store.account(record("stop", sid="older", at=T0 - 90 * day, session_time=40, octets_in=300))
+    store.account(record("stop", sid="recent", at=T0 - day, session_time=5, octets_out=20))
+    # a name that is no subscriber (any more) leaves no total behind
+    store.account(record("stop", sid="gone", username="ghost", at=T0 - 99 * day, octets_in=9))
+    before = store.usage("alice")
+    assert (before.seconds, before.octets, before.sessions) == (105, 1020, 3)
+    assert store.purge(T0 - 30 * day).sessions == 3
+    assert store.usage("alice") == before
+    assert [s.acct_session_id for s in store.sessions(username="alice")] == ["recent"]
+    # a second purge adds to the totals, never replaces them
+    assert store.purge(T0).sessions == 1
+    assert store.usage("alice") == before
+    assert store.usage("ghost").octets == 0
+    # the usage of today is the sessions themselves, untouched by totals
+    assert store.usage("alice", T0 - 200 * day).octets == 0
 
 
 def test_rekey_moves_passwords_to_the_new_key(

@@ -8,7 +8,13 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from netops.inventory.models import Plan
-from netops.radius.policy import Consumed, authorize, quota_exhausted, remaining_octets
+from netops.radius.policy import (
+    Consumed,
+    authorize,
+    quota_exhausted,
+    remaining_octets,
+    shortest_purge_age,
+)
 
 NOW = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
 GRATIS = Plan.model_validate(
@@ -215,3 +221,11 @@ def test_quota_exhausted_names_the_limit_reached() -> None:
     assert quota_exhausted(GRATIS, Consumed(octets=10**9), Consumed()) == "daily_data"
     assert quota_exhausted(GRATIS, Consumed(octets=10**9 - 1), Consumed()) is None
     assert quota_exhausted(BIG, Consumed(), Consumed(octets=10 * 10**9)) == "quota"
+
+
+def test_purging_may_not_reach_into_the_day_when_a_plan_has_a_daily_limit() -> None:
+    assert shortest_purge_age([BIG, GRATIS], since_midnight=3600) == 86_400
+    # a 25-hour day (a DST change) needs the whole day
+    assert shortest_purge_age([GRATIS], since_midnight=90_000) == 90_000
+    # total quotas are kept in the store's usage totals: no floor of their own
+    assert shortest_purge_age([BIG], since_midnight=3600) == 0

@@ -240,7 +240,7 @@ def test_sessions_show_who_where_and_how_much(db: str, capsys: pytest.CaptureFix
         "lab-hs-01",
         "aa:bb:cc:00:00:01",
         "10.254.200.7",
-        "2026-11-22 06:57:57",
+        "2026-11-22 14:57:57 WITA",
         "1h02m03s",
         "1.5 MB",
         "4.3 GB",
@@ -320,7 +320,7 @@ def test_sessions_since_purge_and_status(db: str, capsys: pytest.CaptureFixture[
     assert code == 0 and "purged 1 session(s)" in out
     code, out, _ = run(capsys, "radius", "store-status", "--format", "json")
     status = json.loads(out)
-    assert status["sessions"] == 2 and status["user"] == 1 and status["schema"] == "0001"
+    assert status["sessions"] == 2 and status["user"] == 1 and status["schema"] == "0002"
     assert status["database"].startswith("SQLite database ")
 
 
@@ -508,4 +508,16 @@ def test_sessions_as_csv_for_a_spreadsheet(db: str, capsys: pytest.CaptureFixtur
     (row,) = list(csv.DictReader(io.StringIO(out)))
     assert row["acct_session_id"] == "C1" and row["mac"] == "aa:bb:cc:00:00:07"
     assert int(row["input_octets"]) == (2 << 32) + 1 and row["terminate_cause"] == "Idle-Timeout"
-    assert row["stopped_at"] == "2026-11-22T08:00:00+00:00" and row["active"] == "False"
+    assert row["stopped_at"] == "2026-11-22T16:00:00+08:00" and row["active"] == "False"
+
+
+def test_purge_without_an_inventory_assumes_a_daily_limit(
+    db: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("NETOPS_INVENTORY")
+    code, out, err = run(capsys, "radius", "purge", "--older-than", "23h")
+    assert code == 1 and out == ""
+    assert err.startswith("error: --older-than 23h is shorter than 1d: plans may have a daily")
+    assert "00:00 UTC" in err
+    code, out, _ = run(capsys, "radius", "purge", "--older-than", "1d")
+    assert code == 0 and "purged 0 session(s)" in out
