@@ -18,7 +18,7 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from netops.cli.common import DbOpt, InventoryOpt, console, db_url, get_inventory
+from netops.cli.common import DbOpt, InventoryOpt, absolute_path, console, db_url, get_inventory
 from netops.cli.radius import app as radius_app
 from netops.errors import NetopsError, StoreError
 from netops.inventory import Inventory, Secret
@@ -236,7 +236,8 @@ def user_import(
     file: Annotated[
         Path,
         typer.Argument(
-            help="CSV with a header row: username,password,plan and optionally note, pap_only."
+            help="CSV with a header row: username,password,plan and optionally note, pap_only.",
+            callback=absolute_path,
         ),
     ],
     pap_only: Annotated[
