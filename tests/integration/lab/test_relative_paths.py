@@ -21,7 +21,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from netops.lab.runtime import lab_namespaces
+from netops.inventory import load_inventory
+from netops.lab.runtime import lab_namespaces, ssh_answers
+from netops.provision.lab import FrrLab
 from netops.service.state import cmdline, read_state
 from tests.paths import LAB, REPO
 
@@ -131,3 +133,28 @@ def test_lab_up_push_and_down_with_relative_paths_from_another_folder(tmp_path: 
     finally:
         if lab_namespaces(PREFIX):
             _netops(work, "lab", "down", "--lab-dir", str(work / "var" / "lab"), *prefix)
+
+
+def test_frr_lab_given_a_relative_workdir_hands_sshd_an_absolute_config(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The lab's Python API, too: a relative ``workdir`` still gives an sshd that answers."""
+    _routers_only(tmp_path / "inv")
+    monkeypatch.chdir(tmp_path)
+    inventory = load_inventory(Path("inv"))
+    lab = FrrLab.from_inventory(inventory, PREFIX, [inventory.device("lab-core-01")], False)
+    lab.workdir = Path("frr")
+    lab.workdir.mkdir()
+    try:
+        lab.up()
+        assert ssh_answers(ROUTERS["lab-core-01"], 22)
+        sshd = [
+            line
+            for pid in map(int, subprocess.run(["ip", "netns", "pids", f"{PREFIX}-lab-core-01"],
+                                               capture_output=True, text=True).stdout.split())
+            if "/usr/sbin/sshd -f " in (line := cmdline(pid))
+        ]  # fmt: skip
+        assert sshd and f"-f {tmp_path}/frr/" in sshd[0], sshd
+    finally:
+        lab.down()
+    assert lab_namespaces(PREFIX) == []
