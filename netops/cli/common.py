@@ -31,8 +31,9 @@ _SQLITE_URL = re.compile(r"^(?P<scheme>sqlite(?:\+\w+)?:///)(?P<path>[^?]*)(?P<q
 def absolute(path: Path) -> Path:
     """``path`` made absolute against the current folder, with ``~`` expanded.
 
-    Symbolic links are kept as the user named them (no ``realpath``)."""
-    return Path(os.path.abspath(path.expanduser()))
+    Symbolic links are kept as the user named them (no ``realpath``); an unknown
+    ``~user`` stays as typed."""
+    return Path(os.path.abspath(os.path.expanduser(path)))
 
 
 def absolute_path(value: Path | None) -> Path | None:

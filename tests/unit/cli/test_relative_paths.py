@@ -17,7 +17,7 @@ import pytest
 import typer
 import yaml
 
-from netops.cli.common import absolute_db_url
+from netops.cli.common import absolute, absolute_db_url
 from netops.cli.main import app, main
 from netops.store import Store
 from netops.store.credentials import generate_key
@@ -116,6 +116,16 @@ def test_database_urls_name_an_absolute_sqlite_file(
     home = os.path.expanduser("~")
     want = expected.format(cwd=elsewhere, parent=elsewhere.parent, home=home)
     assert absolute_db_url(given) == want
+
+
+def test_home_and_dot_dot_are_resolved_and_an_unknown_user_is_no_traceback(
+    elsewhere: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert absolute(Path("~/x")) == Path(os.path.expanduser("~")) / "x"
+    assert absolute(Path("a/../b")) == elsewhere / "b"
+    assert main(["inventory", "validate", "-i", "~no-such-user-here/city"]) == 1
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and "no-such-user-here" in err
 
 
 def test_inventory_before_the_command_reaches_the_environment_absolute(
