@@ -1,8 +1,16 @@
-"""Options and helpers every command group shares (inventory, database, output)."""
+"""Options and helpers every command group shares (inventory, database, output).
+
+Paths a user types are resolved here, once, against the folder the command runs in: every
+file or folder option takes ``callback=absolute_path`` (lists: ``absolute_paths``) and the
+database URL ``absolute_db_url``. What the commands hand on (to the subsystems, to daemons
+such as sshd or Prometheus, to the services ``netops up`` starts) is then absolute and
+means the same whatever folder that code runs in.
+"""
 
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Annotated
 
@@ -16,6 +24,41 @@ console = Console(highlight=False, soft_wrap=True)
 err_console = Console(stderr=True, highlight=False)
 
 DEFAULT_DB = "sqlite:///var/netops.db"
+# sqlite:///PATH (three slashes; a fourth starts an absolute PATH), any driver, any query.
+_SQLITE_URL = re.compile(r"^(?P<scheme>sqlite(?:\+\w+)?:///)(?P<path>[^?]*)(?P<query>\?.*)?$")
+
+
+def absolute(path: Path) -> Path:
+    """``path`` made absolute against the current folder, with ``~`` expanded.
+
+    Symbolic links are kept as the user named them (no ``realpath``); an unknown
+    ``~user`` stays as typed."""
+    return Path(os.path.abspath(os.path.expanduser(path)))
+
+
+def absolute_path(value: Path | None) -> Path | None:
+    """Option callback: a file or folder option's value as an absolute path."""
+    return None if value is None else absolute(value)
+
+
+def absolute_paths(value: list[Path] | None) -> list[Path] | None:
+    """Option callback: every path of a repeatable option made absolute."""
+    return None if value is None else [absolute(v) for v in value]
+
+
+def absolute_db_url(url: str | None) -> str | None:
+    """An SQLite URL with a relative file (``sqlite:///var/netops.db``) made absolute
+    (``sqlite:////…/var/netops.db``); every other URL as given."""
+    if url is None:
+        return None
+    match = _SQLITE_URL.match(url)
+    if match is None:
+        return url
+    path, query = match["path"], match["query"] or ""
+    if not path or path == ":memory:" or path.startswith(("/", "file:")):
+        return url
+    return f"{match['scheme']}{absolute(Path(path))}{query}"
+
 
 InventoryOpt = Annotated[
     Path | None,
@@ -25,6 +68,7 @@ InventoryOpt = Annotated[
         envvar="NETOPS_INVENTORY",
         help="Inventory folder (default: $NETOPS_INVENTORY).",
         show_default=False,
+        callback=absolute_path,
     ),
 ]
 DbOpt = Annotated[
@@ -34,6 +78,7 @@ DbOpt = Annotated[
         envvar="NETOPS_DB",
         help=f"Database URL (default: $NETOPS_DB, else {DEFAULT_DB}).",
         show_default=False,
+        callback=absolute_db_url,
     ),
 ]
 
@@ -48,8 +93,10 @@ def get_inventory(path: Path | None) -> Inventory:
 
 
 def db_url(url: str | None) -> str:
-    """The database URL to use; the default SQLite file's folder is created on demand."""
-    chosen = url or os.environ.get("NETOPS_DB") or DEFAULT_DB
+    """The database URL to use, an SQLite file's path made absolute; the default SQLite
+    file's folder is created on demand."""
+    chosen = absolute_db_url(url or os.environ.get("NETOPS_DB") or DEFAULT_DB)
+    assert chosen is not None
     if chosen.startswith("sqlite:///") and not chosen.startswith("sqlite:///:memory:"):
         Path(chosen.removeprefix("sqlite:///")).expanduser().parent.mkdir(
             parents=True, exist_ok=True

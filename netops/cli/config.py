@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from netops.cli.common import InventoryOpt, console, err_console, get_inventory
+from netops.cli.common import InventoryOpt, absolute_path, console, err_console, get_inventory
 from netops.errors import NetopsError
 from netops.inventory.models import Device, Inventory
 from netops.provision import operations
@@ -43,11 +43,16 @@ SessionLogOpt = Annotated[
         "--session-log",
         help="Write each device's SSH session to DIR/<host>.log (secrets masked).",
         show_default=False,
+        callback=absolute_path,
     ),
 ]
 BackupDirOpt = Annotated[
     Path,
-    typer.Option("--backup-dir", help="Git repository of running configs (created if missing)."),
+    typer.Option(
+        "--backup-dir",
+        help="Git repository of running configs (created if missing).",
+        callback=absolute_path,
+    ),
 ]
 DEFAULT_BACKUPS = Path("var/backups")
 
@@ -90,7 +95,10 @@ def render(
     site: SiteOpt = None,
     role: RoleOpt = None,
     out: Annotated[
-        Path, typer.Option("--out", "-o", help="Folder for the <host>.cfg files.")
+        Path,
+        typer.Option(
+            "--out", "-o", help="Folder for the <host>.cfg files.", callback=absolute_path
+        ),
     ] = Path("var/rendered"),
     with_secrets: Annotated[
         bool,
@@ -173,7 +181,10 @@ def backup(
     site: SiteOpt = None,
     role: RoleOpt = None,
     out: Annotated[
-        Path, typer.Option("--out", "-o", help="Git repository of running configs.")
+        Path,
+        typer.Option(
+            "--out", "-o", help="Git repository of running configs.", callback=absolute_path
+        ),
     ] = DEFAULT_BACKUPS,
     workers: WorkersOpt = DEFAULT_WORKERS,
     session_log: SessionLogOpt = None,

@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from netops.cli.common import InventoryOpt, console, err_console, get_inventory
+from netops.cli.common import InventoryOpt, absolute_path, console, err_console, get_inventory
 from netops.exporters.modules import DEFAULT_MODULE_DIR, load_modules
 from netops.exporters.server import Exporter, ExporterSettings, bind, parse_listen, serve
 from netops.exporters.snmp import SnmpClient
@@ -27,6 +27,7 @@ ModulesOpt = Annotated[
         "--modules",
         help=f"Folder of SNMP module files (default: {DEFAULT_MODULE_DIR}).",
         show_default=False,
+        callback=absolute_path,
     ),
 ]
 EngineOpt = Annotated[

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from netops.cli.common import InventoryOpt, console, get_inventory
+from netops.cli.common import InventoryOpt, absolute_path, console, get_inventory
 from netops.inventory.graph import render_graph
 from netops.inventory.units import format_duration, format_rate
 
@@ -119,7 +119,12 @@ def show(
 
 @app.command()
 def graph(
-    out: Annotated[Path, typer.Option("--out", "-o", help="Picture file: .svg, .png or .dot.")],
+    out: Annotated[
+        Path,
+        typer.Option(
+            "--out", "-o", help="Picture file: .svg, .png or .dot.", callback=absolute_path
+        ),
+    ],
     inventory: InventoryOpt = None,
 ) -> None:
     """Draw the topology (sites, devices, links with medium and capacity; leased uplinks red)."""

@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from netops.cli.common import InventoryOpt, console, err_console, get_inventory
+from netops.cli.common import InventoryOpt, absolute_path, console, err_console, get_inventory
 from netops.errors import NetopsError
 from netops.lab.citizen import Phone
 from netops.lab.plan import LAB_PREFIX
@@ -30,7 +30,12 @@ app = typer.Typer(
 
 LabDirOpt = Annotated[
     Path,
-    typer.Option("--lab-dir", help="Folder for the lab's state, data and logs.", show_default=True),
+    typer.Option(
+        "--lab-dir",
+        help="Folder for the lab's state, data and logs.",
+        show_default=True,
+        callback=absolute_path,
+    ),
 ]
 PrefixOpt = Annotated[
     str,

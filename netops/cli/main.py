@@ -99,7 +99,8 @@ def _root(
     ),
 ) -> None:
     """netops: one inventory, four jobs."""
-    # Given before the command, -i / --db apply to it (and to services it starts).
+    # Given before the command, -i / --db apply to it (and to services it starts, in
+    # whatever folder): both arrive here already absolute.
     if inventory is not None:
         os.environ["NETOPS_INVENTORY"] = str(inventory)
     if db is not None:

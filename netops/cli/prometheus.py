@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 import yaml
 
-from netops.cli.common import InventoryOpt, console, get_inventory
+from netops.cli.common import InventoryOpt, absolute_path, absolute_paths, console, get_inventory
 from netops.errors import NetopsError
 from netops.exporters.targets import (
     DEFAULT_EXPORTER,
@@ -54,6 +54,7 @@ def targets(
             "--out-dir",
             "-o",
             help="Write snmp.json and icmp.json here (default: print one kind to stdout).",
+            callback=absolute_path,
         ),
     ] = None,
     kind: Annotated[
@@ -83,13 +84,19 @@ def config(
     inventory: InventoryOpt = None,
     out: Annotated[
         Path | None,
-        typer.Option("--out", "-o", help="Write prometheus.yml here (default: stdout)."),
+        typer.Option(
+            "--out",
+            "-o",
+            help="Write prometheus.yml here (default: stdout).",
+            callback=absolute_path,
+        ),
     ] = None,
     targets_dir: Annotated[
         Path | None,
         typer.Option(
             "--targets-dir",
             help="Where `netops prometheus targets -o` writes (default: next to --out).",
+            callback=absolute_path,
         ),
     ] = None,
     exporter: Annotated[
@@ -109,6 +116,7 @@ def config(
             "--rules-file",
             help="Rule file(s) to load besides the shipped alert rules "
             "(default: netops-rules.yml next to --out, as `netops prometheus rules -o` writes).",
+            callback=absolute_paths,
         ),
     ] = None,
     scrape_interval: Annotated[

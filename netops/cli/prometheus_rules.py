@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from netops.alerting import generate_rules, render_rules
-from netops.cli.common import InventoryOpt, console, err_console, get_inventory
+from netops.cli.common import InventoryOpt, absolute_path, console, err_console, get_inventory
 from netops.cli.prometheus import app
 from netops.errors import NetopsError
 
@@ -19,7 +19,12 @@ def rules(
     inventory: InventoryOpt = None,
     out: Annotated[
         Path | None,
-        typer.Option("--out", "-o", help="Write the rule file here (default: standard output)."),
+        typer.Option(
+            "--out",
+            "-o",
+            help="Write the rule file here (default: standard output).",
+            callback=absolute_path,
+        ),
     ] = None,
     timezone: Annotated[
         str | None,

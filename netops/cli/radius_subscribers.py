@@ -18,7 +18,15 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from netops.cli.common import DbOpt, InventoryOpt, console, db_url, err_console, get_inventory
+from netops.cli.common import (
+    DbOpt,
+    InventoryOpt,
+    absolute_path,
+    console,
+    db_url,
+    err_console,
+    get_inventory,
+)
 from netops.cli.radius import app as radius_app
 from netops.csvexport import to_csv
 from netops.errors import NetopsError, StoreError
@@ -293,7 +301,8 @@ def user_import(
     file: Annotated[
         Path,
         typer.Argument(
-            help="CSV with a header row: username,password,plan and optionally note, pap_only."
+            help="CSV with a header row: username,password,plan and optionally note, pap_only.",
+            callback=absolute_path,
         ),
     ],
     pap_only: Annotated[

@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from netops.cli.common import DbOpt, InventoryOpt, console, db_url, get_inventory
+from netops.cli.common import DbOpt, InventoryOpt, absolute_path, console, db_url, get_inventory
 from netops.errors import ReportError
 from netops.report import hotspots as hotspot_report
 from netops.report.capacity import DEFAULT_TIERS, CapacityReport, Policy, city_zone, collect
@@ -25,6 +25,13 @@ app = typer.Typer(
     help="Reports: leased capacity and cost (from Prometheus), hotspot usage (from the store).",
     no_args_is_help=True,
 )
+
+OutOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--out", "-o", help="Write the report here (default: stdout).", callback=absolute_path
+    ),
+]
 
 
 class CapacityFormat(StrEnum):
@@ -105,9 +112,7 @@ def capacity(
     days: Annotated[
         int, typer.Option("--days", min=1, max=400, help="Period length in days.")
     ] = 30,
-    out: Annotated[
-        Path | None, typer.Option("--out", "-o", help="Write the report here (default: stdout).")
-    ] = None,
+    out: OutOpt = None,
     fmt: Annotated[
         CapacityFormat,
         typer.Option("--format", "-f", help="html: one self-contained page; json: for machines."),
@@ -166,9 +171,7 @@ def hotspots(
     days: Annotated[
         int, typer.Option("--days", min=1, max=400, help="Number of local calendar days.")
     ] = 7,
-    out: Annotated[
-        Path | None, typer.Option("--out", "-o", help="Write the report here (default: stdout).")
-    ] = None,
+    out: OutOpt = None,
     fmt: Annotated[
         HotspotFormat,
         typer.Option("--format", "-f", help="html: one self-contained page; csv: hotspot × day."),

@@ -15,7 +15,15 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from netops.cli.common import DbOpt, InventoryOpt, console, db_url, err_console, get_inventory
+from netops.cli.common import (
+    DbOpt,
+    InventoryOpt,
+    absolute_path,
+    console,
+    db_url,
+    err_console,
+    get_inventory,
+)
 from netops.errors import StoreError
 from netops.service.model import ComponentSpec, ComponentStatus, State
 from netops.service.run import supervise
@@ -40,6 +48,7 @@ StateDirOpt = Annotated[
         "--state-dir",
         help="Folder for the state file (up.json) and logs (log/).",
         show_default=True,
+        callback=absolute_path,
     ),
 ]
 

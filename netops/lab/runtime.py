@@ -79,7 +79,8 @@ class Lab:
 
     def __init__(self, inventory: Inventory, directory: Path, prefix: str = LAB_PREFIX) -> None:
         self.inventory = inventory
-        self.dir = directory
+        # Absolute: the folder's paths go to daemons (sshd, snmpsim) and the lab supervisor.
+        self.dir = directory.absolute()
         self.prefix = prefix
 
     @property

@@ -149,6 +149,9 @@ class FrrLab:
         if self.workdir is None:
             self.workdir = Path(tempfile.mkdtemp(prefix="netops-lab-"))
             self._own_workdir = True
+        # sshd, given a relative -f, starts but never answers (it re-executes itself after
+        # changing folder): the daemons get absolute paths only.
+        self.workdir = self.workdir.absolute()
         self.workdir.chmod(0o755)
         try:
             self._ensure_user()

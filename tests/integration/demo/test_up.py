@@ -1,9 +1,15 @@
-"""`netops up` with the real services: healthy, then SIGTERM leaves no process behind."""
+"""`netops up` with the real services: healthy, then SIGTERM leaves no process behind.
+
+It runs from a folder that is not the repository, with relative paths (inventory, state
+folder, database), as a user in their own folder types them: the services it starts get
+them absolute.
+"""
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -41,12 +47,15 @@ def _alive(pid: int) -> bool:
 def test_sigterm_stops_every_service_and_removes_the_state_file(tmp_path: Path) -> None:
     auth, acct, metrics, portal, exporter, health = _ports(6)
     env = {k: v for k, v in os.environ.items() if not k.startswith("NETOPS_")}
+    work = tmp_path / "work"
+    shutil.copytree(LAB, work / "lab")
+    state = work / "state"
     up = subprocess.Popen(
-        [str(NETOPS), "up", "-i", str(LAB), "--state-dir", str(tmp_path),
+        [str(NETOPS), "-i", "lab", "up", "--state-dir", "state", "--db", "sqlite:///data.db",
          "--radius-auth-port", str(auth), "--radius-acct-port", str(acct),
          "--radius-metrics-port", str(metrics), "--portal-port", str(portal),
          "--exporter-port", str(exporter), "--health-port", str(health)],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, cwd=REPO,
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, cwd=work,
     )  # fmt: skip
     try:
         url = f"http://127.0.0.1:{health}/health"
@@ -68,8 +77,25 @@ def test_sigterm_stops_every_service_and_removes_the_state_file(tmp_path: Path) 
         assert isinstance(components, dict)
         assert set(components) == {"radius", "portal", "exporter"}
         pids = [int(c["pid"]) for c in components.values()]
-        state = json.loads((tmp_path / "up.json").read_text())
-        assert state["pid"] == up.pid
+        recorded = json.loads((state / "up.json").read_text())
+        assert recorded["pid"] == up.pid
+        assert recorded["inventory"] == str(work / "lab")
+        assert recorded["db"] == f"sqlite:///{work}/data.db"
+        for pid in pids:  # every service was told where things are absolutely
+            argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+            assert argv[argv.index(b"-i") + 1] == bytes(work / "lab")
+            assert argv[argv.index(b"--db") + 1] == f"sqlite:///{work}/data.db".encode()
+        assert {p.name for p in (state / "log").iterdir()} == {
+            "radius.log",
+            "portal.log",
+            "exporter.log",
+        }
+        status = subprocess.run(
+            [str(NETOPS), "up", "--status", "--state-dir", "state"],
+            capture_output=True, text=True, env=env, cwd=work, timeout=60,
+        )  # fmt: skip
+        assert status.returncode == 0, status.stderr
+        assert json.loads(status.stdout)["status"] == "ok"
         assert httpx.get(f"http://127.0.0.1:{exporter}/metrics", timeout=10).status_code == 200
         assert httpx.get(f"http://127.0.0.1:{metrics}/metrics", timeout=10).status_code == 200
 
@@ -82,4 +108,5 @@ def test_sigterm_stops_every_service_and_removes_the_state_file(tmp_path: Path) 
     assert up.returncode == 0, out
     assert "netops stopped: every service ended." in out
     assert [pid for pid in pids if _alive(pid)] == []
-    assert not (tmp_path / "up.json").exists()
+    assert not (state / "up.json").exists()
+    assert (work / "data.db").exists()
