@@ -92,8 +92,13 @@ def test_clickthrough_creates_one_allowance_per_device_and_day(
     again = check_clickthrough(
         store, accepted=True, mac="aa:bb:cc:00:00:01", hotspot=park, now=NOW, zone=WITA
     )
-    assert first.ok and (first.username, first.password) == (again.username, again.password)
+    # One allowance per device and day, with a fresh password each time: naming a MAC
+    # never reveals the password handed out before.
+    assert first.ok and again.ok and first.username == again.username
+    assert first.password != again.password
     sub = store.lookup(first.username or "")
+    assert sub is not None and store.check_password(sub, again.password or "")
+    assert not store.check_password(sub, first.password or "")
     assert sub is not None and sub.kind == "clickthrough" and sub.plan == "gratis"
     # The allowance ends at the city's midnight (16:00 UTC for WITA), not UTC midnight.
     assert sub.valid_until == datetime(2026, 11, 22, 16, 0, tzinfo=UTC)
