@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import ADMIN_TOKEN, LAB, Stack
+from conftest import ADMIN_TOKEN, GATEWAY_HOST, LAB, Stack
 from portal_peers import NETOPS, REPO
 
 from netops.portal.gateway_sim import GatewaySim
@@ -189,7 +189,7 @@ def test_pap_gateway_logs_in_without_javascript(stack: Stack, browser: Any) -> N
         auth_port=stack.auth_port,
         acct_port=stack.acct_port,
         secret="testing123",
-        listen_host="127.0.0.3",
+        listen_host=GATEWAY_HOST,
         chap=False,
     )
     context = browser.new_context(java_script_enabled=False, **PHONE)
@@ -295,7 +295,7 @@ def test_coovachilli_uam_logs_on_with_the_uam_secret_and_logs_off(
         auth_port=stack.auth_port,
         acct_port=stack.acct_port,
         secret="testing123",
-        listen_host="127.0.0.4",
+        listen_host=GATEWAY_HOST,
         flavour="coova",
         uam_secret="uamsecret",  # services.portal.uam_secret of the lab inventory
     )
@@ -402,7 +402,7 @@ def test_chap_in_the_page_logs_in_straight_at_the_gateway(
         auth_port=stack.auth_port,
         acct_port=stack.acct_port,
         secret="testing123",
-        listen_host="127.0.0.5",
+        listen_host=GATEWAY_HOST,
     )
     context = browser.new_context(**PHONE)
     try:
