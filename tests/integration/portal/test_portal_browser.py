@@ -429,48 +429,58 @@ def test_chap_in_the_page_logs_in_straight_at_the_gateway(
         gateway.stop()
 
 
-@pytest.fixture
-def hotspot_browser(browser: Any, stack: Stack) -> Iterator[Any]:
-    """Chromium as a phone inside the lab hotspot: the hotspot's dns_name resolves to its
-    gateway (RouterOS adds that static DNS entry for its clients), here the simulator."""
+def _inside_hotspot(browser: Any, name: str, port: int) -> Any:
+    """Chromium as a phone inside a hotspot: the hotspot's dns_name resolves to its gateway
+    (RouterOS adds that static DNS entry for its clients), here a simulator or a stand-in."""
     from portal_peers import CHROMIUM_ARGS, require_chromium
 
-    rule = f"MAP login.lab.netops.test {GATEWAY_HOST}:{stack.gateway.listen_port}"
-    mapped = browser.browser_type.launch(
+    rule = f"MAP {name} {GATEWAY_HOST}:{port}"
+    return browser.browser_type.launch(
         executable_path=require_chromium(), args=[*CHROMIUM_ARGS, f"--host-resolver-rules={rule}"]
     )
-    try:
-        yield mapped
-    finally:
-        mapped.close()
 
 
 def test_scanning_a_voucher_cards_qr_code_ends_logged_in_through_the_gateway(
-    stack: Stack, hotspot_browser: Any, artifacts: Path
+    stack: Stack, browser: Any, artifacts: Path
 ) -> None:
     code = stack.store.create_vouchers("gratis", 1)[0]
     username = code.replace("-", "")
-    context = hotspot_browser.new_context(**PHONE)
+    # lab-park's gateway with its dns_name: its links name login.lab.netops.test.
+    gateway = GatewaySim(
+        portal_url=stack.portal_url,
+        auth_port=stack.auth_port,
+        acct_port=stack.acct_port,
+        secret="testing123",
+        listen_host=GATEWAY_HOST,
+        dns_name="login.lab.netops.test",
+    )
+    gateway.start()
+    phone = _inside_hotspot(browser, "login.lab.netops.test", gateway.listen_port)
     sent: list[str] = []
     try:
-        page = context.new_page()
+        page = phone.new_context(**PHONE).new_page()
         page.on("request", lambda r: sent.append(r.url))
         # The card's QR code is services.portal.url + "#voucher=CODE" (the unit tests compare
         # the printed SVG); here the portal runs on a port the kernel picked. The portal is in
         # the walled garden, so the phone reaches it without the gateway's parameters.
         page.goto(f"{stack.portal_url}#voucher={code}")
         page.wait_for_url(re.compile(re.escape(stack.portal_url) + r"status\?"))
-        attempt = stack.gateway.attempts[-1]
+        attempt = gateway.attempts[-1]
         assert (attempt.username, attempt.method, attempt.accepted) == (username, "chap", True)
         _wait_for(lambda: stack.store.open_sessions(username), "Accounting-Start in the store")
         assert _quota(page)["Akun"] == code
         page.screenshot(path=str(artifacts / "qr-logged-in.png"), full_page=True)
-        # It went through the gateway, which sent it back with its parameters.
+        # It went through the gateway, which sent it back with its parameters, and the login
+        # was handed to the gateway under its DNS name.
         assert any(u.startswith("http://login.lab.netops.test/login") for u in sent), sent
+        assert any(
+            u.startswith("http://login.lab.netops.test:") and u.endswith("/login") for u in sent
+        ), sent
         # The code travelled in #fragments only: no request line carried it.
         assert not [u for u in sent if code in u or username in u or code.lower() in u]
     finally:
-        context.close()
+        phone.close()
+        gateway.stop()
     assert code not in Path(stack.portal.log).read_text()
 
 
@@ -530,7 +540,6 @@ def test_the_rendered_routeros_login_page_carries_a_qr_code_through_to_a_login(
     from urllib.parse import parse_qsl, urlsplit
 
     import httpx
-    from portal_peers import CHROMIUM_ARGS, require_chromium
 
     template = _rendered_login_page()
     # The page points at services.portal.url; this portal runs on a port the kernel picked.
@@ -556,10 +565,7 @@ def test_the_rendered_routeros_login_page_carries_a_qr_code_through_to_a_login(
 
     servlet = ThreadingHTTPServer((GATEWAY_HOST, 0), Servlet)
     threading.Thread(target=servlet.serve_forever, daemon=True).start()
-    rule = f"MAP login.lab.netops.test {GATEWAY_HOST}:{servlet.server_address[1]}"
-    phone = browser.browser_type.launch(
-        executable_path=require_chromium(), args=[*CHROMIUM_ARGS, f"--host-resolver-rules={rule}"]
-    )
+    phone = _inside_hotspot(browser, "login.lab.netops.test", servlet.server_address[1])
     try:
         page = phone.new_context(**PHONE).new_page()
         page.goto(f"http://login.lab.netops.test/login#voucher={code}")
