@@ -65,6 +65,30 @@ def serve(
             help="Log every HTTP request (URLs carry citizens' MAC and IP addresses).",
         ),
     ] = False,
+    failures_per_hotspot: Annotated[
+        int,
+        typer.Option(
+            "--failures-per-hotspot",
+            min=1,
+            help="Failed logins a hotspot's phones may make together in 10 minutes.",
+        ),
+    ] = 300,
+    clickthrough_per_hour: Annotated[
+        int,
+        typer.Option(
+            "--clickthrough-per-hour",
+            min=1,
+            help="New click-through allowances per hotspot per hour.",
+        ),
+    ] = 1000,
+    clickthrough_per_day: Annotated[
+        int,
+        typer.Option(
+            "--clickthrough-per-day",
+            min=1,
+            help="New click-through allowances per hotspot per day.",
+        ),
+    ] = 5000,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Debug logging.")] = False,
 ) -> None:
     """Serve the captive portal, the captive-portal API (RFC 8908) and the operator console.
@@ -95,6 +119,11 @@ def serve(
         chap_in_browser=chap_in_browser,
         access_log=access_log,
         announce=announce,
+        limits={
+            "hotspot_limit": failures_per_hotspot,
+            "clickthrough_hourly": clickthrough_per_hour,
+            "clickthrough_daily": clickthrough_per_day,
+        },
     )
 
 

@@ -369,6 +369,13 @@ class Hotspot(Record):
     client_prefix: ipaddress.IPv4Network | None = None
     vlan: int | None = Field(default=None, ge=1, le=4094)
     interface: str | None = None
+    dns_name: str | None = Field(
+        default=None,
+        max_length=253,
+        pattern=r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$",
+        description="The hotspot's own DNS name (RouterOS dns-name): its login page's host, "
+        "which the gateway resolves to itself for its clients.",
+    )
 
 
 # --- whole-city settings ----------------------------------------------------------------------

@@ -714,7 +714,8 @@ def admin_router(portal: Portal) -> APIRouter:
         for sub in subs:
             code = group_code(sub.username)
             plan = portal.plan(sub.plan)
-            qr = segno.make(f"{base}?{urlencode({'voucher': code})}", error="m")
+            # The code rides in the #fragment: read by the login page, never sent to a server.
+            qr = segno.make(f"{base}#{urlencode({'voucher': code})}", error="m")
             svg = qr.svg_inline(scale=3, border=2, title=f"Voucher {code}")
             cards.append(
                 {

@@ -7,6 +7,7 @@ functions (FastAPI runs them in its thread pool).
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import secrets
@@ -33,12 +34,21 @@ from netops.portal import i18n
 from netops.portal.allowance import allowance, day_start, plan_summary
 from netops.portal.branding import Branding, load_branding
 from netops.portal.chap import unescape_mikrotik
-from netops.portal.gateway import GatewayContext, GatewayParamError, Handoff, parse_context
+from netops.portal.gateway import (
+    GatewayContext,
+    GatewayParamError,
+    Handoff,
+    UntrustedGateway,
+    parse_context,
+)
 from netops.portal.login import (
     LoginCheck,
     check_clickthrough,
     check_user,
     check_voucher,
+    checked_hotspot,
+    clickthrough_is_new,
+    device_addresses,
     resolve_hotspot,
 )
 from netops.portal.security import (
@@ -79,10 +89,14 @@ class PortalSettings:
     secret_key: bytes = field(default_factory=lambda: secrets.token_bytes(32), repr=False)
     admin_token: Callable[[], str | None] = _env_token
     branding: Branding | None = None
-    mac_limit: int = 5
-    ip_limit: int = 10
-    source_limit: int = 60
-    clickthrough_limit: int = 30
+    # Failed logins (wrong code or password) per window, see docs/portal.md "Rate limits".
+    phone_limit: int = 5  # per phone: hotspot, MAC and IP from the gateway, browser cookie
+    hotspot_limit: int = 300  # per hotspot gateway (all its phones share its NAT address)
+    source_limit: int = 60  # per source address that is no hotspot gateway of the inventory
+    # New click-through allowances (each is a store row).
+    clickthrough_limit: int = 30  # per window, per source address that is no hotspot gateway
+    clickthrough_hourly: int = 1000  # per hotspot gateway per hour
+    clickthrough_daily: int = 5000  # per hotspot gateway per day
     limit_window_s: float = 600.0
     secure_cookies: bool | None = None
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
@@ -111,14 +125,27 @@ class Portal:
         self.brand = settings.branding or load_branding(settings.inventory)
         self.logo = Markup(self.brand.logo_svg)
         self.chap_script = Markup((HERE / "static" / "chap.js").read_text(encoding="utf-8"))
+        self.voucher_script = Markup((HERE / "static" / "voucher.js").read_text(encoding="utf-8"))
         self.signer = Signer(settings.secret_key)
         self.default_lang: i18n.Lang = settings.inventory.meta.language
+        window = settings.limit_window_s
         self.limiters = {
-            "mac": RateLimiter(settings.mac_limit, settings.limit_window_s),
-            "ip": RateLimiter(settings.ip_limit, settings.limit_window_s),
-            "src": RateLimiter(settings.source_limit, settings.limit_window_s),
+            "phone": RateLimiter(settings.phone_limit, window),
+            "hotspot": RateLimiter(settings.hotspot_limit, window),
+            "src": RateLimiter(settings.source_limit, window),
         }
-        self.clickthroughs = RateLimiter(settings.clickthrough_limit, settings.limit_window_s)
+        self.new_allowances = {
+            "src": RateLimiter(settings.clickthrough_limit, window),
+            "hour": RateLimiter(settings.clickthrough_hourly, 3600.0),
+            "day": RateLimiter(settings.clickthrough_daily, 86400.0),
+        }
+        # A hotspot gateway's addresses → the gateway: a request from one of them is one of
+        # its phones behind its NAT (the rendered config masquerades the client prefix).
+        self.gateway_at: dict[str, str] = {}
+        for spot in settings.inventory.hotspots:
+            if (device := settings.inventory.find_device(spot.gateway)) is not None:
+                for address in device_addresses(device):
+                    self.gateway_at.setdefault(address, device.hostname)
         url = settings.inventory.services.portal.url
         self.secure = (
             settings.secure_cookies
@@ -140,7 +167,8 @@ class Portal:
         )
         self.limited = Counter(
             "netops_portal_rate_limited_total",
-            "Login attempts refused by a rate limit, by key kind (mac, ip, src).",
+            "Login attempts refused by a rate limit, by key kind (phone, hotspot, src, "
+            "clickthrough).",
             ["key"],
             registry=self.registry,
         )
@@ -179,6 +207,12 @@ class Portal:
         except KeyError:
             return None
 
+    def origin(self, source: str) -> str:
+        """The rate limits' ceiling key of a request's source address: ``gw:<gateway>`` when
+        it is a hotspot gateway's (every phone of that hotspot), else ``src:<address>``."""
+        gateway = self.gateway_at.get(source)
+        return f"gw:{gateway}" if gateway else f"src:{source}"
+
     def uam_secret(self) -> str | None:
         secret = self.inventory.services.portal.uam_secret
         return secret.reveal() if secret is not None else None
@@ -195,6 +229,15 @@ def _origin(url: str | None) -> str | None:
     if parts.scheme not in ("http", "https") or not parts.netloc:
         return None
     return f"{parts.scheme}://{parts.netloc}"
+
+
+def _phone_key(origin: str, ctx: GatewayContext, browser: str) -> str:
+    """The per-phone rate-limit key: the hotspot, the MAC and IP its gateway passed, and the
+    browser's own cookie (so failures posted with someone else's MAC from another browser
+    never count against that phone). Hashed: no MAC is kept in memory in the clear."""
+    mac = (ctx.mac or "-").lower().replace("-", ":")
+    raw = f"{origin}|{mac}|{ctx.ip or '-'}|{browser}"
+    return "phone:" + hashlib.sha256(raw.encode()).hexdigest()[:32]
 
 
 def _root(request: Request) -> str:
@@ -364,17 +407,55 @@ def _citizen_routes(app: FastAPI, portal: Portal) -> None:
     def metrics() -> Response:
         return Response(generate_latest(portal.registry), media_type=CONTENT_TYPE_LATEST)
 
-    def bad_request(request: Request, exc: GatewayParamError) -> Response:
-        page = PageContext(portal, request, _lang(portal, request))
+    def bad_request(
+        request: Request, exc: GatewayParamError, lang: i18n.Lang | None = None
+    ) -> Response:
+        page = PageContext(portal, request, lang or _lang(portal, request))
+        if isinstance(exc, UntrustedGateway):
+            # A redirect naming a host that is not this city's gateway: never hand it a login.
+            portal.logins.labels("gateway", "untrusted").inc()
+            log.warning(
+                "refused a gateway endpoint that is not in the inventory: %s (from %s)",
+                exc.field,
+                _client(request),
+            )
+            error = page.t("error.unknown_gateway", city=portal.brand.city)
+        else:
+            error = i18n.param_error(page.lang, exc.field)
         values = page.values(
             hotspot=None,
             ctx=None,
             heading=page.t("title.error"),
-            error=i18n.param_error(page.lang, exc.field),
+            error=error,
             lines=[],
             back_url=None,
         )
         return page.finish(portal.render("message.html", values, status=400))
+
+    def gateway_hotspot(request: Request, ctx: GatewayContext) -> Hotspot | None:
+        """The hotspot of a gateway redirect whose endpoints the inventory vouches for; raises
+        :class:`UntrustedGateway` otherwise, or when the request came through another
+        hotspot's gateway than the one the parameters name."""
+        hotspot = checked_hotspot(portal.inventory, ctx)
+        via = portal.gateway_at.get(_client(request))
+        if ctx.kind != "none" and hotspot is not None and via and via != hotspot.gateway:
+            raise UntrustedGateway("server-name", f"names a hotspot not behind {via}")
+        return hotspot
+
+    def bounce_url(request: Request) -> str | None:
+        """Where to send a phone that opened the portal directly (a voucher card's QR code,
+        through the walled garden) so that its gateway redirects it back with its
+        parameters: the login page of the gateway whose NAT address the request came from."""
+        via = portal.gateway_at.get(_client(request))
+        spots = portal.inventory.hotspots_at(via) if via else ()
+        if not spots:
+            return None
+        spot = spots[0]
+        if spot.dns_name:
+            return f"http://{spot.dns_name}/login"
+        if spot.client_prefix is not None:
+            return f"http://{spot.client_prefix.network_address + 1}/login"
+        return None
 
     def login_page(
         request: Request,
@@ -384,14 +465,19 @@ def _citizen_routes(app: FastAPI, portal: Portal) -> None:
         error: str | None = None,
         status: int = 200,
         voucher: str = "",
+        hotspot: Hotspot | None = None,
     ) -> Response:
         page = PageContext(portal, request, lang)
-        hotspot = resolve_hotspot(portal.inventory, ctx)
+        if hotspot is None:
+            hotspot = resolve_hotspot(portal.inventory, ctx)
         ssid = hotspot.ssid if hotspot else portal.brand.title
         notice = None
+        bounce = None
         if ctx.kind == "none" and error is None:
-            # Opened directly (a bookmark, the demo): say how to get here from the hotspot.
+            # Opened directly (a bookmark, a voucher card's QR code): say how to get here from
+            # the hotspot; the page's script sends a QR code's voucher through the gateway.
             notice = page.t("error.no_gateway", ssid=ssid)
+            bounce = bounce_url(request)
         free = None
         if hotspot is not None and (plan := portal.plan(hotspot.plan)) is not None:
             seconds, octets = plan_summary(plan)
@@ -434,6 +520,11 @@ def _citizen_routes(app: FastAPI, portal: Portal) -> None:
             voucher=voucher,
             terms_url=f"{_root(request)}terms?{urlencode(query)}",
             direct=direct,
+            bounce=bounce,
+            voucher_script=portal.voucher_script,
+            # A voucher in the URL's #fragment logs in at once, but only with a gateway to
+            # hand the login to, and never again on a page that answers a failed login.
+            autologin=ctx.kind != "none" and error is None,
         )
         return page.finish(portal.render("login.html", values, status=status))
 
@@ -451,6 +542,7 @@ def _citizen_routes(app: FastAPI, portal: Portal) -> None:
     def login_get(request: Request) -> Response:
         try:
             ctx = parse_context(request.query_params)
+            hotspot = gateway_hotspot(request, ctx)
         except GatewayParamError as exc:
             return bad_request(request, exc)
         lang = _lang(portal, request)
@@ -468,7 +560,9 @@ def _citizen_routes(app: FastAPI, portal: Portal) -> None:
         if message is not None:
             error = i18n.gateway_error(lang, message)
             ctx = ctx.without_error()
-        return login_page(request, ctx, lang, error=error, voucher=voucher_from(ctx, request))
+        return login_page(
+            request, ctx, lang, error=error, voucher=voucher_from(ctx, request), hotspot=hotspot
+        )
 
     @app.post("/login", include_in_schema=False)
     async def login_post(request: Request) -> Response:
@@ -477,67 +571,81 @@ def _citizen_routes(app: FastAPI, portal: Portal) -> None:
         # The store is synchronous: keep it off the event loop.
         return await run_in_threadpool(login_checked, request, fields)
 
+    def too_many(
+        again: Callable[[str, int], Response], t: Callable[..., str], wait: float
+    ) -> Response:
+        minutes = max(1, int(wait + 59) // 60)
+        response = again(t("error.rate_limited", minutes=minutes), 429)
+        response.headers["Retry-After"] = str(int(wait) + 1)
+        return response
+
     def login_checked(request: Request, fields: dict[str, str]) -> Response:
         lang = i18n.pick_language(fields.get("lang"), None, portal.default_lang)
         t = i18n.translator(lang)
         try:
             ctx = parse_context(fields)
+            hotspot = gateway_hotspot(request, ctx)
         except GatewayParamError as exc:
-            return bad_request(request, exc)
+            return bad_request(request, exc, lang)
         method = fields.get("method", "")
         code = fields.get("code", "")[:32]
 
         def again(error: str, status: int) -> Response:
-            return login_page(request, ctx, lang, error=error, status=status, voucher=code)
+            return login_page(
+                request, ctx, lang, error=error, status=status, voucher=code, hotspot=hotspot
+            )
 
-        if not csrf_valid(
-            portal.signer, fields.get("csrf"), request.cookies.get(CSRF_COOKIE), time.time()
-        ):
+        browser = request.cookies.get(CSRF_COOKIE)
+        if not csrf_valid(portal.signer, fields.get("csrf"), browser, time.time()):
             portal.logins.labels(method or "unknown", "csrf").inc()
             return again(t("error.csrf"), 403)
+        assert browser is not None
         if method not in ("voucher", "user", "free"):
             return again(t("error.bad_method"), 400)
         if ctx.kind == "none":
-            hotspot = resolve_hotspot(portal.inventory, ctx)
             ssid = hotspot.ssid if hotspot else portal.brand.title
             return again(t("error.no_gateway", ssid=ssid), 400)
 
-        keys = [f"src:{_client(request)}", f"ip:{ctx.ip or _client(request)}"]
-        if ctx.mac:
-            keys.append(f"mac:{ctx.mac.lower().replace('-', ':')}")
+        # Failures count against the phone (as its gateway and its own browser name it) and
+        # against where the request came from: a hotspot gateway's NAT address (all of its
+        # phones: a ceiling far above an honest hotspot's rate) or any other address.
+        origin = portal.origin(_client(request))
+        ceiling = "hotspot" if origin.startswith("gw:") else "src"
+        keys = [(ceiling, origin), ("phone", _phone_key(origin, ctx, browser))]
         now_s = time.time()
-        wait = max(portal.limiters[k.split(":", 1)[0]].retry_after(k, now_s) for k in keys)
-        if wait > 0:
-            for key in keys:
-                if portal.limiters[key.split(":", 1)[0]].retry_after(key, now_s) > 0:
-                    portal.limited.labels(key.split(":", 1)[0]).inc()
-            minutes = max(1, int(wait + 59) // 60)
-            response = again(t("error.rate_limited", minutes=minutes), 429)
-            response.headers["Retry-After"] = str(int(wait) + 1)
-            return response
-
         now = portal.now()
-        hotspot = resolve_hotspot(portal.inventory, ctx)
+        if method in ("voucher", "user"):
+            waits = [(kind, portal.limiters[kind].retry_after(key, now_s)) for kind, key in keys]
+            if any(wait > 0 for _, wait in waits):
+                for kind, wait in waits:
+                    if wait > 0:
+                        portal.limited.labels(kind).inc()
+                return too_many(again, t, max(wait for _, wait in waits))
+
         check: LoginCheck
         if method == "voucher":
             check = check_voucher(portal.store, code, ctx.mac, now)
         elif method == "user":
             check = check_user(portal.store, fields.get("username", ""), fields.get("password", ""))
         else:
-            source = f"src:{_client(request)}"
-            if method == "free" and fields.get("accept") == "yes":
-                # Each new MAC makes a subscriber row: bound how fast one address can add them.
-                wait = portal.clickthroughs.retry_after(source, now_s)
+            accepted = fields.get("accept") == "yes"
+            if (
+                accepted
+                and hotspot is not None
+                and clickthrough_is_new(portal.store, ctx.mac, now, portal.zone)
+            ):
+                # Each new MAC makes a store row: bound how fast a hotspot (or any other
+                # address) adds them, far above an honest hotspot's rate.
+                windows = ("hour", "day") if ceiling == "hotspot" else ("src",)
+                wait = max(portal.new_allowances[w].retry_after(origin, now_s) for w in windows)
                 if wait > 0:
                     portal.limited.labels("clickthrough").inc()
-                    minutes = max(1, int(wait + 59) // 60)
-                    response = again(t("error.rate_limited", minutes=minutes), 429)
-                    response.headers["Retry-After"] = str(int(wait) + 1)
-                    return response
-                portal.clickthroughs.fail(source, now_s)
+                    return too_many(again, t, wait)
+                for w in windows:
+                    portal.new_allowances[w].fail(origin, now_s)
             check = check_clickthrough(
                 portal.store,
-                accepted=fields.get("accept") == "yes",
+                accepted=accepted,
                 mac=ctx.mac,
                 hotspot=hotspot,
                 now=now,
@@ -547,25 +655,17 @@ def _citizen_routes(app: FastAPI, portal: Portal) -> None:
         if not check.ok:
             assert check.error is not None
             portal.logins.labels(method, "refused").inc()
-            log.info(
-                "login refused: %s at %s from %s (mac %s): %s",
-                method,
-                where,
-                _client(request),
-                ctx.mac or "-",
-                check.error,
-            )
+            log.info("login refused: %s at %s: %s", method, where, check.error)
             if check.counts:
-                for key in keys:
-                    portal.limiters[key.split(":", 1)[0]].fail(key, now_s)
+                for kind, key in keys:
+                    portal.limiters[kind].fail(key, now_s)
             values = {"ssid": hotspot.ssid if hotspot else portal.brand.title}
             return again(t(check.error, **values), 400 if check.counts else 422)
 
         assert check.username is not None and check.password is not None
         portal.logins.labels(method, "handed_off").inc()
-        log.info("login handed to the gateway: %s at %s (mac %s)", method, where, ctx.mac or "-")
-        if ctx.mac:
-            portal.limiters["mac"].reset(f"mac:{ctx.mac.lower().replace('-', ':')}")
+        log.info("login handed to the gateway: %s at %s", method, where)
+        portal.limiters["phone"].reset(keys[1][1])
         status_query: dict[str, str] = {"lang": lang}
         if ctx.original_url:
             status_query["next"] = ctx.original_url

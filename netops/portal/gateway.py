@@ -10,14 +10,20 @@ Two gateway families are understood:
   ``uamport``, ``challenge``, ``mac``, ``ip``, ``userurl``, ``nasid``, ``reply``. The login
   goes back as a GET of ``http://uamip:uamport/logon?username=…&response=…&userurl=…``.
 
-Everything here is pure: parsing, validation and building the hand-off.
+Everything here is pure: parsing, validation, checking the gateway's endpoints against the
+hosts the inventory knows, and building the hand-off.
+
+Every parameter comes from the browser and can be forged. The portal hands a validated login
+only to an endpoint (``link-login-only``, ``link-logout``, ``link-status``, ``uamip``) whose
+host the inventory names as the hotspot's gateway (:func:`check_endpoints`): a forged
+``link-login-only=http://attacker.example/`` never receives a code or a password.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Literal
 from urllib.parse import urlencode, urlsplit
@@ -54,12 +60,20 @@ _MAC = re.compile(r"^[0-9A-Fa-f]{2}([:-]?[0-9A-Fa-f]{2}){5}$")
 _NAME = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 
+# The parameters that name where the browser is sent with a login or a logout.
+ENDPOINT_FIELDS = ("link-login-only", "link-logout", "link-status", "uamip")
+
+
 class GatewayParamError(ValueError):
     """A gateway parameter is malformed; ``field`` names it."""
 
     def __init__(self, field: str, message: str) -> None:
         self.field = field
         super().__init__(f"{field}: {message}")
+
+
+class UntrustedGateway(GatewayParamError):
+    """A gateway endpoint's host is not a gateway of the inventory; ``field`` names it."""
 
 
 @dataclass(frozen=True)
@@ -161,15 +175,59 @@ class GatewayContext:
             )
         if self.kind == "coova":
             response = coova_response(self.params["challenge"], password, uam_secret)
-            query = urlencode({"username": username, "response": response, "userurl": dst})
+            # CoovaChilli hands ``userurl`` back with ``res=success``: the page the citizen
+            # wanted, which the status page's "Lanjut" opens.
+            userurl = self.original_url or dst
+            query = urlencode({"username": username, "response": response, "userurl": userurl})
             return Handoff("get", f"{self.uam_base}/logon?{query}")
         raise GatewayParamError("link-login-only", "no gateway to log in at")
 
 
+def endpoint_hosts(ctx: GatewayContext) -> dict[str, str]:
+    """The host of each endpoint the context names (parameter → lower-case host, IPv6
+    without brackets): where a login, a logout or a status request would go."""
+    hosts: dict[str, str] = {}
+    for name in ENDPOINT_FIELDS:
+        value = ctx.params.get(name)
+        if not value:
+            continue
+        if name == "uamip":
+            hosts[name] = value.lower()
+            continue
+        host = urlsplit(value).hostname
+        hosts[name] = (host or "").lower()
+    return hosts
+
+
+def check_endpoints(ctx: GatewayContext, trusted: Collection[str]) -> None:
+    """Raise :class:`UntrustedGateway` naming the first endpoint whose host is not in
+    ``trusted`` (the hotspot gateway's addresses and DNS name, lower case)."""
+    allowed = {_canonical_host(h) for h in trusted}
+    for name, host in endpoint_hosts(ctx).items():
+        if _canonical_host(host) not in allowed:
+            raise UntrustedGateway(name, "is not an address of this hotspot's gateway")
+
+
+def _canonical_host(host: str) -> str:
+    host = host.strip("[]").lower().rstrip(".")
+    try:
+        return str(ipaddress.ip_address(host))
+    except ValueError:
+        return host
+
+
 def _http_url(name: str, value: str) -> str:
     parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
+    if parts.scheme not in ("http", "https") or not parts.hostname:
         raise GatewayParamError(name, "must be an http:// or https:// URL")
+    # Browsers and Python read these differently (``\\`` is a path separator to a browser,
+    # ``@`` hides the host behind a user name): refuse them rather than guess.
+    if "\\" in value or "@" in parts.netloc or any(c.isspace() for c in value):
+        raise GatewayParamError(name, "must be a plain http:// or https:// URL")
+    try:
+        parts.port  # noqa: B018 - raises on a malformed port
+    except ValueError:
+        raise GatewayParamError(name, "has a malformed port") from None
     return value
 
 

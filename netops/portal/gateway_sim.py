@@ -130,6 +130,7 @@ class GatewaySim:
         radius_timeout: float = 3.0,
         flavour: Literal["mikrotik", "coova"] = "mikrotik",
         uam_secret: str | None = None,
+        dns_name: str | None = None,
     ) -> None:
         self.portal_url = portal_url if portal_url.endswith("/") else portal_url + "/"
         self.radius_host = radius_host
@@ -149,6 +150,7 @@ class GatewaySim:
         self.radius_timeout = radius_timeout
         self.flavour = flavour
         self._uam_secret = uam_secret
+        self.dns_name = dns_name
         self.sessions: dict[str, SimSession] = {}
         self.attempts: list[Attempt] = []
         self.coa_log: list[tuple[str, str]] = []
@@ -166,6 +168,14 @@ class GatewaySim:
     def base_url(self) -> str:
         host = f"[{self.listen_host}]" if ":" in self.listen_host else self.listen_host
         return f"http://{host}:{self.listen_port}"
+
+    @property
+    def link_base(self) -> str:
+        """The base of the links it hands out: its hotspot's DNS name when it has one (as
+        RouterOS puts ``dns-name`` in ``$(link-login-only)``), else its address."""
+        if self.dns_name:
+            return f"http://{self.dns_name}:{self.listen_port}"
+        return self.base_url
 
     def start(self) -> None:
         """Bind the HTTP and CoA ports (0: the kernel picks) and serve on background threads."""
@@ -439,11 +449,12 @@ class GatewaySim:
             # own requests (favicon …) must not change it under the login page.
             client.chap_id = secrets.token_bytes(1)
             client.challenge = secrets.token_bytes(16)
+        links = f"{self.link_base}/c/{client.mac.replace(':', '-')}"
         params = {
-            "link-login-only": f"{self.base_url}/c/{client.mac.replace(':', '-')}/login",
+            "link-login-only": f"{links}/login",
             "link-orig": orig,
-            "link-logout": f"{self.base_url}/c/{client.mac.replace(':', '-')}/logout",
-            "link-status": f"{self.base_url}/c/{client.mac.replace(':', '-')}/status",
+            "link-logout": f"{links}/logout",
+            "link-status": f"{links}/status",
             "mac": client.mac.upper(),
             "ip": client.ip,
             "dst": orig,

@@ -159,6 +159,14 @@ CATALOGUE: Mapping[str, Mapping[Lang, str]] = {
         "id": "Titik WiFi menolak login: {message}",
         "en": "The hotspot refused the sign-in: {message}",
     },
+    "error.unknown_gateway": {
+        "id": "Titik WiFi yang mengarahkan Anda ke sini tidak terdaftar di jaringan {city}. "
+        "Demi keamanan, kode dan kata sandi Anda tidak dikirim ke sana. Sambungkan ke WiFi "
+        "resmi lalu buka situs web apa saja.",
+        "en": "The hotspot that sent you here is not one of {city}'s. For your safety, your "
+        "code and password were not sent to it. Join the official Wi-Fi, then open any "
+        "website.",
+    },
     "error.gateway_generic": {
         "id": "Login gagal. Silakan coba lagi.",
         "en": "Sign-in failed. Please try again.",

@@ -12,10 +12,20 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, tzinfo
 from typing import Literal, Protocol
 
-from netops.inventory.models import Hotspot, Inventory
+from netops.inventory.models import Device, Hotspot, Inventory
 from netops.portal.allowance import next_midnight
-from netops.portal.gateway import GatewayContext
-from netops.store.codes import looks_like_voucher, normalise_code, normalise_mac
+from netops.portal.gateway import (
+    GatewayContext,
+    UntrustedGateway,
+    check_endpoints,
+    endpoint_hosts,
+)
+from netops.store.codes import (
+    clickthrough_username,
+    looks_like_voucher,
+    normalise_code,
+    normalise_mac,
+)
 from netops.store.types import Subscriber
 
 Method = Literal["voucher", "user", "free"]
@@ -25,7 +35,7 @@ MAX_INPUT = 128
 class LoginStore(Protocol):
     """The store methods a login check needs."""
 
-    def lookup(self, username: str) -> Subscriber | None: ...
+    def lookup(self, username: str, *, reveal: bool = True) -> Subscriber | None: ...
 
     def check_password(self, sub: Subscriber, password: str) -> bool: ...
 
@@ -37,6 +47,7 @@ class LoginStore(Protocol):
         today: date,
         *,
         valid_until: datetime | None = None,
+        rotate: bool = False,
     ) -> tuple[str, str]: ...
 
 
@@ -106,7 +117,12 @@ def check_clickthrough(
     now: datetime,
     zone: tzinfo,
 ) -> LoginCheck:
-    """ "Accept the terms": the device's allowance for today, created on first use."""
+    """ "Accept the terms": the device's allowance for today, created on first use.
+
+    The password is fresh on every call (``rotate``): the MAC comes from the browser, so
+    naming another phone's MAC must never reveal the password that phone was given. The
+    RADIUS server binds the allowance to the MAC the gateway reports, so a fresh password
+    for someone else's allowance gets nobody online."""
     if not accepted:
         return _fail("error.terms")
     device = normalise_mac(mac) if mac else None
@@ -116,9 +132,23 @@ def check_clickthrough(
         return _fail("error.no_gateway")
     today = now.astimezone(zone).date()
     username, password = store.create_clickthrough(
-        device, hotspot.id, hotspot.plan, today, valid_until=next_midnight(now, zone)
+        device,
+        hotspot.id,
+        hotspot.plan,
+        today,
+        valid_until=next_midnight(now, zone),
+        rotate=True,
     )
     return LoginCheck(username=username, password=password, kind="clickthrough")
+
+
+def clickthrough_is_new(store: LoginStore, mac: str | None, now: datetime, zone: tzinfo) -> bool:
+    """Whether a click-through for ``mac`` today would add an allowance (a store row)."""
+    device = normalise_mac(mac) if mac else None
+    if device is None:
+        return False
+    username = clickthrough_username(device, now.astimezone(zone).date())
+    return store.lookup(username, reveal=False) is None
 
 
 def resolve_hotspot(inventory: Inventory, ctx: GatewayContext) -> Hotspot | None:
@@ -146,3 +176,64 @@ def resolve_hotspot(inventory: Inventory, ctx: GatewayContext) -> Hotspot | None
     if len(inventory.hotspots) == 1:
         return inventory.hotspots[0]
     return None
+
+
+def device_addresses(device: Device) -> frozenset[str]:
+    """Every address the inventory gives a device: management, NAS, loopback, interfaces."""
+    found = {str(device.mgmt_ip), str(device.radius_source)}
+    if device.loopback is not None:
+        found.add(str(device.loopback.ip))
+    for interface in device.interfaces:
+        if interface.ip is not None:
+            found.add(str(interface.ip.ip))
+    return frozenset(found)
+
+
+def gateway_hosts(inventory: Inventory, hotspot: Hotspot) -> frozenset[str]:
+    """The hosts a phone may be sent to with a login for ``hotspot``: its gateway's addresses
+    in the inventory and the hotspot's ``dns_name`` (RouterOS puts it in ``link-login-only``)."""
+    device = inventory.find_device(hotspot.gateway)
+    hosts = set(device_addresses(device)) if device is not None else set()
+    if hotspot.client_prefix is not None:
+        # The template gives the hotspot the first address of its client prefix.
+        hosts.add(str(hotspot.client_prefix.network_address + 1))
+    if hotspot.dns_name:
+        hosts.add(hotspot.dns_name.lower())
+    return frozenset(hosts)
+
+
+def hotspots_behind(inventory: Inventory, address: str) -> tuple[Hotspot, ...]:
+    """The hotspots whose gateway owns ``address``: a request from there comes through that
+    gateway's NAT, so it is from one of its phones (the portal sees no other address)."""
+    found = []
+    for hotspot in inventory.hotspots:
+        device = inventory.find_device(hotspot.gateway)
+        if device is not None and address in device_addresses(device):
+            found.append(hotspot)
+    return tuple(found)
+
+
+def checked_hotspot(inventory: Inventory, ctx: GatewayContext) -> Hotspot | None:
+    """The hotspot of a gateway redirect, after checking that every endpoint it names belongs
+    to that hotspot's gateway. Raises :class:`UntrustedGateway` otherwise.
+
+    When the parameters do not say which hotspot, the endpoints decide: the one hotspot whose
+    gateway owns them (None when several share them, e.g. one ``dns_name`` city-wide)."""
+    hosts = endpoint_hosts(ctx)
+    hotspot = resolve_hotspot(inventory, ctx)
+    if not hosts:
+        return hotspot
+    if hotspot is not None:
+        check_endpoints(ctx, gateway_hosts(inventory, hotspot))
+        return hotspot
+    owners = []
+    for candidate in inventory.hotspots:
+        try:
+            check_endpoints(ctx, gateway_hosts(inventory, candidate))
+        except UntrustedGateway:
+            continue
+        owners.append(candidate)
+    if not owners:
+        field = next(iter(hosts))
+        raise UntrustedGateway(field, "is not an address of any hotspot gateway")
+    return owners[0] if len(owners) == 1 else None

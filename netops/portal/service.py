@@ -40,8 +40,10 @@ def serve(
     chap_in_browser: bool = False,
     access_log: bool = False,
     announce: Callable[[str], None] = lambda _: None,
+    limits: dict[str, int] | None = None,
 ) -> None:
-    """Serve until interrupted. The store is opened (and migrated) before the port opens."""
+    """Serve until interrupted. The store is opened (and migrated) before the port opens.
+    ``limits`` overrides :class:`~netops.portal.app.PortalSettings` rate-limit fields."""
     import socket
 
     import uvicorn
@@ -54,7 +56,11 @@ def serve(
     store = Store.open(db_url)
     try:
         settings = PortalSettings.from_env(
-            inventory, store, coa_port=coa_port, chap_in_browser=chap_in_browser
+            inventory,
+            store,
+            coa_port=coa_port,
+            chap_in_browser=chap_in_browser,
+            **(limits or {}),
         )
         app = create_app(settings)
         if not os.environ.get(ADMIN_TOKEN_ENV):

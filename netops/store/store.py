@@ -391,12 +391,15 @@ class Store:
         today: date,
         *,
         valid_until: datetime | None = None,
+        rotate: bool = False,
     ) -> tuple[str, str]:
         """The device's click-through allowance for ``today``: (username, password).
 
-        Idempotent per (MAC, day): asking again returns the same pair. It expires at
-        ``valid_until`` (default: the end of ``today`` in UTC; the portal passes the city's
-        local midnight)."""
+        Idempotent per (MAC, day): asking again returns the same user name, and the same
+        password unless ``rotate`` is set, which gives an existing allowance a fresh password
+        (the portal rotates on every hand-off, so naming a MAC never reveals a password
+        issued before). It expires at ``valid_until`` (default: the end of ``today`` in
+        UTC; the portal passes the city's local midnight)."""
         canonical = codes.normalise_mac(mac)
         if canonical is None:
             raise StoreError(f"{mac!r} is not a MAC address (write it like aa:bb:cc:dd:ee:ff)")
@@ -421,7 +424,14 @@ class Store:
         )
         with self._tx(write=True) as conn:
             stmt = self._insert()(SUBSCRIBERS).on_conflict_do_nothing(index_elements=["username"])
-            conn.execute(stmt, [values])
+            inserted = conn.execute(stmt, [values]).rowcount == 1
+            if rotate and not inserted:
+                conn.execute(
+                    update(SUBSCRIBERS)
+                    .where(SUBSCRIBERS.c.username == username)
+                    .where(SUBSCRIBERS.c.kind == "clickthrough")
+                    .values(password_enc=values["password_enc"])
+                )
             row = conn.execute(
                 select(SUBSCRIBERS.c.kind, SUBSCRIBERS.c.password_enc).where(
                     SUBSCRIBERS.c.username == username

@@ -146,7 +146,7 @@ def test_portal_login_latency_beside_radclient(tmp_path: Path) -> None:
         auth_port=auth_port,
         acct_port=acct_port,
         secret="testing123",
-        listen_host="127.0.0.2",
+        listen_host="127.0.0.1",  # lab-hs-01: the portal trusts the inventory's gateways
     )
     store = Store.open(db)
     try:

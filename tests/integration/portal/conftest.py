@@ -30,6 +30,7 @@ from netops.store.credentials import generate_key  # noqa: E402
 
 ADMIN_TOKEN = "e2e-operator-token-7f3a9c1d5b"
 LAB = REPO / "inventory" / "lab"
+GATEWAY_HOST = "127.0.0.1"  # lab-hs-01's mgmt_ip: the lab gateway's address
 
 
 @dataclass
@@ -88,14 +89,15 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         found = re.search(r"auth (\d+) acct (\d+)", radius.line)
         assert found
         auth_port, acct_port = int(found.group(1)), int(found.group(2))
-        # The gateway's web side sits on another loopback address, as a real gateway is
-        # another host; its RADIUS packets come from 127.0.0.1, the lab NAS address.
+        # The gateway sits at lab-hs-01's address in the inventory (127.0.0.1): the portal
+        # hands logins only to the inventory's gateways. Its RADIUS packets come from there
+        # too, the lab NAS address.
         gateway = GatewaySim(
             portal_url="http://127.0.0.1:1/",
             auth_port=auth_port,
             acct_port=acct_port,
             secret="testing123",
-            listen_host="127.0.0.2",
+            listen_host=GATEWAY_HOST,
         )
         gateway.start()
         portal = start_service(

@@ -10,11 +10,12 @@ import re
 import subprocess
 import time
 from collections.abc import Iterator
+from html import escape as html_escape
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import ADMIN_TOKEN, LAB, Stack
+from conftest import ADMIN_TOKEN, GATEWAY_HOST, LAB, Stack
 from portal_peers import NETOPS, REPO
 
 from netops.portal.gateway_sim import GatewaySim
@@ -189,7 +190,7 @@ def test_pap_gateway_logs_in_without_javascript(stack: Stack, browser: Any) -> N
         auth_port=stack.auth_port,
         acct_port=stack.acct_port,
         secret="testing123",
-        listen_host="127.0.0.3",
+        listen_host=GATEWAY_HOST,
         chap=False,
     )
     context = browser.new_context(java_script_enabled=False, **PHONE)
@@ -295,7 +296,7 @@ def test_coovachilli_uam_logs_on_with_the_uam_secret_and_logs_off(
         auth_port=stack.auth_port,
         acct_port=stack.acct_port,
         secret="testing123",
-        listen_host="127.0.0.4",
+        listen_host=GATEWAY_HOST,
         flavour="coova",
         uam_secret="uamsecret",  # services.portal.uam_secret of the lab inventory
     )
@@ -402,7 +403,7 @@ def test_chap_in_the_page_logs_in_straight_at_the_gateway(
         auth_port=stack.auth_port,
         acct_port=stack.acct_port,
         secret="testing123",
-        listen_host="127.0.0.5",
+        listen_host=GATEWAY_HOST,
     )
     context = browser.new_context(**PHONE)
     try:
@@ -426,3 +427,158 @@ def test_chap_in_the_page_logs_in_straight_at_the_gateway(
     finally:
         context.close()
         gateway.stop()
+
+
+def _inside_hotspot(browser: Any, name: str, port: int) -> Any:
+    """Chromium as a phone inside a hotspot: the hotspot's dns_name resolves to its gateway
+    (RouterOS adds that static DNS entry for its clients), here a simulator or a stand-in."""
+    from portal_peers import CHROMIUM_ARGS, require_chromium
+
+    rule = f"MAP {name} {GATEWAY_HOST}:{port}"
+    return browser.browser_type.launch(
+        executable_path=require_chromium(), args=[*CHROMIUM_ARGS, f"--host-resolver-rules={rule}"]
+    )
+
+
+def test_scanning_a_voucher_cards_qr_code_ends_logged_in_through_the_gateway(
+    stack: Stack, browser: Any, artifacts: Path
+) -> None:
+    code = stack.store.create_vouchers("gratis", 1)[0]
+    username = code.replace("-", "")
+    # lab-park's gateway with its dns_name: its links name login.lab.netops.test.
+    gateway = GatewaySim(
+        portal_url=stack.portal_url,
+        auth_port=stack.auth_port,
+        acct_port=stack.acct_port,
+        secret="testing123",
+        listen_host=GATEWAY_HOST,
+        dns_name="login.lab.netops.test",
+    )
+    gateway.start()
+    phone = _inside_hotspot(browser, "login.lab.netops.test", gateway.listen_port)
+    sent: list[str] = []
+    try:
+        page = phone.new_context(**PHONE).new_page()
+        page.on("request", lambda r: sent.append(r.url))
+        # The card's QR code is services.portal.url + "#voucher=CODE" (the unit tests compare
+        # the printed SVG); here the portal runs on a port the kernel picked. The portal is in
+        # the walled garden, so the phone reaches it without the gateway's parameters.
+        page.goto(f"{stack.portal_url}#voucher={code}")
+        page.wait_for_url(re.compile(re.escape(stack.portal_url) + r"status\?"))
+        attempt = gateway.attempts[-1]
+        assert (attempt.username, attempt.method, attempt.accepted) == (username, "chap", True)
+        _wait_for(lambda: stack.store.open_sessions(username), "Accounting-Start in the store")
+        assert _quota(page)["Akun"] == code
+        page.screenshot(path=str(artifacts / "qr-logged-in.png"), full_page=True)
+        # It went through the gateway, which sent it back with its parameters, and the login
+        # was handed to the gateway under its DNS name.
+        assert any(u.startswith("http://login.lab.netops.test/login") for u in sent), sent
+        assert any(
+            u.startswith("http://login.lab.netops.test:") and u.endswith("/login") for u in sent
+        ), sent
+        # The code travelled in #fragments only: no request line carried it.
+        assert not [u for u in sent if code in u or username in u or code.lower() in u]
+    finally:
+        phone.close()
+        gateway.stop()
+    assert code not in Path(stack.portal.log).read_text()
+
+
+def test_coova_continue_opens_the_page_the_citizen_wanted(stack: Stack, browser: Any) -> None:
+    code = stack.store.create_vouchers("gratis", 1)[0]
+    chilli = GatewaySim(
+        portal_url=stack.portal_url,
+        auth_port=stack.auth_port,
+        acct_port=stack.acct_port,
+        secret="testing123",
+        listen_host=GATEWAY_HOST,
+        flavour="coova",
+        uam_secret="uamsecret",
+    )
+    context = browser.new_context(**PHONE)
+    try:
+        chilli.start()
+        wanted = f"{chilli.base_url}/pasar?hari=minggu"
+        page = context.new_page()
+        page.goto(wanted)
+        page.get_by_label("Kode voucher", exact=True).fill(code)
+        page.get_by_role("button", name="Masuk dengan voucher").click()
+        page.wait_for_url(re.compile(re.escape(stack.portal_url) + r"status\?"))
+        assert chilli.attempts[-1].accepted
+        onward = page.get_by_role("link", name=re.compile(r"^Lanjut ke "))
+        assert onward.get_attribute("href") == wanted
+        onward.click()
+        page.wait_for_url(wanted)
+        assert page.get_by_role("heading", name="Online").is_visible()
+    finally:
+        context.close()
+        chilli.stop()
+
+
+def _rendered_login_page() -> str:
+    """lab-hs-01's login.html as `netops config render` writes it, unquoted as RouterOS
+    stores the file."""
+    from netops.inventory import load_inventory
+    from netops.provision.render import render_device
+
+    inventory = load_inventory(LAB)
+    text = render_device(inventory, inventory.device("lab-hs-01")).text
+    found = re.search(r'add name=hotspot-netops/login.html contents="((?:[^"\\]|\\.)*)"', text)
+    assert found, "the rendered config has no login.html"
+    return re.sub(r"\\(.)", r"\1", found.group(1))
+
+
+def test_the_rendered_routeros_login_page_carries_a_qr_code_through_to_a_login(
+    stack: Stack, browser: Any
+) -> None:
+    """The seam between the rendered config and the portal: RouterOS serves login.html with
+    its $(…) variables filled in (here from the simulated gateway's own redirect for a new
+    phone), and the page must bring the phone, its parameters and the #fragment's voucher
+    to the portal, which hands the login back to the gateway."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    from urllib.parse import parse_qsl, urlsplit
+
+    import httpx
+
+    template = _rendered_login_page()
+    # The page points at services.portal.url; this portal runs on a port the kernel picked.
+    action = 'action="http://127.0.0.1:8080/"'
+    assert action in template
+    template = template.replace(action, f'action="{stack.portal_url}"')
+    code = stack.store.create_vouchers("gratis", 1)[0]
+    redirect = httpx.get(f"{stack.gateway.base_url}/berita", follow_redirects=False)
+    params = dict(parse_qsl(urlsplit(redirect.headers["location"]).query))
+    filled = re.sub(r"\$\(([a-z-]+)\)", lambda m: html_escape(params.get(m.group(1), "")), template)
+
+    class Servlet(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body = filled.encode()
+            self.send_response(200)
+            self.send_header("content-type", "text/html; charset=utf-8")
+            self.send_header("content-length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *_: Any) -> None:
+            pass
+
+    servlet = ThreadingHTTPServer((GATEWAY_HOST, 0), Servlet)
+    threading.Thread(target=servlet.serve_forever, daemon=True).start()
+    phone = _inside_hotspot(browser, "login.lab.netops.test", servlet.server_address[1])
+    try:
+        page = phone.new_context(**PHONE).new_page()
+        page.goto(f"http://login.lab.netops.test/login#voucher={code}")
+        page.wait_for_url(re.compile(re.escape(stack.portal_url) + r"status\?"))
+        attempt = stack.gateway.attempts[-1]
+        assert (attempt.username, attempt.method, attempt.accepted) == (
+            code.replace("-", ""),
+            "chap",
+            True,
+        )
+        assert attempt.mac == params["mac"].lower()
+        assert _quota(page)["Akun"] == code
+    finally:
+        phone.close()
+        servlet.shutdown()
+        servlet.server_close()

@@ -7,7 +7,12 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from netops.portal.chap import chap_verify, coova_challenge, escape_mikrotik
-from netops.portal.gateway import GatewayParamError, parse_context
+from netops.portal.gateway import (
+    GatewayParamError,
+    UntrustedGateway,
+    check_endpoints,
+    parse_context,
+)
 
 MIKROTIK = {
     "link-login-only": "http://10.254.200.1/login",
@@ -115,3 +120,50 @@ def test_malformed_coova_parameters_are_refused(name: str, value: str) -> None:
     with pytest.raises(GatewayParamError) as caught:
         parse_context({**COOVA, name: value})
     assert caught.value.field == name
+
+
+@pytest.mark.parametrize(
+    ("value", "why"),
+    [
+        # A browser reads "\" as "/": the host would be attacker.example.
+        ("http://attacker.example\\@10.254.200.1/login", "plain"),
+        # The user name hides the host from a reader; the host is attacker.example.
+        ("http://10.254.200.1@attacker.example/login", "plain"),
+        ("http://10.254.200.1 /login", "plain"),
+        ("http://10.254.200.1:99999/login", "port"),
+        ("http:///login", "http"),
+    ],
+)
+def test_endpoint_urls_a_browser_would_read_differently_are_refused(value: str, why: str) -> None:
+    with pytest.raises(GatewayParamError, match=why) as caught:
+        parse_context({**MIKROTIK, "link-login-only": value})
+    assert caught.value.field == "link-login-only"
+
+
+def test_endpoints_are_checked_against_the_trusted_hosts() -> None:
+    trusted = {"10.254.200.1", "login.lab.netops.test"}
+    check_endpoints(parse_context(MIKROTIK), trusted)
+    named = {**MIKROTIK, "link-login-only": "http://LOGIN.lab.netops.test./login"}
+    check_endpoints(parse_context(named), trusted)  # case and the root dot do not matter
+    for name, value in [
+        ("link-login-only", "http://attacker.example/steal"),
+        ("link-login-only", "http://10.254.200.1.attacker.example/login"),
+        ("link-login-only", "http://2130706433/login"),  # 127.0.0.1 to a browser
+        ("link-login-only", "http://[::ffff:10.254.200.1]/login"),
+        ("link-logout", "http://attacker.example/logout"),
+        ("link-status", "https://attacker.example/status"),
+    ]:
+        with pytest.raises(UntrustedGateway) as caught:
+            check_endpoints(parse_context({**MIKROTIK, name: value}), trusted)
+        assert caught.value.field == name
+    with pytest.raises(UntrustedGateway) as caught:
+        check_endpoints(parse_context(COOVA), trusted)  # uamip 10.1.0.1
+    assert caught.value.field == "uamip"
+    check_endpoints(parse_context(COOVA), {"10.1.0.1"})
+
+
+def test_coova_logon_carries_the_page_the_citizen_wanted_as_userurl() -> None:
+    ctx = parse_context(COOVA)
+    handoff = ctx.handoff("u", "p", "http://portal/status?next=x", "secret")
+    query = parse_qs(urlsplit(handoff.url).query)
+    assert query["userurl"] == ["http://example.net/"]

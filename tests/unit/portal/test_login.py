@@ -5,13 +5,31 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from netops.inventory import Inventory
-from netops.portal.gateway import parse_context
-from netops.portal.login import check_clickthrough, check_user, check_voucher, resolve_hotspot
+import pytest
+
+from netops.inventory import Inventory, load_inventory
+from netops.portal.gateway import UntrustedGateway, parse_context
+from netops.portal.login import (
+    check_clickthrough,
+    check_user,
+    check_voucher,
+    checked_hotspot,
+    gateway_hosts,
+    hotspots_behind,
+    resolve_hotspot,
+)
 from netops.store import Store
 
 NOW = datetime(2026, 11, 22, 3, 0, tzinfo=UTC)
 WITA = ZoneInfo("Asia/Makassar")
+MAC = "AA:BB:CC:DD:EE:01"
+
+
+@pytest.fixture(scope="module")
+def city() -> Inventory:
+    from tests.unit.portal.conftest import REPO
+
+    return load_inventory(REPO / "inventory" / "banjarmasin")
 
 
 def test_a_fresh_voucher_typed_in_lower_case_with_spaces_passes(store: Store) -> None:
@@ -92,8 +110,13 @@ def test_clickthrough_creates_one_allowance_per_device_and_day(
     again = check_clickthrough(
         store, accepted=True, mac="aa:bb:cc:00:00:01", hotspot=park, now=NOW, zone=WITA
     )
-    assert first.ok and (first.username, first.password) == (again.username, again.password)
+    # One allowance per device and day, with a fresh password each time: naming a MAC
+    # never reveals the password handed out before.
+    assert first.ok and again.ok and first.username == again.username
+    assert first.password != again.password
     sub = store.lookup(first.username or "")
+    assert sub is not None and store.check_password(sub, again.password or "")
+    assert not store.check_password(sub, first.password or "")
     assert sub is not None and sub.kind == "clickthrough" and sub.plan == "gratis"
     # The allowance ends at the city's midnight (16:00 UTC for WITA), not UTC midnight.
     assert sub.valid_until == datetime(2026, 11, 22, 16, 0, tzinfo=UTC)
@@ -107,3 +130,33 @@ def test_hotspot_is_found_by_name_gateway_or_client_address(lab: Inventory) -> N
     assert resolve_hotspot(lab, by_gw).id == "lab-park"  # type: ignore[union-attr]
     by_ip = parse_context({**base, "ip": "10.254.200.77"})
     assert resolve_hotspot(lab, by_ip).id == "lab-park"  # type: ignore[union-attr]
+
+
+def test_gateway_endpoints_must_belong_to_the_hotspots_gateway(lab: Inventory) -> None:
+    park = lab.hotspot("lab-park")
+    assert {"10.254.200.1", "127.0.0.1", "login.lab.netops.test"} <= gateway_hosts(lab, park)
+    for host in ("10.254.200.1", "127.0.0.1", "login.lab.netops.test"):
+        ctx = parse_context({"link-login-only": f"http://{host}:8081/login", "mac": MAC})
+        assert checked_hotspot(lab, ctx) == park
+    forged = parse_context({"link-login-only": "http://attacker.example/steal", "mac": MAC})
+    with pytest.raises(UntrustedGateway):
+        checked_hotspot(lab, forged)
+    coova = {"res": "notyet", "uamport": "3990", "challenge": "00" * 16, "mac": MAC}
+    assert checked_hotspot(lab, parse_context({**coova, "uamip": "10.254.200.1"})) == park
+    with pytest.raises(UntrustedGateway):
+        checked_hotspot(lab, parse_context({**coova, "uamip": "127.0.0.66"}))
+
+
+def test_a_hotspot_named_with_another_gateways_address_is_refused(city: Inventory) -> None:
+    tendean = city.hotspot("siring-tendean")
+    other = next(iter(sorted(gateway_hosts(city, tendean) - {"login.wifi.banjarmasinkota.go.id"})))
+    ctx = parse_context(
+        {"link-login-only": f"http://{other}/login", "server-name": "siring-menara-pandang"}
+    )
+    with pytest.raises(UntrustedGateway):
+        checked_hotspot(city, ctx)
+    # Unnamed, the gateway's address says which hotspot; the city-wide DNS name does not.
+    assert checked_hotspot(city, parse_context({"link-login-only": f"http://{other}/"})) == tendean
+    shared = parse_context({"link-login-only": "http://login.wifi.banjarmasinkota.go.id/login"})
+    assert checked_hotspot(city, shared) is None
+    assert hotspots_behind(city, "10.20.0.94") == (tendean,)  # its uplink: the NAT address

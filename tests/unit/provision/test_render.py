@@ -76,7 +76,10 @@ def test_hotspot_gateway_has_radius_hotspot_login_page_walled_garden_and_snmp(
     assert "use-radius=yes" in text
     assert "login-by=http-chap,http-pap" in text
     assert "html-directory=hotspot-netops" in text
-    assert "url=https://wifi.banjarmasinkota.go.id/?nas=siring-menara-pandang-hs-01" in text
+    # login.html sends the phone on to the portal with the parameters the portal reads.
+    assert 'action=\\"https://wifi.banjarmasinkota.go.id/\\" method=\\"get\\"' in text
+    assert 'name=\\"link-login-only\\" value=\\"\\$(link-login-only)\\"' in text
+    assert "dns-name=login.wifi.banjarmasinkota.go.id html-directory" in text
     assert "/ip hotspot walled-garden\nadd dst-host=wifi.banjarmasinkota.go.id" in text
     assert 'secret="<secret:env:NETOPS_RADIUS_SECRET>"' in text
     assert "/radius incoming\nset accept=yes port=3799" in text
