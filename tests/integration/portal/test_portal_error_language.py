@@ -21,7 +21,7 @@ from netops.portal.chap import escape_mikrotik
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(60)]
 
-GATEWAY = "http://127.0.0.2:8080"
+GATEWAY = "http://127.0.0.1:8080"  # lab-hs-01, a gateway the inventory names
 MIKROTIK = {
     "link-login-only": f"{GATEWAY}/login",
     "link-orig": "http://example.net/",
