@@ -30,6 +30,7 @@ from netops.provision.drivers import (
     login_for,
     session_for,
 )
+from netops.provision.platforms import Platform
 from netops.provision.render import Redactor, render_device
 from netops.provision.result import Result
 
@@ -182,10 +183,12 @@ def _push_cli(
     try:
         session.apply(configtree.commands(changes, plat))
         remaining = _changes(session.get_running(), intended, session)
-        if remaining:
-            lines = configtree.render_diff(remaining, plat).strip().splitlines()
+        # A RouterOS menu is where a command goes, not a line of its own.
+        missed = [c for c in remaining if c.path or plat.dialect != "routeros"]
+        if missed:
             raise ProvisionError(
-                f"{len(remaining)} line(s) did not take effect, first: {lines[-1].strip()}"
+                f"{len(missed)} line(s) did not take effect, first: "
+                f"{redactor(_describe_change(missed[0], plat))}"
             )
         session.save()
     except Exception as exc:  # undo what was applied
@@ -193,6 +196,16 @@ def _push_cli(
         result.rolled_back, note = _rollback_cli(session, before)
         result.error = f"{reason}; {note}"
     return result
+
+
+def _describe_change(change: configtree.Change, plat: Platform) -> str:
+    """One change as the engineer finds it in the config: the command with its menu
+    (RouterOS) or its parent block (IOS-like), and whether it is missing or still there."""
+    state = "missing" if change.op == "+" else "still there"
+    if plat.dialect == "routeros":
+        return f"{' '.join((*change.path, change.line))} ({state})"
+    where = f" under {' > '.join(change.path)}" if change.path else ""
+    return f"{change.line} ({state}{where})"
 
 
 def _rollback_cli(session: NetmikoSession, before: str) -> tuple[bool, str]:
