@@ -142,6 +142,17 @@ def describe_error(
     return f"{type(exc).__name__}: {first}"
 
 
+def _quiet_libraries() -> None:
+    """Keep the libraries' own failure reports (tracebacks from paramiko's transport thread,
+    pyeapi's failed connection) off the terminal when nothing configured logging: the
+    device's result already says what failed, in one sentence. An application that
+    configures logging still receives them."""
+    for name in ("paramiko", "netmiko", "napalm", "pyeapi"):
+        library = logging.getLogger(name)
+        if not any(isinstance(h, logging.NullHandler) for h in library.handlers):
+            library.addHandler(logging.NullHandler())
+
+
 class NetmikoSession:
     """A CLI session (IOS, FRR, RouterOS, EOS CLI) through netmiko."""
 
@@ -162,6 +173,8 @@ class NetmikoSession:
 
     def open(self) -> None:
         from netmiko import ConnectHandler
+
+        _quiet_libraries()
 
         creds = self.inventory.credentials[self.login.device.credentials or ""]
         password = creds.password.reveal()
@@ -314,12 +327,7 @@ class NapalmSession:
     def open(self) -> None:
         from napalm import get_network_driver
 
-        # pyeapi and napalm log a failed connection with its traceback; the device's result
-        # already says what failed, in one sentence.
-        for name in ("pyeapi", "napalm"):
-            library = logging.getLogger(name)
-            if not library.handlers:
-                library.addHandler(logging.NullHandler())
+        _quiet_libraries()
         creds = self.inventory.credentials[self.login.device.credentials or ""]
         password = creds.password.reveal()
         self.redactor.add(password)
