@@ -93,7 +93,9 @@ def describe_error(
     ``timeout`` is the time the session waited (default: the login's connect timeout).
     """
     from napalm.base.exceptions import ConnectAuthError, ConnectTimeoutError
+    from napalm.base.exceptions import ConnectionException as NapalmConnectionError
     from netmiko.exceptions import ConfigInvalidException, NetmikoTimeoutException, ReadTimeout
+    from netmiko.exceptions import ConnectionException as NetmikoConnectionError
     from paramiko.ssh_exception import (
         AuthenticationException,
         SSHException,
@@ -134,10 +136,7 @@ def describe_error(
     if isinstance(exc, NetmikoTimeoutException):
         # netmiko's other connect failures: the port took the connection, SSH never began.
         return f"no answer from {where} within {waited:g} s"
-    if isinstance(exc, SSHException) or type(exc).__name__ in (
-        "ConnectionClosedException",
-        "ConnectionException",
-    ):
+    if isinstance(exc, SSHException | NapalmConnectionError | NetmikoConnectionError):
         return f"the connection to {where} dropped ({detail})"
     return f"{type(exc).__name__}: {first}"
 
