@@ -57,11 +57,24 @@ def _keep_before(options: Options, device: Device, running: str) -> None:
     path.write_text(running if running.endswith("\n") else running + "\n", encoding="utf-8")
 
 
+_REDACTOR_LOCK = threading.Lock()
+
+
+def _run_redactor(inventory: Inventory, options: Options) -> Redactor:
+    """The run's redactor; one that knows every secret of the inventory when the caller
+    brought none (so that a session log or an error never depends on the caller's care)."""
+    with _REDACTOR_LOCK:
+        if options.redactor is None:
+            options.redactor = Redactor()
+            options.redactor.add_inventory(inventory)
+        return options.redactor
+
+
 def _timed(operation: str) -> Callable[[Callable[..., Result]], Callable[..., Result]]:
     def wrap(func: Callable[..., Result]) -> Callable[..., Result]:
         def run(inventory: Inventory, device: Device, options: Options) -> Result:
             started = time.monotonic()
-            redactor = options.redactor or Redactor()
+            redactor = _run_redactor(inventory, options)
             try:
                 result = func(inventory, device, options, redactor)
             except NetopsError as exc:
