@@ -7,8 +7,10 @@ session logs are written through netmiko's ``no_log`` masking plus the run's red
 
 from __future__ import annotations
 
+import errno
+import logging
 import re
-import socket
+import ssl
 from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass
@@ -53,30 +55,101 @@ def login_for(inventory: Inventory, device: Device) -> Login:
     )
 
 
-def describe_error(exc: BaseException, login: Login, redact: Callable[[str], str]) -> str:
-    """One sentence for a failure, naming what went wrong and where, never a secret."""
-    name = type(exc).__name__
-    text = redact(str(exc)).strip().splitlines()
-    first = text[0] if text else name
-    where = f"{login.host}:{login.port}"
+def _causes(exc: BaseException) -> list[BaseException]:
+    """``exc`` and the exceptions it was raised from, outermost first."""
+    chain: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and current not in chain:
+        chain.append(current)
+        current = current.__cause__ or current.__context__
+    return chain
+
+
+def _errnos(chain: list[BaseException]) -> set[int]:
+    """The operating system's error numbers anywhere in the chain (paramiko keeps one per
+    address it tried)."""
+    from paramiko.ssh_exception import NoValidConnectionsError  # type: ignore[import-untyped]
+
+    numbers: set[int] = set()
+    for item in chain:
+        if isinstance(item, NoValidConnectionsError):
+            numbers |= {e.errno for e in item.errors.values() if getattr(e, "errno", None)}
+        elif isinstance(item, OSError) and item.errno:
+            numbers.add(item.errno)
+    return numbers
+
+
+def describe_error(
+    exc: BaseException,
+    login: Login,
+    redact: Callable[[str], str],
+    timeout: float | None = None,
+) -> str:
+    """One sentence for a failure, naming what went wrong and where, never a secret.
+
+    Library failures are sorted by type (netmiko, paramiko, napalm, pyeapi and the
+    operating system's own), looking through what each was raised from: netmiko reports a
+    refused connection and a silent one with the same exception, the cause tells them apart.
+    ``timeout`` is the time the session waited (default: the login's connect timeout).
+    """
+    from napalm.base.exceptions import ConnectAuthError, ConnectTimeoutError
+    from napalm.base.exceptions import ConnectionException as NapalmConnectionError
+    from netmiko.exceptions import ConfigInvalidException, NetmikoTimeoutException, ReadTimeout
+    from netmiko.exceptions import ConnectionException as NetmikoConnectionError
+    from paramiko.ssh_exception import (
+        AuthenticationException,
+        SSHException,
+    )
+
     if isinstance(exc, ProvisionError):
         return redact(str(exc))
-    if "Authentication" in name:
-        return f"authentication failed for user {login.username!r} at {where}"
-    if name in ("NetmikoTimeoutException",) or isinstance(exc, socket.timeout | TimeoutError):
-        return f"no answer from {where} within {login.connect_timeout:g} s ({first})"
-    if name == "ReadTimeout":
-        return f"the device did not answer a command within {login.command_timeout:g} s"
-    if name == "ConfigInvalidException":
+    chain = _causes(exc)
+    text = redact(str(exc)).strip().splitlines()
+    first = text[0] if text else type(exc).__name__
+    root = redact(str(chain[-1])).strip().splitlines()
+    detail = root[0] if root else "closed by the device"
+    where = f"{login.device.hostname} at {login.host}:{login.port}"
+    waited = login.connect_timeout if timeout is None else timeout
+    errnos = _errnos(chain)
+
+    def has(*kinds: type[BaseException]) -> BaseException | None:
+        return next((e for e in chain if isinstance(e, kinds)), None)
+
+    if has(AuthenticationException, ConnectAuthError):
+        return f"authentication failed for user {login.username!r} on {where}"
+    if isinstance(exc, ConfigInvalidException):
         match = re.search(r"(% ?[^\n]+)", str(exc))
         return f"the device rejected a line: {redact(match.group(1) if match else first)}"
-    if isinstance(exc, EOFError | ConnectionError | OSError) or name in (
-        "SSHException",
-        "ConnectionClosedException",
-        "ConnectionException",
-    ):
-        return f"the connection to {where} dropped ({first or name})"
-    return f"{name}: {first}"
+    if isinstance(exc, ReadTimeout):
+        return f"the device did not answer a command within {login.command_timeout:g} s"
+    if errno.ECONNREFUSED in errnos:
+        return f"connection refused by {where}"
+    if errnos & {errno.ENETUNREACH, errno.EHOSTUNREACH}:
+        return f"no route to {where}"
+    if tls := has(ssl.SSLError):
+        reason = str(getattr(tls, "reason", None) or tls).replace("_", " ").lower()
+        return f"the TLS handshake with {where} failed ({reason}): no HTTPS API on that port"
+    if has(TimeoutError, ConnectTimeoutError):
+        return f"no answer from {where} within {waited:g} s"
+    if has(EOFError, ConnectionError) or isinstance(exc, OSError):
+        return f"the connection to {where} dropped ({detail})"
+    if isinstance(exc, NetmikoTimeoutException):
+        # netmiko's other connect failures: the port took the connection, SSH never began.
+        return f"no answer from {where} within {waited:g} s"
+    if isinstance(exc, SSHException | NapalmConnectionError | NetmikoConnectionError):
+        return f"the connection to {where} dropped ({detail})"
+    return f"{type(exc).__name__}: {first}"
+
+
+def _quiet_libraries() -> None:
+    """Keep the libraries' own failure reports (tracebacks from paramiko's transport thread,
+    pyeapi's failed connection) off the terminal when nothing configured logging: the
+    device's result already says what failed, in one sentence. An application that
+    configures logging still receives them."""
+    for name in ("paramiko", "netmiko", "napalm", "pyeapi"):
+        library = logging.getLogger(name)
+        if not any(isinstance(h, logging.NullHandler) for h in library.handlers):
+            library.addHandler(logging.NullHandler())
 
 
 class NetmikoSession:
@@ -99,7 +172,8 @@ class NetmikoSession:
 
     def open(self) -> None:
         from netmiko import ConnectHandler
-        from netmiko.session_log import SessionLog
+
+        _quiet_libraries()
 
         creds = self.inventory.credentials[self.login.device.credentials or ""]
         password = creds.password.reveal()
@@ -123,11 +197,10 @@ class NetmikoSession:
             params["secret"] = creds.enable_secret.reveal()
             self.redactor.add(params["secret"])
         if self.session_log is not None:
+            from netops.provision.sessionlog import MaskingSessionLog
+
             self.session_log.parent.mkdir(parents=True, exist_ok=True)
-            no_log = {f"s{i}": v for i, v in enumerate(sorted(self.redactor.values))}
-            params["session_log"] = SessionLog(
-                file_name=str(self.session_log), file_mode="append", no_log=no_log
-            )
+            params["session_log"] = MaskingSessionLog(self.session_log, self.redactor)
         self.conn = ConnectHandler(**params)
         if params.get("secret") and self.login.platform.netmiko == "cisco_ios":
             self.conn.enable()
@@ -142,7 +215,7 @@ class NetmikoSession:
         output = self.conn.send_command(
             command, read_timeout=self.login.command_timeout, strip_prompt=True
         )
-        return str(output)
+        return strip_prompts(str(output), str(self.conn.base_prompt))
 
     def get_running(self) -> str:
         return self.send(self.login.platform.show_running)
@@ -173,6 +246,24 @@ class NetmikoSession:
         return parse_facts(self.login.platform, self.send(self.login.platform.show_version or ""))
 
 
+def strip_prompts(output: str, base_prompt: str) -> str:
+    """``output`` without the device's prompt lines at its start and end.
+
+    netmiko strips one trailing prompt, but a device that repaints its prompt (RouterOS
+    does, and so does the lab's RouterOS target) can leave another one in the output, or
+    an empty line after it; a backup must hold the configuration and nothing else.
+    """
+    if not base_prompt.strip():
+        return output
+    prompt = re.compile(re.escape(base_prompt.strip()) + r"\s*(?:\([^)]*\))?\s*[>#$]?\s*$")
+    lines = output.split("\n")
+    while lines and (not lines[-1].strip() or prompt.match(lines[-1].strip())):
+        lines.pop()
+    while lines and prompt.match(lines[0].strip()):
+        lines.pop(0)
+    return "\n".join(lines)
+
+
 def parse_facts(plat: Platform, text: str) -> dict[str, str]:
     """Version, uptime and serial from ``show version`` style output (best effort)."""
     facts: dict[str, str] = {}
@@ -201,7 +292,10 @@ def parse_facts(plat: Platform, text: str) -> dict[str, str]:
 
 
 class NapalmSession:
-    """A napalm session: candidate load, compare, commit (with revert timer), rollback."""
+    """A napalm session: candidate load, compare, commit (with revert timer), rollback.
+
+    With a session log, each call and what came back is written to it, secrets masked.
+    """
 
     candidate = True
 
@@ -222,16 +316,31 @@ class NapalmSession:
         if login.port != 22 and "port" not in self.optional_args:
             self.optional_args["port"] = login.port
         self.revert_in = int(opts.pop("revert_in", 300))
+        self.session_log = session_log
+        self._transcript: Any = None
+
+    def _log(self, what: str, text: str = "") -> None:
+        if self._transcript is not None:
+            self._transcript.write(what, text)
 
     def open(self) -> None:
         from napalm import get_network_driver
 
+        _quiet_libraries()
         creds = self.inventory.credentials[self.login.device.credentials or ""]
         password = creds.password.reveal()
         self.redactor.add(password)
         if creds.enable_secret is not None and "secret" not in self.optional_args:
             self.optional_args["secret"] = creds.enable_secret.reveal()
-            self.redactor.add(self.optional_args["secret"])
+        for key, value in self.optional_args.items():
+            if isinstance(value, str) and re.search("secret|password|key", key, re.I):
+                self.redactor.add(value)
+        if self.session_log is not None:
+            from netops.provision.sessionlog import Transcript
+
+            self._transcript = Transcript(self.session_log, self.redactor)
+        endpoint = f"{self.login.host}:{self.optional_args.get('port', 'default port')}"
+        self._log(f"open napalm {self.driver_name} {endpoint} as {self.login.username}")
         driver_cls = get_network_driver(self.driver_name)
         self.driver = driver_cls(
             self.login.host,
@@ -240,27 +349,41 @@ class NapalmSession:
             timeout=int(self.login.command_timeout),
             optional_args=self.optional_args,
         )
-        self.driver.open()
+        try:
+            self.driver.open()
+        except Exception as exc:
+            # napalm waits for its one timeout (the command timeout), not the connect one.
+            reason = describe_error(exc, self.login, self.redactor, self.login.command_timeout)
+            self._log("open failed", reason)
+            raise ProvisionError(reason) from exc
 
     def close(self) -> None:
         if self.driver is not None:
             with suppress(Exception):  # a dead session has nothing left to close
                 self.driver.close()
             self.driver = None
+            self._log("close")
 
     def get_running(self) -> str:
-        return str(self.driver.get_config(retrieve="running")["running"])
+        running = str(self.driver.get_config(retrieve="running")["running"])
+        self._log("get_config running", running)
+        return running
 
     def load(self, config: str) -> str:
         """Load ``config`` as a replace candidate; the device's diff (empty: nothing to do)."""
+        self._log("load_replace_candidate", config)
         self.driver.load_replace_candidate(config=config)
-        return str(self.driver.compare_config() or "")
+        diff = str(self.driver.compare_config() or "")
+        self._log("compare_config", diff or "(no difference)")
+        return diff
 
     def discard(self) -> None:
+        self._log("discard_config")
         self.driver.discard_config()
 
     def commit(self) -> bool:
         """Commit with a revert timer when the driver offers one; True if it needs confirming."""
+        self._log(f"commit_config revert_in={self.revert_in}")
         try:
             self.driver.commit_config(revert_in=self.revert_in)
         except NotImplementedError:
@@ -269,13 +392,16 @@ class NapalmSession:
         return bool(self.driver.has_pending_commit())
 
     def confirm(self) -> None:
+        self._log("confirm_commit")
         self.driver.confirm_commit()
 
     def rollback(self) -> None:
+        self._log("rollback")
         self.driver.rollback()
 
     def facts(self) -> dict[str, str]:
         raw = self.driver.get_facts()
+        self._log("get_facts", "\n".join(f"{k}: {v}" for k, v in sorted(raw.items())))
         return {
             "version": str(raw.get("os_version", "")),
             "uptime": f"{float(raw.get('uptime', 0) or 0):.0f} s",

@@ -30,6 +30,7 @@ from netops.provision.drivers import (
     login_for,
     session_for,
 )
+from netops.provision.platforms import Platform
 from netops.provision.render import Redactor, render_device
 from netops.provision.result import Result
 
@@ -56,11 +57,24 @@ def _keep_before(options: Options, device: Device, running: str) -> None:
     path.write_text(running if running.endswith("\n") else running + "\n", encoding="utf-8")
 
 
+_REDACTOR_LOCK = threading.Lock()
+
+
+def _run_redactor(inventory: Inventory, options: Options) -> Redactor:
+    """The run's redactor; one that knows every secret of the inventory when the caller
+    brought none (so that a session log or an error never depends on the caller's care)."""
+    with _REDACTOR_LOCK:
+        if options.redactor is None:
+            options.redactor = Redactor()
+            options.redactor.add_inventory(inventory)
+        return options.redactor
+
+
 def _timed(operation: str) -> Callable[[Callable[..., Result]], Callable[..., Result]]:
     def wrap(func: Callable[..., Result]) -> Callable[..., Result]:
         def run(inventory: Inventory, device: Device, options: Options) -> Result:
             started = time.monotonic()
-            redactor = options.redactor or Redactor()
+            redactor = _run_redactor(inventory, options)
             try:
                 result = func(inventory, device, options, redactor)
             except NetopsError as exc:
@@ -182,10 +196,12 @@ def _push_cli(
     try:
         session.apply(configtree.commands(changes, plat))
         remaining = _changes(session.get_running(), intended, session)
-        if remaining:
-            lines = configtree.render_diff(remaining, plat).strip().splitlines()
+        # A RouterOS menu is where a command goes, not a line of its own.
+        missed = [c for c in remaining if c.path or plat.dialect != "routeros"]
+        if missed:
             raise ProvisionError(
-                f"{len(remaining)} line(s) did not take effect, first: {lines[-1].strip()}"
+                f"{len(missed)} line(s) did not take effect, first: "
+                f"{redactor(_describe_change(missed[0], plat))}"
             )
         session.save()
     except Exception as exc:  # undo what was applied
@@ -193,6 +209,16 @@ def _push_cli(
         result.rolled_back, note = _rollback_cli(session, before)
         result.error = f"{reason}; {note}"
     return result
+
+
+def _describe_change(change: configtree.Change, plat: Platform) -> str:
+    """One change as the engineer finds it in the config: the command with its menu
+    (RouterOS) or its parent block (IOS-like), and whether it is missing or still there."""
+    state = "missing" if change.op == "+" else "still there"
+    if plat.dialect == "routeros":
+        return f"{' '.join((*change.path, change.line))} ({state})"
+    where = f" under {' > '.join(change.path)}" if change.path else ""
+    return f"{change.line} ({state}{where})"
 
 
 def _rollback_cli(session: NetmikoSession, before: str) -> tuple[bool, str]:

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+from pydantic import BaseModel
 
 from netops.errors import NetopsError
 from netops.inventory.models import Device, Interface, Inventory, Link
@@ -34,7 +35,11 @@ class RenderError(NetopsError):
 
 
 class Redactor:
-    """Remembers secret values and hides them in any text (thread-safe)."""
+    """Remembers secret values and hides them in any text (thread-safe).
+
+    A value is remembered with the forms it takes in device text (RouterOS escapes ``\\``,
+    ``"`` and ``$`` inside a quoted value), so that each form is masked.
+    """
 
     MASK = "<redacted>"
 
@@ -45,19 +50,13 @@ class Redactor:
     def add(self, value: str) -> None:
         if len(value) >= 3:
             with self._lock:
-                self._values.add(value)
+                self._values.update({value, _ros_escape(value)})
 
     def add_inventory(self, inventory: Inventory) -> None:
-        """Learn every secret of the inventory that can be resolved now."""
-        secrets: list[Secret] = []
-        for creds in inventory.credentials.values():
-            secrets += [creds.password, *([creds.enable_secret] if creds.enable_secret else [])]
-        for snmp in inventory.snmp.values():
-            secrets += [s for s in (snmp.community, snmp.auth_key, snmp.priv_key) if s]
-        secrets += [r.secret for r in inventory.radius.values()]
-        if inventory.services.portal.uam_secret:
-            secrets.append(inventory.services.portal.uam_secret)
-        for secret in secrets:
+        """Learn every secret the inventory holds that can be resolved now: credentials,
+        enable secrets, SNMP communities and keys, RADIUS/NAS secrets, the portal's UAM
+        secret, and any other :class:`Secret` field wherever it sits in the inventory."""
+        for secret in inventory_secrets(inventory):
             try:
                 self.add(secret.reveal())
             except NetopsError:
@@ -69,9 +68,108 @@ class Redactor:
             return frozenset(self._values)
 
     def __call__(self, text: str) -> str:
-        for value in sorted(self.values, key=len, reverse=True):
-            text = text.replace(value, self.MASK)
-        return text
+        values = self.values
+        if not any(value in text for value in values):
+            return text
+        return _masked(text, _occurrences(text, values), len(text))
+
+
+def _occurrences(text: str, values: frozenset[str]) -> bytearray:
+    """Which characters of ``text`` belong to a secret (overlapping secrets included)."""
+    marks = bytearray(len(text))
+    for value in values:
+        start = text.find(value)
+        while start != -1:
+            marks[start : start + len(value)] = b"\x01" * len(value)
+            start = text.find(value, start + 1)
+    return marks
+
+
+def _masked(text: str, marks: bytearray, end: int) -> str:
+    """``text[:end]`` with each run of secret characters replaced by one mask."""
+    out: list[str] = []
+    i = 0
+    while i < end:
+        j = i
+        while j < end and marks[j] == marks[i]:
+            j += 1
+        out.append(Redactor.MASK if marks[i] else text[i:j])
+        i = j
+    return "".join(out)
+
+
+def inventory_secrets(inventory: Inventory) -> list[Secret]:
+    """Every :class:`Secret` in the inventory (found by type, so a new secret field is
+    covered without listing it here)."""
+    found: list[Secret] = []
+    seen: set[int] = set()
+
+    def walk(value: object) -> None:
+        if isinstance(value, Secret):
+            found.append(value)
+        elif isinstance(value, str | int | float | bool) or value is None or id(value) in seen:
+            return
+        elif isinstance(value, BaseModel):
+            seen.add(id(value))
+            for name in type(value).model_fields:
+                walk(getattr(value, name))
+        elif isinstance(value, dict):
+            seen.add(id(value))
+            for item in value.values():
+                walk(item)
+        elif isinstance(value, list | tuple | set | frozenset):
+            seen.add(id(value))
+            for item in value:
+                walk(item)
+
+    walk(inventory)
+    return found
+
+
+class StreamRedactor:
+    """Masks secrets in text that arrives in pieces (an SSH session read by read).
+
+    A device echoes a command character by character, so a secret is split over many
+    reads. Text that could still become a secret is held back until the next piece shows
+    whether it does; every occurrence of every form of every secret is masked, also when
+    one secret ends with the start of another.
+    """
+
+    def __init__(self, redactor: Redactor) -> None:
+        self.redactor = redactor
+        self._pending = ""
+
+    def feed(self, data: str) -> str:
+        """What of the text so far can be written now, masked."""
+        self._pending += data
+        return self._drain(final=False)
+
+    def close(self) -> str:
+        """The rest, masked; a trailing start of a secret is masked as a whole."""
+        return self._drain(final=True)
+
+    def _drain(self, final: bool) -> str:
+        text, values = self._pending, self.redactor.values
+        if not values:
+            self._pending = ""
+            return text
+        masked = _occurrences(text, values)
+        # The earliest position from which the text is a proper prefix of a secret.
+        longest = max(len(v) for v in values)
+        hold = len(text)
+        for i in range(max(0, len(text) - longest + 1), len(text)):
+            tail = text[i:]
+            if any(len(v) > len(tail) and v.startswith(tail) for v in values):
+                hold = i
+                break
+        if final:
+            masked[hold:] = b"\x01" * (len(text) - hold)
+            hold = len(text)
+        while 0 < hold < len(text) and masked[hold - 1] and masked[hold]:
+            hold -= 1  # never split a masked run between two writes
+        out = _masked(text, masked, hold)
+        self._pending = text[hold:]
+        return out
 
 
 @dataclass
@@ -148,8 +246,12 @@ def _ros_quote(value: Any) -> str:
     text = str(value)
     if text and all(c.isalnum() or c in "-_./:@" for c in text):
         return text
-    escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("$", "\\$")
-    return f'"{escaped}"'
+    return f'"{_ros_escape(text)}"'
+
+
+def _ros_escape(text: str) -> str:
+    """``text`` as it reads inside a quoted RouterOS value."""
+    return text.replace("\\", "\\\\").replace('"', '\\"').replace("$", "\\$")
 
 
 def link_description(inventory: Inventory, device: Device, interface: Interface) -> str | None:

@@ -150,7 +150,7 @@ def test_wrong_password_fails_that_device_only_and_never_shows_the_password(
         Options(commit=True, session_log_dir=logs),
     )
     assert results[0].error == (
-        f"authentication failed for user 'netops' at {MGMT['lab-core-01']}:22"
+        f"authentication failed for user 'netops' on lab-core-01 at {MGMT['lab-core-01']}:22"
     )
     assert results[1].status == "changed"
     session = (logs / "lab-core-02.log").read_text()
@@ -174,7 +174,7 @@ def test_a_silent_ssh_port_times_out_with_a_clear_error(inv: Inventory) -> None:
     finally:
         server.close()
     assert result.failed
-    assert (result.error or "").startswith(f"no answer from 127.0.0.1:{port} within 1 s")
+    assert result.error == f"no answer from lab-hs-01 at 127.0.0.1:{port} within 1 s"
 
 
 def test_connection_dropped_mid_push_is_rolled_back_over_a_new_session(
@@ -212,6 +212,9 @@ def test_connection_dropped_mid_push_is_rolled_back_over_a_new_session(
     assert result.failed and result.rolled_back, result.error
     # A cut session reads as a closed socket, or as silence when the kernel keeps it open.
     assert (result.error or "").startswith(
-        ("the connection to 10.254.0.226:22 dropped", "the device did not answer a command")
+        (
+            "the connection to lab-core-01 at 10.254.0.226:22 dropped",
+            "the device did not answer a command",
+        )
     ), result.error
     assert _running(frr_lab, "lab-core-01") == before

@@ -16,6 +16,7 @@ from netops.inventory import load_inventory
 from netops.inventory.models import Device, Inventory
 from netops.provision import operations
 from netops.provision.operations import Options
+from netops.provision.render import Redactor
 from tests.paths import LAB
 
 pytestmark = pytest.mark.timeout(60)
@@ -198,3 +199,55 @@ def test_check_reports_napalm_facts_and_drift(inv: Inventory, tmp_path: Path) ->
     assert result.error is None and result.changed and result.diff == DIFF
     assert result.facts["version"] == "4.30.1F" and result.facts["serial"] == "SN-LAB-1"
     assert result.facts["uptime"] == "3600 s" and result.facts["drift"] == "2 line(s)"
+
+
+# The device shows a secret no template of this device uses: only the inventory knows it.
+RUNNING_WITH_RADIUS = RUNNING + "radius-server host 127.0.0.1 key testing123\n"
+
+
+@pytest.mark.parametrize("caller_redactor", [True, False], ids=["cli", "library"])
+def test_session_log_records_each_call_with_every_secret_masked(
+    inv: Inventory, tmp_path: Path, caller_redactor: bool
+) -> None:
+    path = _write(
+        tmp_path / "answers",
+        {
+            "load_replace_candidate.1": {},
+            "compare_config.1": {"diff": DIFF},
+            "get_config.1": {"running": RUNNING_WITH_RADIUS, "startup": "", "candidate": ""},
+            "commit_config.1": {},
+            "load_replace_candidate.2": {},
+            "compare_config.2": {"diff": ""},
+            "discard_config.1": {},
+            "get_facts.1": FACTS,
+            "confirm_commit.1": {},
+        },
+    )
+    logs = tmp_path / "logs"
+    redactor = Redactor()
+    redactor.add_inventory(inv)
+    # The CLI brings the run's redactor; a library caller may not, and is covered the same.
+    mine = redactor if caller_redactor else None
+    options = Options(commit=True, session_log_dir=logs, redactor=mine)
+    result = operations.push(inv, _device(inv, path), options)
+    assert result.error is None, result.error
+    text = (logs / "lab-dist-01.log").read_text()
+    calls = [line for line in text.splitlines() if line.startswith("### ")]
+    assert [c.split()[1] for c in calls] == [
+        "open",
+        "load_replace_candidate",
+        "compare_config",
+        "get_config",
+        "commit_config",
+        "load_replace_candidate",
+        "compare_config",
+        "discard_config",
+        "get_facts",
+        "confirm_commit",
+        "close",
+    ]
+    assert "username netops privilege 15 role network-admin secret <redacted>" in text
+    assert "hostname old" in text and "SN-LAB-1" in text
+    assert "radius-server host 127.0.0.1 key <redacted>" in text
+    for secret in redactor.values:
+        assert secret not in text

@@ -81,21 +81,55 @@ def test_summary_table_counts_statuses_and_shows_the_reason() -> None:
 
 
 def test_error_sentences_name_the_problem_and_hide_secrets(inv: Inventory) -> None:
+    import errno
+    import ssl
+
     from netmiko.exceptions import (
         ConfigInvalidException,
         NetmikoAuthenticationException,
         NetmikoTimeoutException,
         ReadTimeout,
     )
+    from paramiko.ssh_exception import NoValidConnectionsError, SSHException
+
+    def raised_from(outer: Exception, cause: BaseException) -> Exception:
+        outer.__cause__ = cause
+        return outer
 
     login = login_for(inv, inv.device("lab-core-01"))
+    where = "lab-core-01 at 10.254.0.2:22"
     redactor = Redactor()
     redactor.add("s3cr3t-value")
     assert describe_error(NetmikoAuthenticationException("x"), login, redactor) == (
-        "authentication failed for user 'netops' at 10.254.0.2:22"
+        f"authentication failed for user 'netops' on {where}"
     )
-    timeout = describe_error(NetmikoTimeoutException("TCP connection failed"), login, redactor)
-    assert timeout == "no answer from 10.254.0.2:22 within 5 s (TCP connection failed)"
+    # netmiko raises the same exception for a refused and a silent port: the cause decides.
+    refused = raised_from(
+        NetmikoTimeoutException("TCP connection to device failed."),
+        NoValidConnectionsError(
+            {("10.254.0.2", 22): ConnectionRefusedError(errno.ECONNREFUSED, "")}
+        ),
+    )
+    assert describe_error(refused, login, redactor) == f"connection refused by {where}"
+    silent = raised_from(
+        NetmikoTimeoutException("Paramiko: 'No existing session' error"),
+        SSHException("No existing session"),
+    )
+    assert describe_error(silent, login, redactor) == f"no answer from {where} within 5 s"
+    syn_lost = raised_from(
+        NetmikoTimeoutException("TCP connection to device failed."), TimeoutError()
+    )
+    assert describe_error(syn_lost, login, redactor) == f"no answer from {where} within 5 s"
+    assert describe_error(syn_lost, login, redactor, timeout=15) == (
+        f"no answer from {where} within 15 s"
+    )
+    unreachable = OSError(errno.EHOSTUNREACH, "No route to host")
+    assert describe_error(unreachable, login, redactor) == f"no route to {where}"
+    tls = ssl.SSLError(1, "[SSL: WRONG_VERSION_NUMBER] wrong version number")
+    tls.reason = "WRONG_VERSION_NUMBER"
+    assert describe_error(raised_from(RuntimeError("eAPI"), tls), login, redactor) == (
+        f"the TLS handshake with {where} failed (wrong version number): no HTTPS API on that port"
+    )
     assert describe_error(ReadTimeout("x"), login, redactor) == (
         "the device did not answer a command within 15 s"
     )
@@ -104,7 +138,7 @@ def test_error_sentences_name_the_problem_and_hide_secrets(inv: Inventory) -> No
         "the device rejected a line: % Invalid input"
     )
     dropped = describe_error(OSError("Socket is closed"), login, redactor)
-    assert dropped == "the connection to 10.254.0.2:22 dropped (Socket is closed)"
+    assert dropped == f"the connection to {where} dropped (Socket is closed)"
     leaked = describe_error(RuntimeError("bad s3cr3t-value"), login, redactor)
     assert "s3cr3t-value" not in leaked and "<redacted>" in leaked
 
