@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from netops.cli.common import InventoryOpt, console, get_inventory
+from netops.cli.common import InventoryOpt, absolute_path, console, get_inventory
 from netops.cli.radius import app
 from netops.errors import NetopsError
 
@@ -23,6 +23,7 @@ def nftables(
             "--output",
             help="Write here (atomically, mode 0644), e.g. /etc/nftables.d/netops-nas.nft; "
             "default: print.",
+            callback=absolute_path,
         ),
     ] = None,
     inventory: InventoryOpt = None,

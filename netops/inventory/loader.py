@@ -133,7 +133,7 @@ class _Collector:
         self.issues.append(InventoryIssue(file, line, message))
 
     def add_file(self, path: Path) -> None:
-        file = str(path)
+        file = _shown(path)
         try:
             text = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
@@ -309,6 +309,15 @@ def _validate_record(
             where = _nested_line(raw, tuple(error["loc"])) or line
             collector.issue(file, where, f"{_describe(section, raw)}: {text}")
         return None
+
+
+def _shown(path: Path) -> str:
+    """A file as a person finds it from where they ran netops: relative to the working
+    folder when it lies inside it (the CLI hands the loader absolute paths), else as given."""
+    try:
+        return str(path.relative_to(Path.cwd())) if path.is_absolute() else str(path)
+    except (OSError, ValueError):
+        return str(path)
 
 
 def _origin(file: str, raw: Any) -> dict[str, Any]:

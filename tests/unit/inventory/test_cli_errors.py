@@ -66,6 +66,7 @@ def test_missing_file_secret_is_one_sentence_naming_reference_and_place(
     assert "Traceback" not in err
     line = next(line for line in err.splitlines() if "file:secrets/device.pw" in line)
     used_by = "credentials profile 'netops-admin' field 'password'"
-    assert f"{used_by} at ../inv/city/profiles.yml:5" in line
+    # Outside the working folder the file is named by its whole path.
+    assert f"{used_by} at {city_with_file_secret / 'profiles.yml'}:5" in line
     path = city_with_file_secret / "secrets" / "device.pw"
     assert f"cannot be read: {path}: No such file or directory" in line
