@@ -1101,9 +1101,12 @@ class DeviceState:
             self._arm(entry, startup=True)
 
     def _arm(self, entry: Entry, *, startup: bool = False, after: float | None = None) -> None:
-        """Work out when a schedule next runs, as RouterOS does: ``startup`` 3 s after the
-        device starts, then every ``interval``; otherwise at ``start-date start-time`` and every
-        ``interval`` after it; an interval of 0 runs once, at the start time, if still ahead."""
+        """Work out when a schedule next runs, as RouterOS does.
+
+        ``startup`` with no interval runs 3 s after the device starts (with an interval, every
+        interval after that moment, not at boot); otherwise at ``start-date start-time`` and
+        every ``interval`` after it; an interval of 0 runs once, at the start time, if ahead.
+        """
         item_id = entry[".id"]
         self._next_run.pop(item_id, None)
         if entry.get("disabled") == "true":
@@ -1111,10 +1114,15 @@ class DeviceState:
         now = time.time() if after is None else after
         interval = parse_duration(entry.get("interval", "0s"))
         if entry.get("start-time") == "startup":
-            if startup:
-                self._next_run[item_id] = self.started + 3
-            elif interval and after is not None:
-                self._next_run[item_id] = after + interval
+            # As if start time were 3 s after boot; with an interval it does not run at
+            # boot itself but every interval after that moment.
+            base = self.started + 3
+            if not interval:
+                if startup:
+                    self._next_run[item_id] = base
+            else:
+                periods = max(int((now - base) // interval) + 1, 1)
+                self._next_run[item_id] = base + periods * interval
             return
         try:
             h, m, s = parse_clock(entry.get("start-time", "00:00:00"))
