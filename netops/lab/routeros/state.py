@@ -191,7 +191,7 @@ class DeviceState:
             )
             self.tables[wpath].append(entry)
         self.tables["ip/hotspot/profile"].append(
-            {".id": "*0", **self._defaults(self.specs["ip/hotspot/profile"], {"name": "default"})}
+            {**self._defaults(self.specs["ip/hotspot/profile"], {"name": "default"}), ".id": "*0"}
         )
         self.tables["ip/hotspot/profile"][0]["default"] = "true"
         uprof = self._defaults(self.specs["ip/hotspot/user/profile"], {"name": "default"})
@@ -1184,10 +1184,11 @@ class DeviceState:
                 commands = self._export_section(spec, show_sensitive)
                 if not commands:
                     continue
+                header = "/interface ethernet" if path == "interface" else spec.cli_path
                 if terse:
-                    lines.extend(f"{spec.cli_path} {c}" for c in commands)
+                    lines.extend(f"{header} {c}" for c in commands)
                 else:
-                    lines.append(spec.cli_path)
+                    lines.append(header)
                     lines.extend(commands)
             return "\n".join(lines) + "\n"
 
@@ -1202,12 +1203,18 @@ class DeviceState:
                 continue
             if name == "network" and spec.path == "ip/address":
                 continue
-            parts.append(f"{name}={cli_quote(entry[name])}")
+            value = entry[name]
+            if spec.is_bool(name):
+                value = {"true": "yes", "false": "no"}.get(value, value)
+            parts.append(f"{name}={cli_quote(value)}")
         if spec.path == "system/scheduler":
             parts = [p for p in parts if not p.startswith(("start-date=", "start-time="))]
             for name in ("start-date", "start-time"):
                 if name in entry:
-                    parts.append(f"{name}={cli_quote(entry[name])}")
+                    value = entry[name]
+            if spec.is_bool(name):
+                value = {"true": "yes", "false": "no"}.get(value, value)
+            parts.append(f"{name}={cli_quote(value)}")
         return " ".join(sorted(parts, key=lambda p: p.split("=")[0]))
 
     def _export_section(self, spec: PathSpec, show_sensitive: bool) -> list[str]:
