@@ -52,11 +52,18 @@ def console_command(state: DeviceState, line: str) -> str | None:
 
 
 class _Server(paramiko.ServerInterface):  # type: ignore[misc]
+    """Password checks and per-channel shell/exec requests for one SSH connection."""
+
     def __init__(self, state: DeviceState) -> None:
         self.state = state
         self.user = ""
-        self.shell = threading.Event()
-        self.exec_command: str | None = None
+        self.requests: dict[int, str | None] = {}
+        self._events: dict[int, threading.Event] = {}
+        self._lock = threading.Lock()
+
+    def event(self, chanid: int) -> threading.Event:
+        with self._lock:
+            return self._events.setdefault(chanid, threading.Event())
 
     def get_allowed_auths(self, username: str) -> str:
         return "password"
@@ -80,12 +87,13 @@ class _Server(paramiko.ServerInterface):  # type: ignore[misc]
         return True
 
     def check_channel_shell_request(self, channel: Any) -> bool:
-        self.shell.set()
+        self.requests[channel.get_id()] = None
+        self.event(channel.get_id()).set()
         return True
 
     def check_channel_exec_request(self, channel: Any, command: bytes) -> bool:
-        self.exec_command = command.decode("utf-8", errors="replace")
-        self.shell.set()
+        self.requests[channel.get_id()] = command.decode("utf-8", errors="replace")
+        self.event(channel.get_id()).set()
         return True
 
 
@@ -130,20 +138,32 @@ class SshConsole:
         server = _Server(self.state)
         try:
             transport.start_server(server=server)
-            channel = transport.accept(20)
-            if channel is None or not server.shell.wait(10):
-                return
-            if server.exec_command is not None:
-                answer = console_command(self.state, server.exec_command)
-                channel.sendall((answer or "").encode())
-                channel.send_exit_status(0)
-            else:
-                self._shell(channel, server.user)
-            channel.close()
+            while transport.is_active() and not self._stop.is_set():
+                channel = transport.accept(0.5)
+                if channel is not None:
+                    threading.Thread(
+                        target=self._channel, args=(server, channel), daemon=True
+                    ).start()
         except (paramiko.SSHException, EOFError, OSError) as exc:
             log.info("SSH session ended: %s", exc)
         finally:
             transport.close()
+
+    def _channel(self, server: _Server, channel: Any) -> None:
+        try:
+            if not server.event(channel.get_id()).wait(10):
+                return
+            command = server.requests.get(channel.get_id())
+            if command is not None:
+                answer = console_command(self.state, command)
+                channel.sendall((answer or "").encode())
+                channel.send_exit_status(0)
+            else:
+                self._shell(channel, server.user)
+        except (paramiko.SSHException, EOFError, OSError) as exc:
+            log.info("SSH channel ended: %s", exc)
+        finally:
+            channel.close()
 
     def _shell(self, channel: Any, user: str) -> None:
         channel.sendall(BANNER.format(version=self.state.version).encode())
