@@ -125,6 +125,10 @@ class ApiSession:
         except Trap as exc:
             self.trap(exc, tag)
             return True
+        except Exception:  # a defect in the lab device: say so, keep the session
+            log.exception("lab RouterOS failed on %s", command)
+            self.trap(Trap("failure: internal error in the lab device", 4), tag)
+            return True
         for row in result.rows:
             self.send("!re", row, tag)
         self.send("!done", {"ret": result.ret} if result.ret is not None else None, tag)

@@ -495,8 +495,14 @@ def path_specs(version: str) -> dict[str, PathSpec]:
         ),
         _list(
             "ip/service",
-            {"name": None, "port": None, "address": "", "certificate": None, "tls-version": None},
-            read_only=("invalid",),
+            {
+                "port": None,
+                "address": "",
+                "certificate": None,
+                "tls-version": None,
+                "disabled": "false",
+            },
+            read_only=("name", "invalid"),
             key=("name",),
             can_add=False,
             can_remove=False,

@@ -1256,8 +1256,9 @@ class DeviceState:
                     "api-ssl": "8729",
                 }
                 base["port"] = default_ports.get(entry["name"], "")
+                shown = {**entry, "disabled": "yes" if entry["disabled"] == "true" else "no"}
                 diffs = [
-                    f"{k}={cli_quote(entry[k])}"
+                    f"{k}={cli_quote(shown[k])}"
                     for k in ("address", "disabled", "port")
                     if entry.get(k, "") != base[k]
                 ]

@@ -360,3 +360,19 @@ def test_state_file_is_json_with_the_changed_entry(dev: DeviceState) -> None:
     doc = json.loads((dev.state_dir / STATE_FILE).read_text())
     assert doc["tables"]["ip/pool"][0]["name"] == "hs"
     assert doc["major"] == "7"
+
+
+def test_ip_service_entries_are_built_in(dev: DeviceState) -> None:
+    """IP Services page (https://help.mikrotik.com/docs/display/ROS/Services): the service
+    list is fixed (api 8728, api-ssl 8729, …); ports and disabled can be set, entries
+    cannot be added, removed or renamed."""
+    services = {r["name"]: r["port"] for r in rows(dev, "ip/service")}
+    assert services["api"] == "8728" and services["api-ssl"] == "8729"
+    with pytest.raises(Trap, match="no such command"):
+        dev.run("/ip/service/add", {"port": "1"})
+    with pytest.raises(Trap):
+        dev.run("/ip/service/remove", {"numbers": "telnet"})
+    with pytest.raises(Trap, match="unknown parameter name"):
+        dev.run("/ip/service/set", {"numbers": "api", "name": "api2"})
+    dev.run("/ip/service/set", {"numbers": "telnet", "disabled": "yes"})
+    assert "/ip service set telnet disabled=yes\n" in dev.export(terse=True)
