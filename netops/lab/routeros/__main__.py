@@ -4,8 +4,9 @@
         [--api-ssl 127.0.0.1:8729] [--ssh 127.0.0.1:2222] --identity NAME \\
         --version 7.16 --user admin --password-env VAR
 
-The password is read from the environment variable named by ``--password-env``, never
-from the command line. Prints one line per service when it listens.
+The password is read from the environment variable named by ``--password-env`` (or the
+file named by ``--password-file``), never from the command line. Prints one line per
+service when it listens.
 """
 
 from __future__ import annotations
@@ -42,7 +43,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--identity", default="MikroTik", help="/system identity name")
     p.add_argument("--version", default="7.16", choices=VERSIONS, help="RouterOS version")
     p.add_argument("--user", default="admin", help="login user, created when missing")
-    p.add_argument("--password-env", required=True, help="variable holding the password")
+    secret = p.add_mutually_exclusive_group(required=True)
+    secret.add_argument("--password-env", help="environment variable holding the password")
+    secret.add_argument("--password-file", type=Path, help="file holding the password")
     p.add_argument(
         "--ports",
         default="ether1,ether2,ether3,ether4,ether5",
@@ -63,10 +66,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(message)s")
     logging.getLogger("paramiko").setLevel(logging.CRITICAL)
-    password = os.environ.get(args.password_env)
     try:
-        if not password:
-            raise NetopsError(f"--password-env: variable {args.password_env} is unset or empty")
+        password = _password(args)
         if not (args.api or args.api_ssl):
             raise NetopsError("give --api or --api-ssl (or both)")
         if bool(args.certificate) != bool(args.key):
@@ -94,6 +95,24 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr, flush=True)
         return 2
     return 0
+
+
+def _password(args: argparse.Namespace) -> str:
+    if args.password_env is not None:
+        value = os.environ.get(str(args.password_env), "")
+        if not value:
+            raise NetopsError(f"--password-env: variable {args.password_env} is unset or empty")
+        return value
+    path = Path(args.password_file)
+    try:
+        password = path.read_text().rstrip("\r\n")
+    except OSError as exc:
+        raise NetopsError(
+            f"--password-file: cannot read {args.password_file} ({exc.strerror})"
+        ) from None
+    if not password:
+        raise NetopsError(f"--password-file: {args.password_file} is empty")
+    return password
 
 
 async def _run(options: DeviceOptions) -> None:
