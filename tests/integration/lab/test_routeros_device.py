@@ -383,8 +383,16 @@ def test_routeros_6_device_has_wireless_and_its_version(tmp_path: Path) -> None:
 # ---------------------------------------------------------------------- the entry point
 
 
-def test_entry_point_runs_until_sigterm(tmp_path: Path) -> None:
+@pytest.mark.parametrize("source", ["env", "file"])
+def test_entry_point_runs_until_sigterm(tmp_path: Path, source: str) -> None:
     env = {**os.environ, "LAB_ROS_PASSWORD": PASSWORD}
+    secret_file = tmp_path / "password"
+    secret_file.write_text(PASSWORD + "\n")
+    secret = (
+        ["--password-env", "LAB_ROS_PASSWORD"]
+        if source == "env"
+        else ["--password-file", str(secret_file)]
+    )
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -400,8 +408,7 @@ def test_entry_point_runs_until_sigterm(tmp_path: Path) -> None:
             "7.16",
             "--user",
             "admin",
-            "--password-env",
-            "LAB_ROS_PASSWORD",
+            *secret,
         ],
         cwd=REPO,
         env=env,
