@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
+import time
 from collections.abc import Callable
 
 from netops.lab.routeros.state import DeviceState, Entry, Trap
@@ -38,6 +39,7 @@ class ApiSession:
         self.challenge: bytes | None = None
         self.listens: dict[str, Callable[[str, str, Entry | None], None]] = {}
         self.loop = asyncio.get_running_loop()
+        self.created = time.monotonic()
         self._on_close = on_close
 
     def send(self, reply: str, attrs: dict[str, str] | None = None, tag: str | None = None) -> None:

@@ -12,6 +12,7 @@ import ipaddress
 import logging
 import ssl
 import threading
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -142,11 +143,16 @@ async def serve(
         return handle
 
     def reboot() -> None:
+        """After a backup load: drop every session opened before it, as a reboot would;
+        the one that asked still gets its ``!done`` (written before the drop runs)."""
+        cutoff = time.monotonic()
+
         def drop() -> None:
             for session in list(sessions):
-                session.close()
+                if session.created <= cutoff:
+                    session.close()
 
-        loop.call_soon_threadsafe(loop.call_later, 0.2, drop)
+        loop.call_soon_threadsafe(drop)
 
     state.on_reboot.append(reboot)
     servers: list[asyncio.Server] = []

@@ -578,3 +578,23 @@ def test_ansible_api_modify_converges_and_is_idempotent(
     )
     api.close()
     shutil.rmtree(tmp_path / "ansible-tmp", ignore_errors=True)
+
+
+def test_backup_load_over_the_api_answers_then_drops_old_sessions(device: LabRouterOS) -> None:
+    """Configuration Management page: loading a backup reboots the router. The asking
+    session gets ``!done`` and is then closed, as is every session opened before; a new
+    connection sees the restored configuration."""
+    bystander = connect(device)
+    proto = _raw(device)
+    proto.writeSentence("/system/backup/save", "=name=clean")
+    assert proto.readSentence() == ("!done", ())
+    proto.writeSentence("/ip/pool/add", "=name=temp", "=ranges=10.4.0.2")
+    assert proto.readSentence()[0] == "!done"
+    proto.writeSentence("/system/backup/load", "=name=clean", ".tag=load")
+    assert proto.readSentence() == ("!done", (".tag=load",))
+    with pytest.raises((OSError, EOFError, librouteros.exceptions.LibRouterosError)):
+        proto.writeSentence("/ip/pool/print")
+        proto.readSentence()
+    with pytest.raises((OSError, EOFError, librouteros.exceptions.LibRouterosError)):
+        tuple(bystander.path("ip", "pool"))
+    assert names(connect(device).path("ip", "pool")) == []
