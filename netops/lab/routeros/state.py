@@ -920,7 +920,8 @@ class DeviceState:
             profile = profiles.get(server.get("profile", "default"))
             if profile is None or not profile.get("dns-name"):
                 continue
-            address = profile.get("hotspot-address") or self._interface_address(
+            given = profile.get("hotspot-address", "0.0.0.0")
+            address = (given if given != "0.0.0.0" else "") or self._interface_address(
                 server.get("interface", "")
             )
             if address and (profile["dns-name"], address) not in wanted:

@@ -598,3 +598,71 @@ def test_backup_load_over_the_api_answers_then_drops_old_sessions(device: LabRou
     with pytest.raises((OSError, EOFError, librouteros.exceptions.LibRouterosError)):
         tuple(bystander.path("ip", "pool"))
     assert names(connect(device).path("ip", "pool")) == []
+
+
+def _hotspot_tasks() -> list[Any]:
+    return [
+        {
+            "name": "profiles",
+            "community.routeros.api_modify": {
+                "path": "ip hotspot profile",
+                "data": [
+                    {"name": "default"},
+                    {
+                        "name": "hsprof1",
+                        "dns-name": "login.wifi.lab",
+                        "hotspot-address": "10.5.50.1",
+                        "use-radius": True,
+                        "login-by": "http-chap,http-pap",
+                    },
+                ],
+                "handle_absent_entries": "remove",
+                "handle_entries_content": "remove",
+            },
+        },
+        {
+            "name": "user-profiles",
+            "community.routeros.api_modify": {
+                "path": "ip hotspot user profile",
+                "data": [
+                    {"name": "default"},
+                    {"name": "gratis", "rate-limit": "2M/5M", "session-timeout": "2h"},
+                ],
+                "handle_absent_entries": "remove",
+                "handle_entries_content": "remove",
+            },
+        },
+        {
+            "name": "dns",
+            "community.routeros.api_modify": {
+                "path": "ip dns static",
+                "data": [{"name": "radius.lab", "address": "127.0.0.1"}],
+                "handle_absent_entries": "remove",
+                "handle_entries_content": "remove",
+            },
+        },
+    ]
+
+
+@pytest.mark.skipif(not (VENV_BIN / "ansible-playbook").exists(), reason="ansible not in .venv")
+def test_ansible_keeps_built_in_and_dynamic_entries(device: LabRouterOS, tmp_path: Path) -> None:
+    """api_modify ignores dynamic entries (the hotspot's DNS name) and works with the
+    built-in ``default`` profiles; a second run changes nothing."""
+    port = device.address("api")[1]
+    api = connect(device)
+    api.path("interface", "bridge").add(name="bridge-hs")
+    api.path("ip", "address").add(address="10.5.50.1/24", interface="bridge-hs")
+    api.path("ip", "dns", "static").add(name="stale.lab", address="10.0.0.9")
+    first = _playbook(tmp_path, port, _hotspot_tasks())
+    assert all(first[t]["changed"] for t in ("profiles", "user-profiles", "dns"))
+    api.path("ip", "hotspot").add(name="hs1", interface="bridge-hs", profile="hsprof1")
+    dns = api.path("ip", "dns", "static")
+    assert sorted((r["name"], r["dynamic"]) for r in dns) == [
+        ("login.wifi.lab", True),
+        ("radius.lab", False),
+    ]
+    second = _playbook(tmp_path, port, _hotspot_tasks())
+    assert not any(second[t]["changed"] for t in ("profiles", "user-profiles", "dns"))
+    assert sorted(r["name"] for r in dns) == ["login.wifi.lab", "radius.lab"]
+    assert names(api.path("ip", "hotspot", "profile")) == ["default", "hsprof1"]
+    api.close()
