@@ -666,3 +666,31 @@ def test_ansible_keeps_built_in_and_dynamic_entries(device: LabRouterOS, tmp_pat
     assert sorted(r["name"] for r in dns) == ["login.wifi.lab", "radius.lab"]
     assert names(api.path("ip", "hotspot", "profile")) == ["default", "hsprof1"]
     api.close()
+
+
+def test_netmiko_text_backup_sees_what_the_api_changed(device: LabRouterOS) -> None:
+    """The project's text backup path today: netmiko's ``mikrotik_routeros`` driver finds
+    the ``[admin@IDENTITY] >`` prompt and reads ``/export terse`` and
+    ``/system resource print``, and sees a change made over the API."""
+    from netmiko import ConnectHandler
+
+    from netops.provision.drivers import parse_facts
+    from netops.provision.platforms import platform
+
+    api = connect(device)
+    api.path("ip", "hotspot", "walled-garden").add(**{"dst-host": "*.banjarmasinkota.go.id"})
+    api.close()
+    host, port = device.address("ssh")
+    conn = ConnectHandler(
+        device_type="mikrotik_routeros", host=host, port=port, username="admin", password=PASSWORD
+    )
+    try:
+        assert conn.find_prompt() == "[admin@smp-hs-01] >"
+        text = conn.send_command(platform("mikrotik_routeros").show_running)
+        assert "/ip hotspot walled-garden add dst-host=*.banjarmasinkota.go.id" in text
+        facts = parse_facts(
+            platform("mikrotik_routeros"), conn.send_command("/system resource print")
+        )
+        assert facts["version"] == "7.16 (stable)"
+    finally:
+        conn.disconnect()
