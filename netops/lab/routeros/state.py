@@ -343,19 +343,18 @@ class DeviceState:
             if any(p.startswith(prefix) for p in self.specs):
                 raise Trap("no such command")
             raise Trap("no such command prefix")
-        known = spec.commands + (
-            _LIST_COMMANDS
-            if spec.kind == "list"
-            else ("print", "getall", "set", "get")
-            if spec.kind == "settings"
-            else ("print", "getall", "remove")
-            if spec.kind == "files"
-            else ("print", "getall")
-            if spec.path != "system/backup"
-            else ()
-        )
+        known: tuple[str, ...]
         if spec.kind == "list":
-            known += ("get",)
+            known = (*_LIST_COMMANDS, "get")
+        elif spec.kind == "settings":
+            known = ("print", "getall", "set", "get")
+        elif spec.kind == "files":
+            known = ("print", "getall", "remove")
+        elif spec.commands:
+            known = ()
+        else:
+            known = ("print", "getall")
+        known = (*known, *spec.commands)
         if cmd not in known:
             raise Trap("no such command")
         if cmd == "add" and not spec.can_add:
@@ -382,7 +381,12 @@ class DeviceState:
             if cmd == "get":
                 return self._get(spec, args)
             before = json.dumps(self._doc(), sort_keys=True)
-            result = self._mutate(spec, cmd, args, user)
+            try:
+                result = self._mutate(spec, cmd, args, user)
+            except Trap:
+                # A command changes all it names or nothing, as on RouterOS.
+                self._load_doc(json.loads(before), "the state before the command")
+                raise
             self._derive()
             after = json.dumps(self._doc(), sort_keys=True)
             if after != before:

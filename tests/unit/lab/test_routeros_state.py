@@ -376,3 +376,15 @@ def test_ip_service_entries_are_built_in(dev: DeviceState) -> None:
         dev.run("/ip/service/set", {"numbers": "api", "name": "api2"})
     dev.run("/ip/service/set", {"numbers": "telnet", "disabled": "yes"})
     assert "/ip service set telnet disabled=yes\n" in dev.export(terse=True)
+
+
+def test_a_failing_command_changes_nothing(dev: DeviceState) -> None:
+    """A ``set`` naming two entries where the second fails leaves the first unchanged."""
+    a = str(dev.run("/ip/pool/add", {"name": "a", "ranges": "10.0.0.1"}).ret)
+    b = str(dev.run("/ip/pool/add", {"name": "b", "ranges": "10.0.0.2"}).ret)
+    with pytest.raises(Trap, match="already have such entry"):
+        dev.run("/ip/pool/set", {"numbers": f"{a},{b}", "name": "c"})
+    assert [r["name"] for r in rows(dev, "ip/pool")] == ["a", "b"]
+    with pytest.raises(Trap):
+        dev.run("/system/clock/set", {"time-zone-name": "Nowhere/Atlantis"})
+    assert rows(dev, "system/clock")[0]["time-zone-name"] == "UTC"
