@@ -381,11 +381,13 @@ class DeviceState:
             if cmd == "get":
                 return self._get(spec, args)
             before = json.dumps(self._doc(), sort_keys=True)
+            schedule = dict(self._next_run)
             try:
                 result = self._mutate(spec, cmd, args, user)
             except Trap:
                 # A command changes all it names or nothing, as on RouterOS.
                 self._load_doc(json.loads(before), "the state before the command")
+                self._next_run = schedule
                 raise
             self._derive()
             after = json.dumps(self._doc(), sort_keys=True)
