@@ -15,11 +15,12 @@ import time
 from collections.abc import Callable
 
 from netops.lab.routeros.state import DeviceState, Entry, Trap
-from netops.lab.routeros.wire import WireError, encode_sentence, read_sentence
+from netops.lab.routeros.wire import MAX_WORD, WireError, encode_sentence, read_sentence
 
 log = logging.getLogger(__name__)
 
 _PRELOGIN_MAX_WORDS = 8
+_PRELOGIN_MAX_WORD = 4096
 
 
 class ApiSession:
@@ -61,7 +62,8 @@ class ApiSession:
         try:
             while True:
                 try:
-                    sentence = await read_sentence(self.reader)
+                    limit = _PRELOGIN_MAX_WORD if self.user is None else MAX_WORD
+                    sentence = await read_sentence(self.reader, limit)
                 except (WireError, UnicodeDecodeError) as exc:
                     self.writer.write(encode_sentence(["!fatal", f"protocol error: {exc}"]))
                     break

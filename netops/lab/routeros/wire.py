@@ -99,7 +99,7 @@ def decode_sentences(data: bytes) -> tuple[list[list[str]], bytes]:
     return sentences, data[start:]
 
 
-async def read_word(reader: asyncio.StreamReader) -> str | None:
+async def read_word(reader: asyncio.StreamReader, max_word: int = MAX_WORD) -> str | None:
     """The next word, ``""`` for the end of a sentence, ``None`` at a clean end of stream."""
     try:
         first = await reader.readexactly(1)
@@ -110,15 +110,15 @@ async def read_word(reader: asyncio.StreamReader) -> str | None:
     extra = extra_length_bytes(first[0])
     prefix = first + (await reader.readexactly(extra) if extra else b"")
     length = decode_length(prefix)
-    if length > MAX_WORD:
-        raise WireError(f"word of {length} bytes is over the {MAX_WORD}-byte limit")
+    if length > max_word:
+        raise WireError(f"word of {length} bytes is over the {max_word}-byte limit")
     if length == 0:
         return ""
     data = await reader.readexactly(length)
     return data.decode("utf-8", errors="replace")
 
 
-async def read_sentence(reader: asyncio.StreamReader) -> list[str] | None:
+async def read_sentence(reader: asyncio.StreamReader, max_word: int = MAX_WORD) -> list[str] | None:
     """The next non-empty sentence, or ``None`` when the peer closed the stream.
 
     Empty sentences are ignored, as the API documentation says.
@@ -126,7 +126,7 @@ async def read_sentence(reader: asyncio.StreamReader) -> list[str] | None:
     while True:
         words: list[str] = []
         while True:
-            word = await read_word(reader)
+            word = await read_word(reader, max_word)
             if word is None:
                 if words:
                     raise WireError("stream ended inside a sentence")

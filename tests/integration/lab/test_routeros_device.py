@@ -34,7 +34,7 @@ import pytest
 from librouteros.connections import SocketTransport
 from librouteros.exceptions import FatalError, TrapError
 from librouteros.login import token
-from librouteros.protocol import ApiProtocol
+from librouteros.protocol import ApiProtocol, encode_length
 from librouteros.query import And, Key, Or
 
 from netops.lab.routeros import DeviceOptions, LabRouterOS
@@ -694,3 +694,16 @@ def test_netmiko_text_backup_sees_what_the_api_changed(device: LabRouterOS) -> N
         assert facts["version"] == "7.16 (stable)"
     finally:
         conn.disconnect()
+
+
+def test_garbage_before_login_gets_fatal_and_a_closed_connection(device: LabRouterOS) -> None:
+    """A reserved control byte or an oversized word before login ends the connection with
+    ``!fatal``; the device keeps serving others."""
+    for payload in (b"\xf8\x00", encode_length(100_000) + b"x" * 64):
+        sock = socket.create_connection(device.address("api"), timeout=5)
+        sock.sendall(payload)
+        proto = ApiProtocol(SocketTransport(sock=sock), encoding="utf-8")
+        with pytest.raises(FatalError, match="protocol error"):
+            proto.readSentence()
+        sock.close()
+    assert names(connect(device).path("system", "identity")) == ["smp-hs-01"]

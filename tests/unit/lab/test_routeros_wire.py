@@ -11,6 +11,8 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from librouteros.protocol import encode_length as lr_encode_length
 from librouteros.protocol import encode_sentence as lr_encode_sentence
 
@@ -90,3 +92,21 @@ def test_empty_sentences_are_ignored_and_long_words_survive() -> None:
 def test_stream_ending_inside_a_sentence_is_a_wire_error() -> None:
     with pytest.raises(WireError):
         _read_all(b"\x06/login")
+
+
+@given(st.lists(st.lists(st.text(min_size=1, max_size=300), min_size=1, max_size=6), max_size=5))
+def test_any_sentences_round_trip(sentences: list[list[str]]) -> None:
+    data = b"".join(encode_sentence(s) for s in sentences)
+    decoded, rest = decode_sentences(data)
+    assert decoded == sentences and rest == b""
+
+
+def test_word_limit_is_enforced_before_reading_the_word() -> None:
+    async def run() -> None:
+        reader = asyncio.StreamReader()
+        reader.feed_data(encode_length(5000) + b"x" * 10)
+        reader.feed_eof()
+        await read_sentence(reader, max_word=4096)
+
+    with pytest.raises(WireError, match="4096"):
+        asyncio.run(run())
