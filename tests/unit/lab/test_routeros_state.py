@@ -50,6 +50,8 @@ def test_add_fills_documented_defaults_and_leaves_comment_absent(dev: DeviceStat
 
 
 def test_every_list_entry_gets_disabled_false(dev: DeviceState) -> None:
+    """HotSpot page, walled garden: ``action`` defaults to ``allow``; entries are enabled
+    (``disabled=no``) unless told otherwise."""
     dev.run("/ip/hotspot/walled-garden/add", {"dst-host": "*.go.id"})
     (row,) = rows(dev, "ip/hotspot/walled-garden")
     assert row["disabled"] == "false"
@@ -88,6 +90,9 @@ def test_dynamic_entries_refuse_set_and_remove(dev: DeviceState) -> None:
 def test_duplicate_key_is_already_have_such_entry(
     dev: DeviceState, path: str, args: dict[str, str]
 ) -> None:
+    """HotSpot page (profile names) and IP Pools page
+    (https://help.mikrotik.com/docs/display/ROS/IP+Pools, pool names): names are unique;
+    a second add answers ``failure: already have such entry``."""
     dev.run(f"/{path}/add", dict(args))
     with pytest.raises(Trap) as caught:
         dev.run(f"/{path}/add", dict(args))
@@ -96,6 +101,8 @@ def test_duplicate_key_is_already_have_such_entry(
 
 
 def test_unknown_parameter_and_unknown_command_and_path(dev: DeviceState) -> None:
+    """API page: a property the menu lacks is a ``!trap`` (``unknown parameter``); an
+    unknown command or menu is ``no such command`` (``… prefix`` for the menu)."""
     with pytest.raises(Trap, match=r"^unknown parameter colour$"):
         dev.run("/ip/pool/add", {"name": "p", "ranges": "10.0.0.1-10.0.0.2", "colour": "red"})
     with pytest.raises(Trap, match=r"^no such command$"):
@@ -116,6 +123,8 @@ def test_routeros_6_says_unknown_parameter_without_the_name(tmp_path: Path) -> N
 
 
 def test_references_must_name_existing_entries(dev: DeviceState) -> None:
+    """IP Addressing page (https://help.mikrotik.com/docs/display/ROS/IP+Addressing):
+    an address belongs to an existing interface; ``network`` is computed from it."""
     with pytest.raises(Trap) as caught:
         dev.run("/ip/address/add", {"address": "10.5.50.1/24", "interface": "bridge-hs"})
     assert caught.value.message == "input does not match any value of interface"
@@ -127,6 +136,8 @@ def test_references_must_name_existing_entries(dev: DeviceState) -> None:
 
 
 def test_renaming_an_interface_follows_into_entries_that_use_it(dev: DeviceState) -> None:
+    """Bridging page (https://help.mikrotik.com/docs/display/ROS/Bridging+and+Switching):
+    ports name their bridge; RouterOS refers by id, so a rename shows everywhere."""
     bridge = dev.run("/interface/bridge/add", {"name": "bridge1"}).ret
     dev.run("/interface/bridge/port/add", {"bridge": "bridge1", "interface": "ether2"})
     dev.run("/interface/bridge/set", {".id": str(bridge), "name": "bridge-hs"})
@@ -135,6 +146,8 @@ def test_renaming_an_interface_follows_into_entries_that_use_it(dev: DeviceState
 
 
 def test_interface_lists_the_given_ports_and_is_read_only(dev: DeviceState) -> None:
+    """Interface page (https://help.mikrotik.com/docs/display/ROS/Interfaces): physical
+    ports cannot be added or removed; their comment can be set."""
     names = [r["name"] for r in rows(dev, "interface", "type=ether")]
     assert names == ["ether1", "ether2", "ether3", "ether4", "ether5"]
     with pytest.raises(Trap):
@@ -181,6 +194,8 @@ def test_secrets_are_write_only(dev: DeviceState) -> None:
 
 
 def test_move_reorders_an_ordered_list_and_is_refused_elsewhere(dev: DeviceState) -> None:
+    """Filter page (https://help.mikrotik.com/docs/display/ROS/Filter): rules are
+    processed in order and ``move`` reorders them (before ``destination``, else to the end)."""
     ids = [
         dev.run("/ip/firewall/filter/add", {"chain": "forward", "comment": c}).ret
         for c in ("a", "b", "c")
@@ -194,6 +209,7 @@ def test_move_reorders_an_ordered_list_and_is_refused_elsewhere(dev: DeviceState
 
 
 def test_set_with_bang_unsets_and_empty_comment_removes_it(dev: DeviceState) -> None:
+    """API page: ``=!name=`` unsets a property (what Ansible's api_modify sends)."""
     pid = str(dev.run("/ip/pool/add", {"name": "p", "ranges": "10.0.0.1", "comment": "c"}).ret)
     dev.run("/ip/pool/set", {".id": pid, "comment": ""})
     assert "comment" not in rows(dev, "ip/pool")[0]
@@ -203,6 +219,8 @@ def test_set_with_bang_unsets_and_empty_comment_removes_it(dev: DeviceState) -> 
 
 
 def test_settings_paths_set_without_id(dev: DeviceState) -> None:
+    """DNS page and RADIUS page: ``/ip dns`` and ``/radius incoming`` (accept=no,
+    port=3799) are single settings, set without an id."""
     dev.run("/ip/dns/set", {"servers": "1.1.1.1", "allow-remote-requests": "yes"})
     (dns,) = rows(dev, "ip/dns")
     assert dns["allow-remote-requests"] == "true" and ".id" not in dns
@@ -213,12 +231,14 @@ def test_settings_paths_set_without_id(dev: DeviceState) -> None:
 
 
 def test_proplist_and_count_only(dev: DeviceState) -> None:
+    """API page: ``=.proplist=`` limits properties; ``=count-only=`` returns ``=ret=``."""
     res = dev.run("/interface/print", {".proplist": ".id,name"}, ["type=ether"])
     assert res.rows[0] == {".id": "*1", "name": "ether1"}
     assert dev.run("/interface/print", {"count-only": ""}, ["type=ether"]).ret == "5"
 
 
 def test_state_survives_a_restart(tmp_path: Path) -> None:
+    """A router keeps its configuration over a reboot; so does the lab device."""
     first = DeviceState(tmp_path / "gw", identity="gw")
     pid = first.run("/ip/pool/add", {"name": "hs", "ranges": "10.5.50.2-10.5.50.254"}).ret
     mode = stat.S_IMODE((tmp_path / "gw" / STATE_FILE).stat().st_mode)
