@@ -552,6 +552,7 @@ def path_specs(version: str) -> dict[str, PathSpec]:
             read_only=("name", "type", "size", "creation-time"),
             can_add=False,
         ),
+        PathSpec(path="system", kind="facts", fields={}, commands=("reboot",)),
         PathSpec(
             path="system/backup",
             kind="facts",

@@ -401,6 +401,11 @@ class DeviceState:
             return Result([])
         if spec.path == "system/backup":
             return self._backup(cmd, args)
+        if spec.path == "system":
+            if args:
+                raise self._unknown(next(iter(args)))
+            self.reboot()
+            return Result([])
         if spec.kind == "files":
             return self._remove_files(args)
         if cmd == "add":
@@ -1037,6 +1042,11 @@ class DeviceState:
             raise Trap(f"failure: {exc}", 4) from exc
         self._derive()
         self.save()
+        self.reboot()
+
+    def reboot(self) -> None:
+        """What ``/system reboot`` does to the lab device: uptime starts again, API
+        sessions are dropped (by the server's callback) and ``startup`` schedules run."""
         self.started = time.time()
         self._next_run.clear()
         self._arm_all()

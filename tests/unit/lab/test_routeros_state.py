@@ -408,3 +408,19 @@ def test_a_failing_command_changes_nothing(dev: DeviceState) -> None:
     with pytest.raises(Trap):
         dev.run("/system/clock/set", {"time-zone-name": "Nowhere/Atlantis"})
     assert rows(dev, "system/clock")[0]["time-zone-name"] == "UTC"
+
+
+def test_reboot_reruns_startup_schedules(dev: DeviceState) -> None:
+    """Scheduler page: ``start-time=startup`` runs 3 s after every boot; ``/system reboot``."""
+    dev.run(
+        "/system/scheduler/add",
+        {"name": "boot", "start-time": "startup", "on-event": ':log info "booted"'},
+    )
+    rebooted: list[bool] = []
+    dev.on_reboot.append(lambda: rebooted.append(True))
+    dev.run("/system/reboot")
+    assert rebooted == [True]
+    assert dev.run_due(dev.started + 4) == 1
+    assert dev.script_log == ["booted"]
+    with pytest.raises(Trap, match="no such command"):
+        dev.run("/system/print")
