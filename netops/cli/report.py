@@ -79,7 +79,7 @@ def _summary(report: CapacityReport) -> Table:
         )
     for u in report.uplinks:
         table.add_row(
-            f"{u.device}:{u.interface} {u.provider}",
+            f"{u.device}:{u.interface} {u.provider}" + (" (backup)" if u.is_backup else ""),
             f"{u.capacity_mbps:g} Mbps",
             rupiah(u.monthly_cost_idr) if u.monthly_cost_idr is not None else "–",
             f"{u.inbound.p95:.1f}" if u.inbound else "–",
@@ -153,7 +153,8 @@ def capacity(
     if out is not None:
         console.print(_summary(report))
         console.print(
-            f"saving possible: {rupiah(report.monthly_saving_idr)}/month; "
+            f"saving possible: {rupiah(report.monthly_saving_idr)}/month (primary circuits; "
+            f"backups sized for failover apart: {rupiah(report.backup_change_idr)}/month); "
             f"wrote {fmt.value} report to {out}"
         )
 

@@ -10,7 +10,7 @@ from markupsafe import Markup
 from netops.report import charts
 from netops.report.capacity import CapacityReport, UplinkReport
 from netops.report.hotspots import HotspotReport
-from netops.report.money import number, percent, rupiah
+from netops.report.money import hours_minutes, number, percent, rupiah
 
 _CSS = """
 body{font-family:system-ui,sans-serif;margin:2rem auto;max-width:1100px;color:#222;padding:0 1rem}
@@ -25,6 +25,13 @@ td.n,th.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 .summary{display:flex;gap:1rem;flex-wrap:wrap}.summary div{flex:1;min-width:200px;
 background:#f3f6fa;border-radius:6px;padding:.8rem}.big{font-size:1.4rem;font-weight:600}
 footer{margin-top:3rem;color:#666;font-size:.85rem}
+td.advice{min-width:12rem;overflow-wrap:anywhere}td.advice small{display:block;color:#666}
+svg{max-width:100%;height:auto;display:block;margin:.6rem 0}
+.note{color:#666;font-size:.9em}
+@page{size:A4;margin:14mm}
+@media print{body{margin:0;max-width:none;padding:0;font-size:10pt}
+table{font-size:8.5pt}th,td{padding:.2rem .3rem}td.n,th.n{white-space:normal}
+.card,tr,svg{break-inside:avoid}}
 """
 
 _ACTION = {
@@ -52,30 +59,67 @@ Sumber: Prometheus {{ r.prometheus }}.</p>
   <div class="big upgrade">{{ rupiah(r.monthly_extra_idr) }}</div></div>
 </div>
 
-<h2>Link sewa <span class="en">Leased uplinks</span></h2>
+<p class="note">Penghematan di atas hanya dari link utama. Link cadangan diukur untuk beban
+yang harus ditanggungnya saat link utama putus, dan ditampilkan terpisah di bawah.
+<span class="en">The saving above counts primary circuits only; backups are sized for the
+load they take over and shown apart below.</span></p>
+
+<h2>Link sewa utama <span class="en">Primary leased uplinks</span></h2>
 <table>
-<tr><th>Link</th><th>Penyedia</th><th class="n">Kapasitas</th><th class="n">Biaya/bulan</th>
+<tr><th>Link</th><th class="n">Kapasitas</th><th class="n">Biaya/bulan</th>
 <th class="n">p95 masuk</th><th class="n">p95 keluar</th><th class="n">p99</th>
 <th class="n">Rp per Mbps terpakai</th><th>Saran <span class="en">advice</span></th></tr>
-{% for u in r.uplinks %}
-<tr><td>{{ u.device }}:{{ u.interface }}
-{%- if u.circuit %}<br><small>{{ u.circuit }}</small>{% endif %}</td>
-<td>{{ u.provider }}</td><td class="n">{{ mbps(u.capacity_mbps) }} Mbps</td>
+{% for u in r.primaries %}
+<tr><td>{{ u.device }}:{{ u.interface }}<br><small>{{ u.provider }}
+{%- if u.circuit %} {{ u.circuit }}{% endif %}</small></td>
+<td class="n">{{ mbps(u.capacity_mbps) }} Mbps</td>
 <td class="n">{{ rupiah(u.monthly_cost_idr) if u.monthly_cost_idr is not none else "–" }}</td>
 <td class="n">{{ mbps(u.inbound.p95) ~ " Mbps" if u.inbound else "–" }}</td>
 <td class="n">{{ mbps(u.outbound.p95) ~ " Mbps" if u.outbound else "–" }}</td>
 <td class="n">{{ mbps(p99(u)) ~ " Mbps" if u.inbound or u.outbound else "–" }}</td>
 <td class="n">{{ rupiah(u.cost_per_used_mbps_idr) if u.cost_per_used_mbps_idr else "–" }}</td>
-<td class="{{ u.recommendation.action }}">{{ advice(u) }}</td></tr>
+<td class="advice {{ u.recommendation.action }}">{{ advice_id(u) }}
+<small>{{ advice_en(u) }}</small></td></tr>
 {% endfor %}
 </table>
+
+{% if r.backups %}
+<h2>Link sewa cadangan <span class="en">Backup leased uplinks</span></h2>
+<p>Link cadangan tidak membawa trafik sampai link utamanya putus: trafiknya sendiri tidak
+dipakai untuk menyarankan penurunan. Ukurannya dihitung dari beban link utama (p95/p99 periode
+ini) atau kapasitas cadangan yang ditetapkan kota (<code>failover_mbps</code>).
+<span class="en">A backup carries nothing until its primary fails: its own traffic never
+argues for a downsize. It is sized from its primary's p95/p99 or the capacity the city
+declares.</span></p>
+<table>
+<tr><th>Link</th><th>Cadangan untuk</th><th class="n">Kapasitas</th><th class="n">Biaya/bulan</th>
+<th class="n">Beban saat failover</th><th class="n">p95 sendiri</th>
+<th>Saran <span class="en">advice</span></th></tr>
+{% for u in r.backups %}
+<tr><td>{{ u.device }}:{{ u.interface }}<br><small>{{ u.provider }}
+{%- if u.circuit %} {{ u.circuit }}{% endif %}</small></td>
+<td>{{ primary_name(u) }}</td>
+<td class="n">{{ mbps(u.capacity_mbps) }} Mbps</td>
+<td class="n">{{ rupiah(u.monthly_cost_idr) if u.monthly_cost_idr is not none else "–" }}</td>
+<td class="n">{{ failover(u) }}</td>
+<td class="n">{{ mbps(u.busiest_p95_mbps) ~ " Mbps" if u.samples else "–" }}</td>
+<td class="advice {{ u.recommendation.action }}">{{ advice_id(u) }}
+<small>{{ advice_en(u) }}</small></td></tr>
+{% endfor %}
+</table>
+<p>Perubahan biaya jika saran cadangan diikuti: {{ rupiah(r.backup_change_idr) }}/bulan
+<span class="en">(not part of the saving headline)</span>.</p>
+{% endif %}
 
 {% for u in r.uplinks %}
 <div class="card">
 <h3>{{ u.device }}:{{ u.interface }} — {{ u.provider }}
-{%- if u.circuit %} {{ u.circuit }}{% endif %}</h3>
+{%- if u.circuit %} {{ u.circuit }}{% endif %}
+{%- if u.is_backup %} (cadangan / backup){% endif %}</h3>
 {% if u.description %}<div>{{ u.description }}</div>{% endif %}
 <p class="{{ u.recommendation.action }}">{{ advice(u) }}</p>
+{% if u.partial_days %}<p class="note">Hari tidak penuh <span class="en">(partial days)</span>:
+{{ u.partial_days | join(", ") }}: p95-nya hanya dari sebagian jam, bukan penurunan.</p>{% endif %}
 <p>{{ u.recommendation.reason_id }}<br><span class="en">{{ u.recommendation.reason_en }}</span></p>
 {% if u.samples %}
 <table>
@@ -130,6 +174,25 @@ def _mbps(value: float | None) -> str:
     return number(value, 0) if value >= 10 else number(value, 1)
 
 
+def advice_parts(uplink: UplinkReport) -> tuple[str, str]:
+    """The advice in Indonesian and in English, apart (the table shows them on two lines)."""
+    rec = uplink.recommendation
+    id_word, en_word = _ACTION[rec.action]
+    if rec.action == "downsize" and rec.target_mbps is not None:
+        return (
+            f"{id_word} ke {_mbps(rec.target_mbps)} Mbps, hemat {rupiah(rec.saving_idr)}/bulan",
+            f"{en_word} to {_mbps(rec.target_mbps)} Mbps, saving {rupiah(rec.saving_idr)} "
+            "per month",
+        )
+    if rec.action == "upgrade" and rec.target_mbps is not None:
+        extra = rupiah(rec.monthly_change_idr)
+        return (
+            f"{id_word} ke {_mbps(rec.target_mbps)} Mbps, tambah {extra}/bulan",
+            f"{en_word} to {_mbps(rec.target_mbps)} Mbps, {extra} more per month",
+        )
+    return id_word, en_word
+
+
 def advice_text(uplink: UplinkReport) -> str:
     """One line: ``Turunkan ke 60 Mbps, hemat Rp 3.600.000/bulan (Downsize …)``."""
     rec = uplink.recommendation
@@ -156,6 +219,7 @@ def capacity_html(report: CapacityReport, generated: str) -> str:
     zone = ZoneInfo(report.timezone)
     env = Environment(autoescape=True)
     template = env.from_string(_CAPACITY)
+    tzname = report.end.astimezone(zone).tzname()
 
     def hourly(u: UplinkReport) -> Markup:
         return Markup(
@@ -163,7 +227,7 @@ def capacity_html(report: CapacityReport, generated: str) -> str:
                 u.hourly_in_mbps,
                 u.hourly_out_mbps,
                 u.capacity_mbps,
-                f"Rata-rata per jam {u.device}:{u.interface}",
+                f"Rata-rata trafik per jam {u.device}:{u.interface} (Mbps, {tzname})",
                 u.recommendation.target_mbps,
             )
         )
@@ -173,8 +237,9 @@ def capacity_html(report: CapacityReport, generated: str) -> str:
             charts.daily_line(
                 u.daily_p95_mbps,
                 u.capacity_mbps,
-                f"p95 harian {u.device}:{u.interface}",
+                f"p95 harian {u.device}:{u.interface} (Mbps, {tzname})",
                 u.recommendation.target_mbps,
+                partial=u.partial_days,
             )
         )
 
@@ -184,6 +249,19 @@ def capacity_html(report: CapacityReport, generated: str) -> str:
     def p99(u: UplinkReport) -> float:
         return max(p.p99 for p in (u.inbound, u.outbound) if p is not None)
 
+    names = {u.link_id: u.circuit or u.link_id for u in report.uplinks}
+
+    def primary_name(u: UplinkReport) -> str:
+        return names.get(u.backup_for or "", u.backup_for or "–")
+
+    def failover(u: UplinkReport) -> str:
+        if u.failover_basis == "declared" and u.failover_mbps is not None:
+            return f"{_mbps(u.failover_mbps)} Mbps (ditetapkan)"
+        primary = next((p for p in report.uplinks if p.link_id == u.backup_for), None)
+        if u.failover_basis == "primary" and primary is not None:
+            return f"p95 {_mbps(primary.busiest_p95_mbps)} Mbps (link utama)"
+        return "–"
+
     context: dict[str, Any] = {
         "r": _View(report, zone, generated),
         "css": Markup(_CSS),
@@ -191,11 +269,15 @@ def capacity_html(report: CapacityReport, generated: str) -> str:
         "mbps": _mbps,
         "percent": percent,
         "advice": advice_text,
+        "advice_id": lambda u: advice_parts(u)[0],
+        "advice_en": lambda u: advice_parts(u)[1],
+        "primary_name": primary_name,
+        "failover": failover,
         "hourly": hourly,
         "daily": daily,
         "peaks": peaks,
         "p99": p99,
-        "tzname": report.end.astimezone(zone).tzname(),
+        "tzname": tzname,
     }
     return template.render(**context)
 
@@ -224,7 +306,7 @@ _HOTSPOTS = """<!doctype html>
 <div class="summary">
  <div>Pengguna <span class="en">users</span><div class="big">{{ num(r.users, 0) }}</div></div>
  <div>Sesi <span class="en">sessions</span><div class="big">{{ num(r.sessions, 0) }}</div></div>
- <div>Jam online <span class="en">hours online</span><div class="big">{{ num(r.hours) }}</div></div>
+ <div>Waktu online <span class="en">time online</span><div class="big">{{ hm(r.hours) }}</div></div>
  <div>Data <span class="en">data</span><div class="big">{{ num(r.gb, 2) }} GB</div></div>
 </div>
 <p>Jam tersibuk <span class="en">(busiest hours)</span>: {{ busiest }}</p>
@@ -232,12 +314,13 @@ _HOTSPOTS = """<!doctype html>
 
 <h2>Per hotspot</h2>
 <table>
-<tr><th>Hotspot</th><th class="n">Pengguna</th><th class="n">Sesi</th><th class="n">Jam</th>
+<tr><th>Hotspot</th><th class="n">Pengguna</th><th class="n">Sesi</th>
+<th class="n">Waktu online</th>
 <th class="n">GB unduh</th><th class="n">GB unggah</th><th class="n">GB total</th>
 <th>Jam tersibuk</th></tr>
 {% for h in r.hotspots %}
 <tr><td>{{ h.name }}<br><small>{{ h.hotspot }}</small></td><td class="n">{{ h.users }}</td>
-<td class="n">{{ h.sessions }}</td><td class="n">{{ num(h.hours) }}</td>
+<td class="n">{{ h.sessions }}</td><td class="n">{{ hm(h.hours) }}</td>
 <td class="n">{{ num(h.octets_down / 1e9, 2) }}</td>
 <td class="n">{{ num(h.octets_up / 1e9, 2) }}</td>
 <td class="n">{{ num(h.gb, 2) }}</td>
@@ -250,11 +333,12 @@ _HOTSPOTS = """<!doctype html>
 {% for h in r.hotspots if h.sessions or h.hours %}
 <h3>{{ h.name }}</h3>
 <table>
-<tr><th>Tanggal</th><th class="n">Pengguna</th><th class="n">Sesi</th><th class="n">Jam</th>
+<tr><th>Tanggal</th><th class="n">Pengguna</th><th class="n">Sesi</th>
+<th class="n">Waktu online</th>
 <th class="n">GB</th></tr>
 {% for d in h.days %}
 <tr><td>{{ d.day }}</td><td class="n">{{ d.users }}</td><td class="n">{{ d.sessions }}</td>
-<td class="n">{{ num(d.hours) }}</td><td class="n">{{ num(d.gb, 2) }}</td></tr>
+<td class="n">{{ hm(d.hours) }}</td><td class="n">{{ num(d.gb, 2) }}</td></tr>
 {% endfor %}
 </table>
 {% endfor %}
@@ -276,6 +360,7 @@ def hotspots_html(report: HotspotReport, generated: str) -> str:
         r=report,
         css=Markup(_CSS),
         num=number,
+        hm=hours_minutes,
         busiest=busiest,
         generated=generated,
         hours_chart=Markup(
@@ -286,8 +371,8 @@ def hotspots_html(report: HotspotReport, generated: str) -> str:
         bars=Markup(
             charts.bar_list(
                 [(h.name, h.hours) for h in report.hotspots if h.hours > 0],
-                "Jam online per hotspot",
-                " jam",
+                "Waktu online per hotspot",
+                fmt=hours_minutes,
             )
         ),
     )
