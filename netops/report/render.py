@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from jinja2 import Environment
 from markupsafe import Markup
 
+from netops.inventory.models import Maintenance
 from netops.report import charts
+from netops.report.availability import AvailabilityReport
 from netops.report.capacity import CapacityReport, UplinkReport
 from netops.report.hotspots import HotspotReport
-from netops.report.money import hours_minutes, number, percent, rupiah
+from netops.report.money import duration, hours_minutes, number, percent, rupiah
 
 _CSS = """
 body{font-family:system-ui,sans-serif;margin:2rem auto;max-width:1100px;color:#222;padding:0 1rem}
@@ -375,4 +378,145 @@ def hotspots_html(report: HotspotReport, generated: str) -> str:
                 fmt=hours_minutes,
             )
         ),
+    )
+
+
+_MONTHS = (
+    "Januari", "Februari", "Maret", "April", "Mei", "Juni",
+    "Juli", "Agustus", "September", "Oktober", "November", "Desember",
+)  # fmt: skip
+
+_AVAILABILITY = """<!doctype html>
+<html lang="id"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width,initial-scale=1">
+<title>Laporan ketersediaan {{ month }} — {{ r.city }}</title><style>{{ css }}</style></head>
+<body>
+<h1>Laporan ketersediaan jaringan {{ month }}</h1>
+<div class="en">Network availability report — {{ r.city }}</div>
+<p>Periode {{ when(r.start) }} – {{ when(r.end) }} {{ tzname }} ({{ r.timezone }}).
+{% if not r.complete %}<strong>Bulan masih berjalan: angka sementara.</strong>
+<span class="en">(month still running: provisional figures)</span>{% endif %}
+Sumber: probe ICMP di Prometheus {{ r.prometheus }}.</p>
+<div class="summary">
+ <div>Kredit SLA yang bisa ditagih<br><span class="en">SLA credit owed by providers</span>
+  <div class="big downsize">{{ rupiah(r.credit_idr) }}</div></div>
+ <div>Gangguan tercatat<br><span class="en">outages recorded</span>
+  <div class="big">{{ outages }}</div></div>
+ <div>Jendela pemeliharaan<br><span class="en">maintenance windows</span>
+  <div class="big">{{ r.maintenance | length }}</div></div>
+</div>
+
+{% if r.uplinks %}
+<h2>Uplink sewa dan SLA <span class="en">Leased uplinks and their SLA</span></h2>
+<table>
+<tr><th>Sirkuit</th><th class="n">Dijanjikan</th><th class="n">Terukur</th>
+<th class="n">Waktu mati</th><th class="n">Kredit</th><th class="n">Kredit (Rp)</th></tr>
+{% for u in r.uplinks %}
+<tr><td>{{ u.name }}<br><small>{{ u.detail }}</small></td>
+<td class="n">{{ pct(u.sla.promised) if u.sla else "–" }}</td>
+<td class="n {{ 'upgrade' if u.sla and u.sla.met == false else '' }}">{{ pct(u.availability) }}</td>
+<td class="n">{{ dur(u.downtime_seconds) }}</td>
+<td class="n">{{ (num(u.sla.credit_percent, 0) ~ "% biaya bulanan") if u.sla else "–" }}</td>
+<td class="n">{{ rupiah(u.sla.credit_idr) if u.sla else "–" }}</td></tr>
+{% endfor %}
+</table>
+{% endif %}
+
+{% for title, en, rows in (("Per lokasi", "Per site", r.sites),
+                           ("Per hotspot", "Per hotspot", r.hotspots)) if rows %}
+<h2>{{ title }} <span class="en">{{ en }}</span></h2>
+<table>
+<tr><th>Nama</th><th class="n">Ketersediaan</th><th class="n">Waktu mati</th>
+<th class="n">Pemeliharaan</th><th class="n">Gangguan</th></tr>
+{% for a in rows %}
+<tr><td>{{ a.name }}<br><small>{{ a.id }}</small></td>
+<td class="n">{{ pct(a.availability) }}</td><td class="n">{{ dur(a.downtime_seconds) }}</td>
+<td class="n">{{ dur(a.maintenance_seconds) if a.maintenance_seconds else "–" }}</td>
+<td class="n">{{ a.outages | length }}</td></tr>
+{% endfor %}
+</table>
+{% endfor %}
+
+<h2>Daftar gangguan <span class="en">Outages</span></h2>
+{% set listed = r.entries() | selectattr("outages") | list %}
+{% if not listed %}<p>Tidak ada gangguan tercatat. <span class="en">No outage.</span></p>{% endif %}
+{% for a in listed %}
+<h3>{{ a.name }} <small>({{ kinds[a.kind] }})</small></h3>
+<table>
+<tr><th>Mulai ({{ tzname }})</th><th>Selesai ({{ tzname }})</th><th class="n">Durasi</th>
+<th class="n">Dihitung</th><th>Penyebab <span class="en">cause</span></th></tr>
+{% for o in a.outages %}
+<tr><td>{{ stamp(o.start) }}</td><td>{{ stamp(o.end) }}</td><td class="n">{{ dur(o.seconds) }}</td>
+<td class="n">{{ dur(o.counted_seconds) }}{% if o.maintenance_seconds %}<br><small>
+{{ dur(o.maintenance_seconds) }} dalam pemeliharaan</small>{% endif %}</td>
+<td>{{ o.cause_id or "tidak diketahui (tidak ada alert)" }}</td></tr>
+{% endfor %}
+</table>
+{% endfor %}
+
+{% if r.maintenance %}
+<h2>Jendela pemeliharaan <span class="en">Maintenance windows</span></h2>
+<table>
+<tr><th>Mulai</th><th>Selesai</th><th>Cakupan</th><th>Keterangan</th></tr>
+{% for m in r.maintenance %}
+<tr><td>{{ when(m.start) }}</td><td>{{ when(m.end) }}</td>
+<td>{{ scope(m) }}</td><td>{{ m.description or "" }}</td></tr>
+{% endfor %}
+</table>
+{% endif %}
+
+<h2>Aturan <span class="en">Rules</span></h2>
+<p>Ketersediaan = 1 − waktu mati di luar pemeliharaan ÷ (periode − pemeliharaan). Lokasi mati
+bila tidak satu pun perangkatnya menjawab ping; hotspot mati bila gateway-nya tidak menjawab;
+uplink sewa mati bila alamat di seberang sirkuit tidak menjawab. Gangguan dimulai pada probe
+gagal pertama dan berakhir pada probe berhasil berikutnya. Kredit SLA = persen biaya bulanan
+dari pita terendah yang terlampaui dalam kontrak.
+<span class="en">Availability = 1 − downtime outside maintenance ÷ (period − maintenance). A
+site is down while none of its devices answers ping, a hotspot while its gateway does not, a
+leased uplink while the address beyond the circuit does not. The SLA credit is the percent of
+the monthly fee of the lowest contract band reached.</span></p>
+<footer>netops report availability · dibuat {{ generated }}</footer>
+</body></html>
+"""
+
+
+def availability_html(report: AvailabilityReport, generated: str) -> str:
+    """The monthly availability report as one self-contained HTML page."""
+    from zoneinfo import ZoneInfo
+
+    zone = ZoneInfo(report.timezone)
+    year, month = (int(part) for part in report.month.split("-"))
+
+    def when(moment: datetime) -> str:
+        return moment.astimezone(zone).strftime("%d-%m-%Y %H:%M")
+
+    def stamp(ts: float) -> str:
+        return datetime.fromtimestamp(ts, zone).strftime("%d-%m-%Y %H:%M:%S")
+
+    def pct(value: float | None) -> str:
+        return "tidak ada data" if value is None else f"{number(value, 3)}%"
+
+    def dur(seconds: float | None) -> str:
+        return "–" if seconds is None else duration(seconds)
+
+    def scope(m: Maintenance) -> str:
+        parts = [*m.sites, *m.devices, *m.links]
+        return ", ".join(parts) if parts else "seluruh kota"
+
+    env = Environment(autoescape=True)
+    return env.from_string(_AVAILABILITY).render(
+        r=report,
+        css=Markup(_CSS),
+        month=f"{_MONTHS[month - 1]} {year}",
+        tzname=report.end.astimezone(zone).tzname(),
+        when=when,
+        stamp=stamp,
+        pct=pct,
+        dur=dur,
+        num=number,
+        scope=scope,
+        rupiah=rupiah,
+        outages=sum(len(a.outages) for a in report.entries()),
+        kinds={"site": "lokasi", "hotspot": "hotspot", "uplink": "uplink sewa"},
+        generated=generated,
     )

@@ -17,13 +17,16 @@ from netops.cli.main import main
 from netops.inventory import load_inventory
 from netops.report.capacity import collect
 from netops.report.prometheus import PrometheusClient
-from tests.integration.report.conftest import Counter, PrometheusPeer, write_openmetrics
-from tests.paths import REPO
+from tests.integration.report.conftest import (
+    Counter,
+    PrometheusPeer,
+    print_a4,
+    write_openmetrics,
+)
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(240)]
 
 WITA = 8 * 3600
-ARTIFACTS = REPO / "test-artifacts" / "report"
 INVENTORY = {
     "meta.yml": "meta: {city: Ujikota, lab: true, timezone: Asia/Makassar}\n",
     "sites.yml": """
@@ -151,33 +154,10 @@ def test_the_page_fits_a4_titles_its_charts_and_marks_the_partial_day(
     html = tmp_path / "capacity.html"
     args = ["report", "capacity", "-i", str(city), "-p", peer.url, "--end", end.isoformat()]
     assert main([*args, "--out", str(html)]) == 0
-    from playwright.sync_api import sync_playwright
-
-    from tests.integration.portal.portal_peers import CHROMIUM_ARGS, require_chromium
-
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as play:
-        browser = play.chromium.launch(executable_path=require_chromium(), args=CHROMIUM_ARGS)
-        try:
-            # A4 (210 mm) less the page's 14 mm margins, at 96 px per inch: 688 px.
-            tab = browser.new_page(viewport={"width": 688, "height": 1000})
-            tab.emulate_media(media="print")
-            tab.goto(html.as_uri())
-            overflow = tab.evaluate(
-                """() => [...document.querySelectorAll('body *')]
-                     .filter(e => e.getBoundingClientRect().right > window.innerWidth + 0.5)
-                     .map(e => e.tagName + ' ' + (e.textContent || '').slice(0, 40))"""
-            )
-            assert overflow == []
-            titles = tab.evaluate(
-                "() => [...document.querySelectorAll('svg > text')].map(t => t.textContent)"
-            )
-            assert any(t.startswith("p95 harian core-01:Gi0/2") for t in titles)
-            assert any(t.startswith("Rata-rata trafik per jam core-01:Gi0/2") for t in titles)
-            tab.pdf(path=str(ARTIFACTS / "capacity-a4.pdf"), format="A4")
-            tab.screenshot(path=str(ARTIFACTS / "capacity-a4.png"), full_page=True)
-        finally:
-            browser.close()
+    overflow, titles = print_a4(html, "capacity-a4")
+    assert overflow == []
+    assert any(t.startswith("p95 harian core-01:Gi0/2") for t in titles)
+    assert any(t.startswith("Rata-rata trafik per jam core-01:Gi0/2") for t in titles)
 
     page = html.read_text(encoding="utf-8")
     assert "Link sewa cadangan" in page and "METRO-BJM-0042" in page
