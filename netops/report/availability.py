@@ -396,6 +396,9 @@ def assess(
     for interval in clipped:
         in_maintenance = total(intersect(maintenance, [interval]))
         cause_id, cause_en = cause(interval) if cause is not None else (None, None)
+        if cause_id is None and in_maintenance >= interval[1] - interval[0]:
+            cause_id = "dalam jendela pemeliharaan yang dinyatakan (tidak dihitung)"
+            cause_en = "inside a declared maintenance window (not counted)"
         outages.append(Outage(interval[0], interval[1], in_maintenance, cause_id, cause_en))
     downtime = sum(o.counted_seconds for o in outages)
     return Availability(

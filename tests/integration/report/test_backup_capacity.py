@@ -126,8 +126,8 @@ def test_the_idle_backup_is_sized_for_the_busy_primary_and_kept_out_of_the_savin
 
     # The backup idles at 0.4 Mbps: its own traffic would say "20 Mbps"; it must carry the
     # primary's 330 Mbps when the primary fails, so 500 Mbps stays.
-    assert metro.is_backup and metro.inbound is not None and metro.inbound.p95 < 1
     assert metro.recommendation.action == "keep"
+    assert metro.is_backup and metro.inbound is not None and metro.inbound.p95 < 1
     assert metro.recommendation.target_mbps == 500
     assert metro.failover_basis == "primary"
     assert metro.backup_for == primary.link_id
