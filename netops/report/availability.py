@@ -426,6 +426,45 @@ def raw_samples(client: PrometheusClient, selector: str, start: float, end: floa
     return list(merged.values())
 
 
+def _selector(labels: dict[str, str]) -> str:
+    def esc(value: str) -> str:
+        return value.replace("\\", "\\\\").replace('"', '\\"')
+
+    return "{" + ",".join(f'{k}="{esc(v)}"' for k, v in sorted(labels.items())) + "}"
+
+
+def failure_history(
+    client: PrometheusClient, selector: str, start: float, end: float
+) -> list[Sample]:
+    """Every series of ``selector`` with data in (start, end], with its raw samples only for
+    the days it failed (and the day after each, until the first success): a day without a
+    failure needs no samples, so a month of 30-second probes of a whole city stays small.
+    One ``min_over_time`` query per day finds the failing series; their raw samples follow."""
+    series: dict[tuple[tuple[str, str], ...], Sample] = {}
+    still_down: set[tuple[tuple[str, str], ...]] = set()
+    name = selector.split("{", 1)[0]
+    at = start
+    while at < end:
+        step = min(float(_CHUNK), end - at)
+        at += step
+        window = f"[{int(step)}s]"
+        fetch: set[tuple[tuple[str, str], ...]] = set(still_down)
+        for found in client.query(f"min_over_time({selector}{window})", at):
+            labels = {k: v for k, v in found.labels.items() if k != "__name__"}
+            key = tuple(sorted(labels.items()))
+            series.setdefault(key, Sample(labels, []))
+            if found.points and found.points[0][1] < 0.5:
+                fetch.add(key)
+        still_down = set()
+        for key in sorted(fetch):
+            labels = {"__name__": name, **dict(key)}
+            for raw in client.query_matrix(f"{_selector(labels)}{window}", at):
+                series[key].points.extend(raw.points)
+                if raw.points and max(raw.points)[1] < 0.5:
+                    still_down.add(key)
+    return list(series.values())
+
+
 def _alerts(client: PrometheusClient, start: float, end: float) -> list[_Alert]:
     names = "|".join(CAUSE_ALERTS)
     selector = f'ALERTS{{alertstate="firing",alertname=~"{names}"}}'
@@ -456,7 +495,7 @@ def collect(
     finish = min(end, moment)
     period: Interval = (start.timestamp(), finish.timestamp())
     lead = 3600.0  # read the hour before: an outage already running at the start
-    probes = raw_samples(client, 'probe_success{job="icmp"}', period[0] - lead, period[1])
+    probes = failure_history(client, 'probe_success{job="icmp"}', period[0] - lead, period[1])
     by_device: dict[str, list[tuple[float, float]]] = {}
     by_link: dict[str, list[tuple[float, float]]] = {}
     for sample in probes:
@@ -538,7 +577,7 @@ def collect(
             f"{link.provider or ''} {link.circuit_id or ''}".strip() or link.id,
             f"{link.a} ({link.role})",
             period,
-            merge(down_intervals(points, period[1])) if points else None,
+            merge(down_intervals(points, period[1])) if points is not None else None,
             windows(sites={site_id}, devices={link.a.device}, links=set(link.names())),
             cause_for({link.a.device}, {link.id}),
         )

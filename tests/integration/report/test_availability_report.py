@@ -35,13 +35,16 @@ INVENTORY = {
           - {id: cc, name: Command Centre, kind: command-centre}
           - {id: kec, name: Kantor Kecamatan, kind: kecamatan}
           - {id: park, name: Taman Siring, kind: hotspot}
+          - {id: pasar, name: Pasar Lama, kind: office}
         prefixes:
           - {prefix: 10.0.0.0/24, role: management}
         """,
     "devices.yml": """
         devices:
           - {hostname: core-01, site: cc, role: core, platform: cisco_ios, mgmt_ip: 10.0.0.1,
-             interfaces: [{name: Gi0/1}, {name: Gi0/2}]}
+             interfaces: [{name: Gi0/1}, {name: Gi0/2}, {name: Gi0/3}]}
+          - {hostname: pasar-sw-01, site: pasar, role: switch, platform: cisco_ios,
+             mgmt_ip: 10.0.0.5, interfaces: [{name: Gi1/0/1}]}
           - {hostname: dist-01, site: kec, role: distribution, platform: cisco_ios,
              mgmt_ip: 10.0.0.2, interfaces: [{name: Gi0/0}, {name: Gi0/2}]}
           - {hostname: park-hs-01, site: park, role: hotspot-gateway, platform: mikrotik_routeros,
@@ -52,6 +55,7 @@ INVENTORY = {
     "links.yml": """
         links:
           - {a: "core-01:Gi0/1", b: "dist-01:Gi0/0", medium: fiber, capacity_mbps: 1000}
+          - {a: "core-01:Gi0/3", b: "pasar-sw-01:Gi1/0/1", medium: fiber, capacity_mbps: 1000}
           - {a: "dist-01:Gi0/2", b: "park-hs-01:ether1", medium: fiber, capacity_mbps: 1000}
           - {a: "park-hs-01:ether3", b: "park-ap-01:ether1", medium: fiber, capacity_mbps: 1000}
           - a: core-01:Gi0/2
@@ -97,6 +101,8 @@ def wita(day: int, hms: str) -> float:
 # Outages as (first failed sample, first successful sample after it), in WITA.
 DIST_DOWN = [(wita(5, "22:00:07"), wita(5, "22:10:37"))]  # 630 s
 FIBRE_CUT = [(wita(10, "14:03:07"), wita(10, "16:25:37"))]  # 8,550 s
+# Longer than a day and across two of the report's day-long reads (at 23:00 WITA).
+PASAR_LONG = [(wita(27, "22:50:07"), wita(29, "00:10:37"))]  # 91,230 s
 AP_POWER = [(wita(25, "10:00:07"), wita(25, "10:20:07"))]  # the gateway still answers
 UPLINK_DOWN = [
     (wita(15, "01:30:07"), wita(15, "02:30:07")),  # inside maintenance: 0 s counted
@@ -123,6 +129,7 @@ def _write(path: Path) -> None:
             {"device": "park-ap-01", "site": "park", "role": "access-point"},
             DIST_DOWN + FIBRE_CUT + AP_POWER,
         ),
+        ({"device": "pasar-sw-01", "site": "pasar", "role": "switch"}, PASAR_LONG),
         ({"link_id": UPLINK, "link_circuit": "ASTINET-1", "site": "cc"}, UPLINK_DOWN),
     ]
     alerts = [
@@ -188,6 +195,10 @@ def test_availability_per_site_hotspot_and_uplink_to_the_second(
     kec = sites["kec"]
     assert [(o.start, o.end, o.seconds) for o in kec.outages] == [(*DIST_DOWN[0], 630)]
     assert kec.outages[0].cause_id is not None and "dist-01 sendiri" in kec.outages[0].cause_id
+
+    pasar = sites["pasar"]
+    assert [(o.start, o.end, o.seconds) for o in pasar.outages] == [(*PASAR_LONG[0], 91230)]
+    assert pasar.outages[0].cause_id is None
 
     # The park is down while neither its gateway nor its AP answers: the AP's own power
     # loss on the 25th is no site outage.
