@@ -34,6 +34,14 @@ def _fmt(value: float) -> str:
     return number(value, 1)
 
 
+def _tick(value: float) -> str:
+    """An axis value exactly as far as it goes, up to two decimals: ``0,25``, ``7,5``, ``1.000``
+    (a quarter of a round maximum; one decimal would print 0,25 as "0,2")."""
+    if value >= 10 or value == int(value):
+        return number(value, 0)
+    return number(value, 2).rstrip("0").rstrip(",")
+
+
 def _frame(width: int, height: int, title: str, body: list[str]) -> str:
     """The chart with its title printed above it (and as the SVG's accessible name). The
     SVG scales down to its container (``max-width: 100%``) so it never overflows a page."""
@@ -76,7 +84,7 @@ def hourly_bars(
         y = top_pad + plot_h - plot_h * i / 4
         body.append(
             f'<line x1="{left}" y1="{y:.1f}" x2="{width - 10}" y2="{y:.1f}" stroke="#ddd"/>'
-            f'<text x="{left - 4}" y="{y + 4:.1f}" text-anchor="end">{_fmt(value)}</text>'
+            f'<text x="{left - 4}" y="{y + 4:.1f}" text-anchor="end">{_tick(value)}</text>'
         )
     for hour in range(24):
         x = left + hour * slot
@@ -124,7 +132,7 @@ def daily_line(
         y = top_pad + plot_h - plot_h * i / 4
         body.append(
             f'<line x1="{left}" y1="{y:.1f}" x2="{width - 10}" y2="{y:.1f}" stroke="#ddd"/>'
-            f'<text x="{left - 4}" y="{y + 4:.1f}" text-anchor="end">{_fmt(top * i / 4)}</text>'
+            f'<text x="{left - 4}" y="{y + 4:.1f}" text-anchor="end">{_tick(top * i / 4)}</text>'
         )
     n = len(points)
     coords: list[tuple[float, float, bool]] = []
@@ -211,7 +219,7 @@ def hour_columns(values: Sequence[float], title: str, unit: str = "") -> str:
         y = top_pad + plot_h - plot_h * i / 4
         body.append(
             f'<line x1="{left}" y1="{y:.1f}" x2="{width - 10}" y2="{y:.1f}" stroke="#ddd"/>'
-            f'<text x="{left - 4}" y="{y + 4:.1f}" text-anchor="end">{_fmt(top * i / 4)}</text>'
+            f'<text x="{left - 4}" y="{y + 4:.1f}" text-anchor="end">{_tick(top * i / 4)}</text>'
         )
     for hour in range(24):
         value = values[hour] if hour < len(values) else 0.0

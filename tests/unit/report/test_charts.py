@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from netops.report.charts import bar_list, daily_line, hourly_bars
+from netops.report.charts import bar_list, daily_line, hour_columns, hourly_bars
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -69,3 +69,9 @@ def test_bar_list_shortens_long_names_but_keeps_them_as_tooltips() -> None:
     label = next(t for t in root.iter(f"{SVG}text") if t.find(f"{SVG}title") is not None)
     assert label.text is not None and label.text.endswith("…") and len(label.text) == 32
     assert label.find(f"{SVG}title").text == name  # type: ignore[union-attr]
+
+
+def test_axis_ticks_keep_their_exact_quarters() -> None:
+    root = ET.fromstring(hour_columns([0.6] * 24, "Rata-rata pengguna online per jam"))
+    texts = [t.text for t in root.iter(f"{SVG}text")]
+    assert {"0", "0,25", "0,5", "0,75", "1"} <= set(texts)
