@@ -19,8 +19,6 @@ Interval arithmetic and the SLA are pure functions; ``collect`` is the one that 
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -30,6 +28,7 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from netops.alerting.topology import dependencies
+from netops.csvexport import to_csv as to_csv_text
 from netops.errors import ReportError
 from netops.inventory.models import Inventory, Link, Maintenance
 from netops.report.capacity import city_zone
@@ -239,19 +238,17 @@ class AvailabilityReport:
 
 
 def to_csv(report: AvailabilityReport) -> str:
-    """One row per site, hotspot and uplink: availability, downtime, maintenance, SLA."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(
-        [
-            "month", "kind", "id", "name", "availability_percent", "downtime_seconds",
-            "maintenance_seconds", "outages", "sla_percent", "sla_met", "credit_percent",
-            "credit_idr",
-        ]
-    )  # fmt: skip
+    """One row per site, hotspot and uplink: availability, downtime, maintenance, SLA (dot
+    decimals; cells a spreadsheet would evaluate are made safe)."""
+    header = [
+        "month", "kind", "id", "name", "availability_percent", "downtime_seconds",
+        "maintenance_seconds", "outages", "sla_percent", "sla_met", "credit_percent",
+        "credit_idr",
+    ]  # fmt: skip
+    rows: list[list[object]] = []
     for a in report.entries():
         value = a.availability
-        writer.writerow(
+        rows.append(
             [
                 report.month,
                 a.kind,
@@ -267,7 +264,7 @@ def to_csv(report: AvailabilityReport) -> str:
                 "" if a.sla is None else a.sla.credit_idr,
             ]
         )
-    return buffer.getvalue()
+    return to_csv_text(header, rows)
 
 
 # --- pure analysis -------------------------------------------------------------------------
