@@ -69,11 +69,35 @@ def _capacity_bps(link: Link) -> float:
     return float(link.capacity_mbps) * 1_000_000
 
 
+def _leaf_role(inventory: Inventory, link: Link, behind: tuple[str, ...]) -> str:
+    """The role of the one device a link serves when nothing else sits behind it (an access
+    point on its gateway's port): its loss then pages as that device, not as the link."""
+    if link.b is None or len(behind) != 1:
+        return ""
+    device = inventory.find_device(behind[0])
+    return device.role if device is not None and device.role == "access-point" else ""
+
+
 def _link_rules(inventory: Inventory) -> list[Rule]:
     deps = dependencies(inventory)
     rules: list[Rule] = []
+    primaries = {
+        name: link
+        for link in inventory.links
+        if link.medium == "leased" and link.role == "primary"
+        for name in link.names()
+    }
+    for link in inventory.links:
+        if link.role == "backup" and link.backup_for in primaries:
+            rules.append(
+                _fact(
+                    "netops_link_backup",
+                    {"link_id": primaries[link.backup_for].id, "backup_link_id": link.id},
+                )
+            )
     for link in inventory.links:
         upstream = deps.upstream_end.get(link.id)
+        leaf_role = _leaf_role(inventory, link, deps.behind_link(link.id))
         for end in link.ends():
             device = inventory.find_device(end.device)
             if link.is_uplink:
@@ -93,6 +117,8 @@ def _link_rules(inventory: Inventory) -> list[Rule]:
                 "link_provider": link.provider or "",
                 "link_circuit": link.circuit_id or "",
                 "link_end": position,
+                "link_role": link.role if link.medium == "leased" else "",
+                "link_leaf_role": leaf_role,
             }
             rules.append(_fact("netops_link_info", labels))
             rules.append(

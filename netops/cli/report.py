@@ -13,16 +13,23 @@ from rich.table import Table
 
 from netops.cli.common import DbOpt, InventoryOpt, absolute_path, console, db_url, get_inventory
 from netops.errors import ReportError
+from netops.report import availability as availability_report
 from netops.report import hotspots as hotspot_report
 from netops.report.capacity import DEFAULT_TIERS, CapacityReport, Policy, city_zone, collect
 from netops.report.money import rupiah
 from netops.report.prometheus import PrometheusClient
-from netops.report.render import advice_text, capacity_html, hotspots_html
+from netops.report.render import (
+    advice_text,
+    availability_html,
+    capacity_html,
+    hotspots_html,
+)
 from netops.store import Store
 from netops.timefmt import human, zone_of
 
 app = typer.Typer(
-    help="Reports: leased capacity and cost (from Prometheus), hotspot usage (from the store).",
+    help="Reports: leased capacity and cost, monthly availability and SLA credits (from "
+    "Prometheus), hotspot usage (from the store).",
     no_args_is_help=True,
 )
 
@@ -37,6 +44,12 @@ OutOpt = Annotated[
 class CapacityFormat(StrEnum):
     html = "html"
     json = "json"
+
+
+class AvailabilityFormat(StrEnum):
+    html = "html"
+    json = "json"
+    csv = "csv"
 
 
 class HotspotFormat(StrEnum):
@@ -87,7 +100,7 @@ def _summary(report: CapacityReport) -> Table:
         )
     for u in report.uplinks:
         table.add_row(
-            f"{u.device}:{u.interface} {u.provider}",
+            f"{u.device}:{u.interface} {u.provider}" + (" (backup)" if u.is_backup else ""),
             f"{u.capacity_mbps:g} Mbps",
             rupiah(u.monthly_cost_idr) if u.monthly_cost_idr is not None else "–",
             f"{u.inbound.p95:.1f}" if u.inbound else "–",
@@ -159,7 +172,8 @@ def capacity(
     if out is not None:
         console.print(_summary(report))
         console.print(
-            f"saving possible: {rupiah(report.monthly_saving_idr)}/month; "
+            f"saving possible: {rupiah(report.monthly_saving_idr)}/month (primary circuits; "
+            f"backups sized for failover apart: {rupiah(report.backup_change_idr)}/month); "
             f"wrote {fmt.value} report to {out}"
         )
 
@@ -216,3 +230,74 @@ def hotspots(
                 )
         console.print(table)
         console.print(f"wrote {fmt.value} report to {out}")
+
+
+@app.command("availability")
+def availability(
+    prometheus: Annotated[
+        str,
+        typer.Option(
+            "--prometheus",
+            "-p",
+            envvar="NETOPS_PROMETHEUS",
+            help="Prometheus base URL, e.g. http://127.0.0.1:9090 (or $NETOPS_PROMETHEUS).",
+        ),
+    ],
+    inventory: InventoryOpt = None,
+    month: Annotated[
+        str | None,
+        typer.Option(
+            "--month",
+            "-m",
+            help="The month, YYYY-MM, in the city's time zone (default: the last whole month).",
+        ),
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Write the report here (default: stdout).")
+    ] = None,
+    fmt: Annotated[
+        AvailabilityFormat,
+        typer.Option(
+            "--format",
+            "-f",
+            help="html: one self-contained page; json: everything, outages included; "
+            "csv: one row per site, hotspot and uplink.",
+        ),
+    ] = AvailabilityFormat.html,
+    timezone: Annotated[
+        str | None,
+        typer.Option(
+            "--timezone",
+            "--tz",
+            help="IANA time zone of the month and the times shown (default: the inventory's "
+            "meta.timezone, Asia/Makassar = WITA when unset).",
+        ),
+    ] = None,
+) -> None:
+    """Availability per site, hotspot and leased uplink over a month from the ICMP probes,
+    maintenance left out, every outage with its cause, and each circuit's SLA credit."""
+    inv = get_inventory(inventory)
+    client = PrometheusClient(prometheus)
+    report = availability_report.collect(inv, client, month=month, timezone=timezone)
+    if fmt is AvailabilityFormat.json:
+        _write(json.dumps(report.to_dict(), indent=2, ensure_ascii=False), out)
+    elif fmt is AvailabilityFormat.csv:
+        _write(availability_report.to_csv(report), out)
+    else:
+        generated = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+        _write(availability_html(report, generated), out)
+    if out is not None:
+        table = Table(title=f"{report.city}: availability {report.month}")
+        for column in ("", "availability", "downtime s", "outages", "SLA credit"):
+            table.add_column(column, justify="left" if not column else "right")
+        for a in report.entries():
+            value = a.availability
+            table.add_row(
+                f"{a.kind} {a.id}",
+                "no data" if value is None else f"{value:.3f}%",
+                "–" if a.downtime_seconds is None else f"{a.downtime_seconds:.0f}",
+                str(len(a.outages)),
+                rupiah(a.sla.credit_idr) if a.sla else "",
+            )
+        console.print(table)
+        console.print(f"SLA credit owed: {rupiah(report.credit_idr)}; wrote {fmt.value} to {out}")

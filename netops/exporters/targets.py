@@ -148,11 +148,28 @@ def snmp_targets(inv: Inventory, site: str | None = None) -> list[dict[str, Any]
 
 
 def probe_targets(inv: Inventory, site: str | None = None) -> list[dict[str, Any]]:
-    """file_sd entries for ICMP probes: every device's management address."""
-    return [
+    """file_sd entries for ICMP probes: every device's management address, and the far-side
+    ``probe`` address of each leased circuit that declares one (labelled by link, with no
+    ``device`` label: it measures the circuit, not a device's reachability)."""
+    entries = [
         {"targets": [str(device.mgmt_ip)], "labels": device_labels(device)}
         for device in inv.select(site=site)
     ]
+    for link in inv.links:
+        device = inv.find_device(link.a.device)
+        if link.probe is None or (site is not None and (device is None or device.site != site)):
+            continue
+        labels = {
+            "link_id": link.id,
+            "link_provider": link.provider or "",
+            "link_circuit": link.circuit_id or "",
+            "link_role": link.role,
+            "site": device.site if device else "",
+        }
+        entries.append(
+            {"targets": [str(link.probe)], "labels": {k: v for k, v in labels.items() if v}}
+        )
+    return entries
 
 
 def _portal_address(inv: Inventory) -> str:

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from datetime import datetime
 from functools import cached_property
+from itertools import pairwise
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -26,6 +28,7 @@ from netops.inventory.units import parse_duration, parse_rate, parse_size
 SiteKind = Literal["command-centre", "office", "kecamatan", "kelurahan", "hotspot", "pop"]
 Role = Literal["core", "distribution", "switch", "hotspot-gateway", "access-point"]
 Medium = Literal["fiber", "wireless", "leased"]
+LinkRole = Literal["primary", "backup"]
 PrefixRole = Literal["management", "loopback", "p2p", "office", "hotspot", "server", "public"]
 Language = Literal["id", "en"]
 
@@ -223,8 +226,48 @@ def _endpoint(value: Any) -> Any:
 EndpointField = Annotated[Endpoint, BeforeValidator(_endpoint)]
 
 
+class SlaCredit(Record):
+    """One band of an SLA's credit table: measured availability below ``below`` percent
+    earns ``percent`` of the monthly fee back (the lowest band reached applies)."""
+
+    below: float = Field(gt=0, le=100)
+    percent: float = Field(gt=0, le=100)
+
+
+class Sla(Record):
+    """What a provider promises for a leased circuit: monthly availability (percent, outside
+    declared maintenance) and the credit owed when it is missed."""
+
+    availability: float = Field(gt=0, le=100)
+    credit: tuple[SlaCredit, ...] = ()
+
+    @model_validator(mode="after")
+    def _bands(self) -> Sla:
+        belows = [band.below for band in self.credit]
+        if len(set(belows)) != len(belows):
+            raise ValueError("sla.credit: two bands start at the same availability")
+        if any(b > self.availability for b in belows):
+            raise ValueError("sla.credit: a band starts above the promised availability")
+        ordered = sorted(self.credit, key=lambda band: -band.below)
+        if any(x.percent > y.percent for x, y in pairwise(ordered)):
+            raise ValueError("sla.credit: a lower availability must not earn a smaller credit")
+        return self
+
+    def credit_percent(self, measured: float) -> float:
+        """Percent of the monthly fee owed at ``measured`` percent availability."""
+        reached = [band.percent for band in self.credit if measured < band.below]
+        return max(reached, default=0.0)
+
+
 class Link(Record):
-    """A cable, radio hop or leased circuit. A leased uplink has one end and a provider."""
+    """A cable, radio hop or leased circuit. A leased uplink has one end and a provider.
+
+    A leased uplink is a ``primary`` (carries traffic) or a ``backup`` (idle until the
+    primary it stands in for, ``backup_for``, fails; sized for that primary's load or for
+    ``failover_mbps`` when the city declares it). ``probe`` is an address beyond the circuit
+    (the provider's gateway) that the ICMP probes ping to measure its availability; ``sla``
+    is what the contract promises.
+    """
 
     a: EndpointField
     b: EndpointField | None = None
@@ -234,6 +277,11 @@ class Link(Record):
     capacity_mbps: float = Field(gt=0)
     monthly_cost_idr: int | None = Field(default=None, ge=0)
     description: str | None = None
+    role: LinkRole = "primary"
+    backup_for: str | None = None
+    failover_mbps: float | None = Field(default=None, gt=0)
+    probe: ipaddress.IPv4Address | None = None
+    sla: Sla | None = None
 
     @model_validator(mode="after")
     def _ends(self) -> Link:
@@ -243,7 +291,22 @@ class Link(Record):
             raise ValueError("only a leased link names a provider")
         if self.monthly_cost_idr is not None and self.medium != "leased":
             raise ValueError("monthly_cost_idr is only for leased links")
+        if self.role == "backup" and self.medium != "leased":
+            raise ValueError("role: backup is for leased circuits")
+        if self.role != "backup" and (self.backup_for or self.failover_mbps):
+            raise ValueError("backup_for and failover_mbps are only for a link with role: backup")
+        if self.role == "backup" and not (self.backup_for or self.failover_mbps):
+            raise ValueError(
+                "a backup link names the primary it stands in for (backup_for: circuit id) "
+                "or declares failover_mbps"
+            )
+        if self.sla is not None and self.medium != "leased":
+            raise ValueError("sla is only for leased links")
         return self
+
+    def names(self) -> tuple[str, ...]:
+        """What other records may call this link: its id and its circuit id."""
+        return (self.id, self.circuit_id) if self.circuit_id else (self.id,)
 
     @property
     def id(self) -> str:
@@ -265,6 +328,31 @@ class Link(Record):
         if self.a.device == device and self.a.interface == interface:
             return str(self.b)
         return str(self.a)
+
+
+class Maintenance(Record):
+    """A declared maintenance window: outages inside it do not count against availability
+    (nor against a provider's SLA). It covers the ``sites``, ``devices`` and ``links`` (id or
+    circuit id) it names; naming none covers the whole city."""
+
+    start: datetime
+    end: datetime
+    sites: tuple[str, ...] = ()
+    devices: tuple[str, ...] = ()
+    links: tuple[str, ...] = ()
+    description: str | None = None
+
+    @model_validator(mode="after")
+    def _window(self) -> Maintenance:
+        if self.start.tzinfo is None or self.end.tzinfo is None:
+            raise ValueError("a maintenance window's start and end need a UTC offset (+08:00)")
+        if self.end <= self.start:
+            raise ValueError("a maintenance window ends after it starts")
+        return self
+
+    @property
+    def city_wide(self) -> bool:
+        return not (self.sites or self.devices or self.links)
 
 
 class Vlan(Record):
@@ -466,6 +554,7 @@ class Inventory(BaseModel):
     sites: tuple[Site, ...] = ()
     devices: tuple[Device, ...] = ()
     links: tuple[Link, ...] = ()
+    maintenance: tuple[Maintenance, ...] = ()
     vlans: tuple[Vlan, ...] = ()
     prefixes: tuple[Prefix, ...] = ()
     hotspots: tuple[Hotspot, ...] = ()

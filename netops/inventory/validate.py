@@ -100,6 +100,8 @@ class _Checker:
         self.devices()
         self.management_addresses()
         self.links()
+        self.backups()
+        self.maintenance()
         self.hotspots()
         self.prefixes()
         self.secrets()
@@ -204,6 +206,45 @@ class _Checker:
                         side,
                     )
                 used[key] = link
+
+    def backups(self) -> None:
+        """A backup names an existing primary leased circuit (by link id or circuit id)."""
+        inv = self.inv
+        primaries = {
+            name: link
+            for link in inv.links
+            if link.medium == "leased" and link.role == "primary"
+            for name in link.names()
+        }
+        for link in inv.links:
+            if link.role != "backup" or not link.backup_for:
+                continue
+            if link.backup_for not in primaries and not self.gaps.unsure("links"):
+                self.add(
+                    link,
+                    f"link {link.id}: backup_for {link.backup_for!r} is no primary leased "
+                    "link (give its circuit_id or link id)",
+                    "backup_for",
+                )
+
+    def maintenance(self) -> None:
+        """A maintenance window names sites, devices and links that exist."""
+        inv = self.inv
+        sites = {s.id for s in inv.sites}
+        devices = {d.hostname for d in inv.devices}
+        links = {name for link in inv.links for name in link.names()}
+        for window in inv.maintenance:
+            for site in window.sites:
+                if self.dangles("sites", site, sites):
+                    self.add(window, f"maintenance window names unknown site {site!r}", "sites")
+            for device in window.devices:
+                if self.dangles("devices", device, devices):
+                    self.add(
+                        window, f"maintenance window names unknown device {device!r}", "devices"
+                    )
+            for link in window.links:
+                if link not in links and not self.gaps.unsure("links"):
+                    self.add(window, f"maintenance window names unknown link {link!r}", "links")
 
     def hotspots(self) -> None:
         inv = self.inv

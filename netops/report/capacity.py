@@ -10,6 +10,11 @@ at or under 70% of the tier and its p99 at or under 90%. When p95 already exceed
 current capacity the circuit is saturated: upgrade to that tier. When the right tier is
 smaller than today's, downsize; the new price is pro-rata to the current price per Mbps
 (``cost × new / current``), the saving is the difference. Otherwise keep.
+
+A backup circuit (``role: backup``) carries nothing until its primary fails, so its own
+traffic says nothing about its size: it is sized by the same rule for the load it must take
+over — the city's declared ``failover_mbps``, else its primary's p95/p99 — never on its own
+idle traffic, and its advice stays out of the savings headline.
 """
 
 from __future__ import annotations
@@ -68,7 +73,8 @@ class Percentiles:
 
 @dataclass(frozen=True)
 class UplinkReport:
-    """One leased circuit over the report period (rates in Mbps)."""
+    """One leased circuit over the report period (rates in Mbps). For a backup,
+    ``backup_for`` names its primary and ``failover_basis`` says what sized the advice."""
 
     link_id: str
     device: str
@@ -88,6 +94,15 @@ class UplinkReport:
     daily_p95_mbps: list[tuple[str, float]]
     cost_per_used_mbps_idr: int | None
     recommendation: Recommendation
+    partial_days: list[str] = field(default_factory=list)
+    role: str = "primary"
+    backup_for: str | None = None
+    failover_mbps: float | None = None
+    failover_basis: str | None = None  # "declared" | "primary" | None (no basis)
+
+    @property
+    def is_backup(self) -> bool:
+        return self.role == "backup"
 
     @property
     def busiest_p95_mbps(self) -> float:
@@ -140,12 +155,26 @@ class CapacityReport:
         return sum(u.monthly_cost_idr or 0 for u in self.uplinks)
 
     @property
+    def primaries(self) -> list[UplinkReport]:
+        return [u for u in self.uplinks if not u.is_backup]
+
+    @property
+    def backups(self) -> list[UplinkReport]:
+        return [u for u in self.uplinks if u.is_backup]
+
+    @property
     def monthly_saving_idr(self) -> int:
-        return sum(u.recommendation.saving_idr for u in self.uplinks)
+        """The headline saving: primary circuits only (a backup is sized for failover)."""
+        return sum(u.recommendation.saving_idr for u in self.primaries)
 
     @property
     def monthly_extra_idr(self) -> int:
-        return sum(max(0, u.recommendation.monthly_change_idr) for u in self.uplinks)
+        return sum(max(0, u.recommendation.monthly_change_idr) for u in self.primaries)
+
+    @property
+    def backup_change_idr(self) -> int:
+        """What following the backups' failover sizing would change per month (shown apart)."""
+        return sum(u.recommendation.monthly_change_idr for u in self.backups)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready: times in ISO 8601, money in whole rupiah, rates in Mbps."""
@@ -163,6 +192,7 @@ class CapacityReport:
             "monthly_cost_idr": self.monthly_cost_idr,
             "monthly_saving_idr": self.monthly_saving_idr,
             "monthly_extra_idr": self.monthly_extra_idr,
+            "backup_monthly_change_idr": self.backup_change_idr,
         }
         return data
 
@@ -255,6 +285,19 @@ def daily_p95(points: Sequence[tuple[float, float]], zone: ZoneInfo) -> list[tup
     return [(day, quantile(values, 0.95)) for day, values in sorted(by_day.items())]
 
 
+def partial_days(start: datetime, end: datetime, zone: ZoneInfo) -> list[str]:
+    """The local days the period ``start``–``end`` covers only in part (its first day when
+    it starts after midnight, its last when it ends before the next midnight): their p95
+    is of some hours only and must not read as a whole day."""
+    first, last = start.astimezone(zone), end.astimezone(zone)
+    days: list[str] = []
+    if first.time() != datetime.min.time():
+        days.append(first.date().isoformat())
+    if last.time() != datetime.min.time():
+        days.append(last.date().isoformat())
+    return sorted(set(days))
+
+
 def _tier_for(needed: float, tiers: Sequence[int]) -> int | None:
     return next((t for t in sorted(tiers) if t >= needed - 1e-9), None)
 
@@ -322,6 +365,89 @@ def recommend(
     )
 
 
+def recommend_backup(
+    capacity_mbps: float,
+    monthly_cost_idr: int | None,
+    failover_mbps: float | None,
+    primary: tuple[float, float] | None,
+    primary_name: str | None,
+    policy: Policy = Policy(),
+) -> tuple[Recommendation, str | None]:
+    """Size a backup circuit for the load it takes over when its primary fails: the declared
+    ``failover_mbps`` (a floor the tier must reach), else the primary's (p95, p99) by the same
+    rule as any circuit. Without either, keep it: its own idle traffic proves nothing."""
+    cost = monthly_cost_idr or 0
+
+    def price(mbps: float) -> int:
+        return round(cost * mbps / capacity_mbps)
+
+    if failover_mbps is not None:
+        needed, basis = failover_mbps, "declared"
+        why_id = f"kapasitas cadangan yang ditetapkan kota {_mbps(failover_mbps)} Mbps"
+        why_en = f"the backup capacity the city declared, {failover_mbps:,.0f} Mbps"
+    elif primary is not None:
+        p95, p99 = primary
+        needed = max(p95 / policy.p95_target, p99 / policy.p99_target)
+        basis = "primary"
+        name = primary_name or "utama"
+        why_id = (
+            f"beban link utama {name} (p95 {_mbps(p95)} Mbps, p99 {_mbps(p99)} Mbps) "
+            "yang harus ditanggung saat link utama putus"
+        )
+        why_en = (
+            f"the load of primary {primary_name or ''} (p95 {p95:,.0f} Mbps, p99 {p99:,.0f} "
+            "Mbps) it must carry when the primary fails"
+        )
+    else:
+        return (
+            Recommendation(
+                "keep",
+                capacity_mbps,
+                0,
+                "Link cadangan: tidak ada data beban link utama dan tidak ada kapasitas "
+                "cadangan yang ditetapkan, jadi tidak ada dasar untuk menurunkannya. "
+                "Trafiknya sendiri kecil karena menunggu link utama putus.",
+                "Backup circuit: no load data for its primary and no declared failover "
+                "capacity, so nothing supports a downsize. Its own traffic is idle by design.",
+            ),
+            None,
+        )
+    tier = _tier_for(needed, policy.tiers)
+    target = float(tier) if tier is not None else float(max(policy.tiers))
+    if target > capacity_mbps:
+        return (
+            Recommendation(
+                "upgrade",
+                target,
+                price(target) - cost,
+                f"Link cadangan terlalu kecil untuk {why_id}: perlu {_mbps(target)} Mbps.",
+                f"The backup is too small for {why_en}: it needs {target:,.0f} Mbps.",
+            ),
+            basis,
+        )
+    if target < capacity_mbps:
+        return (
+            Recommendation(
+                "downsize",
+                target,
+                price(target) - cost,
+                f"Cukup {_mbps(target)} Mbps untuk {why_id}.",
+                f"{target:,.0f} Mbps is enough for {why_en}.",
+            ),
+            basis,
+        )
+    return (
+        Recommendation(
+            "keep",
+            capacity_mbps,
+            0,
+            f"Kapasitas {_mbps(capacity_mbps)} Mbps sesuai untuk {why_id}.",
+            f"The {capacity_mbps:,.0f} Mbps capacity fits {why_en}.",
+        ),
+        basis,
+    )
+
+
 def analyse_uplink(
     link: Link,
     site: str,
@@ -329,9 +455,13 @@ def analyse_uplink(
     outbound: Sequence[tuple[float, float]],
     zone: ZoneInfo,
     policy: Policy = Policy(),
+    *,
+    period: tuple[datetime, datetime] | None = None,
+    primary: UplinkReport | None = None,
 ) -> UplinkReport:
     """Percentiles, peak hours, cost per used Mbps and advice for one leased uplink; the
-    points are (unix time, bit/s)."""
+    points are (unix time, bit/s). A backup is sized from ``primary`` (its primary's report)
+    or its declared ``failover_mbps``, never from its own traffic."""
     to_mbps_in = [(t, v / 1e6) for t, v in inbound]
     to_mbps_out = [(t, v / 1e6) for t, v in outbound]
     p_in = percentiles([v for _, v in to_mbps_in])
@@ -345,6 +475,20 @@ def analyse_uplink(
     for t, v in [*to_mbps_in, *to_mbps_out]:
         combined[t] = max(combined.get(t, 0.0), v)
     cost = link.monthly_cost_idr
+    basis: str | None = None
+    if link.role == "backup":
+        load = None
+        if primary is not None and primary.inbound is not None and primary.outbound is not None:
+            load = (
+                max(primary.inbound.p95, primary.outbound.p95),
+                max(primary.inbound.p99, primary.outbound.p99),
+            )
+        name = (primary.circuit or primary.link_id) if primary is not None else link.backup_for
+        advice, basis = recommend_backup(
+            float(link.capacity_mbps), cost, link.failover_mbps, load, name, policy
+        )
+    else:
+        advice = recommend(float(link.capacity_mbps), cost, p95, p99, policy)
     return UplinkReport(
         link_id=link.id,
         device=link.a.device,
@@ -362,8 +506,15 @@ def analyse_uplink(
         hourly_out_mbps=hourly_out,
         peak_hours=peak_hours(busiest),
         daily_p95_mbps=daily_p95(sorted(combined.items()), zone),
-        cost_per_used_mbps_idr=round(cost / p95) if cost is not None and p95 else None,
-        recommendation=recommend(float(link.capacity_mbps), cost, p95, p99, policy),
+        cost_per_used_mbps_idr=(
+            round(cost / p95) if cost is not None and p95 and link.role != "backup" else None
+        ),
+        recommendation=advice,
+        partial_days=partial_days(*period, zone) if period else [],
+        role=link.role,
+        backup_for=(primary.link_id if primary is not None else link.backup_for),
+        failover_mbps=link.failover_mbps,
+        failover_basis=basis,
     )
 
 
@@ -410,9 +561,10 @@ def collect(
     window = f"{max(5 * 60, step)}s"
     zone = city_zone(timezone or inventory.meta.timezone)
     uplinks: list[UplinkReport] = []
-    for link in inventory.links:
-        if link.medium != "leased":
-            continue
+    by_name: dict[str, UplinkReport] = {}
+    leased = [link for link in inventory.links if link.medium == "leased"]
+    # Primaries first: a backup is sized from its primary's report.
+    for link in sorted(leased, key=lambda item: item.role == "backup"):
         selector = _selector(link.a.device, link.a.interface)
         series: dict[str, list[tuple[float, float]]] = {}
         for direction, metric in (("in", "ifHCInOctets"), ("out", "ifHCOutOctets")):
@@ -420,11 +572,21 @@ def collect(
             result = client.query_range(expr, start.timestamp(), finish.timestamp(), step)
             series[direction] = result[0].points if result else []
         device = inventory.find_device(link.a.device)
-        uplinks.append(
-            analyse_uplink(
-                link, device.site if device else "", series["in"], series["out"], zone, policy
-            )
+        report = analyse_uplink(
+            link,
+            device.site if device else "",
+            series["in"],
+            series["out"],
+            zone,
+            policy,
+            period=(start, finish),
+            primary=by_name.get(link.backup_for or ""),
         )
+        for name in link.names():
+            by_name[name] = report
+        uplinks.append(report)
+    order = {link.id: index for index, link in enumerate(leased)}
+    uplinks.sort(key=lambda u: order[u.link_id])
     fibre = _fibre(inventory, client, days, finish, step)
     return CapacityReport(
         city=inventory.meta.name or inventory.meta.city,

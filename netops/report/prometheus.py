@@ -82,6 +82,13 @@ class PrometheusClient:
             return [Sample(labels={}, points=[(float(t), float(v))])]
         return self._samples(data)
 
+    def query_matrix(self, expr: str, at: float) -> list[Sample]:
+        """Instant query of a range selector (``metric[1d]``) at ``at``: the raw samples."""
+        data = self._get("/api/v1/query", {"query": expr, "time": f"{at:.3f}"})
+        if data.get("resultType") != "matrix":
+            raise ReportError(f"Prometheus at {self.url} returned {data.get('resultType')}")
+        return self._samples(data)
+
     def query_range(self, expr: str, start: float, end: float, step: float) -> list[Sample]:
         """Range query from ``start`` to ``end`` (unix times) every ``step`` seconds."""
         data = self._get(

@@ -117,6 +117,37 @@ def test_exporter_down_silences_device_alerts_but_not_itself(alertmanager: str) 
     assert _settled(alertmanager, want) == want
 
 
+def test_exporter_down_silences_snmp_down_too(alertmanager: str) -> None:
+    _call(
+        f"{alertmanager}/api/v2/alerts",
+        [
+            _alert("ExporterDown", "critical", device="127.0.0.1", instance="127.0.0.1:9116"),
+            _alert("SnmpDown", "warning", device="dist-01", site="office"),
+        ],
+    )
+    want = {"ExporterDown:127.0.0.1": False, "SnmpDown:dist-01": True}
+    assert _settled(alertmanager, want) == want
+
+
+def test_a_dead_snmp_agent_silences_nothing_behind_it(alertmanager: str) -> None:
+    """The switch answers ping but not SNMP, the gateway behind it is dead: both reach the
+    NOC, the page for the gateway first of all."""
+    _call(
+        f"{alertmanager}/api/v2/alerts",
+        [
+            _alert("SnmpDown", "warning", device="dist-01", site="office"),
+            _alert("DeviceUnreachable", "critical", device="park-hs-01", site="park"),
+            _alert("DeviceUnreachable", "warning", device="park-ap-01", site="park"),
+        ],
+    )
+    want = {
+        "SnmpDown:dist-01": False,
+        "DeviceUnreachable:park-hs-01": False,
+        "DeviceUnreachable:park-ap-01": False,
+    }
+    assert _settled(alertmanager, want) == want
+
+
 def test_leased_uplink_saturation_silences_link_saturation_on_that_port_only(
     alertmanager: str,
 ) -> None:

@@ -220,6 +220,9 @@ def test_alertmanager_config_is_valid_and_routes_by_severity() -> None:
         "budget-office,noc-chat"
     )
     assert _routes("alertname=RadiusDown", "severity=critical") == "noc-pager,wifi-team,noc-chat"
+    assert _routes("alertname=SnmpDown", "severity=warning") == "noc-chat"
+    assert _routes("alertname=UplinkOnBackup", "severity=warning") == "budget-office,noc-chat"
+    assert _routes("alertname=BackupUplinkDown", "severity=warning") == "budget-office,noc-chat"
 
 
 def test_inhibitions_name_only_alerts_that_exist() -> None:

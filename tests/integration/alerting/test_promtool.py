@@ -20,7 +20,10 @@ TESTS = REPO / "exporters" / "prometheus" / "tests"
 STATIC = RULES / "netops.yml"
 ALERTS = {
     "DeviceUnreachable",
+    "SnmpDown",
     "LinkDown",
+    "UplinkOnBackup",
+    "BackupUplinkDown",
     "LinkSaturated",
     "InterfaceErrors",
     "DeviceRebooted",
@@ -144,8 +147,22 @@ def _run_case(
 
 
 def _up(device: str, site: str, role: str, values: str) -> dict[str, str]:
-    labels = {"job": "snmp", "instance": device, "device": device, "site": site, "role": role}
-    return _series("up", labels, values)
+    """The device's ICMP probe (reachability is ping only)."""
+    labels = {"job": "icmp", "instance": device, "device": device, "site": site, "role": role}
+    return _series("probe_success", labels, values)
+
+
+def _if(name: str, device: str, role: str, site: str, if_name: str, values: str) -> dict[str, str]:
+    labels = {
+        "job": "snmp",
+        "instance": device,
+        "device": device,
+        "site": site,
+        "role": role,
+        "ifIndex": "3",
+        "ifName": if_name,
+    }
+    return _series(name, labels, values)
 
 
 def _port(name: str, device: str, site: str, if_name: str, values: str) -> dict[str, str]:
@@ -251,11 +268,11 @@ def test_banjarmasin_dead_core_router_raises_one_alert_not_one_per_district(
                                 ),
                                 "summary_en": "Device cc-core-01 at cc-balaikota is unreachable",
                                 "description_id": (
-                                    "SNMP atau ping ke cc-core-01 (core) gagal selama 2 menit. "
+                                    "Ping ke cc-core-01 (core) gagal selama 2 menit. "
                                     "Perangkat di belakangnya tidak dilaporkan terpisah."
                                 ),
                                 "description_en": (
-                                    "SNMP or ping to cc-core-01 (core) has failed for 2 minutes. "
+                                    "Ping to cc-core-01 (core) has failed for 2 minutes. "
                                     "Devices behind it are not reported separately."
                                 ),
                             },
@@ -266,6 +283,140 @@ def test_banjarmasin_dead_core_router_raises_one_alert_not_one_per_district(
         }
     ]
     _run_case(tmp_path, BANJARMASIN, tests)
+
+
+def test_banjarmasin_access_point_power_loss_is_the_aps_warning_not_a_link_page(
+    tmp_path: Path,
+) -> None:
+    """The AP's gateway port goes down with it: the generated facts mark that port as
+    serving one access point, so the AP warns and no critical LinkDown pages."""
+    hs, ap, site = (
+        "siring-menara-pandang-hs-01",
+        "siring-menara-pandang-ap-01",
+        "siring-menara-pandang",
+    )
+    tests = [
+        {
+            "interval": "1m",
+            "input_series": [
+                _up(hs, site, "hotspot-gateway", "1x10"),
+                _up(ap, site, "access-point", "1 0x10"),
+                _if("ifOperStatus", hs, "hotspot-gateway", site, "ether3", "1 2x10"),
+                _if("ifAdminStatus", hs, "hotspot-gateway", site, "ether3", "1x10"),
+            ],
+            "alert_rule_test": [
+                {"eval_time": "6m", "alertname": "LinkDown", "exp_alerts": []},
+                {
+                    "eval_time": "6m",
+                    "alertname": "DeviceUnreachable",
+                    "exp_alerts": [
+                        {
+                            "exp_labels": {
+                                "severity": "warning",
+                                "device": ap,
+                                "site": site,
+                                "role": "access-point",
+                            },
+                            "exp_annotations": {
+                                "summary_id": f"Perangkat {ap} di {site} tidak terjangkau",
+                                "summary_en": f"Device {ap} at {site} is unreachable",
+                                "description_id": (
+                                    f"Ping ke {ap} (access-point) gagal selama 2 menit. "
+                                    "Perangkat di belakangnya tidak dilaporkan terpisah."
+                                ),
+                                "description_en": (
+                                    f"Ping to {ap} (access-point) has failed for 2 minutes. "
+                                    "Devices behind it are not reported separately."
+                                ),
+                            },
+                        }
+                    ],
+                },
+            ],
+        }
+    ]
+    _run_case(tmp_path, BANJARMASIN, tests)
+
+
+def test_banjarmasin_primary_uplink_down_with_backup_up_is_no_page(tmp_path: Path) -> None:
+    """ASTINET-BJM-0001 fails while its backup METRO-BJM-0042 is up (inventory facts)."""
+    primary, backup = "GigabitEthernet0/2", "GigabitEthernet0/3"
+    series = [
+        _if("ifOperStatus", "cc-core-01", "core", "cc-balaikota", primary, "1 2x10"),
+        _if("ifAdminStatus", "cc-core-01", "core", "cc-balaikota", primary, "1x10"),
+        _if("ifAdminStatus", "cc-core-02", "core", "cc-balaikota", backup, "1x10"),
+    ]
+    up = _if("ifOperStatus", "cc-core-02", "core", "cc-balaikota", backup, "1x10")
+    down = _if("ifOperStatus", "cc-core-02", "core", "cc-balaikota", backup, "1 2x10")
+    labels = {
+        "device": "cc-core-01",
+        "ifName": primary,
+        "site": "cc-balaikota",
+        "link_id": f"cc-core-01:{primary}--Telkom",
+        "link_far_end": "Telkom",
+        "link_medium": "leased",
+        "link_provider": "Telkom",
+        "link_end": "uplink",
+        "link_role": "primary",
+    }
+
+    def fired(name: str, severity: str) -> list[dict[str, Any]]:
+        return [{"eval_time": "6m", "alertname": name, "exp_alerts": [
+            {"exp_labels": {"severity": severity, **labels}, "exp_annotations": ANNOTATIONS[name]}
+        ]}]  # fmt: skip
+
+    tests = [
+        {
+            "interval": "1m",
+            "input_series": [*series, up],
+            "alert_rule_test": [
+                {"eval_time": "6m", "alertname": "LinkDown", "exp_alerts": []},
+                *fired("UplinkOnBackup", "warning"),
+            ],
+        },
+        {
+            "interval": "1m",
+            "input_series": [*series, down],
+            "alert_rule_test": [
+                {"eval_time": "6m", "alertname": "UplinkOnBackup", "exp_alerts": []},
+                *fired("LinkDown", "critical"),
+            ],
+        },
+    ]
+    _run_case(tmp_path, BANJARMASIN, tests)
+
+
+ANNOTATIONS = {
+    "UplinkOnBackup": {
+        "summary_id": "Uplink Telkom cc-core-01:GigabitEthernet0/2 putus, trafik lewat cadangan",
+        "summary_en": (
+            "Telkom uplink cc-core-01:GigabitEthernet0/2 is down, traffic runs on the backup"
+        ),
+        "description_id": (
+            "Port GigabitEthernet0/2 di cc-core-01 (cc-balaikota) mati selama 2 menit; link "
+            "cadangan masih hidup dan menanggung trafik. Laporkan gangguan ke Telkom: tanpa "
+            "cadangan lagi, satu gangguan berikutnya memutus internet."
+        ),
+        "description_en": (
+            "Port GigabitEthernet0/2 on cc-core-01 (cc-balaikota) has been down for 2 minutes; "
+            "the backup circuit is up and carries the traffic. Report the fault to Telkom: one "
+            "more failure cuts the internet off."
+        ),
+    },
+    "LinkDown": {
+        "summary_id": "Link cc-core-01:GigabitEthernet0/2 ke Telkom putus",
+        "summary_en": "Link cc-core-01:GigabitEthernet0/2 to Telkom is down",
+        "description_id": (
+            "Port GigabitEthernet0/2 di cc-core-01 (cc-balaikota) mati padahal diaktifkan, selama "
+            "2 menit. Link leased ke Telkom; perangkat di belakangnya tidak dilaporkan terpisah."
+        ),
+        "description_en": (
+            "Port GigabitEthernet0/2 on cc-core-01 (cc-balaikota) has been operationally down "
+            "while administratively up for 2 minutes. leased link to Telkom; devices behind it "
+            "are not reported separately."
+        ),
+    },
+}
 
 
 def _hotspot_alert(hotspot: str, device: str, hours: str) -> dict[str, Any]:

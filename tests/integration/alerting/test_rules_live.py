@@ -1,6 +1,6 @@
 """The shipped and generated rules loaded by a real Prometheus that scrapes the real netops
 exporter polling net-snmp's snmpd: the recording rules see the exporter's real names and
-labels, and DeviceUnreachable goes pending for the device without an agent only."""
+labels; the device that answers ping without an SNMP agent is SnmpDown, not unreachable."""
 
 from __future__ import annotations
 
@@ -102,11 +102,14 @@ def test_real_prometheus_evaluates_the_rules_on_the_exporters_series(stack: str)
         "site": "lab-park",
         "role": "hotspot-gateway",
     }
-    wait_for(url, 'netops:device_reachable{device="lab-ap-01"} == 0')
-    pending = wait_for(url, 'ALERTS{alertname="DeviceUnreachable"}')
+    # lab-ap-01 (127.0.1.5) answers ping but runs no SNMP agent: reachable, SnmpDown pending.
+    wait_for(url, 'netops:device_reachable{device="lab-ap-01"} == 1')
+    wait_for(url, 'netops:snmp_up{device="lab-ap-01"} == 0')
+    pending = wait_for(url, 'ALERTS{alertname="SnmpDown"}')
     assert [a["metric"]["device"] for a in pending] == ["lab-ap-01"]
     assert pending[0]["metric"]["severity"] == "warning"
     assert pending[0]["metric"]["alertstate"] == "pending"
+    assert query(url, 'ALERTS{alertname="DeviceUnreachable"}') == []
     assert wait_for(url, 'netops:hotspot_open{hotspot="lab-park"}')[0]["value"][1] == "1"
     # snmpd's uptime is real: the DeviceRebooted expression evaluates and stays quiet.
     wait_for(url, 'sysUpTime{device="lab-hs-01"}')

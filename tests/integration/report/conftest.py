@@ -122,3 +122,36 @@ def prometheus_with(tmp_path: Path) -> Iterator[Callable[[Path], PrometheusPeer]
     """Start Prometheus on TSDB blocks made from an OpenMetrics file; stopped afterwards."""
     with prometheus_servers(tmp_path) as start:
         yield start
+
+
+ARTIFACTS = Path(__file__).resolve().parents[3] / "test-artifacts" / "report"
+
+
+def print_a4(html: Path, name: str) -> tuple[list[str], list[str]]:
+    """Lay ``html`` out in a real Chromium at A4 width for print (210 mm less 14 mm margins:
+    688 px), save a PDF and a screenshot under test-artifacts/report/, and return what sticks
+    out past the right margin and the charts' visible titles."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.integration.portal.portal_peers import CHROMIUM_ARGS, require_chromium
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as play:
+        browser = play.chromium.launch(executable_path=require_chromium(), args=CHROMIUM_ARGS)
+        try:
+            tab = browser.new_page(viewport={"width": 688, "height": 1000})
+            tab.emulate_media(media="print")
+            tab.goto(html.as_uri())
+            overflow: list[str] = tab.evaluate(
+                """() => [...document.querySelectorAll('body *')]
+                     .filter(e => e.getBoundingClientRect().right > window.innerWidth + 0.5)
+                     .map(e => e.tagName + ' ' + (e.textContent || '').slice(0, 40))"""
+            )
+            titles: list[str] = tab.evaluate(
+                "() => [...document.querySelectorAll('svg > text')].map(t => t.textContent)"
+            )
+            tab.pdf(path=str(ARTIFACTS / f"{name}.pdf"), format="A4")
+            tab.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+        finally:
+            browser.close()
+    return overflow, titles

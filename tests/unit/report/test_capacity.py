@@ -15,9 +15,11 @@ from netops.report.capacity import (
     analyse_uplink,
     daily_p95,
     hourly_profile,
+    partial_days,
     peak_hours,
     quantile,
     recommend,
+    recommend_backup,
     step_for,
 )
 
@@ -129,3 +131,55 @@ def test_a_bad_prometheus_url_is_a_clear_error() -> None:
 
     with pytest.raises(ReportError, match="not an http"):
         PrometheusClient("127.0.0.1:9090")
+
+
+def test_a_backup_is_sized_for_its_primarys_load_not_its_own_idle_traffic() -> None:
+    primary = Link.model_validate(
+        {"a": "core:Gi0/2", "provider": "Telkom", "circuit_id": "ASTINET-1", "medium": "leased",
+         "capacity_mbps": 1000, "monthly_cost_idr": 95_000_000}
+    )  # fmt: skip
+    backup = Link.model_validate(
+        {"a": "core:Gi0/3", "provider": "Telkom", "circuit_id": "METRO-42", "medium": "leased",
+         "capacity_mbps": 500, "monthly_cost_idr": 45_000_000, "role": "backup",
+         "backup_for": "ASTINET-1"}
+    )  # fmt: skip
+    start = datetime(2026, 11, 1, tzinfo=UTC).timestamp()
+    busy = [(start + i * 300, 300e6) for i in range(2000)]
+    idle = [(start + i * 300, 0.5e6) for i in range(2000)]
+    main = analyse_uplink(primary, "cc", busy, busy, WITA)
+    alone = analyse_uplink(backup, "cc", idle, idle, WITA)
+    assert alone.recommendation.action == "keep"  # no primary data: no basis to cut
+    assert alone.recommendation.saving_idr == 0
+    sized = analyse_uplink(backup, "cc", idle, idle, WITA, primary=main)
+    # 300 Mbps / 70% = 429 → the 500 tier: keep, not "downsize to 10 Mbps".
+    assert sized.recommendation.action == "keep"
+    assert sized.failover_basis == "primary" and sized.is_backup
+    assert "ASTINET-1" in sized.recommendation.reason_id
+    assert sized.cost_per_used_mbps_idr is None  # idle by design: no cost per used Mbps
+
+
+def test_a_declared_failover_capacity_wins_and_too_small_a_backup_is_upgraded() -> None:
+    backup = Link.model_validate(
+        {"a": "core:Gi0/3", "provider": "Telkom", "medium": "leased", "capacity_mbps": 500,
+         "monthly_cost_idr": 45_000_000, "role": "backup", "failover_mbps": 200}
+    )  # fmt: skip
+    advice, basis = recommend_backup(500, 45_000_000, 200, (600.0, 650.0), "ASTINET-1")
+    assert basis == "declared" and advice.action == "downsize" and advice.target_mbps == 200
+    advice, basis = recommend_backup(500, 45_000_000, None, (600.0, 650.0), "ASTINET-1")
+    assert basis == "primary" and advice.action == "upgrade" and advice.target_mbps == 900
+    assert backup.role == "backup"
+
+
+def test_partial_days_are_the_cut_first_and_last_local_days() -> None:
+    start = datetime(2026, 11, 1, 16, 0, tzinfo=UTC)  # 02-11 00:00 WITA: a whole day
+    end = datetime(2026, 12, 1, 19, 30, tzinfo=UTC)  # 02-12 03:30 WITA: partial
+    assert partial_days(start, end, WITA) == ["2026-12-02"]
+    assert partial_days(start.replace(hour=3), end, WITA) == ["2026-11-01", "2026-12-02"]
+
+
+def test_a_backup_link_must_say_what_it_backs_up() -> None:
+    with pytest.raises(ValueError, match="backup_for"):
+        Link.model_validate(
+            {"a": "core:Gi0/3", "provider": "Telkom", "medium": "leased", "capacity_mbps": 500,
+             "role": "backup"}
+        )  # fmt: skip

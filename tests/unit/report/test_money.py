@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from netops.report.money import number, percent, rupiah
+from netops.report.money import duration, hours_minutes, number, percent, rupiah
 
 
 @pytest.mark.parametrize(
@@ -27,3 +27,24 @@ def test_decimals_use_a_comma() -> None:
     assert number(39.96, 0) == "40"
     assert percent(0.405, 1) == "40,5%"
     assert percent(0.7) == "70%"
+
+
+@pytest.mark.parametrize(
+    ("hours", "text"),
+    [
+        (9.733333, "9 jam 44 menit"),
+        (0.75, "45 menit"),
+        (3.0, "3 jam"),
+        (1234.0 + 5 / 60, "1.234 jam 5 menit"),
+        (0.0, "0 menit"),
+        (1.9999, "2 jam"),
+    ],
+)
+def test_hours_are_written_as_jam_and_menit(hours: float, text: str) -> None:
+    assert hours_minutes(hours) == text
+
+
+def test_outage_durations_are_exact_to_the_second() -> None:
+    assert duration(7507) == "2 jam 5 menit 7 detik"
+    assert duration(42) == "42 detik"
+    assert duration(90061) == "1 hari 1 jam 1 menit 1 detik"

@@ -70,3 +70,15 @@ def test_hotspot_page_escapes_names_and_lists_idle_hotspots() -> None:
     assert "Taman &lt;b&gt;Siring&lt;/b&gt;" in page
     assert "Hotspot tanpa pengguna" in page
     assert "<script" not in page
+
+
+def test_hotspot_hours_read_as_jam_and_menit_never_long_decimals() -> None:
+    from tests.unit.report.test_hotspots import _session
+
+    start, end, dates = period(END, 7, WITA)
+    # 9 h 44 min online in one session: 9.7333… hours.
+    sessions = [_session(1, END - timedelta(days=2), 9 * 3600 + 44 * 60)]
+    report = build(sessions, [("park", "Taman Siring")], start, end, dates, WITA, "Kota")
+    page = hotspots_html(report, "now")
+    assert "9 jam 44 menit" in page
+    assert "9,73" not in page and "9.73" not in page
