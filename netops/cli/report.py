@@ -252,9 +252,7 @@ def availability(
             help="The month, YYYY-MM, in the city's time zone (default: the last whole month).",
         ),
     ] = None,
-    out: Annotated[
-        Path | None, typer.Option("--out", "-o", help="Write the report here (default: stdout).")
-    ] = None,
+    out: OutOpt = None,
     fmt: Annotated[
         AvailabilityFormat,
         typer.Option(
