@@ -24,6 +24,7 @@ from netops.cli.common import (
     err_console,
     get_inventory,
 )
+from netops.cli.portal import check_admin_token
 from netops.errors import StoreError
 from netops.service.model import ComponentSpec, ComponentStatus, State
 from netops.service.run import supervise
@@ -190,6 +191,7 @@ def up(
         _status(state_path)
         return
 
+    check_admin_token()
     inv = get_inventory(inventory)
     assert inventory is not None
     live = running(state_path)
