@@ -38,7 +38,7 @@ from netops.errors import NetopsError, StoreError
 from netops.portal import i18n
 from netops.portal.allowance import day_start
 from netops.portal.app import ADMIN_COOKIE, ADMIN_TOKEN_ENV, CSRF_COOKIE, LANG_COOKIE, Portal
-from netops.portal.console_sessions import ConsoleSessions, MemoryConsoleSessions
+from netops.portal.console_sessions import ConsoleSessions, MemoryConsoleSessions, for_store
 from netops.portal.security import (
     FailureGuard,
     admin_token_problem,
@@ -298,7 +298,7 @@ def console_state(portal: Portal) -> ConsoleState:
     """The :class:`ConsoleState` of ``portal`` (made on first use)."""
     state = _STATES.get(portal)
     if state is None:
-        state = _STATES[portal] = ConsoleState()
+        state = _STATES[portal] = ConsoleState(sessions=for_store(portal.store))
     return state
 
 

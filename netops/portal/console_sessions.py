@@ -8,9 +8,10 @@ issue time.
 
 :class:`ConsoleSessions` is the seam. :class:`MemoryConsoleSessions` keeps the ids in the
 portal process: a restart signs every operator out, and a second portal process does not
-know the first one's sign-ins (its console asks to sign in again). A store-backed registry,
-shared by every portal process, takes its place once the store has a table for it
-(``docs/portal.md``).
+know the first one's sign-ins (its console asks to sign in again).
+:class:`TableConsoleSessions` keeps them in a table every portal process shares; the portal
+uses it as soon as its store offers :class:`ConsoleSessionTable` (see :func:`for_store` and
+``docs/portal.md``).
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from __future__ import annotations
 import hashlib
 import secrets
 import threading
-from typing import Protocol
+from datetime import UTC, datetime
+from typing import Protocol, runtime_checkable
 
 
 class ConsoleSessions(Protocol):
@@ -79,3 +81,54 @@ class MemoryConsoleSessions:
     def __len__(self) -> int:
         with self._lock:
             return len(self._expiry)
+
+
+@runtime_checkable
+class ConsoleSessionTable(Protocol):
+    """What a store offers to keep console sign-ins for every portal process: a table
+    ``console_sessions`` (``id`` = :func:`session_key`, ``created_at``, ``expires_at``,
+    ``revoked_at``), rows purged once expired."""
+
+    def open_console_session(self, key: str, created_at: datetime, expires_at: datetime) -> None:
+        """Record a new sign-in."""
+        ...
+
+    def console_session_live(self, key: str, now: datetime) -> bool:
+        """Whether the sign-in exists, is not revoked and ``now`` is before its expiry."""
+        ...
+
+    def revoke_console_session(self, key: str, at: datetime) -> bool:
+        """Mark the sign-in revoked at ``at``; True when it was live."""
+        ...
+
+
+def _moment(epoch: float) -> datetime:
+    return datetime.fromtimestamp(epoch, UTC)
+
+
+class TableConsoleSessions:
+    """:class:`ConsoleSessions` kept in a :class:`ConsoleSessionTable` (the shared store)."""
+
+    def __init__(self, table: ConsoleSessionTable) -> None:
+        self.table = table
+
+    def open(self, now: float, lifetime: float) -> str:
+        session_id = secrets.token_urlsafe(24)
+        key = session_key(session_id)
+        self.table.open_console_session(key, _moment(now), _moment(now + lifetime))
+        return session_id
+
+    def live(self, session_id: str, now: float) -> bool:
+        return self.table.console_session_live(session_key(session_id), _moment(now))
+
+    def revoke(self, session_id: str) -> bool:
+        # The clock of the revocation matters only for the record; expiry is checked on use.
+        now = datetime.now(UTC)
+        return self.table.revoke_console_session(session_key(session_id), now)
+
+
+def for_store(store: object) -> ConsoleSessions:
+    """The shared registry when ``store`` keeps console sign-ins, else this process's."""
+    if isinstance(store, ConsoleSessionTable):
+        return TableConsoleSessions(store)
+    return MemoryConsoleSessions()

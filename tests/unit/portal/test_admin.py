@@ -4,7 +4,10 @@ the operator token's strength, and console sign-ins the server can end."""
 from __future__ import annotations
 
 import re
+import sqlite3
 from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
@@ -13,7 +16,11 @@ from fastapi.testclient import TestClient
 from netops.inventory import Inventory
 from netops.portal.admin import console_state
 from netops.portal.app import PortalSettings, create_app
-from netops.portal.console_sessions import MemoryConsoleSessions
+from netops.portal.console_sessions import (
+    MemoryConsoleSessions,
+    TableConsoleSessions,
+    for_store,
+)
 from netops.portal.security import MIN_ADMIN_TOKEN, FailureGuard, admin_token_problem
 from netops.store import Store
 
@@ -223,3 +230,69 @@ def test_the_registry_is_bounded_and_drops_expired_sign_ins() -> None:
     assert all(sessions.live(i, 2.0) for i in ids)
     sessions.open(20.0, 100.0)
     assert len(sessions) == 3 and not sessions.live(ids[0], 21.0)
+
+
+# --- two portal processes sharing the registry ---------------------------------------------------
+
+
+class SqliteConsoleTable:
+    """The table docs/portal.md asks the store for, on a real SQLite file: what two portal
+    processes share (each opens its own connection)."""
+
+    SCHEMA = """CREATE TABLE IF NOT EXISTS console_sessions (
+        id VARCHAR(64) PRIMARY KEY,
+        created_at TIMESTAMP NOT NULL,
+        expires_at TIMESTAMP NOT NULL,
+        revoked_at TIMESTAMP NULL)"""
+
+    def __init__(self, path: Path) -> None:
+        self.db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self.db.execute(self.SCHEMA)
+
+    def open_console_session(self, key: str, created_at: datetime, expires_at: datetime) -> None:
+        self.db.execute(
+            "INSERT INTO console_sessions (id, created_at, expires_at) VALUES (?, ?, ?)",
+            (key, created_at.isoformat(), expires_at.isoformat()),
+        )
+
+    def console_session_live(self, key: str, now: datetime) -> bool:
+        row = self.db.execute(
+            "SELECT 1 FROM console_sessions WHERE id = ? AND revoked_at IS NULL AND expires_at > ?",
+            (key, now.isoformat()),
+        ).fetchone()
+        return row is not None
+
+    def revoke_console_session(self, key: str, at: datetime) -> bool:
+        done = self.db.execute(
+            "UPDATE console_sessions SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL "
+            "AND expires_at > ?",
+            (at.isoformat(), key, at.isoformat()),
+        )
+        return done.rowcount == 1
+
+
+def test_the_memory_registry_is_used_until_the_store_keeps_console_sign_ins(
+    store: Store, tmp_path: Path
+) -> None:
+    assert isinstance(for_store(store), MemoryConsoleSessions)
+    assert isinstance(for_store(SqliteConsoleTable(tmp_path / "t.db")), TableConsoleSessions)
+
+
+def test_two_portals_sharing_the_table_agree_on_sign_out(
+    lab: Inventory, store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NETOPS_ADMIN_TOKEN", TOKEN)
+    apps = []
+    for _ in range(2):
+        app = create_app(PortalSettings(inventory=lab, store=store, secret_key=b"s" * 32))
+        table = SqliteConsoleTable(tmp_path / "console.db")
+        console_state(app.state.portal).sessions = TableConsoleSessions(table)
+        apps.append(app)
+    with _client(apps[0]) as first, _client(apps[1]) as second:
+        copied = _sign_in(first)
+        second.cookies.set("netops_admin", copied)
+        assert second.get("/admin/vouchers").status_code == 200
+        assert second.post("/admin/logout", data={"csrf": _csrf(second)}).status_code == 303
+        first.cookies.set("netops_admin", copied)
+        assert first.get("/admin/vouchers").status_code == 303
+        assert first.get(PLANS).status_code == 401
