@@ -408,7 +408,18 @@ def api_router(portal: Portal) -> APIRouter:
                 401, "a valid operator token is required", {"WWW-Authenticate": "Bearer"}
             )
 
-    router = APIRouter(prefix="/api/admin", tags=["admin"], dependencies=[Depends(require)])
+    router = APIRouter(
+        prefix="/api/admin",
+        tags=["admin"],
+        dependencies=[Depends(require)],
+        responses={
+            401: {"description": "No operator token, or a wrong one"},
+            429: {
+                "description": "Too many wrong tokens from this address (or from all): "
+                "every token is refused for Retry-After seconds"
+            },
+        },
+    )
 
     @router.get("/plans", summary="Plans from the inventory")
     def plans() -> list[PlanOut]:
