@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import typer
 from rich.markup import escape
@@ -13,6 +13,17 @@ from netops import __version__
 from netops.cli.common import DbOpt, InventoryOpt, err_console
 from netops.cli.lazy import LazyCommand, LazyGroup
 from netops.errors import NetopsError
+
+#: Commands that run a service: they write logs, state and the SQLite store, which hold
+#: session records and pseudonymised MACs, so what they create is for the group at most.
+SERVICES = {("up",), ("radius", "serve"), ("portal", "serve"), ("exporter", "serve")}
+SERVICE_UMASK = 0o027
+
+
+def _runs_service(words: list[str]) -> bool:
+    """Whether ``netops words…`` (the words after the root options) runs a service."""
+    commands = [w for w in words if not w.startswith("-")][:2]
+    return any(tuple(commands[: len(path)]) == path for path in SERVICES)
 
 
 class _Root(LazyGroup):
@@ -72,6 +83,12 @@ class _Root(LazyGroup):
         ),
     }
 
+    def resolve_command(self, ctx: typer.Context, args: list[str]) -> Any:  # type: ignore[override]
+        """Also set the umask of a service (``args``: the command's name and what follows)."""
+        if _runs_service(args):
+            os.umask(SERVICE_UMASK)
+        return super().resolve_command(ctx, args)
+
 
 app = typer.Typer(
     name="netops",
@@ -110,6 +127,8 @@ def _root(
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; a :class:`NetopsError` prints one message and exits 1, never a traceback."""
     command = typer.main.get_command(app)
+    umask = os.umask(0o022)
+    os.umask(umask)
     try:
         command.main(args=argv, prog_name="netops", standalone_mode=True)
     except NetopsError as exc:
@@ -119,6 +138,8 @@ def main(argv: list[str] | None = None) -> int:
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     except KeyboardInterrupt:
         return 130
+    finally:
+        os.umask(umask)  # a service's umask (0027) ends with the command
     return 0
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import sys
 import threading
@@ -17,6 +18,27 @@ app = typer.Typer(
     help="Captive portal for the free Wi-Fi: citizens' login pages and the operator console.",
     no_args_is_help=True,
 )
+
+
+#: ``netops.portal.app.ADMIN_TOKEN_ENV``, named here so the check does not load the app.
+ADMIN_TOKEN_ENV = "NETOPS_ADMIN_TOKEN"
+
+
+def check_admin_token() -> None:
+    """Refuse to start a portal whose operator token is too short or a placeholder.
+
+    Unset is allowed: the console is then closed to everyone (the portal warns)."""
+    from netops.portal.security import admin_token_problem
+
+    token = os.environ.get(ADMIN_TOKEN_ENV)
+    if not token:
+        return
+    problem = admin_token_problem(token)
+    if problem is not None:
+        raise NetopsError(
+            f"{ADMIN_TOKEN_ENV} {problem}, so the operator console could be guessed: "
+            "set it to a random value such as the output of `openssl rand -base64 32`"
+        )
 
 
 def _logging(verbose: bool) -> None:
@@ -93,12 +115,15 @@ def serve(
 ) -> None:
     """Serve the captive portal, the captive-portal API (RFC 8908) and the operator console.
 
-    The console and its API need $NETOPS_ADMIN_TOKEN. Set $NETOPS_PORTAL_SECRET when several
-    portal processes serve one city, so that their cookies agree.
+    The console and its API need $NETOPS_ADMIN_TOKEN, at least 32 random characters
+    (`openssl rand -base64 32`); a shorter one or a placeholder is refused. Set
+    $NETOPS_PORTAL_SECRET when several portal processes serve one city, so that their
+    cookies agree.
     """
     from netops.portal.service import default_listen
     from netops.portal.service import serve as run
 
+    check_admin_token()
     _logging(verbose)
     inv = get_inventory(inventory)
     assert inventory is not None

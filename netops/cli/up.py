@@ -24,6 +24,7 @@ from netops.cli.common import (
     err_console,
     get_inventory,
 )
+from netops.cli.portal import check_admin_token
 from netops.errors import StoreError
 from netops.service.model import ComponentSpec, ComponentStatus, State
 from netops.service.run import supervise
@@ -190,6 +191,7 @@ def up(
         _status(state_path)
         return
 
+    check_admin_token()
     inv = get_inventory(inventory)
     assert inventory is not None
     live = running(state_path)
@@ -215,6 +217,9 @@ def up(
     )
     ports.check()
     ensure_free(ports)
+    # The umask (0027, set for every service command) makes the rest private too: the
+    # store, its -wal/-shm, up.json, Prometheus's files.
+    state_dir.mkdir(mode=0o750, parents=True, exist_ok=True)
     url = db or f"sqlite:///{state_dir / 'netops.db'}"
     url = db_url(url)
     _prepare_store(url)
@@ -264,7 +269,7 @@ def _prometheus(
     if not Path(binary).exists():
         raise ServiceError("prometheus is not installed (Debian package prometheus)")
     folder = (state_dir / "prometheus").resolve()
-    folder.mkdir(parents=True, exist_ok=True)
+    folder.mkdir(mode=0o750, parents=True, exist_ok=True)
     for command in prometheus_config_commands(inventory, ports, folder, interval):
         done = subprocess.run(command, capture_output=True, text=True, timeout=120)
         if done.returncode != 0:

@@ -3,7 +3,11 @@ server-rendered pages — vouchers, active sessions per hotspot, today's usage.
 
 Authentication: ``Authorization: Bearer <token>`` or the HttpOnly cookie the login form
 sets. The token is ``$NETOPS_ADMIN_TOKEN``, read when a request is checked; it never appears
-in a URL, a page or a log line. Without it set, the console refuses everyone.
+in a URL, a page or a log line. Without it set (or set to something too short or a
+placeholder), the console refuses everyone. Wrong tokens are counted per source address and
+in total (:class:`~netops.portal.security.FailureGuard`); past the limit every token, the
+right one too, gets 429. The cookie names a sign-in that the server keeps
+(:mod:`netops.portal.console_sessions`), so signing out ends it for every copy.
 """
 
 from __future__ import annotations
@@ -15,10 +19,12 @@ import secrets
 import time
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from importlib import resources
 from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
+from weakref import WeakKeyDictionary
 
 import segno
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
@@ -31,9 +37,11 @@ from pydantic import BaseModel, Field, ValidationError
 from netops.errors import NetopsError, StoreError
 from netops.portal import i18n
 from netops.portal.allowance import day_start
-from netops.portal.app import ADMIN_COOKIE, CSRF_COOKIE, LANG_COOKIE, Portal
+from netops.portal.app import ADMIN_COOKIE, ADMIN_TOKEN_ENV, CSRF_COOKIE, LANG_COOKIE, Portal
+from netops.portal.console_sessions import ConsoleSessions, MemoryConsoleSessions, for_store
 from netops.portal.security import (
-    RateLimiter,
+    FailureGuard,
+    admin_token_problem,
     csrf_token,
     csrf_valid,
     new_browser_id,
@@ -272,21 +280,105 @@ def disconnect(portal: Portal, req: DisconnectIn) -> DisconnectOut:
     )
 
 
+@dataclass
+class ConsoleState:
+    """What the console and the API share in one portal: the wrong-token counts and the
+    live sign-ins. Replace ``sessions`` with a shared registry where several portal
+    processes serve one console."""
+
+    failures: FailureGuard = field(default_factory=FailureGuard)
+    sessions: ConsoleSessions = field(default_factory=MemoryConsoleSessions)
+    weak_token_logged: bool = False
+
+
+_STATES: WeakKeyDictionary[Portal, ConsoleState] = WeakKeyDictionary()
+
+
+def console_state(portal: Portal) -> ConsoleState:
+    """The :class:`ConsoleState` of ``portal`` (made on first use)."""
+    state = _STATES.get(portal)
+    if state is None:
+        state = _STATES[portal] = ConsoleState(sessions=for_store(portal.store))
+    return state
+
+
+class TokenLocked(Exception):
+    """Too many wrong tokens: no token is checked for ``retry_after`` seconds."""
+
+    def __init__(self, retry_after: float) -> None:
+        super().__init__(f"locked for {retry_after:.0f} s")
+        self.retry_after = retry_after
+
+    def header(self) -> dict[str, str]:
+        return {"Retry-After": str(int(self.retry_after) + 1)}
+
+
+def _source(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def configured_token(portal: Portal) -> str | None:
+    """The operator token, or None when it is unset or unfit (too short, a placeholder)."""
+    token = portal.settings.admin_token()
+    if not token:
+        return None
+    problem = admin_token_problem(token)
+    if problem is None:
+        return token
+    state = console_state(portal)
+    if not state.weak_token_logged:
+        state.weak_token_logged = True
+        log.error("%s %s: the console refuses every sign-in", ADMIN_TOKEN_ENV, problem)
+    return None
+
+
+def check_token(portal: Portal, request: Request, given: str | None, expected: str) -> bool:
+    """Whether ``given`` is the operator token, counting a wrong one against its source.
+
+    Raises :class:`TokenLocked` (without looking at ``given``) while the source, or every
+    source, has too many recent failures."""
+    failures = console_state(portal).failures
+    source, now = _source(request), time.time()
+    wait = failures.retry_after(source, now)
+    if wait > 0:
+        portal.limited.labels("admin").inc()
+        raise TokenLocked(wait)
+    if token_matches(given, expected):
+        failures.succeed(source)
+        return True
+    failures.fail(source, now)
+    log.warning("wrong operator token from %s", source)
+    return False
+
+
 def _authorised(
     portal: Portal, request: Request, creds: HTTPAuthorizationCredentials | None
 ) -> bool:
-    expected = portal.settings.admin_token()
+    """A right bearer token, or the cookie of a live console sign-in (raises
+    :class:`TokenLocked` for a bearer token while its source is locked)."""
+    expected = configured_token(portal)
     if not expected:
         return False
     if creds is not None and creds.scheme.lower() == "bearer":
-        return token_matches(creds.credentials, expected)
+        return check_token(portal, request, creds.credentials, expected)
+    body = _console_cookie(portal, request)
+    # The cookie holds a fingerprint of the token it was issued for (changing the token
+    # signs every console out) and the id of a sign-in the server must still know.
+    return (
+        body is not None
+        and body.get("f") == _fingerprint(portal, expected)
+        and console_state(portal).sessions.live(str(body["s"]), time.time())
+    )
+
+
+def _console_cookie(portal: Portal, request: Request) -> dict[str, Any] | None:
     cookie = request.cookies.get(ADMIN_COOKIE)
-    if cookie:
-        body = portal.signer.verify("admin", cookie, time.time(), ADMIN_MAX_AGE)
-        # The cookie holds a fingerprint of the token it was issued for: changing the token
-        # logs every console out.
-        return body is not None and body.get("f") == _fingerprint(portal, expected)
-    return False
+    if not cookie:
+        return None
+    body = portal.signer.verify("admin", cookie, time.time(), ADMIN_MAX_AGE)
+    if body is None or not isinstance(body.get("s"), str):
+        return None
+    return body
 
 
 def _fingerprint(portal: Portal, token: str) -> str:
@@ -303,12 +395,31 @@ def api_router(portal: Portal) -> APIRouter:
         request: Request,
         creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
     ) -> None:
-        if not _authorised(portal, request, creds):
+        try:
+            ok = _authorised(portal, request, creds)
+        except TokenLocked as exc:
+            raise HTTPException(
+                429,
+                f"too many wrong operator tokens; try again in {int(exc.retry_after) + 1} s",
+                exc.header(),
+            ) from None
+        if not ok:
             raise HTTPException(
                 401, "a valid operator token is required", {"WWW-Authenticate": "Bearer"}
             )
 
-    router = APIRouter(prefix="/api/admin", tags=["admin"], dependencies=[Depends(require)])
+    router = APIRouter(
+        prefix="/api/admin",
+        tags=["admin"],
+        dependencies=[Depends(require)],
+        responses={
+            401: {"description": "No operator token, or a wrong one"},
+            429: {
+                "description": "Too many wrong tokens from this address (or from all): "
+                "every token is refused for Retry-After seconds"
+            },
+        },
+    )
 
     @router.get("/plans", summary="Plans from the inventory")
     def plans() -> list[PlanOut]:
@@ -485,7 +596,6 @@ def admin_router(portal: Portal) -> APIRouter:
     env.filters["bytes"] = _fmt_bytes
     env.filters["secs"] = _fmt_secs
     env.filters["local"] = lambda when, fmt="%d-%m-%Y %H:%M": _fmt_local(when, portal.zone, fmt)
-    failures = RateLimiter(5, 600.0)
 
     class Page:
         def __init__(self, request: Request) -> None:
@@ -529,16 +639,29 @@ def admin_router(portal: Portal) -> APIRouter:
                 )
             return response
 
-    def signed_in(request: Request) -> bool:
+    def refused(request: Request) -> Response | None:
+        """None for a signed-in operator; else the way to the sign-in page (or a 429 for a
+        bearer token from a locked source)."""
         creds = None
         header = request.headers.get("authorization", "")
         scheme, _, token = header.partition(" ")
         if scheme.lower() == "bearer" and token:
             creds = HTTPAuthorizationCredentials(scheme="Bearer", credentials=token.strip())
-        return _authorised(portal, request, creds)
+        try:
+            ok = _authorised(portal, request, creds)
+        except TokenLocked as exc:
+            return locked(Page(request), exc.retry_after)
+        return None if ok else RedirectResponse("/admin/login", 303)
 
-    def to_login() -> Response:
-        return RedirectResponse("/admin/login", 303)
+    def locked(page: Page, wait: float) -> Response:
+        response = page.render(
+            "admin_login.html",
+            429,
+            configured=True,
+            error=page.t("admin.too_many", minutes=int(wait // 60) + 1),
+        )
+        response.headers.update(TokenLocked(wait).header())
+        return response
 
     async def checked_form(request: Request) -> dict[str, str] | None:
         form = await request.form()
@@ -550,43 +673,41 @@ def admin_router(portal: Portal) -> APIRouter:
     @router.get("", response_class=HTMLResponse)
     @router.get("/", response_class=HTMLResponse)
     def home(request: Request) -> Response:
-        return RedirectResponse("/admin/vouchers" if signed_in(request) else "/admin/login", 303)
+        return RedirectResponse("/admin/login" if refused(request) else "/admin/vouchers", 303)
 
     @router.get("/login", response_class=HTMLResponse)
     def login_form(request: Request) -> Response:
-        configured = portal.settings.admin_token() is not None
+        configured = configured_token(portal) is not None
         return Page(request).render("admin_login.html", configured=configured, error=None)
 
     @router.post("/login", response_class=HTMLResponse)
     async def login(request: Request) -> Response:
-        source = request.client.host if request.client else "unknown"
         fields = await checked_form(request)
         page = Page(request)
-        configured = portal.settings.admin_token() is not None
+        expected = configured_token(portal)
+        configured = expected is not None
         if fields is None:
             return page.render(
                 "admin_login.html", 403, configured=configured, error=page.t("admin.expired")
             )
-        wait = failures.retry_after(source, time.time())
-        if wait > 0:
-            response = page.render(
-                "admin_login.html",
-                429,
-                configured=configured,
-                error=page.t("admin.too_many", minutes=int(wait // 60) + 1),
+        if expected is None:
+            return page.render(
+                "admin_login.html", 401, configured=False, error=page.t("admin.token_invalid")
             )
-            response.headers["Retry-After"] = str(int(wait) + 1)
-            return response
-        expected = portal.settings.admin_token()
-        if not expected or not token_matches(fields.get("token"), expected):
-            failures.fail(source, time.time())
-            log.warning("failed console sign-in from %s", source)
+        try:
+            ok = check_token(portal, request, fields.get("token"), expected)
+        except TokenLocked as exc:
+            return locked(page, exc.retry_after)
+        if not ok:
             return page.render(
                 "admin_login.html", 401, configured=configured, error=page.t("admin.token_invalid")
             )
-        failures.reset(source)
+        now = time.time()
+        session_id = console_state(portal).sessions.open(now, ADMIN_MAX_AGE)
+        cookie = portal.signer.sign(
+            "admin", {"f": _fingerprint(portal, expected), "s": session_id}, now
+        )
         response = RedirectResponse("/admin/vouchers", 303)
-        cookie = portal.signer.sign("admin", {"f": _fingerprint(portal, expected)}, time.time())
         response.set_cookie(
             ADMIN_COOKIE,
             cookie,
@@ -600,17 +721,24 @@ def admin_router(portal: Portal) -> APIRouter:
 
     @router.post("/logout")
     async def logout(request: Request) -> Response:
+        # Signing out ends the sign-in on the server even when the form is stale (its CSRF
+        # token lasts 2 h, a sign-in 12 h): an operator who presses "Keluar" must be out.
+        # Forcing a sign-out is all a forged form could do, and the cookie is SameSite=Strict.
+        body = _console_cookie(portal, request)
+        if body is not None and console_state(portal).sessions.revoke(str(body["s"])):
+            log.info("console sign-out from %s", _source(request))
         response = RedirectResponse("/admin/login", 303)
-        if await checked_form(request) is not None:
-            response.delete_cookie(ADMIN_COOKIE, path="/")
+        response.delete_cookie(
+            ADMIN_COOKIE, path="/", secure=portal.secure, httponly=True, samesite="strict"
+        )
         return response
 
     @router.get("/vouchers", response_class=HTMLResponse)
     def vouchers(
         request: Request, batch: Annotated[str | None, Query(max_length=64)] = None
     ) -> Response:
-        if not signed_in(request):
-            return to_login()
+        if (refusal := refused(request)) is not None:
+            return refusal
         subs = portal.store.list_vouchers(batch=batch)
         batches: dict[str, int] = defaultdict(int)
         for sub in portal.store.list_vouchers() if batch else subs:
@@ -630,8 +758,8 @@ def admin_router(portal: Portal) -> APIRouter:
 
     @router.post("/vouchers", response_class=HTMLResponse)
     async def vouchers_create(request: Request) -> Response:
-        if not signed_in(request):
-            return to_login()
+        if (refusal := refused(request)) is not None:
+            return refusal
         fields = await checked_form(request)
         page = Page(request)
 
@@ -677,8 +805,8 @@ def admin_router(portal: Portal) -> APIRouter:
 
     @router.post("/vouchers/revoke")
     async def vouchers_revoke(request: Request) -> Response:
-        if not signed_in(request):
-            return to_login()
+        if (refusal := refused(request)) is not None:
+            return refusal
         fields = await checked_form(request)
         if fields is None:
             return Page(request).render(
@@ -706,8 +834,8 @@ def admin_router(portal: Portal) -> APIRouter:
     def vouchers_print(
         request: Request, batch: Annotated[str, Query(min_length=1, max_length=64)]
     ) -> Response:
-        if not signed_in(request):
-            return to_login()
+        if (refusal := refused(request)) is not None:
+            return refusal
         subs = [s for s in portal.store.list_vouchers(batch=batch) if s.enabled]
         base = portal.inventory.services.portal.url
         cards = []
@@ -739,8 +867,8 @@ def admin_router(portal: Portal) -> APIRouter:
 
     @router.get("/sessions", response_class=HTMLResponse)
     def sessions(request: Request) -> Response:
-        if not signed_in(request):
-            return to_login()
+        if (refusal := refused(request)) is not None:
+            return refusal
         groups: dict[str, list[SessionOut]] = defaultdict(list)
         for s in portal.store.sessions(active=True, limit=5000):
             groups[s.hotspot or "-"].append(_session_out(s))
@@ -758,8 +886,8 @@ def admin_router(portal: Portal) -> APIRouter:
 
     @router.post("/sessions/disconnect")
     async def sessions_disconnect(request: Request) -> Response:
-        if not signed_in(request):
-            return to_login()
+        if (refusal := refused(request)) is not None:
+            return refusal
         fields = await checked_form(request)
         if fields is None:
             return Page(request).render(
@@ -786,8 +914,8 @@ def admin_router(portal: Portal) -> APIRouter:
 
     @router.get("/usage", response_class=HTMLResponse)
     def usage(request: Request) -> Response:
-        if not signed_in(request):
-            return to_login()
+        if (refusal := refused(request)) is not None:
+            return refusal
         rows = usage_today(portal)
         return Page(request).render(
             "admin_usage.html",

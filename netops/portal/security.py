@@ -140,6 +140,66 @@ class RateLimiter:
             self._keys.pop(next(iter(self._keys)))
 
 
+#: Shortest operator token the portal accepts: 32 characters (``openssl rand -base64 32``
+#: gives 44, ``secrets.token_urlsafe(32)`` 43).
+MIN_ADMIN_TOKEN = 32
+_PLACEHOLDERS = (
+    "changeme",
+    "replaceme",
+    "placeholder",
+    "yourtoken",
+    "example",
+    "password",
+    "secret",
+    "xxxxxx",
+)
+
+
+def admin_token_problem(token: str) -> str | None:
+    """Why ``token`` is unfit to guard the console (too short, a placeholder), or None."""
+    folded = "".join(c for c in token.lower() if c.isalnum())
+    if any(word in folded for word in _PLACEHOLDERS) or len(set(token)) < 8:
+        return "looks like a placeholder"
+    if len(token) < MIN_ADMIN_TOKEN:
+        return f"is {len(token)} characters long, shorter than {MIN_ADMIN_TOKEN}"
+    return None
+
+
+class FailureGuard:
+    """Failed operator-token attempts, counted per source address and across all of them.
+
+    A source with ``per_source`` failures inside the sliding ``window`` is locked until the
+    oldest of them leaves it; ``overall`` failures from any mix of sources lock every source
+    the same way (guessing spread over many addresses, or addresses the portal cannot tell
+    apart). While locked, every token attempt is refused unchecked, the right token too, so
+    a lock gives a guesser no signal. Per process, like :class:`RateLimiter`.
+    """
+
+    def __init__(
+        self,
+        per_source: int = 5,
+        overall: int = 30,
+        window: float = 600.0,
+        max_sources: int = 10_000,
+    ) -> None:
+        self.per_source = RateLimiter(per_source, window, max_keys=max_sources)
+        self.overall = RateLimiter(overall, window, max_keys=1)
+        self.window = window
+
+    def retry_after(self, source: str, now: float) -> float:
+        """Seconds until ``source`` may present a token again (0 when it may now)."""
+        return max(self.per_source.retry_after(source, now), self.overall.retry_after("*", now))
+
+    def fail(self, source: str, now: float) -> None:
+        """Count one wrong token from ``source``."""
+        self.per_source.fail(source, now)
+        self.overall.fail("*", now)
+
+    def succeed(self, source: str) -> None:
+        """Forget ``source``'s failures after it presented the right token."""
+        self.per_source.reset(source)
+
+
 def content_security_policy(nonce: str, form_targets: tuple[str, ...] = ()) -> str:
     """CSP for every page: nothing external, inline script only with this response's nonce.
 

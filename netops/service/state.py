@@ -18,7 +18,7 @@ from typing import Any
 
 def write_state(path: Path, doc: dict[str, Any]) -> None:
     """Write ``doc`` as JSON atomically (readers never see half a file)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(mode=0o750, parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     tmp.write_text(json.dumps(doc, indent=2, sort_keys=True) + "\n")
     tmp.replace(path)

@@ -16,6 +16,7 @@ import signal
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import IO
 
 from netops.service.backoff import Backoff
@@ -70,6 +71,27 @@ async def probe_once(probe: Probe, timeout: float = 1.0) -> bool:
         writer.close()
         with contextlib.suppress(OSError, TimeoutError):
             await asyncio.wait_for(writer.wait_closed(), timeout)
+
+
+LOG_MODE = 0o640
+DIR_MODE = 0o750
+
+
+def open_log(path: Path) -> IO[bytes]:
+    """``path`` opened for appending, created 0640 in a folder created 0750.
+
+    Service logs name users, NAS addresses and reject reasons: they are for the service's
+    group at most. A log an older version left wider open is narrowed to 0640 as well."""
+    path.parent.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, LOG_MODE)
+    try:
+        mode = os.fstat(fd).st_mode & 0o777
+        if mode & ~LOG_MODE:
+            os.fchmod(fd, mode & LOG_MODE)
+    except OSError:
+        os.close(fd)
+        raise
+    return os.fdopen(fd, "ab")
 
 
 class _Runner:
@@ -134,8 +156,7 @@ class _Runner:
         env = {**os.environ, **self.spec.env}
         log: IO[bytes] | int = asyncio.subprocess.DEVNULL
         if self.spec.log is not None:
-            self.spec.log.parent.mkdir(parents=True, exist_ok=True)
-            log = self.spec.log.open("ab")
+            log = open_log(self.spec.log)
             stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
             log.write(f"--- {stamp} starting {self.spec.name}\n".encode())
             log.flush()

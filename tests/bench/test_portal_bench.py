@@ -104,7 +104,7 @@ def _radclient(auth_port: int, code: str, count: int) -> float:
 
 def test_portal_login_latency_beside_radclient(tmp_path: Path) -> None:
     key = generate_key()
-    env = base_env(key, "bench-operator-token-0123456789")
+    env = base_env(key, "bench-operator-token-0123456789-Tz4k")
     db = f"sqlite:///{tmp_path / 'netops.db'}"
     common = ["-i", str(LAB), "--db", db]
     radius = start_service(

@@ -170,7 +170,7 @@ def front(tmp_path: Path) -> Iterator[Front]:
         raise RuntimeError(f"{NGINX} is missing: install the Debian package nginx")
     logs = tmp_path / "logs"
     logs.mkdir()
-    env = base_env(generate_key(), "nginx-test-operator-token-0123")
+    env = base_env(generate_key(), "nginx-test-operator-token-0123-Hq7vXb2p")
     db = f"sqlite:///{tmp_path / 'netops.db'}"
     portal = start_service(
         "portal",

@@ -28,7 +28,7 @@ from netops.portal.gateway_sim import GatewaySim  # noqa: E402
 from netops.store import Store  # noqa: E402
 from netops.store.credentials import generate_key  # noqa: E402
 
-ADMIN_TOKEN = "e2e-operator-token-7f3a9c1d5b"
+ADMIN_TOKEN = "e2e-operator-token-7f3a9c1d5b-Kq2wYx8n"
 LAB = REPO / "inventory" / "lab"
 GATEWAY_HOST = "127.0.0.1"  # lab-hs-01's mgmt_ip: the lab gateway's address
 
