@@ -189,7 +189,7 @@ _PATHS: tuple[PathSchema, ...] = (
         "/ip/address",
         Kind.KEYED,
         ("address", "interface"),
-        _f(network=Field(read_only=True), actual_interface=Field(read_only=True)),
+        _f(actual_interface=Field(read_only=True)),
     ),
     PathSchema(
         "/ip/route",
