@@ -69,7 +69,7 @@ def _rate_limit(text: str) -> str:
         for half in word.split("/"):
             if index == 3:
                 ms = duration_ms(half)
-                halves.append(half if ms is None else str(ms))
+                halves.append(half if ms is None else f"{ms}ms")
             elif index == 4:
                 halves.append(half.lstrip("0") or "0" if half.isdigit() else half)
             else:
@@ -86,10 +86,10 @@ def normalize(value: str, kind: FieldType = "text") -> str:
         low = text.lower()
         return "true" if low in _TRUE else "false" if low in _FALSE else text
     if kind == "duration":
-        if text.lower() in ("none", "", "0s", "0"):
-            return "none" if text.lower() == "none" else "0"
+        if text.lower() in ("none", ""):
+            return text.lower()
         ms = duration_ms(text)
-        return text if ms is None else str(ms)
+        return text if ms is None else f"{ms}ms"
     if kind == "rate":
         bps = rate_bps(text)
         return text if bps is None else str(bps)

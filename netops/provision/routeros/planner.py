@@ -13,8 +13,10 @@ the inventory changes; entries without the marker are the device's own: reported
 ``default=yes`` entries are never added, removed or adopted; the only change netops makes
 to one is a field intended state names for it by key (e.g. disable the default SNMP
 community). Menus without a comment (hotspot profiles, DHCP options, files) mark ownership
-by a name prefix (``hsprof-``, ``netops-``, ``hotspot-netops/``). Settings menus and fixed
-menus (``/ip/service``) are owned field by field: only the fields netops states are compared.
+by a name prefix (``hsprof-``, ``netops-``, ``hotspot-netops/``). Comments the old text
+templates wrote (``netops: established``, ``netops RADIUS 1``) count as owned too. Settings
+menus and fixed menus (``/ip/service``) are owned field by field: only the fields netops
+states are compared.
 An unmarked entry identical to (or, on a keyed menu, with the key of) an intended entry is
 adopted (``adopt=True``): that is how devices provisioned by the old text push, which
 carry no marker, come under the planner without a second ``add`` failing.
@@ -54,6 +56,9 @@ State = Mapping[str, list[Entry]]
 SecretMode = Literal["fingerprint", "on-add", "always"]
 
 MARKER = "netops"
+#: Comments the text templates wrote before the marker existed (``netops: established``,
+#: ``netops RADIUS 1``): owned, so the first plan rewrites them with the marker.
+_LEGACY = re.compile(r"^netops(?::\s*|\s+)(?P<human>.*)$", re.DOTALL)
 _MARK = re.compile(r"^(?P<human>.*?)\s*\[netops(?::(?P<fp>[0-9a-f]{8}))?\]$", re.DOTALL)
 
 
@@ -78,6 +83,9 @@ def parse_comment(text: str | None) -> Comment:
     text = text or ""
     match = _MARK.match(text)
     if match is None:
+        legacy = _LEGACY.match(text)
+        if legacy is not None:
+            return Comment(legacy.group("human"), True)
         return Comment(text, False)
     return Comment(match.group("human"), True, match.group("fp"))
 
@@ -292,11 +300,14 @@ def _diff(
     """Fields to set, fields to unset, and (device, intended) pairs, secrets and the marker
     field left out. ``full``: also fields netops no longer states go back to their
     default (or are unset) — for entries netops owns; settings and fixed menus are
-    compared only on the fields stated."""
+    compared only on the fields stated. On menus without keys every field the device
+    shows is part of what the entry is, so an unknown field netops does not state is
+    unset."""
     values: dict[str, str] = {}
     unset: list[str] = []
     shown: dict[str, tuple[str | None, str | None]] = {}
     skip = {ps.marker} if ps.marker and full else set()
+    unkeyed = ps.kind in (Kind.FIELDS, Kind.ORDERED)
     for name, value in want.items():
         if name in skip or not ps.significant(name) or ps.field(name).write_only:
             continue
@@ -308,13 +319,13 @@ def _diff(
             if name in want or name in skip or not ps.significant(name):
                 continue
             spec = ps.field(name)
-            if spec.write_only or (name not in ps.fields and name not in COMMON):
+            if spec.write_only or (name not in ps.fields and name not in COMMON and not unkeyed):
                 continue
             if spec.default is not None:
                 if ps.norm(name, value) != ps.norm(name, spec.default):
                     values[name] = spec.default
                     shown[name] = (value, spec.default)
-            elif spec.unset and value != "":
+            elif (spec.unset or unkeyed) and value != "":
                 unset.append(name)
                 shown[name] = (value, None)
     return values, unset, shown
@@ -471,8 +482,11 @@ def _plan_unkeyed(ps: PathSchema, cur: list[Entry], want: list[Entry], ctx: _Ctx
         pool = [e for e in left if _key(ps, e) == key]
         matched: list[Entry | None] = [None] * len(wants)
         for i, entry in enumerate(wants):
+            human = parse_comment(entry.get("comment")).human
             found = [e for e in pool if _same(ps, e, entry)]
-            found.sort(key=lambda e: not _owned(ps, e))
+            found.sort(
+                key=lambda e: (not _owned(ps, e), parse_comment(e.get("comment")).human != human)
+            )
             if found and (_owned(ps, found[0]) or ctx.adopt):
                 matched[i] = found[0]
                 pool.remove(found[0])
