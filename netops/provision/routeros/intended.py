@@ -181,7 +181,7 @@ def _base(out: _Builder, ctx: Mapping[str, Any], inv: Inventory, dev: Device, re
                 authentication_password=_secret(snmp.auth_key, reveal, dev.hostname),
                 encryption_protocol=(snmp.priv or "aes").upper(),
                 encryption_password=_secret(snmp.priv_key, reveal, dev.hostname),
-                comment="netops polling",
+                comment="SNMP polling",
             )
         else:
             name = _secret(snmp.community, reveal, dev.hostname)
@@ -192,7 +192,7 @@ def _base(out: _Builder, ctx: Mapping[str, Any], inv: Inventory, dev: Device, re
                 read_access="yes",
                 write_access="no",
                 disabled="no",
-                comment="netops polling",
+                comment="SNMP polling",
             )
         plain = snmp.community.raw if snmp.community and not snmp.community.is_reference else None
         if snmp.version == "3" or plain != "public":
@@ -226,7 +226,7 @@ def _base(out: _Builder, ctx: Mapping[str, Any], inv: Inventory, dev: Device, re
             group="full",
             password=_secret(creds.password, reveal, dev.hostname),
             address=sources,
-            comment="netops automation",
+            comment="automation",
         )
     api = "api" if inv.meta.lab else "api-ssl"
     for service in ("telnet", "ftp", "www", "api", "api-ssl"):
@@ -474,7 +474,7 @@ def _hotspot_gateway(
             "/ip/hotspot/walled-garden",
             dst_host=portal_host,
             action="allow",
-            comment="netops portal",
+            comment="captive portal",
         )
         target = {"dst_address": portal_host} if _is_ip(portal_host) else {"dst_host": portal_host}
         out.add(
@@ -483,7 +483,7 @@ def _hotspot_gateway(
             protocol="tcp",
             dst_port=portal_port,
             **target,
-            comment="netops portal",
+            comment="captive portal",
         )
     radius = ctx["radius"]
     if radius is not None:
@@ -507,6 +507,9 @@ def _hotspot_gateway(
 
 
 def _access_point(out: _Builder, ctx: Mapping[str, Any], inv: Inventory, dev: Device) -> None:
+    """RouterOS v7 ``/interface/wifi`` (datapath puts clients on the hotspot VLAN), or v6
+    ``/interface/wireless`` when the device's ``data.wireless`` is ``wireless`` (the radio
+    an untagged bridge port in the hotspot VLAN). Management on its own VLAN."""
     uplink = next((i for i in ctx["interfaces"] if i["link"]), None)
     mgmt_vid = _mgmt_vlan(inv)
     mgmt_if = f"vlan{mgmt_vid}-mgmt"
@@ -521,6 +524,7 @@ def _access_point(out: _Builder, ctx: Mapping[str, Any], inv: Inventory, dev: De
     trunk = ",".join(["br-ap", *([uplink["name"]] if uplink else [])])
     gateway: Device | None = None
     wireless = str(dev.data.get("wireless", "wifi"))
+    radios: list[str] = []
     for entry in ctx["ap_hotspots"]:
         hs: Hotspot = entry["hotspot"]
         gateway = gateway or entry["gateway"]
@@ -533,8 +537,6 @@ def _access_point(out: _Builder, ctx: Mapping[str, Any], inv: Inventory, dev: De
                         default_name=radio,
                         ssid=hs.ssid,
                         mode="ap-bridge",
-                        vlan_mode="use-tag",
-                        vlan_id=vid,
                         country="indonesia",
                         disabled="no",
                         comment=f"{hs.ssid} {radio}",
@@ -546,6 +548,7 @@ def _access_point(out: _Builder, ctx: Mapping[str, Any], inv: Inventory, dev: De
                         pvid=vid,
                         comment=hs.ssid,
                     )
+                    radios.append(radio)
         else:
             out.add(
                 "/interface/wifi/datapath",
@@ -579,7 +582,10 @@ def _access_point(out: _Builder, ctx: Mapping[str, Any], inv: Inventory, dev: De
                     disabled="no",
                     comment=f"{hs.ssid} {band}",
                 )
-        out.add("/interface/bridge/vlan", bridge="br-ap", vlan_ids=vid, tagged=trunk)
+        untagged = ",".join(radios) or None
+        out.add(
+            "/interface/bridge/vlan", bridge="br-ap", vlan_ids=vid, tagged=trunk, untagged=untagged
+        )
         break  # one SSID per radio: the first hotspot this access point serves
     out.add("/interface/bridge/vlan", bridge="br-ap", vlan_ids=mgmt_vid, tagged=trunk)
     out.add(

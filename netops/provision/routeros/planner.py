@@ -78,14 +78,15 @@ class Comment:
     fingerprint: str | None = None
 
 
-def parse_comment(text: str | None) -> Comment:
-    """``"RADIUS 1 [netops:1f2e3d4c]"`` → human ``RADIUS 1``, owned, fingerprint."""
+def parse_comment(text: str | None, *, legacy: bool = True) -> Comment:
+    """``"RADIUS 1 [netops:1f2e3d4c]"`` → human ``RADIUS 1``, owned, fingerprint. With
+    ``legacy``, a device comment the old templates wrote (``netops RADIUS 1``) is owned."""
     text = text or ""
     match = _MARK.match(text)
     if match is None:
-        legacy = _LEGACY.match(text)
-        if legacy is not None:
-            return Comment(legacy.group("human"), True)
+        old = _LEGACY.match(text) if legacy else None
+        if old is not None:
+            return Comment(old.group("human"), True)
         return Comment(text, False)
     return Comment(match.group("human"), True, match.group("fp"))
 
@@ -93,7 +94,7 @@ def parse_comment(text: str | None) -> Comment:
 def mark(human: str, fingerprint: str | None = None) -> str:
     """The comment netops writes: the human text, then ``[netops]`` or ``[netops:<fp>]``."""
     tag = f"[{MARKER}:{fingerprint}]" if fingerprint else f"[{MARKER}]"
-    human = parse_comment(human).human
+    human = parse_comment(human, legacy=False).human
     return f"{human} {tag}" if human else tag
 
 
@@ -363,7 +364,7 @@ def _update(
         values.update(send)
         shown.update({name: ("<secret>", "<secret>") for name in send})
         old = parse_comment(cur.get(ps.marker))
-        new = parse_comment(want.get(ps.marker))
+        new = parse_comment(want.get(ps.marker), legacy=False)
         desired = mark(new.human, fp)
         if cur.get(ps.marker, "") != desired:
             values[ps.marker] = desired
@@ -482,7 +483,7 @@ def _plan_unkeyed(ps: PathSchema, cur: list[Entry], want: list[Entry], ctx: _Ctx
         pool = [e for e in left if _key(ps, e) == key]
         matched: list[Entry | None] = [None] * len(wants)
         for i, entry in enumerate(wants):
-            human = parse_comment(entry.get("comment")).human
+            human = parse_comment(entry.get("comment"), legacy=False).human
             found = [e for e in pool if _same(ps, e, entry)]
             found.sort(
                 key=lambda e: (not _owned(ps, e), parse_comment(e.get("comment")).human != human)
@@ -491,7 +492,7 @@ def _plan_unkeyed(ps: PathSchema, cur: list[Entry], want: list[Entry], ctx: _Ctx
                 matched[i] = found[0]
                 pool.remove(found[0])
         for i, entry in enumerate(wants):
-            human = parse_comment(entry.get("comment")).human
+            human = parse_comment(entry.get("comment"), legacy=False).human
             if matched[i] is not None or not human:
                 continue
             found = [

@@ -1,0 +1,245 @@
+"""RouterOS intended state rendered from the lab and sample-city inventories: what a
+hotspot gateway and its access points should hold, and the `.rsc` a person can read."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+
+from netops.inventory import load_inventory
+from netops.inventory.models import Device, Inventory
+from netops.provision.routeros import SCHEMA, apply, plan
+from netops.provision.routeros.intended import (
+    IntendedStateError,
+    hotspot_dns_name,
+    intended_state,
+    to_rsc,
+)
+from tests.paths import BANJARMASIN, LAB
+
+KEY = b"k"
+PORTAL = "wifi.banjarmasinkota.go.id"
+GW, AP = "siring-menara-pandang-hs-01", "siring-menara-pandang-ap-01"
+
+
+@pytest.fixture(scope="module")
+def city() -> Inventory:
+    return load_inventory(BANJARMASIN)
+
+
+@pytest.fixture(scope="module")
+def lab() -> Inventory:
+    return load_inventory(LAB)
+
+
+def _routeros(inv: Inventory) -> list[Device]:
+    return [
+        d
+        for d in inv.devices
+        if d.platform == "mikrotik_routeros" and d.role in ("hotspot-gateway", "access-point")
+    ]
+
+
+def test_every_gateway_and_access_point_plans_onto_an_empty_device_and_converges(
+    city: Inventory, lab: Inventory
+) -> None:
+    devices = [(inv, d) for inv in (city, lab) for d in _routeros(inv)]
+    assert len(devices) > 10
+    for inv, device in devices:
+        state = intended_state(device, inv)
+        assert set(state) <= set(SCHEMA)
+        after = apply({}, plan({}, state, secret_key=KEY))
+        assert plan(after, state, secret_key=KEY).empty, device.hostname
+
+
+def test_hotspot_dns_name_is_never_the_portal_host(city: Inventory, lab: Inventory) -> None:
+    for inv in (city, lab):
+        portal_host = inv.services.portal.host
+        for device in _routeros(inv):
+            for profile in intended_state(device, inv).get("/ip/hotspot/profile", []):
+                assert profile["dns-name"] != portal_host
+                assert profile["dns-name"] == ""
+
+
+def test_a_hotspot_dns_name_that_is_the_portal_host_is_refused(city: Inventory) -> None:
+    own = SimpleNamespace(id="siring-menara-pandang", dns_name="login.wifi.example")
+    assert hotspot_dns_name(city, own) == "login.wifi.example"  # type: ignore[arg-type]
+    clash = SimpleNamespace(id="siring-menara-pandang", dns_name=PORTAL.upper())
+    with pytest.raises(IntendedStateError, match="is the portal's host"):
+        hotspot_dns_name(city, clash)  # type: ignore[arg-type]
+
+
+def test_https_portal_is_open_before_login_on_443_only(city: Inventory) -> None:
+    state = intended_state(city.device(GW), city)
+    assert state["/ip/hotspot/walled-garden/ip"] == [
+        {
+            "action": "accept",
+            "protocol": "tcp",
+            "dst-port": "443",
+            "dst-host": PORTAL,
+            "comment": "captive portal",
+        }
+    ]
+    servers = {str(s) for s in city.services.radius.servers}
+    for path in ("/ip/hotspot/walled-garden", "/ip/hotspot/walled-garden/ip"):
+        for entry in state[path]:
+            assert not servers & set(entry.values())  # phones never talk to RADIUS
+    assert state["/ip/hotspot/walled-garden"] == [
+        {"dst-host": PORTAL, "action": "allow", "comment": "captive portal"}
+    ]
+
+
+def test_lab_portal_on_an_address_and_port_is_opened_by_address(lab: Inventory) -> None:
+    state = intended_state(lab.device("lab-hs-01"), lab)
+    assert state["/ip/hotspot/walled-garden/ip"] == [
+        {
+            "action": "accept",
+            "protocol": "tcp",
+            "dst-port": "8080",
+            "dst-address": "127.0.0.1",
+            "comment": "captive portal",
+        }
+    ]
+
+
+def test_no_hotspot_user_profile_is_rendered_since_radius_selects_none(city: Inventory) -> None:
+    for device in _routeros(city):
+        assert "/ip/hotspot/user/profile" not in intended_state(device, city)
+
+
+def test_dhcp_option_114_hands_phones_the_captive_portal_api(city: Inventory) -> None:
+    state = intended_state(city.device(GW), city)
+    assert state["/ip/dhcp-server/option"] == [
+        {"name": "netops-captive-portal", "code": "114", "value": f"'https://{PORTAL}/api/captive'"}
+    ]
+    for network in state["/ip/dhcp-server/network"]:
+        assert network["dhcp-option"] == "netops-captive-portal"
+
+
+def test_access_point_default_route_is_on_net_towards_its_gateway(city: Inventory) -> None:
+    gw, ap = city.device(GW), city.device(AP)
+    ap_state, gw_state = intended_state(ap, city), intended_state(gw, city)
+    default = next(r for r in ap_state["/ip/route"] if r["dst-address"] == "0.0.0.0/0")
+    assert default["gateway"] == str(gw.mgmt_ip)
+    on_net = [a for a in ap_state["/ip/address"] if a.get("network") == default["gateway"]]
+    assert on_net == [
+        {
+            "address": f"{ap.mgmt_ip}/32",
+            "network": str(gw.mgmt_ip),
+            "interface": "vlan10-mgmt",
+            "comment": f"management, point-to-point to {GW}",
+        }
+    ]
+    assert {
+        "name": "vlan10-mgmt",
+        "interface": "br-ap",
+        "vlan-id": "10",
+        "comment": "management",
+    } in ap_state["/interface/vlan"]
+    assert {"bridge": "br-ap", "vlan-ids": "10", "tagged": "br-ap,ether1"} in ap_state[
+        "/interface/bridge/vlan"
+    ]
+    # the gateway answers on the same VLAN and routes the access point's address onto it
+    hs_bridge = "br-siring-menara-pandang"
+    assert {
+        "bridge": hs_bridge,
+        "vlan-ids": "10",
+        "tagged": f"{hs_bridge},ether3,ether4",
+    } in gw_state["/interface/bridge/vlan"]
+    assert {
+        "address": f"{gw.mgmt_ip}/32",
+        "interface": "vlan10-mgmt",
+        "comment": "management towards the access points",
+    } in gw_state["/ip/address"]
+    assert {
+        "dst-address": f"{ap.mgmt_ip}/32",
+        "gateway": "vlan10-mgmt",
+        "comment": f"management of {AP}",
+    } in gw_state["/ip/route"]
+
+
+def test_secrets_are_placeholders_unless_revealed(lab: Inventory) -> None:
+    device = lab.device("lab-hs-01")
+    hidden = intended_state(device, lab)
+    assert hidden["/radius"][0]["secret"].startswith("<secret:")
+    assert "testing123" not in to_rsc(hidden)
+    shown = intended_state(device, lab, with_secrets=True)
+    assert shown["/radius"][0]["secret"] == "testing123"
+    assert shown["/user"][0]["password"] == "netops-lab"
+
+
+def test_default_snmp_community_is_disabled_unless_it_is_netops_own(
+    lab: Inventory, city: Inventory
+) -> None:
+    lab_state = intended_state(lab.device("lab-hs-01"), lab, with_secrets=True)
+    assert [c["name"] for c in lab_state["/snmp/community"]] == ["public"]
+    city_state = intended_state(city.device(GW), city)
+    assert {"name": "public", "disabled": "yes"} in city_state["/snmp/community"]
+
+
+def test_routeros_api_stays_reachable_from_management_only(city: Inventory, lab: Inventory) -> None:
+    services = {s["name"]: s for s in intended_state(city.device(GW), city)["/ip/service"]}
+    assert services["api-ssl"]["disabled"] == "no" and services["api"]["disabled"] == "yes"
+    assert services["api-ssl"]["address"] == "10.10.0.0/16,10.40.0.0/20"
+    lab_services = {
+        s["name"]: s for s in intended_state(lab.device("lab-hs-01"), lab)["/ip/service"]
+    }
+    assert lab_services["api"]["disabled"] == "no"
+
+
+def test_other_platforms_and_roles_are_refused_with_one_sentence(
+    city: Inventory, lab: Inventory
+) -> None:
+    with pytest.raises(IntendedStateError, match="lab-core-01: platform frr is not RouterOS"):
+        intended_state(lab.device("lab-core-01"), lab)
+    switch = next(
+        d
+        for d in city.devices
+        if d.platform == "mikrotik_routeros" and d.role not in ("hotspot-gateway", "access-point")
+    )
+    with pytest.raises(IntendedStateError, match="no RouterOS intended state for role"):
+        intended_state(switch, city)
+
+
+def test_rsc_is_a_readable_script_in_dependency_order(city: Inventory) -> None:
+    text = to_rsc(intended_state(city.device(GW), city), title=GW)
+    lines = text.splitlines()
+    assert lines[0] == f"# {GW}"
+    order = [line for line in lines if line.startswith("/")]
+    assert order.index("/ip pool") < order.index("/ip dhcp-server") < order.index("/ip hotspot")
+    assert order.index("/ip hotspot profile") < order.index("/ip hotspot")
+    assert (
+        'add address=10.40.0.10 service=hotspot secret="<secret:env:NETOPS_RADIUS_SECRET>"' in text
+        or "/radius" in order
+    )
+    assert 'comment="RADIUS 1 [netops]"' in text
+    assert "set [ find name=public ] disabled=yes" in text
+    assert "set [ find name=telnet ] disabled=yes" in text
+    assert "\\$(mac-esc)" in text  # `$` escaped, or RouterOS would expand it
+    assert "/ip hotspot walled-garden ip" in order
+    ap_text = to_rsc(intended_state(city.device(AP), city))
+    wifi1 = (
+        "set [ find default-name=wifi1 ] configuration=cfg-siring-menara-pandang disabled=no"
+        ' comment="WiFi Gratis Banjarmasin 2.4 GHz"'
+    )
+    assert wifi1 in ap_text
+
+
+def test_a_routeros_v6_access_point_uses_the_wireless_menu(city: Inventory) -> None:
+    v6 = city.device(AP).model_copy(update={"data": {"wireless": "wireless"}})
+    state = intended_state(v6, city)
+    assert "/interface/wifi" not in state
+    assert state["/interface/wireless"][0]["ssid"] == "WiFi Gratis Banjarmasin"
+    assert {
+        "bridge": "br-ap",
+        "interface": "wlan1",
+        "pvid": "30",
+        "comment": "WiFi Gratis Banjarmasin",
+    } in state["/interface/bridge/port"]
+    assert {
+        "bridge": "br-ap",
+        "vlan-ids": "30",
+        "tagged": "br-ap,ether1",
+        "untagged": "wlan1",
+    } in state["/interface/bridge/vlan"]
