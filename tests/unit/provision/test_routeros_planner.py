@@ -294,6 +294,29 @@ def test_a_changed_secret_is_sent_once_and_then_converges(intended: Any, other: 
     assert plan(apply(device, p), changed, secret_key=KEY).ops == ()
 
 
+@PROPS
+@given(intended=intended_states)
+def test_a_device_pushed_without_markers_is_adopted_not_duplicated(intended: Any) -> None:
+    """What the old text push left: every entry netops made, but no marker (and its
+    RouterOS spelling of values). One plan marks them; nothing is added twice."""
+    device = apply({}, plan({}, intended, secret_key=KEY))
+    for entries in device.values():
+        for entry in entries:
+            human = parse_comment(entry.get("comment")).human
+            entry.pop("comment", None)
+            if human:
+                entry["comment"] = human
+            for name, value in list(entry.items()):
+                if value in RESPELL:
+                    entry[name] = RESPELL[value][-1]
+    p = plan(device, intended, secret_key=KEY)
+    assert not any(isinstance(op, Add) for op in p.ops)
+    after = apply(device, p)
+    assert_converged(after, intended)
+    for path in (POOL, WG, FILTER, RADIUS):
+        assert len(after.get(path, [])) == len(intended[path])
+
+
 # --- examples: one per kind ---------------------------------------------------------------
 
 
