@@ -301,18 +301,19 @@ def _diff(
     """Fields to set, fields to unset, and (device, intended) pairs, secrets and the marker
     field left out. ``full``: also fields netops no longer states go back to their
     default (or are unset) — for entries netops owns; settings and fixed menus are
-    compared only on the fields stated. On menus without keys every field the device
-    shows is part of what the entry is, so an unknown field netops does not state is
-    unset."""
+    compared only on the fields stated. A field the schema does not know is compared only
+    when intended state names it (devices add computed fields from version to version)."""
     values: dict[str, str] = {}
     unset: list[str] = []
     shown: dict[str, tuple[str | None, str | None]] = {}
     skip = {ps.marker} if ps.marker and full else set()
-    unkeyed = ps.kind in (Kind.FIELDS, Kind.ORDERED)
     for name, value in want.items():
         if name in skip or not ps.significant(name) or ps.field(name).write_only:
             continue
-        if name not in cur or ps.norm(name, cur[name]) != ps.norm(name, value):
+        have = cur.get(name)
+        if have is None:  # the API leaves out some empty and default fields
+            have = ps.field(name).default or ""
+        if ps.norm(name, have) != ps.norm(name, value):
             values[name] = value
             shown[name] = (cur.get(name), value)
     if full:
@@ -320,13 +321,13 @@ def _diff(
             if name in want or name in skip or not ps.significant(name):
                 continue
             spec = ps.field(name)
-            if spec.write_only or (name not in ps.fields and name not in COMMON and not unkeyed):
+            if spec.write_only or (name not in ps.fields and name not in COMMON):
                 continue
             if spec.default is not None:
                 if ps.norm(name, value) != ps.norm(name, spec.default):
                     values[name] = spec.default
                     shown[name] = (value, spec.default)
-            elif (spec.unset or unkeyed) and value != "":
+            elif spec.unset and value != "":
                 unset.append(name)
                 shown[name] = (value, None)
     return values, unset, shown

@@ -113,6 +113,40 @@ def _f(**fields: Field) -> dict[str, Field]:
     return {name.replace("_", "-"): value for name, value in fields.items()}
 
 
+def _matchers(names: str, **typed: Field) -> dict[str, Field]:
+    """Fields of a menu without keys (Ansible's field list for the path): each is part of
+    what an entry is, and unset when netops stops stating it."""
+    fields = {name: Field(unset=True) for name in names.split()}
+    fields.update(_f(**typed))
+    return fields
+
+
+_FIREWALL = (
+    "action address-list address-list-timeout chain connection-bytes connection-limit "
+    "connection-mark connection-nat-state connection-rate connection-state connection-type "
+    "content dscp dst-address dst-address-list dst-address-type dst-limit dst-port fragment "
+    "hotspot icmp-options in-bridge-port in-bridge-port-list in-interface in-interface-list "
+    "ingress-priority ipsec-policy ipv4-options jump-target layer7-protocol limit nth "
+    "out-bridge-port out-bridge-port-list out-interface out-interface-list p2p packet-mark "
+    "packet-size per-connection-classifier port priority protocol psd random realm "
+    "reject-with routing-mark src-address src-address-list src-address-type src-mac-address "
+    "src-port tcp-flags tcp-mss time tls-host ttl to-addresses to-ports randomise-ports "
+    "same-not-by-dst"
+)
+_FIREWALL_TYPES = {
+    "connection_state": Field("set", unset=True),
+    "connection_nat_state": Field("set", unset=True),
+    "dst_port": Field("set", unset=True),
+    "src_port": Field("set", unset=True),
+    "port": Field("set", unset=True),
+    "src_address": Field("prefix", unset=True),
+    "dst_address": Field("prefix", unset=True),
+    "log": Field("bool", default="false"),
+    "log_prefix": Field(default=""),
+    "hw_offload": Field(read_only=True),
+}
+
+
 B, D, R, L, S, P = (
     Field("bool"),
     Field("duration"),
@@ -195,11 +229,18 @@ _PATHS: tuple[PathSchema, ...] = (
         "/ip/route",
         Kind.FIELDS,
         (),
-        _f(
+        _matchers(
+            "pref-src check-gateway vrf-interface blackhole",
             dst_address=Field(),
-            distance=INT,
+            gateway=Field(),
+            distance=Field("int", default="1"),
+            scope=Field("int", default="30"),
+            target_scope=Field("int", default="10"),
+            routing_table=Field(default="main"),
+            suppress_hw_offload=Field("bool", default="false"),
             active=Field(read_only=True),
             immediate_gw=Field(read_only=True),
+            gateway_status=Field(read_only=True),
         ),
     ),
     PathSchema("/ip/pool", Kind.KEYED, ("name",), _f(ranges=L)),
@@ -357,20 +398,13 @@ _PATHS: tuple[PathSchema, ...] = (
         "/ip/firewall/filter",
         Kind.ORDERED,
         ("chain",),
-        _f(
-            connection_state=S,
-            dst_port=S,
-            src_port=S,
-            src_address=P,
-            dst_address=P,
-            log=Field("bool", default="false"),
-        ),
+        _matchers(_FIREWALL, **_FIREWALL_TYPES),
     ),
     PathSchema(
         "/ip/firewall/nat",
         Kind.ORDERED,
         ("chain",),
-        _f(dst_port=S, src_address=P, dst_address=P, log=Field("bool", default="false")),
+        _matchers(_FIREWALL, **_FIREWALL_TYPES),
     ),
     PathSchema(
         "/snmp",
@@ -400,7 +434,16 @@ _PATHS: tuple[PathSchema, ...] = (
     ),
     PathSchema("/system/ntp/client/servers", Kind.KEYED, ("address",)),
     PathSchema("/system/logging/action", Kind.KEYED, ("name",), _f(remote_port=INT)),
-    PathSchema("/system/logging", Kind.FIELDS, (), _f(topics=S)),
+    PathSchema(
+        "/system/logging",
+        Kind.FIELDS,
+        (),
+        _f(
+            action=Field(default="memory"),
+            topics=Field("set", default=""),
+            prefix=Field(default=""),
+        ),
+    ),
     PathSchema(
         "/user",
         Kind.KEYED,

@@ -459,6 +459,62 @@ def test_an_owned_rule_with_the_same_comment_is_changed_in_place() -> None:
     assert p.ops == (Set(FILTER, "*1", {"dst-port": "22,8729"}),)
 
 
+def test_fields_a_device_adds_to_rules_and_routes_do_not_count_as_drift() -> None:
+    """What `/ip/firewall/filter/print` and `/ip/route/print` show beyond what was written:
+    counters, defaults, computed fields, and fields a newer RouterOS brings."""
+    current = {
+        **_dev(
+            FILTER,
+            {
+                "chain": "input",
+                "action": "accept",
+                "protocol": "udp",
+                "dst-port": "67,53",
+                "bytes": "1234",
+                "packets": "12",
+                "log": "false",
+                "log-prefix": "",
+                "invalid": "false",
+                "dynamic": "false",
+                "disabled": "false",
+                "hw-offload": "false",
+                "new-in-7-99": "whatever",
+                "comment": "DNS [netops]",
+            },
+        ),
+        "/ip/route": [
+            {
+                ".id": "*9",
+                "dst-address": "0.0.0.0/0",
+                "gateway": "10.20.0.89",
+                "distance": "1",
+                "scope": "30",
+                "target-scope": "10",
+                "routing-table": "main",
+                "active": "true",
+                "immediate-gw": "10.20.0.89%ether1",
+                "suppress-hw-offload": "false",
+                "comment": "default [netops]",
+            }
+        ],
+    }
+    intended = {
+        FILTER: [
+            {
+                "chain": "input",
+                "action": "accept",
+                "protocol": "udp",
+                "dst-port": "53,67",
+                "comment": "DNS",
+            }
+        ],
+        "/ip/route": [{"dst-address": "0.0.0.0/0", "gateway": "10.20.0.89", "comment": "default"}],
+    }
+    assert plan(current, intended).empty
+    changed = {**intended, "/ip/route": [{**intended["/ip/route"][0], "distance": "5"}]}
+    assert plan(current, changed).ops == (Set("/ip/route", "*9", {"distance": "5"}),)
+
+
 def test_removals_run_dependents_first_and_additions_dependencies_first() -> None:
     current = {
         **_dev(POOL, {"name": "pool-old", "ranges": "1.1.1.1", "comment": "[netops]"}),
