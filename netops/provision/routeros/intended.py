@@ -328,6 +328,12 @@ def _hotspot_gateway(
 ) -> None:
     url, portal_host, portal_port, api_uri = _portal(inv)
     mgmt_vid = _mgmt_vlan(inv)
+    if len(ctx["hotspots"]) > 1:
+        names = ", ".join(e["hotspot"].id for e in ctx["hotspots"])
+        raise IntendedStateError(
+            f"{dev.hostname}: gateway of several hotspots ({names}); the RouterOS intended "
+            "state renders one hotspot per gateway"
+        )
     uplink = _uplink(ctx)
     if uplink and uplink["peer_ip"]:
         out.add(

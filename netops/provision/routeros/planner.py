@@ -181,6 +181,39 @@ class Plan:
     def __bool__(self) -> bool:
         return bool(self.ops)
 
+    def lines(self, schema: Mapping[str, PathSchema] = SCHEMA) -> list[str]:
+        """The operations as RouterOS CLI lines for a person (dry run, ``config diff``);
+        write-only fields read ``<secret>``. ``+N`` stands for the entry added as ref N."""
+        out = []
+        for op in self.ops:
+            menu = "/" + op.path[1:].replace("/", " ")
+            hidden = schema[op.path].write_only if op.path in schema else frozenset()
+
+            def words(values: Mapping[str, str], hidden: frozenset[str] = hidden) -> str:
+                shown = {k: "<secret>" if k in hidden else v for k, v in values.items()}
+                return " ".join(f"{k}={_quote(v)}" for k, v in shown.items())
+
+            if isinstance(op, Add):
+                where = f" place-before={op.before}" if op.before else ""
+                out.append(f"{menu} add {words(op.values)}{where}  # {op.ref}")
+            elif isinstance(op, Set):
+                target = f" {op.id}" if op.id else ""
+                unset = "".join(f" !{name}" for name in op.unset)
+                out.append(f"{menu} set{target} {words(op.values)}{unset}".rstrip())
+            elif isinstance(op, Remove):
+                out.append(f"{menu} remove {op.id}")
+            else:
+                where = f" destination={op.before}" if op.before else ""
+                out.append(f"{menu} move {op.id}{where}")
+        return out
+
+
+def _quote(value: str) -> str:
+    if value and all(c.isalnum() or c in "-_./:@,*+" for c in value):
+        return value
+    escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("$", "\\$")
+    return f'"{escaped}"'
+
 
 # --- planning ---------------------------------------------------------------------------
 

@@ -243,3 +243,11 @@ def test_a_routeros_v6_access_point_uses_the_wireless_menu(city: Inventory) -> N
         "tagged": "br-ap,ether1",
         "untagged": "wlan1",
     } in state["/interface/bridge/vlan"]
+
+
+def test_a_gateway_of_two_hotspots_is_refused_with_one_sentence(city: Inventory) -> None:
+    first = city.hotspots_at(GW)[0]
+    second = first.model_copy(update={"id": "siring-menara-pandang-2", "vlan": 31})
+    two = city.model_copy(update={"hotspots": (*city.hotspots, second)})
+    with pytest.raises(IntendedStateError, match="gateway of several hotspots"):
+        intended_state(two.device(GW), two)

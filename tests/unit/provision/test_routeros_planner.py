@@ -602,6 +602,33 @@ def test_a_visible_secret_is_compared_directly() -> None:
     assert "new" not in " ".join(str(d) for d in p.drift)
 
 
+def test_plan_lines_read_like_the_routeros_cli_and_hide_secrets() -> None:
+    current = {
+        **_dev(RADIUS, {"address": "10.9.9.9", "service": "hotspot", "comment": "rogue"}),
+        POOL: [{".id": "*2", "name": "p", "ranges": "1.1.1.1", "comment": "[netops]"}],
+    }
+    intended = {
+        RADIUS: [
+            {
+                "address": "10.40.0.10",
+                "service": "hotspot",
+                "secret": "hunter2",
+                "comment": "RADIUS 1",
+            }
+        ],
+        POOL: [{"name": "p", "ranges": "2.2.2.2"}],
+        DNS: [{"servers": "10.40.0.2"}],
+    }
+    lines = plan(current, intended, prune=True, secrets="on-add").lines()
+    assert lines == [
+        "/radius remove *1",
+        "/ip pool set *2 ranges=2.2.2.2",
+        '/radius add address=10.40.0.10 service=hotspot secret="<secret>"'
+        ' comment="RADIUS 1 [netops]"  # +1',
+        "/ip dns set servers=10.40.0.2",
+    ]
+
+
 # --- markers, errors, simulator -------------------------------------------------------------
 
 
