@@ -5,6 +5,7 @@ intended state into typed operations and drift, ``intended`` renders a device's 
 state from the inventory (and a ``.rsc`` script of it for a person).
 """
 
+from netops.provision.routeros.intended import IntendedStateError, intended_state, to_rsc
 from netops.provision.routeros.planner import (
     Add,
     Drift,
@@ -29,6 +30,7 @@ __all__ = [
     "Drift",
     "Entry",
     "Field",
+    "IntendedStateError",
     "Kind",
     "Move",
     "Op",
@@ -39,7 +41,9 @@ __all__ = [
     "Set",
     "State",
     "apply",
+    "intended_state",
     "mark",
     "parse_comment",
     "plan",
+    "to_rsc",
 ]

@@ -34,7 +34,7 @@ from netops.errors import NetopsError
 from netops.inventory.models import Device, Hotspot, Inventory
 from netops.inventory.secrets import Secret
 from netops.provision.render import _ros_quote, context
-from netops.provision.routeros.planner import Entry, State, mark
+from netops.provision.routeros.planner import Entry, State, fingerprint, mark
 from netops.provision.routeros.schema import SCHEMA, Kind
 
 #: Keyed entries RouterOS ships (``default=yes``): ``to_rsc`` sets them, never adds.
@@ -629,10 +629,12 @@ def _words(entry: Mapping[str, str], skip: Iterable[str] = ()) -> str:
     return " ".join(f"{k}={_ros_quote(v)}" for k, v in entry.items() if k not in omit)
 
 
-def to_rsc(state: State, *, title: str | None = None) -> str:
+def to_rsc(state: State, *, title: str | None = None, secret_key: bytes | None = None) -> str:
     """A RouterOS script (``.rsc``) of ``state`` for a person to read or paste onto a freshly
     reset device: menus in schema order, settings as ``set``, fixed and built-in entries as
-    ``set [ find … ]``, the rest as ``add`` with netops's ownership marker in ``comment``."""
+    ``set [ find … ]``, the rest as ``add`` with netops's ownership marker in ``comment``.
+    With ``secret_key`` (and revealed secrets) the marker carries the secrets' fingerprint,
+    so the first plan after pasting does not send them again."""
     lines = [f"# {title}" if title else "# intended state rendered by netops"]
     paths = [p for p in SCHEMA if p in state] + [p for p in state if p not in SCHEMA]
     for path in paths:
@@ -656,6 +658,8 @@ def to_rsc(state: State, *, title: str | None = None) -> str:
                 continue
             values = dict(entry)
             if ps.marker:
-                values[ps.marker] = mark(values.get(ps.marker, ""))
+                secrets = {k: v for k, v in entry.items() if k in ps.write_only}
+                fp = fingerprint(secret_key, path, secrets) if secret_key and secrets else None
+                values[ps.marker] = mark(values.get(ps.marker, ""), fp)
             lines.append(f"add {_words(values)}")
     return "\n".join(lines) + "\n"

@@ -251,3 +251,11 @@ def test_a_gateway_of_two_hotspots_is_refused_with_one_sentence(city: Inventory)
     two = city.model_copy(update={"hotspots": (*city.hotspots, second)})
     with pytest.raises(IntendedStateError, match="gateway of several hotspots"):
         intended_state(two.device(GW), two)
+
+
+def test_rsc_with_a_key_carries_the_fingerprint_the_planner_expects(lab: Inventory) -> None:
+    state = intended_state(lab.device("lab-hs-01"), lab, with_secrets=True)
+    text = to_rsc(state, secret_key=KEY)
+    pasted = apply({}, plan({}, state, secret_key=KEY))  # what the device holds after a push
+    assert f'comment="{pasted["/radius"][0]["comment"]}"' in text
+    assert "[netops:" in pasted["/radius"][0]["comment"]
