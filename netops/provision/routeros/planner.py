@@ -460,7 +460,7 @@ def _orphans(ps: PathSchema, entries: Iterable[Entry], ctx: _Ctx, out: _PathPlan
             out.drift.append(
                 Drift(ps.path, "only-on-device", _describe(ps, entry), entry.get(".id"))
             )
-            if ctx.prune:
+            if ctx.prune and ps.prunable:
                 out.removes.append(Remove(ps.path, entry[".id"]))
 
 

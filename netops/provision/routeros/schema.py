@@ -84,7 +84,9 @@ COMMON: Mapping[str, Field] = {
 class PathSchema:
     """How one menu is compared and changed. ``marker`` is the field that carries the
     ownership marker (``comment``), None where the menu has no comment: there an entry is
-    netops's when its key matches ``owned_prefix`` (``hsprof-``) or an intended entry."""
+    netops's when its key matches ``owned_prefix`` (``hsprof-``) or an intended entry.
+    ``prunable`` False: entries only on the device stay even with ``prune`` (``/file``
+    holds backups and licences, not configuration)."""
 
     path: str
     kind: Kind
@@ -93,6 +95,7 @@ class PathSchema:
     marker: str | None = "comment"
     owned_prefix: str | None = None
     fixed: bool = False
+    prunable: bool = True
 
     def field(self, name: str) -> Field:
         return self.fields.get(name) or COMMON.get(name) or Field()
@@ -280,6 +283,7 @@ _PATHS: tuple[PathSchema, ...] = (
         ),
         marker=None,
         owned_prefix="hotspot-netops/",
+        prunable=False,
     ),
     PathSchema(
         "/ip/hotspot/profile",

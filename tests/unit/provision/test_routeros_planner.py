@@ -568,6 +568,17 @@ def test_fixed_menu_is_set_never_added_or_removed() -> None:
     assert [d.kind for d in p.drift] == ["changed", "missing"]
 
 
+def test_prune_leaves_files_that_are_not_netops_own() -> None:
+    current = _dev(
+        "/file",
+        {"name": "flash/backup-2026-12-01.backup", "type": "backup"},
+        {"name": "hotspot-netops/old.html", "contents": "x"},
+    )
+    p = plan(current, {"/file": []}, prune=True)
+    assert p.ops == (Remove("/file", "*2"),)
+    assert [d.kind for d in p.drift] == ["only-on-device", "changed"]
+
+
 # --- secrets ------------------------------------------------------------------------------
 
 
