@@ -37,9 +37,6 @@ from netops.provision.render import _ros_quote, context
 from netops.provision.routeros.planner import Entry, State, fingerprint, mark
 from netops.provision.routeros.schema import SCHEMA, Kind
 
-#: Keyed entries RouterOS ships (``default=yes``): ``to_rsc`` sets them, never adds.
-BUILTIN = {("/snmp/community", "public"), ("/ip/hotspot/profile", "default")}
-
 DEFAULT_MGMT_VLAN = 10
 DEFAULT_HOTSPOT_VLAN = 30
 CAPTIVE_OPTION = "netops-captive-portal"
@@ -196,7 +193,7 @@ def _base(out: _Builder, ctx: Mapping[str, Any], inv: Inventory, dev: Device, re
             )
         plain = snmp.community.raw if snmp.community and not snmp.community.is_reference else None
         if snmp.version == "3" or plain != "public":
-            out.add("/snmp/community", name="public", disabled="yes")
+            out.add("/snmp/community", name="public", default="yes", disabled="yes")
     out.settings(
         "/snmp",
         enabled="yes",
@@ -651,7 +648,11 @@ def to_rsc(state: State, *, title: str | None = None, secret_key: bytes | None =
                 lines.append(f"set {_words(entry)}")
                 continue
             key = ps.keys[0] if ps.keys else ""
-            if ps.fixed or (path, entry.get(key)) in BUILTIN:
+            if entry.get("default") in ("yes", "true"):
+                rest = _words(entry, skip=[*ps.keys, "default"])
+                lines.append(f"set [ find default=yes ] {rest}".rstrip())
+                continue
+            if ps.fixed:
                 where = f"{key}={_ros_quote(entry[key])}"
                 rest = _words(entry, skip=[key])
                 lines.append(f"set [ find {where} ] {rest}".rstrip())

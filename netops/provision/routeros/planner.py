@@ -11,15 +11,16 @@ the human comment; the planner adds the marker. Owned entries are changed and re
 the inventory changes; entries without the marker are the device's own: reported as drift
 (``only-on-device``) and removed only with ``prune=True``. Dynamic, built-in and
 ``default=yes`` entries are never added, removed or adopted; the only change netops makes
-to one is a field intended state names for it by key (e.g. disable the default SNMP
-community). Menus without a comment (hotspot profiles, DHCP options, files) mark ownership
-by a name prefix (``hsprof-``, ``netops-``, ``hotspot-netops/``). Comments the old text
-templates wrote (``netops: established``, ``netops RADIUS 1``) count as owned too. Settings
-menus and fixed menus (``/ip/service``) are owned field by field: only the fields netops
-states are compared.
-An unmarked entry identical to (or, on a keyed menu, with the key of) an intended entry is
-adopted (``adopt=True``): that is how devices provisioned by the old text push, which
-carry no marker, come under the planner without a second ``add`` failing.
+to one is a field intended state names for it, by key or, with ``default=yes`` in the
+intended entry, as "the device's default entry" whatever it is called (e.g. disable the
+default SNMP community); such an entry is never added when the device lacks it. Menus
+without a comment (hotspot profiles, DHCP options, files) mark ownership by a name prefix
+(``hsprof-``, ``netops-``, ``hotspot-netops/``). Comments the old text templates wrote
+(``netops: established``, ``netops RADIUS 1``) count as owned too. Settings menus and
+fixed menus (``/ip/service``) are owned field by field: only the fields netops states are
+compared. An unmarked entry identical to (or, on a keyed menu, with the key of) an
+intended entry is adopted (``adopt=True``): that is how devices provisioned by the old text
+push, which carry no marker, come under the planner without a second ``add`` failing.
 
 **Secrets.** A write-only field (``/radius secret``, ``/user password``, SNMP v3 keys) is
 sent on add. The device never shows it again, so to notice a changed secret the marker
@@ -473,11 +474,15 @@ def _plan_keyed(ps: PathSchema, cur: list[Entry], want: list[Entry], ctx: _Ctx) 
         if key in seen:
             raise PlanError(f"{ps.path}: two intended entries with {_describe(ps, entry)}")
         seen.add(key)
-        same = [e for e in left if _key(ps, e) == key]
+        builtin = _protected(entry)
+        if builtin:  # names the device's own default entry, whatever it is called
+            same = [e for e in left if _protected(e) and _is_true(e, "default")]
+        else:
+            same = [e for e in left if _key(ps, e) == key]
         same.sort(key=lambda e: (not _owned(ps, e), not _protected(e)))
         match = same[0] if same else None
         if match is None:
-            if ps.fixed:
+            if ps.fixed or builtin:
                 out.drift.append(Drift(ps.path, "missing", _describe(ps, entry)))
                 continue
             out.changes.append(Add(ps.path, _new_values(ps, entry, ctx), ctx.ref()))
@@ -486,6 +491,8 @@ def _plan_keyed(ps: PathSchema, cur: list[Entry], want: list[Entry], ctx: _Ctx) 
             )
             continue
         left.remove(match)
+        if builtin:  # keep the device's own name for its default entry
+            entry = {k: v for k, v in entry.items() if k not in ps.keys}
         managed = not (ps.fixed or _protected(match))
         if managed and not _owned(ps, match) and not ctx.adopt:
             out.drift.append(Drift(ps.path, "conflict", _describe(ps, match), match.get(".id")))
@@ -561,31 +568,33 @@ def _place(
     """Adds for the unmatched entries; for ordered menus, moves that put the chain's
     entries in intended order. Entries on the longest run already in order stay; the others
     are placed, from the last to the first, right before their successor."""
-    ordered = ps.kind is Kind.ORDERED
-    keep: set[int] = set()
-    if ordered:
-        existing = [(i, position[id(m)]) for i, m in enumerate(matched) if m is not None]
-        keep = _longest_increasing(existing)
+    if ps.kind is not Kind.ORDERED:
+        adds: list[Op] = []
+        for entry, match in zip(wants, matched, strict=True):
+            if match is None:
+                adds.append(Add(ps.path, _new_values(ps, entry, ctx), ctx.ref()))
+                out.drift.append(
+                    Drift(ps.path, "missing", _describe(ps, entry), None, _shown(ps, entry))
+                )
+        return adds
+    existing = [(i, position[id(m)]) for i, m in enumerate(matched) if m is not None]
+    keep = _longest_increasing(existing)
     ops: list[Op] = []
     successor: str | None = None
     for i in reversed(range(len(wants))):
         entry, match = wants[i], matched[i]
         if match is None:
             ref = ctx.ref()
-            ops.append(
-                Add(ps.path, _new_values(ps, entry, ctx), ref, successor if ordered else None)
-            )
+            ops.append(Add(ps.path, _new_values(ps, entry, ctx), ref, successor))
             out.drift.append(
                 Drift(ps.path, "missing", _describe(ps, entry), None, _shown(ps, entry))
             )
             successor = ref
             continue
-        if ordered and i not in keep:
+        if i not in keep:
             ops.append(Move(ps.path, match[".id"], successor))
             out.drift.append(Drift(ps.path, "order", _describe(ps, match), match.get(".id")))
         successor = match[".id"]
-    if not ordered:
-        ops.reverse()
     return ops
 
 

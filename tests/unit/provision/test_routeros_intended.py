@@ -3,13 +3,15 @@ hotspot gateway and its access points should hold, and the `.rsc` a person can r
 
 from __future__ import annotations
 
+import shlex
 from types import SimpleNamespace
 
 import pytest
 
 from netops.inventory import load_inventory
 from netops.inventory.models import Device, Inventory
-from netops.provision.routeros import SCHEMA, apply, plan
+from netops.provision.render import render_device
+from netops.provision.routeros import SCHEMA, Add, Remove, Set, apply, plan
 from netops.provision.routeros.intended import (
     IntendedStateError,
     hotspot_dns_name,
@@ -175,7 +177,7 @@ def test_default_snmp_community_is_disabled_unless_it_is_netops_own(
     lab_state = intended_state(lab.device("lab-hs-01"), lab, with_secrets=True)
     assert [c["name"] for c in lab_state["/snmp/community"]] == ["public"]
     city_state = intended_state(city.device(GW), city)
-    assert {"name": "public", "disabled": "yes"} in city_state["/snmp/community"]
+    assert {"name": "public", "default": "yes", "disabled": "yes"} in city_state["/snmp/community"]
 
 
 def test_routeros_api_stays_reachable_from_management_only(city: Inventory, lab: Inventory) -> None:
@@ -209,12 +211,10 @@ def test_rsc_is_a_readable_script_in_dependency_order(city: Inventory) -> None:
     order = [line for line in lines if line.startswith("/")]
     assert order.index("/ip pool") < order.index("/ip dhcp-server") < order.index("/ip hotspot")
     assert order.index("/ip hotspot profile") < order.index("/ip hotspot")
-    assert (
-        'add address=10.40.0.10 service=hotspot secret="<secret:env:NETOPS_RADIUS_SECRET>"' in text
-        or "/radius" in order
-    )
+    radius = 'add address=10.40.0.10 service=hotspot secret="<secret:env:NETOPS_RADIUS_SECRET>"'
+    assert radius in text
     assert 'comment="RADIUS 1 [netops]"' in text
-    assert "set [ find name=public ] disabled=yes" in text
+    assert "set [ find default=yes ] disabled=yes" in text
     assert "set [ find name=telnet ] disabled=yes" in text
     assert "\\$(mac-esc)" in text  # `$` escaped, or RouterOS would expand it
     assert "/ip hotspot walled-garden ip" in order
@@ -259,3 +259,62 @@ def test_rsc_with_a_key_carries_the_fingerprint_the_planner_expects(lab: Invento
     pasted = apply({}, plan({}, state, secret_key=KEY))  # what the device holds after a push
     assert f'comment="{pasted["/radius"][0]["comment"]}"' in text
     assert "[netops:" in pasted["/radius"][0]["comment"]
+
+
+def _parse_rsc(text: str) -> dict[str, list[dict[str, str]]]:
+    """The device state a script leaves on a reset RouterOS, as the API would list it:
+    ids assigned, write-only fields hidden (enough of RouterOS script for netops's own
+    templates: menu headers, ``add``, ``set [ find k=v ]`` and settings ``set``)."""
+    state: dict[str, list[dict[str, str]]] = {}
+    path, counter = "", 0
+    for line in text.splitlines():
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith("/"):
+            path = "/" + line[1:].replace(" ", "/")
+            continue
+        words = shlex.split(line.replace("\\$", "$"))
+        verb, rest = words[0], words[1:]
+        where: dict[str, str] = {}
+        if rest[:2] == ["[", "find"]:
+            end = rest.index("]")
+            where = dict(w.split("=", 1) for w in rest[2:end])
+            rest = rest[end + 1 :]
+        elif rest and "=" not in rest[0]:  # set telnet disabled=yes
+            where, rest = {"name": rest[0]}, rest[1:]
+        values = dict(w.split("=", 1) for w in rest)
+        hidden = SCHEMA[path].write_only if path in SCHEMA else frozenset()
+        values = {k: v for k, v in values.items() if k not in hidden}
+        entries = state.setdefault(path, [])
+        if verb == "set" and not where:
+            (entries.append({}) if not entries else None)
+            entries[0].update(values)
+            continue
+        counter += 1
+        entries.append({".id": f"*{counter:X}", **where, **values})
+    return state
+
+
+def test_a_gateway_pushed_by_the_old_templates_converges_without_duplicates(
+    city: Inventory,
+) -> None:
+    """The old text push's result, planned against the new intended state: what the old
+    push made is adopted or changed in place (never added twice), its wrong entries go."""
+    device = city.device(GW)
+    old = _parse_rsc(render_device(city, device).text)
+    intended = intended_state(device, city)
+    p = plan(old, intended, secret_key=KEY)
+    added = {(op.path, op.values.get("name")) for op in p.ops if isinstance(op, Add)}
+    for path in ("/ip/pool", "/ip/dhcp-server", "/ip/hotspot", "/ip/hotspot/profile", "/radius"):
+        assert not any(a[0] == path for a in added), path
+    removed = {(op.path, op.id) for op in p.ops if isinstance(op, Remove)}
+    old_profile = old["/ip/hotspot/user/profile"][0][".id"]
+    assert ("/ip/hotspot/user/profile", old_profile) in removed
+    for entry in old["/ip/hotspot/walled-garden/ip"]:  # the RADIUS servers, opened to phones
+        assert ("/ip/hotspot/walled-garden/ip", entry[".id"]) in removed
+    profile_set = next(
+        op for op in p.ops if isinstance(op, Set) and op.path == "/ip/hotspot/profile"
+    )
+    assert profile_set.values == {"dns-name": ""}
+    after = apply(old, p)
+    assert plan(after, intended, secret_key=KEY).empty

@@ -548,6 +548,14 @@ def test_a_builtin_entry_is_only_set_on_the_fields_named_for_it() -> None:
     assert plan(current, {"/snmp/community": []}, prune=True).empty
 
 
+def test_an_intended_default_entry_names_the_device_default_and_is_never_added() -> None:
+    want = {"/snmp/community": [{"name": "public", "default": "yes", "disabled": "yes"}]}
+    renamed = _dev("/snmp/community", {"name": "city", "default": "true", "disabled": "false"})
+    assert plan(renamed, want).ops == (Set("/snmp/community", "*1", {"disabled": "yes"}),)
+    gone = plan({"/snmp/community": []}, want)
+    assert gone.ops == () and [d.kind for d in gone.drift] == ["missing"]
+
+
 def test_fixed_menu_is_set_never_added_or_removed() -> None:
     current = _dev(
         "/ip/service",
