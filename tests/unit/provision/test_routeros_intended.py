@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import shlex
 from types import SimpleNamespace
+from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from netops.inventory import load_inventory
 from netops.inventory.models import Device, Inventory
 from netops.provision.render import render_device
-from netops.provision.routeros import SCHEMA, Add, Remove, Set, apply, plan
+from netops.provision.routeros import SCHEMA, Add, Kind, Remove, Set, apply, plan
 from netops.provision.routeros.intended import (
     IntendedStateError,
     hotspot_dns_name,
@@ -318,3 +321,51 @@ def test_a_gateway_pushed_by_the_old_templates_converges_without_duplicates(
     assert profile_set.values == {"dns-name": ""}
     after = apply(old, p)
     assert plan(after, intended, secret_key=KEY).empty
+
+
+@st.composite
+def _drifted(draw: Any, state: Any) -> Any:
+    """A device that holds ``state`` and then was changed by hand: entries deleted, values
+    edited, foreign entries added, rules reordered."""
+    device = apply({}, plan({}, state, secret_key=KEY))
+    paths = sorted(p for p in device if SCHEMA[p].kind is not Kind.SETTINGS and device[p])
+    for step in range(draw(st.integers(1, 6))):
+        path = draw(st.sampled_from(paths))
+        entries = device[path]
+        if not entries:
+            continue
+        index = draw(st.integers(0, len(entries) - 1))
+        action = draw(st.sampled_from(["delete", "edit", "foreign", "move"]))
+        if action == "delete" and not SCHEMA[path].fixed:
+            del entries[index]
+        elif action == "edit":
+            fields = sorted(k for k in entries[index] if k not in (".id", "comment"))
+            if fields:
+                entries[index][draw(st.sampled_from(fields))] = "edited-by-hand"
+        elif action == "foreign" and not SCHEMA[path].fixed:
+            foreign = {k: f"x-{v}" for k, v in entries[index].items() if k != "comment"}
+            foreign[".id"] = f"*{0xF000 + step:X}"
+            entries.append(foreign)
+        elif action == "move":
+            entries.insert(0, entries.pop(index))
+    return device
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_a_hand_edited_gateway_and_access_point_converge_in_one_plan(
+    city: Inventory, data: Any
+) -> None:
+    for name in (GW, AP):
+        state = intended_state(city.device(name), city)
+        device = data.draw(_drifted(state))
+        after = apply(device, plan(device, state, secret_key=KEY))
+        assert plan(after, state, secret_key=KEY).empty
+        foreign = {
+            e[".id"]
+            for entries in device.values()
+            for e in entries
+            if e.get(".id", "").startswith("*F0")
+        }
+        kept = {e[".id"] for entries in after.values() for e in entries if ".id" in e}
+        assert foreign <= kept  # never removed without prune
