@@ -351,7 +351,7 @@ def _drifted(draw: Any, state: Any) -> Any:
     return device
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 def test_a_hand_edited_gateway_and_access_point_converge_in_one_plan(
     city: Inventory, data: Any

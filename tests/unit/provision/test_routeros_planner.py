@@ -213,7 +213,7 @@ def _protected(e: dict[str, str]) -> bool:
     return any(e.get(f) == "true" for f in ("dynamic", "builtin", "default"))
 
 
-PROPS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+PROPS = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 # --- properties ---------------------------------------------------------------------------
