@@ -270,6 +270,23 @@ def test_clickthrough_is_one_allowance_per_device_per_day(store: Store) -> None:
     assert sub.valid_until == datetime(2026, 11, 23, tzinfo=UTC)
 
 
+def test_rotating_a_clickthrough_changes_only_its_password(store: Store) -> None:
+    day = date(2026, 11, 22)
+    username, old = store.create_clickthrough(MAC, "lab-park", "gratis", day)
+    other = store.create_clickthrough(OTHER_MAC, "lab-park", "gratis", day)
+    again, new = store.create_clickthrough(MAC, "lab-park", "gratis", day, rotate=True)
+    assert again == username and new != old
+    sub = store.lookup(username)
+    assert sub is not None and sub.valid_until == datetime(2026, 11, 23, tzinfo=UTC)
+    assert store.check_password(sub, new) and not store.check_password(sub, old)
+    assert store.create_clickthrough(MAC, "lab-park", "gratis", day) == (username, new)
+    assert store.create_clickthrough(OTHER_MAC, "lab-park", "gratis", day) == other
+    fresh = store.create_clickthrough(
+        MAC, "lab-park", "gratis", day + timedelta(days=1), rotate=True
+    )
+    assert fresh[0] != username and store.counts()["clickthrough"] == 3
+
+
 # --- accounting -------------------------------------------------------------------------------
 
 
