@@ -31,7 +31,7 @@ from netops.exporters.convert import Labels, build_families, family
 from netops.exporters.expose import CONTENT_TYPE, encode
 from netops.exporters.icmp import IcmpProber
 from netops.exporters.modules import Module
-from netops.exporters.snmp import SnmpClient, SnmpFailure, SnmpTarget
+from netops.exporters.snmp import ScrapeStats, SnmpClient, SnmpFailure, SnmpTarget
 from netops.exporters.targets import device_labels, device_modules, find_device, resolve_target
 from netops.inventory.models import Inventory
 
@@ -106,23 +106,30 @@ def _budget(headers: dict[bytes, bytes], settings: ExporterSettings) -> float:
     return max(0.05, timeout - settings.timeout_offset)
 
 
-def _self_families(
-    stats_walk: dict[str, float], pdus: int, requests: int, took: float, labels: Labels
-) -> list[Metric]:
+def _self_families(stats: ScrapeStats, took: float, labels: Labels) -> list[Metric]:
+    stats_walk, pdus = stats.walk_seconds, stats.pdus
     walk = family("snmp_scrape_walk_duration_seconds", "Time SNMP walk/bulkwalk took.", "gauge")
     for module, seconds in stats_walk.items():
         walk.add_sample(walk.name, {**labels, "module": module}, seconds)
     pdus_f = family("snmp_scrape_pdus_returned", "PDUs returned from walk.", "gauge")
     pdus_f.add_sample(pdus_f.name, dict(labels), float(pdus))
-    sent = family("snmp_scrape_packets_sent", "Packets sent for get, bulkget and walk.", "gauge")
-    sent.add_sample(sent.name, dict(labels), float(requests))
+    sent = family(
+        "snmp_scrape_packets_sent",
+        "Packets sent for get, bulkget, and walk; including retries.",
+        "gauge",
+    )
+    sent.add_sample(sent.name, dict(labels), float(stats.packets))
+    retried = family(
+        "snmp_scrape_packets_retried", "Packets retried for get, bulkget, and walk.", "gauge"
+    )
+    retried.add_sample(retried.name, dict(labels), float(stats.retried))
     duration = family(
         "snmp_scrape_duration_seconds",
         "Total SNMP time scrape took (walk and processing).",
         "gauge",
     )
     duration.add_sample(duration.name, dict(labels), took)
-    return [walk, pdus_f, sent, duration]
+    return [walk, pdus_f, sent, retried, duration]
 
 
 class Exporter:
@@ -216,9 +223,7 @@ class Exporter:
         finally:
             self.metrics.in_flight.dec()
         took = time.perf_counter() - started
-        families += _self_families(
-            stats.walk_seconds, stats.pdus, stats.requests, took, resolved.labels
-        )
+        families += _self_families(stats, took, resolved.labels)
         body = encode(families)
         self.metrics.duration.observe(time.perf_counter() - started)
         return Response(200, body, CONTENT_TYPE)

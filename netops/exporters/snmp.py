@@ -98,10 +98,13 @@ class SnmpTarget:
 
 @dataclass
 class ScrapeStats:
-    """What a collection cost: var-binds returned, requests sent, walk time per module."""
+    """What a collection cost: var-binds returned, requests made, datagrams sent (retries
+    included) and retried, walk time per module."""
 
     pdus: int = 0
     requests: int = 0
+    packets: int = 0
+    retried: int = 0
     walk_seconds: dict[str, float] = field(default_factory=dict)
 
 
@@ -190,6 +193,14 @@ class _Session(abc.ABC):
         self.timeout = timeout
         self.retries = retries
         self.requests = 0
+        self.packets = 0
+        self.retried = 0
+
+    def _sent(self, attempt: int) -> None:
+        """Count a datagram; attempts after the first are retries."""
+        self.packets += 1
+        if attempt:
+            self.retried += 1
 
     @abc.abstractmethod
     async def get(self, oids: list[Oid]) -> VarBinds:
@@ -222,6 +233,7 @@ class _FastSession(_Session):
                 lambda rid: ber.encode_request(community, pdu_type, rid, oids, 0, reps),
                 self.timeout,
                 self.retries,
+                self._sent,
             )
             pdu = ber.decode_message(raw)
         except UdpTimeout as exc:
@@ -287,7 +299,7 @@ class _UsmSession(_Session):
     async def _exchange(self, build: Any) -> bytes:
         try:
             return await self._client._udp.request(
-                self._address, self.target.port, build, self.timeout, self.retries
+                self._address, self.target.port, build, self.timeout, self.retries, self._sent
             )
         except UdpTimeout as exc:
             if exc.malformed:
@@ -622,6 +634,9 @@ class SnmpClient:
             if isinstance(result, BaseException):
                 raise result
         stats.requests = session.requests
+        # pysnmp retries inside its engine, unseen: count one datagram per request there.
+        stats.packets = session.packets or session.requests
+        stats.retried = session.retried
         return data, stats
 
     def close(self) -> None:

@@ -172,11 +172,38 @@ def probe_targets(inv: Inventory, site: str | None = None) -> list[dict[str, Any
     return entries
 
 
-def _portal_address(inv: Inventory) -> str:
+#: Where ``netops radius serve --metrics-listen`` listens on each RADIUS server by default.
+RADIUS_METRICS_PORT = 9812
+
+
+def radius_metrics_targets(inv: Inventory, port: int = RADIUS_METRICS_PORT) -> list[str]:
+    """``HOST:PORT`` of every RADIUS server the inventory names (``services.radius.servers``),
+    primary first; the local server when the inventory names none."""
+    servers = [str(server) for server in inv.services.radius.servers] or ["127.0.0.1"]
+    return [_address(server, port) for server in servers]
+
+
+def portal_scrape(inv: Inventory, targets: list[str] | None = None) -> dict[str, Any]:
+    """The scrape settings for the captive portal as ``services.portal.url`` publishes it:
+    scheme, ``HOST:PORT`` (the URL's port or the scheme's) and, over HTTPS, the TLS server name
+    its certificate carries. ``targets`` replaces the address (each portal host behind one
+    name) and keeps the scheme and server name."""
     parts = urlsplit(inv.services.portal.url)
-    host = parts.hostname or "127.0.0.1"
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ExporterError(
+            f"services.portal.url {inv.services.portal.url!r} is not an http:// or https:// URL"
+        )
+    host = parts.hostname
     port = parts.port or (443 if parts.scheme == "https" else 80)
-    return _address(host, port)
+    job: dict[str, Any] = {
+        "job_name": "netops-portal",
+        "scheme": parts.scheme,
+        "metrics_path": "/metrics",
+        "static_configs": [{"targets": targets or [_address(host, port)]}],
+    }
+    if parts.scheme == "https":
+        job["tls_config"] = {"server_name": inv.services.portal.host or host}
+    return job
 
 
 def _multi_target(job: str, path: str, sd_file: Path, exporter: str, **extra: Any) -> Any:
@@ -198,12 +225,19 @@ def prometheus_config(
     targets_dir: Path,
     rule_files: list[str],
     exporter: str = DEFAULT_EXPORTER,
-    radius: str = "127.0.0.1:9812",
-    portal: str | None = None,
+    radius: list[str] | None = None,
+    portal: list[str] | None = None,
     scrape_interval: str = "30s",
     scrape_timeout: str = "10s",
+    radius_metrics_port: int = RADIUS_METRICS_PORT,
 ) -> dict[str, Any]:
-    """A complete ``prometheus.yml`` (as data) for the city: every netops job."""
+    """A complete ``prometheus.yml`` (as data) for the city: every netops job.
+
+    RADIUS servers and the portal come from the inventory's ``services`` unless ``radius`` /
+    ``portal`` list other ``HOST:PORT`` addresses. The SNMP and ICMP jobs honour the labels
+    the exporter sets (``device``, ``site``, ``role``, the same as the target files give), so
+    no series carries ``exported_*`` copies of them.
+    """
     return {
         "global": {
             "scrape_interval": scrape_interval,
@@ -214,12 +248,14 @@ def prometheus_config(
         "rule_files": rule_files,
         "scrape_configs": [
             _multi_target("snmp", "/snmp", targets_dir / "snmp.json", exporter, honor_labels=True),
-            _multi_target("icmp", "/probe", targets_dir / "icmp.json", exporter),
-            {"job_name": "netops-radius", "static_configs": [{"targets": [radius]}]},
+            _multi_target("icmp", "/probe", targets_dir / "icmp.json", exporter, honor_labels=True),
             {
-                "job_name": "netops-portal",
-                "static_configs": [{"targets": [portal or _portal_address(inv)]}],
+                "job_name": "netops-radius",
+                "static_configs": [
+                    {"targets": radius or radius_metrics_targets(inv, radius_metrics_port)}
+                ],
             },
+            portal_scrape(inv, portal),
             {"job_name": "netops-exporter", "static_configs": [{"targets": [exporter]}]},
         ],
     }

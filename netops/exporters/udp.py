@@ -122,9 +122,11 @@ class UdpClient:
         build: Callable[[int], bytes],
         timeout: float,
         retries: int,
+        on_send: Callable[[int], None] | None = None,
     ) -> bytes:
         """Send ``build(id)`` to ``host:port`` up to ``retries + 1`` times; the answer whose
-        request id (v2c) or msgID (v3) is ``id`` comes back as bytes."""
+        request id (v2c) or msgID (v3) is ``id`` comes back as bytes. ``on_send(attempt)`` is
+        called for every datagram sent (attempt 0 first, then 1, 2 … for retries)."""
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         endpoint = await self._endpoint(family)
         assert endpoint.transport is not None
@@ -134,12 +136,14 @@ class UdpClient:
         entry = _Pending((host, port), loop.create_future())
         endpoint.pending[request_id] = entry
         try:
-            for _ in range(retries + 1):
+            for attempt_no in range(retries + 1):
                 # One future per attempt; the timer completes it with None (no task needed).
                 attempt: asyncio.Future[bytes | None] = loop.create_future()
                 entry.future = attempt
                 endpoint.transport.sendto(message, (host, port))
                 endpoint.stats.sent += 1
+                if on_send is not None:
+                    on_send(attempt_no)
                 timer = loop.call_later(timeout, _expire, attempt)
                 try:
                     answer = await attempt

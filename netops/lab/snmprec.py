@@ -19,6 +19,10 @@ SYSTEM = "1.3.6.1.2.1.1"
 IF_NUMBER = "1.3.6.1.2.1.2.1.0"
 IF_TABLE = "1.3.6.1.2.1.2.2.1"
 IFX_TABLE = "1.3.6.1.2.1.31.1.1.1"
+HR_STORAGE = "1.3.6.1.2.1.25.2.3.1"
+HR_DEVICE_DESCR = "1.3.6.1.2.1.25.3.2.1.3"
+HR_PROCESSOR_LOAD = "1.3.6.1.2.1.25.3.3.1.2"
+MTXR = "1.3.6.1.4.1.14988.1.1"  # MIKROTIK-MIB mtXRouterOs
 MAX_GAUGE32 = 4_294_967_295
 AVERAGE_PACKET = 800  # bytes
 
@@ -196,7 +200,71 @@ def device_records(inventory: Inventory, device: Device) -> list[tuple[str, str,
             (f"{IFX_TABLE}.17.{i}", "2", "1"),
             (f"{IFX_TABLE}.18.{i}", *_text(alias)),
         ]
+    if device.platform == "mikrotik_routeros":
+        rows += routeros_records(inventory, device)
     return sorted(rows, key=lambda row: _oid_key(row[0]))
+
+
+def routeros_records(inventory: Inventory, device: Device) -> list[tuple[str, str, str]]:
+    """What a RouterOS device adds in MIKROTIK-MIB's column layout: health (temperature,
+    voltage, PSU), CPU load and RAM (HOST-RESOURCES-MIB), one mtxrWlApTable row and its
+    stations per ``wlan*`` interface, and, on a hotspot gateway, hotspot users and leases."""
+    name = device.hostname
+    rows: list[tuple[str, str, str]] = [
+        (f"{HR_STORAGE}.2.65536", "6", "1.3.6.1.2.1.25.2.1.2"),
+        (f"{HR_STORAGE}.3.65536", "4", "main memory"),
+        (f"{HR_STORAGE}.4.65536", "2", "1024"),
+        (f"{HR_STORAGE}.5.65536", "2", "262144"),
+        (f"{HR_STORAGE}.6.65536", "2", str(int(262144 * (0.3 + 0.3 * share(name, "ram"))))),
+        (f"{HR_DEVICE_DESCR}.1", "4", "CPU 1"),
+        (f"{HR_PROCESSOR_LOAD}.1", "2", str(5 + int(40 * share(name, "cpu")))),
+        (f"{MTXR}.3.8.0", "2", str(235 + int(20 * share(name, "volt")))),
+        (f"{MTXR}.3.10.0", "2", str(380 + int(150 * share(name, "temp")))),
+        (f"{MTXR}.3.11.0", "2", str(450 + int(200 * share(name, "cputemp")))),
+        (f"{MTXR}.3.14.0", "2", "880"),
+        (f"{MTXR}.3.15.0", "2", "1"),
+    ]
+    stations = 0
+    for index, interface in enumerate(device.interfaces, start=1):
+        if not interface.name.startswith("wlan") or interface.shutdown:
+            continue
+        clients = 3 + int(12 * share(name, interface.name, "clients"))
+        stations += clients
+        ap = f"{MTXR}.1.3.1"
+        ssid = next(
+            (h.ssid for h in inventory.hotspots if h.site == device.site and h.ssid), "netops"
+        )
+        rows += [
+            (f"{ap}.2.{index}", "66", "144400000"),
+            (f"{ap}.3.{index}", "66", "130000000"),
+            (f"{ap}.4.{index}", *_text(ssid)),
+            (f"{ap}.5.{index}", "4x", _mac(device, 100 + index)),
+            (f"{ap}.6.{index}", "65", str(clients)),
+            (f"{ap}.7.{index}", "2", "2412"),
+            (f"{ap}.8.{index}", "4", "2ghz-b/g/n"),
+            (f"{ap}.9.{index}", "2", "-105"),
+            (f"{ap}.10.{index}", "65", "85"),
+            (f"{ap}.11.{index}", "65", str(clients)),
+        ]
+        for n in range(clients):
+            station = ".".join(
+                str(int(_mac(device, 1000 * index + n)[i : i + 2], 16)) for i in range(0, 12, 2)
+            )
+            rows.append((f"{MTXR}.1.2.1.3.{station}.{index}", "2", str(-45 - (n * 7) % 40)))
+    if stations:
+        rows.append((f"{MTXR}.1.4.0", "66", str(stations)))
+    if device.role == "hotspot-gateway":
+        users = 5 + int(20 * share(name, "hotspot-users"))
+        for user in range(1, users + 1):
+            row = f"{MTXR}.5.1.1"
+            rows += [
+                (f"{row}.2.{user}", "2", "1"),
+                (f"{row}.5.{user}", "64", f"10.254.200.{10 + user}"),
+                (f"{row}.12.{user}", "70:numeric", f"rate={2000 + 100 * user},initial=0"),
+                (f"{row}.13.{user}", "70:numeric", f"rate={20000 + 1000 * user},initial=0"),
+            ]
+        rows.append((f"{MTXR}.6.1.0", "66", str(users + 2)))
+    return rows
 
 
 def _oid_key(oid: str) -> tuple[int, ...]:

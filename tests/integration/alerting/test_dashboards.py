@@ -92,8 +92,14 @@ def _concrete(expr: str) -> str:
     return expr
 
 
-def test_there_are_the_three_dashboards() -> None:
-    assert {p.stem for p in DASHBOARDS} == {"city-overview", "link-detail", "hotspot-usage"}
+def test_there_are_the_five_dashboards() -> None:
+    assert {p.stem for p in DASHBOARDS} == {
+        "city-overview",
+        "link-detail",
+        "hotspot-usage",
+        "hotspot-detail",
+        "device-health",
+    }
 
 
 def test_dashboards_have_grafana_structure_and_unique_ids() -> None:

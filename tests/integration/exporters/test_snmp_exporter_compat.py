@@ -14,17 +14,23 @@ from tests.support.snmp_peers import ExporterProcess, Process, Snmpd, start_snmp
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 
 INVENTORY_LABELS = {"device", "site", "role"}
-MOVING = {"ifLastChange"}  # may change between the two scrapes on a live machine
+MOVING = {"ifLastChange", "sysUpTime"}  # move between the two scrapes on a live machine
 
 
 @pytest.fixture(scope="module")
 def snmp_exporter(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Process]:
-    """Debian's prometheus-snmp-exporter 0.21 with netops' if_mib module in its format."""
+    """Debian's prometheus-snmp-exporter 0.21 with an if_mib module written from RFC 2863."""
     proc = start_snmp_exporter(tmp_path_factory.mktemp("snmp-exporter"))
     try:
         yield proc
     finally:
         proc.stop()
+
+
+def _self_metrics(text: str) -> set[str]:
+    return {
+        fam.name for fam in text_string_to_metric_families(text) if fam.name.startswith("snmp_")
+    }
 
 
 def _series(text: str) -> dict[tuple[str, frozenset[tuple[str, str]]], tuple[str, float]]:
@@ -56,9 +62,13 @@ def test_if_mib_gives_the_series_snmp_exporter_gives(
     assert theirs.status_code == 200, theirs.text
     assert ours.status_code == 200, ours.text
     peer, mine = _series(theirs.text), _series(ours.text)
+    assert {name for name, _ in peer} >= {"sysUpTime", "ifSpecific"}
     assert set(mine) == set(peer)
+    assert _self_metrics(ours.text) == _self_metrics(theirs.text)
     for key, (kind, value) in peer.items():
         my_kind, my_value = mine[key]
         assert my_kind == kind, key
         if kind == "gauge" and key[0] not in MOVING:
             assert my_value == value, key
+    uptime = ("sysUpTime", frozenset())
+    assert 0 <= mine[uptime][1] - peer[uptime][1] < 1000  # ours was read after theirs

@@ -216,11 +216,11 @@ def test_if_mib_has_snmp_exporter_names_types_and_self_metrics(
     assert {lb["module"] for lb, _ in series["snmp_scrape_walk_duration_seconds"]} == {"if_mib"}
 
 
-def test_system_module_gives_sysuptime_and_identity_as_info(
+def test_if_mib_gives_sysuptime_and_system_gives_identity_as_info(
     exporter: ExporterProcess, snmpd: Snmpd
 ) -> None:
     before = int(snmpd.snmpget("1.3.6.1.2.1.1.3.0")["1.3.6.1.2.1.1.3.0"])
-    response = scrape(exporter, target=snmpd.target, module="system", auth="public_v2")
+    response = scrape(exporter, target=snmpd.target, module="if_mib,system", auth="public_v2")
     after = int(snmpd.snmpget("1.3.6.1.2.1.1.3.0")["1.3.6.1.2.1.1.3.0"])
     assert response.status_code == 200
     assert types(response.text)["sysUpTime"] == "gauge"
@@ -312,6 +312,57 @@ def test_silent_target_fails_within_its_timeout_while_a_parallel_live_scrape_suc
     assert live_status == 200
     assert 0.2 + live_took < took  # the live scrape ended while the silent one still waited
     assert _errors(exporter)["timeout"] == before["timeout"] + 1
+
+
+def test_a_lost_request_is_retried_and_counted_like_snmp_exporter_counts_it(
+    exporter: ExporterProcess, snmpd: Snmpd
+) -> None:
+    """A relay in front of snmpd drops the first datagram: the exporter sends it again after
+    the profile's timeout and reports one retried packet among the packets sent."""
+    agent = ("127.0.0.1", int(snmpd.target.rpartition(":")[2]))
+    with (
+        socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as front,
+        socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as back,
+    ):
+        front.bind(("127.0.0.1", 0))
+        back.bind(("127.0.0.1", 0))
+        port = front.getsockname()[1]
+        stop = threading.Event()
+        seen = {"requests": 0}
+
+        def relay() -> None:
+            front.settimeout(0.05)
+            back.settimeout(0.05)
+            client = None
+            while not stop.is_set():
+                try:
+                    data, client = front.recvfrom(65535)
+                    seen["requests"] += 1
+                    if seen["requests"] > 1:
+                        back.sendto(data, agent)
+                except TimeoutError:
+                    pass
+                try:
+                    answer, _ = back.recvfrom(65535)
+                    if client is not None:
+                        front.sendto(answer, client)
+                except TimeoutError:
+                    pass
+
+        thread = threading.Thread(target=relay)
+        thread.start()
+        try:
+            response = scrape(
+                exporter, 8.0, target=f"127.0.0.1:{port}", module="system", auth="public_v2"
+            )
+        finally:
+            stop.set()
+            thread.join(5)
+    assert response.status_code == 200, response.text
+    series = parse(response.text)
+    assert series["snmp_scrape_packets_retried"][0][1] == 1
+    assert series["snmp_scrape_packets_sent"][0][1] == seen["requests"] == 2
+    assert series["sysName"][0][1] == 1
 
 
 def test_target_answering_garbage_fails_as_a_protocol_error(exporter: ExporterProcess) -> None:

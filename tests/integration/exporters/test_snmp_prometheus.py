@@ -112,6 +112,49 @@ def test_prometheus_scrapes_if_mib_with_inventory_labels_through_the_generated_c
             probe = query(url, 'probe_success{job="icmp", device="lab-hs-01"}')
             time.sleep(0.5)
         assert probe and probe[0]["value"][1] == "1"  # type: ignore[index]
+        # The exporter sets device/site/role itself on SNMP and ICMP series: with honor_labels
+        # no series carries a second, exported_* copy of any label.
+        everything = query(url, '{__name__=~".+"}')
+        doubled = {k for s in everything for k in s["metric"] if k.startswith("exported_")}  # type: ignore[attr-defined]
+        assert not doubled, doubled
+        assert {s["metric"].get("job") for s in everything} >= {"snmp", "icmp"}  # type: ignore[attr-defined]
+        # RADIUS and portal targets are the inventory's services.
+        targets = httpx.get(f"{url}/api/v1/targets", timeout=5).json()["data"]["activeTargets"]
+        scraped = {(t["labels"]["job"], t["scrapeUrl"]) for t in targets}
+        assert ("netops-radius", "http://127.0.0.1:9812/metrics") in scraped
+        assert ("netops-portal", "http://127.0.0.1:8080/metrics") in scraped
     finally:
         proc.terminate()
         proc.wait(20)
+
+
+def test_the_city_config_checks_with_promtool_and_scrapes_both_radius_servers(
+    tmp_path: Path,
+) -> None:
+    promtool = need("promtool")
+    out = tmp_path / "prometheus.yml"
+    netops(
+        "prometheus",
+        "config",
+        "-i",
+        str(Path(__file__).resolve().parents[3] / "inventory" / "banjarmasin"),
+        "-o",
+        str(out),
+        "--rules-file",
+        str(tmp_path / "none.yml"),
+    )
+    config = yaml.safe_load(out.read_text())
+    config["rule_files"] = []  # the shipped rules are another engineer's; check the scrapes
+    out.write_text(yaml.safe_dump(config))
+    check = subprocess.run(
+        [promtool, "check", "config", str(out)], capture_output=True, text=True, timeout=60
+    )
+    assert check.returncode == 0, check.stdout + check.stderr
+    jobs = {job["job_name"]: job for job in config["scrape_configs"]}
+    assert jobs["netops-radius"]["static_configs"][0]["targets"] == [
+        "10.40.0.10:9812",
+        "10.40.0.11:9812",
+    ]
+    assert jobs["netops-portal"]["scheme"] == "https"
+    assert jobs["netops-portal"]["tls_config"]["server_name"] == "wifi.banjarmasinkota.go.id"
+    assert jobs["icmp"]["honor_labels"] is True and jobs["snmp"]["honor_labels"] is True

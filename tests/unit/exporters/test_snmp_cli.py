@@ -102,3 +102,16 @@ def test_scrape_of_an_unknown_module_exits_1_with_the_reason(
 ) -> None:
     assert main(["exporter", "scrape", "lab-hs-01", "-i", str(LAB), "-m", "nope"]) == 1
     assert "unknown module nope" in capsys.readouterr().err
+
+
+def test_prometheus_config_takes_several_radius_servers_and_refuses_one_without_a_port(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    args = ["prometheus", "config", "-i", str(LAB), "--radius", "10.0.0.1:9812"]
+    assert main([*args, "--radius", "[2001:db8::2]:9812"]) == 0
+    config = yaml.safe_load(capsys.readouterr().out)
+    radius = next(j for j in config["scrape_configs"] if j["job_name"] == "netops-radius")
+    assert radius["static_configs"] == [{"targets": ["10.0.0.1:9812", "[2001:db8::2]:9812"]}]
+    assert main([*args, "--radius", "10.0.0.2"]) == 1
+    err = capsys.readouterr().err
+    assert "--radius '10.0.0.2' needs a port" in err and "Traceback" not in err

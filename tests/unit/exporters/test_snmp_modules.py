@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from netops.errors import ExporterError
-from netops.exporters.modules import load_modules, parse_modules, parse_oid
+from netops.exporters.modules import format_oid, load_modules, parse_modules, parse_oid
 
 SNMP_EXPORTER_IF_MIB = {
     "ifHCInOctets": "counter",
@@ -39,7 +39,18 @@ def test_shipped_modules_load_with_snmp_exporter_if_mib_names_and_types() -> Non
     assert [i.labelname for i in hc_in.indexes] == ["ifIndex"]
     assert {lk.labelname for lk in hc_in.lookups} == {"ifAlias", "ifDescr", "ifName"}
     assert hc_in.fallback == parse_oid("1.3.6.1.2.1.2.2.1.10")
-    assert {m.name for m in modules["system"].metrics} >= {"sysUpTime", "sysName", "sysDescr"}
+    assert {m.name for m in modules["system"].metrics} >= {"sysName", "sysDescr"}
+    assert if_mib["sysUpTime"].is_scalar and if_mib["ifSpecific"].type == "OctetString"
+
+
+def test_no_metric_is_defined_by_two_shipped_modules() -> None:
+    """Modules are polled together (if_mib,system,mikrotik,host_resources): a metric defined
+    twice would be emitted from whichever module comes first, with that module's labels."""
+    owners: dict[str, list[str]] = {}
+    for module in load_modules().values():
+        for metric in module.metrics:
+            owners.setdefault(metric.name, []).append(module.name)
+    assert {name: mods for name, mods in owners.items() if len(mods) > 1} == {}
 
 
 def test_mikrotik_module_counts_wireless_clients_and_hotspot_users_and_scales_health() -> None:
@@ -49,7 +60,43 @@ def test_mikrotik_module_counts_wireless_clients_and_hotspot_users_and_scales_he
     assert metrics["mtxrWlApClientCount"].type == "gauge"
     assert metrics["mtxrHlTemperature"].scale == 0.1
     assert metrics["mtxrHlVoltage"].scale == 0.1
-    assert "hrProcessorLoad" in metrics
+    assert "hrProcessorLoad" not in metrics  # host_resources has it, with hrDeviceDescr
+
+
+# Column numbers as MIKROTIK-MIB (revision 2023-05-01) defines them.
+MIKROTIK_MIB = {
+    "mtxrWlApClientCount": "1.3.6.1.4.1.14988.1.1.1.3.1.6",
+    "mtxrWlApFreq": "1.3.6.1.4.1.14988.1.1.1.3.1.7",
+    "mtxrWlApNoiseFloor": "1.3.6.1.4.1.14988.1.1.1.3.1.9",
+    "mtxrWlApOverallTxCCQ": "1.3.6.1.4.1.14988.1.1.1.3.1.10",
+    "mtxrWlApAuthClientCount": "1.3.6.1.4.1.14988.1.1.1.3.1.11",
+    "mtxrWlRtabEntryCount": "1.3.6.1.4.1.14988.1.1.1.4",
+    "mtxrWlCMRtabEntryCount": "1.3.6.1.4.1.14988.1.1.1.6",
+    "mtxrWlCMRegClientCount": "1.3.6.1.4.1.14988.1.1.1.7.1.2",
+    "mtxrWlCMAuthClientCount": "1.3.6.1.4.1.14988.1.1.1.7.1.3",
+    "mtxrWlCMRemoteRadios": "1.3.6.1.4.1.14988.1.1.1.11.1.5",
+    "mtxrHlSensorTemperature": "1.3.6.1.4.1.14988.1.1.3.5",
+    "mtxrHlCpuTemperature": "1.3.6.1.4.1.14988.1.1.3.6",
+    "mtxrHlBoardTemperature": "1.3.6.1.4.1.14988.1.1.3.7",
+    "mtxrHlVoltage": "1.3.6.1.4.1.14988.1.1.3.8",
+    "mtxrHlTemperature": "1.3.6.1.4.1.14988.1.1.3.10",
+    "mtxrHlProcessorTemperature": "1.3.6.1.4.1.14988.1.1.3.11",
+    "mtxrHlPower": "1.3.6.1.4.1.14988.1.1.3.12",
+    "mtxrHlProcessorFrequency": "1.3.6.1.4.1.14988.1.1.3.14",
+    "mtxrHlPowerSupplyState": "1.3.6.1.4.1.14988.1.1.3.15",
+    "mtxrHlBackupPowerSupplyState": "1.3.6.1.4.1.14988.1.1.3.16",
+    "mtxrGaugeValue": "1.3.6.1.4.1.14988.1.1.3.100.1.3",
+    "mtxrHotspotActiveUsers": "1.3.6.1.4.1.14988.1.1.5.1.1.2",
+    "mtxrDHCPLeaseCount": "1.3.6.1.4.1.14988.1.1.6.1",
+}
+
+
+def test_mikrotik_metrics_read_the_columns_mikrotik_mib_gives_them() -> None:
+    metrics = {m.name: m for m in load_modules()["mikrotik"].metrics}
+    assert {name: format_oid(metrics[name].oid) for name in MIKROTIK_MIB} == MIKROTIK_MIB
+    ssid = {lk.labelname: format_oid(lk.oid) for lk in metrics["mtxrWlApClientCount"].lookups}
+    assert ssid["mtxrWlApSsid"] == "1.3.6.1.4.1.14988.1.1.1.3.1.4"
+    assert ssid["mtxrWlApBand"] == "1.3.6.1.4.1.14988.1.1.1.3.1.8"
 
 
 def test_columns_walked_include_lookups_and_fallbacks_once() -> None:
@@ -58,7 +105,7 @@ def test_columns_walked_include_lookups_and_fallbacks_once() -> None:
     assert len(columns) == len(set(columns))
     assert parse_oid("1.3.6.1.2.1.31.1.1.1.1") in columns  # ifName, a look-up only
     assert parse_oid("1.3.6.1.2.1.2.2.1.10") in columns  # ifInOctets, a fallback
-    assert if_mib.scalars == (parse_oid("1.3.6.1.2.1.2.1.0"),)
+    assert if_mib.scalars == (parse_oid("1.3.6.1.2.1.1.3.0"), parse_oid("1.3.6.1.2.1.2.1.0"))
 
 
 def test_broken_yaml_names_the_file_and_line() -> None:

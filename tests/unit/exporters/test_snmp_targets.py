@@ -19,7 +19,8 @@ from netops.exporters.targets import (
 )
 from netops.inventory import Inventory, load_inventory
 
-LAB = Path(__file__).resolve().parents[3] / "inventory" / "lab"
+REPO = Path(__file__).resolve().parents[3]
+LAB = REPO / "inventory" / "lab"
 
 
 @pytest.fixture(scope="module")
@@ -105,8 +106,34 @@ def test_prometheus_config_has_every_job_and_the_multi_target_relabelling(lab: I
         {"target_label": "__address__", "replacement": "10.0.0.5:9116"},
     ]
     assert jobs["icmp"]["metrics_path"] == "/probe"
+    assert jobs["icmp"]["honor_labels"] is True  # the exporter sets device/site/role itself
     assert jobs["netops-portal"]["static_configs"] == [{"targets": ["127.0.0.1:8080"]}]
+    assert jobs["netops-portal"]["scheme"] == "http" and "tls_config" not in jobs["netops-portal"]
+    assert jobs["netops-radius"]["static_configs"] == [{"targets": ["127.0.0.1:9812"]}]
     assert config["rule_files"] == ["/rules/*.yml"]
+
+
+def test_prometheus_config_scrapes_every_radius_server_and_the_https_portal_of_the_city() -> None:
+    city = load_inventory(REPO / "inventory" / "banjarmasin")
+    config = prometheus_config(city, Path("/etc/prom"), [])
+    jobs = {job["job_name"]: job for job in config["scrape_configs"]}
+    assert jobs["netops-radius"]["static_configs"] == [
+        {"targets": ["10.40.0.10:9812", "10.40.0.11:9812"]}
+    ]
+    portal = jobs["netops-portal"]
+    assert portal["scheme"] == "https" and portal["metrics_path"] == "/metrics"
+    assert portal["static_configs"] == [{"targets": ["wifi.banjarmasinkota.go.id:443"]}]
+    assert portal["tls_config"] == {"server_name": "wifi.banjarmasinkota.go.id"}
+    # Each portal host named apart keeps the URL's scheme and certificate name.
+    both = prometheus_config(
+        city, Path("/p"), [], portal=["10.40.0.10:443", "10.40.0.11:443"], radius_metrics_port=9900
+    )
+    jobs = {job["job_name"]: job for job in both["scrape_configs"]}
+    assert jobs["netops-portal"]["static_configs"] == [
+        {"targets": ["10.40.0.10:443", "10.40.0.11:443"]}
+    ]
+    assert jobs["netops-portal"]["tls_config"] == {"server_name": "wifi.banjarmasinkota.go.id"}
+    assert jobs["netops-radius"]["static_configs"][0]["targets"][1] == "10.40.0.11:9900"
 
 
 def test_discovery_sweeps_a_sites_prefixes_and_knows_inventory_addresses(lab: Inventory) -> None:
