@@ -187,3 +187,16 @@ def test_unsupported_platform_is_a_clear_error(tmp_path: Path) -> None:
     inv = load_inventory(tmp_path / "inv")
     with pytest.raises(Exception, match="platform 'junos' is not supported"):
         render_device(inv, inv.device("lab-dist-01"))
+
+
+def test_ip_walled_garden_opens_only_the_portals_https_port_never_the_radius_servers(
+    city: Inventory,
+) -> None:
+    text = render_device(city, city.device("siring-menara-pandang-hs-01")).text
+    section = text.split("/ip hotspot walled-garden ip\n", 1)[1].split("\n/", 1)[0]
+    assert section.splitlines() == [
+        "add dst-host=wifi.banjarmasinkota.go.id protocol=tcp dst-port=443 action=accept "
+        'comment="netops portal"'
+    ]
+    for server in city.services.radius.servers:
+        assert f"dst-address={server}" not in section
