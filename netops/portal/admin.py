@@ -31,7 +31,6 @@ from pydantic import BaseModel, Field, ValidationError
 from netops.errors import NetopsError, StoreError
 from netops.portal import i18n
 from netops.portal.allowance import day_start
-from netops.portal.app import ADMIN_COOKIE, CSRF_COOKIE, LANG_COOKIE, Portal
 from netops.portal.security import (
     RateLimiter,
     csrf_token,
@@ -39,6 +38,7 @@ from netops.portal.security import (
     new_browser_id,
     token_matches,
 )
+from netops.portal.state import ADMIN_COOKIE, CSRF_COOKIE, LANG_COOKIE, Portal
 from netops.store.codes import VOUCHER_BITS, group_code, looks_like_voucher, normalise_code
 from netops.store.types import Session, Subscriber
 
