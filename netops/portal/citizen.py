@@ -35,7 +35,7 @@ from netops.portal.pages import (
     request_lang,
     root_of,
 )
-from netops.portal.security import csrf_valid
+from netops.portal.security import csrf_valid, next_digest, next_token_valid
 from netops.portal.signin import gateway_hotspot, login_checked, login_page, voucher_from
 from netops.portal.state import (
     CAPTIVE_JSON,
@@ -179,6 +179,25 @@ def allowance_rows(
     return rows, bool(open_sessions)
 
 
+def wanted_page(
+    portal: Portal, request: Request, page: CitizenPage, info: dict[str, Any] | None
+) -> str | None:
+    """The page the citizen wanted before the portal (``next``), or None unless it is the
+    one the gateway passed in this browser's own login: signed for this browser (``sig``,
+    made when the portal handed the login to the gateway) or named by the signed status
+    cookie. A link with another ``next`` gets no button to it, and no word of it."""
+    url = request.query_params.get("next")
+    if not url or origin_of(url) is None:
+        return None
+    browser = None if page.new_browser else page.browser_id
+    sig = request.query_params.get("sig")
+    if next_token_valid(portal.signer, sig, browser, url, time.time()):
+        return url
+    if info is not None and info.get("n") == next_digest(url):
+        return url
+    return None
+
+
 @router.get("/status", response_class=HTMLResponse, include_in_schema=False)
 def status(request: Request, portal: PortalDep) -> Response:
     page = CitizenPage(portal, request)
@@ -189,12 +208,11 @@ def status(request: Request, portal: PortalDep) -> Response:
     sub = portal.store.lookup(str(info["u"])) if info else None
     if sub is not None and (plan := portal.plan(sub.plan)) is not None:
         rows, active = allowance_rows(portal, page.lang, sub, plan)
-    next_url = request.query_params.get("next")
-    if next_url and origin_of(next_url) is None:
-        next_url = None
+    next_url = wanted_page(portal, request, page, info)
     if info and (logout_origin := origin_of(info.get("l"))):
         page.form_targets.append(logout_origin)
-    query = {k: v for k, v in request.query_params.items() if k in ("next",)}
+    query = {"next": next_url, "sig": request.query_params.get("sig", "")} if next_url else {}
+    query = {k: v for k, v in query.items() if v}
     values = page.values(
         hotspot=hotspot,
         ctx=None,
@@ -207,7 +225,7 @@ def status(request: Request, portal: PortalDep) -> Response:
         login_url=f"{page.root}login?lang={page.lang}",
     )
     if next_url:
-        values["switch_url"] += "&" + urlencode({"next": next_url})
+        values["switch_url"] += "&" + urlencode(query)
     return page.show("status.html", values)
 
 

@@ -42,7 +42,7 @@ from netops.portal.login import (
     resolve_hotspot,
 )
 from netops.portal.pages import CitizenPage, bad_request, client_of, origin_of
-from netops.portal.security import csrf_valid
+from netops.portal.security import csrf_valid, next_digest, next_token
 from netops.portal.state import CSRF_COOKIE, STATUS_COOKIE, STATUS_MAX_AGE, Portal
 
 log = logging.getLogger("netops.portal")
@@ -75,11 +75,16 @@ def bounce_url(portal: Portal, request: Request) -> str | None:
     return None
 
 
-def status_url(request: Request, lang: i18n.Lang, ctx: GatewayContext) -> str:
-    """The absolute status-page URL the gateway sends the phone to after a login."""
+def status_url(
+    portal: Portal, request: Request, lang: i18n.Lang, ctx: GatewayContext, browser: str
+) -> str:
+    """The absolute status-page URL the gateway sends the phone to after a login: with the
+    page the citizen wanted (``next``) and its signature for this browser (``sig``), the
+    only way the status page offers to continue there."""
     query: dict[str, str] = {"lang": lang}
     if ctx.original_url:
         query["next"] = ctx.original_url
+        query["sig"] = next_token(portal.signer, browser, ctx.original_url, time.time())
     return f"{str(request.base_url).rstrip('/')}/status?{urlencode(query)}"
 
 
@@ -104,7 +109,7 @@ def direct_login(
         return None
     direct = {
         "action": ctx.params["link-login-only"],
-        "dst": status_url(request, page.lang, ctx),
+        "dst": status_url(portal, request, page.lang, ctx, page.browser_id),
         "chap_id": unescape_mikrotik(ctx.params["chap-id"]).hex(),
         "chap_challenge": unescape_mikrotik(ctx.params["chap-challenge"]).hex(),
         "script": portal.chap_script,
@@ -367,18 +372,20 @@ def hand_off(attempt: Attempt, check: LoginCheck) -> Response:
     portal.logins.labels(attempt.method, "handed_off").inc()
     log.info("login handed to the gateway: %s at %s", attempt.method, attempt.where)
     portal.limiters["phone"].reset(attempt.limit_keys()[1][1])
-    dst = status_url(request, attempt.lang, ctx)
+    assert attempt.browser is not None  # the CSRF check needed it
+    dst = status_url(portal, request, attempt.lang, ctx, attempt.browser)
     try:
         handoff = ctx.handoff(check.username, check.password, dst, portal.uam_secret())
     except (ValueError, NetopsError) as exc:
         log.warning("cannot hand a login to the gateway: %s", exc)
         return attempt.again(attempt.t("error.gateway_generic"), 502)
     hotspot = attempt.hotspot
-    cookie = portal.signer.sign(
-        "status",
-        {"u": check.username, "h": hotspot.id if hotspot else None, "l": ctx.logout_url},
-        time.time(),
-    )
+    status = {"u": check.username, "h": hotspot.id if hotspot else None, "l": ctx.logout_url}
+    if ctx.original_url:
+        # CoovaChilli hands the wanted page back unsigned (``userurl``): the status page
+        # continues there only when it is the one this login started with.
+        status["n"] = next_digest(ctx.original_url)
+    cookie = portal.signer.sign("status", status, time.time())
     response = handoff_response(portal, request, attempt.lang, hotspot, handoff)
     response.set_cookie(
         STATUS_COOKIE,
