@@ -17,6 +17,7 @@ from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 
 from netops.errors import StoreError
+from netops.logsafe import escape_logger, printable
 from netops.portal.admin import admin_router, api_router, docs_router
 from netops.portal.citizen import router as citizen_router
 from netops.portal.pages import store_unavailable_page
@@ -27,11 +28,17 @@ __all__ = ["ADMIN_TOKEN_ENV", "SECRET_ENV", "Portal", "PortalSettings", "create_
 
 log = logging.getLogger("netops.portal")
 
+# Loggers whose lines carry what requests send (an address from X-Forwarded-For, a path, a
+# gateway's text): every line of theirs has its control characters escaped.
+ESCAPED_LOGGERS = ("netops.portal", "netops.portal.admin", "uvicorn.access", "uvicorn.error")
+
 
 def create_app(settings: PortalSettings) -> FastAPI:
     """The portal app: citizens' pages at ``/``, the console at ``/admin``, the operators' API
     at ``/api/admin`` (OpenAPI at ``/api/openapi.json``), RFC 8908 at ``/api/captive``."""
     portal = Portal(settings)
+    for name in ESCAPED_LOGGERS:
+        escape_logger(name)
     app = FastAPI(
         title="netops portal",
         summary="Captive portal and operator console for the city's free Wi-Fi.",
@@ -62,7 +69,9 @@ def create_app(settings: PortalSettings) -> FastAPI:
 
     @app.exception_handler(StoreError)
     async def _store_down(request: Request, exc: StoreError) -> Response:
-        log.error("store error while answering %s: %s", request.url.path, exc)
+        log.error(
+            "store error while answering %s: %s", printable(request.url.path), printable(exc, 300)
+        )
         if request.url.path.startswith("/api/"):
             return JSONResponse({"detail": "the database is unavailable"}, status_code=503)
         return store_unavailable_page(portal, request)

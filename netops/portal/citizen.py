@@ -21,7 +21,8 @@ from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Red
 from prometheus_client import generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
-from netops.inventory.models import Plan
+from netops.inventory.models import Hotspot, Plan
+from netops.logsafe import printable
 from netops.portal import i18n
 from netops.portal.allowance import allowance, day_start
 from netops.portal.gateway import GatewayParamError, parse_context
@@ -73,6 +74,21 @@ def metrics(portal: PortalDep) -> Response:
     return Response(generate_latest(portal.registry), media_type=CONTENT_TYPE_LATEST)
 
 
+def gateway_refusal(lang: i18n.Lang, message: str, hotspot: Hotspot | None) -> str:
+    """The sentence a citizen reads for the gateway's reason (``error``, ``reply``): a known
+    one in ``lang``, else the generic one. The link's text is never shown: anyone can send a
+    citizen a link to the real portal with any ``error=``. A text the portal does not know
+    is logged, escaped, for the operator."""
+    known = i18n.gateway_error_known(message)
+    if not known and message.strip():
+        log.info(
+            "gateway reason not known to the portal at %s, shown as the generic sentence: %s",
+            hotspot.id if hotspot else "-",
+            printable(message, 120),
+        )
+    return i18n.gateway_error(lang, message)
+
+
 @router.get("/", response_class=HTMLResponse, include_in_schema=False)
 @router.get("/login", response_class=HTMLResponse, include_in_schema=False)
 def login_get(request: Request, portal: PortalDep) -> Response:
@@ -94,7 +110,7 @@ def login_get(request: Request, portal: PortalDep) -> Response:
     error = None
     message = ctx.gateway_error
     if message is not None:
-        error = i18n.gateway_error(lang, message)
+        error = gateway_refusal(lang, message, hotspot)
         ctx = ctx.without_error()
     return login_page(
         portal,

@@ -20,6 +20,7 @@ from fastapi import Request, Response
 from markupsafe import Markup
 
 from netops.inventory.models import Hotspot
+from netops.logsafe import printable
 from netops.portal import i18n
 from netops.portal.gateway import GatewayContext, GatewayParamError, UntrustedGateway
 from netops.portal.security import csrf_token, new_browser_id
@@ -220,7 +221,7 @@ def bad_request(
         log.warning(
             "refused a gateway endpoint that is not in the inventory: %s (from %s)",
             exc.field,
-            client_of(request),
+            printable(client_of(request)),
         )
         error = i18n.text(lang, "error.unknown_gateway", city=portal.brand.city)
     else:

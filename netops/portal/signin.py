@@ -22,6 +22,7 @@ from fastapi.responses import RedirectResponse
 
 from netops.errors import NetopsError
 from netops.inventory.models import Hotspot, Plan
+from netops.logsafe import printable
 from netops.portal import i18n
 from netops.portal.allowance import plan_summary
 from netops.portal.chap import unescape_mikrotik
@@ -377,7 +378,7 @@ def hand_off(attempt: Attempt, check: LoginCheck) -> Response:
     try:
         handoff = ctx.handoff(check.username, check.password, dst, portal.uam_secret())
     except (ValueError, NetopsError) as exc:
-        log.warning("cannot hand a login to the gateway: %s", exc)
+        log.warning("cannot hand a login to the gateway: %s", printable(exc, 200))
         return attempt.again(attempt.t("error.gateway_generic"), 502)
     hotspot = attempt.hotspot
     status = {"u": check.username, "h": hotspot.id if hotspot else None, "l": ctx.logout_url}
