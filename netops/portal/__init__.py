@@ -7,7 +7,11 @@ Layers, each importing only the ones above it in this list:
   :mod:`netops.portal.console_sessions`: pure (no I/O).
 - :mod:`netops.portal.branding`: reads ``radius/branding/<city>/``.
 - :mod:`netops.portal.login`: the portal's own check of a login, against the store.
-- :mod:`netops.portal.app` and :mod:`netops.portal.admin`: the ASGI app (FastAPI).
+- :mod:`netops.portal.state`: settings and the shared :class:`~netops.portal.state.Portal`.
+- :mod:`netops.portal.pages`: what every server-rendered page shares (language, CSRF cookie).
+- :mod:`netops.portal.signin`, :mod:`netops.portal.citizen`: the citizens' pages and routes;
+  :mod:`netops.portal.admin`: the console and the operators' API.
+- :mod:`netops.portal.app`: builds the ASGI app (FastAPI) from the routers, adds the headers.
 - :mod:`netops.portal.service`: runs it under uvicorn (``netops portal serve``).
 - :mod:`netops.portal.gateway_sim`: a simulated MikroTik hotspot gateway for tests and the lab.
 """

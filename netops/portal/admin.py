@@ -37,7 +37,6 @@ from pydantic import BaseModel, Field, ValidationError
 from netops.errors import NetopsError, StoreError
 from netops.portal import i18n
 from netops.portal.allowance import day_start
-from netops.portal.app import ADMIN_COOKIE, ADMIN_TOKEN_ENV, CSRF_COOKIE, LANG_COOKIE, Portal
 from netops.portal.console_sessions import ConsoleSessions, MemoryConsoleSessions, for_store
 from netops.portal.security import (
     FailureGuard,
@@ -47,6 +46,7 @@ from netops.portal.security import (
     new_browser_id,
     token_matches,
 )
+from netops.portal.state import ADMIN_COOKIE, ADMIN_TOKEN_ENV, CSRF_COOKIE, LANG_COOKIE, Portal
 from netops.store.codes import VOUCHER_BITS, group_code, looks_like_voucher, normalise_code
 from netops.store.types import Session, Subscriber
 

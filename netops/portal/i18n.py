@@ -357,6 +357,16 @@ _ROUTEROS_ERRORS: tuple[tuple[re.Pattern[str], str], ...] = (
 )
 
 
+def gateway_error_known(message: str | None) -> bool:
+    """Whether ``message`` is a refusal reason the portal has its own sentence for."""
+    if not message:
+        return False
+    wanted = message.strip()
+    if any(wanted in texts.values() for texts in REJECT_MESSAGES.values()):
+        return True
+    return any(pattern.search(wanted) for pattern, _ in _ROUTEROS_ERRORS)
+
+
 def gateway_error(lang: Lang, message: str | None) -> str:
     """The gateway's reason for a refused login, wholly in ``lang``.
 

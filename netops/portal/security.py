@@ -47,6 +47,10 @@ class Signer:
             return None
         return body
 
+    def tag(self, purpose: str, *parts: str) -> str:
+        """A signature of ``parts`` (strings without NUL) for ``purpose``, base64url."""
+        return self._mac(purpose, "\0".join(parts))
+
     def _mac(self, purpose: str, data: str) -> str:
         digest = hmac.new(self._key, f"{purpose}\0{data}".encode(), hashlib.sha256).digest()
         return base64.urlsafe_b64encode(digest).decode().rstrip("=")
@@ -71,6 +75,34 @@ def csrf_valid(signer: Signer, token: str | None, browser_id: str | None, now: f
         return False
     body = signer.verify("csrf", token, now, CSRF_MAX_AGE)
     return body is not None and hmac.compare_digest(str(body.get("b", "")), browser_id)
+
+
+NEXT_MAX_AGE = 24 * 3600
+
+
+def next_token(signer: Signer, browser_id: str, url: str, now: float) -> str:
+    """A signature of ``url`` (where the citizen was going, as the gateway passed it) bound
+    to this browser's CSRF cookie: the status page offers to continue there only with it,
+    so a link with another ``next=`` never puts a button to another site on the portal."""
+    issued = str(int(now))
+    return f"{issued}.{signer.tag('next', browser_id, url, issued)}"
+
+
+def next_digest(url: str) -> str:
+    """A short digest of ``url`` for the signed status cookie."""
+    return hashlib.sha256(url.encode()).hexdigest()[:32]
+
+
+def next_token_valid(
+    signer: Signer, token: str | None, browser_id: str | None, url: str, now: float
+) -> bool:
+    """Whether ``token`` signs ``url`` for this browser and is fresh."""
+    if not token or not browser_id:
+        return False
+    issued, sep, mac = token.partition(".")
+    if not sep or not issued.isdigit() or not 0 <= now - int(issued) <= NEXT_MAX_AGE:
+        return False
+    return hmac.compare_digest(mac, signer.tag("next", browser_id, url, issued))
 
 
 def token_matches(given: str | None, expected: str | None) -> bool:

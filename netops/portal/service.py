@@ -43,7 +43,7 @@ def serve(
     limits: dict[str, int] | None = None,
 ) -> None:
     """Serve until interrupted. The store is opened (and migrated) before the port opens.
-    ``limits`` overrides :class:`~netops.portal.app.PortalSettings` rate-limit fields."""
+    ``limits`` overrides :class:`~netops.portal.state.PortalSettings` rate-limit fields."""
     import socket
 
     import uvicorn

@@ -2,7 +2,8 @@
 
 Everything in a request is written by whoever sent the datagram: a User-Name may carry a
 newline that would forge a log line, a voucher code or a MAC address is personal data or a
-credential. :func:`printable` escapes control characters in any such value; :func:`subject`
+credential. :func:`printable` (shared with the portal, :mod:`netops.logsafe`) escapes control
+characters in any such value; :func:`subject`
 also replaces names that are credentials or identify a device or a person (MAC addresses,
 click-through names, voucher codes, phone numbers) by a pseudonym that is stable within the
 process, so a helpdesk can follow one device's lines without the log holding its address.
@@ -21,41 +22,20 @@ import re
 import secrets
 import threading
 import time
-import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from netops.logsafe import printable
 from netops.radius.protocol import normalise_mac
 from netops.store.codes import looks_like_voucher, normalise_code
+
+__all__ = ["DROP_REASONS", "DropLog", "printable", "pseudonym", "subject"]
 
 log = logging.getLogger("netops.radius")
 
 _SALT = secrets.token_bytes(16)
-_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t", "\\": "\\\\"}
 _PHONE = re.compile(r"\+?[0-9][0-9 .-]{6,18}[0-9]")
 _CLICKTHROUGH = re.compile(r"ct-[0-9a-f]{12}-\d{8}")
-MAX_SHOWN = 80
-
-
-def printable(text: object, limit: int = MAX_SHOWN) -> str:
-    """``text`` with control and other unprintable characters escaped (``\\n``, ``\\x1b``,
-    ``\\u2028``) and cut to ``limit`` characters: it cannot start a new log line or move
-    the terminal's cursor."""
-    value = str(text)
-    if len(value) > limit:
-        value = value[:limit] + "…"
-    if value.isprintable() and "\\" not in value:
-        return value
-    out = []
-    for char in value:
-        if char in _ESCAPES:
-            out.append(_ESCAPES[char])
-        elif char == " " or unicodedata.category(char)[0] not in "CZ":
-            out.append(char)
-        else:
-            code = ord(char)
-            out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
-    return "".join(out)
 
 
 def pseudonym(value: str) -> str:

@@ -515,6 +515,27 @@ def test_coova_continue_opens_the_page_the_citizen_wanted(stack: Stack, browser:
         chilli.stop()
 
 
+def test_mikrotik_continue_opens_the_page_the_citizen_wanted(stack: Stack, phone: Any) -> None:
+    code = stack.store.create_vouchers("gratis", 1)[0]
+    wanted = f"{stack.gateway.base_url}/pasar?hari=minggu"
+    phone.goto(wanted)
+    phone.get_by_label("Kode voucher", exact=True).fill(code)
+    phone.get_by_role("button", name="Masuk dengan voucher").click()
+    phone.wait_for_url(re.compile(re.escape(stack.portal_url) + r"status\?"))
+    assert stack.gateway.attempts[-1].accepted
+    onward = phone.get_by_role("link", name=re.compile(r"^Lanjut ke "))
+    assert onward.get_attribute("href") == wanted
+    # The same status link, its next= changed to another site, offers no way there.
+    crafted = phone.url.replace("pasar", "evil")
+    assert crafted != phone.url
+    phone.goto(crafted)
+    assert phone.get_by_role("link", name=re.compile(r"^Lanjut ke ")).count() == 0
+    phone.go_back()
+    phone.get_by_role("link", name=re.compile(r"^Lanjut ke ")).click()
+    phone.wait_for_url(wanted)
+    assert phone.get_by_role("heading", name="Online").is_visible()
+
+
 def _rendered_login_page() -> str:
     """lab-hs-01's login.html as `netops config render` writes it, unquoted as RouterOS
     stores the file."""

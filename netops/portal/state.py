@@ -1,0 +1,201 @@
+"""The portal's shared state: settings, the :class:`Portal` every route reaches, cookie names.
+
+Both the citizens' side (:mod:`netops.portal.citizen`) and the console
+(:mod:`netops.portal.admin`) import this module; :mod:`netops.portal.app` builds the app
+from it. Routes reach the one :class:`Portal` of their app through :func:`get_portal`.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
+
+from fastapi import Depends, Request
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
+from prometheus_client import CollectorRegistry, Counter, Histogram
+
+from netops.inventory.models import Hotspot, Inventory, Plan
+from netops.portal import i18n
+from netops.portal.branding import Branding, load_branding
+from netops.portal.login import device_addresses
+from netops.portal.security import RateLimiter, Signer
+from netops.store import Store
+
+HERE = Path(__file__).resolve().parent
+ADMIN_TOKEN_ENV = "NETOPS_ADMIN_TOKEN"
+SECRET_ENV = "NETOPS_PORTAL_SECRET"
+CSRF_COOKIE = "netops_csrf"
+STATUS_COOKIE = "netops_portal"
+LANG_COOKIE = "netops_lang"
+ADMIN_COOKIE = "netops_admin"
+STATUS_MAX_AGE = 24 * 3600
+CAPTIVE_JSON = "application/captive+json"
+
+
+def _env_token() -> str | None:
+    return os.environ.get(ADMIN_TOKEN_ENV) or None
+
+
+@dataclass
+class PortalSettings:
+    """Everything the app needs; the CLI fills it from the inventory and the environment."""
+
+    inventory: Inventory
+    store: Store
+    secret_key: bytes = field(default_factory=lambda: secrets.token_bytes(32), repr=False)
+    admin_token: Callable[[], str | None] = _env_token
+    branding: Branding | None = None
+    # Failed logins (wrong code or password) per window, see docs/portal.md "Rate limits".
+    phone_limit: int = 5  # per phone: hotspot, MAC and IP from the gateway, browser cookie
+    hotspot_limit: int = 300  # per hotspot gateway (all its phones share its NAT address)
+    source_limit: int = 60  # per source address that is no hotspot gateway of the inventory
+    # New click-through allowances (each is a store row).
+    clickthrough_limit: int = 30  # per window, per source address that is no hotspot gateway
+    clickthrough_hourly: int = 1000  # per hotspot gateway per hour
+    clickthrough_daily: int = 5000  # per hotspot gateway per day
+    limit_window_s: float = 600.0
+    secure_cookies: bool | None = None
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    disconnect: Callable[..., Any] | None = None
+    coa_port: int | None = None
+    chap_in_browser: bool = False
+
+    @classmethod
+    def from_env(cls, inventory: Inventory, store: Store, **kwargs: Any) -> PortalSettings:
+        """Settings with the signing key from ``$NETOPS_PORTAL_SECRET`` when set (several
+        portal processes must share it), else a random key per process."""
+        key = os.environ.get(SECRET_ENV)
+        if key:
+            kwargs.setdefault("secret_key", key.encode())
+        return cls(inventory=inventory, store=store, **kwargs)
+
+
+class Portal:
+    """The state shared by the routes: settings, templates, limiters, metrics."""
+
+    def __init__(self, settings: PortalSettings) -> None:
+        self.settings = settings
+        self.inventory = settings.inventory
+        self.store = settings.store
+        self.zone = ZoneInfo(settings.inventory.meta.timezone)
+        self.brand = settings.branding or load_branding(settings.inventory)
+        self.logo = Markup(self.brand.logo_svg)
+        self.chap_script = Markup((HERE / "static" / "chap.js").read_text(encoding="utf-8"))
+        self.voucher_script = Markup((HERE / "static" / "voucher.js").read_text(encoding="utf-8"))
+        static = HERE / "static"
+        self.sheets = {name: (static / name).read_bytes() for name in ("portal.css", "admin.css")}
+        # The city's colour (checked for contrast when the branding is loaded).
+        self.sheets["portal.css"] = self.sheets["portal.css"].replace(
+            b"--c:#0b5d7a", f"--c:{self.brand.colour}".encode()
+        )
+        self.signer = Signer(settings.secret_key)
+        self.default_lang: i18n.Lang = settings.inventory.meta.language
+        window = settings.limit_window_s
+        self.limiters = {
+            "phone": RateLimiter(settings.phone_limit, window),
+            "hotspot": RateLimiter(settings.hotspot_limit, window),
+            "src": RateLimiter(settings.source_limit, window),
+        }
+        self.new_allowances = {
+            "src": RateLimiter(settings.clickthrough_limit, window),
+            "hour": RateLimiter(settings.clickthrough_hourly, 3600.0),
+            "day": RateLimiter(settings.clickthrough_daily, 86400.0),
+        }
+        # A hotspot gateway's addresses → the gateway: a request from one of them is one of
+        # its phones behind its NAT (the rendered config masquerades the client prefix).
+        self.gateway_at: dict[str, str] = {}
+        for spot in settings.inventory.hotspots:
+            if (device := settings.inventory.find_device(spot.gateway)) is not None:
+                for address in device_addresses(device):
+                    self.gateway_at.setdefault(address, device.hostname)
+        url = settings.inventory.services.portal.url
+        self.secure = (
+            settings.secure_cookies
+            if settings.secure_cookies is not None
+            else url.startswith("https://")
+        )
+        self.env = Environment(
+            loader=FileSystemLoader(HERE / "templates"),
+            autoescape=select_autoescape(("html",)),
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+        self.registry = CollectorRegistry()
+        self.logins = Counter(
+            "netops_portal_logins_total",
+            "Login attempts checked by the portal, by method and result.",
+            ["method", "result"],
+            registry=self.registry,
+        )
+        self.limited = Counter(
+            "netops_portal_rate_limited_total",
+            "Login attempts refused by a rate limit, by key kind (phone, hotspot, src, "
+            "clickthrough).",
+            ["key"],
+            registry=self.registry,
+        )
+        self.requests = Histogram(
+            "netops_portal_request_duration_seconds",
+            "Time to answer an HTTP request, by route kind.",
+            ["kind"],
+            registry=self.registry,
+        )
+        self.vouchers_created = Counter(
+            "netops_portal_vouchers_created_total",
+            "Vouchers created from the operator console or API.",
+            registry=self.registry,
+        )
+        self.disconnects = Counter(
+            "netops_portal_disconnects_total",
+            "Disconnect requests sent from the console, by result (ack, nak, timeout, error).",
+            ["result"],
+            registry=self.registry,
+        )
+
+    def now(self) -> datetime:
+        return self.settings.clock()
+
+    def plan(self, name: str) -> Plan | None:
+        try:
+            return self.inventory.plan(name)
+        except KeyError:
+            return None
+
+    def hotspot(self, hotspot_id: str | None) -> Hotspot | None:
+        if not hotspot_id:
+            return None
+        try:
+            return self.inventory.hotspot(hotspot_id)
+        except KeyError:
+            return None
+
+    def origin(self, source: str) -> str:
+        """The rate limits' ceiling key of a request's source address: ``gw:<gateway>`` when
+        it is a hotspot gateway's (every phone of that hotspot), else ``src:<address>``."""
+        gateway = self.gateway_at.get(source)
+        return f"gw:{gateway}" if gateway else f"src:{source}"
+
+    def uam_secret(self) -> str | None:
+        secret = self.inventory.services.portal.uam_secret
+        return secret.reveal() if secret is not None else None
+
+    def render(self, name: str, values: dict[str, Any], *, status: int = 200) -> HTMLResponse:
+        template = self.env.get_template(name)
+        return HTMLResponse(template.render(**values), status_code=status)
+
+
+def get_portal(request: Request) -> Portal:
+    """The app's :class:`Portal` (a FastAPI dependency)."""
+    portal: Portal = request.app.state.portal
+    return portal
+
+
+PortalDep = Annotated[Portal, Depends(get_portal)]
