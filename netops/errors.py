@@ -40,12 +40,19 @@ class SecretError(NetopsError):
     """A secret reference could not be resolved (unset variable, unreadable file)."""
 
 
-class DeviceError(NetopsError):
-    """An operation on one device failed; names the device."""
+class ProvisionError(NetopsError):
+    """A device could not be read or changed: a refused, silent or dropped connection, a
+    failed login, a line the device rejected, a change that did not take effect. The
+    message names the device and its address where the failure has one, secrets masked."""
 
-    def __init__(self, device: str, message: str) -> None:
-        self.device = device
-        super().__init__(f"{device}: {message}")
+
+class PushError(ProvisionError):
+    """A push did not complete; ``applied`` says the device may have taken part of the
+    change (a rollback is due), False when the device refused it as a whole."""
+
+    def __init__(self, message: str, applied: bool) -> None:
+        self.applied = applied
+        super().__init__(message)
 
 
 class RadiusError(NetopsError):

@@ -15,7 +15,7 @@ import pytest
 from netops.inventory import load_inventory
 from netops.provision import configtree
 from netops.provision.drivers import strip_prompts
-from netops.provision.operations import _describe_change
+from netops.provision.drivers.netmiko import describe_change as _describe_change
 from netops.provision.platforms import platform
 from netops.provision.render import Redactor, StreamRedactor
 from netops.provision.sessionlog import MaskingSessionLog
