@@ -1,7 +1,9 @@
-"""Every exception netops raises on purpose.
+"""The base of every exception netops raises on purpose, and the ones several subsystems share.
 
 The CLI catches :class:`NetopsError` once, prints its message and exits 1. Anything else
-that escapes is a bug and shows a traceback.
+that escapes is a bug and shows a traceback. A subsystem's own kinds subclass
+:class:`NetopsError` beside the code that raises them (``RenderError``, ``BackupError``,
+``PortalError``, ``LabError``, …).
 """
 
 from __future__ import annotations
@@ -10,7 +12,8 @@ from dataclasses import dataclass
 
 
 class NetopsError(Exception):
-    """Base class: a user-facing error whose message is one clear sentence."""
+    """Base class: a user-facing error whose message says what went wrong and where in one
+    sentence (an :class:`InventoryError`: a head line and one line per issue)."""
 
 
 @dataclass(frozen=True)
@@ -56,11 +59,14 @@ class PushError(ProvisionError):
 
 
 class RadiusError(NetopsError):
-    """A RADIUS protocol or policy problem (bad packet, unknown NAS, CoA failure)."""
+    """The RADIUS server, a CoA request or the dictionary cannot do what was asked: a port
+    it cannot listen on, a NAS that is not in the inventory or cannot be reached, an
+    inventory with no RADIUS clients, a dictionary that does not exist."""
 
 
 class StoreError(NetopsError):
-    """The database is unreachable or refused an operation."""
+    """The database is unreachable, refused an operation or the login, or holds no such
+    record (a user, voucher batch or MAC address an operator named)."""
 
 
 class SnmpError(NetopsError):
@@ -68,8 +74,10 @@ class SnmpError(NetopsError):
 
 
 class ReportError(NetopsError):
-    """A report could not be produced (Prometheus unreachable, no data)."""
+    """A report could not be produced: Prometheus unreachable or refusing the query, no
+    data, or a report option out of range (days, end time, tiers, time zone)."""
 
 
 class ExporterError(NetopsError):
-    """An SNMP module file or an exporter request is invalid; names the file or parameter."""
+    """An SNMP module file, an exporter request (target, module, auth profile) or its
+    listening address is unusable; names the file, parameter or address."""

@@ -1,4 +1,5 @@
-"""Captive portal and operator console for the city's free Wi-Fi.
+"""Captive portal and operator console for the city's free Wi-Fi (the simulated gateway in
+front of it is :mod:`netops.lab.gateway`).
 
 Layers, each importing only the ones above it in this list:
 
@@ -8,5 +9,4 @@ Layers, each importing only the ones above it in this list:
 - :mod:`netops.portal.login`: the portal's own check of a login, against the store.
 - :mod:`netops.portal.app` and :mod:`netops.portal.admin`: the ASGI app (FastAPI).
 - :mod:`netops.portal.service`: runs it under uvicorn (``netops portal serve``).
-- :mod:`netops.portal.gateway_sim`: a simulated MikroTik hotspot gateway for tests and the lab.
 """
