@@ -1,7 +1,9 @@
-"""Every exception netops raises on purpose.
+"""The base of every exception netops raises on purpose, and the ones several subsystems share.
 
 The CLI catches :class:`NetopsError` once, prints its message and exits 1. Anything else
-that escapes is a bug and shows a traceback.
+that escapes is a bug and shows a traceback. A subsystem's own kinds subclass
+:class:`NetopsError` beside the code that raises them (``RenderError``, ``BackupError``,
+``PortalError``, ``LabError``, …).
 """
 
 from __future__ import annotations
@@ -10,7 +12,8 @@ from dataclasses import dataclass
 
 
 class NetopsError(Exception):
-    """Base class: a user-facing error whose message is one clear sentence."""
+    """Base class: a user-facing error whose message says what went wrong and where in one
+    sentence (an :class:`InventoryError`: a head line and one line per issue)."""
 
 
 @dataclass(frozen=True)
@@ -40,20 +43,30 @@ class SecretError(NetopsError):
     """A secret reference could not be resolved (unset variable, unreadable file)."""
 
 
-class DeviceError(NetopsError):
-    """An operation on one device failed; names the device."""
+class ProvisionError(NetopsError):
+    """A device could not be read or changed: a refused, silent or dropped connection, a
+    failed login, a line the device rejected, a change that did not take effect. The
+    message names the device and its address where the failure has one, secrets masked."""
 
-    def __init__(self, device: str, message: str) -> None:
-        self.device = device
-        super().__init__(f"{device}: {message}")
+
+class PushError(ProvisionError):
+    """A push did not complete; ``applied`` says the device may have taken part of the
+    change (a rollback is due), False when the device refused it as a whole."""
+
+    def __init__(self, message: str, applied: bool) -> None:
+        self.applied = applied
+        super().__init__(message)
 
 
 class RadiusError(NetopsError):
-    """A RADIUS protocol or policy problem (bad packet, unknown NAS, CoA failure)."""
+    """The RADIUS server, a CoA request or the dictionary cannot do what was asked: a port
+    it cannot listen on, a NAS that is not in the inventory or cannot be reached, an
+    inventory with no RADIUS clients, a dictionary that does not exist."""
 
 
 class StoreError(NetopsError):
-    """The database is unreachable or refused an operation."""
+    """The database is unreachable, refused an operation or the login, or holds no such
+    record (a user, voucher batch or MAC address an operator named)."""
 
 
 class SnmpError(NetopsError):
@@ -61,8 +74,10 @@ class SnmpError(NetopsError):
 
 
 class ReportError(NetopsError):
-    """A report could not be produced (Prometheus unreachable, no data)."""
+    """A report could not be produced: Prometheus unreachable or refusing the query, no
+    data, or a report option out of range (days, end time, tiers, time zone)."""
 
 
 class ExporterError(NetopsError):
-    """An SNMP module file or an exporter request is invalid; names the file or parameter."""
+    """An SNMP module file, an exporter request (target, module, auth profile) or its
+    listening address is unusable; names the file, parameter or address."""

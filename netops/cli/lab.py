@@ -14,6 +14,7 @@ import typer
 from rich.table import Table
 
 from netops.cli.common import InventoryOpt, absolute_path, console, err_console, get_inventory
+from netops.cli.lab_gateway import gateway
 from netops.errors import NetopsError
 from netops.lab.citizen import Phone
 from netops.lab.plan import LAB_PREFIX
@@ -237,3 +238,6 @@ def lab_run(
             extra_state={"kind": "lab"},
         )
     )
+
+
+app.command("gateway")(gateway)

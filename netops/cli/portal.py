@@ -1,17 +1,18 @@
-"""``netops portal serve | gateway-sim``: the captive portal and a simulated gateway."""
+"""``netops portal serve``: the captive portal (``gateway-sim``: the old name of
+``netops lab gateway``, kept for one release)."""
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
-import signal
 import sys
-import threading
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from netops.cli.common import DbOpt, InventoryOpt, console, db_url, get_inventory
+from netops.cli.lab_gateway import gateway
 from netops.errors import NetopsError
 
 app = typer.Typer(
@@ -152,104 +153,17 @@ def serve(
     )
 
 
-@app.command("gateway-sim")
-def gateway_sim(
-    inventory: InventoryOpt = None,
-    hotspot: Annotated[
-        str | None,
-        typer.Option("--hotspot", help="Hotspot to simulate (default: the inventory's first)."),
-    ] = None,
-    listen: Annotated[
-        str, typer.Option("--listen", help="ADDR:PORT for the gateway's web side (0: any port).")
-    ] = "127.0.0.1:0",
-    coa_listen: Annotated[
-        str, typer.Option("--coa-listen", help="ADDR:PORT for Disconnect-Requests.")
-    ] = "127.0.0.1:0",
-    radius: Annotated[
-        str | None,
-        typer.Option(
-            "--radius",
-            help="RADIUS server ADDR:AUTHPORT (default: services.radius, first server).",
-            show_default=False,
-        ),
-    ] = None,
-    acct_port: Annotated[
-        int | None,
-        typer.Option("--acct-port", min=1, max=65535, help="Accounting port (default: auth+1)."),
-    ] = None,
-    portal: Annotated[
-        str | None,
-        typer.Option(
-            "--portal", help="Portal URL (default: services.portal.url).", show_default=False
-        ),
-    ] = None,
-    pap: Annotated[
-        bool, typer.Option("--pap", help="Offer http-pap only (no CHAP challenge).")
-    ] = False,
-    coova: Annotated[
-        bool,
-        typer.Option(
-            "--coova", help="Play a CoovaChilli UAM gateway (services.portal.uam_secret)."
-        ),
-    ] = False,
-) -> None:
-    """Run a simulated MikroTik (or CoovaChilli) hotspot gateway in front of the portal.
-
-    Open its URL in a browser: it redirects to the portal like a real hotspot, logs you in
-    over real RADIUS (CHAP) and sends accounting.
-    """
-    from netops.portal.gateway_sim import GatewaySim
-    from netops.portal.service import parse_listen
-
-    _logging(False)
-    inv = get_inventory(inventory)
-    spots = {h.id: h for h in inv.hotspots}
-    if not spots:
-        raise NetopsError("the inventory has no hotspots to simulate")
-    if hotspot is not None and hotspot not in spots:
-        raise NetopsError(f"hotspot {hotspot!r} is not in the inventory ({', '.join(spots)})")
-    spot = spots[hotspot] if hotspot else inv.hotspots[0]
-    gateway = inv.device(spot.gateway)
-    profile = inv.radius.get(gateway.radius or "")
-    if profile is None:
-        raise NetopsError(f"gateway {gateway.hostname} has no RADIUS profile in the inventory")
-    if radius is not None:
-        radius_host, auth_port = parse_listen(radius)
-    else:
-        servers = inv.services.radius.servers
-        radius_host = str(servers[0]) if servers else "127.0.0.1"
-        auth_port = inv.services.radius.auth_port
-    http_host, http_port = parse_listen(listen)
-    coa_host, coa_port = parse_listen(coa_listen)
-    sim = GatewaySim(
-        portal_url=portal or inv.services.portal.url,
-        radius_host=radius_host,
-        auth_port=auth_port,
-        acct_port=acct_port or (auth_port + 1 if radius else inv.services.radius.acct_port),
-        secret=profile.secret.reveal(),
-        nas_identifier=gateway.hostname,
-        hotspot=spot.id,
-        client_prefix=str(spot.client_prefix or "10.254.200.0/24"),
-        listen_host=http_host,
-        listen_port=http_port,
-        coa_host=coa_host,
-        coa_port=coa_port,
-        chap=not pap,
-        flavour="coova" if coova else "mikrotik",
-        uam_secret=uam.reveal() if (uam := inv.services.portal.uam_secret) else None,
+def gateway_sim(**options: Any) -> None:
+    """Deprecated name of ``netops lab gateway`` (kept for one release)."""
+    print(
+        "warning: `netops portal gateway-sim` is deprecated and goes in the next release; "
+        "use `netops lab gateway`",
+        file=sys.stderr,
+        flush=True,
     )
-    sim.start()
-    console.print(
-        f"netops gateway-sim ({sim.flavour}): hotspot {spot.id} at {sim.base_url}/ "
-        f"(CoA udp {coa_host}:{sim.coa_port}), RADIUS {radius_host}:{auth_port}, "
-        f"portal {sim.portal_url}"
-    )
-    sys.stdout.flush()
-    done = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: done.set())
-    try:
-        done.wait()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        sim.stop()
+    gateway(**options)
+
+
+app.command("gateway-sim", help="Deprecated: use `netops lab gateway` (same options).")(
+    functools.wraps(gateway)(gateway_sim)
+)

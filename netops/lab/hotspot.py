@@ -1,6 +1,6 @@
 """A busy hotspot: the simulated MikroTik gateway with citizens coming, browsing and going.
 
-The gateway (``netops.portal.gateway_sim``) does the NAS's part over real HTTP and RADIUS.
+The gateway (``netops.lab.gateway``) does the NAS's part over real HTTP and RADIUS.
 Around it, this keeps ``citizens`` phones online: each joins through the portal
 (:class:`~netops.lab.citizen.Phone`), browses for a while and logs out, and another one
 comes. Like a real NAS, the gateway reports every open session (also those of phones that
@@ -21,7 +21,7 @@ from netops.errors import NetopsError
 from netops.lab.citizen import Phone
 
 if TYPE_CHECKING:
-    from netops.portal.gateway_sim import GatewaySim
+    from netops.lab.gateway import GatewaySim
 
 log = logging.getLogger("netops.lab.hotspot")
 
@@ -130,7 +130,7 @@ class Hotspot:
 
 
 class GatewaySimAdapter:
-    """:class:`Gateway` over ``netops.portal.gateway_sim.GatewaySim``."""
+    """:class:`Gateway` over ``netops.lab.gateway.GatewaySim``."""
 
     def __init__(self, sim: GatewaySim) -> None:
         self.sim = sim

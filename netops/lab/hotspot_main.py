@@ -52,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from netops.portal.gateway_sim import GatewaySim
+    from netops.lab.gateway import GatewaySim
 
     inv = load_inventory(args.inventory)
     spot = inv.hotspot(args.hotspot)

@@ -43,7 +43,7 @@ class LabPlan:
 
 
 def namespace_of(hostname: str, prefix: str = LAB_PREFIX) -> str:
-    """The network namespace an FRR lab router lives in (as ``netops.provision.lab`` names it)."""
+    """The network namespace an FRR lab router lives in (as ``netops.lab.frr`` names it)."""
     return f"{prefix}-{hostname}"
 
 

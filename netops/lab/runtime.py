@@ -40,7 +40,7 @@ from netops.service.model import ComponentSpec
 from netops.service.state import read_state, running, stop_recorded, write_state
 
 if TYPE_CHECKING:
-    from netops.provision.lab import FrrLab
+    from netops.lab.frr import FrrLab
 
 Progress = Callable[[str], None]
 # snmpsim binds its port only once it has dropped privileges (pysnmp opens sockets lazily),
@@ -239,7 +239,7 @@ class Lab:
     def _frr_lab(self, plan: LabPlan) -> FrrLab | None:
         if not plan.routers:
             return None
-        from netops.provision.lab import FrrLab
+        from netops.lab.frr import FrrLab
 
         devices = [self.inventory.device(h) for h in plan.routers]
         lab = FrrLab.from_inventory(self.inventory, prefix=self.prefix, devices=devices)
@@ -487,7 +487,7 @@ def down(directory: Path, prefix: str = LAB_PREFIX) -> list[str]:
     routers = []
     for r in record.get("routers") or []:
         with contextlib.suppress(KeyError, ValueError, TypeError):
-            from netops.provision.lab import LabRouter
+            from netops.lab.frr import LabRouter
 
             routers.append(
                 LabRouter(
@@ -501,7 +501,7 @@ def down(directory: Path, prefix: str = LAB_PREFIX) -> list[str]:
     known = {r.namespace for r in routers}
     strays = [n for n in lab_namespaces(prefix) if n not in known]
     if routers or strays:
-        from netops.provision.lab import FrrLab, LabRouter
+        from netops.lab.frr import FrrLab, LabRouter
 
         for index, namespace in enumerate(strays):
             routers.append(

@@ -1,6 +1,6 @@
 """FakeNOS SSH targets for lab devices that have no real lab target. Pure: no I/O.
 
-FRR routers are real SSH targets (``netops.provision.lab``). Devices of other platforms
+FRR routers are real SSH targets (``netops.lab.frr``). Devices of other platforms
 (RouterOS gateways and access points, Arista switches) on loopback addresses get a FakeNOS
 SSH server at their management address and ``ssh_port`` instead: it logs the lab's
 credentials in, shows a vendor prompt naming the device and answers the commands netops

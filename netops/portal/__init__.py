@@ -1,4 +1,5 @@
-"""Captive portal and operator console for the city's free Wi-Fi.
+"""Captive portal and operator console for the city's free Wi-Fi (the simulated gateway in
+front of it is :mod:`netops.lab.gateway`).
 
 Layers, each importing only the ones above it in this list:
 
@@ -13,5 +14,4 @@ Layers, each importing only the ones above it in this list:
   :mod:`netops.portal.admin`: the console and the operators' API.
 - :mod:`netops.portal.app`: builds the ASGI app (FastAPI) from the routers, adds the headers.
 - :mod:`netops.portal.service`: runs it under uvicorn (``netops portal serve``).
-- :mod:`netops.portal.gateway_sim`: a simulated MikroTik hotspot gateway for tests and the lab.
 """

@@ -34,7 +34,7 @@ for _path in (str(REPO), str(REPO / "tests" / "integration" / "portal")):
 
 from portal_peers import base_env, start_service  # noqa: E402
 
-from netops.portal.gateway_sim import GatewaySim  # noqa: E402
+from netops.lab.gateway import GatewaySim  # noqa: E402
 from netops.store import Store  # noqa: E402
 from netops.store.credentials import generate_key  # noqa: E402
 from tests.support.benchdoc import write_section  # noqa: E402

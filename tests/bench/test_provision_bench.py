@@ -20,8 +20,8 @@ from netmiko import ConnectHandler
 
 from netops.inventory import load_inventory
 from netops.inventory.models import Inventory
+from netops.lab.frr import FrrLab
 from netops.provision import configtree, operations
-from netops.provision.lab import FrrLab
 from netops.provision.operations import Options
 from netops.provision.platforms import platform
 from netops.provision.render import render_device

@@ -22,8 +22,8 @@ import pytest
 import yaml
 
 from netops.inventory import load_inventory
+from netops.lab.frr import FrrLab
 from netops.lab.runtime import lab_namespaces, ssh_answers
-from netops.provision.lab import FrrLab
 from netops.service.state import cmdline, read_state
 from tests.paths import LAB, REPO
 

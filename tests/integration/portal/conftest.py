@@ -24,7 +24,7 @@ from portal_peers import (  # noqa: E402
     start_service,
 )
 
-from netops.portal.gateway_sim import GatewaySim  # noqa: E402
+from netops.lab.gateway import GatewaySim  # noqa: E402
 from netops.store import Store  # noqa: E402
 from netops.store.credentials import generate_key  # noqa: E402
 

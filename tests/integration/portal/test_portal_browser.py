@@ -18,7 +18,7 @@ import pytest
 from conftest import ADMIN_TOKEN, GATEWAY_HOST, LAB, Stack
 from portal_peers import NETOPS, REPO
 
-from netops.portal.gateway_sim import GatewaySim
+from netops.lab.gateway import GatewaySim
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 1, "is_mobile": True}

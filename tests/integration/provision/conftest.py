@@ -10,7 +10,7 @@ import pytest
 
 from netops.inventory import load_inventory
 from netops.inventory.models import Inventory
-from netops.provision.lab import FrrLab
+from netops.lab.frr import FrrLab
 from tests.paths import LAB
 
 PREFIX = "nxprov"

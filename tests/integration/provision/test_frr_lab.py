@@ -10,8 +10,8 @@ import pytest
 
 from netops.cli.main import main
 from netops.inventory.models import Inventory
+from netops.lab.frr import FrrLab
 from netops.provision import operations
-from netops.provision.lab import FrrLab
 from netops.provision.operations import Options
 from netops.provision.runner import run
 from tests.integration.provision.conftest import MGMT

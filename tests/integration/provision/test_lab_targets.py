@@ -1,7 +1,7 @@
 """The whole lab over real SSH: secrets never reach a session log, and every failure
 sentence says what really happened.
 
-Real peers: the FRR routers in network namespaces (netops.provision.lab, run under
+Real peers: the FRR routers in network namespaces (netops.lab.frr, run under
 ``flock /tmp/frrlab.lock``), and the lab's FakeNOS targets for the RouterOS gateway and
 access point and the EOS switch, each started as the lab supervisor starts it
 (``python -m netops.lab.sshtarget_main``). The inventory is a copy of inventory/lab whose
@@ -23,9 +23,9 @@ import pytest
 
 from netops.inventory.models import Inventory
 from netops.inventory.secrets import Secret
+from netops.lab.frr import FrrLab
 from netops.lab.runtime import ssh_answers
 from netops.provision import operations
-from netops.provision.lab import FrrLab
 from netops.provision.operations import Options
 from netops.provision.runner import run
 from tests.integration.provision.conftest import PREFIX

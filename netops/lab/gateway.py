@@ -55,7 +55,7 @@ from netops.errors import NetopsError
 from netops.portal.chap import coova_challenge, escape_mikrotik
 from netops.radius.dictionary import load_dictionary
 
-log = logging.getLogger("netops.portal.gateway_sim")
+log = logging.getLogger("netops.lab.gateway")
 CLIENT_COOKIE = "gwsim_client"
 
 
