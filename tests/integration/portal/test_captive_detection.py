@@ -12,11 +12,12 @@ from __future__ import annotations
 import http.client
 import re
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
-from conftest import GATEWAY_HOST, Stack
+from conftest import GATEWAY_HOST, LAB, Stack
 
 from netops.lab.gateway import CLIENT_COOKIE, GatewaySim
 from netops.lab.internet import APPLE_SUCCESS, PROBES, InternetSim, Probe
@@ -171,3 +172,163 @@ def test_coovachilli_redirects_probes_uncached_and_passes_them_after_the_login(
         assert chilli.attempts[-1].accepted
         status, _, body = probe(chilli, android.url, mac)
         assert (status, body) == (204, b"")
+
+
+# --- RFC 8908 over HTTPS ---------------------------------------------------------------------
+
+#: RFC 8908 section 5 (and the IANA "Captive Portal API Keys" registry): key → JSON type.
+RFC8908_KEYS: dict[str, type] = {
+    "captive": bool,
+    "user-portal-url": str,
+    "venue-info-url": str,
+    "can-extend-session": bool,
+    "seconds-remaining": int,
+    "bytes-remaining": int,
+}
+
+
+@pytest.fixture(scope="module")
+def tls_portal(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Any]]:
+    """``netops portal serve`` over HTTPS with a certificate from the lab's own CA."""
+    from portal_peers import start_service
+
+    from netops.lab.tls import make_lab_tls
+
+    work = tmp_path_factory.mktemp("portal-tls")
+    tls = make_lab_tls(work / "tls")
+    service = start_service(
+        "portal-tls",
+        [
+            "-i",
+            str(LAB),
+            "--db",
+            stack.db,
+            "portal",
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--tls-cert",
+            str(tls.cert),
+            "--tls-key",
+            str(tls.key),
+        ],
+        log_dir=work,
+        env=stack.env,
+        pattern=r"serving https://",
+    )
+    try:
+        found = re.search(r"serving (\S+)", service.line)
+        assert found
+        yield found.group(1), tls
+    finally:
+        service.stop()
+
+
+def _api(url: str, ca: Any) -> Any:
+    import ssl
+
+    import httpx
+
+    trust = ssl.create_default_context(cafile=str(ca))
+    reply = httpx.get(f"{url}api/captive", verify=trust, timeout=10)
+    assert reply.status_code == 200
+    assert reply.headers["content-type"] == "application/captive+json"
+    assert "private" in reply.headers["cache-control"]
+    body = reply.json()
+    assert set(body) <= set(RFC8908_KEYS), set(body) - set(RFC8908_KEYS)
+    for key, value in body.items():
+        kind = RFC8908_KEYS[key]
+        assert isinstance(value, kind) and (kind is bool or not isinstance(value, bool)), key
+    assert body["user-portal-url"].startswith("https://")
+    return body
+
+
+def test_the_captive_api_answers_rfc_8908_json_over_https(
+    stack: Stack, tls_portal: tuple[str, Any]
+) -> None:
+    import httpx
+
+    url, tls = tls_portal
+    assert url.startswith("https://127.0.0.1:")
+    # A phone that does not trust the certificate's issuer gets no answer at all.
+    with pytest.raises(httpx.ConnectError, match="CERTIFICATE_VERIFY_FAILED"):
+        httpx.get(f"{url}api/captive", timeout=10)
+
+    before = _api(url, tls.ca_cert)
+    assert before["captive"] is True
+    assert before["user-portal-url"] == url
+    assert before["venue-info-url"] == f"{url}terms"
+
+    # A phone at 127.0.0.1 (the address the portal sees) logs in at a gateway.
+    username = stack.store.create_vouchers("gratis", 1)[0].replace("-", "")
+    mac = "02:00:00:00:81:08"
+    with GatewaySim(
+        portal_url=url,
+        auth_port=stack.auth_port,
+        acct_port=stack.acct_port,
+        secret="testing123",
+        listen_host=GATEWAY_HOST,
+        chap=False,
+        client_mac=mac,
+        client_ip="127.0.0.1",
+    ) as gateway:
+        conn = http.client.HTTPConnection(gateway.listen_host, gateway.listen_port, timeout=10)
+        conn.request(
+            "POST",
+            "/login",
+            body=urlencode({"username": username, "password": username, "dst": "http://x/"}),
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+        )
+        conn.getresponse().read()
+        conn.close()
+        assert gateway.attempts[-1].accepted
+        try:
+            after = _api(url, tls.ca_cert)
+            assert after["captive"] is False
+            assert 0 < after["seconds-remaining"] <= 2 * 3600
+            assert after["bytes-remaining"] == 1_000_000_000
+            assert after["can-extend-session"] is False
+        finally:
+            gateway.logout(mac)
+    assert _api(url, tls.ca_cert)["captive"] is True
+
+
+def _serve(capsys: pytest.CaptureFixture[str], tmp_path: Path, *args: str) -> tuple[int, str]:
+    from netops.cli.main import main
+
+    code = main(["-i", str(LAB), "--db", f"sqlite:///{tmp_path}/db", "portal", "serve", *args])
+    return code, capsys.readouterr().err
+
+
+def test_tls_options_that_cannot_work_are_one_clear_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from netops.lab.tls import make_lab_tls
+
+    tls = make_lab_tls(tmp_path / "tls")
+    code, err = _serve(capsys, tmp_path, "--listen", "127.0.0.1:0", "--tls-cert", str(tls.cert))
+    assert code == 1 and "--tls-cert and --tls-key go together" in err
+    code, err = _serve(
+        capsys,
+        tmp_path,
+        "--listen",
+        "127.0.0.1:0",
+        "--tls-cert",
+        str(tmp_path / "missing.pem"),
+        "--tls-key",
+        str(tls.key),
+    )
+    assert code == 1 and "missing.pem is not a readable file" in err
+    other = make_lab_tls(tmp_path / "other")
+    code, err = _serve(
+        capsys,
+        tmp_path,
+        "--listen",
+        "127.0.0.1:0",
+        "--tls-cert",
+        str(tls.cert),
+        "--tls-key",
+        str(other.key),
+    )
+    assert code == 1 and "do not make a usable pair" in err
+    assert "Traceback" not in err
