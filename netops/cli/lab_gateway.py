@@ -10,6 +10,7 @@ import logging
 import signal
 import sys
 import threading
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -146,3 +147,32 @@ def gateway(
         sim.stop()
         if world is not None:
             world.stop()
+
+
+def tls(
+    out: Annotated[
+        Path, typer.Option("--out", help="Folder for lab-ca.pem, portal.pem, portal-key.pem.")
+    ] = Path("var/lab-tls"),
+    names: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--name",
+            help="DNS name or address the certificate is for (repeatable; default: "
+            "localhost, 127.0.0.1, ::1).",
+            show_default=False,
+        ),
+    ] = None,
+    days: Annotated[int, typer.Option("--days", min=1, max=825, help="Validity.")] = 30,
+) -> None:
+    """Create the lab's own CA and a portal certificate signed by it.
+
+    Serve the portal with `netops portal serve --tls-cert OUT/portal.pem --tls-key
+    OUT/portal-key.pem` and trust OUT/lab-ca.pem in the client (curl --cacert …).
+    """
+    from netops.lab.tls import make_lab_tls
+
+    made = make_lab_tls(out, tuple(names) if names else ("localhost", "127.0.0.1", "::1"), days)
+    console.print(
+        f"netops lab tls: CA {made.ca_cert}, certificate {made.cert}, key {made.key} "
+        f"(valid {days} days)"
+    )
