@@ -66,7 +66,7 @@ def probe(gateway: GatewaySim, url: str, mac: str | None = None) -> tuple[int, A
     identity at the gateway, which a real gateway takes from its MAC address)."""
     parts = urlsplit(url)
     conn = http.client.HTTPConnection(gateway.listen_host, gateway.listen_port, timeout=10)
-    headers = {"Host": parts.netloc, "User-Agent": "CaptiveNetworkSupport/1.0 wispr"}
+    headers = {"Host": parts.netloc}
     if mac:
         headers["Cookie"] = f"{CLIENT_COOKIE}={mac}"
     try:
