@@ -15,6 +15,7 @@ from rich.table import Table
 
 from netops.cli.common import InventoryOpt, absolute_path, console, err_console, get_inventory
 from netops.cli.lab_gateway import gateway
+from netops.cli.lab_gateway import tls as lab_tls
 from netops.errors import NetopsError
 from netops.lab.citizen import Phone
 from netops.lab.plan import LAB_PREFIX
@@ -241,3 +242,4 @@ def lab_run(
 
 
 app.command("gateway")(gateway)
+app.command("tls")(lab_tls)

@@ -10,6 +10,7 @@ import logging
 import signal
 import sys
 import threading
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -57,13 +58,25 @@ def gateway(
             "--coova", help="Play a CoovaChilli UAM gateway (services.portal.uam_secret)."
         ),
     ] = False,
+    internet: Annotated[
+        bool,
+        typer.Option(
+            "--internet/--no-internet",
+            help="Behind the gateway, a stand-in internet on loopback that answers phones' "
+            "connectivity probes as Google, Apple, Microsoft and Mozilla do.",
+        ),
+    ] = True,
 ) -> None:
     """Run a simulated MikroTik (or CoovaChilli) hotspot gateway in front of the portal.
 
     Open its URL in a browser: it redirects to the portal like a real hotspot, logs you in
-    over real RADIUS (CHAP) and sends accounting.
+    over real RADIUS (CHAP) and sends accounting. Phones' probes (a request whose Host is
+    captive.apple.com, connectivitycheck.gstatic.com, www.msftconnecttest.com,
+    detectportal.firefox.com …) are redirected to the portal before the login and reach
+    the stand-in internet after it.
     """
     from netops.lab.gateway import GatewaySim
+    from netops.lab.internet import InternetSim
     from netops.portal.service import parse_listen
 
     logging.basicConfig(
@@ -89,6 +102,7 @@ def gateway(
         radius_host = str(servers[0]) if servers else "127.0.0.1"
         auth_port = inv.services.radius.auth_port
     http_host, http_port = parse_listen(listen)
+    world = InternetSim() if internet else None
     coa_host, coa_port = parse_listen(coa_listen)
     sim = GatewaySim(
         portal_url=portal or inv.services.portal.url,
@@ -107,11 +121,20 @@ def gateway(
         flavour="coova" if coova else "mikrotik",
         uam_secret=uam.reveal() if (uam := inv.services.portal.uam_secret) else None,
     )
-    sim.start()
+    if world is not None:
+        world.start()
+        sim.internet_url = world.base_url
+    try:
+        sim.start()
+    except NetopsError:
+        if world is not None:
+            world.stop()
+        raise
+    beyond = f", internet {world.base_url}" if world is not None else ""
     console.print(
         f"netops lab gateway ({sim.flavour}): hotspot {spot.id} at {sim.base_url}/ "
         f"(CoA udp {coa_host}:{sim.coa_port}), RADIUS {radius_host}:{auth_port}, "
-        f"portal {sim.portal_url}"
+        f"portal {sim.portal_url}{beyond}"
     )
     sys.stdout.flush()
     done = threading.Event()
@@ -122,3 +145,34 @@ def gateway(
         pass
     finally:
         sim.stop()
+        if world is not None:
+            world.stop()
+
+
+def tls(
+    out: Annotated[
+        Path, typer.Option("--out", help="Folder for lab-ca.pem, portal.pem, portal-key.pem.")
+    ] = Path("var/lab-tls"),
+    names: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--name",
+            help="DNS name or address the certificate is for (repeatable; default: "
+            "localhost, 127.0.0.1, ::1).",
+            show_default=False,
+        ),
+    ] = None,
+    days: Annotated[int, typer.Option("--days", min=1, max=825, help="Validity.")] = 30,
+) -> None:
+    """Create the lab's own CA and a portal certificate signed by it.
+
+    Serve the portal with `netops portal serve --tls-cert OUT/portal.pem --tls-key
+    OUT/portal-key.pem` and trust OUT/lab-ca.pem in the client (curl --cacert …).
+    """
+    from netops.lab.tls import make_lab_tls
+
+    made = make_lab_tls(out, tuple(names) if names else ("localhost", "127.0.0.1", "::1"), days)
+    console.print(
+        f"netops lab tls: CA {made.ca_cert}, certificate {made.cert}, key {made.key} "
+        f"(valid {days} days)"
+    )

@@ -7,6 +7,7 @@ import functools
 import logging
 import os
 import sys
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -112,16 +113,35 @@ def serve(
             help="New click-through allowances per hotspot per day.",
         ),
     ] = 5000,
+    tls_cert: Annotated[
+        Path | None,
+        typer.Option(
+            "--tls-cert",
+            help="PEM certificate chain: serve HTTPS (default: services.portal.tls_cert).",
+            show_default=False,
+        ),
+    ] = None,
+    tls_key: Annotated[
+        Path | None,
+        typer.Option(
+            "--tls-key",
+            help="PEM private key of --tls-cert (default: services.portal.tls_key).",
+            show_default=False,
+        ),
+    ] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Debug logging.")] = False,
 ) -> None:
     """Serve the captive portal, the captive-portal API (RFC 8908) and the operator console.
+
+    With --tls-cert/--tls-key (or services.portal.tls_cert/tls_key) it serves HTTPS: phones
+    reach the RFC 8908 API that DHCP option 114 names only over TLS.
 
     The console and its API need $NETOPS_ADMIN_TOKEN, at least 32 random characters
     (`openssl rand -base64 32`); a shorter one or a placeholder is refused. Set
     $NETOPS_PORTAL_SECRET when several portal processes serve one city, so that their
     cookies agree.
     """
-    from netops.portal.service import default_listen
+    from netops.portal.service import default_listen, tls_files
     from netops.portal.service import serve as run
 
     check_admin_token()
@@ -129,6 +149,15 @@ def serve(
     inv = get_inventory(inventory)
     assert inventory is not None
     where = listen or default_listen(inv.services.portal.url)
+    configured = inv.services.portal
+    tls = tls_files(
+        inventory,
+        tls_cert,
+        tls_key,
+        (configured.tls_cert, configured.tls_key)
+        if configured.tls_cert and configured.tls_key
+        else None,
+    )
 
     def announce(url: str) -> None:
         console.print(
@@ -145,6 +174,7 @@ def serve(
         chap_in_browser=chap_in_browser,
         access_log=access_log,
         announce=announce,
+        tls=tls,
         limits={
             "hotspot_limit": failures_per_hotspot,
             "clickthrough_hourly": clickthrough_per_hour,

@@ -483,6 +483,33 @@ class PortalService(Record):
     url: str = "http://127.0.0.1:8080/"
     host: str | None = None
     uam_secret: Secret | None = None
+    api_url: str | None = Field(
+        default=None,
+        description="The RFC 8908 API URI that DHCP option 114 hands phones (https only); "
+        "default: url + api/captive when url is https.",
+    )
+    tls_cert: str | None = Field(
+        default=None,
+        description="PEM certificate chain `netops portal serve` presents (relative paths "
+        "from the inventory folder).",
+    )
+    tls_key: str | None = Field(default=None, description="PEM private key of tls_cert.")
+
+    @field_validator("api_url")
+    @classmethod
+    def _https_api(cls, value: str | None) -> str | None:
+        if value is not None and not value.lower().startswith("https://"):
+            raise ValueError(
+                f"api_url {value!r} must be an https:// URL: phones reach the captive-portal "
+                "API only over TLS (RFC 8908)"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _cert_with_key(self) -> PortalService:
+        if (self.tls_cert is None) != (self.tls_key is None):
+            raise ValueError("tls_cert and tls_key go together: give both or neither")
+        return self
 
 
 class Services(Record):

@@ -26,11 +26,19 @@ gives each browser a random locally administered MAC and an address from the hot
 client prefix, remembered in a cookie and carried in the client's own login and logout URLs
 (``/c/<id>/login``): browsers do not send SameSite=Lax cookies on the portal's cross-site
 form POST. Alternatively every client shares the fixed ``client_mac`` / ``client_ip``.
+
+Phones decide whether to open their login window by probing a plain-HTTP URL (see
+:mod:`netops.lab.internet`). Like the real device, the simulator answers a client that is
+not logged in with the redirect to the portal, marked ``Cache-Control: no-store`` so that
+the phone's next probe after the login reaches the network again instead of a cached
+redirect; once the client is logged in, and ``internet_url`` names the stand-in internet,
+it forwards the request there with its ``Host`` header, as the gateway's NAT would.
 """
 
 from __future__ import annotations
 
 import hashlib
+import http.client
 import ipaddress
 import logging
 import os
@@ -41,7 +49,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import uvicorn
 from pyrad import packet as rp
@@ -57,6 +65,9 @@ from netops.radius.dictionary import load_dictionary
 
 log = logging.getLogger("netops.lab.gateway")
 CLIENT_COOKIE = "gwsim_client"
+#: On every answer that sends a client that is not logged in to the portal: a phone must not
+#: keep the redirect and find itself "still captive" on its first probe after the login.
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache", "Expires": "0"}
 
 
 @dataclass
@@ -131,6 +142,7 @@ class GatewaySim:
         flavour: Literal["mikrotik", "coova"] = "mikrotik",
         uam_secret: str | None = None,
         dns_name: str | None = None,
+        internet_url: str | None = None,
     ) -> None:
         self.portal_url = portal_url if portal_url.endswith("/") else portal_url + "/"
         self.radius_host = radius_host
@@ -151,6 +163,7 @@ class GatewaySim:
         self.flavour = flavour
         self._uam_secret = uam_secret
         self.dns_name = dns_name
+        self.internet_url = internet_url
         self.sessions: dict[str, SimSession] = {}
         self.attempts: list[Attempt] = []
         self.coa_log: list[tuple[str, str]] = []
@@ -466,7 +479,9 @@ class GatewaySim:
             params["chap-challenge"] = escape_mikrotik(client.challenge)
         if error is not None:
             params["error"] = error
-        return RedirectResponse(f"{self.portal_url}login?{urlencode(params)}", 302)
+        return RedirectResponse(
+            f"{self.portal_url}login?{urlencode(params)}", 302, headers=NO_STORE
+        )
 
     def _uam_redirect(
         self, client: _Client, userurl: str, res: str, reply: str | None = None
@@ -485,7 +500,30 @@ class GatewaySim:
         }
         if reply is not None:
             params["reply"] = reply
-        return RedirectResponse(f"{self.portal_url}login?{urlencode(params)}", 302)
+        return RedirectResponse(
+            f"{self.portal_url}login?{urlencode(params)}", 302, headers=NO_STORE
+        )
+
+    def forward(self, host: str, path_and_query: str, method: str = "GET") -> Response:
+        """Fetch ``http://host/path`` from the stand-in internet, as the NAT would pass a
+        logged-in client's request on; the answer comes back unchanged."""
+        assert self.internet_url is not None
+        target = urlsplit(self.internet_url)
+        conn = http.client.HTTPConnection(target.hostname or "127.0.0.1", target.port or 80, 10)
+        try:
+            conn.request(method, path_and_query, headers={"Host": host})
+            reply = conn.getresponse()
+            body = reply.read()
+            headers = {
+                k: v
+                for k, v in reply.getheaders()
+                if k.lower() in ("content-type", "content-length", "cache-control", "location")
+            }
+            return Response(body, reply.status, headers=headers)
+        except OSError as exc:
+            return Response(f"internet unreachable: {exc}\n".encode(), 502)
+        finally:
+            conn.close()
 
     def _with_cookie(self, response: Response, cookie: str | None) -> Response:
         if cookie:
@@ -495,11 +533,18 @@ class GatewaySim:
     def app(self) -> Starlette:
         """The gateway's web side."""
 
-        def anything(request: Request) -> Response:
+        async def anything(request: Request) -> Response:
             client, cookie = self._client_for(request)
             session = self.sessions.get(client.mac)
             if session is None:
                 return self._with_cookie(self._redirect_to_portal(client, str(request.url)), cookie)
+            if self.internet_url is not None:
+                from starlette.concurrency import run_in_threadpool
+
+                target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+                host = request.headers.get("host", "")
+                answer = await run_in_threadpool(self.forward, host, target, request.method)
+                return self._with_cookie(answer, cookie)
             page = (
                 "<!doctype html><meta charset=utf-8><title>Online</title>"
                 f"<h1>Online</h1><p>Simulated internet page {request.url.path} for "

@@ -307,9 +307,14 @@ def terms(request: Request, portal: PortalDep) -> Response:
 # --- RFC 8908 ------------------------------------------------------------------------------
 
 
-def captive_body(portal: Portal, client: str) -> dict[str, Any]:
-    """The RFC 8908 answer for the device at ``client``: captive or not, what is left."""
+def captive_body(portal: Portal, client: str, served_at: str | None = None) -> dict[str, Any]:
+    """The RFC 8908 answer for the device at ``client``: captive or not, what is left.
+
+    ``user-portal-url`` must be reached over TLS: when the inventory's portal URL is plain
+    HTTP, the HTTPS address the API itself was asked on (``served_at``) stands in."""
     base = portal.inventory.services.portal.url
+    if not base.lower().startswith("https://") and served_at:
+        base = served_at
     session = next(
         (s for s in portal.store.sessions(active=True, limit=5000) if s.ip == client), None
     )
@@ -353,5 +358,6 @@ def captive_body(portal: Portal, client: str) -> dict[str, Any]:
     tags=["captive"],
 )
 def captive(request: Request, portal: PortalDep) -> Response:
-    body = captive_body(portal, client_of(request))
+    served_at = str(request.base_url) if request.url.scheme == "https" else None
+    body = captive_body(portal, client_of(request), served_at)
     return JSONResponse(body, media_type=CAPTIVE_JSON, headers={"Cache-Control": "private"})

@@ -64,6 +64,12 @@ CATALOGUE: Mapping[str, Mapping[Lang, str]] = {
     "connecting.submit": {"id": "Lanjutkan", "en": "Continue"},
     # status
     "status.connected": {"id": "Anda terhubung ke internet.", "en": "You are connected."},
+    "status.done_hint": {
+        "id": "Jika halaman ini terbuka di jendela masuk WiFi, ketuk “Selesai” di pojok atas "
+        "untuk mulai berselancar.",
+        "en": "If this page opened in the Wi-Fi sign-in window, tap “Done” at the top to start "
+        "browsing.",
+    },
     "status.not_connected": {
         "id": "Tidak ada sesi aktif untuk perangkat ini.",
         "en": "No active session for this device.",

@@ -31,6 +31,38 @@ def default_listen(portal_url: str) -> str:
     return f"0.0.0.0:{port}"
 
 
+def check_tls(cert: Path, key: Path) -> None:
+    """Refuse, in one sentence, a certificate or key that TLS could not use."""
+    import ssl
+
+    for what, path in (("certificate", cert), ("key", key)):
+        if not path.is_file():
+            raise PortalError(f"TLS {what} {path} is not a readable file")
+    try:
+        ssl.create_default_context(ssl.Purpose.CLIENT_AUTH).load_cert_chain(cert, key)
+    except ssl.SSLError as exc:
+        raise PortalError(
+            f"TLS certificate {cert} and key {key} do not make a usable pair "
+            f"({exc.reason or exc}): give the PEM certificate chain and its private key"
+        ) from None
+
+
+def tls_files(
+    inventory_dir: Path, cert: Path | None, key: Path | None, from_inventory: tuple[str, str] | None
+) -> tuple[Path, Path] | None:
+    """The certificate and key to serve with: the command line's, else the inventory's
+    (``services.portal.tls_cert`` / ``tls_key``, relative to the inventory folder), else
+    None (plain HTTP)."""
+    if (cert is None) != (key is None):
+        raise PortalError("--tls-cert and --tls-key go together: give both or neither")
+    if cert is not None and key is not None:
+        return cert, key
+    if from_inventory is None:
+        return None
+    base = inventory_dir if inventory_dir.is_dir() else inventory_dir.parent
+    return base / from_inventory[0], base / from_inventory[1]
+
+
 def serve(
     inventory_path: Path,
     db_url: str,
@@ -41,9 +73,11 @@ def serve(
     access_log: bool = False,
     announce: Callable[[str], None] = lambda _: None,
     limits: dict[str, int] | None = None,
+    tls: tuple[Path, Path] | None = None,
 ) -> None:
     """Serve until interrupted. The store is opened (and migrated) before the port opens.
-    ``limits`` overrides :class:`~netops.portal.state.PortalSettings` rate-limit fields."""
+    ``limits`` overrides :class:`~netops.portal.state.PortalSettings` rate-limit fields;
+    ``tls`` (certificate chain, key; PEM files) serves HTTPS instead of HTTP."""
     import socket
 
     import uvicorn
@@ -52,6 +86,8 @@ def serve(
     from netops.store import Store
 
     host, port = parse_listen(listen)
+    if tls is not None:
+        check_tls(*tls)
     inventory = load_inventory(inventory_path)
     store = Store.open(db_url)
     try:
@@ -77,7 +113,7 @@ def serve(
             raise PortalError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
         bound = sock.getsockname()[1]
         shown = f"[{host}]" if ":" in host else host
-        announce(f"http://{shown}:{bound}/")
+        announce(f"{'https' if tls else 'http'}://{shown}:{bound}/")
         config = uvicorn.Config(
             app,
             log_level="info",
@@ -86,6 +122,8 @@ def serve(
             server_header=False,
             lifespan="off",
             log_config=None,  # uvicorn logs through netops' logging set-up (stderr)
+            ssl_certfile=str(tls[0]) if tls else None,
+            ssl_keyfile=str(tls[1]) if tls else None,
         )
         uvicorn.Server(config).run(sockets=[sock])
     finally:

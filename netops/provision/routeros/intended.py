@@ -83,13 +83,18 @@ def _mgmt_vlan(inventory: Inventory) -> int:
     )
 
 
-def _portal(inventory: Inventory) -> tuple[str, str, int, str]:
-    """(URL, host, port, RFC 8908 API URI) of the captive portal."""
+def _portal(inventory: Inventory) -> tuple[str, str, int, str | None]:
+    """(URL, host, port, RFC 8908 API URI) of the captive portal. The API URI is
+    ``services.portal.api_url``, else the portal's own ``/api/captive`` when the portal is
+    HTTPS, else None: RFC 8908 puts the API on HTTPS only, and a phone ignores (or is
+    misled by) a plain-HTTP option 114."""
     portal = inventory.services.portal
     parts = urlsplit(portal.url)
     host = portal.host or parts.hostname or ""
     port = parts.port or (443 if parts.scheme == "https" else 80)
-    api = portal.url.rstrip("/") + "/api/captive"
+    api: str | None = portal.api_url
+    if api is None and parts.scheme == "https":
+        api = portal.url.rstrip("/") + "/api/captive"
     return portal.url, host, port, api
 
 
@@ -423,16 +428,17 @@ def _hotspot_gateway(
             address_pool=f"pool-{hs.id}",
             lease_time=lease,
         )
-        if not any(
+        if api_uri is not None and not any(
             o["name"] == CAPTIVE_OPTION for o in out.state.get("/ip/dhcp-server/option", [])
         ):
             out.add("/ip/dhcp-server/option", name=CAPTIVE_OPTION, code="114", value=f"'{api_uri}'")
+        offered = {"dhcp_option": CAPTIVE_OPTION} if api_uri is not None else {}
         out.add(
             "/ip/dhcp-server/network",
             address=net,
             gateway=gw,
             dns_server=gw,
-            dhcp_option=CAPTIVE_OPTION,
+            **offered,
             comment=hs.ssid,
         )
         nat = {"out_interface": uplink["name"]} if uplink else {}
@@ -488,6 +494,18 @@ def _hotspot_gateway(
             **target,
             comment="captive portal",
         )
+        api = urlsplit(api_uri) if api_uri else None
+        if api is not None and (api.hostname, api.port or 443) != (portal_host, portal_port):
+            api_host = api.hostname or ""
+            where = {"dst_address": api_host} if _is_ip(api_host) else {"dst_host": api_host}
+            out.add(
+                "/ip/hotspot/walled-garden/ip",
+                action="accept",
+                protocol="tcp",
+                dst_port=api.port or 443,
+                **where,
+                comment="captive portal API",
+            )
     radius = ctx["radius"]
     if radius is not None:
         rsvc = inv.services.radius
