@@ -212,9 +212,19 @@ CATALOGUE: Mapping[str, Mapping[Lang, str]] = {
     "admin.sign_in": {"id": "Masuk", "en": "Sign in"},
     "admin.sign_in_title": {"id": "Masuk operator", "en": "Operator sign-in"},
     "admin.token": {"id": "Token operator", "en": "Operator token"},
+    "admin.operator_name": {"id": "Nama operator", "en": "Operator name"},
+    "admin.password": {"id": "Kata sandi", "en": "Password"},
+    "admin.otp": {
+        "id": "Kode autentikator (jika diaktifkan)",
+        "en": "Authenticator code (if enabled)",
+    },
+    "admin.forbidden": {
+        "id": "Peran Anda tidak mengizinkan tindakan ini.",
+        "en": "Your role does not allow this.",
+    },
     "admin.disabled": {
-        "id": "Konsol dinonaktifkan: atur NETOPS_ADMIN_TOKEN di server portal.",
-        "en": "The console is disabled: set NETOPS_ADMIN_TOKEN where the portal runs.",
+        "id": "Konsol belum punya operator: buat dengan `netops operator add`.",
+        "en": "The console has no operators yet: create one with `netops operator add`.",
     },
     "admin.token_invalid": {"id": "Token tersebut tidak valid.", "en": "That token is not valid."},
     "admin.too_many": {

@@ -211,7 +211,7 @@ def check_name(name: str) -> None:
 def check_role(role: str) -> Role:
     if role not in ROLES:
         raise StoreError(f"role {role!r} is not one of {', '.join(ROLES)}")
-    return cast(Role, role)
+    return role
 
 
 def check_password(password: str) -> None:
