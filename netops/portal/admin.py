@@ -600,8 +600,6 @@ def api_router(portal: Portal) -> APIRouter:
             raise HTTPException(403, f"the role {who.role!r} may not do this")
         return who
 
-    Who = Annotated[Principal, Depends(require)]
-
     router = APIRouter(
         prefix="/api/admin",
         tags=["admin"],
@@ -617,7 +615,7 @@ def api_router(portal: Portal) -> APIRouter:
     )
 
     @router.get("/whoami", summary="The operator this token belongs to")
-    def whoami(who: Who) -> WhoAmIOut:
+    def whoami(who: Principal = Depends(require)) -> WhoAmIOut:
         return WhoAmIOut(name=who.name, role=who.role, sites=sorted(who.sites))
 
     @router.get("/plans", summary="Plans from the inventory")
@@ -636,7 +634,7 @@ def api_router(portal: Portal) -> APIRouter:
         ]
 
     @router.get("/hotspots", summary="Hotspots from the inventory (the operator's sites)")
-    def hotspots(who: Who) -> list[HotspotOut]:
+    def hotspots(who: Principal = Depends(require)) -> list[HotspotOut]:
         return [
             HotspotOut(id=h.id, name=h.name, ssid=h.ssid, plan=h.plan, gateway=h.gateway)
             for h in portal.inventory.hotspots
@@ -649,7 +647,9 @@ def api_router(portal: Portal) -> APIRouter:
         summary="Create vouchers (more than one, or a named batch: role operator)",
         responses={422: {"description": "Unknown plan or invalid values"}},
     )
-    def create(req: VoucherBatchIn, who: Who, request: Request) -> VoucherBatchOut:
+    def create(
+        req: VoucherBatchIn, request: Request, who: Principal = Depends(require)
+    ) -> VoucherBatchOut:
         if (req.count > 1 or req.batch) and not who.may(BATCH_ROLE):
             raise HTTPException(403, f"batches need the role {BATCH_ROLE!r}")
         made = create_batch(portal, req)
@@ -658,8 +658,8 @@ def api_router(portal: Portal) -> APIRouter:
 
     @router.get("/vouchers", summary="List vouchers (of one batch)")
     def vouchers(
-        who: Who,
         request: Request,
+        who: Principal = Depends(require),
         batch: Annotated[str | None, Query(max_length=64)] = None,
         limit: Annotated[int, Query(ge=1, le=10000)] = 1000,
     ) -> list[VoucherOut]:
@@ -672,7 +672,7 @@ def api_router(portal: Portal) -> APIRouter:
         summary="Revoke a voucher",
         responses={404: {"description": "No such voucher"}},
     )
-    def revoke(code: str, who: Who, request: Request) -> RevokeOut:
+    def revoke(code: str, request: Request, who: Principal = Depends(require)) -> RevokeOut:
         if not looks_like_voucher(code) or not portal.store.revoke_voucher(code):
             raise HTTPException(404, f"voucher {code!r} does not exist")
         grouped = group_code(normalise_code(code))
@@ -682,8 +682,8 @@ def api_router(portal: Portal) -> APIRouter:
 
     @router.get("/sessions", summary="Sessions (active by default), newest first")
     def sessions(
-        who: Who,
         request: Request,
+        who: Principal = Depends(require),
         hotspot: Annotated[str | None, Query(max_length=64)] = None,
         active: bool = True,
         limit: Annotated[int, Query(ge=1, le=10000)] = 1000,
@@ -703,18 +703,20 @@ def api_router(portal: Portal) -> APIRouter:
             502: {"description": "The NAS could not be asked"},
         },
     )
-    def disconnect_api(req: DisconnectIn, who: Who, request: Request) -> DisconnectOut:
+    def disconnect_api(
+        req: DisconnectIn, request: Request, who: Principal = Depends(require)
+    ) -> DisconnectOut:
         out = disconnect(portal, req, who)
         record(portal, who, request, "session.disconnect", out.acct_session_id, out.result)
         return out
 
     @router.get("/usage/today", summary="Today's usage per hotspot (since local midnight)")
-    def usage(who: Who) -> list[HotspotUsageOut]:
+    def usage(who: Principal = Depends(require)) -> list[HotspotUsageOut]:
         return [r for r in usage_today(portal) if who.sees(portal, r.hotspot)]
 
     @router.get("/audit", summary="The audit trail, newest last")
     def audit(
-        who: Who,
+        who: Principal = Depends(require),
         since: datetime | None = None,
         operator: Annotated[str | None, Query(max_length=64)] = None,
         limit: Annotated[int, Query(ge=1, le=10000)] = 1000,
@@ -725,7 +727,7 @@ def api_router(portal: Portal) -> APIRouter:
         return [_audit_out(e) for e in rows]
 
     @router.get("/operators", summary="Operator accounts")
-    def operators(who: Who) -> list[OperatorOut]:
+    def operators(who: Principal = Depends(require)) -> list[OperatorOut]:
         return [
             OperatorOut(
                 name=o.name, role=o.role, sites=sorted(o.sites), enabled=o.enabled, totp=o.has_totp

@@ -1,0 +1,71 @@
+"""The audit trail's hash chain on SQLite and PostgreSQL: an edited row and a deleted row
+are found, by their id; console sign-ins kept in the store expire and are revoked."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from netops.store import Store
+
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
+
+
+def _trail(store_url: str) -> Store:
+    store = Store.open(store_url)
+    for n in range(5):
+        store.audit("siti", "10.40.10.5", "voucher.revoke", f"ABCD-EFGH-{n:04d}")
+    return store
+
+
+def _sql(store_url: str, statement: str) -> None:
+    engine = create_engine(store_url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text(statement))
+    finally:
+        engine.dispose()
+
+
+def test_an_intact_trail_verifies(store_url: str) -> None:
+    with _trail(store_url) as store:
+        check = store.verify_audit()
+        assert (check.rows, check.broken_id) == (5, None)
+        assert check.head == store.audit_entries()[-1].hash
+
+
+def test_an_edited_row_breaks_the_chain_at_that_row(store_url: str) -> None:
+    with _trail(store_url) as store:
+        third = store.audit_entries()[2].id
+        _sql(store_url, f"UPDATE audit_log SET operator = 'budi' WHERE id = {third}")
+        check = store.verify_audit()
+        assert check.broken_id == third and "edited" in (check.problem or "")
+
+
+def test_a_deleted_row_breaks_the_chain_at_the_next_row(store_url: str) -> None:
+    with _trail(store_url) as store:
+        rows = store.audit_entries()
+        _sql(store_url, f"DELETE FROM audit_log WHERE id = {rows[1].id}")
+        check = store.verify_audit()
+        assert check.broken_id == rows[2].id and "deleted" in (check.problem or "")
+
+
+def test_a_replaced_hash_is_found_at_its_row(store_url: str) -> None:
+    """A row whose stored hash was overwritten no longer hashes to its content."""
+    with _trail(store_url) as store:
+        rows = store.audit_entries()
+        _sql(store_url, f"UPDATE audit_log SET hash = '{'f' * 64}' WHERE id = {rows[1].id}")
+        assert store.verify_audit().broken_id == rows[1].id
+
+
+def test_console_sign_ins_in_the_store_expire_and_are_revoked(store_url: str) -> None:
+    with Store.open(store_url) as store:
+        now = datetime.now(UTC)
+        store.open_console_session("a" * 64, now, now + timedelta(hours=1))
+        assert store.console_session_live("a" * 64, now)
+        assert not store.console_session_live("a" * 64, now + timedelta(hours=2))
+        assert store.revoke_console_session("a" * 64, now)
+        assert not store.console_session_live("a" * 64, now)
+        assert store.purge_console_sessions(now + timedelta(hours=2)) == 1
