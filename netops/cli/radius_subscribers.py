@@ -575,7 +575,9 @@ def mac_add(
     with open_store(db) as store:
         store.add_mac(mac, plan, note)
         entry = store.lookup(mac)
-        audit_cli(store, "mac.add", entry.username if entry else None, plan)
+        audit_cli(
+            store, "mac.add", store.audit_pseudonym("mac", entry.username if entry else mac), plan
+        )
     console.print(f"allowed MAC [bold]{entry.username if entry else mac}[/] on plan {plan}")
 
 
@@ -590,7 +592,7 @@ def mac_del(
         entry = store.lookup(mac, reveal=False)
         if not store.delete_mac(mac):
             raise StoreError(f"MAC address {mac!r} is not on the allow-list")
-        audit_cli(store, "mac.del", entry.username if entry else None)
+        audit_cli(store, "mac.del", store.audit_pseudonym("mac", entry.username if entry else mac))
     console.print(f"removed MAC [bold]{mac}[/]")
 
 

@@ -644,7 +644,9 @@ def api_router(portal: Portal) -> APIRouter:
     @router.post(
         "/vouchers",
         status_code=201,
-        summary="Create vouchers (more than one, or a named batch: role operator)",
+        summary="Create a batch of vouchers",
+        description="One voucher needs the role helpdesk; more than one, or a named batch, "
+        "the role operator.",
         responses={422: {"description": "Unknown plan or invalid values"}},
     )
     def create(

@@ -15,6 +15,7 @@ SQLite, an advisory lock on PostgreSQL) so two writers never chain to the same r
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import re
 from dataclasses import dataclass
@@ -28,7 +29,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from netops.errors import StoreError
 from netops.store.base import StoreBase
-from netops.store.credentials import hash_password, verify_hash
+from netops.store.credentials import hash_password, load_key, verify_hash
 from netops.store.schema import Base, RowId, UTCDateTime
 
 Role = Literal["viewer", "helpdesk", "operator", "admin"]
@@ -451,6 +452,13 @@ class Operators(StoreBase):
             return int(conn.execute(delete(CONSOLE).where(CONSOLE.c.expires_at <= now)).rowcount)
 
     # --- the audit trail ----------------------------------------------------------------------
+
+    def audit_pseudonym(self, kind: str, value: str) -> str:
+        """``kind~<keyed hash>`` of a device's address for the audit trail: the same for
+        the same device in every process (keyed by the store key), useless without the key."""
+        key, _ = load_key(self._key_file)
+        digest = hmac.new(key, f"audit\0{kind}\0{value}".encode(), hashlib.sha256).hexdigest()
+        return f"{kind}~{digest[:16]}"
 
     def audit(
         self,
