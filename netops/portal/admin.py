@@ -1,13 +1,16 @@
 """The operators' side: a JSON API (OpenAPI at ``/api/openapi.json``) and a few
 server-rendered pages — vouchers, active sessions per hotspot, today's usage.
 
-Authentication: ``Authorization: Bearer <token>`` or the HttpOnly cookie the login form
-sets. The token is ``$NETOPS_ADMIN_TOKEN``, read when a request is checked; it never appears
-in a URL, a page or a log line. Without it set (or set to something too short or a
-placeholder), the console refuses everyone. Wrong tokens are counted per source address and
-in total (:class:`~netops.portal.security.FailureGuard`); past the limit every token, the
-right one too, gets 429. The cookie names a sign-in that the server keeps
-(:mod:`netops.portal.console_sessions`), so signing out ends it for every copy.
+Every request comes from a named operator (:class:`Principal`): the console's signed cookie
+names the account and a sign-in the server keeps (:mod:`netops.portal.console_sessions`), the
+API's ``Authorization: Bearer`` carries a per-operator API token (kept hashed in the store).
+Each route's least role is in :data:`ROUTE_ROLES` (a route missing there is refused to
+everyone); an account limited to sites sees only their hotspots' sessions and usage. Failed
+sign-ins and wrong tokens are counted per source address, per account and in total
+(:class:`~netops.portal.security.FailureGuard`); past the limit every attempt, the right one
+too, gets 429. Every action goes to the store's audit trail. ``$NETOPS_ADMIN_TOKEN`` still
+works for this release as a deprecated break-glass ``admin``; it never appears in a URL, a
+page or a log line.
 """
 
 from __future__ import annotations
@@ -58,7 +61,11 @@ log = logging.getLogger("netops.portal.admin")
 ADMIN_MAX_AGE = 12 * 3600
 MAX_BATCH = 1000
 _BATCH = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
-bearer = HTTPBearer(auto_error=False, description="The operator token ($NETOPS_ADMIN_TOKEN).")
+bearer = HTTPBearer(
+    auto_error=False,
+    description="An operator's API token (`netops operator token create`); the deprecated "
+    "$NETOPS_ADMIN_TOKEN still works as a break-glass admin for this release.",
+)
 
 
 # --- API models --------------------------------------------------------------------------------
