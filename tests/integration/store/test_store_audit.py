@@ -3,6 +3,7 @@ are found, by their id; console sign-ins kept in the store expire and are revoke
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -69,3 +70,25 @@ def test_console_sign_ins_in_the_store_expire_and_are_revoked(store_url: str) ->
         assert store.revoke_console_session("a" * 64, now)
         assert not store.console_session_live("a" * 64, now)
         assert store.purge_console_sessions(now + timedelta(hours=2)) == 1
+
+
+def test_concurrent_writers_keep_one_chain(store_url: str) -> None:
+    """Four threads, each with its own Store (its own connections), append at once: every
+    row chains to the one before it, none to the same predecessor."""
+    stores = [Store.open(store_url) for _ in range(4)]
+    try:
+
+        def append(store: Store, n: int) -> None:
+            for i in range(25):
+                store.audit(f"op-{n}", "10.40.10.5", "session.list", None, str(i))
+
+        with ThreadPoolExecutor(4) as pool:
+            for done in [pool.submit(append, s, n) for n, s in enumerate(stores)]:
+                done.result()
+        check = stores[0].verify_audit()
+        assert (check.rows, check.broken_id) == (100, None)
+        prevs = [e.prev_hash for e in stores[0].audit_entries()]
+        assert len(set(prevs)) == 100
+    finally:
+        for store in stores:
+            store.close()
