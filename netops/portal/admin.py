@@ -349,6 +349,7 @@ ROUTE_ROLES: dict[tuple[str, str], Role | None] = {
     ("GET", "/admin/sessions"): "viewer",
     ("POST", "/admin/sessions/disconnect"): "helpdesk",
     ("GET", "/admin/usage"): "viewer",
+    ("GET", "/admin/audit"): "admin",
     ("GET", "/api/admin/plans"): "viewer",
     ("GET", "/api/admin/hotspots"): "viewer",
     ("POST", "/api/admin/vouchers"): "helpdesk",
@@ -884,6 +885,7 @@ def admin_router(portal: Portal) -> APIRouter:
                 brand=portal.brand,
                 zone=portal.zone,
                 now=portal.now().astimezone(portal.zone),
+                who=getattr(self.request.state, "who", None),
                 **values,
             )
             response = HTMLResponse(html, status_code=status)
@@ -1221,6 +1223,17 @@ def admin_router(portal: Portal) -> APIRouter:
             rows=rows,
             totals=_totals(rows),
             since=day_start(portal.now(), portal.zone).astimezone(portal.zone),
+        )
+
+    @router.get("/audit", response_class=HTMLResponse)
+    def audit(request: Request) -> Response:
+        if not isinstance(who := signed_in(request), Principal):
+            return who
+        return Page(request).render(
+            "admin_audit.html",
+            section="audit",
+            entries=list(reversed(portal.store.audit_entries(limit=500))),
+            check=portal.store.verify_audit(),
         )
 
     return router

@@ -218,6 +218,21 @@ CATALOGUE: Mapping[str, Mapping[Lang, str]] = {
         "id": "Kode autentikator (jika diaktifkan)",
         "en": "Authenticator code (if enabled)",
     },
+    "admin.audit": {"id": "Jejak audit", "en": "Audit trail"},
+    "admin.audit_intact": {
+        "id": "Rantai hash utuh: {rows} baris.",
+        "en": "Hash chain intact: {rows} rows.",
+    },
+    "admin.audit_broken": {
+        "id": "Rantai hash rusak di baris {row}: baris itu atau sebelumnya diubah atau dihapus.",
+        "en": "Hash chain broken at row {row}: it or the row before was edited or deleted.",
+    },
+    "admin.when": {"id": "Waktu", "en": "When"},
+    "admin.operator": {"id": "Operator", "en": "Operator"},
+    "admin.from": {"id": "Dari", "en": "From"},
+    "admin.action": {"id": "Tindakan", "en": "Action"},
+    "admin.target": {"id": "Sasaran", "en": "Target"},
+    "admin.detail": {"id": "Rincian", "en": "Detail"},
     "admin.forbidden": {
         "id": "Peran Anda tidak mengizinkan tindakan ini.",
         "en": "Your role does not allow this.",

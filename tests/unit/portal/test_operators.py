@@ -35,6 +35,7 @@ EXPECTED: dict[tuple[str, str], Role | None] = {
     ("GET", "/admin/"): "viewer",
     ("GET", "/admin/sessions"): "viewer",
     ("GET", "/admin/usage"): "viewer",
+    ("GET", "/admin/audit"): "admin",
     ("GET", "/admin/vouchers"): "helpdesk",
     ("POST", "/admin/vouchers"): "helpdesk",
     ("POST", "/admin/vouchers/revoke"): "helpdesk",
@@ -283,6 +284,10 @@ def test_operator_actions_are_audited_with_who_and_where(app: FastAPI, store: St
         assert made.status_code == 201
         code = made.json()["codes"][0]
         assert client.delete(f"/api/admin/vouchers/{code}", headers=headers).status_code == 200
+        store.add_operator("kepala", "admin", password=PASSWORD)
+        assert _sign_in(client, "kepala") == 303
+        page = client.get("/admin/audit").text
+        assert "voucher.revoke" in page and "WITA" in page and "Rantai hash utuh" in page
     actions = [(e.operator, e.source, e.action) for e in store.audit_entries()]
     assert ("siti", "10.40.10.9", "voucher.create") in actions
     assert ("siti", "10.40.10.9", "voucher.revoke") in actions
