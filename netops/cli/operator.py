@@ -25,8 +25,8 @@ from netops.cli.radius_subscribers import (
     when,
 )
 from netops.errors import NetopsError, StoreError
-from netops.portal.admin import TOKEN_PREFIX
 from netops.portal.security import new_totp_secret
+from netops.store.operators import TOKEN_PREFIX
 
 app = typer.Typer(
     help="Operator accounts for the console and the admin API: roles, sites, TOTP, API tokens."

@@ -53,7 +53,7 @@ from netops.portal.security import (
     totp_valid,
 )
 from netops.store.codes import VOUCHER_BITS, group_code, looks_like_voucher, normalise_code
-from netops.store.operators import ROLES, AuditEntry, Operator, Role
+from netops.store.operators import ROLES, TOKEN_PREFIX, AuditEntry, Operator, Role
 from netops.store.types import Session, Subscriber
 
 log = logging.getLogger("netops.portal.admin")
@@ -330,8 +330,6 @@ class TokenLocked(Exception):
 
 RANK: dict[Role, int] = {role: n for n, role in enumerate(ROLES)}
 BREAK_GLASS = "break-glass"
-#: Operator API tokens start with this, so a leaked one is easy to search for.
-TOKEN_PREFIX = "nto_"
 
 #: The least role each console page and API endpoint needs, by (method, route path); None:
 #: no sign-in needed. A route missing here is refused to everyone (tests enumerate the app's

@@ -35,6 +35,8 @@ from netops.store.schema import Base, RowId, UTCDateTime
 Role = Literal["viewer", "helpdesk", "operator", "admin"]
 ROLES: tuple[Role, ...] = get_args(Role)
 GENESIS = "0" * 64
+#: Operator API tokens start with this, so a leaked one is easy to search for.
+TOKEN_PREFIX = "nto_"
 #: pg_advisory_xact_lock key for appending to the audit chain ("audit" as an integer)
 AUDIT_LOCK = 0x6175646974
 _NAME = re.compile(r"^[a-z][a-z0-9._-]{1,31}$")
