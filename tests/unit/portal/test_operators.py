@@ -310,3 +310,8 @@ def test_the_shared_token_still_works_as_a_deprecated_break_glass_admin(
     assert break_glass.get("/api/admin/whoami", headers=headers).json()["role"] == "admin"
     assert break_glass.get("/api/admin/audit", headers=headers).status_code == 200
     assert "deprecated" in caplog.text
+    assert _sign_in(break_glass, "", "Zq8v3LkP0xWm7tRb2YcN5dHg9JfA4sEu1KoV6iQ") == 303
+    assert break_glass.get("/admin/audit").status_code == 200
+    assert ("break-glass", "console.sign_in") in [
+        (e.operator, e.action) for e in store.audit_entries()
+    ]
