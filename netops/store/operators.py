@@ -24,7 +24,6 @@ from functools import lru_cache
 from typing import Any, Literal, cast, get_args
 
 from sqlalchemy import Boolean, Index, String, Table, Text, delete, select, text, update
-from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Mapped, mapped_column
 
 from netops.errors import StoreError
@@ -286,11 +285,10 @@ class Operators(StoreBase):
             "created_at": now,
             "updated_at": now,
         }
-        try:
-            with self._tx(write=True) as conn:
-                conn.execute(OPERATORS.insert().values(**values))
-        except sa_exc.IntegrityError:
-            raise StoreError(f"operator {name!r} already exists") from None
+        with self._tx(write=True) as conn:
+            if conn.scalar(select(OPERATORS.c.id).where(OPERATORS.c.name == name)) is not None:
+                raise StoreError(f"operator {name!r} already exists")
+            conn.execute(OPERATORS.insert().values(**values))
         found = self.operator(name)
         assert found is not None
         return found

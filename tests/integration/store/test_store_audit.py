@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import create_engine, text
 
+from netops.errors import StoreError
 from netops.store import Store
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
@@ -92,3 +93,23 @@ def test_concurrent_writers_keep_one_chain(store_url: str) -> None:
     finally:
         for store in stores:
             store.close()
+
+
+def test_operators_and_their_tokens(store_url: str) -> None:
+    with Store.open(store_url) as store:
+        store.add_operator("siti", "helpdesk", sites=frozenset({"lab-park"}), password="x" * 12)
+        with pytest.raises(StoreError, match="already exists"):
+            store.add_operator("siti", "viewer", password=None)
+        with pytest.raises(StoreError, match="role 'root'"):
+            store.add_operator("budi", "root", password=None)
+        assert store.check_operator_password("siti", "x" * 12) is not None
+        assert store.check_operator_password("siti", "y" * 12) is None
+        made = store.add_operator_token("siti", "cron", "nto_" + "a" * 40)
+        found = store.operator_for_token("nto_" + "a" * 40)
+        assert found is not None and found.sites == {"lab-park"}
+        assert store.revoke_operator_token(made.id)
+        assert store.operator_for_token("nto_" + "a" * 40) is None
+        store.set_operator_totp("siti", "JBSWY3DPEHPK3PXP")
+        assert store.operator_totp_secret("siti") == "JBSWY3DPEHPK3PXP"
+        store.delete_operator("siti")
+        assert store.operator("siti") is None and store.operator_tokens("siti") == []
