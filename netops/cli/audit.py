@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 from rich import box
+from rich.markup import escape
 from rich.table import Table
 
 from netops.cli.common import DbOpt, InventoryOpt, console
@@ -61,11 +62,7 @@ def list_(
         table.add_row(
             str(r.id),
             when(r.at, zone, seconds=True),
-            r.operator,
-            r.source,
-            r.action,
-            r.target or "",
-            r.detail or "",
+            *(escape(v or "") for v in (r.operator, r.source, r.action, r.target, r.detail)),
         )
     console.print(table)
 

@@ -53,7 +53,7 @@ from netops.portal.security import (
     totp_valid,
 )
 from netops.store.codes import VOUCHER_BITS, group_code, looks_like_voucher, normalise_code
-from netops.store.operators import ROLES, TOKEN_PREFIX, AuditEntry, Operator, Role
+from netops.store.operators import OPERATOR_NAME, ROLES, TOKEN_PREFIX, AuditEntry, Operator, Role
 from netops.store.types import Session, Subscriber
 
 log = logging.getLogger("netops.portal.admin")
@@ -977,7 +977,9 @@ def admin_router(portal: Portal) -> APIRouter:
             return locked(page, exc.retry_after)
         if who is None:
             if name:
-                portal.store.audit(name, _source(request), "console.sign_in_failed")
+                known = OPERATOR_NAME.fullmatch(name) is not None
+                shown = name if known else "?"
+                portal.store.audit(shown, _source(request), "console.sign_in_failed")
             return page.render(
                 "admin_login.html",
                 401,

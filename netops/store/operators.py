@@ -38,7 +38,7 @@ GENESIS = "0" * 64
 TOKEN_PREFIX = "nto_"
 #: pg_advisory_xact_lock key for appending to the audit chain ("audit" as an integer)
 AUDIT_LOCK = 0x6175646974
-_NAME = re.compile(r"^[a-z][a-z0-9._-]{1,31}$")
+OPERATOR_NAME = re.compile(r"[a-z][a-z0-9._-]{1,31}")
 MIN_PASSWORD = 12
 
 
@@ -203,7 +203,7 @@ def chain_hash(prev_hash: str, content: str) -> str:
 
 
 def check_name(name: str) -> None:
-    if not _NAME.match(name):
+    if not OPERATOR_NAME.fullmatch(name):
         raise StoreError(
             f"operator name {name!r} must be 2-32 characters: lower-case letters, digits, "
             "'.', '_' or '-', starting with a letter"

@@ -163,7 +163,9 @@ def test_audit_verify_names_the_first_edited_row(
 ) -> None:
     with Store.open(db) as store:
         for n in range(3):
-            store.audit("siti", "10.40.10.5", "voucher.revoke", f"code-{n}")
+            store.audit("siti", "10.40.10.5", "voucher.revoke", f"code-{n}[/]")
+    code, out, _ = run(capsys, monkeypatch, "audit", "list")
+    assert code == 0 and "code-2[/]" in out
     code, out, _ = run(capsys, monkeypatch, "audit", "verify")
     assert code == 0 and "intact: 3 row(s)" in out
     raw = sqlite3.connect(db.removeprefix("sqlite:///"))
