@@ -73,6 +73,14 @@ class _Root(LazyGroup):
             "netops.cli.report:app",
             "Reports: leased capacity and cost (from Prometheus), hotspot usage (from the store).",
         ),
+        "operator": LazyCommand(
+            "netops.cli.operator:app",
+            "Operator accounts for the console and admin API: roles, sites, TOTP, API tokens.",
+        ),
+        "audit": LazyCommand(
+            "netops.cli.audit:app",
+            "The audit trail of operator actions: list it, verify its hash chain.",
+        ),
         "up": LazyCommand(
             "netops.cli.up:up",
             "Run the RADIUS server, captive portal and SNMP exporter as one supervised service.",

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import csv
+import getpass
 import io
 import json
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -118,6 +120,19 @@ def open_store(db: str | None) -> Iterator[Store]:
         yield store
     finally:
         store.close()
+
+
+def local_user() -> str:
+    """Who runs this command on this machine (for the audit trail)."""
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):
+        return f"uid:{os.getuid()}"
+
+
+def audit_cli(store: Store, action: str, target: str | None, detail: str | None = None) -> None:
+    """Record a change to subscribers made from the command line, by the local user."""
+    store.audit(local_user(), "cli", action, target, detail)
 
 
 def check_plan(inv: Inventory, plan: str) -> None:
@@ -292,6 +307,7 @@ def user_add(
     secret = read_password(password, password_stdin)
     with open_store(db) as store:
         store.add_user(name, secret, plan, chap=not pap_only, note=note)
+        audit_cli(store, "user.add", name, plan)
     how = "PAP only, scrypt hash" if pap_only else "PAP and CHAP, encrypted"
     console.print(f"added user [bold]{name}[/] on plan {plan} ({how})")
 
@@ -322,6 +338,7 @@ def user_import(
         return
     with open_store(db) as store:
         added = store.add_users(users)
+        audit_cli(store, "user.import", str(file.name), f"{added} users")
     console.print(f"imported {added} user(s) from {file}")
 
 
@@ -389,6 +406,7 @@ def user_passwd(
     with open_store(db) as store:
         if not store.set_password(name, secret, chap=not pap_only):
             raise StoreError(f"there is no user {name!r}")
+        audit_cli(store, "user.passwd", name)
     console.print(f"changed the password of [bold]{name}[/]")
 
 
@@ -477,6 +495,7 @@ def user_del(
     with open_store(db) as store:
         if not store.delete_user(name):
             raise StoreError(f"there is no user {name!r}")
+        audit_cli(store, "user.del", name)
     console.print(f"deleted user [bold]{name}[/]")
 
 
@@ -486,6 +505,7 @@ def _set_enabled(name: str, enabled: bool, db: str | None) -> None:
         if sub is None or sub.kind != "user":
             raise StoreError(f"there is no user {name!r}")
         store.set_enabled(name, enabled)
+        audit_cli(store, "user.enable" if enabled else "user.disable", name)
     console.print(f"{'enabled' if enabled else 'disabled'} user [bold]{name}[/]")
 
 
@@ -555,6 +575,9 @@ def mac_add(
     with open_store(db) as store:
         store.add_mac(mac, plan, note)
         entry = store.lookup(mac)
+        audit_cli(
+            store, "mac.add", store.audit_pseudonym("mac", entry.username if entry else mac), plan
+        )
     console.print(f"allowed MAC [bold]{entry.username if entry else mac}[/] on plan {plan}")
 
 
@@ -566,8 +589,10 @@ def mac_del(
 ) -> None:
     """Remove a device from the MAC allow-list."""
     with open_store(db) as store:
+        entry = store.lookup(mac, reveal=False)
         if not store.delete_mac(mac):
             raise StoreError(f"MAC address {mac!r} is not on the allow-list")
+        audit_cli(store, "mac.del", store.audit_pseudonym("mac", entry.username if entry else mac))
     console.print(f"removed MAC [bold]{mac}[/]")
 
 

@@ -13,6 +13,7 @@ from rich.table import Table
 
 from netops.cli.common import DbOpt, InventoryOpt, console, get_inventory
 from netops.cli.radius_subscribers import (
+    audit_cli,
     check_plan,
     city_zone,
     iso,
@@ -109,6 +110,7 @@ def create(
         codes = store.create_vouchers(
             plan, count, shared=shared, validity_s=validity_s, batch=batch
         )
+        audit_cli(store, "voucher.create", batch, f"{len(codes)} {plan}")
     valid = format_duration(validity_s) if validity_s else ""
     if fmt is OutFormat.json:
         print_json(
@@ -230,6 +232,11 @@ def revoke(
             if not in_batch:
                 raise StoreError(f"there is no voucher batch {batch!r}")
             revoked += in_batch
+        done = [group_code(normalise_code(c)) for c in codes or [] if c not in unknown]
+        for code in done:
+            audit_cli(store, "voucher.revoke", code)
+        if batch is not None:
+            audit_cli(store, "voucher.revoke", batch, "batch")
     if unknown:
         names = ", ".join(group_code(normalise_code(c)) for c in unknown)
         raise StoreError(

@@ -1,13 +1,16 @@
 """The operators' side: a JSON API (OpenAPI at ``/api/openapi.json``) and a few
 server-rendered pages — vouchers, active sessions per hotspot, today's usage.
 
-Authentication: ``Authorization: Bearer <token>`` or the HttpOnly cookie the login form
-sets. The token is ``$NETOPS_ADMIN_TOKEN``, read when a request is checked; it never appears
-in a URL, a page or a log line. Without it set (or set to something too short or a
-placeholder), the console refuses everyone. Wrong tokens are counted per source address and
-in total (:class:`~netops.portal.security.FailureGuard`); past the limit every token, the
-right one too, gets 429. The cookie names a sign-in that the server keeps
-(:mod:`netops.portal.console_sessions`), so signing out ends it for every copy.
+Every request comes from a named operator (:class:`Principal`): the console's signed cookie
+names the account and a sign-in the server keeps (:mod:`netops.portal.console_sessions`), the
+API's ``Authorization: Bearer`` carries a per-operator API token (kept hashed in the store).
+Each route's least role is in :data:`ROUTE_ROLES` (a route missing there is refused to
+everyone); an account limited to sites sees only their hotspots' sessions and usage. Failed
+sign-ins and wrong tokens are counted per source address, per account and in total
+(:class:`~netops.portal.security.FailureGuard`); past the limit every attempt, the right one
+too, gets 429. Every action goes to the store's audit trail. ``$NETOPS_ADMIN_TOKEN`` still
+works for this release as a deprecated break-glass ``admin``; it never appears in a URL, a
+page or a log line.
 """
 
 from __future__ import annotations
@@ -40,14 +43,17 @@ from netops.portal.allowance import day_start
 from netops.portal.console_sessions import ConsoleSessions, MemoryConsoleSessions, for_store
 from netops.portal.security import (
     FailureGuard,
+    RateLimiter,
     admin_token_problem,
     csrf_token,
     csrf_valid,
     new_browser_id,
     token_matches,
+    totp_valid,
 )
 from netops.portal.state import ADMIN_COOKIE, ADMIN_TOKEN_ENV, CSRF_COOKIE, LANG_COOKIE, Portal
 from netops.store.codes import VOUCHER_BITS, group_code, looks_like_voucher, normalise_code
+from netops.store.operators import OPERATOR_NAME, ROLES, TOKEN_PREFIX, AuditEntry, Operator, Role
 from netops.store.types import Session, Subscriber
 
 log = logging.getLogger("netops.portal.admin")
@@ -55,7 +61,11 @@ log = logging.getLogger("netops.portal.admin")
 ADMIN_MAX_AGE = 12 * 3600
 MAX_BATCH = 1000
 _BATCH = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
-bearer = HTTPBearer(auto_error=False, description="The operator token ($NETOPS_ADMIN_TOKEN).")
+bearer = HTTPBearer(
+    auto_error=False,
+    description="An operator's API token (`netops operator token create`); the deprecated "
+    "$NETOPS_ADMIN_TOKEN still works as a break-glass admin for this release.",
+)
 
 
 # --- API models --------------------------------------------------------------------------------
@@ -241,10 +251,11 @@ def usage_today(portal: Portal) -> list[HotspotUsageOut]:
     ]
 
 
-def disconnect(portal: Portal, req: DisconnectIn) -> DisconnectOut:
-    """Send a Disconnect-Request (RFC 5176) for a stored session to the NAS that reported it."""
+def disconnect(portal: Portal, req: DisconnectIn, who: Principal) -> DisconnectOut:
+    """Send a Disconnect-Request (RFC 5176) for a stored session to the NAS that reported it;
+    a session at a hotspot outside the operator's sites is "not found"."""
     session = portal.store.session(req.acct_session_id, req.nas_ip)
-    if session is None:
+    if session is None or not who.sees(portal, session.hotspot):
         raise HTTPException(404, f"no session {req.acct_session_id!r} from NAS {req.nas_ip}")
     send = portal.settings.disconnect
     if send is None:
@@ -287,8 +298,10 @@ class ConsoleState:
     processes serve one console."""
 
     failures: FailureGuard = field(default_factory=FailureGuard)
+    accounts: RateLimiter = field(default_factory=lambda: RateLimiter(5, 600.0))
     sessions: ConsoleSessions = field(default_factory=MemoryConsoleSessions)
     weak_token_logged: bool = False
+    deprecation_logged: bool = False
 
 
 _STATES: WeakKeyDictionary[Portal, ConsoleState] = WeakKeyDictionary()
@@ -313,12 +326,101 @@ class TokenLocked(Exception):
         return {"Retry-After": str(int(self.retry_after) + 1)}
 
 
+# --- who is asking, and what they may do ------------------------------------------------------
+
+RANK: dict[Role, int] = {role: n for n, role in enumerate(ROLES)}
+BREAK_GLASS = "break-glass"
+
+#: The least role each console page and API endpoint needs, by (method, route path); None:
+#: no sign-in needed. A route missing here is refused to everyone (tests enumerate the app's
+#: routes against this table, so a new route cannot slip through unguarded).
+ROUTE_ROLES: dict[tuple[str, str], Role | None] = {
+    ("GET", "/admin/login"): None,
+    ("POST", "/admin/login"): None,
+    ("POST", "/admin/logout"): None,
+    ("GET", "/admin"): "viewer",
+    ("GET", "/admin/"): "viewer",
+    ("GET", "/admin/vouchers"): "helpdesk",
+    ("POST", "/admin/vouchers"): "helpdesk",
+    ("POST", "/admin/vouchers/revoke"): "helpdesk",
+    ("GET", "/admin/vouchers/print"): "helpdesk",
+    ("GET", "/admin/sessions"): "viewer",
+    ("POST", "/admin/sessions/disconnect"): "helpdesk",
+    ("GET", "/admin/usage"): "viewer",
+    ("GET", "/admin/audit"): "admin",
+    ("GET", "/api/admin/plans"): "viewer",
+    ("GET", "/api/admin/hotspots"): "viewer",
+    ("POST", "/api/admin/vouchers"): "helpdesk",
+    ("GET", "/api/admin/vouchers"): "helpdesk",
+    ("DELETE", "/api/admin/vouchers/{code}"): "helpdesk",
+    ("GET", "/api/admin/sessions"): "viewer",
+    ("POST", "/api/admin/sessions/disconnect"): "helpdesk",
+    ("GET", "/api/admin/usage/today"): "viewer",
+    ("GET", "/api/admin/audit"): "admin",
+    ("GET", "/api/admin/operators"): "admin",
+    ("GET", "/api/admin/whoami"): "viewer",
+}
+#: Making more than one voucher at once (a batch) needs this role.
+BATCH_ROLE: Role = "operator"
+
+
+@dataclass(frozen=True)
+class Principal:
+    """A signed-in operator (or the break-glass token): name, role, sites (empty: all)."""
+
+    name: str
+    role: Role
+    sites: frozenset[str] = frozenset()
+    via: str = "console"
+
+    def may(self, role: Role) -> bool:
+        return RANK[self.role] >= RANK[role]
+
+    def hotspots(self, portal: Portal) -> set[str] | None:
+        """The hotspots this account may see; None: every one."""
+        if not self.sites:
+            return None
+        return {h.id for h in portal.inventory.hotspots if h.site in self.sites}
+
+    def sees(self, portal: Portal, hotspot: str | None) -> bool:
+        allowed = self.hotspots(portal)
+        return allowed is None or (hotspot is not None and hotspot in allowed)
+
+
+def _principal(op: Operator, via: str) -> Principal:
+    return Principal(name=op.name, role=op.role, sites=op.sites, via=via)
+
+
+def route_role(request: Request) -> Role | Literal["closed"] | None:
+    """The least role the matched route needs; ``"closed"`` when the route is not listed."""
+    route = request.scope.get("route")
+    path = getattr(route, "path", request.url.path)
+    return ROUTE_ROLES.get((request.method.upper(), str(path)), "closed")
+
+
+def permitted(request: Request, who: Principal) -> bool:
+    need = route_role(request)
+    return need is None or (need != "closed" and who.may(need))
+
+
 def _source(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
+def record(
+    portal: Portal,
+    who: Principal,
+    request: Request,
+    action: str,
+    target: str | None = None,
+    detail: str | None = None,
+) -> None:
+    """Append an operator's action to the audit trail."""
+    portal.store.audit(who.name, _source(request), action, target, detail)
+
+
 def configured_token(portal: Portal) -> str | None:
-    """The operator token, or None when it is unset or unfit (too short, a placeholder)."""
+    """The break-glass token, or None when it is unset or unfit (too short, a placeholder)."""
     token = portal.settings.admin_token()
     if not token:
         return None
@@ -328,47 +430,115 @@ def configured_token(portal: Portal) -> str | None:
     state = console_state(portal)
     if not state.weak_token_logged:
         state.weak_token_logged = True
-        log.error("%s %s: the console refuses every sign-in", ADMIN_TOKEN_ENV, problem)
+        log.error("%s %s: the break-glass token is refused", ADMIN_TOKEN_ENV, problem)
     return None
 
 
-def check_token(portal: Portal, request: Request, given: str | None, expected: str) -> bool:
-    """Whether ``given`` is the operator token, counting a wrong one against its source.
+def _break_glass(portal: Portal, request: Request) -> Principal:
+    state = console_state(portal)
+    if not state.deprecation_logged:
+        state.deprecation_logged = True
+        log.warning(
+            "%s is deprecated and will be removed in the next release: create named "
+            "operators with `netops operator add` and per-operator API tokens",
+            ADMIN_TOKEN_ENV,
+        )
+    return Principal(name=BREAK_GLASS, role="admin", via="break-glass")
+
+
+def _guarded(portal: Portal, request: Request) -> float:
+    """Seconds the source (or everyone) is locked out; counts as a refused attempt."""
+    wait = console_state(portal).failures.retry_after(_source(request), time.time())
+    if wait > 0:
+        portal.limited.labels("admin").inc()
+    return wait
+
+
+def _failed(portal: Portal, request: Request, what: str) -> None:
+    console_state(portal).failures.fail(_source(request), time.time())
+    log.warning("%s from %s", what, _source(request))
+
+
+def check_bearer(portal: Portal, request: Request, given: str) -> Principal | None:
+    """The operator a bearer token belongs to (an operator's API token, or the break-glass
+    token), None for a wrong one (counted against its source).
 
     Raises :class:`TokenLocked` (without looking at ``given``) while the source, or every
     source, has too many recent failures."""
-    failures = console_state(portal).failures
-    source, now = _source(request), time.time()
-    wait = failures.retry_after(source, now)
+    wait = _guarded(portal, request)
     if wait > 0:
-        portal.limited.labels("admin").inc()
         raise TokenLocked(wait)
-    if token_matches(given, expected):
-        failures.succeed(source)
-        return True
-    failures.fail(source, now)
-    log.warning("wrong operator token from %s", source)
-    return False
+    who: Principal | None = None
+    if given.startswith(TOKEN_PREFIX):
+        op = portal.store.operator_for_token(given)
+        who = _principal(op, "token") if op is not None else None
+    else:
+        expected = configured_token(portal)
+        if expected is not None and token_matches(given, expected):
+            who = _break_glass(portal, request)
+    if who is None:
+        _failed(portal, request, "wrong operator token")
+        return None
+    console_state(portal).failures.succeed(_source(request))
+    return who
 
 
-def _authorised(
+def check_password(
+    portal: Portal, request: Request, name: str, password: str, otp: str
+) -> Principal | None:
+    """The operator signing in with the form, or None (counted against the source and the
+    account). An empty name with the break-glass token as password signs in as ``admin``.
+
+    Raises :class:`TokenLocked` while the source, everyone, or the account is locked."""
+    state = console_state(portal)
+    now = time.time()
+    wait = max(_guarded(portal, request), state.accounts.retry_after(name, now) if name else 0)
+    if wait > 0:
+        raise TokenLocked(wait)
+    who: Principal | None = None
+    if not name:
+        expected = configured_token(portal)
+        if expected is not None and token_matches(password, expected):
+            who = _break_glass(portal, request)
+    else:
+        op = portal.store.check_operator_password(name, password)
+        if op is not None and op.has_totp:
+            secret = portal.store.operator_totp_secret(name)
+            if secret is None or not totp_valid(secret, otp, now):
+                op = None
+        who = _principal(op, "console") if op is not None else None
+    if who is None:
+        if name:
+            state.accounts.fail(name, now)
+        _failed(portal, request, "failed console sign-in")
+        return None
+    state.failures.succeed(_source(request))
+    state.accounts.reset(name)
+    return who
+
+
+def authenticate(
     portal: Portal, request: Request, creds: HTTPAuthorizationCredentials | None
-) -> bool:
-    """A right bearer token, or the cookie of a live console sign-in (raises
-    :class:`TokenLocked` for a bearer token while its source is locked)."""
-    expected = configured_token(portal)
-    if not expected:
-        return False
+) -> Principal | None:
+    """A right bearer token, or the cookie of a live console sign-in of an enabled account
+    (raises :class:`TokenLocked` for a bearer token while its source is locked)."""
     if creds is not None and creds.scheme.lower() == "bearer":
-        return check_token(portal, request, creds.credentials, expected)
+        return check_bearer(portal, request, creds.credentials)
     body = _console_cookie(portal, request)
-    # The cookie holds a fingerprint of the token it was issued for (changing the token
-    # signs every console out) and the id of a sign-in the server must still know.
-    return (
-        body is not None
-        and body.get("f") == _fingerprint(portal, expected)
-        and console_state(portal).sessions.live(str(body["s"]), time.time())
-    )
+    if body is None or not console_state(portal).sessions.live(str(body["s"]), time.time()):
+        return None
+    name = str(body.get("o", ""))
+    if name == BREAK_GLASS:
+        # The cookie holds a fingerprint of the token it was issued for: changing the
+        # token signs every break-glass console out.
+        expected = configured_token(portal)
+        if expected is None or body.get("f") != _fingerprint(portal, expected):
+            return None
+        return Principal(name=BREAK_GLASS, role="admin", via="break-glass")
+    op = portal.store.operator(name)
+    if op is None or not op.enabled:
+        return None
+    return _principal(op, "console")
 
 
 def _console_cookie(portal: Portal, request: Request) -> dict[str, Any] | None:
@@ -388,25 +558,53 @@ def _fingerprint(portal: Portal, token: str) -> str:
 # --- the API -----------------------------------------------------------------------------------
 
 
+class AuditOut(BaseModel):
+    id: int
+    at: datetime
+    operator: str
+    source: str
+    action: str
+    target: str | None
+    detail: str | None
+    hash: str
+
+
+class OperatorOut(BaseModel):
+    name: str
+    role: str
+    sites: list[str]
+    enabled: bool
+    totp: bool
+
+
+class WhoAmIOut(BaseModel):
+    name: str
+    role: str
+    sites: list[str]
+
+
 def api_router(portal: Portal) -> APIRouter:
     """``/api/admin/…``: JSON for scripts and other tools."""
 
     def require(
         request: Request,
         creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
-    ) -> None:
+    ) -> Principal:
         try:
-            ok = _authorised(portal, request, creds)
+            who = authenticate(portal, request, creds)
         except TokenLocked as exc:
             raise HTTPException(
                 429,
                 f"too many wrong operator tokens; try again in {int(exc.retry_after) + 1} s",
                 exc.header(),
             ) from None
-        if not ok:
+        if who is None:
             raise HTTPException(
                 401, "a valid operator token is required", {"WWW-Authenticate": "Bearer"}
             )
+        if not permitted(request, who):
+            raise HTTPException(403, f"the role {who.role!r} may not do this")
+        return who
 
     router = APIRouter(
         prefix="/api/admin",
@@ -414,12 +612,17 @@ def api_router(portal: Portal) -> APIRouter:
         dependencies=[Depends(require)],
         responses={
             401: {"description": "No operator token, or a wrong one"},
+            403: {"description": "The operator's role (or sites) does not allow this"},
             429: {
                 "description": "Too many wrong tokens from this address (or from all): "
                 "every token is refused for Retry-After seconds"
             },
         },
     )
+
+    @router.get("/whoami", summary="The operator this token belongs to")
+    def whoami(who: Principal = Depends(require)) -> WhoAmIOut:
+        return WhoAmIOut(name=who.name, role=who.role, sites=sorted(who.sites))
 
     @router.get("/plans", summary="Plans from the inventory")
     def plans() -> list[PlanOut]:
@@ -436,48 +639,69 @@ def api_router(portal: Portal) -> APIRouter:
             for p in portal.inventory.plans
         ]
 
-    @router.get("/hotspots", summary="Hotspots from the inventory")
-    def hotspots() -> list[HotspotOut]:
+    @router.get("/hotspots", summary="Hotspots from the inventory (the operator's sites)")
+    def hotspots(who: Principal = Depends(require)) -> list[HotspotOut]:
         return [
             HotspotOut(id=h.id, name=h.name, ssid=h.ssid, plan=h.plan, gateway=h.gateway)
             for h in portal.inventory.hotspots
+            if who.sees(portal, h.id)
         ]
 
     @router.post(
         "/vouchers",
         status_code=201,
         summary="Create a batch of vouchers",
+        description="One voucher needs the role helpdesk; more than one, or a named batch, "
+        "the role operator.",
         responses={422: {"description": "Unknown plan or invalid values"}},
     )
-    def create(req: VoucherBatchIn) -> VoucherBatchOut:
-        return create_batch(portal, req)
+    def create(
+        req: VoucherBatchIn, request: Request, who: Principal = Depends(require)
+    ) -> VoucherBatchOut:
+        if (req.count > 1 or req.batch) and not who.may(BATCH_ROLE):
+            raise HTTPException(403, f"batches need the role {BATCH_ROLE!r}")
+        made = create_batch(portal, req)
+        record(portal, who, request, "voucher.create", made.batch, f"{len(made.codes)} {made.plan}")
+        return made
 
     @router.get("/vouchers", summary="List vouchers (of one batch)")
     def vouchers(
+        request: Request,
+        who: Principal = Depends(require),
         batch: Annotated[str | None, Query(max_length=64)] = None,
         limit: Annotated[int, Query(ge=1, le=10000)] = 1000,
     ) -> list[VoucherOut]:
-        return [_voucher_out(v) for v in portal.store.list_vouchers(batch=batch)[:limit]]
+        found = [_voucher_out(v) for v in portal.store.list_vouchers(batch=batch)[:limit]]
+        record(portal, who, request, "voucher.list", batch, f"{len(found)} rows")
+        return found
 
     @router.delete(
         "/vouchers/{code}",
         summary="Revoke a voucher",
         responses={404: {"description": "No such voucher"}},
     )
-    def revoke(code: str) -> RevokeOut:
+    def revoke(code: str, request: Request, who: Principal = Depends(require)) -> RevokeOut:
         if not looks_like_voucher(code) or not portal.store.revoke_voucher(code):
             raise HTTPException(404, f"voucher {code!r} does not exist")
-        log.info("revoked voucher %s", group_code(normalise_code(code)))
-        return RevokeOut(code=group_code(normalise_code(code)), revoked=True)
+        grouped = group_code(normalise_code(code))
+        log.info("revoked voucher %s…", grouped[:4])
+        record(portal, who, request, "voucher.revoke", grouped)
+        return RevokeOut(code=grouped, revoked=True)
 
     @router.get("/sessions", summary="Sessions (active by default), newest first")
     def sessions(
+        request: Request,
+        who: Principal = Depends(require),
         hotspot: Annotated[str | None, Query(max_length=64)] = None,
         active: bool = True,
         limit: Annotated[int, Query(ge=1, le=10000)] = 1000,
     ) -> list[SessionOut]:
+        if hotspot is not None and not who.sees(portal, hotspot):
+            return []
         found = portal.store.sessions(active=active, hotspot=hotspot, limit=limit)
-        return [_session_out(s) for s in found]
+        out = [_session_out(s) for s in found if who.sees(portal, s.hotspot)]
+        record(portal, who, request, "session.list", hotspot, f"{len(out)} rows")
+        return out
 
     @router.post(
         "/sessions/disconnect",
@@ -487,14 +711,52 @@ def api_router(portal: Portal) -> APIRouter:
             502: {"description": "The NAS could not be asked"},
         },
     )
-    def disconnect_api(req: DisconnectIn) -> DisconnectOut:
-        return disconnect(portal, req)
+    def disconnect_api(
+        req: DisconnectIn, request: Request, who: Principal = Depends(require)
+    ) -> DisconnectOut:
+        out = disconnect(portal, req, who)
+        record(portal, who, request, "session.disconnect", out.acct_session_id, out.result)
+        return out
 
     @router.get("/usage/today", summary="Today's usage per hotspot (since local midnight)")
-    def usage() -> list[HotspotUsageOut]:
-        return usage_today(portal)
+    def usage(who: Principal = Depends(require)) -> list[HotspotUsageOut]:
+        return [r for r in usage_today(portal) if who.sees(portal, r.hotspot)]
+
+    @router.get("/audit", summary="The audit trail, newest last")
+    def audit(
+        who: Principal = Depends(require),
+        since: datetime | None = None,
+        operator: Annotated[str | None, Query(max_length=64)] = None,
+        limit: Annotated[int, Query(ge=1, le=10000)] = 1000,
+    ) -> list[AuditOut]:
+        if since is not None and since.tzinfo is None:
+            raise HTTPException(422, "since needs a time zone offset")
+        rows = portal.store.audit_entries(since=since, operator=operator, limit=limit)
+        return [_audit_out(e) for e in rows]
+
+    @router.get("/operators", summary="Operator accounts")
+    def operators(who: Principal = Depends(require)) -> list[OperatorOut]:
+        return [
+            OperatorOut(
+                name=o.name, role=o.role, sites=sorted(o.sites), enabled=o.enabled, totp=o.has_totp
+            )
+            for o in portal.store.operators()
+        ]
 
     return router
+
+
+def _audit_out(e: AuditEntry) -> AuditOut:
+    return AuditOut(
+        id=e.id,
+        at=e.at,
+        operator=e.operator,
+        source=e.source,
+        action=e.action,
+        target=e.target,
+        detail=e.detail,
+        hash=e.hash,
+    )
 
 
 # --- the API's documentation page ------------------------------------------------------------
@@ -621,6 +883,7 @@ def admin_router(portal: Portal) -> APIRouter:
                 brand=portal.brand,
                 zone=portal.zone,
                 now=portal.now().astimezone(portal.zone),
+                who=getattr(self.request.state, "who", None),
                 **values,
             )
             response = HTMLResponse(html, status_code=status)
@@ -639,19 +902,27 @@ def admin_router(portal: Portal) -> APIRouter:
                 )
             return response
 
-    def refused(request: Request) -> Response | None:
-        """None for a signed-in operator; else the way to the sign-in page (or a 429 for a
-        bearer token from a locked source)."""
+    def signed_in(request: Request) -> Principal | Response:
+        """The signed-in operator when the route allows their role; else the way to the
+        sign-in page, a 403 page, or a 429 for a bearer token from a locked source."""
         creds = None
         header = request.headers.get("authorization", "")
         scheme, _, token = header.partition(" ")
         if scheme.lower() == "bearer" and token:
             creds = HTTPAuthorizationCredentials(scheme="Bearer", credentials=token.strip())
         try:
-            ok = _authorised(portal, request, creds)
+            who = authenticate(portal, request, creds)
         except TokenLocked as exc:
             return locked(Page(request), exc.retry_after)
-        return None if ok else RedirectResponse("/admin/login", 303)
+        if who is None:
+            return RedirectResponse("/admin/login", 303)
+        if not permitted(request, who):
+            page = Page(request)
+            return page.render(
+                "admin_message.html", 403, section=None, message=page.t("admin.forbidden")
+            )
+        request.state.who = who
+        return who
 
     def locked(page: Page, wait: float) -> Response:
         response = page.render(
@@ -673,41 +944,59 @@ def admin_router(portal: Portal) -> APIRouter:
     @router.get("", response_class=HTMLResponse)
     @router.get("/", response_class=HTMLResponse)
     def home(request: Request) -> Response:
-        return RedirectResponse("/admin/login" if refused(request) else "/admin/vouchers", 303)
+        who = signed_in(request)
+        if not isinstance(who, Principal):
+            return RedirectResponse("/admin/login", 303)
+        start = "/admin/vouchers" if who.may("helpdesk") else "/admin/sessions"
+        return RedirectResponse(start, 303)
+
+    def console_open(portal: Portal) -> bool:
+        return configured_token(portal) is not None or bool(portal.store.operators())
 
     @router.get("/login", response_class=HTMLResponse)
     def login_form(request: Request) -> Response:
-        configured = configured_token(portal) is not None
+        configured = console_open(portal)
         return Page(request).render("admin_login.html", configured=configured, error=None)
 
     @router.post("/login", response_class=HTMLResponse)
     async def login(request: Request) -> Response:
         fields = await checked_form(request)
         page = Page(request)
-        expected = configured_token(portal)
-        configured = expected is not None
         if fields is None:
             return page.render(
-                "admin_login.html", 403, configured=configured, error=page.t("admin.expired")
+                "admin_login.html", 403, configured=True, error=page.t("admin.expired")
             )
-        if expected is None:
-            return page.render(
-                "admin_login.html", 401, configured=False, error=page.t("admin.token_invalid")
-            )
+        name = fields.get("name", "").strip().lower()
+        # "token": the break-glass form of earlier releases (no name, the shared token).
+        password = fields.get("password") or fields.get("token") or ""
         try:
-            ok = check_token(portal, request, fields.get("token"), expected)
+            who = await run_in_threadpool(
+                check_password, portal, request, name, password, fields.get("otp", "")
+            )
         except TokenLocked as exc:
             return locked(page, exc.retry_after)
-        if not ok:
+        if who is None:
+            if name:
+                known = OPERATOR_NAME.fullmatch(name) is not None
+                shown = name if known else "?"
+                portal.store.audit(shown, _source(request), "console.sign_in_failed")
             return page.render(
-                "admin_login.html", 401, configured=configured, error=page.t("admin.token_invalid")
+                "admin_login.html",
+                401,
+                configured=console_open(portal),
+                error=page.t("admin.token_invalid"),
             )
         now = time.time()
         session_id = console_state(portal).sessions.open(now, ADMIN_MAX_AGE)
-        cookie = portal.signer.sign(
-            "admin", {"f": _fingerprint(portal, expected), "s": session_id}, now
-        )
-        response = RedirectResponse("/admin/vouchers", 303)
+        payload: dict[str, Any] = {"o": who.name, "s": session_id}
+        if who.name == BREAK_GLASS:
+            expected = configured_token(portal)
+            assert expected is not None
+            payload["f"] = _fingerprint(portal, expected)
+        cookie = portal.signer.sign("admin", payload, now)
+        record(portal, who, request, "console.sign_in", detail=who.via)
+        start = "/admin/vouchers" if who.may("helpdesk") else "/admin/sessions"
+        response = RedirectResponse(start, 303)
         response.set_cookie(
             ADMIN_COOKIE,
             cookie,
@@ -727,6 +1016,7 @@ def admin_router(portal: Portal) -> APIRouter:
         body = _console_cookie(portal, request)
         if body is not None and console_state(portal).sessions.revoke(str(body["s"])):
             log.info("console sign-out from %s", _source(request))
+            portal.store.audit(str(body.get("o", "?")), _source(request), "console.sign_out")
         response = RedirectResponse("/admin/login", 303)
         response.delete_cookie(
             ADMIN_COOKIE, path="/", secure=portal.secure, httponly=True, samesite="strict"
@@ -737,8 +1027,8 @@ def admin_router(portal: Portal) -> APIRouter:
     def vouchers(
         request: Request, batch: Annotated[str | None, Query(max_length=64)] = None
     ) -> Response:
-        if (refusal := refused(request)) is not None:
-            return refusal
+        if not isinstance(who := signed_in(request), Principal):
+            return who
         subs = portal.store.list_vouchers(batch=batch)
         batches: dict[str, int] = defaultdict(int)
         for sub in portal.store.list_vouchers() if batch else subs:
@@ -758,8 +1048,8 @@ def admin_router(portal: Portal) -> APIRouter:
 
     @router.post("/vouchers", response_class=HTMLResponse)
     async def vouchers_create(request: Request) -> Response:
-        if (refusal := refused(request)) is not None:
-            return refusal
+        if not isinstance(who := signed_in(request), Principal):
+            return who
         fields = await checked_form(request)
         page = Page(request)
 
@@ -795,8 +1085,13 @@ def admin_router(portal: Portal) -> APIRouter:
             return failed(f"{where}: {first.get('msg', 'invalid')}")
         except ValueError:
             return failed(page.t("admin.numbers"))
+        if (req.count > 1 or req.batch) and not who.may(BATCH_ROLE):
+            return failed(page.t("admin.forbidden"), 403)
         try:
             made = await run_in_threadpool(create_batch, portal, req)
+            record(
+                portal, who, request, "voucher.create", made.batch, f"{len(made.codes)} {made.plan}"
+            )
         except HTTPException as exc:
             return failed(str(exc.detail))
         except StoreError as exc:
@@ -805,8 +1100,8 @@ def admin_router(portal: Portal) -> APIRouter:
 
     @router.post("/vouchers/revoke")
     async def vouchers_revoke(request: Request) -> Response:
-        if (refusal := refused(request)) is not None:
-            return refusal
+        if not isinstance(who := signed_in(request), Principal):
+            return who
         fields = await checked_form(request)
         if fields is None:
             return Page(request).render(
@@ -818,7 +1113,9 @@ def admin_router(portal: Portal) -> APIRouter:
         code = fields.get("code", "")
         ok = looks_like_voucher(code) and await run_in_threadpool(portal.store.revoke_voucher, code)
         if ok:
-            log.info("revoked voucher %s from the console", group_code(normalise_code(code)))
+            grouped = group_code(normalise_code(code))
+            log.info("revoked voucher %s… from the console", grouped[:4])
+            record(portal, who, request, "voucher.revoke", grouped)
         t = Page(request).t
         done = (
             t("admin.revoked_code", code=group_code(normalise_code(code)))
@@ -834,8 +1131,8 @@ def admin_router(portal: Portal) -> APIRouter:
     def vouchers_print(
         request: Request, batch: Annotated[str, Query(min_length=1, max_length=64)]
     ) -> Response:
-        if (refusal := refused(request)) is not None:
-            return refusal
+        if not isinstance(who := signed_in(request), Principal):
+            return who
         subs = [s for s in portal.store.list_vouchers(batch=batch) if s.enabled]
         base = portal.inventory.services.portal.url
         cards = []
@@ -867,12 +1164,14 @@ def admin_router(portal: Portal) -> APIRouter:
 
     @router.get("/sessions", response_class=HTMLResponse)
     def sessions(request: Request) -> Response:
-        if (refusal := refused(request)) is not None:
-            return refusal
+        if not isinstance(who := signed_in(request), Principal):
+            return who
         groups: dict[str, list[SessionOut]] = defaultdict(list)
         for s in portal.store.sessions(active=True, limit=5000):
-            groups[s.hotspot or "-"].append(_session_out(s))
-        names = {h.id: h.name or h.id for h in portal.inventory.hotspots}
+            if who.sees(portal, s.hotspot):
+                groups[s.hotspot or "-"].append(_session_out(s))
+        names = {h.id: h.name or h.id for h in portal.inventory.hotspots if who.sees(portal, h.id)}
+        record(portal, who, request, "session.list", None, f"{sum(map(len, groups.values()))} rows")
         ordered = [(k, names.get(k, k), groups.get(k, [])) for k in [*names, *sorted(groups)]]
         seen: set[str] = set()
         unique = [g for g in ordered if not (g[0] in seen or seen.add(g[0]))]  # type: ignore[func-returns-value]
@@ -886,8 +1185,8 @@ def admin_router(portal: Portal) -> APIRouter:
 
     @router.post("/sessions/disconnect")
     async def sessions_disconnect(request: Request) -> Response:
-        if (refusal := refused(request)) is not None:
-            return refusal
+        if not isinstance(who := signed_in(request), Principal):
+            return who
         fields = await checked_form(request)
         if fields is None:
             return Page(request).render(
@@ -900,7 +1199,8 @@ def admin_router(portal: Portal) -> APIRouter:
             req = DisconnectIn(
                 acct_session_id=fields.get("acct_session_id", ""), nas_ip=fields.get("nas_ip", "")
             )
-            out = await run_in_threadpool(disconnect, portal, req)
+            out = await run_in_threadpool(disconnect, portal, req, who)
+            record(portal, who, request, "session.disconnect", out.acct_session_id, out.result)
             done = Page(request).t(
                 "admin.disconnected", session=out.acct_session_id, nas=out.nas, result=out.result
             )
@@ -914,15 +1214,26 @@ def admin_router(portal: Portal) -> APIRouter:
 
     @router.get("/usage", response_class=HTMLResponse)
     def usage(request: Request) -> Response:
-        if (refusal := refused(request)) is not None:
-            return refusal
-        rows = usage_today(portal)
+        if not isinstance(who := signed_in(request), Principal):
+            return who
+        rows = [r for r in usage_today(portal) if who.sees(portal, r.hotspot)]
         return Page(request).render(
             "admin_usage.html",
             section="usage",
             rows=rows,
             totals=_totals(rows),
             since=day_start(portal.now(), portal.zone).astimezone(portal.zone),
+        )
+
+    @router.get("/audit", response_class=HTMLResponse)
+    def audit(request: Request) -> Response:
+        if not isinstance(who := signed_in(request), Principal):
+            return who
+        return Page(request).render(
+            "admin_audit.html",
+            section="audit",
+            entries=list(reversed(portal.store.audit_entries(limit=500))),
+            check=portal.store.verify_audit(),
         )
 
     return router

@@ -218,9 +218,34 @@ CATALOGUE: Mapping[str, Mapping[Lang, str]] = {
     "admin.sign_in": {"id": "Masuk", "en": "Sign in"},
     "admin.sign_in_title": {"id": "Masuk operator", "en": "Operator sign-in"},
     "admin.token": {"id": "Token operator", "en": "Operator token"},
+    "admin.operator_name": {"id": "Nama operator", "en": "Operator name"},
+    "admin.password": {"id": "Kata sandi", "en": "Password"},
+    "admin.otp": {
+        "id": "Kode autentikator (jika diaktifkan)",
+        "en": "Authenticator code (if enabled)",
+    },
+    "admin.audit": {"id": "Jejak audit", "en": "Audit trail"},
+    "admin.audit_intact": {
+        "id": "Rantai hash utuh: {rows} baris.",
+        "en": "Hash chain intact: {rows} rows.",
+    },
+    "admin.audit_broken": {
+        "id": "Rantai hash rusak di baris {row}: baris itu atau sebelumnya diubah atau dihapus.",
+        "en": "Hash chain broken at row {row}: it or the row before was edited or deleted.",
+    },
+    "admin.when": {"id": "Waktu", "en": "When"},
+    "admin.operator": {"id": "Operator", "en": "Operator"},
+    "admin.from": {"id": "Dari", "en": "From"},
+    "admin.action": {"id": "Tindakan", "en": "Action"},
+    "admin.target": {"id": "Sasaran", "en": "Target"},
+    "admin.detail": {"id": "Rincian", "en": "Detail"},
+    "admin.forbidden": {
+        "id": "Peran Anda tidak mengizinkan tindakan ini.",
+        "en": "Your role does not allow this.",
+    },
     "admin.disabled": {
-        "id": "Konsol dinonaktifkan: atur NETOPS_ADMIN_TOKEN di server portal.",
-        "en": "The console is disabled: set NETOPS_ADMIN_TOKEN where the portal runs.",
+        "id": "Konsol belum punya operator: buat dengan `netops operator add`.",
+        "en": "The console has no operators yet: create one with `netops operator add`.",
     },
     "admin.token_invalid": {"id": "Token tersebut tidak valid.", "en": "That token is not valid."},
     "admin.too_many": {

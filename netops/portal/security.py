@@ -232,6 +232,33 @@ class FailureGuard:
         self.per_source.reset(source)
 
 
+TOTP_STEP = 30
+
+
+def totp_now(secret: str, now: float, offset: int = 0) -> str:
+    """The RFC 6238 code (6 digits, SHA-1, 30 s steps, what authenticator apps use) of a
+    base32 ``secret`` at ``now`` shifted by ``offset`` steps."""
+    key = base64.b32decode(secret.upper() + "=" * (-len(secret) % 8))
+    counter = int(now // TOTP_STEP) + offset
+    digest = hmac.new(key, counter.to_bytes(8, "big"), hashlib.sha1).digest()
+    start = digest[-1] & 0x0F
+    value = int.from_bytes(digest[start : start + 4], "big") & 0x7FFFFFFF
+    return f"{value % 1_000_000:06d}"
+
+
+def totp_valid(secret: str, code: str | None, now: float) -> bool:
+    """Whether ``code`` is the TOTP code of this step or the one before or after (clock drift)."""
+    code = (code or "").replace(" ", "")
+    if len(code) != 6 or not code.isdigit():
+        return False
+    return any(hmac.compare_digest(code, totp_now(secret, now, d)) for d in (-1, 0, 1))
+
+
+def new_totp_secret() -> str:
+    """A random 160-bit TOTP secret, base32 without padding."""
+    return base64.b32encode(secrets.token_bytes(20)).decode("ascii").rstrip("=")
+
+
 def content_security_policy(nonce: str, form_targets: tuple[str, ...] = ()) -> str:
     """CSP for every page: nothing external, inline script only with this response's nonce.
 

@@ -99,9 +99,17 @@ def serve(
             **(limits or {}),
         )
         app = create_app(settings)
-        if not os.environ.get(ADMIN_TOKEN_ENV):
+        if os.environ.get(ADMIN_TOKEN_ENV):
             log.warning(
-                "%s is not set: the operator console refuses every sign-in", ADMIN_TOKEN_ENV
+                "%s is deprecated (a shared break-glass admin, removed in the next release): "
+                "create named operators with `netops operator add`",
+                ADMIN_TOKEN_ENV,
+            )
+        elif not store.operators():
+            log.warning(
+                "no operator accounts and no %s: the operator console refuses every sign-in "
+                "(create one with `netops operator add`)",
+                ADMIN_TOKEN_ENV,
             )
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         sock = socket.socket(family, socket.SOCK_STREAM)

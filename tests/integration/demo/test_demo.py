@@ -138,7 +138,8 @@ def _quickstart_screens(ports: dict[str, int], code: str, var: Path, shots: Path
 
             desk = browser.new_context(viewport={"width": 1280, "height": 800}).new_page()
             desk.goto(f"{portal}/admin/login")
-            desk.locator("#token").fill((var / "admin-token").read_text().strip())
+            # No operator name: the deprecated break-glass token (scripts/demo.sh sets it).
+            desk.locator("#password").fill((var / "admin-token").read_text().strip())
             desk.locator("form button[type=submit]").click()
             desk.wait_for_url(re.compile(re.escape(portal) + r"/admin/vouchers"))
             desk.goto(f"{portal}/admin/sessions")

@@ -249,9 +249,12 @@ def test_operator_creates_prints_and_disconnects_a_session(
     console = browser.new_context(viewport={"width": 1200, "height": 900})
     citizen = browser.new_context(**PHONE)
     try:
+        if stack.store.operator("rina.noc") is None:
+            stack.store.add_operator("rina.noc", "operator", password="kata-sandi-noc-rina")
         admin = console.new_page()
         admin.goto(f"{stack.portal_url}admin/")
-        admin.get_by_label("Token operator", exact=True).fill(ADMIN_TOKEN)
+        admin.get_by_label("Nama operator", exact=True).fill("rina.noc")
+        admin.get_by_label("Kata sandi", exact=True).fill("kata-sandi-noc-rina")
         admin.get_by_role("button", name="Masuk").click()
         admin.get_by_label("Jumlah", exact=True).fill("3")
         admin.get_by_label("Nama batch", exact=True).fill("pasar-malam")
@@ -281,6 +284,10 @@ def test_operator_creates_prints_and_disconnects_a_session(
 
         admin.goto(f"{stack.portal_url}admin/usage")
         assert admin.locator("#usage").get_by_text("Lab Park").is_visible()
+        done = [(e.action, e.target) for e in stack.store.audit_entries(operator="rina.noc")]
+        assert ("voucher.create", "pasar-malam") in done
+        assert any(action == "session.disconnect" for action, _ in done)
+        assert stack.store.verify_audit().broken_id is None
     finally:
         console.close()
         citizen.close()

@@ -165,7 +165,7 @@ def test_a_placeholder_token_opens_nothing(
         assert c.get(PLANS, headers=_bearer("CHANGE-ME")).status_code == 401
         reply = c.post("/admin/login", data={"csrf": _csrf(c), "token": "CHANGE-ME"})
         assert reply.status_code == 401 and "netops_admin" not in c.cookies
-        assert "NETOPS_ADMIN_TOKEN" in c.get("/admin/login").text
+        assert "netops operator add" in c.get("/admin/login").text
 
 
 # --- console sign-out ----------------------------------------------------------------------------
@@ -271,10 +271,11 @@ class SqliteConsoleTable:
         return done.rowcount == 1
 
 
-def test_the_memory_registry_is_used_until_the_store_keeps_console_sign_ins(
+def test_the_store_keeps_console_sign_ins_and_memory_is_the_fallback(
     store: Store, tmp_path: Path
 ) -> None:
-    assert isinstance(for_store(store), MemoryConsoleSessions)
+    assert isinstance(for_store(store), TableConsoleSessions)
+    assert isinstance(for_store(object()), MemoryConsoleSessions)
     assert isinstance(for_store(SqliteConsoleTable(tmp_path / "t.db")), TableConsoleSessions)
 
 
