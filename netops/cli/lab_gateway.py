@@ -15,7 +15,7 @@ from typing import Annotated
 
 import typer
 
-from netops.cli.common import InventoryOpt, console, get_inventory
+from netops.cli.common import InventoryOpt, absolute_path, console, get_inventory
 from netops.errors import NetopsError
 
 
@@ -151,7 +151,12 @@ def gateway(
 
 def tls(
     out: Annotated[
-        Path, typer.Option("--out", help="Folder for lab-ca.pem, portal.pem, portal-key.pem.")
+        Path,
+        typer.Option(
+            "--out",
+            help="Folder for lab-ca.pem, portal.pem, portal-key.pem.",
+            callback=absolute_path,
+        ),
     ] = Path("var/lab-tls"),
     names: Annotated[
         list[str] | None,

@@ -12,7 +12,14 @@ from typing import Annotated, Any
 
 import typer
 
-from netops.cli.common import DbOpt, InventoryOpt, console, db_url, get_inventory
+from netops.cli.common import (
+    DbOpt,
+    InventoryOpt,
+    absolute_path,
+    console,
+    db_url,
+    get_inventory,
+)
 from netops.cli.lab_gateway import gateway
 from netops.errors import NetopsError
 
@@ -119,6 +126,7 @@ def serve(
             "--tls-cert",
             help="PEM certificate chain: serve HTTPS (default: services.portal.tls_cert).",
             show_default=False,
+            callback=absolute_path,
         ),
     ] = None,
     tls_key: Annotated[
@@ -127,6 +135,7 @@ def serve(
             "--tls-key",
             help="PEM private key of --tls-cert (default: services.portal.tls_key).",
             show_default=False,
+            callback=absolute_path,
         ),
     ] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Debug logging.")] = False,
