@@ -33,7 +33,7 @@ from netops.errors import NetopsError, StoreError
 from netops.inventory import Inventory, Secret
 from netops.inventory.units import format_duration, parse_duration
 from netops.store import NewUser, Session, Store, Subscriber
-from netops.store.codes import group_code
+from netops.store.codes import group_code, normalise_mac
 from netops.store.credentials import generate_key, parse_key
 from netops.store.migrate import head_revision
 from netops.timefmt import human, machine, zone_label, zone_of
@@ -555,7 +555,9 @@ def mac_add(
     with open_store(db) as store:
         store.add_mac(mac, plan, note)
         entry = store.lookup(mac)
-    console.print(f"allowed MAC [bold]{entry.username if entry else mac}[/] on plan {plan}")
+    shown = normalise_mac(mac) or mac
+    stored = f" (stored as {entry.username})" if entry else ""
+    console.print(f"allowed MAC [bold]{shown}[/]{stored} on plan {plan}")
 
 
 @mac_app.command("del")
