@@ -73,6 +73,9 @@ class _Root(LazyGroup):
             "netops.cli.report:app",
             "Reports: leased capacity and cost (from Prometheus), hotspot usage (from the store).",
         ),
+        "privacy": LazyCommand(
+            "netops.cli.privacy:app", "Personal data: register, purge, requests."
+        ),
         "up": LazyCommand(
             "netops.cli.up:up",
             "Run the RADIUS server, captive portal and SNMP exporter as one supervised service.",

@@ -15,8 +15,10 @@ fixed SQL is in :mod:`netops.store.hotpath`, the row mappers in :mod:`netops.sto
 from __future__ import annotations
 
 from netops.store.accounting import Accounting
+from netops.store.privacy import DataSubjects
 from netops.store.subscribers import Subscribers
 
 
-class Store(Subscribers, Accounting):
-    """Subscribers (users, vouchers, MACs, click-throughs) and accounting sessions."""
+class Store(Subscribers, Accounting, DataSubjects):
+    """Subscribers (users, vouchers, MACs, click-throughs), accounting sessions, and data
+    subject requests with retention housekeeping."""
