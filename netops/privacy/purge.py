@@ -68,12 +68,12 @@ def purge(store: Store, inventory: Inventory, now: datetime) -> PurgeReport:
             "operator_audit",
         )
     }
-    connections = store.forget_connections(cut["connection_records"])
     done = store.purge(
         cut["accounting_sessions"],
         vouchers_before=cut["vouchers"],
         clickthroughs_before=cut["clickthroughs"],
     )
+    connections = store.forget_connections(cut["connection_records"])
     accounts = store.purge_inactive_users(cut["subscriber_accounts"])
     requests = store.purge_requests(cut["operator_audit"])
     counts = {
