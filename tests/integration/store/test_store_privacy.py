@@ -132,5 +132,5 @@ def test_the_day_is_not_purged_while_plans_have_daily_limits(store: Store) -> No
             )
         }
     )
-    with pytest.raises(NetopsError, match="shorter than 1d: plan .* has a daily limit"):
+    with pytest.raises(NetopsError, match=r"shorter than 1d: plan .* has a daily limit"):
         purging.purge(store, short, NOW)
