@@ -618,10 +618,18 @@ def sessions(
     fmt: Annotated[
         SessionFormat, typer.Option("--format", "-f", help="table, json or csv.")
     ] = SessionFormat.table,
+    mac: Annotated[
+        str | None,
+        typer.Option(
+            "--mac", help="Only this device: its MAC in any spelling (found by its pseudonym)."
+        ),
+    ] = None,
     inventory: InventoryOpt = None,
     db: DbOpt = None,
 ) -> None:
     """Accounting sessions, newest first: user, session id, NAS, MAC, IP, start, time, octets."""
+    if mac is not None and normalise_mac(mac) is None:
+        raise NetopsError(f"--mac {mac!r} is not a MAC address (write it like aa:bb:cc:dd:ee:ff)")
     zone = city_zone(inventory)
     if hotspot is not None and inventory is not None:
         check_hotspot(get_inventory(inventory), hotspot)
@@ -633,6 +641,7 @@ def sessions(
             hotspot=hotspot,
             since=start,
             limit=limit,
+            mac=mac,
         )
     if fmt is SessionFormat.json:
         print_json([session_json(s, zone) for s in found])

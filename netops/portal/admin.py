@@ -475,8 +475,12 @@ def api_router(portal: Portal) -> APIRouter:
         hotspot: Annotated[str | None, Query(max_length=64)] = None,
         active: bool = True,
         limit: Annotated[int, Query(ge=1, le=10000)] = 1000,
+        mac: Annotated[
+            str | None,
+            Query(max_length=64, description="A device's MAC, any spelling (by its pseudonym)."),
+        ] = None,
     ) -> list[SessionOut]:
-        found = portal.store.sessions(active=active, hotspot=hotspot, limit=limit)
+        found = portal.store.sessions(active=active, hotspot=hotspot, limit=limit, mac=mac)
         return [_session_out(s) for s in found]
 
     @router.post(
@@ -870,7 +874,22 @@ def admin_router(portal: Portal) -> APIRouter:
         if (refusal := refused(request)) is not None:
             return refusal
         groups: dict[str, list[SessionOut]] = defaultdict(list)
-        for s in portal.store.sessions(active=True, limit=5000):
+        # A MAC a citizen reads out is found by its pseudonym (the store keeps no MAC):
+        # then the device's recent sessions, open or closed.
+        device = (request.query_params.get("mac") or "").strip()[:64]
+        if device and portal.store.mac_pseudonym(device) is None:
+            return Page(request).render(
+                "admin_message.html",
+                400,
+                section="sessions",
+                message=Page(request).t("admin.not_a_mac"),
+            )
+        found = (
+            portal.store.sessions(mac=device, limit=200)
+            if device
+            else portal.store.sessions(active=True, limit=5000)
+        )
+        for s in found:
             groups[s.hotspot or "-"].append(_session_out(s))
         names = {h.id: h.name or h.id for h in portal.inventory.hotspots}
         ordered = [(k, names.get(k, k), groups.get(k, [])) for k in [*names, *sorted(groups)]]
@@ -882,6 +901,7 @@ def admin_router(portal: Portal) -> APIRouter:
             groups=unique,
             message=request.query_params.get("done"),
             total=sum(len(v) for v in groups.values()),
+            device=device,
         )
 
     @router.post("/sessions/disconnect")

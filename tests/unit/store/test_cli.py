@@ -258,6 +258,13 @@ def test_sessions_show_who_where_and_how_much(db: str, capsys: pytest.CaptureFix
     assert bob["output_octets"] == (1 << 32) + 5
     code, out, _ = run(capsys, "radius", "sessions", "--hotspot", "lab-park", "--format", "json")
     assert len(json.loads(out)) == 2
+    # The helpdesk finds a device from the MAC a citizen reads out, in any spelling.
+    code, out, _ = run(capsys, "radius", "sessions", "--mac", "AABB.CC00.0001", "--format", "json")
+    assert code == 0 and {s["username"] for s in json.loads(out)} == {"alice", "bob"}
+    code, out, _ = run(capsys, "radius", "sessions", "--mac", "aa:bb:cc:00:00:02")
+    assert code == 0 and "alice" not in out
+    code, _, err = run(capsys, "radius", "sessions", "--mac", "nope")
+    assert code == 1 and "is not a MAC address" in err
     code, _, err = run(capsys, "radius", "sessions", "--hotspot", "pasar-terapung")
     assert code == 1 and "hotspot 'pasar-terapung' is not in the inventory" in err
 
