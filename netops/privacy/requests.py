@@ -18,7 +18,7 @@ from netops.inventory.models import Inventory
 from netops.inventory.units import format_duration
 from netops.privacy.purge import privacy_of
 from netops.store import Store
-from netops.store.privacy import Erased, Subject
+from netops.store.privacy import Erased, RequestKind, Subject
 from netops.timefmt import human, machine, zone_of
 
 
@@ -35,11 +35,11 @@ class Answer:
 
 
 def _receive(
-    store: Store, inventory: Inventory, kind: str, subject: Subject, received: datetime
+    store: Store, inventory: Inventory, kind: RequestKind, subject: Subject, received: datetime
 ) -> tuple[int, datetime]:
     privacy = privacy_of(inventory)
     due = received + timedelta(seconds=privacy.request_deadline)
-    number = store.record_request(kind, subject, received, due)  # type: ignore[arg-type]
+    number = store.record_request(kind, subject, received, due)
     return number, due
 
 
