@@ -298,7 +298,10 @@ class Accounting(StoreBase):
         if ip is not None:
             query = query.where(SESSIONS.c.ip == ip)
         if mac is not None:
-            query = query.where(SESSIONS.c.mac == (self.mac_pseudonym(mac) or mac))
+            device = self.mac_pseudonym(mac)
+            if device is None:
+                return []  # not a MAC: no session can have it
+            query = query.where(SESSIONS.c.mac == device)
         with self._tx() as conn:
             if username is not None:
                 query = query.where(SESSIONS.c.username == self._canonical(conn, username))
