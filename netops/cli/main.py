@@ -81,6 +81,9 @@ class _Root(LazyGroup):
             "netops.cli.audit:app",
             "The audit trail of operator actions: list it, verify its hash chain.",
         ),
+        "privacy": LazyCommand(
+            "netops.cli.privacy:app", "Personal data: register, purge, requests."
+        ),
         "up": LazyCommand(
             "netops.cli.up:up",
             "Run the RADIUS server, captive portal and SNMP exporter as one supervised service.",

@@ -35,7 +35,7 @@ from netops.errors import NetopsError, StoreError
 from netops.inventory import Inventory, Secret
 from netops.inventory.units import format_duration, parse_duration
 from netops.store import NewUser, Session, Store, Subscriber
-from netops.store.codes import group_code
+from netops.store.codes import group_code, normalise_mac
 from netops.store.credentials import generate_key, parse_key
 from netops.store.migrate import head_revision
 from netops.timefmt import human, machine, zone_label, zone_of
@@ -578,7 +578,9 @@ def mac_add(
         audit_cli(
             store, "mac.add", store.audit_pseudonym("mac", entry.username if entry else mac), plan
         )
-    console.print(f"allowed MAC [bold]{entry.username if entry else mac}[/] on plan {plan}")
+    shown = normalise_mac(mac) or mac
+    stored = f" (stored as {entry.username})" if entry else ""
+    console.print(f"allowed MAC [bold]{shown}[/]{stored} on plan {plan}")
 
 
 @mac_app.command("del")
@@ -641,10 +643,18 @@ def sessions(
     fmt: Annotated[
         SessionFormat, typer.Option("--format", "-f", help="table, json or csv.")
     ] = SessionFormat.table,
+    mac: Annotated[
+        str | None,
+        typer.Option(
+            "--mac", help="Only this device: its MAC in any spelling (found by its pseudonym)."
+        ),
+    ] = None,
     inventory: InventoryOpt = None,
     db: DbOpt = None,
 ) -> None:
     """Accounting sessions, newest first: user, session id, NAS, MAC, IP, start, time, octets."""
+    if mac is not None and normalise_mac(mac) is None:
+        raise NetopsError(f"--mac {mac!r} is not a MAC address (write it like aa:bb:cc:dd:ee:ff)")
     zone = city_zone(inventory)
     if hotspot is not None and inventory is not None:
         check_hotspot(get_inventory(inventory), hotspot)
@@ -656,6 +666,7 @@ def sessions(
             hotspot=hotspot,
             since=start,
             limit=limit,
+            mac=mac,
         )
     if fmt is SessionFormat.json:
         print_json([session_json(s, zone) for s in found])

@@ -233,6 +233,10 @@ def up(
         specs.append(_prometheus(inventory.resolve(), ports, state_dir, scrape_interval))
     if not specs:
         raise ServiceError("none of the services is installed: nothing to run")
+    if inv.privacy is not None and _command_exists(("privacy", "purge")):
+        from netops.privacy.service import purge_component
+
+        specs.append(purge_component(inventory.resolve(), url, state_dir / "log"))
     logs = {s.name: str(s.log) for s in specs if s.log is not None}
     console.print(f"netops up: {inv.summary()}; store {url}")
 

@@ -29,6 +29,7 @@ from netops.inventory.models import (
     Meta,
     Plan,
     Prefix,
+    Privacy,
     RadiusProfile,
     Record,
     Services,
@@ -54,13 +55,21 @@ PROFILE_SECTIONS: dict[str, type[Record]] = {
     "snmp": SnmpProfile,
     "radius": RadiusProfile,
 }
-SINGLE_SECTIONS: dict[str, type[Record]] = {"meta": Meta, "services": Services}
+SINGLE_SECTIONS: dict[str, type[Record]] = {
+    "meta": Meta,
+    "services": Services,
+    "privacy": Privacy,
+}
 OTHER_SECTIONS = ("defaults", "groups")
 ALL_SECTIONS = frozenset({*LIST_SECTIONS, *PROFILE_SECTIONS, *SINGLE_SECTIONS, *OTHER_SECTIONS})
 INHERITED = ("platform", "credentials", "snmp", "radius", "ssh_port", "snmp_port")
 MERGED = ("timeouts", "data")
 _NAME_KEY = {"sites": "id", "devices": "hostname", "hotspots": "id", "plans": "name"}
-_NESTED = {"devices": ("interfaces",), "services": ("radius", "portal")}  # records in records
+_NESTED = {
+    "devices": ("interfaces",),
+    "services": ("radius", "portal"),
+    "privacy": ("dpo", "retention"),
+}  # records in records
 _STAND_IN = "unknown"  # fills a required inherited field while groups/defaults are incomplete
 _TOP_KEY = re.compile(r"^([A-Za-z_][\w-]*)[ \t]*:(?:[ \t]|$)", re.MULTILINE)
 _SINGULAR = {
@@ -77,6 +86,7 @@ _SINGULAR = {
     "radius": "RADIUS profile",
     "meta": "meta",
     "services": "services",
+    "privacy": "privacy",
     "groups": "group",
     "defaults": "defaults",
 }
@@ -464,6 +474,7 @@ def load_inventory(path: str | Path, *, check: bool = True) -> Inventory:
         # a stand-in while meta is broken or missing, so the other checks still run
         meta=meta or Meta(city="?"),
         services=_bind_service_secrets(services, root),
+        privacy=singles.get("privacy"),
         groups=tuple(groups.values()),
         **{k: tuple(v) for k, v in records.items()},
         **profiles,

@@ -695,10 +695,14 @@ def api_router(portal: Portal) -> APIRouter:
         hotspot: Annotated[str | None, Query(max_length=64)] = None,
         active: bool = True,
         limit: Annotated[int, Query(ge=1, le=10000)] = 1000,
+        mac: Annotated[
+            str | None,
+            Query(max_length=64, description="A device's MAC, any spelling (by its pseudonym)."),
+        ] = None,
     ) -> list[SessionOut]:
         if hotspot is not None and not who.sees(portal, hotspot):
             return []
-        found = portal.store.sessions(active=active, hotspot=hotspot, limit=limit)
+        found = portal.store.sessions(active=active, hotspot=hotspot, limit=limit, mac=mac)
         out = [_session_out(s) for s in found if who.sees(portal, s.hotspot)]
         record(portal, who, request, "session.list", hotspot, f"{len(out)} rows")
         return out
@@ -1167,7 +1171,22 @@ def admin_router(portal: Portal) -> APIRouter:
         if not isinstance(who := signed_in(request), Principal):
             return who
         groups: dict[str, list[SessionOut]] = defaultdict(list)
-        for s in portal.store.sessions(active=True, limit=5000):
+        # A MAC a citizen reads out is found by its pseudonym (the store keeps no MAC):
+        # then the device's recent sessions, open or closed.
+        device = (request.query_params.get("mac") or "").strip()[:64]
+        if device and portal.store.mac_pseudonym(device) is None:
+            return Page(request).render(
+                "admin_message.html",
+                400,
+                section="sessions",
+                message=Page(request).t("admin.not_a_mac"),
+            )
+        found = (
+            portal.store.sessions(mac=device, limit=200)
+            if device
+            else portal.store.sessions(active=True, limit=5000)
+        )
+        for s in found:
             if who.sees(portal, s.hotspot):
                 groups[s.hotspot or "-"].append(_session_out(s))
         names = {h.id: h.name or h.id for h in portal.inventory.hotspots if who.sees(portal, h.id)}
@@ -1181,6 +1200,7 @@ def admin_router(portal: Portal) -> APIRouter:
             groups=unique,
             message=request.query_params.get("done"),
             total=sum(len(v) for v in groups.values()),
+            device=device,
         )
 
     @router.post("/sessions/disconnect")

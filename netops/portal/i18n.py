@@ -302,6 +302,12 @@ CATALOGUE: Mapping[str, Mapping[Lang, str]] = {
     "admin.down": {"id": "Unduh", "en": "Down"},
     "admin.up": {"id": "Unggah", "en": "Up"},
     "admin.disconnect": {"id": "Putuskan", "en": "Disconnect"},
+    "admin.find_device": {"id": "Cari perangkat (MAC)", "en": "Find a device (MAC)"},
+    "admin.find": {"id": "Cari", "en": "Find"},
+    "admin.not_a_mac": {
+        "id": "Itu bukan alamat MAC (tulis seperti AA-BB-CC-DD-EE-FF).",
+        "en": "That is not a MAC address (write it like AA-BB-CC-DD-EE-FF).",
+    },
     "admin.nobody": {"id": "Tidak ada yang terhubung.", "en": "No one connected."},
     "admin.since": {"id": "sejak {when}", "en": "since {when}"},
     "admin.hotspot": {"id": "Hotspot", "en": "Hotspot"},

@@ -21,7 +21,6 @@ from netops.portal.gateway import (
     endpoint_hosts,
 )
 from netops.store.codes import (
-    clickthrough_username,
     looks_like_voucher,
     normalise_code,
     normalise_mac,
@@ -38,6 +37,10 @@ class LoginStore(Protocol):
     def lookup(self, username: str, *, reveal: bool = True) -> Subscriber | None: ...
 
     def check_password(self, sub: Subscriber, password: str) -> bool: ...
+
+    def mac_pseudonym(self, mac: str | None) -> str | None: ...
+
+    def clickthrough_name(self, mac: str, day: date) -> str | None: ...
 
     def create_clickthrough(
         self,
@@ -87,7 +90,7 @@ def check_voucher(store: LoginStore, code: str, mac: str | None, now: datetime) 
         return _fail("error.voucher_revoked", counts=True)
     if sub.expired(now):
         return _fail("error.voucher_expired")
-    device = normalise_mac(mac) if mac else None
+    device = store.mac_pseudonym(mac) if mac else None
     if not sub.shared and sub.bound_mac and device and sub.bound_mac != device:
         return _fail("error.voucher_bound", counts=True)
     return LoginCheck(username=sub.username, password=sub.username, kind="voucher")
@@ -147,8 +150,8 @@ def clickthrough_is_new(store: LoginStore, mac: str | None, now: datetime, zone:
     device = normalise_mac(mac) if mac else None
     if device is None:
         return False
-    username = clickthrough_username(device, now.astimezone(zone).date())
-    return store.lookup(username, reveal=False) is None
+    username = store.clickthrough_name(device, now.astimezone(zone).date())
+    return username is not None and store.lookup(username, reveal=False) is None
 
 
 def resolve_hotspot(inventory: Inventory, ctx: GatewayContext) -> Hotspot | None:

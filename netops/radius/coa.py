@@ -18,6 +18,7 @@ from netops.errors import RadiusError, SecretError
 from netops.inventory.models import Inventory
 from netops.radius.dictionary import load_dictionary
 from netops.radius.protocol import DECODE_ERRORS, value
+from netops.store.codes import is_mac_pseudonym
 
 CoaKind = Literal["disconnect", "coa"]
 CoaOutcome = Literal["ack", "nak", "timeout"]
@@ -68,7 +69,9 @@ def session_attributes(
         attrs.append(("User-Name", username))
     if acct_session_id:
         attrs.append(("Acct-Session-Id", acct_session_id))
-    if mac:
+    # The store keeps a device as its keyed pseudonym, which no NAS knows: leave it out
+    # (User-Name, Acct-Session-Id and the address identify the session).
+    if mac and not is_mac_pseudonym(mac):
         attrs.append(("Calling-Station-Id", mac.upper().replace(":", "-")))
     if ip:
         attrs.append(("Framed-IP-Address", ip))

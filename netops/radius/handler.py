@@ -171,18 +171,20 @@ class Handler:
         language = plan.language or language
         if not sub.enabled:
             return reject("disabled", language, plan.name)
-        if sub.kind == "clickthrough" and (sub.bound_mac is None or req.mac != sub.bound_mac):
+        # The store holds MACs as keyed pseudonyms: compare the calling device's.
+        device = self.store.mac_pseudonym(req.mac)
+        if sub.kind == "clickthrough" and (sub.bound_mac is None or device != sub.bound_mac):
             # The portal hands a click-through allowance to the device it saw: only that
             # device (as the NAS reports it) may use it, or its time would be spent by others.
             return reject("device", language, plan.name)
         if sub.kind == "voucher":
-            if sub.bound_mac and not sub.shared and req.mac and req.mac != sub.bound_mac:
+            if sub.bound_mac and not sub.shared and device and device != sub.bound_mac:
                 return reject("bound_mac", language, plan.name)
             if sub.valid_until is not None and now >= sub.valid_until:
                 return reject("expired", language, plan.name)
             if sub.first_used_at is None:
                 sub = self.store.claim_voucher(sub.username, req.mac, now)
-                if sub.bound_mac and not sub.shared and req.mac and req.mac != sub.bound_mac:
+                if sub.bound_mac and not sub.shared and device and device != sub.bound_mac:
                     return reject("bound_mac", language, plan.name)
         today = view.today
         total = self.store.usage(username) if plan.data_quota is not None else today
@@ -190,7 +192,7 @@ class Handler:
             s
             for s in view.open_sessions
             # The same device again at the same NAS replaces its old session (lost Stop).
-            if not (req.mac and s.mac == req.mac and s.nas_ip == nas.address)
+            if not (device and s.mac == device and s.nas_ip == nas.address)
         ]
         decision = authorize(
             plan=plan,
@@ -231,7 +233,7 @@ class Handler:
         if sub.kind == "mac":
             # MAC authentication: the NAS sends the MAC as User-Name and an empty (or the
             # MAC as) password; the device must also be the one calling.
-            if req.mac is not None and req.mac != sub.username:
+            if req.mac is not None and self.store.mac_pseudonym(req.mac) != sub.username:
                 return False
             if req.chap is not None:
                 return any(chap_matches(req.chap, pw) for pw in ("", req.username, sub.username))

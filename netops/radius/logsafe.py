@@ -35,7 +35,9 @@ log = logging.getLogger("netops.radius")
 
 _SALT = secrets.token_bytes(16)
 _PHONE = re.compile(r"\+?[0-9][0-9 .-]{6,18}[0-9]")
-_CLICKTHROUGH = re.compile(r"ct-[0-9a-f]{12}-\d{8}")
+# ct-<device>-<yyyymmdd>: the device is the MAC's stored pseudonym (13 base32), or a clear
+# MAC (12 hex) in names from before migration 0003.
+_CLICKTHROUGH = re.compile(r"ct-(?:[0-9a-f]{12}|[a-z2-7]{13})-\d{8}")
 
 
 def pseudonym(value: str) -> str:
@@ -53,7 +55,7 @@ def subject(username: str) -> str:
     if mac is not None:
         return f"mac~{pseudonym(mac)}"
     if _CLICKTHROUGH.fullmatch(name):
-        return f"clickthrough~{pseudonym(name[3:15])}"
+        return f"clickthrough~{pseudonym(name[3:-9])}"
     if _PHONE.fullmatch(name):
         return f"phone~{pseudonym(re.sub(r'[^0-9]', '', name))}"
     if looks_like_voucher(name):

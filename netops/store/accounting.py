@@ -15,7 +15,6 @@ from typing import Any
 from sqlalchemy import bindparam, delete, func, or_, select, update
 from sqlalchemy.engine import Connection
 
-from netops.store import codes
 from netops.store.base import StoreBase
 from netops.store.fastread import Execute
 from netops.store.hotpath import (
@@ -45,7 +44,6 @@ from netops.store.rows import (
     SHORT,
     SUBSCRIBERS,
     TOTALS,
-    candidates,
     clean,
     counter,
     storable,
@@ -96,7 +94,7 @@ class Accounting(StoreBase):
         if not storable(username):
             return None
         since = utc(since, "since")
-        spellings = candidates(username)
+        spellings = self._candidates(username)
         found = self._fast.rows(auth_view_sql(len(spellings)), (self._when(since), *spellings))
         rows = first_spelling(spellings, found)
         if not rows:
@@ -142,7 +140,7 @@ class Accounting(StoreBase):
         two servers cannot both hand out the last slot. The same device logging in again is
         always admitted. True: send Accept (the slot is held until its Start or ``hold_s``)."""
         now = utc(now, "now")
-        device = codes.normalise_mac(mac) if mac else None
+        device = self.mac_pseudonym(mac) if mac else None
         # Without a Calling-Station-Id the NAS stands in for the device.
         nas_ip = clean(nas_ip, ADDRESS)
         key = device or f"nas:{nas_ip or '?'}"
@@ -183,7 +181,7 @@ class Accounting(StoreBase):
         interval = (
             min(rec.interim_interval, MAX_INTERVAL) if rec.interim_interval > 0 else DEFAULT_INTERIM
         )
-        mac = codes.normalise_mac(rec.mac) if rec.mac else None
+        mac = self.mac_pseudonym(rec.mac) if rec.mac else None
         stopping = rec.status == "stop"
         name = self._canonical_fast(rec.username)
         nas_ip = clean(rec.nas_ip, ADDRESS) or ""
@@ -300,7 +298,10 @@ class Accounting(StoreBase):
         if ip is not None:
             query = query.where(SESSIONS.c.ip == ip)
         if mac is not None:
-            query = query.where(SESSIONS.c.mac == (codes.normalise_mac(mac) or mac))
+            device = self.mac_pseudonym(mac)
+            if device is None:
+                return []  # not a MAC: no session can have it
+            query = query.where(SESSIONS.c.mac == device)
         with self._tx() as conn:
             if username is not None:
                 query = query.where(SESSIONS.c.username == self._canonical(conn, username))
@@ -334,7 +335,13 @@ class Accounting(StoreBase):
 
     # --- housekeeping -------------------------------------------------------------------------
 
-    def purge(self, before: datetime) -> Purged:
+    def purge(
+        self,
+        before: datetime,
+        *,
+        vouchers_before: datetime | None = None,
+        clickthroughs_before: datetime | None = None,
+    ) -> Purged:
         """Delete what is no longer needed from before ``before``: closed sessions that ended
         earlier, click-through allowances and vouchers that expired earlier, and lapsed
         admissions. Open sessions, users and MAC entries are never purged.
@@ -343,20 +350,35 @@ class Accounting(StoreBase):
         totals (``usage_totals``), so ``usage(user)`` — and with it a plan's total data
         quota — is the same before and after. Daily limits need the sessions of the current
         day themselves: the caller must not purge them (``netops radius purge`` refuses
-        ages shorter than a day when a plan has a daily limit)."""
+        ages shorter than a day when a plan has a daily limit).
+
+        ``vouchers_before`` and ``clickthroughs_before`` give those their own retention
+        (``netops privacy purge`` applies the inventory's period per data class); both
+        default to ``before``."""
         before = utc(before, "before")
+        cutoffs = {
+            "voucher": utc(vouchers_before, "vouchers_before") if vouchers_before else before,
+            "clickthrough": (
+                utc(clickthroughs_before, "clickthroughs_before")
+                if clickthroughs_before
+                else before
+            ),
+        }
         now = datetime.now(UTC)
         ended = (SESSIONS.c.stopped_at.is_not(None), SESSIONS.c.stopped_at < before)
+        gone: dict[str, int] = {}
         with self._tx(write=True) as conn:
-            subscribers = conn.execute(
-                delete(SUBSCRIBERS).where(
-                    SUBSCRIBERS.c.kind.in_(("clickthrough", "voucher")),
-                    or_(
-                        SUBSCRIBERS.c.valid_until < before,
-                        SUBSCRIBERS.c.revoked_at < before,
-                    ),
-                )
-            ).rowcount
+            for kind, cutoff in cutoffs.items():
+                gone[kind] = conn.execute(
+                    delete(SUBSCRIBERS).where(
+                        SUBSCRIBERS.c.kind == kind,
+                        or_(
+                            SUBSCRIBERS.c.valid_until < cutoff,
+                            SUBSCRIBERS.c.revoked_at < cutoff,
+                        ),
+                    )
+                ).rowcount
+            subscribers = gone["voucher"] + gone["clickthrough"]
             sums = conn.execute(
                 select(
                     SESSIONS.c.username,
@@ -395,4 +417,9 @@ class Accounting(StoreBase):
                 delete(TOTALS).where(TOTALS.c.username.not_in(select(SUBSCRIBERS.c.username)))
             )
             conn.execute(delete(ADMISSIONS).where(ADMISSIONS.c.expires_at < before))
-        return Purged(sessions=int(sessions), subscribers=int(subscribers))
+        return Purged(
+            sessions=int(sessions),
+            subscribers=int(subscribers),
+            vouchers=int(gone["voucher"]),
+            clickthroughs=int(gone["clickthrough"]),
+        )

@@ -23,7 +23,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from netops.errors import StoreError
-from netops.store.credentials import KEY_ENV, Cipher, load_key
+from netops.store import codes
+from netops.store.credentials import KEY_ENV, Cipher, load_key, mac_key, mac_key_id
 from netops.store.engine import WRITE, describe, make_engine, parse_url, translate
 from netops.store.fastread import FastReader
 from netops.store.hotpath import select_usernames
@@ -44,6 +45,8 @@ class StoreBase:
         self._key_file = key_file
         self._cipher: Cipher | None = None
         self._cipher_lock = threading.Lock()
+        self._mac_key: tuple[bytes, str] | None = None
+        self._pseudonyms: dict[str, str | None] = {}
         self._fast = FastReader(engine, where)
         self._revealed: dict[tuple[str, str], str] = {}
         self._read: dict[tuple[Any, ...], Subscriber] = {}
@@ -59,18 +62,18 @@ class StoreBase:
         (default: ``netops-store.key`` next to the SQLite file, else ``var/``)."""
         parsed = parse_url(url)
         where = describe(parsed)
-        engine = make_engine(parsed)
-        try:
-            with translate(where):
-                upgrade(engine)
-        except BaseException:
-            engine.dispose()
-            raise
         if key_file is None:
             if parsed.get_backend_name() == "sqlite" and parsed.database:
                 key_file = Path(parsed.database).expanduser().parent / KEY_FILE_NAME
             else:
                 key_file = Path("var") / KEY_FILE_NAME
+        engine = make_engine(parsed)
+        try:
+            with translate(where):
+                upgrade(engine, key_file)
+        except BaseException:
+            engine.dispose()
+            raise
         return cls(engine, where, key_file)
 
     def close(self) -> None:
@@ -120,6 +123,36 @@ class StoreBase:
                 key, origin = load_key(self._key_file)
                 self._cipher = Cipher(key, origin)
             return self._cipher
+
+    def _mac_key_(self) -> bytes:
+        with self._cipher_lock:
+            if self._mac_key is None:
+                self._mac_key = mac_key(self._key_file)
+            return self._mac_key[0]
+
+    def mac_pseudonym(self, mac: str | None) -> str | None:
+        """The stored form of a MAC address in any spelling (``mac~…``, keyed HMAC-SHA256):
+        what sessions, voucher bindings, admissions, click-through names and the MAC
+        allow-list hold instead of the MAC. A pseudonym passes through unchanged; None for
+        None or anything that is not a MAC."""
+        if mac is None:
+            return None
+        found = self._pseudonyms.get(mac, "")
+        if found == "":
+            found = codes.mac_pseudonym(mac, self._mac_key_())
+            if len(self._pseudonyms) >= REVEALED_MAX:
+                self._pseudonyms.clear()
+            self._pseudonyms[mac] = found
+        return found
+
+    def mac_key_status(self) -> dict[str, str]:
+        """Where the MAC pseudonym key comes from and its fingerprint (never the key)."""
+        key = self._mac_key_()
+        assert self._mac_key is not None
+        return {"source": self._mac_key[1], "key_id": mac_key_id(key)}
+
+    def _candidates(self, username: str) -> tuple[str, ...]:
+        return candidates(username, self._mac_key_())
 
     def _reveal(self, username: str, stored: str) -> str:
         """The clear password of an encrypted one, decrypted once per process: keyed by the
@@ -246,7 +279,7 @@ class StoreBase:
     def _canonical_fast(self, username: str) -> str:
         """:meth:`_canonical` on the hot path's driver connection."""
         username = clean(username, NAME) or ""
-        spellings = candidates(username)
+        spellings = self._candidates(username)
         if len(spellings) == 1:
             return username
         found = {r[0] for r in self._fast.rows(select_usernames(len(spellings)), spellings)}
@@ -254,7 +287,7 @@ class StoreBase:
 
     def _canonical(self, conn: Connection, username: str) -> str:
         """The stored spelling of a name the NAS sent (MAC / voucher forms); itself if unknown."""
-        spellings = candidates(username)
+        spellings = self._candidates(username)
         if len(spellings) == 1:
             return username
         found = set(

@@ -5,6 +5,9 @@ No I/O here; the store uses them to create and to recognise usernames.
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import math
 import re
 import secrets
@@ -67,12 +70,44 @@ def normalise_mac(text: str) -> str | None:
     return ":".join(hexes[i : i + 2] for i in range(0, 12, 2))
 
 
-def clickthrough_username(mac: str, day: date) -> str:
-    """The per-device, per-day username of a click-through allowance: ``ct-<mac>-<yyyymmdd>``."""
+# A MAC address as stored: ``mac~`` and 13 base32 characters (65 bits) of
+# HMAC-SHA256(MAC key, canonical MAC); 17 characters, the width of a clear MAC column.
+PSEUDONYM_PREFIX = "mac~"
+_PSEUDONYM = re.compile(r"^mac~[a-z2-7]{13}$")
+_CLICKTHROUGH_NAME = re.compile(r"^ct-([a-z2-7]{13})-\d{8}$")
+
+
+def mac_pseudonym(mac: str, key: bytes) -> str | None:
+    """The keyed pseudonym of a MAC address in any spelling (``mac~…``); a pseudonym is
+    returned as it is, anything else gives None. Equal MACs give equal pseudonyms under one
+    key; without the key a pseudonym does not give the device away."""
+    if is_mac_pseudonym(mac):
+        return mac
     canonical = normalise_mac(mac)
     if canonical is None:
-        raise ValueError(f"{mac!r} is not a MAC address")
-    return f"ct-{canonical.replace(':', '')}-{day:%Y%m%d}"
+        return None
+    digest = hmac.new(key, canonical.encode("ascii"), hashlib.sha256).digest()
+    return PSEUDONYM_PREFIX + base64.b32encode(digest).decode("ascii")[:13].lower()
+
+
+def is_mac_pseudonym(text: str) -> bool:
+    """True when ``text`` is a stored MAC pseudonym (``mac~…``)."""
+    return _PSEUDONYM.fullmatch(text) is not None
+
+
+def clickthrough_username(device: str, day: date) -> str:
+    """The per-device, per-day username of a click-through allowance,
+    ``ct-<pseudonym>-<yyyymmdd>``: ``device`` is the MAC's pseudonym (:func:`mac_pseudonym`),
+    so the name never carries the clear MAC."""
+    if not is_mac_pseudonym(device):
+        raise ValueError("a click-through name is made from a MAC pseudonym")
+    return f"ct-{device[len(PSEUDONYM_PREFIX) :]}-{day:%Y%m%d}"
+
+
+def clickthrough_device(username: str) -> str | None:
+    """The MAC pseudonym inside a click-through user name; None for any other name."""
+    match = _CLICKTHROUGH_NAME.fullmatch(username)
+    return PSEUDONYM_PREFIX + match.group(1) if match else None
 
 
 def new_clickthrough_password() -> str:

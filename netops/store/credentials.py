@@ -26,6 +26,7 @@ from netops.errors import StoreError
 log = logging.getLogger("netops.store")
 
 KEY_ENV = "NETOPS_STORE_KEY"
+MAC_KEY_ENV = "NETOPS_MAC_KEY"
 KEY_BYTES = 32
 
 # scrypt cost: n=2**14, r=8 (16 MiB, ~40 ms here): slow for a thief, bearable for PAP.
@@ -176,3 +177,21 @@ def verify_hash(password: str, stored: str) -> bool:
 def same_secret(given: str, expected: str) -> bool:
     """Constant-time comparison of two clear-text secrets."""
     return hmac.compare_digest(given.encode("utf-8"), expected.encode("utf-8"))
+
+
+def mac_key(key_file: Path) -> tuple[bytes, str]:
+    """The key of MAC pseudonyms and where it came from: ``NETOPS_MAC_KEY`` (32 bytes, base64
+    or hex, like the store key), else derived from the store key (HMAC-SHA256 of it with a
+    fixed label), so a lab needs no second key. Pin ``NETOPS_MAC_KEY`` before changing the
+    store key, or every pseudonym changes with it."""
+    env = os.environ.get(MAC_KEY_ENV)
+    if env:
+        return parse_key(env, f"${MAC_KEY_ENV}"), f"${MAC_KEY_ENV}"
+    store_key, origin = load_key(key_file)
+    derived = hmac.new(store_key, b"netops mac pseudonym v1", hashlib.sha256).digest()
+    return derived, f"derived from the store key ({origin})"
+
+
+def mac_key_id(key: bytes) -> str:
+    """A short fingerprint naming a MAC key without revealing it."""
+    return hashlib.sha256(b"netops-mac-key" + key).hexdigest()[:8]

@@ -39,8 +39,9 @@ def current_revision(engine: Engine) -> str | None:
         return MigrationContext.configure(conn).get_current_revision()
 
 
-def upgrade(engine: Engine) -> None:
-    """Run every migration not yet applied, inside one locked transaction."""
+def upgrade(engine: Engine, key_file: Path | None = None) -> None:
+    """Run every migration not yet applied, inside one locked transaction. ``key_file`` is
+    the lab store key file (migrations that pseudonymise MACs need the MAC key)."""
     head = head_revision()
     current = current_revision(engine)
     if current == head:
@@ -58,4 +59,5 @@ def upgrade(engine: Engine) -> None:
         if conn.dialect.name == "postgresql":
             conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOCK_KEY})
         config.attributes["connection"] = conn
+        config.attributes["key_file"] = key_file or Path("var") / "netops-store.key"
         command.upgrade(config, "head")

@@ -66,10 +66,11 @@ def storable(username: str) -> bool:
 
 
 @lru_cache(maxsize=8192)
-def candidates(username: str) -> tuple[str, ...]:
-    """The stored spellings ``username`` may stand for: itself, as a MAC, as a voucher code."""
+def candidates(username: str, mac_key: bytes) -> tuple[str, ...]:
+    """The stored spellings ``username`` may stand for: itself, as a MAC (its pseudonym
+    under ``mac_key``), as a voucher code."""
     found = [username]
-    mac = codes.normalise_mac(username)
+    mac = codes.mac_pseudonym(username, mac_key)
     if mac is not None and mac not in found:
         found.append(mac)
     if codes.looks_like_voucher(username):

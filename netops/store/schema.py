@@ -152,3 +152,23 @@ class UsageTotalRow(Base):
     octets: Mapped[int] = mapped_column(BigInteger, default=0)
     sessions: Mapped[int] = mapped_column(BigInteger, default=0)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class PrivacyRequestRow(Base):
+    """A data subject's request under UU 27/2022 (access/export, erasure): when it came,
+    the 3×24-hour deadline it must meet, when it was answered and how. The subject is kept
+    as the store knows it (a user name, a MAC pseudonym), never a clear MAC or phone."""
+
+    __tablename__ = "privacy_requests"
+
+    id: Mapped[int] = mapped_column(RowId, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    subject_kind: Mapped[str] = mapped_column(String(16))
+    subject: Mapped[str] = mapped_column(String(253))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    outcome: Mapped[str | None] = mapped_column(Text)
+    held: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (Index("ix_privacy_requests_received_at", "received_at"),)

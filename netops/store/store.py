@@ -16,9 +16,11 @@ from __future__ import annotations
 
 from netops.store.accounting import Accounting
 from netops.store.operators import Operators
+from netops.store.privacy import DataSubjects
 from netops.store.subscribers import Subscribers
 
 
-class Store(Subscribers, Accounting, Operators):
-    """Subscribers (users, vouchers, MACs, click-throughs), accounting sessions, and the
-    operators who run the console with their audit trail."""
+class Store(Subscribers, Accounting, Operators, DataSubjects):
+    """Subscribers (users, vouchers, MACs, click-throughs), accounting sessions, the
+    operators who run the console with their audit trail, and data subject requests with
+    retention housekeeping."""

@@ -18,7 +18,7 @@ from netops.store import codes
 from netops.store.base import StoreBase
 from netops.store.credentials import hash_password, same_secret, verify_hash
 from netops.store.hotpath import first_spelling, select_subscribers
-from netops.store.rows import SUBSCRIBERS, candidates, storable, subscriber_values, utc
+from netops.store.rows import SUBSCRIBERS, storable, subscriber_values, utc
 from netops.store.types import NewUser, Subscriber, SubscriberKind
 
 MAX_VOUCHERS = 10_000
@@ -226,7 +226,7 @@ class Subscribers(StoreBase):
         ``mac``. Later calls return it unchanged; the first device wins a race."""
         now = utc(now, "now")
         name = codes.normalise_code(code)
-        device = codes.normalise_mac(mac) if mac else None
+        device = self.mac_pseudonym(mac) if mac else None
         with self._tx(write=True) as conn:
             row = conn.execute(
                 select(SUBSCRIBERS)
@@ -253,17 +253,15 @@ class Subscribers(StoreBase):
 
     def add_mac(self, mac: str, plan: str, note: str | None = None) -> None:
         """Allow a device (kiosk, CCTV) to log in by its MAC address alone."""
-        canonical = codes.normalise_mac(mac)
-        if canonical is None:
+        device = self.mac_pseudonym(mac)
+        if device is None or codes.is_mac_pseudonym(mac):
             raise StoreError(f"{mac!r} is not a MAC address (write it like aa:bb:cc:dd:ee:ff)")
-        self._insert_subscriber(
-            canonical, kind="mac", plan=plan, note=note, what=f"MAC address {canonical}"
-        )
+        self._insert_subscriber(device, kind="mac", plan=plan, note=note, what=f"MAC address {mac}")
 
     def delete_mac(self, mac: str) -> bool:
         """Remove a MAC from the allow-list; False if it was not there."""
-        canonical = codes.normalise_mac(mac)
-        return canonical is not None and self._delete(canonical, "mac")
+        device = self.mac_pseudonym(mac)
+        return device is not None and self._delete(device, "mac")
 
     def list_macs(self) -> list[Subscriber]:
         """The MAC allow-list."""
@@ -288,11 +286,11 @@ class Subscribers(StoreBase):
         (the portal rotates on every hand-off, so naming a MAC never reveals a password
         issued before). It expires at ``valid_until`` (default: the end of ``today`` in
         UTC; the portal passes the city's local midnight)."""
-        canonical = codes.normalise_mac(mac)
-        if canonical is None:
+        device = self.mac_pseudonym(mac)
+        if device is None:
             raise StoreError(f"{mac!r} is not a MAC address (write it like aa:bb:cc:dd:ee:ff)")
         _check_plan(plan)
-        username = codes.clickthrough_username(canonical, today)
+        username = codes.clickthrough_username(device, today)
         until = (
             utc(valid_until, "valid_until")
             if valid_until is not None
@@ -306,7 +304,7 @@ class Subscribers(StoreBase):
             plan=plan,
             now=datetime.now(UTC),
             password_enc=cipher.encrypt(username, password),
-            bound_mac=canonical,
+            bound_mac=device,
             hotspot=hotspot,
             valid_until=until,
         )
@@ -329,6 +327,12 @@ class Subscribers(StoreBase):
             raise StoreError(f"user name {username!r} is taken by a {row.kind}")
         return username, cipher.decrypt(username, row.password_enc)
 
+    def clickthrough_name(self, mac: str, day: date) -> str | None:
+        """The user name ``mac``'s click-through allowance for ``day`` has (or would have);
+        None when ``mac`` is not a MAC address."""
+        device = self.mac_pseudonym(mac)
+        return codes.clickthrough_username(device, day) if device else None
+
     # --- finding and checking -----------------------------------------------------------------
 
     def lookup(self, username: str, *, reveal: bool = True) -> Subscriber | None:
@@ -337,7 +341,7 @@ class Subscribers(StoreBase):
         ``reveal=False`` leaves an encrypted password encrypted (listings, helpdesk)."""
         if not storable(username):
             return None  # no subscriber can have this name (NUL, not UTF-8, too long)
-        spellings = candidates(username)
+        spellings = self._candidates(username)
         found = first_spelling(
             spellings, self._fast.rows(select_subscribers(len(spellings)), spellings)
         )

@@ -86,6 +86,8 @@ class Purged:
 
     sessions: int
     subscribers: int
+    vouchers: int = 0
+    clickthroughs: int = 0
 
 
 @dataclass(frozen=True)

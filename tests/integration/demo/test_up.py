@@ -76,7 +76,8 @@ def test_sigterm_stops_every_service_and_removes_the_state_file(tmp_path: Path) 
         assert doc.get("status") == "ok", doc
         components = doc["components"]
         assert isinstance(components, dict)
-        assert set(components) == {"radius", "portal", "exporter"}
+        # The lab inventory has a privacy: section, so the daily retention purge runs too.
+        assert set(components) == {"radius", "portal", "exporter", "privacy-purge"}
         pids = [int(c["pid"]) for c in components.values()]
         recorded = json.loads((state / "up.json").read_text())
         assert recorded["pid"] == up.pid
@@ -90,6 +91,7 @@ def test_sigterm_stops_every_service_and_removes_the_state_file(tmp_path: Path) 
             "radius.log",
             "portal.log",
             "exporter.log",
+            "privacy-purge.log",
         }
         status = subprocess.run(
             [str(NETOPS), "up", "--status", "--state-dir", "state"],

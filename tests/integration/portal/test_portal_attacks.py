@@ -24,8 +24,6 @@ import pytest
 from conftest import GATEWAY_HOST, LAB, Stack
 from portal_peers import start_service
 
-from netops.store.codes import clickthrough_username
-
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
 PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True}
 WRONG = "ABCD-EFGH-JK"  # the shape of a code, but no such voucher
@@ -196,7 +194,7 @@ def test_click_through_with_another_phones_mac_never_returns_its_password(
     stolen = thief.post("free", accept="yes")
     assert stolen.status_code == 200
     assert password not in stolen.text
-    username = clickthrough_username(
+    username = stack.store.clickthrough_name(
         _params(3)["mac"], datetime.now(ZoneInfo("Asia/Makassar")).date()
     )
     assert _hidden(stolen.text)["username"] == username

@@ -201,7 +201,7 @@ def test_voucher_validity_counts_from_first_use_and_binds_the_first_device(
     claimed = store.claim_voucher(code.lower(), "AA-BB-CC-00-00-01", T0)
     assert claimed.first_used_at == T0
     assert claimed.valid_until == T0 + timedelta(days=1)
-    assert claimed.bound_mac == MAC
+    assert claimed.bound_mac == store.mac_pseudonym(MAC) != MAC
     again = store.claim_voucher(code, OTHER_MAC, T0 + timedelta(hours=3))
     assert again == claimed
     assert claimed.expired(T0 + timedelta(days=1))
@@ -241,12 +241,14 @@ def test_voucher_count_out_of_range_is_refused(store: Store, count: int) -> None
 
 def test_mac_allow_list_takes_any_spelling(store: Store) -> None:
     store.add_mac("AA-BB-CC-00-00-01", "pegawai", note="kiosk")
+    device = store.mac_pseudonym(MAC)
+    assert device is not None and device.startswith("mac~")
     for spelling in ("aa:bb:cc:00:00:01", "AABBCC000001", "aabb.cc00.0001"):
         sub = store.lookup(spelling)
-        assert sub is not None and sub.username == MAC and sub.kind == "mac", spelling
+        assert sub is not None and sub.username == device and sub.kind == "mac", spelling
     with pytest.raises(StoreError, match="already exists"):
         store.add_mac(MAC, "pegawai")
-    assert [m.username for m in store.list_macs()] == [MAC]
+    assert [m.username for m in store.list_macs()] == [device]
     assert store.delete_mac("AABBCC000001")
     assert not store.delete_mac(MAC)
     assert store.lookup(MAC) is None
@@ -266,7 +268,11 @@ def test_clickthrough_is_one_allowance_per_device_per_day(store: Store) -> None:
     assert len({first[0], other_day[0], other_device[0]}) == 3
     sub = store.lookup(first[0])
     assert sub is not None
-    assert (sub.kind, sub.hotspot, sub.bound_mac) == ("clickthrough", "lab-park", MAC)
+    assert (sub.kind, sub.hotspot, sub.bound_mac) == (
+        "clickthrough",
+        "lab-park",
+        store.mac_pseudonym(MAC),
+    )
     assert sub.clear_password == first[1] and store.check_password(sub, first[1])
     assert sub.valid_until == datetime(2026, 11, 23, tzinfo=UTC)
 
@@ -296,7 +302,11 @@ def test_start_creates_a_session_and_a_retransmission_changes_nothing(store: Sto
     again = store.account(record("start"))
     assert again == first
     assert first.active and first.started_at == T0 and first.username == "alice"
-    assert (first.mac, first.ip, first.hotspot) == (MAC, "10.254.200.10", "lab-park")
+    assert (first.mac, first.ip, first.hotspot) == (
+        store.mac_pseudonym(MAC),
+        "10.254.200.10",
+        "lab-park",
+    )
     assert len(store.sessions()) == 1
 
 

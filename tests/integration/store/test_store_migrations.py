@@ -54,3 +54,100 @@ def test_a_schema_newer_than_this_netops_is_a_clear_error(store_url: str) -> Non
         engine.dispose()
     with pytest.raises(StoreError, match="schema is at revision 9999, which this netops"):
         Store.open(store_url)
+
+
+def test_mac_pseudonym_migration_rewrites_every_clear_mac(store_url: str, store_key: str) -> None:
+    """A database from before 0003_mac_pseudonyms, holding MACs in clear everywhere, comes
+    out of the upgrade with pseudonyms only, and every binding still works."""
+    from datetime import UTC, datetime, timedelta
+
+    from netops.store.credentials import Cipher, parse_key
+
+    mac, kiosk, other = "aa:bb:cc:00:00:01", "aa:bb:cc:00:00:02", "aa:bb:cc:00:00:03"
+    now = datetime.now(UTC).replace(microsecond=0)
+    if store_url.startswith("sqlite"):
+        now = now.replace(tzinfo=None)  # the store keeps naive UTC text on SQLite
+    cipher = Cipher(parse_key(store_key, "test"), "test")
+    old_ct = "ct-aabbcc000001-20261205"
+    engine = create_engine(store_url)
+    config = alembic_config()
+    try:
+        with engine.begin() as conn:
+            config.attributes["connection"] = conn
+            command.upgrade(config, "0002")
+            rows = [
+                ("alice", "user", None, None),
+                (kiosk, "mac", None, None),
+                ("K7QXM3PART", "voucher", mac, None),
+                (old_ct, "clickthrough", mac, cipher.encrypt(old_ct, "ct-secret")),
+            ]
+            for name, kind, bound, enc in rows:
+                conn.execute(
+                    text(
+                        "INSERT INTO subscribers (username, kind, plan, enabled, password_enc, "
+                        "bound_mac, shared, created_at, valid_until) VALUES (:u, :k, 'gratis', "
+                        ":e, :p, :b, :s, :c, :v)"
+                    ),
+                    {
+                        "u": name,
+                        "k": kind,
+                        "e": True,
+                        "p": enc,
+                        "b": bound,
+                        "s": False,
+                        "c": now,
+                        "v": now + timedelta(hours=5) if kind == "clickthrough" else None,
+                    },
+                )
+            for sid, user, device in (("s1", old_ct, mac), ("s2", "alice", other)):
+                conn.execute(
+                    text(
+                        "INSERT INTO acct_sessions (username, nas_ip, acct_session_id, mac, "
+                        "started_at, updated_at, stale_at, session_time, input_octets, "
+                        "output_octets, input_packets, output_packets, interim_interval) "
+                        "VALUES (:u, '127.0.0.1', :s, :m, :t, :t, :t, 60, 1, 1, 1, 1, 300)"
+                    ),
+                    {"u": user, "s": sid, "m": device, "t": now},
+                )
+            conn.execute(
+                text(
+                    "INSERT INTO admissions (username, device, created_at, expires_at) "
+                    "VALUES ('alice', :d, :t, :t)"
+                ),
+                {"d": other, "t": now},
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO usage_totals (username, seconds, octets, sessions, updated_at) "
+                    "VALUES (:u, 5, 5, 1, :t)"
+                ),
+                {"u": old_ct, "t": now},
+            )
+    finally:
+        engine.dispose()
+    with Store.open(store_url) as store:
+        engine = create_engine(store_url)
+        try:
+            with engine.connect() as conn:
+                dumped = " ".join(
+                    str(value)
+                    for table in ("subscribers", "acct_sessions", "admissions", "usage_totals")
+                    for row in conn.execute(text(f"SELECT * FROM {table}")).all()
+                    for value in row
+                ).lower()
+        finally:
+            engine.dispose()
+        for clear in (mac, kiosk, other, "aabbcc00000"):
+            assert clear not in dumped, clear
+        device = store.mac_pseudonym(mac)
+        kiosk_entry = store.lookup(kiosk.upper())
+        assert kiosk_entry is not None and kiosk_entry.kind == "mac"
+        voucher = store.lookup("K7QX-M3PA-RT")
+        assert voucher is not None and voucher.bound_mac == device
+        ct_name = store.clickthrough_name(mac, datetime(2026, 12, 5).date())
+        allowance = store.lookup(ct_name or "")
+        assert allowance is not None and allowance.bound_mac == device
+        assert store.check_password(allowance, "ct-secret")  # re-encrypted under its new name
+        assert {s.acct_session_id for s in store.sessions(mac=mac)} == {"s1"}
+        assert {s.acct_session_id for s in store.sessions(mac=other)} == {"s2"}
+        assert store.usage(ct_name or "").seconds >= 5  # its purged total followed the rename

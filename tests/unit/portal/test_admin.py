@@ -297,3 +297,48 @@ def test_two_portals_sharing_the_table_agree_on_sign_out(
         first.cookies.set("netops_admin", copied)
         assert first.get("/admin/vouchers").status_code == 303
         assert first.get(PLANS).status_code == 401
+
+
+# --- finding a device by the MAC a citizen reads out -------------------------------------------
+
+
+def test_console_and_api_find_a_device_by_its_mac_in_any_spelling(
+    client: TestClient, store: Store
+) -> None:
+    from datetime import UTC
+
+    from netops.store import AccountingRecord
+
+    for user, mac, sid in (
+        ("siti", "3c:52:82:10:aa:01", "S1"),
+        ("budi", "3c:52:82:10:aa:02", "B1"),
+    ):
+        store.account(
+            AccountingRecord(
+                status="start",
+                nas_ip="127.0.0.1",
+                nas_identifier="lab-hs-01",
+                username=user,
+                acct_session_id=sid,
+                hotspot="lab-park",
+                mac=mac,
+                ip="10.254.200.7",
+                session_time=0,
+                input_octets=0,
+                output_octets=0,
+                input_packets=0,
+                output_packets=0,
+                terminate_cause=None,
+                interim_interval=300,
+                event_time=datetime.now(UTC),
+            )
+        )
+    found = client.get(
+        "/api/admin/sessions", params={"mac": "3C52.8210.AA01"}, headers=_bearer()
+    ).json()
+    assert [s["username"] for s in found] == ["siti"]
+    _sign_in(client)
+    page = client.get("/admin/sessions", params={"mac": "3C-52-82-10-AA-01"})
+    assert page.status_code == 200 and "siti" in page.text and "budi" not in page.text
+    assert "3c:52:82:10:aa:01" not in page.text.lower()  # the page shows the pseudonym
+    assert client.get("/admin/sessions", params={"mac": "nonsense"}).status_code == 400

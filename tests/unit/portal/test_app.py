@@ -19,7 +19,6 @@ from netops.portal.app import PortalSettings, create_app
 from netops.portal.branding import load_branding
 from netops.portal.chap import chap_verify, escape_mikrotik
 from netops.store import Store
-from netops.store.codes import clickthrough_username
 
 TOKEN = "operator-token-for-tests-0123456789"
 GATEWAY = "http://10.254.200.1"
@@ -485,8 +484,14 @@ def test_new_clickthrough_allowances_are_rate_limited_per_source(settings: Porta
     assert blocked.status_code == 429
     assert "Terlalu banyak percobaan" in _error(blocked.text)
     today = datetime.now(ZoneInfo(settings.inventory.meta.timezone)).date()
-    assert settings.store.lookup(clickthrough_username("aa:bb:cc:dd:ef:09", today)) is None
-    assert settings.store.lookup(clickthrough_username("aa:bb:cc:dd:ef:01", today)) is not None
+    assert (
+        settings.store.lookup(settings.store.clickthrough_name("aa:bb:cc:dd:ef:09", today) or "")
+        is None
+    )
+    assert (
+        settings.store.lookup(settings.store.clickthrough_name("aa:bb:cc:dd:ef:01", today) or "")
+        is not None
+    )
 
 
 def test_chap_in_browser_mode_posts_straight_to_the_gateway_with_a_nonced_script(
@@ -602,8 +607,8 @@ def test_clickthrough_with_another_phones_mac_never_shows_its_password(
     attacker = TestClient(client.app, follow_redirects=False)
     stolen = free(attacker)
     assert stolen != victim and stolen.startswith("ct-") is False
-    username = clickthrough_username(pap["mac"], datetime.now(ZoneInfo("Asia/Makassar")).date())
-    sub = store.lookup(username)
+    username = store.clickthrough_name(pap["mac"], datetime.now(ZoneInfo("Asia/Makassar")).date())
+    sub = store.lookup(username or "")
     assert sub is not None and not store.check_password(sub, victim)
 
 

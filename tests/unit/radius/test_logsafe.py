@@ -24,6 +24,7 @@ def test_control_characters_cannot_start_a_line_or_move_the_cursor() -> None:
         ("AA-BB-CC-DD-EE-01", "mac"),
         ("aabb.ccdd.ee01", "mac"),
         ("ct-aabbccddee01-20261205", "clickthrough"),
+        ("ct-l2rawnkqtkimr-20261205", "clickthrough"),
         ("K7QX-M3PA-RT", "voucher"),
         ("k7qxm3part", "voucher"),
         ("+62 812-3456-7890", "phone"),

@@ -121,7 +121,9 @@ def test_mac_allow_list(db: str, capsys: pytest.CaptureFixture[str]) -> None:
     )
     assert code == 0 and "aa:bb:cc:00:00:01" in out
     code, out, _ = run(capsys, "radius", "mac", "list", "--format", "json")
-    assert [m["username"] for m in json.loads(out)] == ["aa:bb:cc:00:00:01"]
+    # The allow-list holds the MAC's keyed pseudonym, never the MAC itself.
+    (entry,) = json.loads(out)
+    assert re.fullmatch(r"mac~[a-z2-7]{13}", entry["username"]) and "aa:bb:cc" not in out
     code, _, err = run(capsys, "radius", "mac", "add", "nonsense", "--plan", "pegawai")
     assert code == 1 and "not a MAC address" in err
     assert run(capsys, "radius", "mac", "del", "aabbcc000001")[0] == 0
@@ -187,10 +189,12 @@ def test_voucher_list_shows_first_use_binding_and_revocation(
     with Store.open(db) as store:
         first, second, _third = (v.username for v in store.list_vouchers(batch="b"))
         store.claim_voucher(first, "aa:bb:cc:00:00:09", datetime.now(UTC))
+        device = store.mac_pseudonym("aa:bb:cc:00:00:09")
     assert run(capsys, "voucher", "revoke", second.lower())[0] == 0
     code, out, _ = run(capsys, "voucher", "list", "--format", "csv")
     rows = {r["code"].replace("-", ""): r for r in csv.DictReader(io.StringIO(out))}
-    assert rows[first]["status"] == "active" and rows[first]["MAC"] == "aa:bb:cc:00:00:09"
+    # The binding is the device's pseudonym: the list never shows a clear MAC.
+    assert rows[first]["status"] == "active" and rows[first]["MAC"] == device
     assert rows[second]["status"] == "revoked"
     code, out, _ = run(capsys, "voucher", "list")
     assert code == 0 and "Vouchers (3; 1 unused, 1 active, 1 revoked)" in out
@@ -233,13 +237,14 @@ def test_sessions_show_who_where_and_how_much(db: str, capsys: pytest.CaptureFix
                     event_time=now,
                 )
             )
+        device = store.mac_pseudonym("aa:bb:cc:00:00:01") or ""
     code, out, _ = run(capsys, "radius", "sessions", "--active")
-    assert code == 0
+    assert code == 0 and "aa:bb:cc:00:00:01" not in out
     for text in (
         "alice",
         "A1",
         "lab-hs-01",
-        "aa:bb:cc:00:00:01",
+        device,
         "10.254.200.7",
         "2026-11-22 14:57:57 WITA",
         "1h02m03s",
@@ -254,6 +259,13 @@ def test_sessions_show_who_where_and_how_much(db: str, capsys: pytest.CaptureFix
     assert bob["output_octets"] == (1 << 32) + 5
     code, out, _ = run(capsys, "radius", "sessions", "--hotspot", "lab-park", "--format", "json")
     assert len(json.loads(out)) == 2
+    # The helpdesk finds a device from the MAC a citizen reads out, in any spelling.
+    code, out, _ = run(capsys, "radius", "sessions", "--mac", "AABB.CC00.0001", "--format", "json")
+    assert code == 0 and {s["username"] for s in json.loads(out)} == {"alice", "bob"}
+    code, out, _ = run(capsys, "radius", "sessions", "--mac", "aa:bb:cc:00:00:02")
+    assert code == 0 and "alice" not in out
+    code, _, err = run(capsys, "radius", "sessions", "--mac", "nope")
+    assert code == 1 and "is not a MAC address" in err
     code, _, err = run(capsys, "radius", "sessions", "--hotspot", "pasar-terapung")
     assert code == 1 and "hotspot 'pasar-terapung' is not in the inventory" in err
 
@@ -505,9 +517,10 @@ def test_sessions_as_csv_for_a_spreadsheet(db: str, capsys: pytest.CaptureFixtur
                 event_time=datetime(2026, 11, 22, 8, 0, tzinfo=UTC),
             )
         )
+        device = store.mac_pseudonym("aa:bb:cc:00:00:07")
     code, out, _ = run(capsys, "radius", "sessions", "--format", "csv")
     (row,) = list(csv.DictReader(io.StringIO(out)))
-    assert row["acct_session_id"] == "C1" and row["mac"] == "aa:bb:cc:00:00:07"
+    assert row["acct_session_id"] == "C1" and row["mac"] == device
     assert int(row["input_octets"]) == (2 << 32) + 1 and row["terminate_cause"] == "Idle-Timeout"
     assert row["stopped_at"] == "2026-11-22T16:00:00+08:00" and row["active"] == "False"
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from netops.errors import StoreError
-from netops.store import Store, codes, normalise_mac
+from netops.store import Store
 from netops.store.credentials import generate_key
 
 MAC = "AA:BB:CC:00:00:01"
@@ -89,7 +89,7 @@ def test_rotate_on_a_new_device_simply_creates_its_allowance(store: Store) -> No
 
 
 def test_rotate_never_touches_a_user_who_holds_the_name(store: Store) -> None:
-    username = codes.clickthrough_username(normalise_mac(MAC) or "", DAY)
+    username = store.clickthrough_name(MAC, DAY) or ""
     store.add_user(username, "rahasia-user", "gratis")
     with pytest.raises(StoreError, match="is taken by a user"):
         store.create_clickthrough(MAC, "lab-park", "gratis", DAY, rotate=True)

@@ -73,7 +73,11 @@ def test_any_mac_round_trips(raw: bytes) -> None:
 
 
 def test_clickthrough_names_are_per_device_and_day() -> None:
-    name = codes.clickthrough_username("AA-BB-CC-DD-EE-FF", date(2026, 11, 22))
-    assert name == "ct-aabbccddeeff-20261122"
-    with pytest.raises(ValueError, match="not a MAC"):
-        codes.clickthrough_username("nope", date(2026, 11, 22))
+    device = codes.mac_pseudonym("AA-BB-CC-DD-EE-FF", b"k" * 32)
+    assert device == codes.mac_pseudonym("aabb.ccdd.eeff", b"k" * 32)
+    assert device is not None and device != codes.mac_pseudonym("aa:bb:cc:dd:ee:ff", b"j" * 32)
+    name = codes.clickthrough_username(device, date(2026, 11, 22))
+    assert name == f"ct-{device[4:]}-20261122" and "aabbccddeeff" not in name
+    assert codes.clickthrough_device(name) == device
+    with pytest.raises(ValueError, match="MAC pseudonym"):
+        codes.clickthrough_username("AA-BB-CC-DD-EE-FF", date(2026, 11, 22))

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0005_operators_audit"
-down_revision = "0002"
+down_revision = "0004_privacy_requests"
 branch_labels = None
 depends_on = None
 
