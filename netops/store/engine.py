@@ -123,9 +123,11 @@ def describe(url: URL) -> str:
         return f"SQLite database {url.database}"
     host = url.host or "localhost"
     where = f"{host}:{url.port}" if url.port else host
-    socket = url.query.get("host")
-    if socket and not url.host:
-        where = str(socket)
+    hosts = url.query.get("host")
+    if hosts and not url.host:
+        # A Unix socket folder, or several hosts (a primary and its standbys) as repeated
+        # ``host=`` parameters: libpq tries them in order.
+        where = hosts if isinstance(hosts, str) else ", ".join(hosts)
     return f"PostgreSQL database {url.database or ''} at {where}"
 
 
