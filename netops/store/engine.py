@@ -54,6 +54,7 @@ def make_engine(url: URL) -> Engine:
         path = Path(url.database).expanduser()
         if not path.parent.is_dir():
             raise StoreError(f"the folder of the SQLite database {path} does not exist")
+        _check_sqlite_file(path)
         if not path.exists():
             # Subscribers' password hashes and ciphertexts: readable by the service only
             # (SQLite gives its -wal and -shm files the same mode).
@@ -80,6 +81,40 @@ def make_engine(url: URL) -> Engine:
         max_overflow=16,
         connect_args={"connect_timeout": 5, "application_name": "netops-store"},
     )
+
+
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+def _check_sqlite_file(path: Path) -> None:
+    """Refuse, in one sentence, a file the store could open but never write: SQLite itself
+    says only "unable to open database file" or "file is not a database"."""
+    where = path if path.exists() else path.parent
+    if not os.access(where, os.W_OK) or (path.exists() and not os.access(path.parent, os.W_OK)):
+        why = "read-only filesystem" if _read_only_mount(path.parent) else "no write permission"
+        raise StoreError(
+            f"SQLite database {path} is read-only ({why}): the store writes on every request; "
+            f"give the service write access to the file and its folder (SQLite keeps "
+            f"{path.name}-wal and {path.name}-shm beside it)"
+        )
+    if path.exists():
+        try:
+            with path.open("rb") as source:
+                header = source.read(len(SQLITE_HEADER))
+        except OSError as error:
+            raise StoreError(f"SQLite database {path} cannot be read ({error.strerror})") from None
+        if header and header != SQLITE_HEADER:
+            raise StoreError(
+                f"SQLite database {path} is not an SQLite database (damaged, or another file): "
+                "restore it from a backup"
+            )
+
+
+def _read_only_mount(folder: Path) -> bool:
+    try:
+        return bool(os.statvfs(folder).f_flag & os.ST_RDONLY)
+    except OSError:
+        return False
 
 
 def _journal_wal(cursor: Any) -> None:
@@ -151,6 +186,11 @@ def translate(where: str) -> Iterator[None]:
             raise StoreError(f"{where} refused the login ({why})") from None
         raise StoreError(f"{where} is unavailable ({why})") from None
     except exc.DBAPIError as error:
-        raise StoreError(f"{where} refused the operation ({reason(error)})") from None
+        why = reason(error)
+        if "malformed" in why or "not a database" in why:
+            raise StoreError(f"{where} is damaged ({why}): restore it from a backup") from None
+        if "disk is full" in why:
+            raise StoreError(f"{where} is full ({why}): free space on its disk") from None
+        raise StoreError(f"{where} refused the operation ({why})") from None
     except exc.TimeoutError:
         raise StoreError(f"{where} is overloaded (no free connection in time)") from None
