@@ -97,7 +97,7 @@ def _check_sqlite_file(path: Path) -> None:
             f"give the service write access to the file and its folder (SQLite keeps "
             f"{path.name}-wal and {path.name}-shm beside it)"
         )
-    if path.exists():
+    if path.is_file():
         try:
             with path.open("rb") as source:
                 header = source.read(len(SQLITE_HEADER))
