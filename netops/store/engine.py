@@ -173,6 +173,24 @@ def reason(error: BaseException) -> str:
     return text.rstrip(".")
 
 
+def refused(where: str, why: str) -> StoreError:
+    """The sentence for a database that refused an operation, naming the cure when the
+    driver's reason shows it (a damaged file, a full disk)."""
+    if "malformed" in why or "not a database" in why:
+        return StoreError(f"{where} is damaged ({why}): restore it from a backup")
+    if "disk is full" in why or "No space left" in why:
+        return StoreError(f"{where} is full ({why}): free space on its disk")
+    return StoreError(f"{where} refused the operation ({why})")
+
+
+def unavailable(where: str, why: str) -> StoreError:
+    """The sentence for a database that could not be used (SQLite reports a full disk and
+    some damage this way too)."""
+    if any(sign in why for sign in ("malformed", "not a database", "disk is full", "No space")):
+        return refused(where, why)
+    return StoreError(f"{where} is unavailable ({why})")
+
+
 @contextmanager
 def translate(where: str) -> Iterator[None]:
     """Turn database failures inside the block into one-sentence :class:`StoreError`s."""
@@ -184,13 +202,8 @@ def translate(where: str) -> Iterator[None]:
         why = reason(error)
         if "authentication failed" in why or "no pg_hba.conf entry" in why:
             raise StoreError(f"{where} refused the login ({why})") from None
-        raise StoreError(f"{where} is unavailable ({why})") from None
+        raise unavailable(where, why) from None
     except exc.DBAPIError as error:
-        why = reason(error)
-        if "malformed" in why or "not a database" in why:
-            raise StoreError(f"{where} is damaged ({why}): restore it from a backup") from None
-        if "disk is full" in why:
-            raise StoreError(f"{where} is full ({why}): free space on its disk") from None
-        raise StoreError(f"{where} refused the operation ({why})") from None
+        raise refused(where, reason(error)) from None
     except exc.TimeoutError:
         raise StoreError(f"{where} is overloaded (no free connection in time)") from None
