@@ -22,13 +22,12 @@ from radius_peers import RadiusProcess, ServerFactory, make_inventory, start_ser
 from netops.store.credentials import generate_key  # noqa: E402
 
 
-@pytest.fixture(scope="session", autouse=True)
-def store_key() -> Iterator[str]:
-    """One NETOPS_STORE_KEY for the run, shared by the tests' Store and the servers."""
-    with pytest.MonkeyPatch.context() as mp:
-        key = generate_key()
-        mp.setenv("NETOPS_STORE_KEY", key)
-        yield key
+@pytest.fixture(autouse=True)
+def store_key(monkeypatch: pytest.MonkeyPatch) -> str:
+    """A NETOPS_STORE_KEY for the test, shared by its Store and the servers it starts."""
+    key = generate_key()
+    monkeypatch.setenv("NETOPS_STORE_KEY", key)
+    return key
 
 
 @pytest.fixture
