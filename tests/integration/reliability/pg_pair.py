@@ -54,7 +54,7 @@ class Pair:
             raise RuntimeError(f"pg_ctl promote failed: {done.stderr.strip()}")
 
 
-def _wait_streaming(primary: PostgresCluster, seconds: float = 30) -> None:
+def _wait_streaming(primary: PostgresCluster, state: str, seconds: float = 30) -> None:
     deadline = time.monotonic() + seconds
     dsn = f"host=127.0.0.1 port={primary.port} user={DB_USER} password={primary.password}"
     while time.monotonic() < deadline:
@@ -62,14 +62,14 @@ def _wait_streaming(primary: PostgresCluster, seconds: float = 30) -> None:
             row = conn.execute(
                 "SELECT sync_state FROM pg_stat_replication WHERE state = 'streaming'"
             ).fetchone()
-        if row is not None and row[0] == "sync":
+        if row is not None and row[0] == state:
             return
         time.sleep(0.2)
-    raise RuntimeError("the standby never became a synchronous streaming standby")
+    raise RuntimeError(f"the standby never became a {state} streaming standby")
 
 
 @contextlib.contextmanager
-def primary_and_standby() -> Iterator[Pair]:
+def primary_and_standby(synchronous: bool = True) -> Iterator[Pair]:
     reap_orphans()
     bases = [Path(tempfile.mkdtemp(prefix="netops-pg-")) for _ in range(2)]
     for base in bases:
@@ -118,10 +118,11 @@ def primary_and_standby() -> Iterator[Pair]:
         # Only now, so the copy does not inherit it: a promoted standby that itself waited for
         # a synchronous standby would hang every commit until a new standby exists.
         dsn = f"host=127.0.0.1 port={primary.port} user={DB_USER} password={primary.password}"
-        with psycopg.connect(f"{dsn} dbname=postgres", autocommit=True) as conn:
-            conn.execute("ALTER SYSTEM SET synchronous_standby_names = '*'")
-            conn.execute("SELECT pg_reload_conf()")
-        _wait_streaming(primary)
+        if synchronous:
+            with psycopg.connect(f"{dsn} dbname=postgres", autocommit=True) as conn:
+                conn.execute("ALTER SYSTEM SET synchronous_standby_names = '*'")
+                conn.execute("SELECT pg_reload_conf()")
+        _wait_streaming(primary, "sync" if synchronous else "async")
         yield Pair(primary, standby, database)
     finally:
         for cluster in clusters:
