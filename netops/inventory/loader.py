@@ -110,6 +110,13 @@ def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> _LineDict
     result.key_lines = {}
     for key_node, value_node in node.value:
         key = loader.construct_object(key_node, deep=True)
+        if isinstance(key, (dict, list)):
+            raise yaml.constructor.ConstructorError(
+                None,
+                None,
+                "a key must be a plain value, not a list or mapping",
+                key_node.start_mark,
+            )
         if key in result:
             raise yaml.constructor.ConstructorError(
                 None, None, f"key {key!r} appears twice in one mapping", key_node.start_mark
@@ -165,6 +172,17 @@ class _Collector:
                 problem = f"{problem} ({exc.context} that starts on line {ctx.line + 1})"
             sections = frozenset(_TOP_KEY.findall(text)) & ALL_SECTIONS or None
             self.issue(file, line, f"YAML syntax error: {problem}{_consequence(sections)}")
+            self.lost |= sections or ALL_SECTIONS
+            return
+        except yaml.reader.ReaderError as exc:
+            line = text.count("\n", 0, exc.position) + 1
+            sections = frozenset(_TOP_KEY.findall(text)) & ALL_SECTIONS or None
+            self.issue(
+                file,
+                line,
+                f"YAML syntax error: control character {exc.character!r} is not allowed"
+                f"{_consequence(sections)}",
+            )
             self.lost |= sections or ALL_SECTIONS
             return
         if document is None:
@@ -362,7 +380,10 @@ def _group_chain(name: str, groups: dict[str, Group], seen: tuple[str, ...] = ()
 def _inherit(raw: dict[str, Any], groups: dict[str, Group], defaults: dict[str, Any]) -> Any:
     """The device's raw mapping with inherited values filled in (own > groups > defaults)."""
     chain: list[Group] = []
-    for name in raw.get("groups", ()) or ():
+    names = raw.get("groups") or ()
+    if not isinstance(names, (list, tuple)):
+        names = ()  # not a list: validation names the field and what it should be
+    for name in names:
         chain.extend(g for g in _group_chain(str(name), groups) if g not in chain)
     layers: list[dict[str, Any]] = [
         g.model_dump(include={*INHERITED, *MERGED}, exclude_none=True) for g in chain
@@ -378,9 +399,13 @@ def _inherit(raw: dict[str, Any], groups: dict[str, Group], defaults: dict[str, 
                     result[key] = layer[key]
                     break
     for key in MERGED:
+        if raw.get(key) is not None and not isinstance(raw.get(key), dict):
+            continue  # not a mapping: validation names the field and what it should be
         merged: dict[str, Any] = {}
         for layer in reversed(layers):
-            merged = _deep_merge(merged, layer.get(key) or {})
+            value = layer.get(key)
+            if isinstance(value, dict):
+                merged = _deep_merge(merged, value)
         if merged or key in raw:
             result[key] = _deep_merge(merged, raw.get(key) or {})
     return result

@@ -54,6 +54,7 @@ def make_engine(url: URL) -> Engine:
         path = Path(url.database).expanduser()
         if not path.parent.is_dir():
             raise StoreError(f"the folder of the SQLite database {path} does not exist")
+        _check_sqlite_file(path)
         if not path.exists():
             # Subscribers' password hashes and ciphertexts: readable by the service only
             # (SQLite gives its -wal and -shm files the same mode).
@@ -80,6 +81,40 @@ def make_engine(url: URL) -> Engine:
         max_overflow=16,
         connect_args={"connect_timeout": 5, "application_name": "netops-store"},
     )
+
+
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+def _check_sqlite_file(path: Path) -> None:
+    """Refuse, in one sentence, a file the store could open but never write: SQLite itself
+    says only "unable to open database file" or "file is not a database"."""
+    where = path if path.exists() else path.parent
+    if not os.access(where, os.W_OK) or (path.exists() and not os.access(path.parent, os.W_OK)):
+        why = "read-only filesystem" if _read_only_mount(path.parent) else "no write permission"
+        raise StoreError(
+            f"SQLite database {path} is read-only ({why}): the store writes on every request; "
+            f"give the service write access to the file and its folder (SQLite keeps "
+            f"{path.name}-wal and {path.name}-shm beside it)"
+        )
+    if path.is_file():
+        try:
+            with path.open("rb") as source:
+                header = source.read(len(SQLITE_HEADER))
+        except OSError as error:
+            raise StoreError(f"SQLite database {path} cannot be read ({error.strerror})") from None
+        if header and header != SQLITE_HEADER:
+            raise StoreError(
+                f"SQLite database {path} is not an SQLite database (damaged, or another file): "
+                "restore it from a backup"
+            )
+
+
+def _read_only_mount(folder: Path) -> bool:
+    try:
+        return bool(os.statvfs(folder).f_flag & os.ST_RDONLY)
+    except OSError:
+        return False
 
 
 def _journal_wal(cursor: Any) -> None:
@@ -123,9 +158,11 @@ def describe(url: URL) -> str:
         return f"SQLite database {url.database}"
     host = url.host or "localhost"
     where = f"{host}:{url.port}" if url.port else host
-    socket = url.query.get("host")
-    if socket and not url.host:
-        where = str(socket)
+    hosts = url.query.get("host")
+    if hosts and not url.host:
+        # A Unix socket folder, or several hosts (a primary and its standbys) as repeated
+        # ``host=`` parameters: libpq tries them in order.
+        where = hosts if isinstance(hosts, str) else ", ".join(hosts)
     return f"PostgreSQL database {url.database or ''} at {where}"
 
 
@@ -134,6 +171,24 @@ def reason(error: BaseException) -> str:
     orig = getattr(error, "orig", None) or error
     text = str(orig).strip().splitlines()[0] if str(orig).strip() else type(orig).__name__
     return text.rstrip(".")
+
+
+def refused(where: str, why: str) -> StoreError:
+    """The sentence for a database that refused an operation, naming the cure when the
+    driver's reason shows it (a damaged file, a full disk)."""
+    if "malformed" in why or "not a database" in why:
+        return StoreError(f"{where} is damaged ({why}): restore it from a backup")
+    if "disk is full" in why or "No space left" in why:
+        return StoreError(f"{where} is full ({why}): free space on its disk")
+    return StoreError(f"{where} refused the operation ({why})")
+
+
+def unavailable(where: str, why: str) -> StoreError:
+    """The sentence for a database that could not be used (SQLite reports a full disk and
+    some damage this way too)."""
+    if any(sign in why for sign in ("malformed", "not a database", "disk is full", "No space")):
+        return refused(where, why)
+    return StoreError(f"{where} is unavailable ({why})")
 
 
 @contextmanager
@@ -147,8 +202,8 @@ def translate(where: str) -> Iterator[None]:
         why = reason(error)
         if "authentication failed" in why or "no pg_hba.conf entry" in why:
             raise StoreError(f"{where} refused the login ({why})") from None
-        raise StoreError(f"{where} is unavailable ({why})") from None
+        raise unavailable(where, why) from None
     except exc.DBAPIError as error:
-        raise StoreError(f"{where} refused the operation ({reason(error)})") from None
+        raise refused(where, reason(error)) from None
     except exc.TimeoutError:
         raise StoreError(f"{where} is overloaded (no free connection in time)") from None

@@ -23,7 +23,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Engine
 
 from netops.errors import StoreError
-from netops.store.engine import reason
+from netops.store.engine import reason, refused, unavailable
 
 T = TypeVar("T")
 Execute = Callable[[str, tuple[Any, ...]], list[tuple[Any, ...]]]
@@ -226,10 +226,10 @@ class FastReader:
             except self._unavailable as error:
                 self._forget()
                 if attempt == 2:
-                    raise StoreError(f"{self._where} is unavailable ({reason(error)})") from None
+                    raise unavailable(self._where, reason(error)) from None
             except self._error as error:
                 self._forget()
-                raise StoreError(f"{self._where} refused the operation ({reason(error)})") from None
+                raise refused(self._where, reason(error)) from None
             except (ValueError, TypeError, KeyError, AssertionError):
                 raise
             except Exception as error:

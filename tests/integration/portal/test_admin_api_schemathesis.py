@@ -102,3 +102,76 @@ def test_admin_api_never_answers_5xx(api_schema: Any) -> None:
 
         check()
     assert not failures, failures
+
+
+def _op_id(raw: dict[str, Any], path: str, method: str) -> str:
+    return str(raw["paths"][path][method]["operationId"])
+
+
+def _add_links(raw: dict[str, Any]) -> int:
+    """OpenAPI links between the operations an operator chains: create vouchers → revoke one,
+    list vouchers → revoke one, list sessions → disconnect one. FastAPI emits none."""
+    revoke = _op_id(raw, "/api/admin/vouchers/{code}", "delete")
+    disconnect = _op_id(raw, "/api/admin/sessions/disconnect", "post")
+    paths = raw["paths"]
+    links = [
+        (
+            paths["/api/admin/vouchers"]["post"]["responses"]["201"],
+            "RevokeCreated",
+            {"operationId": revoke, "parameters": {"code": "$response.body#/codes/0"}},
+        ),
+        (
+            paths["/api/admin/vouchers"]["get"]["responses"]["200"],
+            "RevokeListed",
+            {"operationId": revoke, "parameters": {"code": "$response.body#/0/code"}},
+        ),
+        (
+            paths["/api/admin/sessions"]["get"]["responses"]["200"],
+            "DisconnectListed",
+            {
+                "operationId": disconnect,
+                "requestBody": {
+                    "acct_session_id": "$response.body#/0/acct_session_id",
+                    "nas_ip": "$response.body#/0/nas_ip",
+                },
+            },
+        ),
+        (
+            paths["/api/admin/vouchers/{code}"]["delete"]["responses"]["200"],
+            "RevokeAgain",
+            {"operationId": revoke, "parameters": {"code": "$response.body#/code"}},
+        ),
+    ]
+    for response, name, link in links:
+        response.setdefault("links", {})[name] = link
+    return len(links)
+
+
+def test_admin_api_stateful_never_answers_5xx(api_schema: Any) -> None:
+    """schemathesis' state machine follows the links (create → list → revoke → revoke again,
+    list sessions → disconnect) with the operator's token: no sequence gives a 5xx."""
+    assert _add_links(api_schema.raw_schema) == 4
+    calls: list[tuple[str, str, int]] = []
+
+    class Operator(api_schema.as_state_machine()):  # type: ignore[misc]
+        def get_call_kwargs(self, case: Any) -> dict[str, Any]:
+            return {"headers": {"Authorization": f"Bearer {TOKEN}"}}
+
+        def validate_response(self, response: Any, case: Any, **_kwargs: Any) -> None:
+            calls.append((case.method, case.path, response.status_code))
+            assert response.status_code < 500, (case.method, case.formatted_path, response.text)
+
+    Operator.run(
+        settings=settings(
+            max_examples=60,
+            stateful_step_count=6,
+            deadline=None,
+            database=None,
+            suppress_health_check=list(HealthCheck),
+        )
+    )
+    revoked = [c for c in calls if c[0] == "DELETE" and c[2] == 200]
+    assert revoked, (
+        "no sequence revoked a voucher it had created or listed: the links were not followed"
+    )
+    assert any(c[0] == "POST" and c[1] == "/api/admin/sessions/disconnect" for c in calls)
