@@ -483,6 +483,22 @@ class PortalService(Record):
     url: str = "http://127.0.0.1:8080/"
     host: str | None = None
     uam_secret: Secret | None = None
+    phone_plan: str | None = Field(
+        default=None,
+        description="The plan of citizens who sign up with a verified Indonesian mobile "
+        "number; without it the portal offers no phone sign-up.",
+    )
+
+
+class SmsService(Record):
+    """The SMS gateway the portal sends sign-up codes through (server-side)."""
+
+    kind: Literal["kannel", "webhook"]
+    url: str = Field(pattern=r"^https?://")
+    username: str | None = None
+    password: Secret | None = None
+    sender: str | None = Field(default=None, max_length=16)
+    timeout: float = Field(default=10.0, gt=0, le=60)
 
 
 class Services(Record):
@@ -490,6 +506,7 @@ class Services(Record):
 
     radius: RadiusService = RadiusService()
     portal: PortalService = PortalService()
+    sms: SmsService | None = None
     ntp: tuple[str, ...] = ()
     syslog: tuple[str, ...] = ()
     dns: tuple[str, ...] = ()
