@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import math
 import secrets
 import threading
 from dataclasses import dataclass
@@ -202,7 +203,7 @@ class Phones(StoreBase):
                 ).one()
                 if int(count) >= allowed:
                     first = _aware(oldest) if oldest is not None else now
-                    wait = max(1, int((first + window - now).total_seconds()) + 1)
+                    wait = max(1, math.ceil((first + window - now).total_seconds()))
                     return PhoneIssue(refused=refusal, retry_after_s=wait)
             code = new_phone_code()
             values = {
