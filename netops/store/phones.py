@@ -278,7 +278,8 @@ class Phones(StoreBase):
         )
         with self._tx(write=True) as conn:
             stmt = self._insert()(SUBSCRIBERS).on_conflict_do_nothing(index_elements=["username"])
-            if conn.execute(stmt, values).rowcount != 1:
+            # rowcount is -1 for INSERT … ON CONFLICT on psycopg: ask for the new row.
+            if conn.execute(stmt.returning(SUBSCRIBERS.c.id), values).first() is None:
                 kind = conn.scalar(
                     select(SUBSCRIBERS.c.kind).where(SUBSCRIBERS.c.username == username)
                 )
@@ -304,7 +305,7 @@ class Phones(StoreBase):
                 "note": note,
                 "created_at": datetime.now(UTC),
             }
-            added = conn.execute(stmt, values).rowcount == 1
+            added = conn.execute(stmt.returning(BLOCKS.c.id), values).first() is not None
             conn.execute(delete(CODES).where(CODES.c.number_hash == number_hash))
         return added
 
