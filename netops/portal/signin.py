@@ -280,7 +280,8 @@ def login_checked(portal: Portal, request: Request, fields: dict[str, str]) -> R
         ctx=ctx,
         hotspot=hotspot,
         method=fields.get("method", ""),
-        code=fields.get("code", "")[:32],
+        # A phone's SMS code is read by its own step, never shown again as a voucher.
+        code="" if fields.get("method") == "phone" else fields.get("code", "")[:32],
         browser=request.cookies.get(CSRF_COOKIE),
     )
     answer = impossible(attempt) or throttle(attempt)
