@@ -283,6 +283,11 @@ def test_a_citizen_signs_up_with_the_code_that_arrived_by_sms(
     sms = stack.kannel.messages()[before][2]
     assert sms.startswith("Kode WiFi Lab: ") and "5 menit" in sms
     phone.screenshot(path=str(artifacts / "phone-code-id.png"), full_page=True)
+    controls = phone.locator("main button, main input:not([type=hidden])")
+    assert controls.count() == 3  # the code, "sign in", "send a new code"
+    for i in range(controls.count()):
+        box = controls.nth(i).bounding_box()
+        assert box is not None and box["height"] >= 44  # thumb-sized on a phone
     phone.get_by_label("Kode dari SMS", exact=True).fill(code)
     phone.get_by_role("button", name="Masuk dengan kode").click()
     phone.wait_for_url(re.compile(re.escape(stack.portal_url) + r"status\?"))

@@ -106,7 +106,7 @@ def test_the_login_page_offers_the_phone_sign_up_with_the_plan_of_verified_numbe
     client: TestClient,
 ) -> None:
     page = client.get("/login", params=MIKROTIK)
-    assert 'type="tel"' in page.text and "Masuk dengan nomor HP" in page.text
+    assert 'inputmode="tel"' in page.text and "Masuk dengan nomor HP" in page.text
     assert "4 jam" in page.text  # the lab's phone plan: more than click-through's 2 hours
 
 
