@@ -466,6 +466,7 @@ def code_page(
     """The page that asks for the code the SMS carried (and offers a new one)."""
     page = CitizenPage(attempt.portal, attempt.request, attempt.lang)
     ttl = attempt.portal.settings.phone_limits.code_ttl_s
+    back = {**dict(attempt.ctx.carried()), "lang": page.lang}
     values = page.values(
         hotspot=attempt.hotspot,
         ctx=attempt.ctx,
@@ -473,7 +474,11 @@ def code_page(
         ssid=attempt.ssid,
         error=error,
         number=number,
-        sent=page.t("phone.sent", number=spaced(number), minutes=max(1, ttl // 60)),
+        # No line break inside the number.
+        sent=page.t(
+            "phone.sent", number=spaced(number).replace(" ", "\u00a0"), minutes=max(1, ttl // 60)
+        ),
+        other_url=f"{page.root}login?{urlencode(back)}",
     )
     return page.show("phone_code.html", values, status=status)
 
