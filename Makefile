@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.netops-installed
 # Debian packages: tools the code calls and the real peers the tests start.
-DEBS   := python3-venv git graphviz iproute2 procps \
+DEBS   := python3-venv git graphviz iproute2 procps kannel kannel-extras \
           freeradius freeradius-utils snmpd snmp prometheus prometheus-snmp-exporter \
           prometheus-alertmanager tzdata sqlite3 \
           frr openssh-server postgresql chromium chromium-driver fonts-dejavu-core \

@@ -52,6 +52,10 @@ class _Root(LazyGroup):
             "netops.cli.voucher:app",
             "Vouchers: create, list and revoke login codes bound to a plan.",
         ),
+        "phone": LazyCommand(
+            "netops.cli.phone:app",
+            "Phone sign-up: block, unblock and list numbers that may not sign up.",
+        ),
         "portal": LazyCommand(
             "netops.cli.portal:app",
             "Captive portal for the free Wi-Fi: citizens' login pages and the operator console.",

@@ -494,6 +494,11 @@ class PortalService(Record):
         "from the inventory folder).",
     )
     tls_key: str | None = Field(default=None, description="PEM private key of tls_cert.")
+    phone_plan: str | None = Field(
+        default=None,
+        description="The plan of citizens who sign up with a verified Indonesian mobile "
+        "number; without it the portal offers no phone sign-up.",
+    )
 
     @field_validator("api_url")
     @classmethod
@@ -512,11 +517,23 @@ class PortalService(Record):
         return self
 
 
+class SmsService(Record):
+    """The SMS gateway the portal sends sign-up codes through (server-side)."""
+
+    kind: Literal["kannel", "webhook"]
+    url: str = Field(pattern=r"^https?://")
+    username: str | None = None
+    password: Secret | None = None
+    sender: str | None = Field(default=None, max_length=16)
+    timeout: float = Field(default=10.0, gt=0, le=60)
+
+
 class Services(Record):
     """City-wide services that device configs point at."""
 
     radius: RadiusService = RadiusService()
     portal: PortalService = PortalService()
+    sms: SmsService | None = None
     ntp: tuple[str, ...] = ()
     syslog: tuple[str, ...] = ()
     dns: tuple[str, ...] = ()

@@ -250,6 +250,14 @@ class _Checker:
         inv = self.inv
         sites = {s.id for s in inv.sites}
         plans = {p.name for p in inv.plans}
+        portal = inv.services.portal
+        if portal.phone_plan is not None and self.dangles("plans", portal.phone_plan, plans):
+            self.add(portal, f"services.portal.phone_plan names unknown plan {portal.phone_plan!r}")
+        if portal.phone_plan is not None and inv.services.sms is None:
+            self.add(portal, "services.portal.phone_plan needs services.sms to send the codes")
+        sms = inv.services.sms
+        if sms is not None and sms.kind == "kannel" and not sms.username:
+            self.add(sms, "services.sms of kind kannel needs the send-sms user's username")
         for hotspot in inv.hotspots:
             name = f"hotspot {hotspot.id!r}"
             if self.dangles("sites", hotspot.site, sites):
@@ -330,6 +338,9 @@ def _secrets(inventory: Inventory) -> Iterator[tuple[Record, str, Secret]]:
     uam = inventory.services.portal.uam_secret
     if uam is not None:
         yield inventory.services.portal, "services.portal.uam_secret", uam
+    sms = inventory.services.sms
+    if sms is not None and sms.password is not None:
+        yield sms, "services.sms.password", sms.password
 
 
 def check_inventory(inventory: Inventory, gaps: Gaps | None = None) -> list[InventoryIssue]:

@@ -45,6 +45,30 @@ CATALOGUE: Mapping[str, Mapping[Lang, str]] = {
     "user.username": {"id": "Nama pengguna", "en": "Username"},
     "user.password": {"id": "Kata sandi", "en": "Password"},
     "user.submit": {"id": "Masuk", "en": "Sign in"},
+    "phone.heading": {"id": "Masuk dengan nomor HP", "en": "Sign in with your phone number"},
+    "phone.text": {
+        "id": "Kami kirim kode lewat SMS. Nomor terverifikasi mendapat {allowance} per hari.",
+        "en": "We send you a code by SMS. A verified number gets {allowance} a day.",
+    },
+    "phone.label": {"id": "Nomor HP", "en": "Mobile number"},
+    "phone.hint": {
+        "id": "Nomor seluler Indonesia, contoh 0857 1234 5678.",
+        "en": "An Indonesian mobile number, for example 0857 1234 5678.",
+    },
+    "phone.send": {"id": "Kirim kode SMS", "en": "Send SMS code"},
+    "phone.sent": {
+        "id": "Kode 6 angka sudah dikirim ke {number}. Kode berlaku {minutes} menit.",
+        "en": "A 6-digit code was sent to {number}. It is valid for {minutes} minutes.",
+    },
+    "phone.code_label": {"id": "Kode dari SMS", "en": "Code from the SMS"},
+    "phone.verify": {"id": "Masuk dengan kode", "en": "Sign in with code"},
+    "phone.resend": {"id": "Kirim kode baru", "en": "Send a new code"},
+    "phone.other": {"id": "Pakai nomor lain", "en": "Use another number"},
+    "phone.sms": {
+        "id": "Kode WiFi {city}: {code}. Berlaku {minutes} menit. Jangan berikan kode ini "
+        "kepada siapa pun.",
+        "en": "{city} Wi-Fi code: {code}. Valid for {minutes} minutes. Do not share it.",
+    },
     "free.heading": {"id": "Internet gratis harian", "en": "Free daily internet"},
     "free.text": {
         "id": "Tanpa daftar: {allowance} per hari untuk setiap perangkat.",
@@ -156,6 +180,50 @@ CATALOGUE: Mapping[str, Mapping[Lang, str]] = {
     "error.rate_limited": {
         "id": "Terlalu banyak percobaan. Coba lagi dalam {minutes} menit.",
         "en": "Too many attempts. Try again in {minutes} minutes.",
+    },
+    "error.phone_empty": {
+        "id": "Masukkan nomor HP Anda.",
+        "en": "Enter your mobile number.",
+    },
+    "error.phone_format": {
+        "id": "Itu bukan nomor seluler Indonesia. Tulis seperti 0857 1234 5678.",
+        "en": "That is not an Indonesian mobile number. Write it like 0857 1234 5678.",
+    },
+    "error.phone_blocked": {
+        "id": "Nomor ini tidak dapat dipakai untuk WiFi. Hubungi layanan pengaduan kota.",
+        "en": "This number cannot be used for the Wi-Fi. Please contact the city's helpdesk.",
+    },
+    "error.phone_limit": {
+        "id": "Sudah terlalu banyak SMS dikirim. Coba lagi dalam {minutes} menit.",
+        "en": "Too many SMS have been sent. Try again in {minutes} minutes.",
+    },
+    "error.sms_down": {
+        "id": "SMS tidak dapat dikirim saat ini. Coba lagi nanti atau pilih cara masuk lain.",
+        "en": "The SMS cannot be sent right now. Try again later or choose another way in.",
+    },
+    "error.phone_unavailable": {
+        "id": "Masuk dengan nomor HP tidak tersedia di titik WiFi ini.",
+        "en": "Signing in with a phone number is not available at this hotspot.",
+    },
+    "error.code_format": {
+        "id": "Masukkan 6 angka kode dari SMS.",
+        "en": "Enter the 6 digits of the code from the SMS.",
+    },
+    "error.code_wrong": {
+        "id": "Kode salah. Periksa SMS Anda lalu coba lagi.",
+        "en": "Wrong code. Check your SMS and try again.",
+    },
+    "error.code_spent": {
+        "id": "Kode salah terlalu sering. Minta kode baru.",
+        "en": "Too many wrong codes. Ask for a new code.",
+    },
+    "error.code_expired": {
+        "id": "Kode sudah kedaluwarsa. Minta kode baru.",
+        "en": "The code has expired. Ask for a new code.",
+    },
+    "error.code_none": {
+        "id": "Kode ini tidak berlaku lagi. Minta kode baru.",
+        "en": "This code is no longer valid. Ask for a new code.",
     },
     "error.csrf": {
         "id": "Halaman sudah kedaluwarsa. Muat ulang halaman lalu coba lagi.",

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -45,6 +46,7 @@ from netops.portal.login import (
 from netops.portal.pages import CitizenPage, bad_request, client_of, origin_of
 from netops.portal.security import csrf_valid, next_digest, next_token
 from netops.portal.state import CSRF_COOKIE, STATUS_COOKIE, STATUS_MAX_AGE, Portal
+from netops.sms.numbers import MAX_TYPED, normalise_mobile, spaced
 
 log = logging.getLogger("netops.portal")
 
@@ -130,6 +132,7 @@ def login_page(
     status: int = 200,
     voucher: str = "",
     hotspot: Hotspot | None = None,
+    phone: str = "",
 ) -> Response:
     page = CitizenPage(portal, request, lang)
     if hotspot is None:
@@ -145,6 +148,9 @@ def login_page(
     free = None
     if hotspot is not None and (plan := portal.plan(hotspot.plan)) is not None:
         free = free_allowance(portal, lang, plan)
+    phone_free = None
+    if (phone_plan := portal.phone_plan) is not None:
+        phone_free = free_allowance(portal, lang, phone_plan)
     if ctx.kind == "coova":
         page.form_targets.append(ctx.uam_base)
     direct = direct_login(portal, request, page, ctx)
@@ -161,6 +167,8 @@ def login_page(
         notice=notice,
         free=free,
         voucher=voucher,
+        phone_free=phone_free,
+        phone=phone,
         terms_url=f"{page.root}terms?{urlencode(query)}",
         direct=direct,
         bounce=bounce,
@@ -272,12 +280,15 @@ def login_checked(portal: Portal, request: Request, fields: dict[str, str]) -> R
         ctx=ctx,
         hotspot=hotspot,
         method=fields.get("method", ""),
-        code=fields.get("code", "")[:32],
+        # A phone's SMS code is read by its own step, never shown again as a voucher.
+        code="" if fields.get("method") == "phone" else fields.get("code", "")[:32],
         browser=request.cookies.get(CSRF_COOKIE),
     )
     answer = impossible(attempt) or throttle(attempt)
     if answer is not None:
         return answer
+    if attempt.method == "phone":
+        return phone_step(attempt)
     checked = check(attempt)
     if isinstance(checked, Response):
         return checked
@@ -293,7 +304,7 @@ def impossible(attempt: Attempt) -> Response | None:
     if not csrf_valid(portal.signer, attempt.fields.get("csrf"), attempt.browser, time.time()):
         portal.logins.labels(attempt.method or "unknown", "csrf").inc()
         return attempt.again(attempt.t("error.csrf"), 403)
-    if attempt.method not in ("voucher", "user", "free"):
+    if attempt.method not in ("voucher", "user", "free", "phone"):
         return attempt.again(attempt.t("error.bad_method"), 400)
     if attempt.ctx.kind == "none":
         return attempt.again(attempt.t("error.no_gateway", ssid=attempt.ssid), 400)
@@ -303,7 +314,9 @@ def impossible(attempt: Attempt) -> Response | None:
 def throttle(attempt: Attempt) -> Response | None:
     """A 429 when this phone or where it came from failed too often, else None. Only codes
     and passwords are throttled here; new click-through allowances in :func:`check`."""
-    if attempt.method not in ("voucher", "user"):
+    if attempt.method not in ("voucher", "user") and not (
+        attempt.method == "phone" and attempt.fields.get("step") == "verify"
+    ):
         return None
     limiters = attempt.portal.limiters
     now_s = time.time()
@@ -418,3 +431,145 @@ def handoff_response(
     values = page.values(hotspot=hotspot, ctx=None, handoff=handoff)
     values["switch_url"] = None
     return page.show("handoff.html", values)
+
+
+# --- sign-up and sign-in with a phone number ------------------------------------------------
+
+CODE_SHAPE = re.compile(r"[0-9]{6}")
+
+
+def device_key(ctx: GatewayContext) -> str:
+    """The SMS send limit's key of a phone: the MAC and IP its gateway passed (no cookie: a
+    new browser must not buy a new allowance of SMS). Hashed, never kept in the clear."""
+    mac = (ctx.mac or "-").lower().replace("-", ":")
+    raw = f"{mac}|{ctx.ip or '-'}"
+    return hashlib.sha256(raw.encode()).hexdigest()[:32]
+
+
+def phone_again(attempt: Attempt, error: str, status: int, phone: str = "") -> Response:
+    """The login page again, with ``error`` and the number as typed."""
+    return login_page(
+        attempt.portal,
+        attempt.request,
+        attempt.ctx,
+        attempt.lang,
+        error=error,
+        status=status,
+        hotspot=attempt.hotspot,
+        phone=phone,
+    )
+
+
+def code_page(
+    attempt: Attempt, number: str, *, error: str | None = None, status: int = 200
+) -> Response:
+    """The page that asks for the code the SMS carried (and offers a new one)."""
+    page = CitizenPage(attempt.portal, attempt.request, attempt.lang)
+    ttl = attempt.portal.settings.phone_limits.code_ttl_s
+    back = {**dict(attempt.ctx.carried()), "lang": page.lang}
+    values = page.values(
+        hotspot=attempt.hotspot,
+        ctx=attempt.ctx,
+        switch_path="login",
+        ssid=attempt.ssid,
+        error=error,
+        number=number,
+        # No line break inside the number.
+        sent=page.t(
+            "phone.sent", number=spaced(number).replace(" ", "\u00a0"), minutes=max(1, ttl // 60)
+        ),
+        other_url=f"{page.root}login?{urlencode(back)}",
+    )
+    return page.show("phone_code.html", values, status=status)
+
+
+def phone_step(attempt: Attempt) -> Response:
+    """A posted phone form: ``step=send`` texts a code to the number, ``step=verify``
+    checks the code typed and hands the number's account to the gateway."""
+    portal = attempt.portal
+    plan = portal.phone_plan
+    if plan is None or attempt.hotspot is None:
+        return phone_again(attempt, attempt.t("error.phone_unavailable"), 400)
+    typed = attempt.fields.get("phone", "")[:MAX_TYPED]
+    if not typed.strip():
+        return phone_again(attempt, attempt.t("error.phone_empty"), 422)
+    number = normalise_mobile(typed)
+    if number is None:
+        portal.logins.labels("phone", "bad_number").inc()
+        return phone_again(attempt, attempt.t("error.phone_format"), 422, typed)
+    if attempt.fields.get("step") == "verify":
+        return phone_verify(attempt, number, plan)
+    return phone_send(attempt, number)
+
+
+def phone_send(attempt: Attempt, number: str) -> Response:
+    """Text a fresh code to ``number`` unless it is blocked or a send limit is reached."""
+    portal, hotspot = attempt.portal, attempt.hotspot
+    assert hotspot is not None
+    limits = portal.settings.phone_limits
+    issue = portal.store.issue_phone_code(
+        number,
+        device=device_key(attempt.ctx),
+        hotspot=hotspot.id,
+        now=portal.now(),
+        limits=limits,
+    )
+    if issue.refused == "blocked":
+        portal.sms.labels("blocked").inc()
+        log.info("sign-up code refused at %s: the number is blocked", attempt.where)
+        return phone_again(attempt, attempt.t("error.phone_blocked"), 403)
+    if issue.refused is not None:
+        portal.sms.labels("limited").inc()
+        portal.limited.labels(f"sms_{issue.refused}").inc()
+        log.info("sign-up code refused at %s: %s send limit", attempt.where, issue.refused)
+        minutes = max(1, (issue.retry_after_s + 59) // 60)
+        response = phone_again(
+            attempt, attempt.t("error.phone_limit", minutes=minutes), 429, spaced(number)
+        )
+        response.headers["Retry-After"] = str(issue.retry_after_s)
+        return response
+    assert issue.code is not None and issue.send_id is not None
+    text = attempt.t(
+        "phone.sms", city=portal.brand.city, code=issue.code, minutes=limits.code_ttl_s // 60
+    )
+    try:
+        gateway = portal.sms_gateway()
+        if gateway is None:
+            raise NetopsError("no SMS gateway in the inventory (services.sms)")
+        gateway.send(number, text)
+    except NetopsError as exc:
+        portal.store.forget_phone_send(issue.send_id, number)
+        portal.sms.labels("gateway_error").inc()
+        log.warning("sign-up code not sent at %s: %s", attempt.where, printable(exc, 200))
+        return phone_again(attempt, attempt.t("error.sms_down"), 503, spaced(number))
+    portal.sms.labels("sent").inc()
+    log.info("sign-up code sent by SMS at %s", attempt.where)
+    return code_page(attempt, number)
+
+
+def phone_verify(attempt: Attempt, number: str, plan: Plan) -> Response:
+    """Check the typed code; a right one signs the number's account in (created on first
+    use, a fresh password per hand-off). Wrong codes count against the login limits."""
+    portal = attempt.portal
+    code = re.sub(r"[\s-]", "", attempt.fields.get("code", ""))[:16]
+    if not CODE_SHAPE.fullmatch(code):
+        return code_page(attempt, number, error=attempt.t("error.code_format"), status=422)
+    result = portal.store.check_phone_code(number, code, portal.now())
+    if result == "blocked":
+        portal.logins.labels("phone", "blocked").inc()
+        return phone_again(attempt, attempt.t("error.phone_blocked"), 403)
+    if result != "ok":
+        portal.logins.labels("phone", "refused").inc()
+        log.info("phone code refused at %s: %s", attempt.where, result)
+        now_s = time.time()
+        for kind, key in attempt.limit_keys():
+            portal.limiters[kind].fail(key, now_s)
+        error = attempt.t(f"error.code_{result}")
+        return code_page(attempt, number, error=error, status=400)
+    sub = portal.store.lookup(number, reveal=False)
+    if sub is not None and (sub.kind != "user" or not sub.enabled):
+        portal.logins.labels("phone", "refused").inc()
+        return phone_again(attempt, attempt.t("error.account_disabled"), 403)
+    username, password = portal.store.phone_account(number, plan.name)
+    checked = LoginCheck(username=username, password=password, kind="phone")
+    return hand_off(attempt, checked)

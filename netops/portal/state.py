@@ -27,7 +27,9 @@ from netops.portal import i18n
 from netops.portal.branding import Branding, load_branding
 from netops.portal.login import device_addresses
 from netops.portal.security import RateLimiter, Signer
+from netops.sms import SmsGateway, gateway_for
 from netops.store import Store
+from netops.store.phones import PhoneLimits
 
 HERE = Path(__file__).resolve().parent
 ADMIN_TOKEN_ENV = "NETOPS_ADMIN_TOKEN"
@@ -67,6 +69,9 @@ class PortalSettings:
     disconnect: Callable[..., Any] | None = None
     coa_port: int | None = None
     chap_in_browser: bool = False
+    # Sign-up by phone: SMS sends per number / device / hotspot, code lifetime and tries.
+    phone_limits: PhoneLimits = field(default_factory=PhoneLimits)
+    sms_gateway: SmsGateway | None = None  # default: the inventory's services.sms
 
     @classmethod
     def from_env(cls, inventory: Inventory, store: Store, **kwargs: Any) -> PortalSettings:
@@ -153,6 +158,12 @@ class Portal:
             "Vouchers created from the operator console or API.",
             registry=self.registry,
         )
+        self.sms = Counter(
+            "netops_portal_sms_total",
+            "Sign-up codes by SMS, by result (sent, gateway_error, blocked, limited).",
+            ["result"],
+            registry=self.registry,
+        )
         self.disconnects = Counter(
             "netops_portal_disconnects_total",
             "Disconnect requests sent from the console, by result (ack, nak, timeout, error).",
@@ -182,6 +193,21 @@ class Portal:
         it is a hotspot gateway's (every phone of that hotspot), else ``src:<address>``."""
         gateway = self.gateway_at.get(source)
         return f"gw:{gateway}" if gateway else f"src:{source}"
+
+    def sms_gateway(self) -> SmsGateway | None:
+        """The SMS gateway (its secret read now), None when the inventory names none."""
+        if self.settings.sms_gateway is not None:
+            return self.settings.sms_gateway
+        service = self.inventory.services.sms
+        return gateway_for(service) if service is not None else None
+
+    @property
+    def phone_plan(self) -> Plan | None:
+        """The plan of verified numbers; None when the portal offers no phone sign-up."""
+        name = self.inventory.services.portal.phone_plan
+        if name is None or (self.inventory.services.sms is None and not self.settings.sms_gateway):
+            return None
+        return self.plan(name)
 
     def uam_secret(self) -> str | None:
         secret = self.inventory.services.portal.uam_secret

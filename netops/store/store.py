@@ -16,11 +16,12 @@ from __future__ import annotations
 
 from netops.store.accounting import Accounting
 from netops.store.operators import Operators
+from netops.store.phones import Phones
 from netops.store.privacy import DataSubjects
 from netops.store.subscribers import Subscribers
 
 
-class Store(Subscribers, Accounting, Operators, DataSubjects):
-    """Subscribers (users, vouchers, MACs, click-throughs), accounting sessions, the
-    operators who run the console with their audit trail, and data subject requests with
-    retention housekeeping."""
+class Store(Subscribers, Accounting, Operators, DataSubjects, Phones):
+    """Subscribers (users, vouchers, MACs, click-throughs, verified phone numbers),
+    accounting sessions, the operators who run the console with their audit trail, and
+    data subject requests with retention housekeeping."""
