@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import functools
 import ipaddress
+import json
 import os
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -180,6 +181,9 @@ class Rendered:
     text: str
     template: str
     secrets: dict[str, str] = field(default_factory=dict)
+    #: RouterOS gateways and access points: the intended state as data (``text`` is its
+    #: ``.rsc`` script); None for devices configured from a text template.
+    state: Mapping[str, list[dict[str, str]]] | None = None
 
 
 def template_dirs(inventory: Inventory) -> list[Path]:
@@ -404,8 +408,15 @@ def render_device(
     redactor: Redactor | None = None,
     env: jinja2.Environment | None = None,
 ) -> Rendered:
-    """The intended configuration of ``device``; secrets resolved only if ``with_secrets``."""
+    """The intended configuration of ``device``; secrets resolved only if ``with_secrets``.
+
+    RouterOS gateways and access points are rendered as declarative state
+    (:func:`~netops.provision.routeros.intended.intended_state`), their text being the
+    ``.rsc`` script of it; every other device from its Jinja2 template.
+    """
     get_platform(device.platform)
+    if declarative(device):
+        return _render_state(inventory, device, with_secrets, redactor)
     env = env or environment(inventory)
     name = f"{device.platform}/{device.role}.j2"
     secret = _SecretFilter(with_secrets, redactor, device.hostname)
@@ -423,6 +434,36 @@ def render_device(
     return Rendered(device, text, name, secret.used)
 
 
+#: Roles whose RouterOS configuration is declarative state rather than a text template.
+STATE_ROLES = ("hotspot-gateway", "access-point")
+STATE_TEMPLATE = "routeros/intended-state"
+
+
+def declarative(device: Device) -> bool:
+    """Whether ``device`` is configured from declarative RouterOS state."""
+    return device.platform == "mikrotik_routeros" and device.role in STATE_ROLES
+
+
+def _render_state(
+    inventory: Inventory, device: Device, with_secrets: bool, redactor: Redactor | None
+) -> Rendered:
+    from netops.provision.routeros.intended import IntendedStateError, intended_state, to_rsc
+    from netops.provision.routeros.schema import SCHEMA
+
+    try:
+        state = intended_state(device, inventory, with_secrets=with_secrets)
+    except IntendedStateError as exc:
+        raise RenderError(str(exc)) from None
+    if with_secrets and redactor is not None:
+        for path, entries in state.items():
+            hidden = SCHEMA[path].write_only if path in SCHEMA else frozenset()
+            for entry in entries:
+                for name in hidden & entry.keys():
+                    redactor.add(entry[name])
+    title = f"{device.hostname}: intended state rendered by netops ({device.role})"
+    return Rendered(device, to_rsc(state, title=title), STATE_TEMPLATE, state=state)
+
+
 def render_all(
     inventory: Inventory,
     devices: Iterable[Device],
@@ -434,12 +475,21 @@ def render_all(
 
 
 def write_rendered(rendered: Iterable[Rendered], out: Path) -> list[Path]:
-    """Write ``<out>/<hostname>.cfg`` files (only rewritten when the text changed)."""
+    """Write ``<out>/<hostname>.cfg`` files, or for declarative RouterOS devices
+    ``<hostname>.rsc`` (the script) and ``<hostname>.json`` (the state); a file is only
+    rewritten when its text changed."""
     out.mkdir(parents=True, exist_ok=True)
     written = []
     for item in rendered:
-        path = out / f"{item.device.hostname}.cfg"
-        if not path.exists() or path.read_text(encoding="utf-8") != item.text:
-            path.write_text(item.text, encoding="utf-8")
-        written.append(path)
+        files = {f"{item.device.hostname}.cfg": item.text}
+        if item.state is not None:
+            files = {
+                f"{item.device.hostname}.rsc": item.text,
+                f"{item.device.hostname}.json": json.dumps(item.state, indent=2) + "\n",
+            }
+        for name, text in files.items():
+            path = out / name
+            if not path.exists() or path.read_text(encoding="utf-8") != text:
+                path.write_text(text, encoding="utf-8")
+            written.append(path)
     return written
