@@ -401,8 +401,7 @@ class RouterOSSession:
         def ident(value: str | None) -> str | None:
             return refs.get(value, value) if value is not None else None
 
-        lines = Plan(ops).lines()
-        for op, line in zip(ops, lines, strict=True):
+        for op in ops:
             try:
                 if isinstance(op, Add):
                     attrs = dict(op.values)
@@ -424,8 +423,7 @@ class RouterOSSession:
                         attrs["destination"] = ident(op.before) or ""
                     self.call(f"{op.path}/move", **attrs)
             except TrapError as exc:
-                verb = line.split(" ", 2)[1] if " " in line else type(op).__name__.lower()
-                raise OperationFailed(op.path, verb, exc.message) from exc
+                raise OperationFailed(op.path, type(op).__name__.lower(), exc.message) from exc
 
     @translated
     def _arm(self) -> tuple[str, str]:
@@ -515,8 +513,14 @@ class RouterOSSession:
                 if op_file(row, added, diff.plan.current):
                     self.call("/file/remove", **{".id": row[".id"]})
             now = self.read()
-            if _strip(now) != _strip(diff.plan.current):
-                return Undo(False, f"rollback loaded {snapshot} but the device still differs")
+            was, now_ = _strip(diff.plan.current), _strip(now)
+            if now_ != was:
+                paths = sorted(p for p in set(was) | set(now_) if was.get(p) != now_.get(p))
+                return Undo(
+                    False,
+                    f"rollback loaded {snapshot} but the device still differs in "
+                    f"{', '.join(paths)}",
+                )
             return Undo(True, f"rolled back to the snapshot {snapshot}")
         except Exception as exc:
             return Undo(
@@ -533,6 +537,10 @@ def op_file(row: Mapping[str, str], added: set[str | None], before: State) -> bo
     return name in added and name not in had
 
 
+#: Fields that change by themselves (the clock, a login): not part of a configuration.
+_VOLATILE = frozenset({"time", "date", "gmt-offset", "last-logged-in", "uptime"})
+
+
 def _strip(state: Mapping[str, list[dict[str, str]]]) -> dict[str, list[dict[str, str]]]:
     """A state as a rollback can restore it: files by name and contents (their ids and
     times change), without the snapshot file itself."""
@@ -545,7 +553,7 @@ def _strip(state: Mapping[str, list[dict[str, str]]]) -> dict[str, list[dict[str
             if path == "/file":
                 keep.append({k: v for k, v in e.items() if k in ("name", "contents")})
             else:
-                keep.append(dict(e))
+                keep.append({k: v for k, v in e.items() if k not in _VOLATILE})
         out[path] = keep
     return out
 
