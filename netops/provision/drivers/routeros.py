@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import ssl
 import time
 from collections.abc import Mapping
@@ -62,6 +63,7 @@ CONFIRM_PREFIX = "netops-confirm-"
 #: Paths that exist on one major version only.
 _V6_ONLY = ("/interface/wireless",)
 _V7_ONLY = ("/interface/wifi",)
+_EXPORT_STAMP = re.compile(r"^# \S+ \S+ by RouterOS ")
 _AUTH_TRAPS = ("invalid user name or password", "cannot log in", "not logged in")
 
 
@@ -209,7 +211,7 @@ class RouterOSSession:
         password = creds.password.reveal()
         self.redactor.add(password)
         if self.session_log is not None:
-            from netops.provision.sessionlog import Transcript
+            from netops.provision.transcript import Transcript
 
             self._transcript = Transcript(self.session_log, self.redactor)
         self._log(
@@ -338,7 +340,13 @@ class RouterOSSession:
         finally:
             client.close()
         self._log("/export over SSH", text)
-        return "\n".join(line for line in text.replace("\r", "").split("\n") if line.strip())
+        # The first line says when the export was made: a backup of an unchanged device
+        # must read the same (Oxidized drops it too).
+        return "\n".join(
+            line
+            for line in text.replace("\r", "").split("\n")
+            if line.strip() and not _EXPORT_STAMP.match(line)
+        )
 
     # --- planning -----------------------------------------------------------------------
 
