@@ -187,6 +187,13 @@ class RouterOSSession:
             return self.redactor(f"the device refused {exc.operation} on {exc.path}: {exc.message}")
         if isinstance(exc, TrapError):
             return self.redactor(f"the device answered with an error: {exc.message}")
+        verify = next((e for e in _chain(exc) if isinstance(e, ssl.SSLCertVerificationError)), None)
+        if verify is not None:
+            reason = verify.verify_message or verify.reason or "not trusted"
+            return (
+                f"the API-SSL certificate of {where} is not trusted ({reason}): give the "
+                "authority that signed it as api.ca_file in the inventory"
+            )
         return describe(exc, self._where, self.redactor, failures(), timeout)
 
     def _log(self, what: str, text: str = "") -> None:
@@ -564,6 +571,15 @@ def _strip(state: Mapping[str, list[dict[str, str]]]) -> dict[str, list[dict[str
                 keep.append({k: v for k, v in e.items() if k not in _VOLATILE})
         out[path] = keep
     return out
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    chain: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and current not in chain:
+        chain.append(current)
+        current = current.__cause__ or current.__context__
+    return chain
 
 
 def _cut(text: str | None, width: int = 48) -> str:

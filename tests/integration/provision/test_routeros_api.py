@@ -61,7 +61,7 @@ class Lab:
         )
 
 
-def _start(tmp: Path, host: str, version: str, address: str) -> LabRouterOS:
+def _start(tmp: Path, host: str, version: str, address: str, tls: bool = False) -> LabRouterOS:
     options = DeviceOptions(
         state_dir=tmp / host,
         identity=host,
@@ -69,6 +69,7 @@ def _start(tmp: Path, host: str, version: str, address: str) -> LabRouterOS:
         user="netops",
         password=PASSWORD,
         api=(address, 0),
+        api_ssl=(address, 0) if tls else None,
         ssh=(address, 0),
     )
     return LabRouterOS(options).start()
@@ -85,6 +86,8 @@ def lab(tmp_path: Path) -> Iterator[Lab]:
     for host, ssh, api in (("lab-hs-01", 10021, 10031), ("lab-ap-01", 10022, 10032)):
         text = text.replace(f"ssh_port: {ssh}", f"ssh_port: {devices[host].address('ssh')[1]}")
         text = text.replace(f"port: {api}", f"port: {devices[host].address('api')[1]}")
+    # The access point's version is read from /system/resource, not pinned.
+    text = text.replace(', version: "6.49"', "")
     (root / "devices.yml").write_text(text)
     try:
         yield Lab(root, devices)
@@ -254,6 +257,33 @@ def test_cut_connection_mid_push_leaves_the_device_as_it_was(lab: Lab) -> None:
     while time.monotonic() < deadline and _read(lab, "lab-hs-01") != before:
         time.sleep(0.5)
     assert _read(lab, "lab-hs-01") == before
+
+
+def test_api_ssl_with_the_devices_authority_and_a_clear_sentence_without_it(
+    tmp_path: Path,
+) -> None:
+    dev = _start(tmp_path, "lab-hs-01", "7.16", "127.0.0.1", tls=True)
+    try:
+        root = tmp_path / "inv"
+        shutil.copytree(LAB, root)
+        port = dev.address("api-ssl")[1]
+        text = (root / "devices.yml").read_text().replace("ssh_port: 10021", "ssh_port: 1")
+        ca = tmp_path / "lab-hs-01" / "api-ssl.crt"
+        trusted = f"api: {{port: {port}, tls: true, ca_file: '{ca}'}}"
+        (root / "devices.yml").write_text(text.replace("api: {port: 10031}", trusted))
+        inv = load_inventory(root)
+        result = operations.check(inv, inv.device("lab-hs-01"), Options())
+        assert result.error is None, result.error
+        assert result.facts["version"] == "7.16 (stable)"
+        untrusted = f"api: {{port: {port}, tls: true}}"
+        (root / "devices.yml").write_text(text.replace("api: {port: 10031}", untrusted))
+        inv = load_inventory(root)
+        result = operations.check(inv, inv.device("lab-hs-01"), Options())
+        assert result.error is not None and result.error.startswith(
+            f"the API-SSL certificate of lab-hs-01 at 127.0.0.1:{port} is not trusted ("
+        ), result.error
+    finally:
+        dev.stop()
 
 
 def test_render_writes_rsc_and_state_json(lab: Lab, tmp_path: Path) -> None:
