@@ -33,7 +33,7 @@ from urllib.parse import urlsplit
 from netops.errors import NetopsError
 from netops.inventory.models import Device, Hotspot, Inventory
 from netops.inventory.secrets import Secret
-from netops.provision.render import _ros_quote, context
+from netops.provision.context import _ros_quote, context
 from netops.provision.routeros.planner import Entry, State, fingerprint, mark
 from netops.provision.routeros.schema import SCHEMA, Kind
 
