@@ -221,7 +221,7 @@ def test_rsc_is_a_readable_script_in_dependency_order(city: Inventory) -> None:
     assert 'comment="RADIUS 1 [netops]"' in text
     assert "set [ find default=yes ] disabled=yes" in text
     assert "set [ find name=telnet ] disabled=yes" in text
-    assert "\\$(mac-esc)" in text  # `$` escaped, or RouterOS would expand it
+    assert "\\$(link-login-only)" in text  # `$` escaped, or RouterOS would expand it
     assert "/ip hotspot walled-garden ip" in order
     ap_text = to_rsc(intended_state(city.device(AP), city))
     wifi1 = (
