@@ -140,9 +140,12 @@ def test_hand_edit_is_set_back_with_set_and_rogue_radius_goes_with_prune(lab: La
     pool = next(r for r in api.path("ip", "pool") if r["name"] == "pool-lab-park")
     api.path("ip", "pool").update(**{".id": pool[".id"], "ranges": "10.254.200.50-10.254.200.60"})
     api.path("radius").add(address="10.9.9.9", service="hotspot", secret="rogue-secret")
+    api.path("ip", "hotspot", "user").add(name="tamu", password="tamu-pass")
 
     shown = lab.netops("diff", "-d", "lab-hs-01")
     assert "only-on-device" in shown.stdout and "10.9.9.9" in shown.stdout, shown.stdout
+    assert "/ip/hotspot/user" in shown.stdout and "name=tamu" in shown.stdout, shown.stdout
+    assert "default-trial" not in shown.stdout  # dynamic: never drift
     assert "/ip pool set" in shown.stdout and "ranges" in shown.stdout, shown.stdout
     assert "/ip pool add" not in shown.stdout
 
@@ -155,6 +158,8 @@ def test_hand_edit_is_set_back_with_set_and_rogue_radius_goes_with_prune(lab: La
     pruned = lab.netops("push", "--commit", "--prune", "-d", "lab-hs-01")
     assert pruned.returncode == 0, pruned.stdout + pruned.stderr
     assert not [r for r in api.path("radius") if r["address"] == "10.9.9.9"]
+    users = [r["name"] for r in api.path("ip", "hotspot", "user")]
+    assert "tamu" not in users and "default-trial" in users
     check = lab.netops("check", "-d", "lab-hs-01")
     assert check.returncode == 0 and "none" in check.stdout, check.stdout
 
