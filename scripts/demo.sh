@@ -135,6 +135,12 @@ step "Provisioning: the lab routers' configs, dry run then commit"
 "$NETOPS" -i "$LAB" config push --role core --backup-dir "$VAR/backups"
 "$NETOPS" -i "$LAB" config push --role core --commit --backup-dir "$VAR/backups"
 
+step "Provisioning: the RouterOS gateway and access point over the API, twice"
+# Commit-confirm: each device restores its own snapshot unless the push is verified.
+"$NETOPS" -i "$LAB" config push --site lab-park --commit --backup-dir "$VAR/backups"
+"$NETOPS" -i "$LAB" config push --site lab-park --commit --backup-dir "$VAR/backups"
+"$NETOPS" -i "$LAB" config diff --site lab-park
+
 step "A citizen joins the free Wi-Fi through the portal"
 "$NETOPS" lab login -i "$LAB" --lab-dir "$VAR/lab"
 "$NETOPS" -i "$LAB" --db "$DB" radius sessions --active --limit 5

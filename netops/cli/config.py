@@ -14,6 +14,7 @@ from netops.errors import NetopsError
 from netops.inventory.models import Device, Inventory
 from netops.provision import operations
 from netops.provision.backup import commit_configs
+from netops.provision.drivers import DEFAULT_CONFIRM_TIMEOUT
 from netops.provision.operations import Options
 from netops.provision.render import Redactor, render_all, write_rendered
 from netops.provision.result import Result
@@ -52,6 +53,14 @@ BackupDirOpt = Annotated[
         "--backup-dir",
         help="Git repository of running configs (created if missing).",
         callback=absolute_path,
+    ),
+]
+PruneOpt = Annotated[
+    bool,
+    typer.Option(
+        "--prune",
+        help="Also remove entries only on the device (RouterOS gateways and access points; "
+        "other devices refuse it).",
     ),
 ]
 DEFAULT_BACKUPS = Path("var/backups")
@@ -107,11 +116,12 @@ def render(
         ),
     ] = False,
 ) -> None:
-    """Render the intended configuration of each selected device into OUT/<host>.cfg."""
+    """Render the intended configuration of each selected device into OUT/<host>.cfg
+    (RouterOS gateways and access points: OUT/<host>.rsc and the state as OUT/<host>.json)."""
     inv = get_inventory(inventory)
     rendered = render_all(inv, _select(inv, device, site, role), with_secrets=with_secrets)
-    paths = write_rendered(rendered, out)
-    console.print(f"rendered {len(paths)} device(s) into {out}")
+    write_rendered(rendered, out)
+    console.print(f"rendered {len(rendered)} device(s) into {out}")
 
 
 @app.command()
@@ -122,11 +132,16 @@ def diff(
     role: RoleOpt = None,
     workers: WorkersOpt = DEFAULT_WORKERS,
     session_log: SessionLogOpt = None,
+    prune: PruneOpt = False,
 ) -> None:
-    """Show intended vs running configuration for each selected device."""
+    """Show intended vs running configuration for each selected device.
+
+    RouterOS gateways and access points show one table of every difference (changed
+    fields, missing entries, entries only on the device) and the operations a push sends.
+    """
     inv = get_inventory(inventory)
     devices = _select(inv, device, site, role)
-    options = Options(session_log_dir=session_log, redactor=_redactor(inv))
+    options = Options(session_log_dir=session_log, redactor=_redactor(inv), prune=prune)
     results = run(operations.diff, inv, devices, options, workers, err_console, "diff")
     _show_diffs(results)
     _finish(results, "config diff")
@@ -145,11 +160,23 @@ def push(
     workers: WorkersOpt = DEFAULT_WORKERS,
     backup_dir: BackupDirOpt = DEFAULT_BACKUPS,
     session_log: SessionLogOpt = None,
+    prune: PruneOpt = False,
+    confirm_timeout: Annotated[
+        float,
+        typer.Option(
+            "--confirm-timeout",
+            min=1,
+            help="Seconds a RouterOS device waits for the push to be verified before it "
+            "restores the snapshot taken before it.",
+        ),
+    ] = DEFAULT_CONFIRM_TIMEOUT,
 ) -> None:
     """Bring devices to their intended config; dry run unless --commit.
 
     With --commit each changed device's running config is committed to the backup repository
     first, then the change is applied, saved and verified, and rolled back on failure.
+    RouterOS gateways and access points also keep a snapshot on the device that a scheduler
+    entry restores unless the push is verified within --confirm-timeout.
     """
     inv = get_inventory(inventory)
     devices = _select(inv, device, site, role)
@@ -158,6 +185,8 @@ def push(
         session_log_dir=session_log,
         redactor=_redactor(inv),
         backup_dir=backup_dir if commit else None,
+        prune=prune,
+        confirm_timeout=confirm_timeout,
     )
     label = "push" if commit else "push (dry run)"
     results = run(operations.push, inv, devices, options, workers, err_console, label)

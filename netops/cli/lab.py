@@ -6,6 +6,7 @@ Thin: parse options, call ``netops.lab.runtime``, print with rich.
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from pathlib import Path
 from typing import Annotated
@@ -101,9 +102,11 @@ def lab_up(
 ) -> None:
     """Start the lab's simulated devices in the background (needs root).
 
-    FRR routers run in network namespaces with sshd; RouterOS, EOS and IOS devices on
-    loopback addresses get a FakeNOS SSH server at their ssh_port (canned output: facts and
-    show commands work, configuration is not kept); every device gets an SNMP agent with
+    FRR routers run in network namespaces with sshd; RouterOS devices on loopback addresses
+    run the RouterOS lab device (the RouterOS API at their api port, /export over SSH at
+    their ssh_port, configuration kept); EOS and IOS devices on loopback addresses get a
+    FakeNOS SSH server at their ssh_port (canned output: facts and show commands work,
+    configuration is not kept); every device gets an SNMP agent with
     its inventory interfaces and growing traffic counters; each hotspot gets a simulated
     MikroTik gateway with citizens logging in through the portal and browsing.
 
@@ -122,13 +125,20 @@ def lab_up(
     table.add_column("platform")
     table.add_column("SNMP")
     table.add_column("SSH")
+    table.add_column("API")
     agents = {a.device: a for a in result.agents}
     fakes = {t.device: t for t in result.ssh_targets}
+    ros = {t.device: t for t in result.routeros}
     for device in inv.devices:
         agent = agents.get(device.hostname)
         ssh = f"{device.mgmt_ip}:{device.ssh_port}" if device.hostname in result.routers else ""
+        api = ""
         if device.hostname in fakes:
             ssh = f"{fakes[device.hostname].endpoint} (FakeNOS {fakes[device.hostname].nos})"
+        if device.hostname in ros:
+            target = ros[device.hostname]
+            ssh = f"{target.address}:{target.ssh_port} (RouterOS {target.version} lab device)"
+            api = f"{'api-ssl' if target.tls else 'api'} {target.address}:{target.api_port}"
         table.add_row(
             device.hostname,
             device.platform,
@@ -136,6 +146,7 @@ def lab_up(
             if agent
             else "-",
             ssh or "-",
+            api or "-",
         )
     console.print(table)
     for note in result.notes:
@@ -193,9 +204,36 @@ def lab_login(
 def lab_status(
     inventory: InventoryOpt = None,
     lab_dir: LabDirOpt = Path("var/lab"),
+    fmt: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            help="table, or json: the supervisor, its components and every simulated device "
+            "with its platform and endpoints (api, ssh, snmp as host:port).",
+        ),
+    ] = "table",
 ) -> None:
     """Show whether the lab runs, and the state of each simulated device."""
+    if fmt not in ("table", "json"):
+        raise NetopsError(f"--format {fmt!r}: use table or json")
     doc = status(lab_dir)
+    if fmt == "json":
+        devices = Lab(get_inventory(inventory), lab_dir).devices() if doc is not None else []
+        print(
+            json.dumps(
+                {
+                    "running": doc is not None,
+                    "pid": doc.get("pid") if doc else None,
+                    "health": doc.get("health") if doc else None,
+                    "components": doc.get("components", {}) if doc else {},
+                    "devices": devices,
+                },
+                indent=2,
+            )
+        )
+        if doc is None:
+            raise typer.Exit(3)
+        return
     if doc is None:
         console.print("the lab is not running")
         raise typer.Exit(3)

@@ -63,7 +63,7 @@ SINGLE_SECTIONS: dict[str, type[Record]] = {
 OTHER_SECTIONS = ("defaults", "groups")
 ALL_SECTIONS = frozenset({*LIST_SECTIONS, *PROFILE_SECTIONS, *SINGLE_SECTIONS, *OTHER_SECTIONS})
 INHERITED = ("platform", "credentials", "snmp", "radius", "ssh_port", "snmp_port")
-MERGED = ("timeouts", "data")
+MERGED = ("timeouts", "api", "data")
 _NAME_KEY = {"sites": "id", "devices": "hostname", "hotspots": "id", "plans": "name"}
 _NESTED = {
     "devices": ("interfaces",),

@@ -136,6 +136,24 @@ class Timeouts(Record):
     command: float = Field(default=30.0, gt=0)
 
 
+class ApiAccess(Record):
+    """How netops reaches a device's management API (RouterOS: API-SSL on 8729 by default,
+    plain API on 8728 with ``tls: false``). ``version`` pins the RouterOS version
+    (``6.49``, ``7.16``) instead of reading it from ``/system/resource``; ``ca_file`` is the
+    certificate authority that signed the device's API-SSL certificate (without it the
+    system's authorities are used; ``tls_verify: false`` accepts any certificate)."""
+
+    port: int | None = Field(default=None, ge=1, le=65535)
+    tls: bool = True
+    tls_verify: bool = True
+    ca_file: str | None = None
+    version: str | None = Field(default=None, pattern=r"^[67]\.\d+")
+
+    @property
+    def effective_port(self) -> int:
+        return self.port or (8729 if self.tls else 8728)
+
+
 # --- topology ---------------------------------------------------------------------------------
 
 
@@ -190,6 +208,7 @@ class Device(Record):
     ssh_port: int = Field(default=22, ge=1, le=65535)
     snmp_port: int | None = Field(default=None, ge=1, le=65535)
     timeouts: Timeouts = Timeouts()
+    api: ApiAccess = ApiAccess()
     data: dict[str, Any] = Field(default_factory=dict)
     tags: tuple[str, ...] = ()
 
@@ -639,6 +658,7 @@ class Group(Record):
     ssh_port: int | None = None
     snmp_port: int | None = None
     timeouts: dict[str, float] = Field(default_factory=dict)
+    api: dict[str, Any] = Field(default_factory=dict)
     data: dict[str, Any] = Field(default_factory=dict)
 
 

@@ -42,6 +42,59 @@ class LabPlan:
     hotspots: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True)
+class RouterOSTarget:
+    """One RouterOS lab device (``netops.lab.routeros``) playing an inventory device: the
+    RouterOS API (plain or TLS, as the inventory says) and ``/export`` over SSH at its
+    management address."""
+
+    device: str
+    address: str
+    api_port: int
+    tls: bool
+    ssh_port: int
+    version: str
+
+    @property
+    def endpoints(self) -> dict[str, str]:
+        return {
+            "api-ssl" if self.tls else "api": f"{self.address}:{self.api_port}",
+            "ssh": f"{self.address}:{self.ssh_port}",
+        }
+
+
+#: RouterOS version a lab device runs when the inventory does not pin one.
+LAB_ROUTEROS_VERSION = "7.16"
+
+
+def plan_routeros(inventory: Inventory) -> tuple[tuple[RouterOSTarget, ...], tuple[str, ...]]:
+    """A RouterOS lab device for each ``mikrotik_routeros`` device on a loopback address
+    (with an ``ssh_port`` other than 22, which belongs to this machine's sshd), and notes
+    on those left out."""
+    targets: list[RouterOSTarget] = []
+    notes: list[str] = []
+    for device in inventory.devices:
+        if device.platform != "mikrotik_routeros":
+            continue
+        if not (_simulable(device) and device.mgmt_ip.is_loopback):
+            notes.append(f"{device.hostname}: {device.mgmt_ip} is not loopback; not simulated")
+            continue
+        if device.ssh_port == 22:
+            notes.append(f"{device.hostname}: give it an ssh_port other than 22 to simulate it")
+            continue
+        targets.append(
+            RouterOSTarget(
+                device.hostname,
+                str(device.mgmt_ip),
+                device.api.effective_port,
+                device.api.tls,
+                device.ssh_port,
+                device.api.version or LAB_ROUTEROS_VERSION,
+            )
+        )
+    return tuple(targets), tuple(notes)
+
+
 def namespace_of(hostname: str, prefix: str = LAB_PREFIX) -> str:
     """The network namespace an FRR lab router lives in (as ``netops.lab.frr`` names it)."""
     return f"{prefix}-{hostname}"

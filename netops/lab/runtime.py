@@ -1,12 +1,15 @@
-"""Start and remove the simulated lab: FRR namespaces, SNMP agents, FakeNOS SSH targets,
-simulated hotspot gateways and the lab supervisor that keeps its processes running.
+"""Start and remove the simulated lab: FRR namespaces, SNMP agents, RouterOS lab devices,
+FakeNOS SSH targets, simulated hotspot gateways and the lab supervisor that keeps its
+processes running.
 
 Layout under the lab folder (``var/lab`` by default)::
 
     lab.json          what was created (namespaces, veths) — written before creating it
     supervisor.json   the lab supervisor's pid, health URL and children (while it runs)
     components.json   the child processes the supervisor keeps running (SNMP agents
-                      ``snmp-<device>``, FakeNOS SSH targets ``ssh-<device>``, gateways)
+                      ``snmp-<device>``, RouterOS lab devices ``ros-<device>``, FakeNOS SSH
+                      targets ``ssh-<device>``, gateways)
+    routeros/<device>/ each RouterOS lab device's state (state.json, backups, host key)
     snmp/<device>/    each agent's .snmprec data and index cache
     frr/              sshd configs and logs of the FRR routers
     log/              one log per child, and the supervisor's
@@ -32,7 +35,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from netops.inventory.models import Inventory, SnmpProfile
-from netops.lab.plan import LAB_PREFIX, AgentPlan, LabPlan, SimulationError, plan_lab
+from netops.lab.plan import (
+    LAB_PREFIX,
+    AgentPlan,
+    LabPlan,
+    RouterOSTarget,
+    SimulationError,
+    plan_lab,
+    plan_routeros,
+)
 from netops.lab.snmpping import answers
 from netops.lab.snmprec import device_records, render
 from netops.lab.sshtargets import SshTarget, plan_ssh_targets
@@ -72,6 +83,7 @@ class LabStatus:
     already_up: bool = False
     gateways: dict[str, str] = field(default_factory=dict)
     ssh_targets: tuple[SshTarget, ...] = ()
+    routeros: tuple[RouterOSTarget, ...] = ()
 
 
 class Lab:
@@ -102,7 +114,8 @@ class Lab:
         """Start everything; tear down what was started if any step fails."""
         plan = plan_lab(self.inventory, self.prefix)
         targets, target_notes = plan_ssh_targets(self.inventory)
-        notes = plan.notes + target_notes
+        routeros, routeros_notes = plan_routeros(self.inventory)
+        notes = plan.notes + target_notes + routeros_notes
         live = running(self.supervisor_file)
         if live is not None:
             return LabStatus(
@@ -113,6 +126,7 @@ class Lab:
                 already_up=True,
                 gateways=self.gateways(),
                 ssh_targets=targets,
+                routeros=routeros,
             )
         if os.geteuid() != 0:
             raise SimulationError("netops lab up needs root (network namespaces, port 161)")
@@ -123,6 +137,7 @@ class Lab:
         self._check_foreign(frr)
         self._check_ports(plan)
         _check_tcp_ports(targets)
+        _check_routeros_ports(routeros)
         self.dir.mkdir(parents=True, exist_ok=True)
         write_state(self.lab_file, self._record(frr))
         try:
@@ -132,6 +147,7 @@ class Lab:
             specs = (
                 self._agents(plan)
                 + self._ssh_targets(targets)
+                + self._routeros(routeros)
                 + self._hotspots(plan, hotspots or HotspotOptions())
             )
             health_port = _free_tcp_port()
@@ -142,6 +158,9 @@ class Lab:
             if targets:
                 progress(f"waiting for {len(targets)} FakeNOS SSH targets")
             self._wait_ssh_targets(targets, wait)
+            if routeros:
+                progress(f"waiting for {len(routeros)} RouterOS lab devices")
+            self._wait_routeros(routeros, wait)
         except BaseException:
             down(self.dir, self.prefix)
             raise
@@ -152,7 +171,71 @@ class Lab:
             notes,
             gateways=self.gateways(),
             ssh_targets=targets,
+            routeros=routeros,
         )
+
+    def _routeros(self, targets: tuple[RouterOSTarget, ...]) -> list[ComponentSpec]:
+        root = str(Path(self.inventory.root).resolve())
+        return [
+            ComponentSpec(
+                f"ros-{t.device}",
+                (
+                    sys.executable,
+                    "-m",
+                    "netops.lab.routeros_target",
+                    "--inventory",
+                    root,
+                    "--device",
+                    t.device,
+                    "--state-dir",
+                    str(self.dir / "routeros" / t.device),
+                ),
+                log=self.dir / "log" / f"ros-{t.device}.log",
+            )
+            for t in targets
+        ]
+
+    def _wait_routeros(self, targets: tuple[RouterOSTarget, ...], wait: float) -> None:
+        deadline = time.monotonic() + wait
+        for target in targets:
+            while not (
+                tcp_answers(target.address, target.api_port)
+                and ssh_answers(target.address, target.ssh_port)
+            ):
+                if time.monotonic() > deadline:
+                    log = self.dir / "log" / f"ros-{target.device}.log"
+                    raise SimulationError(
+                        f"{target.device}: the RouterOS lab device at "
+                        f"{', '.join(target.endpoints.values())} did not answer within "
+                        f"{wait:g} s (its log ends: {_tail(log)})"
+                    )
+                time.sleep(0.1)
+
+    def devices(self) -> list[dict[str, Any]]:
+        """Every simulated device: its platform and the endpoints it serves
+        (``api``/``api-ssl``, ``ssh``, ``snmp``) as ``host:port``."""
+        plan = plan_lab(self.inventory, self.prefix)
+        targets, _ = plan_ssh_targets(self.inventory)
+        routeros, _ = plan_routeros(self.inventory)
+        endpoints: dict[str, dict[str, str]] = {}
+        for agent in plan.agents:
+            endpoints.setdefault(agent.device, {})["snmp"] = agent.endpoint
+        for t in targets:
+            endpoints.setdefault(t.device, {})["ssh"] = t.endpoint
+        for r in routeros:
+            endpoints.setdefault(r.device, {}).update(r.endpoints)
+        for name in plan.routers:
+            device = self.inventory.device(name)
+            endpoints.setdefault(name, {})["ssh"] = f"{device.mgmt_ip}:{device.ssh_port}"
+        return [
+            {
+                "device": d.hostname,
+                "platform": d.platform,
+                "endpoints": dict(sorted(endpoints[d.hostname].items())),
+            }
+            for d in self.inventory.devices
+            if d.hostname in endpoints
+        ]
 
     def _ssh_targets(self, targets: tuple[SshTarget, ...]) -> list[ComponentSpec]:
         root = str(Path(self.inventory.root).resolve())
@@ -410,6 +493,31 @@ def ssh_answers(host: str, port: int, timeout: float = 1.0) -> bool:
             return sock.recv(4).startswith(b"SSH-")
     except OSError:
         return False
+
+
+def tcp_answers(host: str, port: int, timeout: float = 1.0) -> bool:
+    """True when something accepts a TCP connection at ``host:port``."""
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def _check_routeros_ports(targets: tuple[RouterOSTarget, ...]) -> None:
+    """Refuse to start when something already listens where a RouterOS lab device would."""
+    for target in targets:
+        for service, endpoint in target.endpoints.items():
+            host, _, port = endpoint.rpartition(":")
+            with socket.socket() as sock:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                try:
+                    sock.bind((host, int(port)))
+                except OSError as exc:
+                    raise SimulationError(
+                        f"{target.device}: tcp {endpoint} ({service}) is in use "
+                        f"({exc.strerror}); stop what holds it or give the device another port"
+                    ) from None
 
 
 def _check_tcp_ports(targets: tuple[SshTarget, ...]) -> None:

@@ -1,7 +1,8 @@
 """FakeNOS SSH targets for lab devices that have no real lab target. Pure: no I/O.
 
-FRR routers are real SSH targets (``netops.lab.frr``). Devices of other platforms
-(RouterOS gateways and access points, Arista switches) on loopback addresses get a FakeNOS
+FRR routers are real SSH targets (``netops.lab.frr``), RouterOS devices run the RouterOS lab
+device (``netops.lab.routeros``, see :func:`netops.lab.plan.plan_routeros`). Devices of
+other platforms (Arista switches, IOS) on loopback addresses get a FakeNOS
 SSH server at their management address and ``ssh_port`` instead: it logs the lab's
 credentials in, shows a vendor prompt naming the device and answers the commands netops
 sends to read facts and the running configuration with canned output.
@@ -16,6 +17,7 @@ from typing import Any
 from netops.inventory.models import Device, Inventory
 
 FRR_PLATFORM = "frr"
+ROUTEROS_PLATFORM = "mikrotik_routeros"
 # netops platform → FakeNOS NOS plugin
 FAKENOS_PLATFORMS: dict[str, str] = {
     "mikrotik_routeros": "mikrotik_routeros",
@@ -55,7 +57,7 @@ def plan_ssh_targets(inventory: Inventory) -> tuple[tuple[SshTarget, ...], tuple
     targets: list[SshTarget] = []
     notes: list[str] = []
     for device in inventory.devices:
-        if device.platform == FRR_PLATFORM or not _on_loopback(device):
+        if device.platform in (FRR_PLATFORM, ROUTEROS_PLATFORM) or not _on_loopback(device):
             continue
         nos = FAKENOS_PLATFORMS.get(device.platform)
         if nos is None:

@@ -19,7 +19,8 @@ from typing import Any
 from netops.errors import NetopsError, PushError
 from netops.inventory.models import Device, Inventory
 from netops.provision.backup import ensure_repo
-from netops.provision.drivers import Session, session_for
+from netops.provision.drivers import DEFAULT_CONFIRM_TIMEOUT, Session
+from netops.provision.drivers import session_for as _session_for
 from netops.provision.render import Redactor, Rendered, render_device
 from netops.provision.result import Result
 
@@ -34,6 +35,11 @@ class Options:
     session_log_dir: Path | None = None
     redactor: Redactor | None = None
     backup_dir: Path | None = None
+    #: Remove entries only on the device (RouterOS API driver; others refuse it).
+    prune: bool = False
+    #: Seconds a RouterOS device waits for a push to be verified before it restores the
+    #: snapshot taken before it.
+    confirm_timeout: float = DEFAULT_CONFIRM_TIMEOUT
 
 
 def _keep_before(options: Options, device: Device, running: str) -> None:
@@ -84,6 +90,17 @@ def _timed(operation: str) -> Callable[[Callable[..., Result]], Callable[..., Re
     return wrap
 
 
+def session_for(inventory: Inventory, device: Device, options: Options, redactor: Redactor) -> Any:
+    return _session_for(
+        inventory,
+        device,
+        redactor,
+        options.session_log_dir,
+        prune=options.prune,
+        confirm_timeout=options.confirm_timeout,
+    )
+
+
 def _render(inventory: Inventory, device: Device, redactor: Redactor) -> Rendered:
     return render_device(inventory, device, with_secrets=True, redactor=redactor)
 
@@ -92,14 +109,15 @@ def _render(inventory: Inventory, device: Device, redactor: Redactor) -> Rendere
 def diff(inventory: Inventory, device: Device, options: Options, redactor: Redactor) -> Result:
     """Intended vs running: ``changed`` is True when the device differs from the inventory."""
     intended = _render(inventory, device, redactor)
-    session = session_for(inventory, device, redactor, options.session_log_dir)
+    session = session_for(inventory, device, options, redactor)
     session.open()
     try:
         found = session.diff(intended)
         session.discard(found)
     finally:
         session.close()
-    return Result(device.hostname, "diff", changed=found.changed, diff=redactor(found.text))
+    changed = found.changed or found.drift > 0
+    return Result(device.hostname, "diff", changed=changed, diff=redactor(found.text))
 
 
 @_timed("push")
@@ -111,7 +129,7 @@ def push(inventory: Inventory, device: Device, options: Options, redactor: Redac
     it is rolled back (``Result.rolled_back``).
     """
     intended = _render(inventory, device, redactor)
-    session = session_for(inventory, device, redactor, options.session_log_dir)
+    session = session_for(inventory, device, options, redactor)
     session.open()
     try:
         return _push(session, device, intended, options, redactor)
@@ -152,7 +170,7 @@ def fetch_running(
     inventory: Inventory, device: Device, options: Options, redactor: Redactor
 ) -> Result:
     """Read the running config (``Result.running``; secrets redacted unless none known)."""
-    session = session_for(inventory, device, redactor, options.session_log_dir)
+    session = session_for(inventory, device, options, redactor)
     session.open()
     try:
         running = session.backup()
@@ -165,7 +183,7 @@ def fetch_running(
 def check(inventory: Inventory, device: Device, options: Options, redactor: Redactor) -> Result:
     """Reachability (time to log in), facts (version, uptime, serial) and drift."""
     started = time.monotonic()
-    session = session_for(inventory, device, redactor, options.session_log_dir)
+    session = session_for(inventory, device, options, redactor)
     session.open()
     facts = {"reach": f"{(time.monotonic() - started) * 1000:.0f} ms"}
     try:
@@ -174,7 +192,9 @@ def check(inventory: Inventory, device: Device, options: Options, redactor: Reda
         session.discard(found)
     finally:
         session.close()
-    facts["drift"] = f"{found.lines} line(s)" if found.changed else "none"
-    return Result(
-        device.hostname, "check", changed=found.changed, diff=redactor(found.text), facts=facts
-    )
+    if found.drift:
+        facts["drift"] = f"{found.drift} difference(s)"
+    else:
+        facts["drift"] = f"{found.lines} line(s)" if found.changed else "none"
+    changed = found.changed or found.drift > 0
+    return Result(device.hostname, "check", changed=changed, diff=redactor(found.text), facts=facts)

@@ -11,20 +11,21 @@ from __future__ import annotations
 
 import functools
 import ipaddress
+import json
 import os
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import jinja2
 from pydantic import BaseModel
 
 from netops.errors import NetopsError
-from netops.inventory.models import Device, Interface, Inventory, Link
+from netops.inventory.models import Device, Inventory
 from netops.inventory.secrets import Secret
 from netops.inventory.units import format_rate
+from netops.provision.context import _ros_escape, _ros_quote, context
 from netops.provision.platforms import platform as get_platform
 
 REPO_TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
@@ -180,6 +181,9 @@ class Rendered:
     text: str
     template: str
     secrets: dict[str, str] = field(default_factory=dict)
+    #: RouterOS gateways and access points: the intended state as data (``text`` is its
+    #: ``.rsc`` script); None for devices configured from a text template.
+    state: Mapping[str, list[dict[str, str]]] | None = None
 
 
 def template_dirs(inventory: Inventory) -> list[Path]:
@@ -241,51 +245,6 @@ def _ros_rate(bps: int) -> str:
     return str(bps)
 
 
-def _ros_quote(value: Any) -> str:
-    """A RouterOS value, quoted when it holds spaces or specials."""
-    text = str(value)
-    if text and all(c.isalnum() or c in "-_./:@" for c in text):
-        return text
-    return f'"{_ros_escape(text)}"'
-
-
-def _ros_escape(text: str) -> str:
-    """``text`` as it reads inside a quoted RouterOS value."""
-    return text.replace("\\", "\\\\").replace('"', '\\"').replace("$", "\\$")
-
-
-def link_description(inventory: Inventory, device: Device, interface: Interface) -> str | None:
-    """``far-end, medium capacity[, note]`` (or ``provider circuit, …`` for a leased uplink),
-    else the interface's own description. Commas, not ``|``: FRR's vtysh reads ``|`` as a pipe."""
-    link: Link | None = inventory.link_at(device.hostname, interface.name)
-    if link is None:
-        return interface.description
-    capacity = _capacity(link.capacity_mbps)
-    if link.is_uplink:
-        parts = [
-            f"{link.provider} {link.circuit_id}".strip() if link.circuit_id else str(link.provider),
-            f"{link.medium} {capacity}",
-        ]
-    else:
-        parts = [link.far_end(device.hostname, interface.name), f"{link.medium} {capacity}"]
-    if link.description:
-        parts.append(link.description)
-    return ", ".join(parts)
-
-
-def _p2p_peer(iface: Interface) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
-    """The other address of a /30 or /31 (point-to-point) interface."""
-    if iface.ip is None or iface.ip.network.num_addresses not in (2, 4):
-        return None
-    return next((h for h in iface.ip.network.hosts() if h != iface.ip.ip), None)
-
-
-def _capacity(mbps: float) -> str:
-    if mbps >= 1000 and mbps % 1000 == 0:
-        return f"{mbps / 1000:g}G"
-    return f"{mbps:g}M"
-
-
 class _SecretFilter:
     """The ``secret`` template filter: placeholder on disk, value in memory."""
 
@@ -305,81 +264,6 @@ class _SecretFilter:
             self.redactor.add(value)
         self.used[secret.raw if secret.is_reference else "inline"] = secret.placeholder()
         return value
-
-
-def context(inventory: Inventory, device: Device) -> dict[str, Any]:
-    """Everything a template may read about ``device``, derived from the inventory only."""
-    svc = inventory.services
-    interfaces = []
-    for iface in device.interfaces:
-        link = inventory.link_at(device.hostname, iface.name)
-        interfaces.append(
-            {
-                "name": iface.name,
-                "description": link_description(inventory, device, iface),
-                "ip": iface.ip,
-                "vlan": iface.vlan,
-                "mode": iface.mode,
-                "vlans": iface.vlans,
-                "ospf_area": iface.ospf_area,
-                "shutdown": iface.shutdown,
-                "speed_mbps": iface.speed_mbps,
-                "link": link,
-                "uplink": bool(link and link.is_uplink),
-                "peer": link.far_end(device.hostname, iface.name) if link else None,
-                "peer_ip": _p2p_peer(iface),
-            }
-        )
-    ospf_data = dict(device.data.get("ospf", {}))
-    ospf_ifaces = [i for i in interfaces if i["ospf_area"] and i["ip"]]
-    router_id = device.loopback.ip if device.loopback else device.mgmt_ip
-    hotspots = []
-    for hs in inventory.hotspots_at(device.hostname):
-        hotspots.append({"hotspot": hs, "plan": inventory.plan(hs.plan)})
-    ap_hotspots = [
-        {"hotspot": hs, "plan": inventory.plan(hs.plan), "gateway": inventory.device(hs.gateway)}
-        for hs in inventory.hotspots
-        if device.hostname in hs.access_points
-    ]
-    site = inventory.site(device.site)
-    vlans = [v for v in inventory.vlans if v.site in (None, device.site)]
-    mgmt_prefixes = [p for p in inventory.prefixes if p.role == "management"]
-    server_prefixes = [p for p in inventory.prefixes if p.role == "server"]
-    mgmt_sources = [p.prefix for p in (*mgmt_prefixes, *server_prefixes)]
-    mgmt_prefix = next((p for p in mgmt_prefixes if device.mgmt_ip in p.prefix), None)
-    mgmt_net = mgmt_prefix.prefix if mgmt_prefix else ipaddress.ip_network(device.mgmt_ip)
-    mgmt_gateway = (mgmt_prefix.gateway if mgmt_prefix else None) or next(
-        iter(mgmt_net.hosts()), device.mgmt_ip
-    )
-    return {
-        "device": device,
-        "hostname": device.hostname,
-        "site": site,
-        "inventory": inventory,
-        "meta": inventory.meta,
-        "services": svc,
-        "interfaces": interfaces,
-        "ospf": {
-            "area": svc.ospf_area,
-            "router_id": router_id,
-            "interfaces": ospf_ifaces,
-            "hello_interval": ospf_data.get("hello_interval"),
-            "dead_interval": ospf_data.get("dead_interval"),
-            "enabled": bool(ospf_ifaces),
-        },
-        "loopback": device.loopback,
-        "credentials": inventory.credentials.get(device.credentials or ""),
-        "snmp": inventory.snmp.get(device.snmp or ""),
-        "radius": inventory.radius.get(device.radius or ""),
-        "hotspots": hotspots,
-        "ap_hotspots": ap_hotspots,
-        "vlans": vlans,
-        "mgmt_sources": mgmt_sources,
-        "mgmt_net": mgmt_net,
-        "mgmt_gateway": mgmt_gateway,
-        "data": device.data,
-        "ipaddress": ipaddress,
-    }
 
 
 def template_name(device: Device, env: jinja2.Environment) -> str:
@@ -404,8 +288,15 @@ def render_device(
     redactor: Redactor | None = None,
     env: jinja2.Environment | None = None,
 ) -> Rendered:
-    """The intended configuration of ``device``; secrets resolved only if ``with_secrets``."""
+    """The intended configuration of ``device``; secrets resolved only if ``with_secrets``.
+
+    RouterOS gateways and access points are rendered as declarative state
+    (:func:`~netops.provision.routeros.intended.intended_state`), their text being the
+    ``.rsc`` script of it; every other device from its Jinja2 template.
+    """
     get_platform(device.platform)
+    if declarative(device):
+        return _render_state(inventory, device, with_secrets, redactor)
     env = env or environment(inventory)
     name = f"{device.platform}/{device.role}.j2"
     secret = _SecretFilter(with_secrets, redactor, device.hostname)
@@ -423,6 +314,36 @@ def render_device(
     return Rendered(device, text, name, secret.used)
 
 
+#: Roles whose RouterOS configuration is declarative state rather than a text template.
+STATE_ROLES = ("hotspot-gateway", "access-point")
+STATE_TEMPLATE = "routeros/intended-state"
+
+
+def declarative(device: Device) -> bool:
+    """Whether ``device`` is configured from declarative RouterOS state."""
+    return device.platform == "mikrotik_routeros" and device.role in STATE_ROLES
+
+
+def _render_state(
+    inventory: Inventory, device: Device, with_secrets: bool, redactor: Redactor | None
+) -> Rendered:
+    from netops.provision.routeros.intended import IntendedStateError, intended_state, to_rsc
+    from netops.provision.routeros.schema import SCHEMA
+
+    try:
+        state = intended_state(device, inventory, with_secrets=with_secrets)
+    except IntendedStateError as exc:
+        raise RenderError(str(exc)) from None
+    if with_secrets and redactor is not None:
+        for path, entries in state.items():
+            hidden = SCHEMA[path].write_only if path in SCHEMA else frozenset()
+            for entry in entries:
+                for name in hidden & entry.keys():
+                    redactor.add(entry[name])
+    title = f"{device.hostname}: intended state rendered by netops ({device.role})"
+    return Rendered(device, to_rsc(state, title=title), STATE_TEMPLATE, state=state)
+
+
 def render_all(
     inventory: Inventory,
     devices: Iterable[Device],
@@ -434,12 +355,21 @@ def render_all(
 
 
 def write_rendered(rendered: Iterable[Rendered], out: Path) -> list[Path]:
-    """Write ``<out>/<hostname>.cfg`` files (only rewritten when the text changed)."""
+    """Write ``<out>/<hostname>.cfg`` files, or for declarative RouterOS devices
+    ``<hostname>.rsc`` (the script) and ``<hostname>.json`` (the state); a file is only
+    rewritten when its text changed."""
     out.mkdir(parents=True, exist_ok=True)
     written = []
     for item in rendered:
-        path = out / f"{item.device.hostname}.cfg"
-        if not path.exists() or path.read_text(encoding="utf-8") != item.text:
-            path.write_text(item.text, encoding="utf-8")
-        written.append(path)
+        files = {f"{item.device.hostname}.cfg": item.text}
+        if item.state is not None:
+            files = {
+                f"{item.device.hostname}.rsc": item.text,
+                f"{item.device.hostname}.json": json.dumps(item.state, indent=2) + "\n",
+            }
+        for name, text in files.items():
+            path = out / name
+            if not path.exists() or path.read_text(encoding="utf-8") != text:
+                path.write_text(text, encoding="utf-8")
+            written.append(path)
     return written

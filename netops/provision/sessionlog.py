@@ -11,12 +11,14 @@ Imported only when a session log is asked for (it imports netmiko).
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 
 from netmiko.session_log import SessionLog
 
 from netops.provision.render import Redactor, StreamRedactor
+from netops.provision.transcript import Transcript
+
+__all__ = ["MaskingSessionLog", "Transcript"]
 
 
 class MaskingSessionLog(SessionLog):
@@ -42,22 +44,3 @@ class MaskingSessionLog(SessionLog):
     def _emit(self, text: str) -> None:
         if text and self.session_log is not None:
             self._write(text)
-
-
-class Transcript:
-    """The session log of a napalm session: each call netops makes and what came back,
-    masked (napalm drivers talk through an API, not a terminal netmiko could record)."""
-
-    _lock = threading.Lock()
-
-    def __init__(self, path: Path, redactor: Redactor) -> None:
-        self.path = path
-        self.redactor = redactor
-        path.parent.mkdir(parents=True, exist_ok=True)
-
-    def write(self, what: str, text: str = "") -> None:
-        body = f"### {what}\n"
-        if text:
-            body += text if text.endswith("\n") else text + "\n"
-        with self._lock, self.path.open("a", encoding="utf-8") as out:
-            out.write(self.redactor(body))

@@ -179,6 +179,18 @@ class DeviceState:
                     "dynamic": "false",
                 }
             )
+        for port in ports:
+            self.tables["interface/ethernet"].append(
+                {
+                    ".id": self._new_id(),
+                    "name": port,
+                    "default-name": port,
+                    "mtu": "1500",
+                    "mac-address": _mac(identity + port),
+                    "running": "true",
+                    "disabled": "false",
+                }
+            )
         wpath = WIRELESS_PATH[self.major]
         for radio in wireless:
             entry = self._defaults(self.specs[wpath], {"name": radio})
@@ -349,7 +361,7 @@ class DeviceState:
         elif spec.kind == "settings":
             known = ("print", "getall", "set", "get")
         elif spec.kind == "files":
-            known = ("print", "getall", "remove")
+            known = ("print", "getall", "add", "set", "remove")
         elif spec.commands:
             known = ()
         else:
@@ -407,6 +419,8 @@ class DeviceState:
             self.reboot()
             return Result([])
         if spec.kind == "files":
+            if cmd in ("add", "set"):
+                return self._write_file(cmd, args)
             return self._remove_files(args)
         if cmd == "add":
             return Result([], self._add(spec, args, user))
@@ -973,21 +987,45 @@ class DeviceState:
     def _files(self) -> list[Entry]:
         rows = []
         folder = self.state_dir / FILES_DIR
-        for index, path in enumerate(sorted(folder.iterdir()), start=1):
-            if path.suffix not in (".backup", ".rsc"):
-                continue
+        paths = sorted(p for p in folder.rglob("*") if p.is_file())
+        for index, path in enumerate(paths, start=1):
             stat = path.stat()
             created = datetime.fromtimestamp(stat.st_mtime, self.tz)
-            rows.append(
-                {
-                    ".id": f"*{index:X}",
-                    "name": path.name,
-                    "type": "backup" if path.suffix == ".backup" else "script",
-                    "size": str(stat.st_size),
-                    "creation-time": format_datetime(created, self.major),
-                }
-            )
+            kind = {".backup": "backup", ".rsc": "script"}.get(path.suffix, "file")
+            row = {
+                ".id": f"*{index:X}",
+                "name": path.relative_to(folder).as_posix(),
+                "type": kind,
+                "size": str(stat.st_size),
+                "creation-time": format_datetime(created, self.major),
+            }
+            if kind == "file" and stat.st_size < 4096:
+                row["contents"] = path.read_text(encoding="utf-8", errors="replace")
+            rows.append(row)
         return rows
+
+    def _write_file(self, cmd: str, args: dict[str, str]) -> Result:
+        """``/file add name= contents=`` (RouterOS 7.13+) and ``set .id= contents=``."""
+        if cmd == "set":
+            ident = args.pop(".id", None) or args.pop("numbers", None) or ""
+            row = next((r for r in self._files() if ident in (r[".id"], r["name"])), None)
+            if row is None:
+                raise Trap("no such item")
+            name = row["name"]
+        else:
+            name = args.pop("name", "")
+        contents = args.pop("contents", "")
+        if args:
+            raise self._unknown(next(iter(args)))
+        if not name or name.startswith(("/", ".")) or ".." in name.split("/"):
+            raise Trap("invalid file name", 1)
+        target = self.state_dir / FILES_DIR / name
+        if cmd == "add" and target.exists():
+            raise Trap("failure: already have such file")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(contents, encoding="utf-8")
+        row = next(r for r in self._files() if r["name"] == name)
+        return Result([], row[".id"]) if cmd == "add" else Result([])
 
     def _remove_files(self, args: dict[str, str]) -> Result:
         raw = args.pop(".id", None) or args.pop("numbers", None) or ""

@@ -66,6 +66,9 @@ class Diff(Generic[PlanT]):
     lines to send (CLI), nothing (a candidate already loaded on the device), the operations
     a planner chose (structured state). ``before`` is the running configuration the driver
     read to compute the difference, when it read one: the backup of that moment.
+    ``drift`` counts differences a push leaves alone (entries only on the device, which
+    only a pruning push removes) together with those it changes; 0 when the driver does
+    not tell them apart (then ``lines`` says it).
     """
 
     intended: Rendered
@@ -74,6 +77,7 @@ class Diff(Generic[PlanT]):
     lines: int
     plan: PlanT
     before: str | None = None
+    drift: int = 0
 
 
 @dataclass(frozen=True)

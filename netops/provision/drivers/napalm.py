@@ -89,7 +89,7 @@ class NapalmSession:
             if isinstance(value, str) and re.search("secret|password|key", key, re.I):
                 self.redactor.add(value)
         if self.session_log is not None:
-            from netops.provision.sessionlog import Transcript
+            from netops.provision.transcript import Transcript
 
             self._transcript = Transcript(self.session_log, self.redactor)
         endpoint = f"{self.login.host}:{self.optional_args.get('port', 'default port')}"

@@ -33,7 +33,7 @@ from urllib.parse import urlsplit
 from netops.errors import NetopsError
 from netops.inventory.models import Device, Hotspot, Inventory
 from netops.inventory.secrets import Secret
-from netops.provision.render import _ros_quote, context
+from netops.provision.context import _ros_quote, context
 from netops.provision.routeros.planner import Entry, State, fingerprint, mark
 from netops.provision.routeros.schema import SCHEMA, Kind
 
@@ -96,6 +96,47 @@ def _portal(inventory: Inventory) -> tuple[str, str, int, str | None]:
     if api is None and parts.scheme == "https":
         api = portal.url.rstrip("/") + "/api/captive"
     return portal.url, host, port, api
+
+
+#: The login page's form fields: RouterOS fills each ``$(…)`` when it serves the page.
+_LOGIN_FIELDS = (
+    ("identity", "$(identity)"),
+    ("server-name", "$(server-name)"),
+    ("link-login-only", "$(link-login-only)"),
+    ("link-logout", "$(link-logout)"),
+    ("link-status", "$(link-status)"),
+    ("link-orig", "$(link-orig)"),
+    ("dst", "$(link-orig)"),
+    ("mac", "$(mac)"),
+    ("ip", "$(ip)"),
+    ("chap-id", "$(chap-id)"),
+    ("chap-challenge", "$(chap-challenge)"),
+    ("error", "$(error)"),
+)
+
+
+def login_page(portal_url: str, hotspot: Hotspot) -> str:
+    """The hotspot's ``login.html``: a form that carries the hotspot's ``$(…)`` variables
+    (URL-encoded by the browser) to the portal, and a script that keeps the URL's
+    ``#fragment`` (a voucher card's code) so it never reaches a server log. Without
+    JavaScript the citizen taps the button."""
+    from markupsafe import escape
+
+    fields = (("hotspot", hotspot.id), *_LOGIN_FIELDS)
+    inputs = "".join(
+        f'<input type="hidden" name="{escape(name)}" value="{escape(value)}">'
+        for name, value in fields
+    )
+    ssid = escape(hotspot.ssid)
+    return (
+        '<!doctype html><html lang="id"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width">'
+        f"<title>{ssid}</title></head><body>"
+        f'<form name="netops" action="{escape(portal_url)}" method="get">{inputs}'
+        f"<noscript><button>{ssid}: masuk</button></noscript></form>"
+        "<script>var f=document.forms.netops;f.action+=location.hash;f.submit()</script>"
+        "</body></html>"
+    )
 
 
 def _is_ip(text: str) -> bool:
@@ -450,12 +491,7 @@ def _hotspot_gateway(
             **nat,
             comment=f"NAT hotspot {hs.id}",
         )
-        login = (
-            f'<html><head><meta http-equiv="refresh" content="0; url={url}?nas={dev.hostname}'
-            f"&hotspot={hs.id}&mac=$(mac-esc)&ip=$(ip)&login=$(link-login-only)&dst=$(link-orig-esc)"
-            f'&chap-id=$(chap-id)&chap-challenge=$(chap-challenge)"></head><body>'
-            f'<a href="{url}">{hs.ssid}</a></body></html>'
-        )
+        login = login_page(url, hs)
         out.add("/file", name="hotspot-netops/login.html", contents=login)
         out.add(
             "/ip/hotspot/profile",

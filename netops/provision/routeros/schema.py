@@ -330,6 +330,22 @@ _PATHS: tuple[PathSchema, ...] = (
         marker=None,
         owned_prefix="hs-",
     ),
+    # Local hotspot users: netops never makes one (citizens log in through RADIUS), so every
+    # entry but the dynamic default-trial is drift, shown and removed only with prune.
+    PathSchema(
+        "/ip/hotspot/user",
+        Kind.KEYED,
+        ("name",),
+        _f(
+            password=Field(write_only=True),
+            limit_uptime=Field("duration", default="0s"),
+            uptime=Field(read_only=True),
+            bytes_in=Field(read_only=True),
+            bytes_out=Field(read_only=True),
+            packets_in=Field(read_only=True),
+            packets_out=Field(read_only=True),
+        ),
+    ),
     PathSchema(
         "/ip/hotspot/walled-garden",
         Kind.FIELDS,

@@ -1,14 +1,16 @@
-"""`netops lab up` serves the lab's RouterOS and EOS devices over SSH with FakeNOS:
-`netops config check` logs in and reads facts, a killed target is restarted, and
-`netops lab down` leaves no process and no listener behind.
+"""`netops lab up` serves the lab's RouterOS devices with the RouterOS lab device (API and
+SSH) and its EOS device over SSH with FakeNOS: `netops config check` logs in and reads
+facts, `netops lab status --format json` lists every endpoint, a killed device is
+restarted, and `netops lab down` leaves no process and no listener behind.
 
-Real peers: FakeNOS (paramiko SSH servers) started by the lab supervisor; netmiko and the
-provisioning code as the clients. The test lab is a copy of the loopback devices of
-inventory/lab with kernel-chosen ports.
+Real peers: FakeNOS (paramiko SSH servers) and the RouterOS lab device started by the lab
+supervisor; netmiko, librouteros and the provisioning code as the clients. The test lab
+is a copy of the loopback devices of inventory/lab with kernel-chosen ports.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -46,6 +48,8 @@ def _loopback_lab(tmp_path: Path) -> Path:
     for device in doc["devices"]:
         device["ssh_port"] = _free_port(socket.SOCK_STREAM)
         device["snmp_port"] = _free_port(socket.SOCK_DGRAM)
+        if "api" in device:
+            device["api"]["port"] = _free_port(socket.SOCK_STREAM)
     (lab / "devices.yml").write_text(yaml.safe_dump(doc))
     links = yaml.safe_load((lab / "links.yml").read_text())
     links["links"] = [
@@ -56,6 +60,10 @@ def _loopback_lab(tmp_path: Path) -> Path:
     ]
     (lab / "links.yml").write_text(yaml.safe_dump(links))
     return lab
+
+
+def dist_port(devices: dict[str, dict[str, object]]) -> object:
+    return devices["lab-dist-01"]["ssh_port"]
 
 
 def _netops(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
@@ -81,11 +89,11 @@ def _ssh_pids(lab_dir: Path) -> dict[str, int]:
     return {
         name: int(info["pid"])
         for name, info in doc["components"].items()
-        if name.startswith("ssh-") and info.get("pid")
+        if name.startswith(("ssh-", "ros-")) and info.get("pid")
     }
 
 
-def test_lab_up_serves_routeros_and_eos_over_ssh_and_lab_down_leaves_nothing(
+def test_lab_up_serves_routeros_over_the_api_and_eos_over_ssh_and_lab_down_leaves_nothing(
     tmp_path: Path,
 ) -> None:
     inv = _loopback_lab(tmp_path)
@@ -103,22 +111,41 @@ def test_lab_up_serves_routeros_and_eos_over_ssh_and_lab_down_leaves_nothing(
         )  # fmt: skip
         assert up.returncode == 0, up.stdout + up.stderr
         hs = devices["lab-hs-01"]
-        assert f"{hs['mgmt_ip']}:{hs['ssh_port']} (FakeNOS mikrotik_routeros)" in up.stdout
+        assert f"{hs['mgmt_ip']}:{hs['ssh_port']} (RouterOS 7.16 lab device)" in up.stdout
+        assert f"api {hs['mgmt_ip']}:{hs['api']['port']}" in up.stdout
         supervisor = status(lab_dir)
         assert supervisor is not None
         supervisor_pid = int(supervisor["pid"])
 
         shown = _netops("lab", "status", *common[:2])
         assert shown.returncode == 0, shown.stderr
-        for name in LOOPBACK_DEVICES:
-            assert f"ssh-{name}" in shown.stdout
+        components = {"ssh-lab-dist-01", "ros-lab-hs-01", "ros-lab-ap-01"}
+        for name in components:
+            assert name in shown.stdout
         pids = _ssh_pids(lab_dir)
-        assert set(pids) == {f"ssh-{name}" for name in LOOPBACK_DEVICES}
+        assert set(pids) == components
 
-        # RouterOS: netops' own check logs in (netmiko's +ct511w4098h user) and parses facts.
+        # Every simulated device with its platform and endpoints, for scripts.
+        listed = _netops("lab", "status", "-i", str(inv), *common[:2], "--format", "json")
+        assert listed.returncode == 0, listed.stderr
+        by_name = {d["device"]: d for d in json.loads(listed.stdout)["devices"]}
+        assert by_name["lab-hs-01"]["platform"] == "mikrotik_routeros"
         for name in ("lab-hs-01", "lab-ap-01"):
+            d = devices[name]
+            assert by_name[name]["endpoints"] == {
+                "api": f"{d['mgmt_ip']}:{d['api']['port']}",
+                "ssh": f"{d['mgmt_ip']}:{d['ssh_port']}",
+                "snmp": f"{d['mgmt_ip']}:{d['snmp_port']}",
+            }
+        assert by_name["lab-dist-01"]["endpoints"]["ssh"] == f"127.0.1.3:{dist_port(devices)}"
+        assert "netops-lab" not in "".join(
+            p.read_text(errors="replace") for p in lab_dir.rglob("*") if p.is_file()
+        ), "a lab file holds the password"
+
+        # RouterOS: netops' own check logs in over the API and reads facts (6.x and 7.x).
+        for name, version in (("lab-hs-01", "7.16"), ("lab-ap-01", "6.49")):
             check = _netops("-i", str(inv), "config", "check", "--device", name)
-            assert "7.14.3" in check.stdout, check.stdout + check.stderr
+            assert version in check.stdout, check.stdout + check.stderr
             assert "failed" not in check.stdout, check.stdout
 
         # EOS: the SSH CLI answers show version with output netops parses.
@@ -136,20 +163,20 @@ def test_lab_up_serves_routeros_and_eos_over_ssh_and_lab_down_leaves_nothing(
         facts = parse_facts(platform("eos"), text)
         assert facts["version"] == "4.31.2F" and facts["serial"] == "LAB0000EOS01"
 
-        # A crashed target is restarted by the lab supervisor on the same address and port.
+        # A crashed device is restarted by the lab supervisor on the same address and port.
         ap = devices["lab-ap-01"]
-        os.kill(pids["ssh-lab-ap-01"], signal.SIGKILL)
+        os.kill(pids["ros-lab-ap-01"], signal.SIGKILL)
         deadline = time.monotonic() + 30
         while True:
-            now = _ssh_pids(lab_dir).get("ssh-lab-ap-01")
-            if now and now != pids["ssh-lab-ap-01"] and ssh_answers(ap["mgmt_ip"], ap["ssh_port"]):
+            now = _ssh_pids(lab_dir).get("ros-lab-ap-01")
+            if now and now != pids["ros-lab-ap-01"] and ssh_answers(ap["mgmt_ip"], ap["ssh_port"]):
                 break
             assert time.monotonic() < deadline, "the killed FakeNOS target was not restarted"
             time.sleep(0.2)
         pids = _ssh_pids(lab_dir)
 
         # lab up's readiness probe hangs up after the banner: one line in the log, no traceback.
-        log = (lab_dir / "log" / "ssh-lab-hs-01.log").read_text()
+        log = (lab_dir / "log" / "ssh-lab-dist-01.log").read_text()
         assert "connection dropped during the SSH handshake" in log
         assert "Traceback" not in log
 

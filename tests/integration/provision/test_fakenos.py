@@ -1,8 +1,9 @@
-"""Connect, facts and drift over real SSH against FakeNOS (canned output, no config).
+"""Connect, facts and drift against devices with something missing, so that ``check``
+must find exactly that drift.
 
-FakeNOS answers the commands it is given; here a Cisco IOS and a MikroTik RouterOS device
-whose "running config" is the rendered intended config of a sample-city device with
-something missing, so that ``check`` must find exactly that drift.
+FakeNOS (canned output, no config) plays a Cisco IOS device over SSH whose "running config"
+is the rendered intended config of a sample-city device; the lab RouterOS device plays the
+city's hotspot gateway over the RouterOS API, pushed by netops and then changed by hand.
 """
 
 from __future__ import annotations
@@ -14,12 +15,14 @@ from pathlib import Path
 from typing import Any
 
 import fakenos as fakenos_pkg
+import librouteros
 import pytest
 import yaml
 from fakenos import FakeNOS
 
 from netops.inventory import load_inventory
 from netops.inventory.models import Device, Inventory
+from netops.lab.routeros import DeviceOptions, LabRouterOS
 from netops.provision import operations
 from netops.provision.operations import Options
 from netops.provision.render import render_device
@@ -38,16 +41,6 @@ ENV = {
     "NETOPS_UAM_SECRET": "uam-secret",
 }
 IOS_YAML = Path(fakenos_pkg.__file__).parent / "plugins/nos/platforms_yaml/cisco_ios.yaml"
-ROS_RESOURCE = """                   uptime: 3w2d4h11m
-                  version: 7.16.2 (stable)
-               build-time: 2024-11-25 12:00:00
-              free-memory: 812.3MiB
-              total-memory: 1024.0MiB
-                      cpu: ARM64
-                cpu-count: 4
-                 cpu-load: 2%
-               board-name: RB5009UG+S+
-                 platform: MikroTik"""
 
 
 def _free_port() -> int:
@@ -145,60 +138,49 @@ def test_dry_run_push_against_ios_shows_the_commands_it_would_send(
 
 
 @pytest.fixture
-def routeros_device(city: Inventory) -> Iterator[int]:
-    device = _at(city.device("siring-menara-pandang-hs-01"), 22)
-    text = render_device(city, device, with_secrets=True).text
-    terse, menu = [], ""
-    for line in text.splitlines():
-        if line.startswith("#") or not line.strip():
-            continue
-        if line.startswith("/"):
-            menu = line
-            continue
-        if menu == "/ip hotspot walled-garden":
-            continue  # what the check must find missing
-        terse.append(f"{menu} {line}")
-    export = "# 2026-11-22 10:00:00 by RouterOS 7.16.2\n# model = RB5009UG+S+\n" + "\n".join(terse)
-    prompts = ["[netops@{base_prompt}] > "]
-    plugin = {
-        "name": "netops_routeros",
-        "initial_prompt": "[netops@{base_prompt}] > ",
-        "commands": {
-            "/export terse": _command(export, prompts),
-            "/system resource print": _command(ROS_RESOURCE, prompts),
-        },
-    }
-    port = _free_port()
-    inventory = {
-        "hosts": {
-            "MikroTik": {
-                "username": "netops+ct511w4098h",
-                "password": PASSWORD,
-                "port": port,
-                "nos": {"plugin": "netops_routeros"},
+def routeros_device(city: Inventory, tmp_path: Path) -> Iterator[tuple[Device, LabRouterOS]]:
+    """The lab RouterOS device holding the sample city gateway's intended state (pushed by
+    netops), then with its walled garden removed by hand over librouteros."""
+    options = DeviceOptions(
+        state_dir=tmp_path / "ros",
+        identity="siring-menara-pandang-hs-01",
+        version="7.16",
+        user="netops",
+        password=PASSWORD,
+        api=("127.0.0.1", 0),
+        ssh=("127.0.0.1", 0),
+    )
+    with LabRouterOS(options) as dev:
+        base = city.device("siring-menara-pandang-hs-01")
+        device = _at(base, dev.address("ssh")[1]).model_copy(
+            update={
+                "api": base.api.model_copy(update={"port": dev.address("api")[1], "tls": False})
             }
-        }
-    }
-    net = FakeNOS(inventory=inventory, plugins=[plugin])
-    net.start()
-    try:
-        yield port
-    finally:
-        net.stop()
+        )
+        [pushed] = run(operations.push, city, [device], Options(commit=True))
+        assert pushed.error is None, pushed.error
+        api = librouteros.connect("127.0.0.1", "netops", PASSWORD, port=dev.address("api")[1])
+        garden = api.path("ip", "hotspot", "walled-garden")
+        garden.remove(*[row[".id"] for row in garden])
+        api.close()
+        yield device, dev
 
 
 def test_check_reads_routeros_facts_and_finds_the_missing_walled_garden(
-    city: Inventory, routeros_device: int
+    city: Inventory, routeros_device: tuple[Device, LabRouterOS]
 ) -> None:
-    device = _at(city.device("siring-menara-pandang-hs-01"), routeros_device)
+    device, _ = routeros_device
     [result] = run(operations.check, city, [device], Options())
     assert result.error is None, result.error
-    assert result.facts["version"] == "7.16.2 (stable)"
-    assert result.facts["uptime"] == "3w2d4h11m"
-    assert result.facts["model"] == "RB5009UG+S+"
-    assert result.diff.splitlines() == [
-        " /ip hotspot walled-garden",
-        '+   add dst-host=wifi.banjarmasinkota.go.id action=allow comment="netops portal"',
-        '+   add dst-host=*.banjarmasinkota.go.id action=allow comment="netops portal assets"',
+    assert result.facts["version"] == "7.16 (stable)"
+    assert result.facts["model"] and result.facts["serial"]
+    missing = [line for line in result.diff.splitlines() if " missing " in line]
+    assert len(missing) == 1 and missing[0].startswith("/ip/hotspot/walled-garden "), missing
+    assert "dst-host=wifi.banjarmasinkota.go.id" in missing[0]
+    assert [line.strip() for line in result.diff.splitlines() if line.startswith("  /")] == [
+        "/ip hotspot walled-garden add dst-host=wifi.banjarmasinkota.go.id action=allow "
+        'comment="captive portal [netops]"  # +1',
     ]
-    assert result.facts["drift"] == "2 line(s)"
+    assert result.facts["drift"] == "1 difference(s)"
+    for secret in ENV.values():
+        assert secret not in result.diff

@@ -166,8 +166,12 @@ def test_a_silent_ssh_port_times_out_with_a_clear_error(inv: Inventory) -> None:
     server.bind(("127.0.0.1", 0))
     server.listen(8)
     port = server.getsockname()[1]
-    device = inv.device("lab-hs-01").model_copy(
-        update={"ssh_port": port, "timeouts": Timeouts(connect=1, command=2)}
+    hs = inv.device("lab-hs-01")  # a RouterOS gateway: its API port is the silent one
+    device = hs.model_copy(
+        update={
+            "api": hs.api.model_copy(update={"port": port}),
+            "timeouts": Timeouts(connect=1, command=2),
+        }
     )
     try:
         [result] = run(operations.push, inv, [device], Options())

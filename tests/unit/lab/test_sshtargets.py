@@ -1,4 +1,5 @@
-"""Which lab devices get a FakeNOS SSH target, and the FakeNOS inventory that serves them."""
+"""Which lab devices get a FakeNOS SSH target (RouterOS devices get the RouterOS lab device
+instead), and the FakeNOS inventory that serves them."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import pytest
 import yaml
 
 from netops.inventory import load_inventory
-from netops.lab.plan import SimulationError
+from netops.lab.plan import SimulationError, plan_routeros
 from netops.lab.runtime import _check_tcp_ports
 from netops.lab.sshtargets import (
     ROUTEROS_LOGIN_SUFFIX,
@@ -28,20 +29,31 @@ from tests.paths import LAB, REPO
 
 
 def _targets() -> dict[str, SshTarget]:
-    targets, _ = plan_ssh_targets(load_inventory(LAB))
-    return {t.device: t for t in targets}
-
-
-def test_lab_routeros_and_eos_devices_get_targets_at_their_mgmt_address_and_ssh_port() -> None:
-    targets = _targets()
-    assert set(targets) == {"lab-hs-01", "lab-ap-01", "lab-dist-01"}
+    """The lab's FakeNOS targets, plus a FakeNOS RouterOS target for lab-hs-01 and lab-ap-01
+    (FakeNOS still has the NOS; the lab runs the RouterOS lab device for them)."""
     inv = load_inventory(LAB)
-    for name, target in targets.items():
+    targets, _ = plan_ssh_targets(inv)
+    found = {t.device: t for t in targets}
+    for name in ("lab-hs-01", "lab-ap-01"):
         device = inv.device(name)
-        assert target.endpoint == f"{device.mgmt_ip}:{device.ssh_port}"
-        assert target.port != 22
-    assert targets["lab-hs-01"].nos == "mikrotik_routeros"
-    assert targets["lab-dist-01"].nos == "arista_eos"
+        found[name] = SshTarget(
+            name, device.platform, "mikrotik_routeros", str(device.mgmt_ip), device.ssh_port
+        )
+    return found
+
+
+def test_lab_eos_devices_get_targets_at_their_mgmt_address_and_ssh_port() -> None:
+    inv = load_inventory(LAB)
+    targets, _ = plan_ssh_targets(inv)
+    assert [t.device for t in targets] == ["lab-dist-01"]
+    device = inv.device("lab-dist-01")
+    assert targets[0].endpoint == f"{device.mgmt_ip}:{device.ssh_port}"
+    assert targets[0].nos == "arista_eos"
+
+
+def test_lab_routeros_devices_get_the_routeros_lab_device_not_fakenos() -> None:
+    routeros, _ = plan_routeros(load_inventory(LAB))
+    assert [t.device for t in routeros] == ["lab-hs-01", "lab-ap-01"]
 
 
 def test_frr_routers_are_never_fakenos_targets() -> None:
@@ -66,9 +78,13 @@ def _edit_device(lab: Path, hostname: str, **changes: object) -> None:
 
 def test_a_loopback_device_on_port_22_gets_no_target_and_a_note(tmp_path: Path) -> None:
     lab = _lab_copy(tmp_path)
+    _edit_device(lab, "lab-dist-01", ssh_port=None)
     _edit_device(lab, "lab-ap-01", ssh_port=None)
     targets, notes = plan_ssh_targets(load_inventory(lab))
-    assert "lab-ap-01" not in {t.device for t in targets}
+    assert "lab-dist-01" not in {t.device for t in targets}
+    assert any(n.startswith("lab-dist-01: give it an ssh_port other than 22") for n in notes)
+    routeros, notes = plan_routeros(load_inventory(lab))
+    assert "lab-ap-01" not in {t.device for t in routeros}
     assert any(n.startswith("lab-ap-01: give it an ssh_port other than 22") for n in notes)
 
 

@@ -12,6 +12,7 @@ from netops.inventory import load_inventory
 from netops.inventory.models import Inventory
 from netops.provision.render import (
     Redactor,
+    Rendered,
     RenderError,
     render_all,
     render_device,
@@ -46,8 +47,11 @@ CITY_DEVICES = _one_per_platform_role(load_inventory(BANJARMASIN))
 LAB_DEVICES = [d.hostname for d in load_inventory(LAB).devices]
 
 
-def _check_golden(name: str, text: str) -> None:
-    path = GOLDEN / f"{name}.cfg"
+def _check_golden(name: str, rendered: Rendered) -> None:
+    """``<host>.cfg`` for a text template, ``<host>.rsc`` for a RouterOS gateway or access
+    point (the script of its declarative state)."""
+    path = GOLDEN / f"{name}.{'cfg' if rendered.state is None else 'rsc'}"
+    text = rendered.text
     if UPDATE:
         path.write_text(text, encoding="utf-8")
     assert path.exists(), f"no golden file {path}; run with NETOPS_UPDATE_GOLDEN=1 to create it"
@@ -61,31 +65,39 @@ def test_sample_city_covers_every_platform_and_role_with_a_golden_file(city: Inv
 
 @pytest.mark.parametrize("hostname", CITY_DEVICES)
 def test_city_device_renders_as_its_golden_file(city: Inventory, hostname: str) -> None:
-    _check_golden(hostname, render_device(city, city.device(hostname)).text)
+    _check_golden(hostname, render_device(city, city.device(hostname)))
 
 
 @pytest.mark.parametrize("hostname", LAB_DEVICES)
 def test_lab_device_renders_as_its_golden_file(lab: Inventory, hostname: str) -> None:
-    _check_golden(hostname, render_device(lab, lab.device(hostname)).text)
+    _check_golden(hostname, render_device(lab, lab.device(hostname)))
 
 
 def test_hotspot_gateway_has_radius_hotspot_login_page_walled_garden_and_snmp(
     city: Inventory,
 ) -> None:
-    text = render_device(city, city.device("siring-menara-pandang-hs-01")).text
+    rendered = render_device(city, city.device("siring-menara-pandang-hs-01"))
+    text = rendered.text
+    assert rendered.state is not None and rendered.template == "routeros/intended-state"
     assert "use-radius=yes" in text
-    assert "login-by=http-chap,http-pap" in text
+    assert 'login-by="http-chap,http-pap"' in text
     assert "html-directory=hotspot-netops" in text
     # login.html sends the phone on to the portal with the parameters the portal reads.
     assert 'action=\\"https://wifi.banjarmasinkota.go.id/\\" method=\\"get\\"' in text
     assert 'name=\\"link-login-only\\" value=\\"\\$(link-login-only)\\"' in text
+    assert "f.action+=location.hash" in text  # a voucher's #code never reaches a server log
     assert "dns-name=login.wifi.banjarmasinkota.go.id html-directory" in text
     assert "/ip hotspot walled-garden\nadd dst-host=wifi.banjarmasinkota.go.id" in text
     assert 'secret="<secret:env:NETOPS_RADIUS_SECRET>"' in text
     assert "/radius incoming\nset accept=yes port=3799" in text
     assert "src-address=10.10.0.46" in text
     assert "/snmp community" in text and "security=private" in text
-    assert "rate-limit=2M/5M" in text  # upload/download as RouterOS reads it
+    # The plan's rate comes in the RADIUS reply: no hotspot user profile to fall back on.
+    assert "/ip hotspot user profile" not in text
+    # The state is the same data the push plans with, owned entries marked.
+    radius = rendered.state["/radius"]
+    assert [r["address"] for r in radius] == ["10.40.0.10", "10.40.0.11"]
+    assert 'comment="RADIUS 1 [netops]"' in text
 
 
 def test_cisco_core_has_ospf_and_link_descriptions_from_the_inventory(city: Inventory) -> None:
@@ -102,7 +114,11 @@ def test_every_city_device_renders_and_output_is_deterministic(
 ) -> None:
     first = write_rendered(render_all(city, city.devices), tmp_path / "a")
     second = write_rendered(render_all(city, city.devices), tmp_path / "b")
-    assert len(first) == len(city.devices) == 69
+    declarative = [d for d in city.devices if render_device(city, d).state is not None]
+    # RouterOS gateways and access points: <host>.rsc and <host>.json; the rest <host>.cfg.
+    assert len(city.devices) == 69 and declarative
+    assert len(first) == len(city.devices) + len(declarative)
+    assert {p.suffix for p in first} == {".cfg", ".rsc", ".json"}
     for a, b in zip(first, second, strict=True):
         assert a.read_bytes() == b.read_bytes()
 
@@ -195,8 +211,8 @@ def test_ip_walled_garden_opens_only_the_portals_https_port_never_the_radius_ser
     text = render_device(city, city.device("siring-menara-pandang-hs-01")).text
     section = text.split("/ip hotspot walled-garden ip\n", 1)[1].split("\n/", 1)[0]
     assert section.splitlines() == [
-        "add dst-host=wifi.banjarmasinkota.go.id protocol=tcp dst-port=443 action=accept "
-        'comment="netops portal"'
+        "add action=accept protocol=tcp dst-port=443 dst-host=wifi.banjarmasinkota.go.id "
+        'comment="captive portal [netops]"'
     ]
     for server in city.services.radius.servers:
         assert f"dst-address={server}" not in section

@@ -202,8 +202,9 @@ def test_cli_render_with_secrets_writes_values_only_when_asked(tmp_path: Path) -
         )
         == 0
     )
-    assert "testing123" not in (plain / "lab-hs-01.cfg").read_text()
-    assert "testing123" in (real / "lab-hs-01.cfg").read_text()
+    for name in ("lab-hs-01.rsc", "lab-hs-01.json"):
+        assert "testing123" not in (plain / name).read_text()
+        assert "testing123" in (real / name).read_text()
 
 
 def test_cli_broken_inventory_is_reported_with_file_and_line(

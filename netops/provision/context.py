@@ -1,0 +1,133 @@
+"""What a device's configuration is rendered from: everything the inventory says about it,
+as one mapping (:func:`context`), and RouterOS quoting. Pure: no I/O.
+
+Shared by the Jinja2 templates (:mod:`netops.provision.render`) and the RouterOS intended
+state (:mod:`netops.provision.routeros.intended`).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Any
+
+from netops.inventory.models import Device, Interface, Inventory, Link
+
+
+def _ros_quote(value: Any) -> str:
+    """A RouterOS value, quoted when it holds spaces or specials."""
+    text = str(value)
+    if text and all(c.isalnum() or c in "-_./:@" for c in text):
+        return text
+    return f'"{_ros_escape(text)}"'
+
+
+def _ros_escape(text: str) -> str:
+    """``text`` as it reads inside a quoted RouterOS value."""
+    return text.replace("\\", "\\\\").replace('"', '\\"').replace("$", "\\$")
+
+
+def link_description(inventory: Inventory, device: Device, interface: Interface) -> str | None:
+    """``far-end, medium capacity[, note]`` (or ``provider circuit, …`` for a leased uplink),
+    else the interface's own description. Commas, not ``|``: FRR's vtysh reads ``|`` as a pipe."""
+    link: Link | None = inventory.link_at(device.hostname, interface.name)
+    if link is None:
+        return interface.description
+    capacity = _capacity(link.capacity_mbps)
+    if link.is_uplink:
+        parts = [
+            f"{link.provider} {link.circuit_id}".strip() if link.circuit_id else str(link.provider),
+            f"{link.medium} {capacity}",
+        ]
+    else:
+        parts = [link.far_end(device.hostname, interface.name), f"{link.medium} {capacity}"]
+    if link.description:
+        parts.append(link.description)
+    return ", ".join(parts)
+
+
+def _p2p_peer(iface: Interface) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """The other address of a /30 or /31 (point-to-point) interface."""
+    if iface.ip is None or iface.ip.network.num_addresses not in (2, 4):
+        return None
+    return next((h for h in iface.ip.network.hosts() if h != iface.ip.ip), None)
+
+
+def _capacity(mbps: float) -> str:
+    if mbps >= 1000 and mbps % 1000 == 0:
+        return f"{mbps / 1000:g}G"
+    return f"{mbps:g}M"
+
+
+def context(inventory: Inventory, device: Device) -> dict[str, Any]:
+    """Everything a template may read about ``device``, derived from the inventory only."""
+    svc = inventory.services
+    interfaces = []
+    for iface in device.interfaces:
+        link = inventory.link_at(device.hostname, iface.name)
+        interfaces.append(
+            {
+                "name": iface.name,
+                "description": link_description(inventory, device, iface),
+                "ip": iface.ip,
+                "vlan": iface.vlan,
+                "mode": iface.mode,
+                "vlans": iface.vlans,
+                "ospf_area": iface.ospf_area,
+                "shutdown": iface.shutdown,
+                "speed_mbps": iface.speed_mbps,
+                "link": link,
+                "uplink": bool(link and link.is_uplink),
+                "peer": link.far_end(device.hostname, iface.name) if link else None,
+                "peer_ip": _p2p_peer(iface),
+            }
+        )
+    ospf_data = dict(device.data.get("ospf", {}))
+    ospf_ifaces = [i for i in interfaces if i["ospf_area"] and i["ip"]]
+    router_id = device.loopback.ip if device.loopback else device.mgmt_ip
+    hotspots = []
+    for hs in inventory.hotspots_at(device.hostname):
+        hotspots.append({"hotspot": hs, "plan": inventory.plan(hs.plan)})
+    ap_hotspots = [
+        {"hotspot": hs, "plan": inventory.plan(hs.plan), "gateway": inventory.device(hs.gateway)}
+        for hs in inventory.hotspots
+        if device.hostname in hs.access_points
+    ]
+    site = inventory.site(device.site)
+    vlans = [v for v in inventory.vlans if v.site in (None, device.site)]
+    mgmt_prefixes = [p for p in inventory.prefixes if p.role == "management"]
+    server_prefixes = [p for p in inventory.prefixes if p.role == "server"]
+    mgmt_sources = [p.prefix for p in (*mgmt_prefixes, *server_prefixes)]
+    mgmt_prefix = next((p for p in mgmt_prefixes if device.mgmt_ip in p.prefix), None)
+    mgmt_net = mgmt_prefix.prefix if mgmt_prefix else ipaddress.ip_network(device.mgmt_ip)
+    mgmt_gateway = (mgmt_prefix.gateway if mgmt_prefix else None) or next(
+        iter(mgmt_net.hosts()), device.mgmt_ip
+    )
+    return {
+        "device": device,
+        "hostname": device.hostname,
+        "site": site,
+        "inventory": inventory,
+        "meta": inventory.meta,
+        "services": svc,
+        "interfaces": interfaces,
+        "ospf": {
+            "area": svc.ospf_area,
+            "router_id": router_id,
+            "interfaces": ospf_ifaces,
+            "hello_interval": ospf_data.get("hello_interval"),
+            "dead_interval": ospf_data.get("dead_interval"),
+            "enabled": bool(ospf_ifaces),
+        },
+        "loopback": device.loopback,
+        "credentials": inventory.credentials.get(device.credentials or ""),
+        "snmp": inventory.snmp.get(device.snmp or ""),
+        "radius": inventory.radius.get(device.radius or ""),
+        "hotspots": hotspots,
+        "ap_hotspots": ap_hotspots,
+        "vlans": vlans,
+        "mgmt_sources": mgmt_sources,
+        "mgmt_net": mgmt_net,
+        "mgmt_gateway": mgmt_gateway,
+        "data": device.data,
+        "ipaddress": ipaddress,
+    }
