@@ -30,7 +30,7 @@ REQUESTS = cast(Table, PrivacyRequestRow.__table__)
 
 class NoticeAcceptanceRow(Base):
     """A citizen's acceptance of the terms on the portal, with the version of the privacy
-    notice they were shown (UU 27/2022 art. 22: the controller shows the consent was
+    notice they were shown (UU 27/2022 art. 24: the controller shows the consent was
     given). The device is kept as its MAC pseudonym, never a clear MAC."""
 
     __tablename__ = "notice_acceptances"
