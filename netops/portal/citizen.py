@@ -46,6 +46,7 @@ from netops.portal.state import (
     Portal,
     PortalDep,
 )
+from netops.privacy.notice import build_notice
 from netops.store.codes import group_code
 from netops.store.types import Subscriber
 
@@ -302,6 +303,37 @@ def terms(request: Request, portal: PortalDep) -> Response:
         back_url=f"{page.root}login?{urlencode(query)}",
     )
     return page.show("terms.html", values)
+
+
+@router.get("/privasi", response_class=HTMLResponse, include_in_schema=False)
+def privacy_notice(request: Request, portal: PortalDep) -> Response:
+    """The privacy notice (UU 27/2022 art. 21), from the register and the inventory."""
+    lang = request_lang(portal, request)
+    try:
+        ctx = parse_context(request.query_params)
+    except GatewayParamError as exc:
+        return bad_request(portal, request, exc)
+    privacy = portal.inventory.privacy
+    if privacy is None:
+        return message_page(
+            portal,
+            request,
+            error=i18n.text(lang, "privacy.missing", city=portal.brand.city),
+            status=404,
+            lang=lang,
+            switch_path="privasi",
+        )
+    page = CitizenPage(portal, request, lang)
+    query = dict(ctx.carried())
+    query["lang"] = lang
+    values = page.values(
+        hotspot=resolve_hotspot(portal.inventory, ctx),
+        ctx=ctx,
+        switch_path="privasi",
+        back_url=f"{page.root}login?{urlencode(query)}",
+        notice=build_notice(privacy, lang),
+    )
+    return page.show("privacy.html", values)
 
 
 # --- RFC 8908 ------------------------------------------------------------------------------

@@ -80,6 +80,48 @@ CATALOGUE: Mapping[str, Mapping[Lang, str]] = {
     },
     "free.submit": {"id": "Mulai internet gratis", "en": "Start free internet"},
     "terms.link": {"id": "Baca syarat dan ketentuan", "en": "Read the terms of use"},
+    # the privacy notice (/privasi)
+    "title.privacy": {"id": "Pemberitahuan privasi", "en": "Privacy notice"},
+    "privacy.link": {
+        "id": "Pemberitahuan privasi: data apa yang kami simpan",
+        "en": "Privacy notice: what data we keep",
+    },
+    "privacy.intro": {
+        "id": "{controller} mengelola data pribadi Anda saat Anda memakai WiFi gratis ini, "
+        "sesuai UU No. 27 Tahun 2022 tentang Pelindungan Data Pribadi.",
+        "en": "{controller} processes your personal data when you use this free Wi-Fi, "
+        "under Indonesia's Personal Data Protection Law (UU No. 27 of 2022).",
+    },
+    "privacy.what": {"id": "Data yang dikumpulkan", "en": "What is collected"},
+    "privacy.why": {"id": "Untuk apa", "en": "Why"},
+    "privacy.basis": {"id": "Dasar hukum", "en": "Legal basis"},
+    "privacy.kept": {"id": "Disimpan selama", "en": "Kept for"},
+    "privacy.deleted": {
+        "id": "Setelah masa simpan lewat, data dihapus otomatis setiap malam. Alamat MAC "
+        "perangkat Anda tidak pernah disimpan apa adanya.",
+        "en": "When its period has passed, the data is deleted automatically every night. "
+        "Your device's MAC address is never stored as it is.",
+    },
+    "privacy.rights": {"id": "Hak Anda", "en": "Your rights"},
+    "privacy.rights_text": {
+        "id": "Anda berhak meminta salinan data Anda, meminta perbaikan, atau meminta "
+        "penghapusannya. Kirim permintaan ke Pejabat Pelindungan Data Pribadi di bawah ini, "
+        "sebutkan kode voucher, nama pengguna, atau alamat MAC perangkat Anda (ada di "
+        "pengaturan WiFi ponsel). Permintaan dijawab paling lambat {deadline} sejak diterima.",
+        "en": "You may ask for a copy of your data, for it to be corrected, or for it to be "
+        "erased. Send your request to the data protection officer below, naming your "
+        "voucher code, user name, or your device's MAC address (shown in your phone's Wi-Fi "
+        "settings). Requests are answered within {deadline} of their arrival.",
+    },
+    "privacy.dpo": {
+        "id": "Pejabat Pelindungan Data Pribadi",
+        "en": "Data protection officer",
+    },
+    "privacy.version": {"id": "Versi pemberitahuan: {version}", "en": "Notice version: {version}"},
+    "privacy.missing": {
+        "id": "Pemberitahuan privasi belum diterbitkan. Tanyakan kepada petugas {city}.",
+        "en": "The privacy notice has not been published yet. Ask the staff of {city}.",
+    },
     "or": {"id": "atau", "en": "or"},
     "connecting.text": {
         "id": "Sedang menghubungkan Anda ke internet. Jika tidak berpindah otomatis, tekan tombol.",

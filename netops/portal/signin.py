@@ -46,6 +46,7 @@ from netops.portal.login import (
 from netops.portal.pages import CitizenPage, bad_request, client_of, origin_of
 from netops.portal.security import csrf_valid, next_digest, next_token
 from netops.portal.state import CSRF_COOKIE, STATUS_COOKIE, STATUS_MAX_AGE, Portal
+from netops.privacy.notice import record_acceptance
 from netops.sms.numbers import MAX_TYPED, normalise_mobile, spaced
 
 log = logging.getLogger("netops.portal")
@@ -294,6 +295,15 @@ def login_checked(portal: Portal, request: Request, fields: dict[str, str]) -> R
         return checked
     if not checked.ok:
         return refuse(attempt, checked)
+    if attempt.method == "free":  # the terms were accepted: keep which notice was in force
+        record_acceptance(
+            portal.store,
+            portal.inventory.privacy,
+            mac=ctx.mac,
+            hotspot=hotspot.id if hotspot else None,
+            lang=lang,
+            at=portal.now(),
+        )
     return hand_off(attempt, checked)
 
 

@@ -26,6 +26,7 @@ from netops.inventory.models import Hotspot, Inventory, Plan
 from netops.portal import i18n
 from netops.portal.branding import Branding, load_branding
 from netops.portal.login import device_addresses
+from netops.portal.privacy_metrics import PrivacyCollector
 from netops.portal.security import RateLimiter, Signer
 from netops.sms import SmsGateway, gateway_for
 from netops.store import Store
@@ -170,6 +171,7 @@ class Portal:
             ["result"],
             registry=self.registry,
         )
+        self.registry.register(PrivacyCollector(self.store, self.now))
 
     def now(self) -> datetime:
         return self.settings.clock()

@@ -76,12 +76,13 @@ def purge(store: Store, inventory: Inventory, now: datetime) -> PurgeReport:
     connections = store.forget_connections(cut["connection_records"])
     accounts = store.purge_inactive_users(cut["subscriber_accounts"])
     requests = store.purge_requests(cut["operator_audit"])
+    acceptances = store.purge_acceptances(cut["clickthroughs"])
     counts = {
         "accounting_sessions": done.sessions,
         "connection_records": connections,
         "subscriber_accounts": accounts,
         "vouchers": done.vouchers,
-        "clickthroughs": done.clickthroughs,
+        "clickthroughs": done.clickthroughs + acceptances,
         "operator_audit": requests,
     }
     log.info(

@@ -72,9 +72,11 @@ REGISTER: tuple[DataItem, ...] = (
     DataItem(
         "clickthroughs",
         "daily allowance of a device: user name ct-<device pseudonym>-<day>, hotspot, "
-        "expiry; password encrypted",
-        "subscribers (kind clickthrough): username, bound_mac, hotspot, valid_until",
-        "one free allowance per device and day after the citizen accepts the terms",
+        "expiry; password encrypted; the terms' acceptance with the notice version",
+        "subscribers (kind clickthrough): username, bound_mac, hotspot, valid_until; "
+        "notice_acceptances: device, hotspot, version, accepted_at",
+        "one free allowance per device and day after the citizen accepts the terms; "
+        "proof of that consent and of the notice shown",
         CONSENT,
         "the period after the allowance expires (privacy purge)",
     ),

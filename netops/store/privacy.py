@@ -16,14 +16,41 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal, cast
 
-from sqlalchemy import Table, and_, delete, func, or_, select, update
+from sqlalchemy import Index, String, Table, and_, delete, func, or_, select, update
+from sqlalchemy.orm import Mapped, mapped_column
 
 from netops.errors import StoreError
 from netops.store.base import StoreBase
+from netops.store.operators import AUDIT
 from netops.store.rows import ADMISSIONS, SESSIONS, SUBSCRIBERS, TOTALS, utc
-from netops.store.schema import PrivacyRequestRow
+from netops.store.schema import Base, PrivacyRequestRow, RowId, UTCDateTime
 
 REQUESTS = cast(Table, PrivacyRequestRow.__table__)
+
+
+class NoticeAcceptanceRow(Base):
+    """A citizen's acceptance of the terms on the portal, with the version of the privacy
+    notice they were shown (UU 27/2022 art. 24: the controller shows the consent was
+    given). The device is kept as its MAC pseudonym, never a clear MAC."""
+
+    __tablename__ = "notice_acceptances"
+
+    id: Mapped[int] = mapped_column(RowId, primary_key=True, autoincrement=True)
+    accepted_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    device: Mapped[str | None] = mapped_column(String(64))
+    hotspot: Mapped[str | None] = mapped_column(String(64))
+    version: Mapped[str] = mapped_column(String(32))
+    lang: Mapped[str] = mapped_column(String(8))
+
+    __table_args__ = (
+        Index("ix_notice_acceptances_accepted_at", "accepted_at"),
+        Index("ix_notice_acceptances_device", "device"),
+    )
+
+
+ACCEPTANCES = cast(Table, NoticeAcceptanceRow.__table__)
+# Audit-trail actions that are privacy events, by the name the metrics give them.
+FAILED_SIGN_IN = "sign_in_failed"
 
 SubjectKind = Literal["user", "mac", "phone"]
 RequestKind = Literal["export", "erase"]
@@ -164,6 +191,15 @@ class DataSubjects(StoreBase):
             requests = conn.execute(
                 select(REQUESTS).where(REQUESTS.c.subject == subject.label).order_by(REQUESTS.c.id)
             ).all()
+            accepted = (
+                conn.execute(
+                    select(ACCEPTANCES)
+                    .where(ACCEPTANCES.c.device == subject.device)
+                    .order_by(ACCEPTANCES.c.id)
+                ).all()
+                if subject.device is not None
+                else []
+            )
         hidden = ("password_enc", "password_hash")
         return {
             "subscribers": [_row(r, hidden) for r in subscribers],
@@ -171,6 +207,7 @@ class DataSubjects(StoreBase):
             "usage_totals": [_row(r) for r in totals],
             "admissions": [_row(r) for r in admissions],
             "privacy_requests": [_row(r) for r in requests],
+            "notice_acceptances": [_row(r) for r in accepted],
         }
 
     # --- erasure ------------------------------------------------------------------------------
@@ -207,6 +244,10 @@ class DataSubjects(StoreBase):
                     delete(SUBSCRIBERS).where(SUBSCRIBERS.c.username.in_(subject.names))
                 ).rowcount,
             }
+            if subject.device is not None:
+                deleted["notice_acceptances"] = conn.execute(
+                    delete(ACCEPTANCES).where(ACCEPTANCES.c.device == subject.device)
+                ).rowcount
         until = None
         if held and latest is not None:
             latest = latest if latest.tzinfo else latest.replace(tzinfo=UTC)
@@ -253,6 +294,69 @@ class DataSubjects(StoreBase):
             rows = conn.execute(select(REQUESTS).order_by(REQUESTS.c.id.desc())).all()
         return [PrivacyRequest(**_row(r)) for r in rows]
 
+    # --- the privacy notice ------------------------------------------------------------------
+
+    def record_acceptance(
+        self,
+        *,
+        mac: str | None,
+        hotspot: str | None,
+        version: str,
+        lang: str,
+        at: datetime,
+    ) -> int:
+        """Record that the device ``mac`` (kept as its pseudonym) accepted the terms under
+        the privacy notice ``version``; returns the record's number."""
+        device = self.mac_pseudonym(mac) if mac else None
+        with self._tx(write=True) as conn:
+            result = conn.execute(
+                ACCEPTANCES.insert().values(
+                    accepted_at=utc(at, "at"),
+                    device=device,
+                    hotspot=hotspot,
+                    version=version[:32],
+                    lang=lang[:8],
+                )
+            )
+            key = result.inserted_primary_key
+            if key is None:
+                raise StoreError(f"{self.where} did not number the acceptance")
+            return int(key[0])
+
+    def acceptances(self, *, mac: str | None = None) -> list[dict[str, Any]]:
+        """Recorded acceptances, oldest first; only the device ``mac``'s when given."""
+        query = select(ACCEPTANCES).order_by(ACCEPTANCES.c.id)
+        if mac is not None:
+            query = query.where(ACCEPTANCES.c.device == self.mac_pseudonym(mac))
+        with self._tx() as conn:
+            return [_row(r) for r in conn.execute(query).all()]
+
+    def privacy_action_counts(self, since: datetime | None = None) -> dict[str, int]:
+        """How many privacy-relevant actions the store has recorded (since ``since``):
+        data subject requests by kind (``export``, ``erase``, …), failed operator sign-ins
+        (``sign_in_failed``) and audit-trail actions named ``privacy.<what>`` (``trace``, …),
+        whatever process recorded them."""
+        counts: dict[str, int] = {}
+        with self._tx() as conn:
+            query = select(REQUESTS.c.kind, func.count()).group_by(REQUESTS.c.kind)
+            if since is not None:
+                query = query.where(REQUESTS.c.received_at >= utc(since, "since"))
+            for kind, count in conn.execute(query).all():
+                counts[str(kind)] = counts.get(str(kind), 0) + int(count)
+            audit = select(AUDIT.c.action, func.count()).where(
+                or_(
+                    AUDIT.c.action.like(f"%.{FAILED_SIGN_IN}"),
+                    AUDIT.c.action.like("privacy.%"),
+                )
+            )
+            if since is not None:
+                audit = audit.where(AUDIT.c.at >= utc(since, "since"))
+            for action, count in conn.execute(audit.group_by(AUDIT.c.action)).all():
+                name = str(action)
+                key = FAILED_SIGN_IN if name.endswith(FAILED_SIGN_IN) else name.split(".", 1)[1]
+                counts[key] = counts.get(key, 0) + int(count)
+        return counts
+
     # --- retention ----------------------------------------------------------------------------
 
     def forget_connections(self, before: datetime) -> int:
@@ -298,6 +402,14 @@ class DataSubjects(StoreBase):
                         and_(SUBSCRIBERS.c.kind == "user", SUBSCRIBERS.c.username.in_(names))
                     )
                 ).rowcount
+            )
+
+    def purge_acceptances(self, before: datetime) -> int:
+        """Delete records of terms accepted before ``before``."""
+        before = utc(before, "before")
+        with self._tx(write=True) as conn:
+            return int(
+                conn.execute(delete(ACCEPTANCES).where(ACCEPTANCES.c.accepted_at < before)).rowcount
             )
 
     def purge_requests(self, before: datetime) -> int:

@@ -18,6 +18,7 @@ from tests.paths import BANJARMASIN, LAB, REPO
 RULES = REPO / "exporters" / "prometheus" / "rules"
 TESTS = REPO / "exporters" / "prometheus" / "tests"
 STATIC = RULES / "netops.yml"
+PRIVACY = RULES / "privacy.yml"
 ALERTS = {
     "DeviceUnreachable",
     "SnmpDown",
@@ -33,8 +34,10 @@ ALERTS = {
     "ExporterDown",
     "InventoryRulesMissing",
 }
+# Personal-data alerts (privacy.yml): about the store, no site or device to name.
+PRIVACY_ALERTS = {"PrivacyActionBurst", "OperatorSignInFailures", "PrivacyMetricsDown"}
 # Alerts about monitoring itself: no site or device to name.
-SELF = {"InventoryRulesMissing"}
+SELF = {"InventoryRulesMissing"} | PRIVACY_ALERTS
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 
@@ -97,11 +100,19 @@ def test_every_alert_has_a_firing_and_a_quiet_case() -> None:
             seen.setdefault(name, set()).update(kinds)
     assert {
         name: kinds for name, kinds in seen.items() if kinds == {"fires", "quiet"}
-    }.keys() == ALERTS
+    }.keys() == ALERTS | PRIVACY_ALERTS
+    privacy = {
+        rule["alert"]
+        for group in yaml.safe_load(PRIVACY.read_text(encoding="utf-8"))["groups"]
+        for rule in group["rules"]
+        if "alert" in rule
+    }
+    assert privacy == PRIVACY_ALERTS
 
 
-def test_every_alert_is_bilingual_with_severity() -> None:
-    for group in yaml.safe_load(STATIC.read_text(encoding="utf-8"))["groups"]:
+@pytest.mark.parametrize("path", [STATIC, PRIVACY], ids=["netops", "privacy"])
+def test_every_alert_is_bilingual_with_severity(path: Path) -> None:
+    for group in yaml.safe_load(path.read_text(encoding="utf-8"))["groups"]:
         for rule in group["rules"]:
             if "alert" in rule:
                 assert rule["labels"]["severity"] in {"critical", "warning"}

@@ -297,7 +297,7 @@ def test_coova_redirect_logs_on_through_uam(client: TestClient, store: Store) ->
 
 
 def test_every_page_carries_the_security_headers(client: TestClient) -> None:
-    for path in ("/login", "/status", "/terms", "/admin/login", "/api/captive"):
+    for path in ("/login", "/status", "/terms", "/privasi", "/admin/login", "/api/captive"):
         headers = client.get(path).headers
         assert headers["x-frame-options"] == "DENY", path
         assert headers["referrer-policy"] == "no-referrer", path
@@ -673,3 +673,22 @@ def test_opened_past_the_gateway_the_page_sends_the_phone_through_it(
     assert AUTO.search(phone.get("/login", params=MIKROTIK).text)
     wrong = phone.post("/login", data=_form(phone, "voucher", code="ABCD-EFGH-JK"))
     assert not AUTO.search(wrong.text)
+
+
+def test_privacy_notice_without_a_privacy_section_says_so(
+    lab: Inventory, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NETOPS_ADMIN_TOKEN", TOKEN)
+    settings = PortalSettings(inventory=lab.model_copy(update={"privacy": None}), store=store)
+    with TestClient(create_app(settings), follow_redirects=False) as c:
+        reply = c.get("/privasi", params={"lang": "en"})
+    assert reply.status_code == 404
+    assert "The privacy notice has not been published yet" in reply.text
+
+
+def test_privacy_notice_carries_the_gateway_context_back_to_login(client: TestClient) -> None:
+    reply = client.get("/privasi", params={"hotspot": "lab-park", "lang": "id"})
+    assert reply.status_code == 200
+    assert "Pejabat Pelindungan Data Pribadi" in reply.text
+    back = re.search(r'<a class="btn" href="([^"]+)"', reply.text)
+    assert back is not None and back.group(1).endswith("login?hotspot=lab-park&amp;lang=id")
