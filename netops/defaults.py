@@ -44,3 +44,19 @@ PROMETHEUS_ENV: Final = "NETOPS_PROMETHEUS"
 DB_PATH: Final = "var/netops.db"
 DB_URL: Final = f"sqlite:///{DB_PATH}"
 STATE_DIR: Final = "var"
+
+#: Every variable the CLI reads itself (each is also named above).
+CLI_ENV: Final = (
+    INVENTORY_ENV,
+    DB_ENV,
+    STORE_KEY_ENV,
+    ADMIN_TOKEN_ENV,
+    PORTAL_SECRET_ENV,
+    RADIUS_METRICS_ENV,
+    RADIUS_DICTIONARY_ENV,
+    BRANDING_ENV,
+    TEMPLATES_ENV,
+    PROMETHEUS_ENV,
+)
+#: Variables only the files under deploy/ use (systemd units, backup script).
+DEPLOY_ENV: Final = ("NETOPS_METRICS_ADDRESS", "NETOPS_BACKUP_DIR", "NETOPS_BACKUP_KEEP_DAYS")
