@@ -1,9 +1,10 @@
 """Every default port, environment variable name and path of netops, in one place.
 
-The CLI's options, the RADIUS ``ServerConfig``, the ``netops up`` stack and the inventory's
-service defaults read them from here, and a unit test checks the files under ``deploy/``
-against them. Only the CLI reads the environment (``netops/cli/``); it hands what it found to
-the subsystems in their settings. This module imports nothing from netops.
+The CLI's options, the RADIUS ``ServerConfig`` and the ``netops up`` stack read them from
+here; ``tests/unit/test_defaults.py`` checks the inventory's defaults (the inventory imports
+only ``errors``) and the files under ``deploy/`` against them. The CLI (``netops/cli/``)
+reads the environment and hands what it found to the subsystems in their settings. This
+module imports nothing from netops.
 """
 
 from __future__ import annotations

@@ -22,7 +22,6 @@ from pydantic import (
     model_validator,
 )
 
-from netops import defaults
 from netops.inventory.secrets import Secret
 from netops.inventory.units import parse_duration, parse_rate, parse_size
 
@@ -119,7 +118,7 @@ class RadiusProfile(Record):
     secret: Secret
     require_message_authenticator: Literal["yes", "no", "auto"] = "auto"
     limit_proxy_state: Literal["yes", "no", "auto"] = "auto"
-    coa_port: int = Field(default=defaults.RADIUS_COA_PORT, ge=1, le=65535)
+    coa_port: int = Field(default=3799, ge=1, le=65535)
     language: Language = "id"
 
     @field_validator("require_message_authenticator", "limit_proxy_state", mode="before")
@@ -474,14 +473,14 @@ class RadiusService(Record):
     """Where the netops RADIUS servers listen, as the NAS sees them (primary first)."""
 
     servers: tuple[ipaddress.IPv4Address | ipaddress.IPv6Address, ...] = ()
-    auth_port: int = Field(default=defaults.RADIUS_AUTH_PORT, ge=1, le=65535)
-    acct_port: int = Field(default=defaults.RADIUS_ACCT_PORT, ge=1, le=65535)
+    auth_port: int = Field(default=1812, ge=1, le=65535)
+    acct_port: int = Field(default=1813, ge=1, le=65535)
 
 
 class PortalService(Record):
     """The captive portal as a phone reaches it."""
 
-    url: str = defaults.PORTAL_URL
+    url: str = "http://127.0.0.1:8080/"
     host: str | None = None
     uam_secret: Secret | None = None
     api_url: str | None = Field(

@@ -62,6 +62,9 @@ def test_the_code_takes_its_defaults_from_one_place() -> None:
     radius = fields["radius"].annotation.model_fields  # type: ignore[union-attr]
     assert radius["auth_port"].default == D.RADIUS_AUTH_PORT
     assert radius["acct_port"].default == D.RADIUS_ACCT_PORT
+    from netops.inventory.models import RadiusProfile
+
+    assert RadiusProfile.model_fields["coa_port"].default == D.RADIUS_COA_PORT
     assert fields["portal"].annotation.model_fields["url"].default == D.PORTAL_URL  # type: ignore[union-attr]
 
 
