@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from netops import defaults
 from netops.cli.common import InventoryOpt, absolute_path, console, err_console, get_inventory
 from netops.exporters.modules import DEFAULT_MODULE_DIR, load_modules
 from netops.exporters.server import Exporter, ExporterSettings, bind, parse_listen, serve
@@ -76,7 +77,7 @@ def serve_command(
     inventory: InventoryOpt = None,
     listen: Annotated[
         str, typer.Option("--listen", "-l", help="Address and port to listen on (port 0: any).")
-    ] = ":9116",
+    ] = defaults.EXPORTER_LISTEN,
     modules: ModulesOpt = None,
     default_timeout: Annotated[
         float,

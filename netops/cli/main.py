@@ -10,7 +10,7 @@ import typer
 from rich.markup import escape
 
 from netops import __version__
-from netops.cli.common import DbOpt, InventoryOpt, err_console
+from netops.cli.common import RootDbOpt, RootInventoryOpt, RootOptions, err_console
 from netops.cli.lazy import LazyCommand, LazyGroup
 from netops.errors import NetopsError
 
@@ -124,19 +124,18 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _root(
-    inventory: InventoryOpt = None,
-    db: DbOpt = None,
+    ctx: typer.Context,
+    inventory: RootInventoryOpt = None,
+    db: RootDbOpt = None,
     version: bool = typer.Option(
         False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
     ),
 ) -> None:
     """netops: one inventory, four jobs."""
-    # Given before the command, -i / --db apply to it (and to services it starts, in
-    # whatever folder): both arrive here already absolute.
-    if inventory is not None:
-        os.environ["NETOPS_INVENTORY"] = str(inventory)
-    if db is not None:
-        os.environ["NETOPS_DB"] = db
+    # Given before the command, -i / --db apply to it (its own options fall back to them,
+    # then to the environment); both arrive here already absolute. Services a command
+    # starts get them on their command line.
+    ctx.obj = RootOptions(inventory, db)
 
 
 def main(argv: list[str] | None = None) -> int:

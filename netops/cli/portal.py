@@ -12,6 +12,7 @@ from typing import Annotated, Any
 
 import typer
 
+from netops import defaults
 from netops.cli.common import (
     DbOpt,
     InventoryOpt,
@@ -29,25 +30,26 @@ app = typer.Typer(
 )
 
 
-#: ``netops.portal.app.ADMIN_TOKEN_ENV``, named here so the check does not load the app.
-ADMIN_TOKEN_ENV = "NETOPS_ADMIN_TOKEN"
+ADMIN_TOKEN_ENV = defaults.ADMIN_TOKEN_ENV
 
 
-def check_admin_token() -> None:
-    """Refuse to start a portal whose operator token is too short or a placeholder.
+def check_admin_token() -> str | None:
+    """The operator token (``$NETOPS_ADMIN_TOKEN``); refuse to start a portal whose token is
+    too short or a placeholder.
 
-    Unset is allowed: the console is then closed to everyone (the portal warns)."""
+    Unset is allowed (None): the console is then closed to everyone (the portal warns)."""
     from netops.portal.security import admin_token_problem
 
     token = os.environ.get(ADMIN_TOKEN_ENV)
     if not token:
-        return
+        return None
     problem = admin_token_problem(token)
     if problem is not None:
         raise NetopsError(
             f"{ADMIN_TOKEN_ENV} {problem}, so the operator console could be guessed: "
             "set it to a random value such as the output of `openssl rand -base64 32`"
         )
+    return token
 
 
 def _logging(verbose: bool) -> None:
@@ -153,7 +155,8 @@ def serve(
     from netops.portal.service import default_listen, tls_files
     from netops.portal.service import serve as run
 
-    check_admin_token()
+    admin_token = check_admin_token()
+    secret = os.environ.get(defaults.PORTAL_SECRET_ENV) or None
     _logging(verbose)
     inv = get_inventory(inventory)
     assert inventory is not None
@@ -184,6 +187,8 @@ def serve(
         access_log=access_log,
         announce=announce,
         tls=tls,
+        admin_token=admin_token,
+        secret_key=secret.encode() if secret else None,
         limits={
             "hotspot_limit": failures_per_hotspot,
             "clickthrough_hourly": clickthrough_per_hour,

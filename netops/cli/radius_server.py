@@ -12,11 +12,24 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from netops import defaults
 from netops.cli.common import DbOpt, InventoryOpt, console, db_url, get_inventory
 from netops.cli.radius import app
 from netops.errors import NetopsError, RadiusError
+from netops.inventory import Inventory
 
-DEFAULT_METRICS = "127.0.0.1:9812"
+DEFAULT_METRICS = defaults.RADIUS_METRICS_LISTEN
+
+
+def radius_ports(inv: Inventory, auth_port: int | None, acct_port: int | None) -> tuple[int, int]:
+    """The (auth, acct) ports to listen on: the options when given, else the inventory's
+    ``services.radius`` ports (the ones its NAS are configured with), as ``netops up`` does."""
+    radius = inv.services.radius
+    auth = radius.auth_port if auth_port is None else auth_port
+    acct = radius.acct_port if acct_port is None else acct_port
+    if auth == acct and auth != 0:
+        raise RadiusError(f"the RADIUS auth and accounting ports must differ (both {auth})")
+    return auth, acct
 
 
 @app.command()
@@ -25,13 +38,29 @@ def serve(
     db: DbOpt = None,
     bind: Annotated[
         str, typer.Option("--bind", help="Address to listen on (0.0.0.0: every IPv4 address).")
-    ] = "0.0.0.0",
+    ] = defaults.RADIUS_BIND,
     auth_port: Annotated[
-        int, typer.Option("--auth-port", min=0, max=65535, help="Authentication port (0: any).")
-    ] = 1812,
+        int | None,
+        typer.Option(
+            "--auth-port",
+            min=0,
+            max=65535,
+            help="Authentication port (0: any; default: the inventory's "
+            f"services.radius.auth_port, else {defaults.RADIUS_AUTH_PORT}).",
+            show_default=False,
+        ),
+    ] = None,
     acct_port: Annotated[
-        int, typer.Option("--acct-port", min=0, max=65535, help="Accounting port (0: any).")
-    ] = 1813,
+        int | None,
+        typer.Option(
+            "--acct-port",
+            min=0,
+            max=65535,
+            help="Accounting port (0: any; default: the inventory's "
+            f"services.radius.acct_port, else {defaults.RADIUS_ACCT_PORT}).",
+            show_default=False,
+        ),
+    ] = None,
     metrics_listen: Annotated[
         str,
         typer.Option(
@@ -95,10 +124,11 @@ def serve(
     inv = get_inventory(inventory)
     if not inv.nas_clients():
         raise RadiusError("the inventory has no RADIUS clients (devices with a radius profile)")
+    auth, acct = radius_ports(inv, auth_port, acct_port)
     config = ServerConfig(
         bind=bind,
-        auth_port=auth_port,
-        acct_port=acct_port,
+        auth_port=auth,
+        acct_port=acct,
         reject_delay=reject_delay,
         sweep_interval=sweep_interval,
         threads=threads,
@@ -209,7 +239,7 @@ def stats(
         str,
         typer.Option(
             "--url",
-            envvar="NETOPS_RADIUS_METRICS",
+            envvar=defaults.RADIUS_METRICS_ENV,
             help="The server's metrics endpoint (its --metrics-listen).",
         ),
     ] = f"http://{DEFAULT_METRICS}/metrics",

@@ -15,6 +15,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from netops import defaults
 from netops.cli.common import (
     DbOpt,
     InventoryOpt,
@@ -116,10 +117,10 @@ def _summary(statuses: list[ComponentStatus], health_url: str, title: str) -> No
 def up(
     inventory: InventoryOpt = None,
     db: DbOpt = None,
-    state_dir: StateDirOpt = Path("var"),
+    state_dir: StateDirOpt = Path(defaults.STATE_DIR),
     bind: Annotated[
         str, typer.Option("--bind", help="Address every service listens on.")
-    ] = "127.0.0.1",
+    ] = defaults.LOCALHOST,
     radius_auth_port: Annotated[
         int | None,
         typer.Option(
@@ -138,7 +139,7 @@ def up(
     ] = None,
     radius_metrics_port: Annotated[
         int, typer.Option("--radius-metrics-port", help="RADIUS server's /metrics port.")
-    ] = 9812,
+    ] = defaults.RADIUS_METRICS_PORT,
     portal_port: Annotated[
         int | None,
         typer.Option(
@@ -148,10 +149,10 @@ def up(
     ] = None,
     exporter_port: Annotated[
         int, typer.Option("--exporter-port", help="SNMP exporter port (/snmp, /probe, /metrics).")
-    ] = 9116,
+    ] = defaults.EXPORTER_PORT,
     health_port: Annotated[
         int, typer.Option("--health-port", help="Supervisor's /health and /metrics port.")
-    ] = 9800,
+    ] = defaults.HEALTH_PORT,
     prometheus: Annotated[
         bool,
         typer.Option(
@@ -162,7 +163,7 @@ def up(
     ] = False,
     prometheus_port: Annotated[
         int, typer.Option("--prometheus-port", help="Prometheus web port (with --prometheus).")
-    ] = 9090,
+    ] = defaults.PROMETHEUS_PORT,
     scrape_interval: Annotated[
         str,
         typer.Option("--scrape-interval", help="Prometheus scrape interval (with --prometheus)."),

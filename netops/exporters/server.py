@@ -25,7 +25,7 @@ from urllib.parse import parse_qs
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.metrics_core import Metric
 
-from netops import listen
+from netops import defaults, listen
 from netops.errors import ExporterError, NetopsError
 from netops.exporters.convert import Labels, build_families, family
 from netops.exporters.expose import CONTENT_TYPE, encode
@@ -359,7 +359,7 @@ class Exporter:
         await send({"type": "http.response.body", "body": body})
 
 
-def parse_listen(text: str, default_port: int = 9116) -> tuple[str, int]:
+def parse_listen(text: str, default_port: int = defaults.EXPORTER_PORT) -> tuple[str, int]:
     """``:9116``, ``0.0.0.0:9116``, ``[::]:9116`` or ``127.0.0.1`` → (host, port)."""
     return listen.parse_listen(text, default_port=default_port, error=ExporterError)
 

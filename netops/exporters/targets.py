@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from netops import defaults
 from netops.errors import ExporterError
 from netops.exporters.convert import Labels
 from netops.inventory.models import Device, Inventory, SnmpProfile
@@ -173,7 +174,7 @@ def probe_targets(inv: Inventory, site: str | None = None) -> list[dict[str, Any
 
 
 #: Where ``netops radius serve --metrics-listen`` listens on each RADIUS server by default.
-RADIUS_METRICS_PORT = 9812
+RADIUS_METRICS_PORT = defaults.RADIUS_METRICS_PORT
 
 
 def radius_metrics_targets(inv: Inventory, port: int = RADIUS_METRICS_PORT) -> list[str]:

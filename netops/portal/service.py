@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from netops import listen
@@ -74,10 +74,14 @@ def serve(
     announce: Callable[[str], None] = lambda _: None,
     limits: dict[str, int] | None = None,
     tls: tuple[Path, Path] | None = None,
+    admin_token: str | None = None,
+    secret_key: bytes | None = None,
 ) -> None:
     """Serve until interrupted. The store is opened (and migrated) before the port opens.
     ``limits`` overrides :class:`~netops.portal.state.PortalSettings` rate-limit fields;
-    ``tls`` (certificate chain, key; PEM files) serves HTTPS instead of HTTP."""
+    ``tls`` (certificate chain, key; PEM files) serves HTTPS instead of HTTP.
+    ``admin_token`` is the operator console's token (None: the console refuses everyone);
+    ``secret_key`` signs cookies (None: a random key for this process)."""
     import socket
 
     import uvicorn
@@ -91,15 +95,19 @@ def serve(
     inventory = load_inventory(inventory_path)
     store = Store.open(db_url)
     try:
-        settings = PortalSettings.from_env(
-            inventory,
-            store,
+        extra: dict[str, Any] = dict(limits or {})
+        if secret_key is not None:
+            extra["secret_key"] = secret_key
+        settings = PortalSettings(
+            inventory=inventory,
+            store=store,
+            admin_token=lambda: admin_token,
             coa_port=coa_port,
             chap_in_browser=chap_in_browser,
-            **(limits or {}),
+            **extra,
         )
         app = create_app(settings)
-        if os.environ.get(ADMIN_TOKEN_ENV):
+        if admin_token:
             log.warning(
                 "%s is deprecated (a shared break-glass admin, removed in the next release): "
                 "create named operators with `netops operator add`",

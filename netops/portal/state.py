@@ -22,6 +22,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
+from netops import defaults
 from netops.inventory.models import Hotspot, Inventory, Plan
 from netops.portal import i18n
 from netops.portal.branding import Branding, load_branding
@@ -33,8 +34,8 @@ from netops.store import Store
 from netops.store.phones import PhoneLimits
 
 HERE = Path(__file__).resolve().parent
-ADMIN_TOKEN_ENV = "NETOPS_ADMIN_TOKEN"
-SECRET_ENV = "NETOPS_PORTAL_SECRET"
+ADMIN_TOKEN_ENV = defaults.ADMIN_TOKEN_ENV
+SECRET_ENV = defaults.PORTAL_SECRET_ENV
 CSRF_COOKIE = "netops_csrf"
 STATUS_COOKIE = "netops_portal"
 LANG_COOKIE = "netops_lang"
@@ -44,6 +45,8 @@ CAPTIVE_JSON = "application/captive+json"
 
 
 def _env_token() -> str | None:
+    """The default for settings built without a token (tests, embedding): the environment's,
+    read at each sign-in. ``netops portal serve`` passes the token it read at start."""
     return os.environ.get(ADMIN_TOKEN_ENV) or None
 
 
@@ -73,15 +76,6 @@ class PortalSettings:
     # Sign-up by phone: SMS sends per number / device / hotspot, code lifetime and tries.
     phone_limits: PhoneLimits = field(default_factory=PhoneLimits)
     sms_gateway: SmsGateway | None = None  # default: the inventory's services.sms
-
-    @classmethod
-    def from_env(cls, inventory: Inventory, store: Store, **kwargs: Any) -> PortalSettings:
-        """Settings with the signing key from ``$NETOPS_PORTAL_SECRET`` when set (several
-        portal processes must share it), else a random key per process."""
-        key = os.environ.get(SECRET_ENV)
-        if key:
-            kwargs.setdefault("secret_key", key.encode())
-        return cls(inventory=inventory, store=store, **kwargs)
 
 
 class Portal:

@@ -29,6 +29,7 @@ from typing import Any, Literal
 
 from pyrad import packet as rp
 
+from netops import defaults
 from netops.errors import RadiusError
 from netops.inventory.models import Inventory
 from netops.radius import coa
@@ -88,9 +89,9 @@ ACCT_STATUS = {
 class ServerConfig:
     """Listening addresses and behaviour knobs of one server process."""
 
-    bind: str = "0.0.0.0"
-    auth_port: int = 1812
-    acct_port: int = 1813
+    bind: str = defaults.RADIUS_BIND
+    auth_port: int = defaults.RADIUS_AUTH_PORT
+    acct_port: int = defaults.RADIUS_ACCT_PORT
     reject_delay: float = 1.0
     threads: int = 8
     auth_cache_ttl: float = 5.0

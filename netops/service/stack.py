@@ -15,14 +15,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from netops import defaults
 from netops.errors import NetopsError
 from netops.inventory.models import Inventory
 from netops.service.model import ComponentSpec, Endpoint, Probe
 
-DEFAULT_HEALTH_PORT = 9800
-DEFAULT_RADIUS_METRICS_PORT = 9812
-DEFAULT_EXPORTER_PORT = 9116
-DEFAULT_PORTAL_PORT = 8080
+DEFAULT_HEALTH_PORT = defaults.HEALTH_PORT
+DEFAULT_RADIUS_METRICS_PORT = defaults.RADIUS_METRICS_PORT
+DEFAULT_EXPORTER_PORT = defaults.EXPORTER_PORT
+DEFAULT_PORTAL_PORT = defaults.PORTAL_PORT
 
 Available = Callable[[tuple[str, ...]], bool]
 
@@ -35,9 +36,9 @@ class ServiceError(NetopsError):
 class StackPorts:
     """Where each service listens. ``host`` is the address every service binds."""
 
-    host: str = "127.0.0.1"
-    radius_auth: int = 1812
-    radius_acct: int = 1813
+    host: str = defaults.LOCALHOST
+    radius_auth: int = defaults.RADIUS_AUTH_PORT
+    radius_acct: int = defaults.RADIUS_ACCT_PORT
     radius_metrics: int = DEFAULT_RADIUS_METRICS_PORT
     portal: int = DEFAULT_PORTAL_PORT
     exporter: int = DEFAULT_EXPORTER_PORT
@@ -192,7 +193,7 @@ def stack_components(
 
 
 PROMETHEUS = "/usr/bin/prometheus"
-DEFAULT_PROMETHEUS_PORT = 9090
+DEFAULT_PROMETHEUS_PORT = defaults.PROMETHEUS_PORT
 
 
 def prometheus_component(

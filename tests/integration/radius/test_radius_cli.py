@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import os
 import re
+import signal
+import socket
+import subprocess
+import time
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from radius_peers import REPO, RadiusProcess, ServerFactory, chap, netops, pap, radclient
+from radius_peers import NETOPS, REPO, RadiusProcess, ServerFactory, chap, netops, pap, radclient
 
 from netops.store import Store
 
@@ -138,3 +143,70 @@ def test_serve_on_a_port_in_use_is_a_clear_error(
     assert result.returncode == 1
     assert f"127.0.0.1:{first.auth_port}" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def _free_udp_ports(count: int) -> list[int]:
+    socks = [socket.socket(socket.AF_INET, socket.SOCK_DGRAM) for _ in range(count)]
+    try:
+        for sock in socks:
+            sock.bind(("127.0.0.1", 0))
+        return [sock.getsockname()[1] for sock in socks]
+    finally:
+        for sock in socks:
+            sock.close()
+
+
+def test_serve_listens_on_the_inventorys_radius_ports(
+    inventory_dir: Path, sqlite_url: str, open_store: Callable[[str], Store], tmp_path: Path
+) -> None:
+    """Without --auth-port/--acct-port, ``radius serve`` uses services.radius's ports, the
+    ones the inventory's NAS are configured with (as ``netops up`` does)."""
+    auth, acct = _free_udp_ports(2)
+    meta = inventory_dir / "meta.yml"
+    text = meta.read_text()
+    assert "auth_port: 1812" in text and "acct_port: 1813" in text
+    meta.write_text(
+        text.replace("auth_port: 1812", f"auth_port: {auth}").replace(
+            "acct_port: 1813", f"acct_port: {acct}"
+        )
+    )
+    open_store(sqlite_url).add_user("alice", "s3cret", "pegawai")
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    env.pop("NETOPS_INVENTORY", None)
+    env.pop("NETOPS_DB", None)
+    cmd = [*NETOPS, "-i", str(inventory_dir), "--db", sqlite_url, "radius", "serve"]
+    cmd += ["--bind", "127.0.0.1", "--metrics-listen", "off"]
+    log = tmp_path / "serve.log"
+    proc = subprocess.Popen(
+        cmd,
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=log.open("w"),
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        assert proc.stdout is not None
+        line = ""
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and "listening" not in line:
+            line = proc.stdout.readline()
+            if not line:
+                break
+        assert f"auth {auth} acct {acct}" in line, (line, log.read_text())
+        reply = radclient(auth, "auth", pap("alice", "s3cret"))
+        assert reply.code == "Access-Accept", reply.output
+        start = [
+            ("User-Name", '"alice"'),
+            ("Acct-Status-Type", "Start"),
+            ("Acct-Session-Id", '"inv-ports-1"'),
+        ]
+        assert radclient(acct, "acct", start).code == "Accounting-Response"
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()

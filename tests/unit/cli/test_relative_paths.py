@@ -128,13 +128,19 @@ def test_home_and_dot_dot_are_resolved_and_an_unknown_user_is_no_traceback(
     assert "Traceback" not in err and "no-such-user-here" in err
 
 
-def test_inventory_before_the_command_reaches_the_environment_absolute(
+def test_inventory_before_the_command_reaches_it_absolute_through_the_context(
     elsewhere: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    # Services `netops up` starts read -i / --db from the environment, in their own folder.
-    assert main(["-i", "lab", "--db", "sqlite:///var/n.db", "inventory", "validate"]) == 0
-    assert os.environ["NETOPS_INVENTORY"] == str(elsewhere / "lab")
-    assert os.environ["NETOPS_DB"] == f"sqlite:///{elsewhere}/var/n.db"
+    # -i / --db before the command reach it in the typer context, not the environment;
+    # services `netops up` starts get them on their command line.
+    argv = ["-i", "lab", "--db", "sqlite:///var/n.db", "radius", "user", "add", "alice"]
+    assert main([*argv, "--password", "s3cret-pass", "--plan", "gratis"]) == 0
+    assert (elsewhere / "var" / "n.db").is_file()
+    assert "NETOPS_INVENTORY" not in os.environ and "NETOPS_DB" not in os.environ
+    os.chdir(elsewhere / "lab")
+    listed = ["--db", f"sqlite:///{elsewhere}/var/n.db", "radius", "user", "list"]
+    assert main(["-i", ".", *listed]) == 0
+    assert "alice" in capsys.readouterr().out
 
 
 def test_relative_inventory_from_the_environment(
