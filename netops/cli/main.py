@@ -77,6 +77,10 @@ class _Root(LazyGroup):
             "netops.cli.up:up",
             "Run the RADIUS server, captive portal and SNMP exporter as one supervised service.",
         ),
+        "privacy": LazyCommand(
+            "netops.cli.privacy_trace:app",
+            "Personal data: lawful traces (who used a public IP) and the NAT log receiver.",
+        ),
         "lab": LazyCommand(
             "netops.cli.lab:app",
             "Simulated lab devices on this machine: SNMP agents, FRR routers, hotspot users.",

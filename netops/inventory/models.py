@@ -192,6 +192,11 @@ class Device(Record):
     timeouts: Timeouts = Timeouts()
     data: dict[str, Any] = Field(default_factory=dict)
     tags: tuple[str, ...] = ()
+    nat_public: tuple[ipaddress.IPv4Address | ipaddress.IPv6Address, ...] = Field(
+        default=(),
+        description="Public addresses this gateway source-NATs its clients to (what the "
+        "internet, and a police request, sees); `netops privacy trace` finds the gateway by them.",
+    )
 
     def interface(self, name: str) -> Interface | None:
         return next((i for i in self.interfaces if i.name == name), None)
@@ -512,6 +517,24 @@ class PortalService(Record):
         return self
 
 
+class NatLogService(Record):
+    """The receiver of the gateways' source-NAT logs (syslog), for `netops privacy trace`."""
+
+    enabled: bool = Field(
+        default=False,
+        description="Run `netops privacy syslog` in `netops up` and add the logging rule to "
+        "each RouterOS hotspot gateway.",
+    )
+    listen: str = Field(default="0.0.0.0:514", description="ADDR:PORT, UDP and TCP.")
+    host: str | None = Field(
+        default=None,
+        description="The address gateways send syslog to (default: the first services.syslog).",
+    )
+    retention_days: int = Field(
+        default=30, ge=1, description="How long NAT mappings are kept before `purge` drops them."
+    )
+
+
 class Services(Record):
     """City-wide services that device configs point at."""
 
@@ -519,6 +542,7 @@ class Services(Record):
     portal: PortalService = PortalService()
     ntp: tuple[str, ...] = ()
     syslog: tuple[str, ...] = ()
+    natlog: NatLogService = NatLogService()
     dns: tuple[str, ...] = ()
     domain: str | None = None
     ospf_area: str = "0.0.0.0"

@@ -15,8 +15,9 @@ fixed SQL is in :mod:`netops.store.hotpath`, the row mappers in :mod:`netops.sto
 from __future__ import annotations
 
 from netops.store.accounting import Accounting
+from netops.store.natlog import NatLog
 from netops.store.subscribers import Subscribers
 
 
-class Store(Subscribers, Accounting):
+class Store(Subscribers, Accounting, NatLog):
     """Subscribers (users, vouchers, MACs, click-throughs) and accounting sessions."""
