@@ -17,7 +17,7 @@ from rich import box
 from rich.table import Table
 
 from netops.cli.common import DbOpt, InventoryOpt, console, err_console, get_inventory
-from netops.cli.radius_subscribers import open_store, print_json, when
+from netops.cli.radius_subscribers import open_store, print_json, print_wide, when
 from netops.errors import NetopsError
 from netops.inventory.units import parse_duration
 from netops.listen import parse_listen
@@ -98,15 +98,19 @@ def trace_command(
     table = Table(box=box.SIMPLE)
     for column in ("user", "device", "private IP", "start", "stop"):
         table.add_column(column)
-    for s in answer:
-        table.add_row(
-            s.username,
-            s.mac or "",
-            s.ip or "",
-            when(s.started_at, zone, seconds=True),
-            when(s.stopped_at, zone, seconds=True) or "open",
-        )
-    console.print(table)
+    print_wide(
+        table,
+        [
+            [
+                s.username,
+                s.mac or "",
+                s.ip or "",
+                when(s.started_at, zone, seconds=True),
+                when(s.stopped_at, zone, seconds=True) or "open",
+            ]
+            for s in answer
+        ],
+    )
 
 
 @app.command("syslog")
