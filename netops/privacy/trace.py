@@ -131,18 +131,6 @@ def gateway_of(inventory: Inventory, ip: str) -> Device:
     return owners[0]
 
 
-def overlapping(sessions: list[Session], nas: str, start: datetime, end: datetime) -> list[Session]:
-    """Sessions of NAS ``nas`` open at some moment between ``start`` and ``end``, oldest first."""
-    found = [
-        s
-        for s in sessions
-        if s.nas_ip == nas
-        and s.started_at <= end
-        and (s.stopped_at is None or s.stopped_at >= start)
-    ]
-    return sorted(found, key=lambda s: (s.started_at, s.id))
-
-
 def narrow(sessions: list[Session], mappings: list[NatMapping]) -> list[Session]:
     """The sessions whose private address was translated, while they were open, by a mapping."""
     matched = []
@@ -158,11 +146,13 @@ def narrow(sessions: list[Session], mappings: list[NatMapping]) -> list[Session]
 
 
 def operator_name() -> str:
-    """The local user running the CLI."""
+    """The local user running the CLI (and who became them with sudo)."""
     try:
-        return getpass.getuser()
+        user = getpass.getuser()
     except (KeyError, OSError):
-        return f"uid {os.getuid()}"
+        user = f"uid {os.getuid()}"
+    via = os.environ.get("SUDO_USER")
+    return f"{user} (sudo by {via})" if via and via != user else user
 
 
 def audit(path: Path, record: dict[str, Any]) -> None:
@@ -214,7 +204,7 @@ def trace(
             "recorded": machine(datetime.now(UTC)),
         },
     )
-    sessions = overlapping(store.sessions(since=start), nas, start, end)
+    sessions = store.sessions_on_nas(nas, start, end)
     mappings = store.nat_mappings(ip, start, end, public_port=port)
     matched = narrow(sessions, mappings)
     return TraceResult(

@@ -12,12 +12,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import Index, Integer, SmallInteger, String, Table, delete, select
+from sqlalchemy import Index, Integer, SmallInteger, String, Table, and_, delete, or_, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from netops.store.base import StoreBase
-from netops.store.rows import utc
+from netops.store.rows import SESSIONS, to_session, utc
 from netops.store.schema import Base, RowId, UTCDateTime
+from netops.store.types import Session
 
 PROTOCOLS = {"tcp": 6, "udp": 17, "icmp": 1, "sctp": 132, "gre": 47}
 PROTOCOL_NAMES = {number: name for name, number in PROTOCOLS.items()}
@@ -117,6 +118,27 @@ class NatLog(StoreBase):
             )
             for r in rows
         ]
+
+    def sessions_on_nas(self, nas_ip: str, start: datetime, end: datetime) -> list[Session]:
+        """Accounting sessions of NAS ``nas_ip`` open at some moment between ``start`` and
+        ``end``, oldest first. A session whose Stop never came counts as open until it went
+        stale (its last interim update plus the grace the server allows)."""
+        start, end = utc(start, "start"), utc(end, "end")
+        query = (
+            select(SESSIONS)
+            .where(
+                SESSIONS.c.nas_ip == nas_ip,
+                SESSIONS.c.started_at <= end,
+                or_(
+                    SESSIONS.c.stopped_at >= start,
+                    and_(SESSIONS.c.stopped_at.is_(None), SESSIONS.c.stale_at >= start),
+                ),
+            )
+            .order_by(SESSIONS.c.started_at, SESSIONS.c.id)
+        )
+        with self._tx() as conn:
+            rows = conn.execute(query).all()
+        return [to_session(r) for r in rows]
 
     def purge_nat(self, before: datetime) -> int:
         """Delete mappings logged before ``before`` (their retention); returns how many."""
