@@ -24,9 +24,10 @@ import asyncio
 import logging
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from netops.store.natlog import NatMapping
 
@@ -190,6 +191,8 @@ class NatReceiver:
         self._transports: list[asyncio.BaseTransport] = []
         self._tasks: list[asyncio.Task[None]] = []
         self.addresses: dict[str, tuple[str, int]] = {}
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._writes: set[asyncio.Future[None]] = set()
 
     # --- one message ----------------------------------------------------------------------
 
@@ -206,12 +209,27 @@ class NatReceiver:
             self.counters.ignored += 1
             return
         self._pending.append(mapping)
-        if len(self._pending) >= FLUSH_ROWS:
-            self.flush()
+        if len(self._pending) >= FLUSH_ROWS and self._loop is not None:
+            self._spawn(self._store_pending())
 
     def flush(self) -> int:
-        """Store what is pending; a store failure is counted and the batch dropped."""
+        """Store what is pending now (in the caller's thread); see :meth:`store`."""
         batch, self._pending = self._pending, []
+        return self.store(batch)
+
+    async def _store_pending(self) -> None:
+        """Take the pending batch in the event loop's thread, write it in a worker thread."""
+        batch, self._pending = self._pending, []
+        if batch:
+            await asyncio.to_thread(self.store, batch)
+
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.ensure_future(coro)
+        self._writes.add(task)
+        task.add_done_callback(self._writes.discard)
+
+    def store(self, batch: list[NatMapping]) -> int:
+        """Store ``batch``; a store failure is counted and the batch dropped."""
         if not batch:
             return 0
         try:
@@ -239,6 +257,7 @@ class NatReceiver:
     async def start(self, host: str, port: int, *, udp: bool = True, tcp: bool = True) -> None:
         """Listen on ``host:port`` (port 0: any free one, see :attr:`addresses`)."""
         loop = asyncio.get_running_loop()
+        self._loop = loop
         receiver = self
         if tcp:
             server = await asyncio.start_server(self._tcp_client, host, port)
@@ -264,8 +283,7 @@ class NatReceiver:
         last_purge = -PURGE_EVERY
         while True:
             await asyncio.sleep(FLUSH_SECONDS)
-            if self._pending:
-                await asyncio.to_thread(self.flush)
+            await self._store_pending()
             if time.monotonic() - last_purge >= PURGE_EVERY:
                 last_purge = time.monotonic()
                 await asyncio.to_thread(self.purge_old)
@@ -325,4 +343,6 @@ class NatReceiver:
             await server.wait_closed()
         for transport in self._transports:
             transport.close()
-        await asyncio.to_thread(self.flush)
+        if self._writes:
+            await asyncio.gather(*self._writes, return_exceptions=True)
+        await self._store_pending()

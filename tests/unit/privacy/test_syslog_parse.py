@@ -99,3 +99,38 @@ def test_tcp_framing_octet_counted_and_newline() -> None:
     buffer = b"%d %s" % (len(one), one) + one + b"\n" + one[:10]
     rest = rx._frames(buffer, "127.0.0.1")
     assert rest == one[:10] and len(rx._pending) == 2
+
+
+def test_receiver_stores_in_batches_over_udp_and_tcp_on_loopback() -> None:
+    import asyncio
+    import socket
+
+    stored: list[NatMapping] = []
+
+    def sink(batch: list[NatMapping]) -> int:
+        stored.extend(batch)
+        return len(batch)
+
+    async def run() -> NatReceiver:
+        rx = NatReceiver(sink)
+        await rx.start("127.0.0.1", 0)
+        line = f"<30>{LINE}".encode()
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
+            for i in range(600):
+                udp.sendto(line, rx.addresses["udp"])
+                if i % 50 == 0:
+                    await asyncio.sleep(0.01)
+        _, writer = await asyncio.open_connection(*rx.addresses["tcp"])
+        writer.write(line + b"\n" + b"\x00garbage\n" + line + b"\n")
+        await writer.drain()
+        writer.close()
+        for _ in range(100):
+            if rx.counters.received >= 603:
+                break
+            await asyncio.sleep(0.02)
+        await rx.stop()
+        return rx
+
+    rx = asyncio.run(run())
+    assert rx.counters.received == 603 and rx.counters.malformed == 1
+    assert rx.counters.stored == len(stored) == 602
