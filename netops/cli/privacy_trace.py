@@ -16,7 +16,14 @@ import typer
 from rich import box
 from rich.table import Table
 
-from netops.cli.common import DbOpt, InventoryOpt, console, err_console, get_inventory
+from netops.cli.common import (
+    DbOpt,
+    InventoryOpt,
+    absolute_path,
+    console,
+    err_console,
+    get_inventory,
+)
 from netops.cli.radius_subscribers import open_store, print_json, print_wide, when
 from netops.errors import NetopsError
 from netops.inventory.units import parse_duration
@@ -50,7 +57,9 @@ def trace_command(
     audit_log: Annotated[
         Path | None,
         typer.Option(
-            "--audit-log", help=f"Audit record (default ${AUDIT_ENV} or {DEFAULT_AUDIT})."
+            "--audit-log",
+            help=f"Audit record (default ${AUDIT_ENV} or {DEFAULT_AUDIT}).",
+            callback=absolute_path,
         ),
     ] = None,
     inventory: InventoryOpt = None,
