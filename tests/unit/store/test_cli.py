@@ -15,6 +15,7 @@ import pytest
 from netops.cli.main import main
 from netops.store import AccountingRecord, Store
 from netops.store.credentials import generate_key
+from netops.store.migrate import head_revision
 from tests.paths import LAB
 
 
@@ -320,7 +321,7 @@ def test_sessions_since_purge_and_status(db: str, capsys: pytest.CaptureFixture[
     assert code == 0 and "purged 1 session(s)" in out
     code, out, _ = run(capsys, "radius", "store-status", "--format", "json")
     status = json.loads(out)
-    assert status["sessions"] == 2 and status["user"] == 1 and status["schema"] == "0002"
+    assert status["sessions"] == 2 and status["user"] == 1 and status["schema"] == head_revision()
     assert status["database"].startswith("SQLite database ")
 
 
