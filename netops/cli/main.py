@@ -16,7 +16,13 @@ from netops.errors import NetopsError
 
 #: Commands that run a service: they write logs, state and the SQLite store, which hold
 #: session records and pseudonymised MACs, so what they create is for the group at most.
-SERVICES = {("up",), ("radius", "serve"), ("portal", "serve"), ("exporter", "serve")}
+SERVICES = {
+    ("up",),
+    ("radius", "serve"),
+    ("portal", "serve"),
+    ("exporter", "serve"),
+    ("privacy", "syslog"),
+}
 SERVICE_UMASK = 0o027
 
 
@@ -86,7 +92,8 @@ class _Root(LazyGroup):
             "The audit trail of operator actions: list it, verify its hash chain.",
         ),
         "privacy": LazyCommand(
-            "netops.cli.privacy:app", "Personal data: register, purge, requests."
+            "netops.cli.privacy:app",
+            "Personal data: register, purge, requests, lawful traces and the NAT log.",
         ),
         "up": LazyCommand(
             "netops.cli.up:up",

@@ -337,3 +337,10 @@ def mac_cmd(
         status = store.mac_key_status()
     typer.echo(device)
     err_console.print(f"(key {status['key_id']}, {status['source']})", style="dim")
+
+
+# Lawful traces and the NAT log receiver live in their own module (they need no register).
+from netops.cli.privacy_trace import syslog_command, trace_command  # noqa: E402
+
+app.command("trace")(trace_command)
+app.command("syslog")(syslog_command)

@@ -34,6 +34,7 @@ from netops.service.stack import (
     ServiceError,
     StackPorts,
     ensure_free,
+    natlog_listen,
     prometheus_component,
     prometheus_config_commands,
     stack_components,
@@ -226,7 +227,7 @@ def up(
     _prepare_store(url)
 
     specs, missing = stack_components(
-        inventory.resolve(), url, ports, state_dir / "log", _command_exists
+        inventory.resolve(), url, ports, state_dir / "log", _command_exists, natlog_listen(inv)
     )
     for note in missing:
         err_console.print(f"[yellow]not started[/] {note}")

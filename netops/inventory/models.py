@@ -211,6 +211,11 @@ class Device(Record):
     api: ApiAccess = ApiAccess()
     data: dict[str, Any] = Field(default_factory=dict)
     tags: tuple[str, ...] = ()
+    nat_public: tuple[ipaddress.IPv4Address | ipaddress.IPv6Address, ...] = Field(
+        default=(),
+        description="Public addresses this gateway source-NATs its clients to (what the "
+        "internet, and a police request, sees); `netops privacy trace` finds the gateway by them.",
+    )
 
     def interface(self, name: str) -> Interface | None:
         return next((i for i in self.interfaces if i.name == name), None)
@@ -547,6 +552,24 @@ class SmsService(Record):
     timeout: float = Field(default=10.0, gt=0, le=60)
 
 
+class NatLogService(Record):
+    """The receiver of the gateways' source-NAT logs (syslog), for `netops privacy trace`."""
+
+    enabled: bool = Field(
+        default=False,
+        description="Run `netops privacy syslog` in `netops up` and add the logging rule to "
+        "each RouterOS hotspot gateway.",
+    )
+    listen: str = Field(default="0.0.0.0:514", description="ADDR:PORT, UDP and TCP.")
+    host: str | None = Field(
+        default=None,
+        description="The address gateways send syslog to (default: the first services.syslog).",
+    )
+    retention_days: int = Field(
+        default=30, ge=1, description="How long NAT mappings are kept before `purge` drops them."
+    )
+
+
 class Services(Record):
     """City-wide services that device configs point at."""
 
@@ -555,6 +578,7 @@ class Services(Record):
     sms: SmsService | None = None
     ntp: tuple[str, ...] = ()
     syslog: tuple[str, ...] = ()
+    natlog: NatLogService = NatLogService()
     dns: tuple[str, ...] = ()
     domain: str | None = None
     ospf_area: str = "0.0.0.0"

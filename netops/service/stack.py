@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 from netops import defaults
 from netops.errors import NetopsError
 from netops.inventory.models import Inventory
+from netops.listen import parse_listen
 from netops.service.model import ComponentSpec, Endpoint, Probe
 
 DEFAULT_HEALTH_PORT = defaults.HEALTH_PORT
@@ -119,8 +120,12 @@ def stack_components(
     ports: StackPorts,
     log_dir: Path,
     available: Available,
+    natlog: str | None = None,
 ) -> tuple[list[ComponentSpec], list[str]]:
-    """The components to run, and a note for each service this installation lacks."""
+    """The components to run, and a note for each service this installation lacks.
+
+    ``natlog`` (``ADDR:PORT``, from ``services.natlog.listen`` when the inventory enables it)
+    adds the source-NAT syslog receiver."""
     specs: list[ComponentSpec] = []
     missing: list[str] = []
     host, probe_host = ports.host, ports.probe_host()
@@ -189,7 +194,32 @@ def stack_components(
             log=log_dir / "exporter.log",
         ),
     )
+    if natlog is not None:
+        nat_host, nat_port = parse_listen(
+            natlog, option="services.natlog.listen", error=ServiceError
+        )
+        nat_probe = "127.0.0.1" if nat_host in ("0.0.0.0", "::") else nat_host
+        nat_shown = f"[{nat_host}]" if ":" in nat_host else nat_host
+        add(
+            ("privacy", "syslog"),
+            ComponentSpec(
+                name="natlog",
+                argv=netops_argv(inventory, db, "privacy", "syslog", "--listen", natlog),
+                probe=Probe(nat_probe, nat_port),
+                endpoints=(
+                    Endpoint("syslog", f"udp://{nat_shown}:{nat_port}"),
+                    Endpoint("syslog-tcp", f"tcp://{nat_shown}:{nat_port}"),
+                ),
+                log=log_dir / "natlog.log",
+            ),
+        )
     return specs, missing
+
+
+def natlog_listen(inventory: Inventory) -> str | None:
+    """Where ``netops up`` runs the NAT log receiver; None unless the inventory enables it."""
+    settings = inventory.services.natlog
+    return settings.listen if settings.enabled else None
 
 
 PROMETHEUS = "/usr/bin/prometheus"

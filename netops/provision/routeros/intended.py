@@ -46,6 +46,9 @@ class IntendedStateError(NetopsError):
     """The inventory does not describe a RouterOS device netops can render."""
 
 
+NATLOG_PREFIX = "netops-nat"  # log-prefix and logging action of the source-NAT log
+
+
 def _yes(flag: bool) -> str:
     return "yes" if flag else "no"
 
@@ -258,9 +261,23 @@ def _base(out: _Builder, ctx: Mapping[str, Any], inv: Inventory, dev: Device, re
             remote=svc.syslog[0],
             remote_port="514",
         )
-        topics = ["info", "warning", "error"] + (["hotspot,info,debug"] if ctx["hotspots"] else [])
+        # The source-NAT log (personal data) goes only to its own receiver, below.
+        info = "info,!firewall" if svc.natlog.enabled and ctx["hotspots"] else "info"
+        topics = [info, "warning", "error"] + (["hotspot,info,debug"] if ctx["hotspots"] else [])
         for topic in topics:
             out.add("/system/logging", action="netops", topics=topic)
+    natlog = svc.natlog
+    natlog_host = natlog.host or (svc.syslog[0] if svc.syslog else None)
+    if natlog.enabled and ctx["hotspots"] and natlog_host:
+        port = natlog.listen.rpartition(":")[2] or "514"
+        out.add(
+            "/system/logging/action",
+            name=NATLOG_PREFIX,
+            target="remote",
+            remote=natlog_host,
+            remote_port=port,
+        )
+        out.add("/system/logging", action=NATLOG_PREFIX, topics="firewall")
     creds = ctx["credentials"]
     if creds is not None:
         out.add(
@@ -483,6 +500,8 @@ def _hotspot_gateway(
             comment=hs.ssid,
         )
         nat = {"out_interface": uplink["name"]} if uplink else {}
+        if inv.services.natlog.enabled:  # each new connection's translation, for traces
+            nat.update(log="yes", log_prefix=NATLOG_PREFIX)
         out.add(
             "/ip/firewall/nat",
             chain="srcnat",

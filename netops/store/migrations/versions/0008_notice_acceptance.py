@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0008_notice_acceptance"
-down_revision = "0006_phone_signup"
+down_revision = "0007_nat_mappings"
 branch_labels = None
 depends_on = None
 
