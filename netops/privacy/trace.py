@@ -204,6 +204,16 @@ def trace(
             "recorded": machine(datetime.now(UTC)),
         },
     )
+    # The operators' hash-chained trail too: `netops audit list` shows it, and the privacy
+    # metrics count it (`netops_privacy_actions_total{action="trace"}`).
+    store.audit(
+        operator,
+        "cli",
+        "privacy.trace",
+        gateway.hostname,
+        f"case {case}; {ip}{f':{port}' if port else ''} at {machine(at)} "
+        f"± {int(window.total_seconds())} s",
+    )
     sessions = store.sessions_on_nas(nas, start, end)
     mappings = store.nat_mappings(ip, start, end, public_port=port)
     matched = narrow(sessions, mappings)

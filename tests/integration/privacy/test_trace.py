@@ -176,6 +176,10 @@ def test_without_nat_log_both_sessions_on_the_address_are_named(
     assert bob["start"].endswith("+08:00") and bob["private_ip"] == "10.254.200.24"
     record = json.loads(audit.read_text().splitlines()[-1])
     assert record["case"] == "LP/123/XII/2026" and record["ip"] == PUBLIC and record["operator"]
+    trail = netops(db, "audit", "list", "--format", "json")
+    assert trail.returncode == 0, trail.stderr
+    (entry,) = [e for e in json.loads(trail.stdout) if e["action"] == "privacy.trace"]
+    assert entry["target"] == "lab-hs-01" and "LP/123/XII/2026" in entry["detail"]
 
     table = trace(db, audit, "--at", now.isoformat())
     assert table.returncode == 0, table.stderr
