@@ -27,10 +27,8 @@ add dst-address=127.0.1.5/32 gateway=vlan10-mgmt comment="management of lab-ap-0
 add name=pool-lab-park ranges=10.254.200.10-10.254.200.254 comment="[netops]"
 /ip dhcp-server
 add name=dhcp-lab-park interface=vlan30-hotspot address-pool=pool-lab-park lease-time=120m comment="[netops]"
-/ip dhcp-server option
-add name=netops-captive-portal code=114 value="'http://127.0.0.1:8080/api/captive'"
 /ip dhcp-server network
-add address=10.254.200.0/24 gateway=10.254.200.1 dns-server=10.254.200.1 dhcp-option=netops-captive-portal comment="WiFi Gratis Lab [netops]"
+add address=10.254.200.0/24 gateway=10.254.200.1 dns-server=10.254.200.1 comment="WiFi Gratis Lab [netops]"
 /file
 add name=hotspot-netops/login.html contents="<!doctype html><html lang=\"id\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\"><title>WiFi Gratis Lab</title></head><body><form name=\"netops\" action=\"http://127.0.0.1:8080/\" method=\"get\"><input type=\"hidden\" name=\"hotspot\" value=\"lab-park\"><input type=\"hidden\" name=\"identity\" value=\"\$(identity)\"><input type=\"hidden\" name=\"server-name\" value=\"\$(server-name)\"><input type=\"hidden\" name=\"link-login-only\" value=\"\$(link-login-only)\"><input type=\"hidden\" name=\"link-logout\" value=\"\$(link-logout)\"><input type=\"hidden\" name=\"link-status\" value=\"\$(link-status)\"><input type=\"hidden\" name=\"link-orig\" value=\"\$(link-orig)\"><input type=\"hidden\" name=\"dst\" value=\"\$(link-orig)\"><input type=\"hidden\" name=\"mac\" value=\"\$(mac)\"><input type=\"hidden\" name=\"ip\" value=\"\$(ip)\"><input type=\"hidden\" name=\"chap-id\" value=\"\$(chap-id)\"><input type=\"hidden\" name=\"chap-challenge\" value=\"\$(chap-challenge)\"><input type=\"hidden\" name=\"error\" value=\"\$(error)\"><noscript><button>WiFi Gratis Lab: masuk</button></noscript></form><script>var f=document.forms.netops;f.action+=location.hash;f.submit()</script></body></html>"
 /ip hotspot profile

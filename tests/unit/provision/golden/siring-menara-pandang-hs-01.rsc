@@ -71,7 +71,7 @@ add chain=input action=accept in-interface=vlan30-hotspot protocol=udp dst-port=
 add chain=input action=accept in-interface=vlan30-hotspot protocol=tcp dst-port="53,64872-64875" comment="hotspot login [netops]"
 add chain=input action=drop comment="drop the rest [netops]"
 /ip firewall nat
-add chain=srcnat action=masquerade src-address=10.100.0.0/22 out-interface=ether1 comment="NAT hotspot siring-menara-pandang [netops]"
+add chain=srcnat action=masquerade src-address=10.100.0.0/22 out-interface=ether1 log=yes log-prefix=netops-nat comment="NAT hotspot siring-menara-pandang [netops]"
 /snmp
 set enabled=yes contact="Pemerintah Kota Banjarmasin (contoh)" location="Siring Menara Pandang" trap-version=3
 /snmp community
@@ -84,11 +84,13 @@ add address=10.40.0.2 comment="[netops]"
 add address=10.40.0.3 comment="[netops]"
 /system logging action
 add name=netops target=remote remote=10.40.0.20 remote-port=514 comment="[netops]"
+add name=netops-nat target=remote remote=10.40.0.10 remote-port=514 comment="[netops]"
 /system logging
-add action=netops topics=info comment="[netops]"
+add action=netops topics="info,!firewall" comment="[netops]"
 add action=netops topics=warning comment="[netops]"
 add action=netops topics=error comment="[netops]"
 add action=netops topics="hotspot,info,debug" comment="[netops]"
+add action=netops-nat topics=firewall comment="[netops]"
 /user
 add name=netops group=full password="<secret:env:NETOPS_DEVICE_PASSWORD>" address="10.10.0.0/16,10.40.0.0/20" comment="automation [netops]"
 /ip service
