@@ -42,6 +42,7 @@ def test_capacity_page_is_self_contained_and_escapes_inventory_text() -> None:
     page = capacity_html(_report(points, 200.0), "now")
     assert "<script" not in page and "&lt;script&gt;" in page
     assert "Kota &lt;Uji&gt;" in page
+    assert "Periode 02-10-2026 08:00 – 01-11-2026 08:00 WITA" in page  # the people's clock
     assert "Turunkan ke 50 Mbps, hemat Rp 4.500.000/bulan" in page
     assert page.count("<svg") == 2
     for external in ("<link", "src=", "@import", "http-equiv"):
