@@ -333,7 +333,9 @@ def test_make_demo_in_a_fresh_clone_runs_headless_and_ctrl_c_leaves_nothing_behi
         health_url = f"http://127.0.0.1:{ports['HEALTH_PORT']}/health"
         health = httpx.get(health_url, timeout=10)
         assert health.status_code == 200
-        assert set(health.json()["components"]) == {"radius", "portal", "exporter", "prometheus"}
+        # The lab inventory has a privacy section, so the daily retention purge runs too.
+        components = {"radius", "portal", "exporter", "prometheus", "privacy-purge"}
+        assert set(health.json()["components"]) == components
 
         # The RADIUS server crashes: the supervisor reports it and starts a new one.
         before = health.json()["components"]["radius"]
