@@ -51,8 +51,8 @@ _CAPACITY = """<!doctype html>
 <body>
 <h1>Laporan kapasitas &amp; biaya link sewa</h1>
 <div class="en">Leased capacity and cost report — {{ r.city }}</div>
-<p>Periode {{ r.start_local }} – {{ r.end_local }} {{ tzname }} ({{ r.days }} hari, {{ r.timezone }}).
-Sumber: Prometheus {{ r.prometheus }}.</p>
+<p>Periode {{ r.start_local }} – {{ r.end_local }} {{ tzname }}
+({{ r.days }} hari, {{ r.timezone }}). Sumber: Prometheus {{ r.prometheus }}.</p>
 <div class="summary">
  <div>Biaya sewa per bulan<br><span class="en">Monthly leased cost</span>
   <div class="big">{{ rupiah(r.monthly_cost_idr) }}</div></div>
