@@ -87,12 +87,14 @@ def panel_queries() -> list[tuple[str, str]]:
 
 
 def start(user: str, sid: str, *, source: str | None = None) -> list[tuple[str, str]]:
+    """An Accounting-Start for ``user``'s session ``sid``; each user has their own phone."""
+    n = (*PARK_USERS, CHILLI_USER).index(user) + 1
     attrs = [
         ("User-Name", f'"{user}"'),
         ("Acct-Status-Type", "Start"),
         ("Acct-Session-Id", f'"{sid}"'),
-        ("Calling-Station-Id", f'"02-00-00-00-10-{len(sid):02d}"'),
-        ("Framed-IP-Address", f"10.254.200.{len(sid) + 10}"),
+        ("Calling-Station-Id", f'"02-00-00-00-10-{n:02d}"'),
+        ("Framed-IP-Address", f"10.254.200.{n + 10}"),
     ]
     if source:
         attrs.append(("Packet-Src-IP-Address", source))
