@@ -29,7 +29,9 @@ from tests.support.snmp_peers import NETOPS, free_port, need
 
 _RADIUS_HELPERS = str(REPO / "tests" / "integration" / "radius")
 if _RADIUS_HELPERS not in sys.path:
-    sys.path.insert(0, _RADIUS_HELPERS)
+    # Appended, not put first: the portal tests' plain `from conftest import …` must keep
+    # finding the portal's conftest, not the RADIUS tests' one.
+    sys.path.append(_RADIUS_HELPERS)
 
 from radius_peers import (  # noqa: E402
     SECRET,
