@@ -495,3 +495,36 @@ def start_snmp_exporter(
 def _free_tcp_port_in(netns: str) -> int:
     with inside(netns):
         return free_port(kind=socket.SOCK_STREAM)
+
+
+@contextmanager
+def running_prometheus(binary: str, config: Path, workdir: Path) -> Iterator[str]:
+    """A Prometheus on a free loopback port with ``config``; yields its URL once ready."""
+    port = free_port(kind=socket.SOCK_STREAM)
+    log = workdir / "prometheus.log"
+    proc = subprocess.Popen(
+        [
+            binary,
+            f"--config.file={config}",
+            f"--storage.tsdb.path={workdir / 'data'}",
+            f"--web.listen-address=127.0.0.1:{port}",
+            "--log.level=warn",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=log.open("w"),
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            assert proc.poll() is None, log.read_text()
+            try:
+                httpx.get(f"{url}/-/ready", timeout=2).raise_for_status()
+                break
+            except httpx.HTTPError:
+                assert time.monotonic() < deadline, "Prometheus never became ready"
+                time.sleep(0.5)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(20)

@@ -25,7 +25,7 @@ import pytest
 from netops.store import Store
 from netops.store.credentials import generate_key
 from tests.paths import REPO
-from tests.support.snmp_peers import NETOPS, free_port, need
+from tests.support.snmp_peers import NETOPS, free_port, need, running_prometheus
 
 _RADIUS_HELPERS = str(REPO / "tests" / "integration" / "radius")
 if _RADIUS_HELPERS not in sys.path:
@@ -176,34 +176,8 @@ def prometheus(tmp_path_factory: pytest.TempPathFactory, radius_traffic: Traffic
         "--radius", str(metrics.netloc), "--exporter", f"127.0.0.1:{free_port(kind=1)}",
         "--scrape-interval", "1s", "--scrape-timeout", "1s",
     )  # fmt: skip
-    port = free_port(kind=1)
-    log = tmp / "prometheus.log"
-    proc = subprocess.Popen(
-        [
-            binary,
-            f"--config.file={conf / 'prometheus.yml'}",
-            f"--storage.tsdb.path={tmp / 'data'}",
-            f"--web.listen-address=127.0.0.1:{port}",
-            "--log.level=warn",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=log.open("w"),
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            assert proc.poll() is None, log.read_text()
-            try:
-                httpx.get(f"{url}/-/ready", timeout=2).raise_for_status()
-                break
-            except httpx.HTTPError:
-                assert time.monotonic() < deadline, "Prometheus never became ready"
-                time.sleep(0.5)
+    with running_prometheus(binary, conf / "prometheus.yml", tmp) as url:
         yield url
-    finally:
-        proc.terminate()
-        proc.wait(20)
 
 
 def test_every_panel_of_hotspot_usage_returns_data_from_a_radius_server(prometheus: str) -> None:

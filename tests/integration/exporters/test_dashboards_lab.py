@@ -30,6 +30,7 @@ from tests.support.snmp_peers import (
     free_port,
     make_inventory,
     need,
+    running_prometheus,
     start_exporter,
 )
 
@@ -146,34 +147,8 @@ def prometheus(
         "prometheus", "config", "-i", str(lab_city), "-o", str(conf / "prometheus.yml"),
         "--exporter", city_exporter.address, "--scrape-interval", "1s", "--scrape-timeout", "1s",
     )  # fmt: skip
-    port = free_port(kind=1)
-    log = tmp / "prometheus.log"
-    proc = subprocess.Popen(
-        [
-            binary,
-            f"--config.file={conf / 'prometheus.yml'}",
-            f"--storage.tsdb.path={tmp / 'data'}",
-            f"--web.listen-address=127.0.0.1:{port}",
-            "--log.level=warn",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=log.open("w"),
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            assert proc.poll() is None, log.read_text()
-            try:
-                httpx.get(f"{url}/-/ready", timeout=2).raise_for_status()
-                break
-            except httpx.HTTPError:
-                assert time.monotonic() < deadline, "Prometheus never became ready"
-                time.sleep(0.5)
+    with running_prometheus(binary, conf / "prometheus.yml", tmp) as url:
         yield url
-    finally:
-        proc.terminate()
-        proc.wait(20)
 
 
 def test_every_panel_of_the_command_centre_dashboards_returns_data_from_the_lab(
