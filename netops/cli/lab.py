@@ -23,6 +23,7 @@ from netops.lab.plan import LAB_PREFIX
 from netops.lab.runtime import HotspotOptions, Lab, down, load_specs, status
 from netops.service.model import ComponentStatus
 from netops.service.run import supervise
+from netops.service.state import read_state
 from netops.service.supervisor import Event
 
 app = typer.Typer(
@@ -183,7 +184,9 @@ def lab_login(
 
     The phone opens a page through the hotspot's gateway, is redirected to the portal,
     accepts the terms for free Wi-Fi, and the gateway logs it in over RADIUS and starts
-    accounting. Prints the RADIUS username the session is filed under.
+    accounting. Prints the RADIUS username the session is filed under. A gateway that
+    plays its RouterOS lab device's pushed config is the phone's proxy: the phone reaches
+    the portal through its walled garden.
     """
     inv = get_inventory(inventory)
     gateways = Lab(inv, lab_dir).gateways()
@@ -194,9 +197,16 @@ def lab_login(
     spot = hotspot or next(iter(gateways))
     if spot not in gateways:
         raise NetopsError(f"hotspot {spot!r} is not running in the lab ({', '.join(gateways)})")
-    with Phone() as phone:
+    lab = Lab(inv, lab_dir)
+    pushed = (read_state(lab.hotspot_file(spot)) or {}).get("device_state")
+    with Phone(via=gateways[spot] if pushed else None) as phone:
         joined = phone.join(gateways[spot])
     console.print(f"online at {spot} as {joined.username}")
+    if pushed:
+        gateway = inv.hotspot(spot).gateway
+        console.print(
+            f"through {gateway}'s pushed hotspot config (login.html, walled garden, RADIUS)"
+        )
     console.print(f"status page: {joined.status_url}")
 
 
