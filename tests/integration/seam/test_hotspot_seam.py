@@ -23,7 +23,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -38,6 +37,7 @@ from netops.lab.citizen import FIRST_PAGE, LoginError, Phone, gateway_login_form
 from netops.lab.gateway import GatewaySim
 from netops.lab.routeros import DeviceOptions, LabRouterOS
 from netops.store.credentials import generate_key
+from tests.integration.privacy.test_trace import free_port
 from tests.paths import LAB, REPO
 
 sys.path.append(str(REPO / "tests" / "integration" / "portal"))
@@ -49,19 +49,6 @@ NETOPS = REPO / ".venv" / "bin" / "netops"
 PASSWORD = "netops-lab"
 SECRET = "testing123"
 VOUCHER = re.compile(r"\b[2-9A-HJKMNP-Z]{4}-[2-9A-HJKMNP-Z]{4}-[2-9A-HJKMNP-Z]{2}\b")
-
-
-def _free_port() -> int:
-    """A port free on 127.0.0.1 for TCP and UDP alike."""
-    while True:
-        with socket.socket() as tcp, socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
-            tcp.bind(("127.0.0.1", 0))
-            port = int(tcp.getsockname()[1])
-            try:
-                udp.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
 
 
 @dataclass
@@ -140,9 +127,9 @@ def seam(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Seam]:
     ports = {
         "api": device.address("api")[1],
         "ssh": device.address("ssh")[1],
-        "radius": (_free_port(), _free_port()),
-        "portal": _free_port(),
-        "coa": _free_port(),
+        "radius": (free_port(), free_port()),
+        "portal": free_port(),
+        "coa": free_port(),
     }
     inv = _inventory(work / "inv", **ports)  # type: ignore[arg-type]
     _inventory(work / "inv-other-secret", **ports, secret="not-the-inventorys")  # type: ignore[arg-type]
