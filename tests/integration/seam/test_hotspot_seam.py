@@ -41,7 +41,7 @@ from tests.integration.privacy.test_trace import free_port
 from tests.paths import LAB, REPO
 
 sys.path.append(str(REPO / "tests" / "integration" / "portal"))
-from portal_peers import Service, base_env, start_service
+from portal_peers import CHROMIUM_ARGS, Service, base_env, require_chromium, start_service
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(240)]
 
@@ -285,3 +285,33 @@ def _keep_env() -> Iterator[None]:
     yield
     os.environ.clear()
     os.environ.update(saved)
+
+
+def test_chromium_through_the_pushed_gateway_logs_in_with_a_voucher(seam: Seam) -> None:
+    """A real browser with the gateway as its proxy: the pushed login.html's script sends it
+    through the walled garden to the portal, where it logs in with a voucher."""
+    from playwright.sync_api import sync_playwright
+
+    seam.push()
+    code = seam.voucher()
+    station = "02:5e:a0:00:00:01"
+    args = [*CHROMIUM_ARGS, f"--proxy-server={seam.gateway.base_url}",
+            "--proxy-bypass-list=<-loopback>"]  # fmt: skip
+    with sync_playwright() as play:
+        browser = play.chromium.launch(executable_path=require_chromium(), args=args)
+        try:
+            context = browser.new_context(
+                extra_http_headers={"X-Lab-Station": station}, locale="id-ID"
+            )
+            page = context.new_page()
+            page.goto(FIRST_PAGE)
+            page.wait_for_url(re.compile(re.escape(seam.portal_url) + r"(login)?\?"))
+            page.get_by_label("Kode voucher", exact=True).fill(code)
+            page.get_by_role("button", name="Masuk dengan voucher").click()
+            page.wait_for_url(re.compile(re.escape(seam.portal_url) + r"status"))
+            assert page.get_by_role("status").inner_text() == "Anda terhubung ke internet."
+        finally:
+            browser.close()
+    assert station in seam.gateway.sessions
+    assert seam.gateway.sessions[station].reply["Session-Timeout"] == [4 * 3600]
+    seam.gateway.logout(station)
