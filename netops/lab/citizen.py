@@ -132,17 +132,21 @@ def gateway_login_form(page: httpx.Response) -> Form | None:
 class Phone:
     """One simulated phone with its own cookies (so the gateway sees its own MAC).
 
-    ``via``: the gateway's URL, to use it as the phone's HTTP proxy (see module docstring).
+    ``via``: the gateway's URL, to use it as the phone's HTTP proxy (see module docstring);
+    ``verify``: the CA file (or False) for HTTPS pages, as a phone trusts its CAs.
     """
 
-    def __init__(self, timeout: float = 15.0, *, via: str | None = None) -> None:
+    def __init__(
+        self, timeout: float = 15.0, *, via: str | None = None, verify: str | bool = True
+    ) -> None:
         headers = {"User-Agent": PHONE_AGENT, "Accept-Language": "id"}
         self.via = via
         self.station = _station()
         transport = None
         if via is not None:
-            headers[STATION_HEADER] = self.station
-            transport = httpx.HTTPTransport(proxy=via)
+            # Sent to the proxy with every request, CONNECT (HTTPS) included.
+            proxy = httpx.Proxy(via, headers={STATION_HEADER: self.station})
+            transport = httpx.HTTPTransport(proxy=proxy, verify=verify)
         self.client = httpx.Client(
             follow_redirects=True, timeout=timeout, headers=headers, transport=transport
         )
@@ -174,6 +178,11 @@ class Phone:
         portal = urljoin(str(landing.url), form.action)
         try:
             page = self._send(form, str(landing.url), form.fields)
+        except httpx.ProxyError as exc:
+            raise LoginError(
+                f"the portal at {portal} is not reachable before login: the gateway would not "
+                f"connect to it ({exc}; its walled garden does not open the portal)"
+            ) from None
         except httpx.HTTPError as exc:
             raise LoginError(f"the portal at {portal} did not answer ({exc})") from None
         if gateway_login_form(page) is not None:

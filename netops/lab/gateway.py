@@ -78,6 +78,7 @@ from starlette.routing import Route
 
 from netops.errors import NetopsError
 from netops.lab.hotspot_config import HotspotConfig, HotspotNotConfigured, PushedConfig
+from netops.lab.hotspot_proxy import HotspotFront
 from netops.portal.chap import coova_challenge, escape_mikrotik
 from netops.radius.dictionary import load_dictionary
 
@@ -189,6 +190,7 @@ class GatewaySim:
         #: The lab RouterOS device's configuration, when the gateway follows one.
         self.pushed = PushedConfig(device_state) if device_state is not None else None
         self._coa_bound: tuple[bool, int] | None = None
+        self._front: HotspotFront | None = None
         self.sessions: dict[str, SimSession] = {}
         self.attempts: list[Attempt] = []
         self.coa_log: list[tuple[str, str]] = []
@@ -251,11 +253,19 @@ class GatewaySim:
         self._start_http(http_sock)
 
     def _start_http(self, http_sock: socket.socket) -> None:
+        served = http_sock
+        if self.pushed is not None:
+            # A front answers CONNECT (HTTPS through the walled garden) and relays the rest
+            # to the web side on an internal port.
+            served = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            served.bind(("127.0.0.1", 0))
+            self._front = HotspotFront(http_sock, served.getsockname(), self.may_connect)
+            self._front.start()
         config = uvicorn.Config(self.app(), log_level="warning", access_log=False, lifespan="off")
         self._server = uvicorn.Server(config)
         server = self._server
         web = threading.Thread(
-            target=lambda: server.run(sockets=[http_sock]), name="gwsim-http", daemon=True
+            target=lambda: server.run(sockets=[served]), name="gwsim-http", daemon=True
         )
         udp = threading.Thread(target=self._coa_loop, name="gwsim-coa", daemon=True)
         self._threads = [web, udp]
@@ -274,8 +284,22 @@ class GatewaySim:
             self._server.should_exit = True
         for thread in self._threads:
             thread.join(timeout=5)
+        if self._front is not None:
+            self._front.stop()
         if self._coa_sock is not None:
             self._coa_sock.close()
+
+    def may_connect(self, station: str | None, host: str, port: int) -> bool:
+        """May the client ``station`` (its MAC, None when unknown) open a TCP connection to
+        ``host:port`` (an HTTPS tunnel)? When logged in, or when the IP walled garden
+        accepts it."""
+        if station is not None and station.lower() in self.sessions:
+            return True
+        try:
+            cfg = self.config()
+        except HotspotNotConfigured:
+            return False
+        return cfg is not None and cfg.walled(host, port, http=False)
 
     def __enter__(self) -> GatewaySim:
         self.start()

@@ -36,6 +36,7 @@ import pytest
 from netops.lab.citizen import FIRST_PAGE, LoginError, Phone, gateway_login_form
 from netops.lab.gateway import GatewaySim
 from netops.lab.routeros import DeviceOptions, LabRouterOS
+from netops.lab.tls import make_lab_tls
 from netops.store.credentials import generate_key
 from tests.integration.privacy.test_trace import free_port
 from tests.paths import LAB, REPO
@@ -62,6 +63,7 @@ class Seam:
     radius: Service
     portal_url: str
     coa_port: int
+    ports: dict[str, Any]
 
     def netops(self, *args: str, inv: Path | None = None) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
@@ -90,8 +92,8 @@ class Seam:
 
 
 def _inventory(dest: Path, *, api: int, ssh: int, radius: tuple[int, int], portal: int,
-               coa: int, secret: str = SECRET) -> Path:  # fmt: skip
-    """A copy of the lab inventory with this run's ports (and a NAS secret)."""
+               coa: int, secret: str = SECRET, portal_url: str | None = None) -> Path:  # fmt: skip
+    """A copy of the lab inventory with this run's ports (and a NAS secret, a portal URL)."""
     shutil.copytree(LAB, dest)
     devices = (dest / "devices.yml").read_text()
     devices = devices.replace("ssh_port: 10021", f"ssh_port: {ssh}")
@@ -100,7 +102,7 @@ def _inventory(dest: Path, *, api: int, ssh: int, radius: tuple[int, int], porta
     meta = (dest / "meta.yml").read_text()
     meta = meta.replace("auth_port: 1812", f"auth_port: {radius[0]}")
     meta = meta.replace("acct_port: 1813", f"acct_port: {radius[1]}")
-    meta = meta.replace("http://127.0.0.1:8080/", f"http://127.0.0.1:{portal}/")
+    meta = meta.replace("http://127.0.0.1:8080/", portal_url or f"http://127.0.0.1:{portal}/")
     (dest / "meta.yml").write_text(meta)
     profiles = (dest / "profiles.yml").read_text()
     old = f"    secret: {SECRET}\n"
@@ -159,7 +161,9 @@ def seam(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Seam]:
         )
         gateway.start()
         portal_url = f"http://127.0.0.1:{ports['portal']}/"
-        yield Seam(work, inv, db, env, device, gateway, radius, portal_url, int(ports["coa"]))
+        yield Seam(
+            work, inv, db, env, device, gateway, radius, portal_url, int(ports["coa"]), ports
+        )
     finally:
         if gateway is not None:
             gateway.stop()
@@ -315,3 +319,41 @@ def test_chromium_through_the_pushed_gateway_logs_in_with_a_voucher(seam: Seam) 
     assert station in seam.gateway.sessions
     assert seam.gateway.sessions[station].reply["Session-Timeout"] == [4 * 3600]
     seam.gateway.logout(station)
+
+
+def test_an_https_portal_is_reached_through_the_walled_garden_ip_list(seam: Seam) -> None:
+    """The walled garden's IP list opens an HTTPS portal (a CONNECT tunnel through the
+    gateway); without that entry the phone cannot reach it, and says so."""
+    tls = make_lab_tls(seam.work / "tls")
+    port = free_port()
+    url = f"https://127.0.0.1:{port}/"
+    inv = _inventory(seam.work / "inv-https", **seam.ports, portal_url=url)
+    portal = start_service(
+        "portal-https",
+        ["-i", str(inv), "--db", seam.db, "portal", "serve", "--listen", f"127.0.0.1:{port}",
+         "--tls-cert", str(tls.cert), "--tls-key", str(tls.key)],
+        log_dir=seam.work, env=seam.env, pattern=r"serving https://",
+    )  # fmt: skip
+    try:
+        seam.push(inv)
+        entries = list(seam.api().path("ip", "hotspot", "walled-garden", "ip"))
+        assert [(e["dst-address"], str(e["dst-port"])) for e in entries] == [
+            ("127.0.0.1", str(port))
+        ]
+        with Phone(via=seam.gateway.base_url, verify=str(tls.ca_cert)) as phone:
+            joined = phone.join(seam.gateway.base_url, voucher=seam.voucher())
+            assert joined.status_url.startswith(f"{url}status")
+            seam.gateway.logout(phone.station)
+        menu = seam.api().path("ip", "hotspot", "walled-garden", "ip")
+        for entry in list(menu):
+            menu.remove(entry[".id"])
+        with (
+            Phone(via=seam.gateway.base_url, verify=str(tls.ca_cert)) as phone,
+            pytest.raises(LoginError) as refused,
+        ):
+            phone.join(seam.gateway.base_url, voucher=seam.voucher())
+        assert f"the portal at {url} is not reachable before login" in str(refused.value)
+        assert "403" in str(refused.value)
+    finally:
+        portal.stop()
+        seam.push()
