@@ -63,7 +63,8 @@ def lab_up(
         typer.Option(
             "--radius",
             help="RADIUS server ADDR:AUTHPORT the simulated gateways use "
-            "(default: the inventory's services.radius).",
+            "(default: the inventory's services.radius; a gateway that plays a RouterOS lab "
+            "device uses what was pushed to it instead).",
         ),
     ] = None,
     radius_acct_port: Annotated[
@@ -78,7 +79,8 @@ def lab_up(
         typer.Option(
             "--portal",
             help="Portal URL the gateways redirect to (default: the "
-            "inventory's services.portal.url).",
+            "inventory's services.portal.url; a gateway that plays a RouterOS lab device "
+            "serves its pushed login.html instead).",
         ),
     ] = None,
     gateway_listen: Annotated[

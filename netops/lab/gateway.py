@@ -106,6 +106,9 @@ class SimSession:
     output_octets: int = 0
     seconds: int = 0
     stopped: str | None = None
+    #: When accounting last reported the session (``time.monotonic()``), and how often.
+    reported: float = field(default_factory=time.monotonic)
+    interims: int = 0
 
 
 @dataclass
@@ -269,8 +272,12 @@ class GatewaySim:
         )
         udp = threading.Thread(target=self._coa_loop, name="gwsim-coa", daemon=True)
         self._threads = [web, udp]
-        web.start()
-        udp.start()
+        if self.pushed is not None:
+            self._threads.append(
+                threading.Thread(target=self._interim_loop, name="gwsim-interim", daemon=True)
+            )
+        for thread in self._threads:
+            thread.start()
         deadline = time.monotonic() + 10
         while not server.started:
             if time.monotonic() > deadline or not web.is_alive():
@@ -438,12 +445,41 @@ class GatewaySim:
         if interim:
             req.AddAttribute("Acct-Interim-Interval", interim[0])
         self._common(req, session.mac, session.ip)
+        session.reported = time.monotonic()
+        if status == "Interim-Update":
+            session.interims += 1
         try:
             radius.SendPacket(req)
         except Timeout:
             raise NetopsError(
                 f"RADIUS accounting {radius.server}:{radius.acctport} did not answer"
             ) from None
+
+    def _interim_loop(self) -> None:
+        """Send each session's Interim-Update as the pushed profile's
+        ``radius-interim-update`` says (``received``: the reply's Acct-Interim-Interval),
+        counting from the last report (traffic reports included)."""
+        while not self._stop.wait(0.5):
+            try:
+                cfg = self.config()
+            except HotspotNotConfigured:
+                continue
+            if cfg is None or not cfg.radius_accounting:
+                continue
+            now = time.monotonic()
+            with self._lock:
+                sessions = list(self.sessions.values())
+            for session in sessions:
+                every = cfg.interim_update
+                if every is None:
+                    received = session.reply.get("Acct-Interim-Interval") or [0]
+                    every = float(received[0] or 0)
+                if every and now - session.reported >= every:
+                    session.seconds = max(session.seconds, int(time.time() - session.started))
+                    try:
+                        self._account(session, "Interim-Update")
+                    except NetopsError as exc:
+                        log.info("interim update not sent: %s", exc)
 
     def traffic(
         self, mac: str, *, input_octets: int, output_octets: int, seconds: int

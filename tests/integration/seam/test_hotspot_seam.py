@@ -25,6 +25,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -357,3 +358,26 @@ def test_an_https_portal_is_reached_through_the_walled_garden_ip_list(seam: Seam
     finally:
         portal.stop()
         seam.push()
+
+
+def test_interim_updates_follow_the_pushed_radius_interim_update(seam: Seam) -> None:
+    seam.push()
+    with Phone(via=seam.gateway.base_url) as phone:
+        phone.join(seam.gateway.base_url, voucher=seam.voucher())
+        session = seam.gateway.sessions[phone.station]
+        time.sleep(2.5)
+        assert session.interims == 0  # the pushed 5m: none yet
+        profiles = seam.api().path("ip", "hotspot", "profile")
+        ours = next(p for p in profiles if p["name"] == "hsprof-lab-park")
+        profiles.update(**{".id": ours[".id"], "radius-interim-update": "1s"})
+        deadline = time.monotonic() + 10
+        while session.interims < 2 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert session.interims >= 2
+        listed = seam.netops("--db", seam.db, "radius", "sessions", "--active", "-f", "json")
+        row = next(
+            r for r in json.loads(listed.stdout) if r["acct_session_id"] == session.acct_session_id
+        )
+        assert row["session_time"] >= 1, row  # the server took the gateway's own interims
+        seam.gateway.logout(phone.station)
+    seam.push()
