@@ -381,3 +381,43 @@ def test_interim_updates_follow_the_pushed_radius_interim_update(seam: Seam) -> 
         assert row["session_time"] >= 1, row  # the server took the gateway's own interims
         seam.gateway.logout(phone.station)
     seam.push()
+
+
+def test_the_lab_hotspot_process_plays_the_pushed_config(seam: Seam) -> None:
+    """``netops lab up``'s hotspot process with ``--device-state`` (as the lab runs it): its
+    citizens and ``netops lab login`` get online through the pushed config. Last in this
+    module: the lab's process takes the in-process gateway's place (and its CoA port)."""
+    seam.gateway.stop()
+    seam.push()
+    lab = seam.work / "lab"
+    lab.mkdir()
+    state = lab / "hotspot-lab-park.json"
+    log = (seam.work / "hotspot.log").open("w")
+    proc = subprocess.Popen(
+        [str(REPO / ".venv" / "bin" / "python"), "-m", "netops.lab.hotspot_main",
+         "--inventory", str(seam.inv), "--hotspot", "lab-park", "--state", str(state),
+         "--listen", "127.0.0.1:0", "--citizens", "1", "--interim", "1",
+         "--device-state", str(seam.work / "lab-hs-01")],
+        stdout=log, stderr=subprocess.STDOUT, env=seam.env, cwd=seam.work,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 30
+        while not state.exists() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert state.exists(), (seam.work / "hotspot.log").read_text()
+        assert json.loads(state.read_text())["device_state"] == str(seam.work / "lab-hs-01")
+        joined = seam.netops("lab", "login", "--lab-dir", str(lab))
+        assert joined.returncode == 0, joined.stdout + joined.stderr
+        assert "online at lab-park as" in joined.stdout
+        assert "through lab-hs-01's pushed hotspot config" in joined.stdout
+        # The process's own citizen joins as well (through the proxy, walled garden and all).
+        deadline = time.monotonic() + 30
+        while "online as" not in (seam.work / "hotspot.log").read_text():
+            assert time.monotonic() < deadline, (seam.work / "hotspot.log").read_text()
+            time.sleep(0.5)
+        listed = seam.netops("--db", seam.db, "radius", "sessions", "--active", "-f", "json")
+        assert len(json.loads(listed.stdout)) >= 2, listed.stdout
+    finally:
+        proc.terminate()
+        proc.wait(timeout=15)
+        log.close()
