@@ -3,7 +3,9 @@
 #
 #   validate the sample city → start the lab (simulated devices, FRR routers, a hotspot with
 #   citizens) → `netops up` (RADIUS, portal, exporter, Prometheus) → push the lab routers'
-#   configs (dry run, then commit) → log a citizen in through the portal → check that
+#   configs (dry run, then commit) → push the RouterOS hotspot gateway's config over the API
+#   → log a citizen in through the gateway config that was pushed (the lab gateway plays
+#   its RouterOS lab device's state: login.html, walled garden, RADIUS) → check that
 #   Prometheus has the lab's metrics → print what to open, and keep running until Ctrl-C.
 #
 # Environment:
@@ -136,12 +138,17 @@ step "Provisioning: the lab routers' configs, dry run then commit"
 "$NETOPS" -i "$LAB" config push --role core --commit --backup-dir "$VAR/backups"
 
 step "Provisioning: the RouterOS gateway and access point over the API, twice"
+# The lab's hotspot gateway plays only what is pushed to its RouterOS lab device, so the
+# pushed config names this run's RADIUS and portal ports (the lab inventory's, when free).
+PUSHED="$VAR/inventory-lab"
+"$PY" -m netops.lab.hotspot_inventory "$LAB" "$PUSHED" --auth-port "$RADIUS_AUTH_PORT" \
+    --acct-port "$RADIUS_ACCT_PORT" --portal "http://$BIND:$PORTAL_PORT/"
 # Commit-confirm: each device restores its own snapshot unless the push is verified.
-"$NETOPS" -i "$LAB" config push --site lab-park --commit --backup-dir "$VAR/backups"
-"$NETOPS" -i "$LAB" config push --site lab-park --commit --backup-dir "$VAR/backups"
-"$NETOPS" -i "$LAB" config diff --site lab-park
+"$NETOPS" -i "$PUSHED" config push --site lab-park --commit --backup-dir "$VAR/backups"
+"$NETOPS" -i "$PUSHED" config push --site lab-park --commit --backup-dir "$VAR/backups"
+"$NETOPS" -i "$PUSHED" config diff --site lab-park
 
-step "A citizen joins the free Wi-Fi through the portal"
+step "A citizen joins the free Wi-Fi through the gateway config netops pushed"
 "$NETOPS" lab login -i "$LAB" --lab-dir "$VAR/lab"
 "$NETOPS" -i "$LAB" --db "$DB" radius sessions --active --limit 5
 

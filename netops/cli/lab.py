@@ -23,6 +23,7 @@ from netops.lab.plan import LAB_PREFIX
 from netops.lab.runtime import HotspotOptions, Lab, down, load_specs, status
 from netops.service.model import ComponentStatus
 from netops.service.run import supervise
+from netops.service.state import read_state
 from netops.service.supervisor import Event
 
 app = typer.Typer(
@@ -62,7 +63,8 @@ def lab_up(
         typer.Option(
             "--radius",
             help="RADIUS server ADDR:AUTHPORT the simulated gateways use "
-            "(default: the inventory's services.radius).",
+            "(default: the inventory's services.radius; a gateway that plays a RouterOS lab "
+            "device uses what was pushed to it instead).",
         ),
     ] = None,
     radius_acct_port: Annotated[
@@ -77,7 +79,8 @@ def lab_up(
         typer.Option(
             "--portal",
             help="Portal URL the gateways redirect to (default: the "
-            "inventory's services.portal.url).",
+            "inventory's services.portal.url; a gateway that plays a RouterOS lab device "
+            "serves its pushed login.html instead).",
         ),
     ] = None,
     gateway_listen: Annotated[
@@ -183,7 +186,9 @@ def lab_login(
 
     The phone opens a page through the hotspot's gateway, is redirected to the portal,
     accepts the terms for free Wi-Fi, and the gateway logs it in over RADIUS and starts
-    accounting. Prints the RADIUS username the session is filed under.
+    accounting. Prints the RADIUS username the session is filed under. A gateway that
+    plays its RouterOS lab device's pushed config is the phone's proxy: the phone reaches
+    the portal through its walled garden.
     """
     inv = get_inventory(inventory)
     gateways = Lab(inv, lab_dir).gateways()
@@ -194,9 +199,16 @@ def lab_login(
     spot = hotspot or next(iter(gateways))
     if spot not in gateways:
         raise NetopsError(f"hotspot {spot!r} is not running in the lab ({', '.join(gateways)})")
-    with Phone() as phone:
+    lab = Lab(inv, lab_dir)
+    pushed = (read_state(lab.hotspot_file(spot)) or {}).get("device_state")
+    with Phone(via=gateways[spot] if pushed else None) as phone:
         joined = phone.join(gateways[spot])
     console.print(f"online at {spot} as {joined.username}")
+    if pushed:
+        gateway = inv.hotspot(spot).gateway
+        console.print(
+            f"through {gateway}'s pushed hotspot config (login.html, walled garden, RADIUS)"
+        )
     console.print(f"status page: {joined.status_url}")
 
 

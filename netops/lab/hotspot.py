@@ -64,6 +64,7 @@ class Hotspot:
         interim: float = 15.0,
         browsing: Browsing | None = None,
         seed: int | None = None,
+        via_gateway: bool = False,
     ) -> None:
         self.gateway = gateway
         self.citizens = citizens
@@ -73,6 +74,8 @@ class Hotspot:
         self.stop = threading.Event()
         self.joined = 0
         self.failures = 0
+        #: Phones use the gateway as their proxy (it plays a pushed config: walled garden).
+        self.via_gateway = via_gateway
 
     def run(self) -> None:
         """Until :attr:`stop` is set: keep phones online, send interims."""
@@ -92,7 +95,7 @@ class Hotspot:
             return
         retry = 2.0
         while not self.stop.is_set():
-            with Phone() as phone:
+            with Phone(via=self.gateway.base_url if self.via_gateway else None) as phone:
                 try:
                     joined = phone.join(self.gateway.base_url)
                 except NetopsError as exc:

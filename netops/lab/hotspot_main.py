@@ -5,6 +5,13 @@ Started by the lab supervisor (``netops lab up``) as
 ``FILE`` (JSON: the gateway's URL and CoA port) once it listens, and runs until SIGTERM.
 Secrets (the NAS's RADIUS secret) are read from the inventory here, never from the
 command line.
+
+With ``--device-state DIR`` (the state folder of the lab RouterOS device that plays the
+hotspot's gateway, as ``netops lab up`` passes it) the gateway takes RADIUS, secret, CoA
+port, identity, login page and walled garden from what ``netops config push`` put on that
+device (:mod:`netops.lab.hotspot_config`) and ignores ``--radius``, ``--acct-port``,
+``--portal`` and ``--coa-listen``'s port; its citizens use it as their proxy, so they reach
+the portal only through its walled garden.
 """
 
 from __future__ import annotations
@@ -40,6 +47,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--portal", default=None, help="portal URL")
     parser.add_argument("--citizens", type=int, default=3)
     parser.add_argument("--interim", type=float, default=15.0)
+    parser.add_argument(
+        "--device-state",
+        type=Path,
+        default=None,
+        help="state folder of the lab RouterOS device whose pushed config the gateway plays",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(name)s %(message)s", stream=sys.stdout
@@ -80,9 +93,15 @@ def _run(args: argparse.Namespace) -> int:
         listen_port=args.listen[1],
         coa_host=coa_host,
         coa_port=coa_port,
+        device_state=args.device_state.absolute() if args.device_state else None,
     )
     sim.start()
-    hotspot = Hotspot(GatewaySimAdapter(sim), citizens=args.citizens, interim=args.interim)
+    hotspot = Hotspot(
+        GatewaySimAdapter(sim),
+        citizens=args.citizens,
+        interim=args.interim,
+        via_gateway=args.device_state is not None,
+    )
     signal.signal(signal.SIGTERM, lambda *_: hotspot.stop.set())
     signal.signal(signal.SIGINT, lambda *_: hotspot.stop.set())
     write_state(
@@ -94,9 +113,18 @@ def _run(args: argparse.Namespace) -> int:
             "coa": f"{coa_host}:{sim.coa_port}",
             "radius": f"{host}:{auth_port}/{acct_port}",
             "portal": sim.portal_url,
+            # Phones use the gateway as their proxy: it plays the device's pushed config.
+            "device_state": str(args.device_state.absolute()) if args.device_state else None,
         },
     )
-    print(f"hotspot {spot.id}: gateway {sim.base_url}/ RADIUS {host}:{auth_port}", flush=True)
+    if args.device_state is not None:
+        print(
+            f"hotspot {spot.id}: gateway {sim.base_url}/ plays {gateway.hostname}'s pushed "
+            f"hotspot config ({args.device_state})",
+            flush=True,
+        )
+    else:
+        print(f"hotspot {spot.id}: gateway {sim.base_url}/ RADIUS {host}:{auth_port}", flush=True)
     try:
         hotspot.run()
     finally:

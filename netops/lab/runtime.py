@@ -300,12 +300,22 @@ class Lab:
                 argv += ["--acct-port", str(options.acct_port)]
             if options.portal:
                 argv += ["--portal", options.portal]
+            argv += self._pushed_gateway(spot)
             specs.append(
                 ComponentSpec(
                     f"hotspot-{spot}", tuple(argv), log=self.dir / "log" / f"hotspot-{spot}.log"
                 )
             )
         return specs
+
+    def _pushed_gateway(self, hotspot: str) -> list[str]:
+        """``--device-state`` for a hotspot whose gateway is a RouterOS lab device: the
+        simulated gateway then plays what ``netops config push`` put on that device."""
+        gateway = self.inventory.hotspot(hotspot).gateway
+        routeros, _ = plan_routeros(self.inventory)
+        if not any(t.device == gateway for t in routeros):
+            return []
+        return ["--device-state", str(self.dir / "routeros" / gateway)]
 
     def _wait_hotspots(self, plan: LabPlan, wait: float) -> None:
         deadline = time.monotonic() + wait
