@@ -116,7 +116,8 @@ def serve_command(
     host, port = parse_listen(listen)
     client = _engine(v2c_engine, parallel_walks, v3_engine)
     count = default_workers() if workers is None else workers
-    sock = bind(host, port)
+    # With workers each listens on the port itself (SO_REUSEPORT); this only reserves it.
+    sock = bind(host, port, reuse_port=count > 1, listen=count == 1)
     bound_host, bound_port = sock.getsockname()[:2]
     shown = f"[{bound_host}]" if ":" in bound_host else bound_host
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")

@@ -401,17 +401,22 @@ def parse_listen(text: str, default_port: int = defaults.EXPORTER_PORT) -> tuple
     return listen.parse_listen(text, default_port=default_port, error=ExporterError)
 
 
-def bind(host: str, port: int) -> socket.socket:
-    """A listening TCP socket (port 0 lets the kernel choose)."""
+def bind(host: str, port: int, *, reuse_port: bool = False, listen: bool = True) -> socket.socket:
+    """A listening TCP socket (port 0 lets the kernel choose). ``reuse_port``: one of a
+    SO_REUSEPORT group, each worker's own; ``listen=False`` only reserves the port (a bound
+    socket that does not listen is given no connections)."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if reuse_port:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     try:
         sock.bind((host, port))
     except OSError as exc:
         sock.close()
         raise ExporterError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
-    sock.listen(1024)
+    if listen:
+        sock.listen(1024)
     sock.set_inheritable(True)
     return sock
 

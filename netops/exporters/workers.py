@@ -1,9 +1,12 @@
-"""The exporter on several cores: N worker processes accepting on one listening socket.
+"""The exporter on several cores: N worker processes listening on one port (SO_REUSEPORT).
 
-The parent binds the socket (so a kernel-chosen port is known before any worker starts) and
-starts N workers (``spawn``: each imports afresh, with prometheus_client in multiprocess
-mode), each a full exporter: its own event loop, SNMP client and uvicorn server, accepting
-connections from the same socket, so a busy worker simply accepts fewer. What is shared:
+The parent reserves the port (bound, not listening, so a kernel-chosen port is known before
+any worker starts) and starts N workers (``spawn``: each imports afresh, with
+prometheus_client in multiprocess mode), each a full exporter: its own listening socket in the
+port's SO_REUSEPORT group, event loop, SNMP client and uvicorn server. The kernel spreads new
+connections over the workers by their addresses and ports. (Not one shared accepting socket:
+asyncio accepts every pending connection at once, so the first worker to wake would take a
+whole burst of Prometheus's keep-alive connections and keep them.) What is shared:
 
 * the exporter's own metrics: every worker writes prometheus_client's multiprocess files in
   one folder, and ``/metrics`` on any worker sums them (counters keep what a worker that
@@ -89,13 +92,14 @@ def build_exporter(spec: WorkerSpec) -> Any:
 
 
 def _worker_main(
-    spec: WorkerSpec, sock: socket.socket, index: int, generation: Any, ready: Any
+    spec: WorkerSpec, address: tuple[str, int], index: int, generation: Any, ready: Any
 ) -> None:
-    from netops.exporters.server import serve
+    from netops.exporters.server import bind, serve
 
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
         exporter = build_exporter(spec)
+        sock = bind(*address, reuse_port=True)
     except NetopsError as exc:
         ready.put((index, "error", str(exc)))
         return
@@ -113,9 +117,9 @@ def serve_workers(
     workers: int,
     announce: Callable[[], None] = lambda: None,
 ) -> None:
-    """Run ``workers`` exporters on ``sock`` until SIGINT/SIGTERM; ``announce`` once every
-    worker is ready. Raises :class:`ExporterError` when a worker cannot start or keeps
-    exiting."""
+    """Run ``workers`` exporters on ``sock``'s port until SIGINT/SIGTERM (``sock``: bound
+    with SO_REUSEPORT, not listening); ``announce`` once every worker is ready. Raises
+    :class:`ExporterError` when a worker cannot start or keeps exiting."""
     from prometheus_client.multiprocess import mark_process_dead
 
     metrics_dir = tempfile.mkdtemp(prefix="netops-exporter-metrics-")
@@ -123,6 +127,7 @@ def serve_workers(
     ctx = mp.get_context("spawn")
     ready: Any = ctx.Queue()
     generation: Any = ctx.Value("Q", 0)
+    address = sock.getsockname()[:2]
     procs: dict[int, Any] = {}
     exits: dict[int, deque[float]] = {i: deque(maxlen=RESTART_LIMIT) for i in range(workers)}
     stopping = False
@@ -130,7 +135,7 @@ def serve_workers(
     def start(index: int) -> None:
         proc = ctx.Process(
             target=_worker_main,
-            args=(spec, sock, index, generation, ready),
+            args=(spec, address, index, generation, ready),
             name=f"netops-exporter-{index}",
             daemon=True,
         )
