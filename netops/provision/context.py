@@ -96,6 +96,41 @@ def management_prefix(inventory: Inventory, device: Device) -> Prefix | None:
     return max(candidates, key=lambda p: (p.prefix.prefixlen, p.site is not None), default=None)
 
 
+def management_routes(inventory: Inventory, device: Device) -> list[dict[str, Any]]:
+    r"""Static ``/32`` routes to the management addresses behind ``device``'s point-to-point
+    links to devices that speak no routing protocol (no OSPF interface: a RouterOS hotspot
+    gateway), and to the access points behind such a gateway: each via the far end's
+    address on the link. Without them nothing upstream knows those ``/32``\ s."""
+    routes: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    for iface in device.interfaces:
+        link = inventory.link_at(device.hostname, iface.name)
+        if link is None or link.is_uplink or iface.ip is None:
+            continue
+        far_host, _, far_port = str(link.far_end(device.hostname, iface.name)).partition(":")
+        far = inventory.find_device(far_host)
+        far_if = far.interface(far_port) if far else None
+        if far is None or far_if is None or far_if.ip is None:
+            continue
+        if any(i.ospf_area for i in far.interfaces) or far_if.ip.ip not in iface.ip.network:
+            continue
+        behind = [far] + [
+            ap
+            for hs in inventory.hotspots
+            if hs.gateway == far.hostname
+            for ap in (inventory.find_device(name) for name in hs.access_points)
+            if ap is not None
+        ]
+        for target in behind:
+            if target.mgmt_ip in iface.ip.network or str(target.mgmt_ip) in seen:
+                continue
+            seen.add(str(target.mgmt_ip))
+            routes.append(
+                {"address": target.mgmt_ip, "next_hop": far_if.ip.ip, "name": target.hostname}
+            )
+    return routes
+
+
 def context(inventory: Inventory, device: Device) -> dict[str, Any]:
     """Everything a template may read about ``device``, derived from the inventory only."""
     svc = inventory.services
@@ -187,6 +222,7 @@ def context(inventory: Inventory, device: Device) -> dict[str, Any]:
         "mgmt_vlan": mgmt_vlan,
         "mgmt_trunk": mgmt_trunk,
         "mgmt_addressed": mgmt_addressed,
+        "mgmt_routes": management_routes(inventory, device),
         "switching": switching(device),
         "mgmt_gateway": mgmt_gateway,
         "data": device.data,

@@ -139,3 +139,20 @@ def test_switching_is_decided_by_role_model_and_modules(
     from netops.provision.context import switching
 
     assert switching(_device(**fields)) is expected
+
+
+def test_management_32s_behind_routeros_gateways_are_routed_and_advertised() -> None:
+    """kec-tengah-dist-01 links to RouterOS hotspot gateways, which speak no OSPF: their
+    management /32 (on the gateway's loopback) and their access points' are routed to the
+    gateway's end of the link and redistributed into OSPF, so the NOC reaches them."""
+    city = load_inventory(BANJARMASIN)
+    blocks = _blocks(city, "kec-tengah-dist-01")
+    gw, ap = city.device("pasar-terapung-siring-hs-01"), city.device("pasar-terapung-siring-ap-01")
+    next_hop = "10.20.0.98"  # the gateway's ether1 on the /30 of GigabitEthernet0/15
+    for device in (gw, ap):
+        route = f"ip route {device.mgmt_ip} 255.255.255.255 {next_hop} name mgmt-{device.hostname}"
+        assert route in blocks
+    assert "redistribute static subnets" in blocks["router ospf 1"]
+    # OSPF neighbours advertise their own management addresses: no static route to them
+    core = city.device("cc-core-01")
+    assert not [b for b in blocks if b.startswith(f"ip route {core.mgmt_ip} ")]
