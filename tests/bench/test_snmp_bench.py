@@ -348,7 +348,8 @@ def _write_doc() -> None:
         f"{os.cpu_count()} cores shared with other work, by "
         "`.venv/bin/pytest -q -s tests/bench/test_snmp_bench.py` (`make bench`).",
         "Both exporters run side by side and are scraped in alternation over HTTP; CPU is the "
-        "exporter process's user+system time (from /proc) divided by the scrapes. "
+        "exporter's user+system time (from /proc; netops: its process and any workers) "
+        "divided by the scrapes. "
         f"Load average when the run began: {LOAD_AT_START:.1f}, at its end: "
         f"{os.getloadavg()[0]:.1f} (the benchmark's own processes included; other test suites "
         "may share the machine), so compare the ratios; absolute times grow with the load. "
@@ -460,18 +461,24 @@ def _fleet_lines(fleet: dict[str, dict[str, Any]]) -> list[str]:
             f"{c['machine']:.2f} | {max(0.0, cores - c['machine']):.2f} |"
         )
     busy = ours["cores"]["exporter"]
-    pace = (
-        f"; in its median round it kept {busy:.2f} cores busy, so its cores set the pace"
-        if busy >= 0.9 * FLEET_WORKERS
-        else f"; in its median round it kept {busy:.2f} cores busy"
-    )
+    idle = cores - ours["cores"]["machine"]
+    if idle < 0.1 * cores:
+        pace = (
+            f". In its median round it kept {busy:.2f} cores busy while the machine had no idle "
+            "time left: other work on the machine set the pace, not the exporter"
+        )
+    elif busy >= 0.9 * FLEET_WORKERS:
+        pace = f". In its median round it kept {busy:.2f} cores busy, so its cores set the pace"
+    else:
+        pace = f". In its median round it kept {busy:.2f} cores busy"
     lines += [
         "",
         f"Each netops worker is one Python process with one event loop; with {FLEET_WORKERS} "
         f"workers the exporter can keep {FLEET_WORKERS} cores busy: 60 s ÷ "
         f"{ours['cpu'] * 1000:.1f} ms × {FLEET_WORKERS} ≈ "
         f"{60 / ours['cpu'] * FLEET_WORKERS:,.0f} devices per minute is its CPU ceiling at "
-        f"this size{pace}, less what the agents and the HTTP client take from the same cores. "
+        "this size, less what the agents and the HTTP client take from the same cores"
+        f"{pace}. "
         "snmp_exporter (Go) spreads over all cores. Each snmpd answers for many addresses and "
         "shares its caches (the "
         "interface table among them) across them, so a device with an agent of its own, "
