@@ -19,7 +19,8 @@ whole burst of Prometheus's keep-alive connections and keep them.) What is share
 
 A worker that exits is started again; one that keeps exiting (5 times within a minute) makes
 the parent stop all the others and exit with that sentence. SIGINT (Ctrl-C) or SIGTERM to
-the parent stops every worker.
+the parent stops every worker; a parent killed outright takes its workers with it
+(``PR_SET_PDEATHSIG``).
 """
 
 from __future__ import annotations
@@ -91,11 +92,25 @@ def build_exporter(spec: WorkerSpec) -> Any:
     return exporter
 
 
+def _exit_with_parent() -> None:
+    """Have the kernel send this worker SIGTERM when the parent dies, even by SIGKILL, so no
+    orphaned worker keeps the port (Linux ``PR_SET_PDEATHSIG``; elsewhere a no-op)."""
+    import ctypes
+    import ctypes.util
+
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        libc.prctl(1, signal.SIGTERM, 0, 0, 0)  # 1: PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # pragma: no cover - not Linux
+        return
+
+
 def _worker_main(
     spec: WorkerSpec, address: tuple[str, int], index: int, generation: Any, ready: Any
 ) -> None:
     from netops.exporters.server import bind, serve
 
+    _exit_with_parent()
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
         exporter = build_exporter(spec)

@@ -44,6 +44,14 @@ def _workers(exporter: ExporterProcess) -> list[int]:
     return sorted(out)
 
 
+def _alive(pid: int) -> bool:
+    """Running (a zombie waiting for whoever adopted it to reap it counts as gone)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
 def _cpu(pid: int) -> int:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return int(fields[11]) + int(fields[12])
@@ -185,3 +193,12 @@ def test_ctrl_c_stops_every_worker(tmp_path: Path, snmpd: Snmpd) -> None:
     assert proc.wait(15) == 0
     _wait_for(lambda: not [pid for pid in tree if Path(f"/proc/{pid}").exists()], 10)
     assert "Traceback" not in proc.stdout.read()
+
+
+def test_workers_do_not_outlive_a_killed_parent(two: tuple[ExporterProcess, Path]) -> None:
+    exporter, _ = two
+    workers = _workers(exporter)
+    assert len(workers) == 2
+    exporter.proc.kill()
+    exporter.proc.wait(5)
+    _wait_for(lambda: not [pid for pid in workers if _alive(pid)], 10)
