@@ -393,6 +393,7 @@ def _firewall(out: _Builder, ctx: Mapping[str, Any], inv: Inventory, dev: Device
                 protocol=protocol,
                 dst_port="853",
                 src_address=hs.client_prefix,
+                dst_address_list=f"!{DNS_LIST}",  # DoT to the city's own resolvers is fine
                 reject_with=reject,
                 comment=f"no DNS over {'TLS' if protocol == 'tcp' else 'QUIC'} from {hs.id}",
             )

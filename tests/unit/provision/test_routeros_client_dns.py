@@ -85,6 +85,7 @@ def test_dns_over_tls_and_quic_are_refused_from_clients(city: Inventory) -> None
         ("udp", "853", "reject", "icmp-port-unreachable"),
     ]
     assert all(r["src-address"] == NET for r in forward)
+    assert all(r["dst-address-list"] == "!netops-dns" for r in forward)  # DoT to them is fine
 
 
 def test_block_dot_false_keeps_the_redirect_but_lets_853_through() -> None:

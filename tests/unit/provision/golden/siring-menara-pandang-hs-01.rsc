@@ -72,8 +72,8 @@ add chain=input action=accept protocol=udp dst-port=3799 src-address-list=netops
 add chain=input action=accept in-interface=vlan30-hotspot protocol=udp dst-port="53,67" comment="DNS and DHCP for hotspot clients [netops]"
 add chain=input action=accept in-interface=vlan30-hotspot protocol=tcp dst-port="53,64872-64875" comment="hotspot login [netops]"
 add chain=input action=drop comment="drop the rest [netops]"
-add chain=forward action=reject protocol=tcp dst-port=853 src-address=10.100.0.0/22 reject-with=tcp-reset comment="no DNS over TLS from siring-menara-pandang [netops]"
-add chain=forward action=reject protocol=udp dst-port=853 src-address=10.100.0.0/22 reject-with=icmp-port-unreachable comment="no DNS over QUIC from siring-menara-pandang [netops]"
+add chain=forward action=reject protocol=tcp dst-port=853 src-address=10.100.0.0/22 dst-address-list="!netops-dns" reject-with=tcp-reset comment="no DNS over TLS from siring-menara-pandang [netops]"
+add chain=forward action=reject protocol=udp dst-port=853 src-address=10.100.0.0/22 dst-address-list="!netops-dns" reject-with=icmp-port-unreachable comment="no DNS over QUIC from siring-menara-pandang [netops]"
 /ip firewall nat
 add chain=dstnat action=redirect protocol=udp dst-port=53 src-address=10.100.0.0/22 dst-address-list="!netops-dns" to-ports=53 comment="DNS of siring-menara-pandang to the city's resolvers [netops]"
 add chain=dstnat action=redirect protocol=tcp dst-port=53 src-address=10.100.0.0/22 dst-address-list="!netops-dns" to-ports=53 comment="DNS of siring-menara-pandang to the city's resolvers [netops]"
