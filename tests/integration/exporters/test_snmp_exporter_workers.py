@@ -6,6 +6,7 @@ sentence), and Ctrl-C stops them all."""
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import time
@@ -199,6 +200,11 @@ def test_workers_do_not_outlive_a_killed_parent(two: tuple[ExporterProcess, Path
     exporter, _ = two
     workers = _workers(exporter)
     assert len(workers) == 2
+    environ = Path(f"/proc/{workers[0]}/environ").read_bytes().split(b"\0")
+    (folder,) = [v.split(b"=", 1)[1] for v in environ if v.startswith(b"PROMETHEUS_MULTIPROC_DIR=")]
     exporter.proc.kill()
     exporter.proc.wait(5)
-    _wait_for(lambda: not [pid for pid in workers if _alive(pid)], 10)
+    try:
+        _wait_for(lambda: not [pid for pid in workers if _alive(pid)], 10)
+    finally:  # a parent killed outright cannot remove its metrics folder
+        shutil.rmtree(folder.decode(), ignore_errors=True)
