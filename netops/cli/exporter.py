@@ -16,6 +16,7 @@ from netops.cli.common import InventoryOpt, absolute_path, console, err_console,
 from netops.exporters.modules import DEFAULT_MODULE_DIR, load_modules
 from netops.exporters.server import Exporter, ExporterSettings, bind, parse_listen, serve
 from netops.exporters.snmp import SnmpClient
+from netops.exporters.workers import WorkerSpec, default_workers, serve_workers
 
 app = typer.Typer(
     help="SNMP → Prometheus exporter (snmp_exporter compatible) and ICMP probes.",
@@ -96,25 +97,55 @@ def serve_command(
     v2c_engine: EngineOpt = "fast",
     v3_engine: V3EngineOpt = "fast",
     parallel_walks: ParallelOpt = 2,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            "--workers",
+            min=1,
+            max=64,
+            help="Processes accepting on the one listening port (default: one per core; "
+            "1: a single process).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Serve /snmp, /probe and /metrics until interrupted; POST /-/reload re-reads the
     inventory and modules (a broken file keeps the running configuration)."""
     inv = get_inventory(inventory)
     loaded = load_modules(modules)
     host, port = parse_listen(listen)
-    settings = ExporterSettings(default_timeout=default_timeout, timeout_offset=timeout_offset)
-    exporter = Exporter(
-        inv, loaded, settings, client=_engine(v2c_engine, parallel_walks, v3_engine)
-    )
-    exporter.loader = lambda: (get_inventory(inventory), load_modules(modules))
-    sock = bind(host, port)
+    client = _engine(v2c_engine, parallel_walks, v3_engine)
+    count = default_workers() if workers is None else workers
+    # With workers each listens on the port itself (SO_REUSEPORT); this only reserves it.
+    sock = bind(host, port, reuse_port=count > 1, listen=count == 1)
     bound_host, bound_port = sock.getsockname()[:2]
     shown = f"[{bound_host}]" if ":" in bound_host else bound_host
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    console.print(
-        f"netops exporter listening on http://{shown}:{bound_port}/ "
-        f"({len(loaded)} modules, {len(inv.devices)} inventory devices)"
-    )
+
+    def announce() -> None:
+        console.print(
+            f"netops exporter listening on http://{shown}:{bound_port}/ "
+            f"({len(loaded)} modules, {len(inv.devices)} inventory devices, "
+            f"{count} worker{'s' if count > 1 else ''})"
+        )
+
+    if count > 1 and inventory is not None:
+        spec = WorkerSpec(
+            inventory=inventory,
+            modules=modules,
+            default_timeout=default_timeout,
+            timeout_offset=timeout_offset,
+            v2c_engine=v2c_engine,
+            v3_engine=v3_engine,
+            parallel_walks=parallel_walks,
+        )
+        with contextlib.suppress(KeyboardInterrupt):
+            serve_workers(spec, sock, count, announce)
+        return
+    settings = ExporterSettings(default_timeout=default_timeout, timeout_offset=timeout_offset)
+    exporter = Exporter(inv, loaded, settings, client=client)
+    exporter.loader = lambda: (get_inventory(inventory), load_modules(modules))
+    announce()
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(serve(exporter, sock))
 

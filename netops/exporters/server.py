@@ -83,7 +83,10 @@ class _SelfMetrics:
             registry=registry,
         )
         self.in_flight = Gauge(
-            "netops_snmp_scrapes_in_flight", "SNMP scrapes being served now.", registry=registry
+            "netops_snmp_scrapes_in_flight",
+            "SNMP scrapes being served now.",
+            registry=registry,
+            multiprocess_mode="livesum",  # with workers: the sum over the live ones
         )
         self.probes = Counter(
             "netops_probes_total", "ICMP probes served, by result.", ["result"], registry=registry
@@ -151,6 +154,12 @@ class Exporter:
         self.registry = CollectorRegistry()
         self.metrics = _SelfMetrics(self.registry)
         self.loader: Callable[[], tuple[Inventory, dict[str, Module]]] | None = None
+        #: With worker processes: the reload generation they share (a reload in one bumps it,
+        #: and every other worker re-reads the files before its next request), and the
+        #: folder of prometheus_client's multiprocess files /metrics sums over.
+        self.generation: Any = None
+        self.seen_generation = 0
+        self.metrics_dir: str | None = None
         self.reloads = Counter(
             "netops_exporter_reloads_total",
             "Reloads of the inventory and modules, by result.",
@@ -161,19 +170,38 @@ class Exporter:
             self.reloads.labels(result)
 
     def reload(self) -> Response:
-        """Re-read the inventory and modules; on any error keep the running ones (HTTP 500)."""
+        """Re-read the inventory and modules; on any error keep the running ones (HTTP 500).
+        With workers, the others follow before their next request."""
+        response = self._reload(count=True)
+        if self.generation is not None and response.status == 200:
+            with self.generation.get_lock():
+                self.generation.value += 1
+                self.seen_generation = self.generation.value
+        return response
+
+    def follow_reloads(self) -> None:
+        """Reload when another worker (or SIGHUP to the parent) has since the last request.
+        Not counted again in ``netops_exporter_reloads_total``: one reload, one count."""
+        if self.generation is None or self.generation.value == self.seen_generation:
+            return
+        self.seen_generation = self.generation.value
+        self._reload(count=False)
+
+    def _reload(self, count: bool) -> Response:
         if self.loader is None:
             return Response(500, b"this exporter was not started from files: nothing to reload\n")
         try:
             inventory, modules = self.loader()
         except NetopsError as exc:
-            self.reloads.labels("failure").inc()
+            if count:
+                self.reloads.labels("failure").inc()
             log.warning("reload failed, keeping the running configuration: %s", exc)
             return Response(
                 500, f"reload failed, still running the old configuration: {exc}\n".encode()
             )
         self.inventory, self.modules = inventory, modules
-        self.reloads.labels("success").inc()
+        if count:
+            self.reloads.labels("success").inc()
         return Response(
             200, f"reloaded: {len(inventory.devices)} devices, {len(modules)} modules\n".encode()
         )
@@ -269,7 +297,15 @@ class Exporter:
         return Response(200, encode(families), CONTENT_TYPE)
 
     def self_metrics(self) -> Response:
-        return Response(200, encode(self.registry.collect()), CONTENT_TYPE)
+        """The exporter's own metrics; with workers, summed over all of them (prometheus_client
+        multiprocess files), whichever worker answers."""
+        if self.metrics_dir is None:
+            return Response(200, encode(self.registry.collect()), CONTENT_TYPE)
+        from prometheus_client.multiprocess import MultiProcessCollector
+
+        registry = CollectorRegistry()
+        MultiProcessCollector(registry, path=self.metrics_dir)  # type: ignore[no-untyped-call]
+        return Response(200, encode(registry.collect()), CONTENT_TYPE)
 
     def index(self) -> Response:
         modules = "".join(
@@ -294,6 +330,7 @@ class Exporter:
     # --- ASGI -----------------------------------------------------------------------------
 
     async def _route(self, scope: Scope) -> Response:
+        self.follow_reloads()
         path = scope.get("path", "/")
         query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
         headers = {k.lower(): v for k, v in scope.get("headers", [])}
@@ -364,17 +401,22 @@ def parse_listen(text: str, default_port: int = defaults.EXPORTER_PORT) -> tuple
     return listen.parse_listen(text, default_port=default_port, error=ExporterError)
 
 
-def bind(host: str, port: int) -> socket.socket:
-    """A listening TCP socket (port 0 lets the kernel choose)."""
+def bind(host: str, port: int, *, reuse_port: bool = False, listen: bool = True) -> socket.socket:
+    """A listening TCP socket (port 0 lets the kernel choose). ``reuse_port``: one of a
+    SO_REUSEPORT group, each worker's own; ``listen=False`` only reserves the port (a bound
+    socket that does not listen is given no connections)."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if reuse_port:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     try:
         sock.bind((host, port))
     except OSError as exc:
         sock.close()
         raise ExporterError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
-    sock.listen(1024)
+    if listen:
+        sock.listen(1024)
     sock.set_inheritable(True)
     return sock
 

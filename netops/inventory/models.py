@@ -172,6 +172,10 @@ class Site(Record):
     address: str | None = None
     kecamatan: str | None = None
     tags: tuple[str, ...] = ()
+    client_dns: tuple[ipaddress.IPv4Address, ...] = Field(
+        default=(),
+        description="This site's clients' resolvers, instead of services.client_dns.resolvers.",
+    )
 
 
 class Interface(Record):
@@ -570,6 +574,23 @@ class NatLogService(Record):
     )
 
 
+class ClientDnsService(Record):
+    """The resolvers public Wi-Fi clients must use: the city's own, which apply Kominfo's
+    TRUST+ ("Internet Positif") filtering. Hotspot gateways hand them out by DHCP, forward
+    their own DNS to them, and redirect clients' DNS addressed elsewhere to them."""
+
+    resolvers: tuple[ipaddress.IPv4Address, ...] = Field(
+        default=(),
+        description="The city's filtering resolvers; empty: clients' DNS is not forced. A "
+        "site's own `client_dns` replaces them there.",
+    )
+    block_dot: bool = Field(
+        default=True,
+        description="Refuse DNS over TLS and over QUIC (port 853) from clients, so a phone's "
+        "private DNS falls back to the resolvers DHCP gave it.",
+    )
+
+
 class Services(Record):
     """City-wide services that device configs point at."""
 
@@ -580,6 +601,7 @@ class Services(Record):
     syslog: tuple[str, ...] = ()
     natlog: NatLogService = NatLogService()
     dns: tuple[str, ...] = ()
+    client_dns: ClientDnsService = ClientDnsService()
     domain: str | None = None
     ospf_area: str = "0.0.0.0"
     banner: str | None = None

@@ -6,7 +6,9 @@
    to the agent's by a veth, and are scraped over HTTP from a thread moved into it.
    snmp_exporter gets an if_mib module generated from netops' own (same OIDs, types,
    look-ups), in its 0.21 format.
-2. Devices per minute (issue 5: 500 devices' if_mib per minute on 2 cores): 500 device
+2. Devices per minute (issue 5: 500 devices' if_mib per minute on 2 cores; issue 21 item 5:
+   with its worker processes, at least 1.2x snmp_exporter's rate in the same run, every
+   scrape answered, less exporter CPU per device than snmp_exporter): 500 device
    addresses on the loopback of one network namespace with 12 veth pairs (25 interfaces per
    device, an access switch or hotspot gateway), answered by 4 net-snmp snmpd processes.
    Both exporters run inside the namespace; each scrapes all 500 over HTTP in turn with
@@ -23,6 +25,7 @@ from __future__ import annotations
 import os
 import platform
 import statistics
+import subprocess
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -62,8 +65,19 @@ FLEET_PAIRS = 12  # veth pairs: 24 interfaces + lo per device
 FLEET_CONCURRENCY = 32  # scrapes in flight
 FLEET_ROUNDS = 3  # per exporter, alternating; the median round is reported
 SCRAPE_TIMEOUT = 10.0  # seconds, Prometheus's default scrape_timeout
+FLEET_WORKERS = len(os.sched_getaffinity(0))  # the exporter's default: one per core
+RATIO_GOAL = 1.2  # netops' fleet rate over snmp_exporter's (issue 21 item 5)
 RESULTS: dict[str, Any] = {}
 LOAD_AT_START = os.getloadavg()[0]
+
+
+def _uptime() -> str:
+    """``uptime``'s load figures, as a person reads them."""
+    out = subprocess.run(["uptime"], capture_output=True, text=True, check=False).stdout
+    return out.strip().split("load average:")[-1].strip() or "unknown"
+
+
+UPTIME_AT_START = _uptime()
 
 
 @pytest.fixture(scope="module")
@@ -251,7 +265,9 @@ def test_500_devices_per_minute_with_net_snmp_agents(
         interfaces = agents[0].snmpget("1.3.6.1.2.1.2.1.0")["1.3.6.1.2.1.2.1.0"]
         assert int(interfaces) == 2 * FLEET_PAIRS + 1, interfaces
 
-        ours = start_exporter(make_inventory(tmp / "lab", 161), netns=ns.name)
+        ours = start_exporter(
+            make_inventory(tmp / "lab", 161), "--workers", str(FLEET_WORKERS), netns=ns.name
+        )
         stack.callback(ours.stop)
         # public_v2 polls with a 2 s timeout and 1 retry: give snmp_exporter the same.
         config = snmp_exporter_config()
@@ -298,9 +314,17 @@ def test_500_devices_per_minute_with_net_snmp_agents(
         )
     RESULTS["fleet"] = fleet
     _write_doc()
-    assert fleet["netops"]["failures"] == 0
-    assert fleet["netops"]["series"] == fleet["snmp_exporter"]["series"]
-    assert fleet["netops"]["rate"] >= GOAL, f"netops: {fleet['netops']['rate']:.0f} per minute"
+    ours, theirs = fleet["netops"], fleet["snmp_exporter"]
+    assert ours["failures"] == 0
+    assert ours["series"] == theirs["series"]
+    assert ours["rate"] >= GOAL, f"netops: {ours['rate']:.0f} per minute"
+    assert ours["rate"] >= RATIO_GOAL * theirs["rate"], (
+        f"netops {ours['rate']:.0f} vs snmp_exporter {theirs['rate']:.0f} per minute"
+    )
+    assert ours["cpu"] < theirs["cpu"], (
+        f"CPU per device: netops {ours['cpu'] * 1000:.1f} ms, "
+        f"snmp_exporter {theirs['cpu'] * 1000:.1f} ms"
+    )
 
 
 def _old_blocks() -> dict[str, str]:
@@ -324,10 +348,19 @@ def _write_doc() -> None:
         f"{os.cpu_count()} cores shared with other work, by "
         "`.venv/bin/pytest -q -s tests/bench/test_snmp_bench.py` (`make bench`).",
         "Both exporters run side by side and are scraped in alternation over HTTP; CPU is the "
-        "exporter process's user+system time (from /proc) divided by the scrapes. "
+        "exporter's user+system time (from /proc; netops: its process and any workers) "
+        "divided by the scrapes. "
         f"Load average when the run began: {LOAD_AT_START:.1f}, at its end: "
         f"{os.getloadavg()[0]:.1f} (the benchmark's own processes included; other test suites "
-        "may share the machine), so compare the ratios; absolute times grow with the load.",
+        "may share the machine), so compare the ratios; absolute times grow with the load. "
+        f"`uptime` load averages (1, 5, 15 min) at the start: {UPTIME_AT_START}; at the end: "
+        f"{_uptime()}."
+        + (
+            " **Preliminary: the machine was busy with other work (load above its "
+            f"{os.cpu_count()} cores) during this run.**"
+            if max(LOAD_AT_START, os.getloadavg()[0]) > (os.cpu_count() or 1)
+            else ""
+        ),
         "",
     ]
     for version in ("v2c", "v3"):
@@ -370,7 +403,12 @@ def _fleet_lines(fleet: dict[str, dict[str, Any]]) -> list[str]:
         f"of one network namespace) answered by {FLEET_AGENTS} net-snmp snmpd processes "
         f"({-(-FLEET_DEVICES // FLEET_AGENTS)} addresses each); every device shows "
         f"{2 * FLEET_PAIRS + 1} interfaces ({FLEET_PAIRS} veth pairs and lo), like an access "
-        "switch or a hotspot gateway. Both exporters run inside the namespace and scrape all "
+        "switch or a hotspot gateway. netops runs with its default "
+        f"`--workers {FLEET_WORKERS}` (one per core; its CPU is the parent's and all workers'); "
+        "snmp_exporter with the `if_mib` module of its generator's documented example, "
+        "written out from RFC 2863 (`tests/support/if_mib_reference.py`; Debian's package "
+        "ships no usable `snmp.yml`), netops with its own `if_mib`: the same series. "
+        "Both exporters run inside the namespace and scrape all "
         f"{FLEET_DEVICES} over HTTP, one exporter after the other, {FLEET_CONCURRENCY} scrapes "
         f"in flight (scrape timeout {SCRAPE_TIMEOUT:g} s; SNMP timeout 2 s with 1 retry for "
         "both: netops auth `public_v2`, snmp_exporter module `if_mib`). Exporter, agents and "
@@ -395,17 +433,14 @@ def _fleet_lines(fleet: dict[str, dict[str, Any]]) -> list[str]:
             f"{r['median_scrape']:.2f} s / {r['slowest_scrape']:.2f} s |"
         )
     ours, theirs = fleet["netops"], fleet["snmp_exporter"]
-    if ours["rate"] >= GOAL and ours["failures"] == 0:
-        verdict = (
-            f"**netops reached {GOAL} devices per minute on this {cores}-core machine: "
-            f"{ours['rate']:,.0f} per minute ({ours['rate'] / GOAL:.1f}× the goal), with the "
-            "agents and the HTTP client on the same cores.**"
-        )
-    else:
-        verdict = (
-            f"**netops did not reach {GOAL} devices per minute on this {cores}-core machine: "
-            f"{ours['rate']:,.0f} per minute, {ours['failures']} failed scrapes.**"
-        )
+    ratio = ours["rate"] / theirs["rate"]
+    met = ours["failures"] == 0 and ratio >= RATIO_GOAL and ours["cpu"] < theirs["cpu"]
+    verdict = (
+        f"**Target {'met' if met else 'not met'}** (at least {RATIO_GOAL}× snmp_exporter's rate, "
+        "every scrape answered, less exporter CPU per device): netops did "
+        f"{ours['rate']:,.0f} devices per minute with {FLEET_WORKERS} workers, "
+        f"{ours['failures']} failed scrapes."
+    )
     lines += [
         "",
         f"{verdict} snmp_exporter did {theirs['rate']:,.0f} per minute in the same run "
@@ -426,17 +461,26 @@ def _fleet_lines(fleet: dict[str, dict[str, Any]]) -> list[str]:
             f"{c['machine']:.2f} | {max(0.0, cores - c['machine']):.2f} |"
         )
     busy = ours["cores"]["exporter"]
-    pace = (
-        f"; in its median round it kept {busy:.2f} of a core busy, so its own core set the pace"
-        if busy >= 0.9
-        else f"; in its median round it kept {busy:.2f} of a core busy"
-    )
+    idle = cores - ours["cores"]["machine"]
+    if idle < 0.1 * cores:
+        pace = (
+            f". In its median round it kept {busy:.2f} cores busy while the machine had no idle "
+            "time left: other work on the machine set the pace, not the exporter"
+        )
+    elif busy >= 0.9 * FLEET_WORKERS:
+        pace = f". In its median round it kept {busy:.2f} cores busy, so its cores set the pace"
+    else:
+        pace = f". In its median round it kept {busy:.2f} cores busy"
     lines += [
         "",
-        "The netops exporter is one Python process with one event loop, so it uses at most "
-        f"one core: 60 s ÷ {ours['cpu'] * 1000:.1f} ms ≈ {60 / ours['cpu']:,.0f} devices per "
-        f"minute is the ceiling of one process at this size{pace}. snmp_exporter (Go) spreads "
-        "over all cores. Each snmpd answers for many addresses and shares its caches (the "
+        f"Each netops worker is one Python process with one event loop; with {FLEET_WORKERS} "
+        f"workers the exporter can keep {FLEET_WORKERS} cores busy: 60 s ÷ "
+        f"{ours['cpu'] * 1000:.1f} ms × {FLEET_WORKERS} ≈ "
+        f"{60 / ours['cpu'] * FLEET_WORKERS:,.0f} devices per minute is its CPU ceiling at "
+        "this size, less what the agents and the HTTP client take from the same cores"
+        f"{pace}. "
+        "snmp_exporter (Go) spreads over all cores. Each snmpd answers for many addresses and "
+        "shares its caches (the "
         "interface table among them) across them, so a device with an agent of its own, "
         "scraped once a minute, may spend more per scrape than the snmpd CPU shown.",
         "",

@@ -397,7 +397,9 @@ class ExporterProcess:
 def start_exporter(inventory: Path, *args: str, netns: str | None = None) -> ExporterProcess:
     """Start it as the issue's done-when says: NETOPS_INVENTORY=DIR netops exporter serve
     (inside ``netns`` if given, listening on that namespace's loopback)."""
-    cmd = [NETOPS, "exporter", "serve", "--listen", "127.0.0.1:0", *args]
+    # One process unless the test asks for workers: the worker tests are their own.
+    workers = () if any(a.startswith("--workers") for a in args) else ("--workers", "1")
+    cmd = [NETOPS, "exporter", "serve", "--listen", "127.0.0.1:0", *workers, *args]
     if netns:
         cmd = ["ip", "netns", "exec", netns, *cmd]
     env = {**os.environ, "NETOPS_INVENTORY": str(inventory)}
@@ -445,6 +447,36 @@ def snmp_exporter_config(community: str = "public") -> dict[str, Any]:
     return config
 
 
+def _stat(pid: int) -> list[str]:
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+
+def _proc_cpu(pid: int) -> float:
+    try:
+        fields = _stat(pid)
+    except FileNotFoundError:  # exited since it was listed
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def process_tree(root: int) -> list[int]:
+    """``root`` and every live process descended from it (from /proc's parent ids)."""
+    parents: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                ppid = int(_stat(int(entry.name))[1])
+            except (FileNotFoundError, ProcessLookupError, IndexError):
+                continue
+            parents.setdefault(ppid, []).append(int(entry.name))
+    found, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        found.append(pid)
+        todo.extend(parents.get(pid, []))
+    return found
+
+
 class Process:
     """A long-running exporter: where it answers and how much CPU it has used."""
 
@@ -453,8 +485,8 @@ class Process:
         self.url = url
 
     def cpu(self) -> float:
-        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        """CPU seconds of the process and of its live descendants (an exporter's workers)."""
+        return sum(_proc_cpu(pid) for pid in process_tree(self.proc.pid))
 
     def stop(self) -> None:
         self.proc.terminate()

@@ -18,6 +18,10 @@ This expresses ``templates/mikrotik_routeros/{_base,hotspot-gateway,access-point
   VLAN towards its hotspot gateway as a point-to-point ``/32`` whose ``network`` is the
   gateway's management address, and the gateway routes each access point's address onto
   that VLAN;
+* clients' DNS is forced to the city's filtering resolvers (``services.client_dns``, a
+  site's ``client_dns``; Kominfo's TRUST+ rules): DHCP hands them out, the gateway's own DNS
+  forwards to them, DNS addressed anywhere else (a phone set to 8.8.8.8) is redirected to
+  the gateway's DNS, and DNS over TLS/QUIC (port 853) is refused so private DNS falls back;
 * the default SNMP community is disabled by key, not added twice when netops's community is
   itself named ``public``; the RouterOS API service stays enabled (``api-ssl`` from the
   management networks; plain ``api`` on a lab inventory), since the driver speaks it.
@@ -47,6 +51,7 @@ class IntendedStateError(NetopsError):
 
 
 NATLOG_PREFIX = "netops-nat"  # log-prefix and logging action of the source-NAT log
+DNS_LIST = "netops-dns"  # address list of the resolvers clients may ask directly
 
 
 def _yes(flag: bool) -> str:
@@ -163,6 +168,17 @@ def hotspot_dns_name(inventory: Inventory, hotspot: Hotspot) -> str:
     return name
 
 
+def client_resolvers(inventory: Inventory, hotspot: Hotspot) -> tuple[ipaddress.IPv4Address, ...]:
+    """The resolvers ``hotspot``'s clients must use: its site's ``client_dns``, else the
+    city's ``services.client_dns.resolvers``; empty when clients' DNS is not forced."""
+    site = inventory.site(hotspot.site)
+    return site.client_dns or inventory.services.client_dns.resolvers
+
+
+def _gateway_resolvers(inv: Inventory, ctx: Mapping[str, Any]) -> tuple[ipaddress.IPv4Address, ...]:
+    return next((r for e in ctx["hotspots"] if (r := client_resolvers(inv, e["hotspot"]))), ())
+
+
 def intended_state(device: Device, inventory: Inventory, *, with_secrets: bool = False) -> State:
     """``device``'s intended RouterOS state (``hotspot-gateway`` or ``access-point``).
 
@@ -207,8 +223,11 @@ def _base(out: _Builder, ctx: Mapping[str, Any], inv: Inventory, dev: Device, re
                 interface=iface["name"],
                 comment=iface["description"],
             )
+    # A hotspot gateway answers its clients' DNS itself (the hotspot redirects it there), so
+    # it forwards to the resolvers the clients must use.
+    resolvers = [str(r) for r in _gateway_resolvers(inv, ctx)] or list(svc.dns)
     out.settings(
-        "/ip/dns", allow_remote_requests=_yes(bool(ctx["hotspots"])), servers=",".join(svc.dns)
+        "/ip/dns", allow_remote_requests=_yes(bool(ctx["hotspots"])), servers=",".join(resolvers)
     )
     snmp = ctx["snmp"]
     if snmp is not None:
@@ -362,6 +381,22 @@ def _firewall(out: _Builder, ctx: Mapping[str, Any], inv: Inventory, dev: Device
             comment="hotspot login",
         )
     out.add(rule, chain="input", action="drop", comment="drop the rest")
+    for entry in ctx["hotspots"]:
+        hs = entry["hotspot"]
+        if not (client_resolvers(inv, hs) and inv.services.client_dns.block_dot):
+            continue
+        for protocol, reject in (("tcp", "tcp-reset"), ("udp", "icmp-port-unreachable")):
+            out.add(
+                rule,
+                chain="forward",
+                action="reject",
+                protocol=protocol,
+                dst_port="853",
+                src_address=hs.client_prefix,
+                dst_address_list=f"!{DNS_LIST}",  # DoT to the city's own resolvers is fine
+                reject_with=reject,
+                comment=f"no DNS over {'TLS' if protocol == 'tcp' else 'QUIC'} from {hs.id}",
+            )
 
 
 def _ap_ports(ctx: Mapping[str, Any], hs: Hotspot) -> list[str]:
@@ -491,14 +526,32 @@ def _hotspot_gateway(
         ):
             out.add("/ip/dhcp-server/option", name=CAPTIVE_OPTION, code="114", value=f"'{api_uri}'")
         offered = {"dhcp_option": CAPTIVE_OPTION} if api_uri is not None else {}
+        resolvers = client_resolvers(inv, hs)
         out.add(
             "/ip/dhcp-server/network",
             address=net,
             gateway=gw,
-            dns_server=gw,
+            dns_server=",".join(str(r) for r in resolvers) or gw,
             **offered,
             comment=hs.ssid,
         )
+        for resolver in resolvers:
+            if {"list": DNS_LIST, "address": str(resolver)} not in out.state.get(
+                "/ip/firewall/address-list", []
+            ):
+                out.add("/ip/firewall/address-list", list=DNS_LIST, address=resolver)
+        for protocol in ("udp", "tcp") if resolvers else ():
+            out.add(
+                "/ip/firewall/nat",
+                chain="dstnat",
+                action="redirect",
+                protocol=protocol,
+                dst_port="53",
+                src_address=net,
+                dst_address_list=f"!{DNS_LIST}",
+                to_ports="53",
+                comment=f"DNS of {hs.id} to the city's resolvers",
+            )
         nat = {"out_interface": uplink["name"]} if uplink else {}
         if inv.services.natlog.enabled:  # each new connection's translation, for traces
             nat.update(log="yes", log_prefix=NATLOG_PREFIX)

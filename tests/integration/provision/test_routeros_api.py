@@ -302,3 +302,40 @@ def test_render_writes_rsc_and_state_json(lab: Lab, tmp_path: Path) -> None:
     assert "testing123" not in rsc and "<secret:" in json.dumps(state["/radius"])
     assert (out / "lab-core-01.cfg").exists()
     assert managed_paths("6.49") != managed_paths("7.16")
+
+
+def test_clients_dns_forced_to_the_resolvers_is_pushed_and_converges(lab: Lab) -> None:
+    """services.client_dns on the lab gateway: the push adds the DNS redirect, the DoT block
+    and the DHCP resolvers on the device (read back through librouteros), and a second push
+    changes nothing."""
+    meta = lab.root / "meta.yml"
+    text = meta.read_text()
+    meta.write_text(
+        text.replace(
+            "  dns: [127.0.0.1]\n",
+            "  dns: [127.0.0.1]\n  client_dns: {resolvers: [127.0.0.53, 127.0.0.54]}\n",
+        )
+    )
+    first = lab.netops("push", "--commit", "-d", "lab-hs-01")
+    assert first.returncode == 0, first.stdout + first.stderr
+    api = lab.api("lab-hs-01")
+    nat = [r for r in api.path("ip", "firewall", "nat") if r.get("chain") == "dstnat"]
+    assert sorted(
+        (r["protocol"], str(r["dst-port"]), r["dst-address-list"], r["action"]) for r in nat
+    ) == [
+        ("tcp", "53", "!netops-dns", "redirect"),
+        ("udp", "53", "!netops-dns", "redirect"),
+    ]
+    dot = [r for r in api.path("ip", "firewall", "filter") if r.get("chain") == "forward"]
+    assert sorted((r["protocol"], str(r["dst-port"]), r["action"]) for r in dot) == [
+        ("tcp", "853", "reject"),
+        ("udp", "853", "reject"),
+    ]
+    (network,) = list(api.path("ip", "dhcp-server", "network"))
+    assert network["dns-server"] == "127.0.0.53,127.0.0.54"
+    assert next(iter(api.path("ip", "dns")))["servers"] == "127.0.0.53,127.0.0.54"
+    again = lab.netops("push", "--commit", "-d", "lab-hs-01")
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "1 unchanged" in again.stdout, again.stdout
+    drift = lab.netops("diff", "-d", "lab-hs-01")
+    assert "dstnat" not in drift.stdout, drift.stdout

@@ -37,7 +37,7 @@ add name=dhcp-siring-menara-pandang interface=vlan30-hotspot address-pool=pool-s
 /ip dhcp-server option
 add name=netops-captive-portal code=114 value="'https://wifi.banjarmasinkota.go.id/api/captive'"
 /ip dhcp-server network
-add address=10.100.0.0/22 gateway=10.100.0.1 dns-server=10.100.0.1 dhcp-option=netops-captive-portal comment="WiFi Gratis Banjarmasin [netops]"
+add address=10.100.0.0/22 gateway=10.100.0.1 dns-server="10.40.0.2,10.40.0.3" dhcp-option=netops-captive-portal comment="WiFi Gratis Banjarmasin [netops]"
 /file
 add name=hotspot-netops/login.html contents="<!doctype html><html lang=\"id\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\"><title>WiFi Gratis Banjarmasin</title></head><body><form name=\"netops\" action=\"https://wifi.banjarmasinkota.go.id/\" method=\"get\"><input type=\"hidden\" name=\"hotspot\" value=\"siring-menara-pandang\"><input type=\"hidden\" name=\"identity\" value=\"\$(identity)\"><input type=\"hidden\" name=\"server-name\" value=\"\$(server-name)\"><input type=\"hidden\" name=\"link-login-only\" value=\"\$(link-login-only)\"><input type=\"hidden\" name=\"link-logout\" value=\"\$(link-logout)\"><input type=\"hidden\" name=\"link-status\" value=\"\$(link-status)\"><input type=\"hidden\" name=\"link-orig\" value=\"\$(link-orig)\"><input type=\"hidden\" name=\"dst\" value=\"\$(link-orig)\"><input type=\"hidden\" name=\"mac\" value=\"\$(mac)\"><input type=\"hidden\" name=\"ip\" value=\"\$(ip)\"><input type=\"hidden\" name=\"chap-id\" value=\"\$(chap-id)\"><input type=\"hidden\" name=\"chap-challenge\" value=\"\$(chap-challenge)\"><input type=\"hidden\" name=\"error\" value=\"\$(error)\"><noscript><button>WiFi Gratis Banjarmasin: masuk</button></noscript></form><script>var f=document.forms.netops;f.action+=location.hash;f.submit()</script></body></html>"
 /ip hotspot profile
@@ -60,6 +60,8 @@ add list=netops-mgmt address=10.10.0.0/16 comment="[netops]"
 add list=netops-mgmt address=10.40.0.0/20 comment="[netops]"
 add list=netops-radius address=10.40.0.10 comment="[netops]"
 add list=netops-radius address=10.40.0.11 comment="[netops]"
+add list=netops-dns address=10.40.0.2 comment="[netops]"
+add list=netops-dns address=10.40.0.3 comment="[netops]"
 /ip firewall filter
 add chain=input action=accept connection-state="established,related,untracked" comment="established [netops]"
 add chain=input action=drop connection-state=invalid comment="invalid [netops]"
@@ -70,7 +72,11 @@ add chain=input action=accept protocol=udp dst-port=3799 src-address-list=netops
 add chain=input action=accept in-interface=vlan30-hotspot protocol=udp dst-port="53,67" comment="DNS and DHCP for hotspot clients [netops]"
 add chain=input action=accept in-interface=vlan30-hotspot protocol=tcp dst-port="53,64872-64875" comment="hotspot login [netops]"
 add chain=input action=drop comment="drop the rest [netops]"
+add chain=forward action=reject protocol=tcp dst-port=853 src-address=10.100.0.0/22 dst-address-list="!netops-dns" reject-with=tcp-reset comment="no DNS over TLS from siring-menara-pandang [netops]"
+add chain=forward action=reject protocol=udp dst-port=853 src-address=10.100.0.0/22 dst-address-list="!netops-dns" reject-with=icmp-port-unreachable comment="no DNS over QUIC from siring-menara-pandang [netops]"
 /ip firewall nat
+add chain=dstnat action=redirect protocol=udp dst-port=53 src-address=10.100.0.0/22 dst-address-list="!netops-dns" to-ports=53 comment="DNS of siring-menara-pandang to the city's resolvers [netops]"
+add chain=dstnat action=redirect protocol=tcp dst-port=53 src-address=10.100.0.0/22 dst-address-list="!netops-dns" to-ports=53 comment="DNS of siring-menara-pandang to the city's resolvers [netops]"
 add chain=srcnat action=masquerade src-address=10.100.0.0/22 out-interface=ether1 log=yes log-prefix=netops-nat comment="NAT hotspot siring-menara-pandang [netops]"
 /snmp
 set enabled=yes contact="Pemerintah Kota Banjarmasin (contoh)" location="Siring Menara Pandang" trap-version=3
