@@ -63,8 +63,9 @@ REGISTER: tuple[DataItem, ...] = (
     ),
     DataItem(
         "vouchers",
-        "voucher code, first use, validity, the device pseudonym it is bound to",
-        "subscribers (kind voucher): username, first_used_at, valid_until, bound_mac",
+        "voucher code (encrypted; known by a keyed name), first use, validity, bound device",
+        "subscribers (kind voucher): username (v-… keyed name), password_enc (the code, "
+        "encrypted), first_used_at, valid_until, bound_mac",
         "time-limited access handed out on paper; one device per code",
         PUBLIC_TASK,
         "the period after expiry or revocation (privacy purge)",
