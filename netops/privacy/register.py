@@ -104,11 +104,12 @@ REGISTER: tuple[DataItem, ...] = (
     DataItem(
         "operator_audit",
         "data subject requests: kind, subject (user name or pseudonym), received, due, "
-        "answered, outcome; operators' actions (audit table, where installed)",
-        "privacy_requests; the operator audit table",
+        "answered, outcome; operators' actions (who, when, what, on which subject, from where)",
+        "privacy_requests; audit_log (hash chain) and audit_anchor (where it starts)",
         "accountability: showing each request was answered in time (art. 47)",
         LEGAL_OBLIGATION,
-        "the period after the request was answered (privacy purge)",
+        "the period after the request was answered or the action recorded (privacy purge; "
+        "the audit trail loses its oldest rows behind a sealed anchor)",
     ),
     DataItem(
         "service_logs",
