@@ -232,9 +232,9 @@ def revoke(
             if not in_batch:
                 raise StoreError(f"there is no voucher batch {batch!r}")
             revoked += in_batch
-        done = [group_code(normalise_code(c)) for c in codes or [] if c not in unknown]
-        for code in done:
-            audit_cli(store, "voucher.revoke", code)
+        for code in codes or []:
+            if code not in unknown:  # the trail names the voucher, never its code
+                audit_cli(store, "voucher.revoke", store.voucher_name(code))
         if batch is not None:
             audit_cli(store, "voucher.revoke", batch, "batch")
     if unknown:

@@ -197,6 +197,10 @@ def test_voucher_list_shows_first_use_binding_and_revocation(
         store.claim_voucher(first, "aa:bb:cc:00:00:09", datetime.now(UTC))
         device = store.mac_pseudonym("aa:bb:cc:00:00:09")
     assert run(capsys, "voucher", "revoke", second_code.lower())[0] == 0
+    with Store.open(db) as store:
+        targets = [e.target or "" for e in store.audit_entries()]
+    assert second in targets, "the audit trail names the revoked voucher"
+    assert not any(second_code.replace("-", "") in t.replace("-", "") for t in targets)
     code, out, _ = run(capsys, "voucher", "list", "--format", "csv")
     rows = {r["name"]: r for r in csv.DictReader(io.StringIO(out))}
     # The binding is the device's pseudonym: the list never shows a clear MAC.
