@@ -68,13 +68,23 @@ def list_(
 
 
 @app.command("verify")
-def verify(db: DbOpt = None) -> None:
-    """Check the hash chain; exit 1 naming the first row that was edited or follows a
-    deleted one. Prints the newest row's hash: note it down to detect later deletion of
+def verify(inventory: InventoryOpt = None, db: DbOpt = None) -> None:
+    """Check the hash chain, from the retention purge's sealed anchor when old rows were
+    purged; exit 1 naming the first row that was edited or follows a deleted one, or a
+    forged anchor. Prints the newest row's hash: note it down to detect later deletion of
     the newest rows."""
     with open_store(db) as store:
         check = store.verify_audit()
-    if check.broken_id is not None:
-        console.print(f"[bold red]audit trail broken at row {check.broken_id}:[/] {check.problem}")
+    if check.problem is not None:
+        where = f" at row {check.broken_id}" if check.broken_id is not None else ""
+        console.print(f"[bold red]audit trail broken{where}:[/] {check.problem}")
         raise typer.Exit(1)
+    anchor = check.anchor
+    if anchor is not None:
+        zone = city_zone(inventory)
+        console.print(
+            f"starts at the purge anchor: {anchor.purged_rows} older row(s) purged under the "
+            f"retention period, up to row {anchor.last_id} (last purge "
+            f"{when(anchor.purged_at, zone)})"
+        )
     console.print(f"audit trail intact: {check.rows} row(s), head {check.head}")

@@ -29,7 +29,7 @@ from netops.errors import NetopsError
 from netops.inventory.units import parse_duration
 from netops.listen import parse_listen
 from netops.privacy.syslog import NatReceiver
-from netops.privacy.trace import AUDIT_ENV, DEFAULT_AUDIT, operator_name, parse_at, trace
+from netops.privacy.trace import AUDIT_ENV, operator_name, parse_at, trace
 from netops.timefmt import zone_of
 
 app = typer.Typer(name="privacy", help="Personal data: lawful traces and the NAT log.")
@@ -58,7 +58,10 @@ def trace_command(
         Path | None,
         typer.Option(
             "--audit-log",
-            help=f"Audit record (default ${AUDIT_ENV} or {DEFAULT_AUDIT}).",
+            help=(
+                f"Deprecated (also ${AUDIT_ENV}): also append each trace to this JSON-lines "
+                "file. The record is the audit trail (netops audit list)."
+            ),
             callback=absolute_path,
         ),
     ] = None,
@@ -73,7 +76,15 @@ def trace_command(
     except ValueError as exc:
         raise NetopsError(f"--window {window!r} is not a duration (e.g. 5m, 90s)") from exc
     moment = parse_at(at, zone)
-    path = audit_log or Path(os.environ.get(AUDIT_ENV) or DEFAULT_AUDIT)
+    env_path = os.environ.get(AUDIT_ENV)
+    path = audit_log or (Path(env_path).absolute() if env_path else None)
+    if path is not None:
+        err_console.print(
+            f"warning: --audit-log / ${AUDIT_ENV} is deprecated and will be removed: every "
+            "trace is recorded in the hash-chained audit trail (netops audit list|verify); "
+            f"also appending to {path}",
+            soft_wrap=True,
+        )
     with open_store(db) as store:
         result = trace(
             store,

@@ -35,7 +35,7 @@ from netops.errors import NetopsError, StoreError
 from netops.inventory import Inventory, Secret
 from netops.inventory.units import format_duration, parse_duration
 from netops.store import NewUser, Session, Store, Subscriber
-from netops.store.codes import group_code, normalise_mac
+from netops.store.codes import normalise_mac
 from netops.store.credentials import generate_key, parse_key
 from netops.store.migrate import head_revision
 from netops.timefmt import human, machine, zone_label, zone_of
@@ -447,8 +447,7 @@ def user_show(
     def limit(used: int, cap: int | None, show: Any) -> str:
         return show(used) if cap is None else f"{show(used)} of {show(cap)}"
 
-    shown = group_code(sub.username) if sub.kind == "voucher" else sub.username
-    table = Table(title=f"{sub.kind} {shown}", title_justify="left", show_header=False)
+    table = Table(title=f"{sub.kind} {sub.username}", title_justify="left", show_header=False)
     table.add_column("what")
     table.add_column("value")
     table.add_row("plan", sub.plan if plan else f"{sub.plan} (not in the inventory!)")

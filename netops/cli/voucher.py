@@ -169,7 +169,7 @@ def list_(
         print_json(
             [
                 {
-                    "code": group_code(v.username),
+                    "name": v.username,
                     "status": status(v, now),
                     **subscriber_json(v, zone),
                 }
@@ -177,7 +177,7 @@ def list_(
             ]
         )
         return
-    columns = ["code", "plan", "batch", "status", "first use", "valid until", "MAC"]
+    columns = ["name", "plan", "batch", "status", "first use", "valid until", "MAC"]
 
     # A person reads the table (city time, zone named); CSV carries ISO 8601 with the offset.
     def stamp(moment: datetime | None) -> str:
@@ -185,7 +185,7 @@ def list_(
 
     rows = [
         [
-            group_code(v.username),
+            v.username,
             v.plan,
             v.batch or "",
             status(v, now),
@@ -232,9 +232,9 @@ def revoke(
             if not in_batch:
                 raise StoreError(f"there is no voucher batch {batch!r}")
             revoked += in_batch
-        done = [group_code(normalise_code(c)) for c in codes or [] if c not in unknown]
-        for code in done:
-            audit_cli(store, "voucher.revoke", code)
+        for code in codes or []:
+            if code not in unknown:  # the trail names the voucher, never its code
+                audit_cli(store, "voucher.revoke", store.voucher_name(code))
         if batch is not None:
             audit_cli(store, "voucher.revoke", batch, "batch")
     if unknown:

@@ -52,7 +52,7 @@ from netops.portal.security import (
     totp_valid,
 )
 from netops.portal.state import ADMIN_COOKIE, ADMIN_TOKEN_ENV, CSRF_COOKIE, LANG_COOKIE, Portal
-from netops.store.codes import VOUCHER_BITS, group_code, looks_like_voucher, normalise_code
+from netops.store.codes import VOUCHER_BITS
 from netops.store.operators import OPERATOR_NAME, ROLES, TOKEN_PREFIX, AuditEntry, Operator, Role
 from netops.store.types import Session, Subscriber
 
@@ -111,7 +111,7 @@ class VoucherBatchOut(BaseModel):
 
 
 class VoucherOut(BaseModel):
-    code: str
+    name: str
     plan: str
     enabled: bool
     shared: bool
@@ -123,7 +123,7 @@ class VoucherOut(BaseModel):
 
 
 class RevokeOut(BaseModel):
-    code: str
+    name: str
     revoked: bool
 
 
@@ -172,7 +172,7 @@ class HotspotUsageOut(BaseModel):
 
 def _voucher_out(sub: Subscriber) -> VoucherOut:
     return VoucherOut(
-        code=group_code(sub.username),
+        name=sub.username,
         plan=sub.plan,
         enabled=sub.enabled,
         shared=sub.shared,
@@ -681,12 +681,12 @@ def api_router(portal: Portal) -> APIRouter:
         responses={404: {"description": "No such voucher"}},
     )
     def revoke(code: str, request: Request, who: Principal = Depends(require)) -> RevokeOut:
-        if not looks_like_voucher(code) or not portal.store.revoke_voucher(code):
-            raise HTTPException(404, f"voucher {code!r} does not exist")
-        grouped = group_code(normalise_code(code))
-        log.info("revoked voucher %s…", grouped[:4])
-        record(portal, who, request, "voucher.revoke", grouped)
-        return RevokeOut(code=grouped, revoked=True)
+        name = portal.store.voucher_name(code)
+        if name is None or not portal.store.revoke_voucher(name):
+            raise HTTPException(404, "no such voucher")
+        log.info("revoked voucher %s", name)
+        record(portal, who, request, "voucher.revoke", name)
+        return RevokeOut(name=name, revoked=True)
 
     @router.get("/sessions", summary="Sessions (active by default), newest first")
     def sessions(
@@ -1114,18 +1114,13 @@ def admin_router(portal: Portal) -> APIRouter:
                 section="vouchers",
                 message=Page(request).t("admin.expired"),
             )
-        code = fields.get("code", "")
-        ok = looks_like_voucher(code) and await run_in_threadpool(portal.store.revoke_voucher, code)
+        name = portal.store.voucher_name(fields.get("code", "")) or ""
+        ok = bool(name) and await run_in_threadpool(portal.store.revoke_voucher, name)
         if ok:
-            grouped = group_code(normalise_code(code))
-            log.info("revoked voucher %s… from the console", grouped[:4])
-            record(portal, who, request, "voucher.revoke", grouped)
+            log.info("revoked voucher %s from the console", name)
+            record(portal, who, request, "voucher.revoke", name)
         t = Page(request).t
-        done = (
-            t("admin.revoked_code", code=group_code(normalise_code(code)))
-            if ok
-            else t("admin.no_voucher")
-        )
+        done = t("admin.revoked_code", code=name) if ok else t("admin.no_voucher")
         back = {"done": done}
         if fields.get("batch"):
             back["batch"] = fields["batch"]
@@ -1141,7 +1136,7 @@ def admin_router(portal: Portal) -> APIRouter:
         base = portal.inventory.services.portal.url
         cards = []
         for sub in subs:
-            code = group_code(sub.username)
+            code = portal.store.voucher_code(sub) or ""
             plan = portal.plan(sub.plan)
             # The code rides in the #fragment: read by the login page, never sent to a server.
             qr = segno.make(f"{base}#{urlencode({'voucher': code})}", error="m")

@@ -47,7 +47,6 @@ from netops.portal.state import (
     PortalDep,
 )
 from netops.privacy.notice import build_notice
-from netops.store.codes import group_code
 from netops.store.types import Subscriber
 
 log = logging.getLogger("netops.portal")
@@ -163,7 +162,7 @@ def allowance_rows(
         session_seconds=running,
     )
     unlimited = t("status.unlimited")
-    account = {"clickthrough": t("free.heading"), "voucher": group_code(sub.username)}.get(
+    account = {"clickthrough": t("free.heading"), "voucher": t("status.voucher")}.get(
         sub.kind, sub.username
     )
     rows = [(t("status.account"), account), (t("status.plan"), plan.description or plan.name)]

@@ -390,6 +390,8 @@ CATALOGUE: Mapping[str, Mapping[Lang, str]] = {
     "admin.print_cards": {"id": "cetak kartu", "en": "print cards"},
     "admin.newest": {"id": "Voucher terbaru ({total})", "en": "Newest vouchers ({total})"},
     "admin.code": {"id": "Kode", "en": "Code"},
+    "status.voucher": {"id": "Voucher", "en": "Voucher"},
+    "admin.voucher_name": {"id": "Nama RADIUS", "en": "RADIUS name"},
     "admin.first_used": {"id": "Pertama dipakai", "en": "First used"},
     "admin.valid_until": {"id": "Berlaku sampai", "en": "Valid until"},
     "admin.device": {"id": "Perangkat", "en": "Device"},

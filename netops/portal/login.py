@@ -93,7 +93,8 @@ def check_voucher(store: LoginStore, code: str, mac: str | None, now: datetime) 
     device = store.mac_pseudonym(mac) if mac else None
     if not sub.shared and sub.bound_mac and device and sub.bound_mac != device:
         return _fail("error.voucher_bound", counts=True)
-    return LoginCheck(username=sub.username, password=sub.username, kind="voucher")
+    # The gateway gets the voucher's derived name and hand-off password, never the code.
+    return LoginCheck(username=sub.username, password=sub.clear_password, kind="voucher")
 
 
 def check_user(store: LoginStore, username: str, password: str) -> LoginCheck:

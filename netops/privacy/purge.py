@@ -4,6 +4,9 @@ One pass deletes or clears what is older than its class allows and returns the c
 class; the caller logs them (counts only, never personal data). Sessions go through the
 store's own :meth:`~netops.store.Store.purge`, so total quotas survive; an accounting period
 shorter than a day is refused while a plan has a daily limit (today's sessions carry it).
+The operator audit class covers answered data subject requests and the audit trail itself:
+the trail loses its oldest rows only, behind a sealed anchor that ``netops audit verify``
+starts from (:meth:`~netops.store.Store.purge_audit`).
 """
 
 from __future__ import annotations
@@ -76,6 +79,17 @@ def purge(store: Store, inventory: Inventory, now: datetime) -> PurgeReport:
     connections = store.forget_connections(cut["connection_records"])
     accounts = store.purge_inactive_users(cut["subscriber_accounts"])
     requests = store.purge_requests(cut["operator_audit"])
+    trail = store.purge_audit(cut["operator_audit"], now=now)
+    if trail.rows:
+        assert trail.last_at is not None
+        log.info(
+            "privacy purge: audit trail lost its %d oldest row(s), up to id %s (written %s), "
+            "before %s; the chain now starts at the anchor",
+            trail.rows,
+            trail.last_id,
+            trail.last_at.isoformat(timespec="seconds"),
+            cut["operator_audit"].isoformat(timespec="seconds"),
+        )
     acceptances = store.purge_acceptances(cut["clickthroughs"])
     counts = {
         "accounting_sessions": done.sessions,
@@ -83,7 +97,7 @@ def purge(store: Store, inventory: Inventory, now: datetime) -> PurgeReport:
         "subscriber_accounts": accounts,
         "vouchers": done.vouchers,
         "clickthroughs": done.clickthroughs + acceptances,
-        "operator_audit": requests,
+        "operator_audit": requests + trail.rows,
     }
     log.info(
         "privacy purge: %s",

@@ -63,8 +63,9 @@ REGISTER: tuple[DataItem, ...] = (
     ),
     DataItem(
         "vouchers",
-        "voucher code, first use, validity, the device pseudonym it is bound to",
-        "subscribers (kind voucher): username, first_used_at, valid_until, bound_mac",
+        "voucher code (encrypted; known by a keyed name), first use, validity, bound device",
+        "subscribers (kind voucher): username (v-… keyed name), password_enc (the code, "
+        "encrypted), first_used_at, valid_until, bound_mac",
         "time-limited access handed out on paper; one device per code",
         PUBLIC_TASK,
         "the period after expiry or revocation (privacy purge)",
@@ -103,11 +104,12 @@ REGISTER: tuple[DataItem, ...] = (
     DataItem(
         "operator_audit",
         "data subject requests: kind, subject (user name or pseudonym), received, due, "
-        "answered, outcome; operators' actions (audit table, where installed)",
-        "privacy_requests; the operator audit table",
+        "answered, outcome; operators' actions (who, when, what, on which subject, from where)",
+        "privacy_requests; audit_log (hash chain) and audit_anchor (where it starts)",
         "accountability: showing each request was answered in time (art. 47)",
         LEGAL_OBLIGATION,
-        "the period after the request was answered (privacy purge)",
+        "the period after the request was answered or the action recorded (privacy purge; "
+        "the audit trail loses its oldest rows behind a sealed anchor)",
     ),
     DataItem(
         "service_logs",

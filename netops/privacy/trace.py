@@ -26,7 +26,6 @@ from netops.store.natlog import NatMapping
 from netops.timefmt import machine
 
 AUDIT_ENV = "NETOPS_PRIVACY_AUDIT"
-DEFAULT_AUDIT = Path("var") / "privacy-audit.jsonl"
 
 
 class TraceError(NetopsError):
@@ -156,10 +155,8 @@ def operator_name() -> str:
 
 
 def audit(path: Path, record: dict[str, Any]) -> None:
-    """Write one trace to the audit record before it is answered.
-
-    One JSON line, appended and flushed (file mode 0600). This is the one place to swap for
-    the store's operator audit trail."""
+    """Append one trace to the deprecated JSON-lines file (``--audit-log``): one line,
+    flushed and synced, file mode 0600. The record is the store's audit trail."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
     with os.fdopen(fd, "a", encoding="utf-8") as out:
@@ -178,9 +175,12 @@ def trace(
     operator: str,
     port: int | None = None,
     window: timedelta = timedelta(minutes=5),
-    audit_path: Path = DEFAULT_AUDIT,
+    audit_path: Path | None = None,
 ) -> TraceResult:
-    """Who was connected behind public ``ip`` (``port``) at ``at`` ± ``window``."""
+    """Who was connected behind public ``ip`` (``port``) at ``at`` ± ``window``.
+
+    The trace is recorded in the store's hash-chained audit trail before anything is looked
+    up; ``audit_path`` (deprecated) also appends it as a JSON line to that file."""
     if not case.strip():
         raise TraceError("--case must name the request's case reference")
     if port is not None and not 0 < port < 65536:
@@ -190,22 +190,23 @@ def trace(
     gateway = gateway_of(inventory, ip)
     nas = str(gateway.radius_source)
     start, end = at - window, at + window
-    audit(
-        audit_path,
-        {
-            "event": "privacy.trace",
-            "case": case,
-            "operator": operator,
-            "ip": ip,
-            "port": port,
-            "at": machine(at),
-            "window_seconds": int(window.total_seconds()),
-            "gateway": gateway.hostname,
-            "recorded": machine(datetime.now(UTC)),
-        },
-    )
-    # The operators' hash-chained trail too: `netops audit list` shows it, and the privacy
-    # metrics count it (`netops_privacy_actions_total{action="trace"}`).
+    if audit_path is not None:
+        audit(
+            audit_path,
+            {
+                "event": "privacy.trace",
+                "case": case,
+                "operator": operator,
+                "ip": ip,
+                "port": port,
+                "at": machine(at),
+                "window_seconds": int(window.total_seconds()),
+                "gateway": gateway.hostname,
+                "recorded": machine(datetime.now(UTC)),
+            },
+        )
+    # The record: the operators' hash-chained trail (`netops audit list|verify`), which the
+    # privacy metrics count (`netops_privacy_actions_total{action="trace"}`).
     store.audit(
         operator,
         "cli",

@@ -7,7 +7,7 @@ and the pure :mod:`netops.radius.policy`, and returns what to answer. It never s
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, time, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
@@ -19,6 +19,7 @@ from netops.radius.logsafe import printable, subject
 from netops.radius.messages import RejectReason, reject_message
 from netops.radius.policy import Consumed, Decision, authorize, quota_exhausted
 from netops.radius.protocol import Chap, Hardening, chap_matches
+from netops.store.codes import group_code, is_voucher_name, normalise_code
 
 if TYPE_CHECKING:
     from netops.store import Subscriber
@@ -152,13 +153,17 @@ class Handler:
 
         if req.eap:
             return reject("method")
+        typed = req.username
         # The store also finds a MAC or a voucher code however the NAS spelled it.
         view = self.store.auth_view(req.username, self.day_start(now))
         if view is None:
             return reject("credentials")
         sub = view.subscriber
         username = sub.username
-        if not self._credentials_ok(sub, req):
+        # From here on the request is named as the store knows it: a voucher typed on the
+        # gateway's own page is its derived name, never the code, in results and logs.
+        req = replace(req, username=username) if username != req.username else req
+        if not self._credentials_ok(sub, req, typed):
             return reject("credentials")
         plan = self.plan_of(sub.plan)
         if plan is None:
@@ -229,15 +234,18 @@ class Handler:
         """A Stop ended the device's session: its next login must take a slot again."""
         self._admitted.pop((username, mac), None)
 
-    def _credentials_ok(self, sub: Subscriber, req: AuthInput) -> bool:
+    def _credentials_ok(self, sub: Subscriber, req: AuthInput, typed: str) -> bool:
+        """Whether the request proves ``sub``; ``typed`` is the User-Name as the NAS sent it."""
         if sub.kind == "mac":
             # MAC authentication: the NAS sends the MAC as User-Name and an empty (or the
             # MAC as) password; the device must also be the one calling.
             if req.mac is not None and self.store.mac_pseudonym(req.mac) != sub.username:
                 return False
             if req.chap is not None:
-                return any(chap_matches(req.chap, pw) for pw in ("", req.username, sub.username))
-            return req.password in (None, "", req.username, sub.username)
+                return any(chap_matches(req.chap, pw) for pw in ("", typed, sub.username))
+            return req.password in (None, "", typed, sub.username)
+        if req.chap is not None and sub.kind == "voucher":
+            return any(chap_matches(req.chap, pw) for pw in self._voucher_secrets(sub, typed))
         if req.chap is not None:
             if not sub.chap_capable or sub.clear_password is None:
                 return False
@@ -245,6 +253,17 @@ class Handler:
         if req.password is None:
             return False
         return self.store.check_password(sub, req.password)
+
+    def _voucher_secrets(self, sub: Subscriber, typed: str) -> list[str]:
+        """The passwords a CHAP login of voucher ``sub`` may have used: the portal's hand-off
+        password, and, when the citizen typed the code on the gateway's own login page
+        (User-Name = the code), the code as printed or run together, in either case."""
+        found = [sub.clear_password] if sub.clear_password else []
+        if not is_voucher_name(typed) and self.store.voucher_name(typed) == sub.username:
+            code = normalise_code(typed)
+            for spelling in (code, group_code(code)):
+                found += [spelling, spelling.lower()]
+        return found
 
     # -- accounting ----------------------------------------------------------------------
 

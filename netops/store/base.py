@@ -145,6 +145,15 @@ class StoreBase:
             self._pseudonyms[mac] = found
         return found
 
+    def voucher_name(self, code: str) -> str | None:
+        """The RADIUS user name of a voucher code in any spelling (``v-…``, keyed like MAC
+        pseudonyms); a voucher name passes through; None for anything else."""
+        return codes.voucher_name(code, self._mac_key_())
+
+    def voucher_handoff(self, name: str) -> str:
+        """The password the portal hands to the gateway with voucher name ``name``."""
+        return codes.voucher_handoff_password(name, self._mac_key_())
+
     def mac_key_status(self) -> dict[str, str]:
         """Where the MAC pseudonym key comes from and its fingerprint (never the key)."""
         key = self._mac_key_()
@@ -242,11 +251,14 @@ class StoreBase:
 
     def _subscriber(self, row: Any, *, reveal: bool) -> Subscriber:
         """A ``subscribers`` row as a :class:`Subscriber`; ``reveal`` decrypts a CHAP
-        password (vouchers' and MACs' passwords are their names)."""
+        password (a MAC's password is its name; a voucher's, the hand-off password derived
+        from its name: never the code, which only :meth:`voucher_code` decrypts)."""
         kind = cast(SubscriberKind, row.kind)
         clear: str | None = None
-        if kind in ("voucher", "mac"):
+        if kind == "mac":
             clear = row.username
+        elif kind == "voucher":
+            clear = self.voucher_handoff(row.username) if reveal else None
         elif row.password_enc is not None and reveal:
             clear = self._reveal(row.username, row.password_enc)
         return to_subscriber(row, clear)

@@ -110,6 +110,39 @@ def clickthrough_device(username: str) -> str | None:
     return PSEUDONYM_PREFIX + match.group(1) if match else None
 
 
+# A voucher as RADIUS and the records know it: ``v-`` and 13 base32 characters (65 bits) of
+# HMAC-SHA256(pseudonym key, label + normalised code). The code is what a citizen types; the
+# name is what the gateway, accounting, logs and the console see, and it does not give the
+# code away.
+VOUCHER_NAME_PREFIX = "v-"
+_VOUCHER_NAME = re.compile(r"^v-[a-z2-7]{13}$")
+_VOUCHER_LABEL = b"netops voucher name v1\x00"
+_HANDOFF_LABEL = b"netops voucher hand-off v1\x00"
+
+
+def voucher_name(code: str, key: bytes) -> str | None:
+    """The RADIUS user name of a voucher code in any spelling (``v-…``); a voucher name is
+    returned as it is, anything that is not shaped like a code gives None."""
+    if is_voucher_name(code):
+        return code
+    if not looks_like_voucher(code):
+        return None
+    digest = hmac.new(key, _VOUCHER_LABEL + normalise_code(code).encode("ascii"), hashlib.sha256)
+    return VOUCHER_NAME_PREFIX + base64.b32encode(digest.digest()).decode("ascii")[:13].lower()
+
+
+def is_voucher_name(text: str) -> bool:
+    """True when ``text`` is a voucher's derived user name (``v-…``)."""
+    return _VOUCHER_NAME.fullmatch(text) is not None
+
+
+def voucher_handoff_password(name: str, key: bytes) -> str:
+    """The password the portal hands to the gateway with a voucher's derived name: a keyed
+    hash of the name, so it is never the code and only the store's key can make it."""
+    digest = hmac.new(key, _HANDOFF_LABEL + name.encode("ascii"), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).decode("ascii")[:22]
+
+
 def new_clickthrough_password() -> str:
     """A random password for a click-through allowance (the portal submits it, nobody types it)."""
     return secrets.token_urlsafe(12)

@@ -8,7 +8,10 @@ passwords.
 
 The audit trail is a hash chain: each row carries ``hash = SHA-256(previous row's hash +
 the row's canonical content)``, so editing or deleting a row breaks the chain at that row
-(:meth:`Operators.verify_audit`). Rows are appended under a lock (``BEGIN IMMEDIATE`` on
+(:meth:`Operators.verify_audit`). The retention purge (:meth:`Operators.purge_audit`) deletes
+the oldest rows only, leaving an anchor (the last deleted row's id and hash, when, how many,
+sealed with an HMAC under the store key) that verification starts from, and records itself
+as a row of the chain. Rows are appended under a lock (``BEGIN IMMEDIATE`` on
 SQLite, an advisory lock on PostgreSQL) so two writers never chain to the same row.
 """
 
@@ -23,7 +26,7 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any, Literal, cast, get_args
 
-from sqlalchemy import Boolean, Index, String, Table, Text, delete, select, text, update
+from sqlalchemy import Boolean, Index, String, Table, Text, delete, func, select, text, update
 from sqlalchemy.orm import Mapped, mapped_column
 
 from netops.errors import StoreError
@@ -106,13 +109,31 @@ class AuditRow(Base):
     __table_args__ = (
         Index("ix_audit_log_at", "at"),
         Index("ix_audit_log_operator", "operator"),
+        Index("ix_audit_log_action_at", "action", "at"),
     )
+
+
+class AuditAnchorRow(Base):
+    """Where the audit chain starts after the retention purge deleted its oldest rows: the
+    last deleted row's id and hash, when the last purge ran, how many rows purges deleted
+    in all, and an HMAC of those under the store key (a forged anchor does not verify).
+    One row (id 1), or none while nothing was ever purged."""
+
+    __tablename__ = "audit_anchor"
+
+    id: Mapped[int] = mapped_column(RowId, primary_key=True)
+    last_id: Mapped[int] = mapped_column(RowId)
+    last_hash: Mapped[str] = mapped_column(String(64))
+    purged_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    purged_rows: Mapped[int] = mapped_column(RowId)
+    seal: Mapped[str] = mapped_column(String(64))
 
 
 OPERATORS = cast(Table, OperatorRow.__table__)
 TOKENS = cast(Table, OperatorTokenRow.__table__)
 CONSOLE = cast(Table, ConsoleSessionRow.__table__)
 AUDIT = cast(Table, AuditRow.__table__)
+ANCHOR = cast(Table, AuditAnchorRow.__table__)
 
 
 @dataclass(frozen=True)
@@ -157,15 +178,36 @@ class AuditEntry:
 
 
 @dataclass(frozen=True)
+class AuditAnchor:
+    """Where the chain starts after a retention purge (see :class:`AuditAnchorRow`)."""
+
+    last_id: int
+    last_hash: str
+    purged_at: datetime
+    purged_rows: int
+
+
+@dataclass(frozen=True)
 class AuditCheck:
     """What :meth:`Operators.verify_audit` found: rows checked, the first broken one (its id
-    and why) or None, and the hash of the last row (note it down: deleting the newest rows
-    is only visible against a head noted earlier)."""
+    and why) or None, the hash of the last row (note it down: deleting the newest rows
+    is only visible against a head noted earlier), and the anchor the walk started from
+    (None: from the first row ever written)."""
 
     rows: int
     broken_id: int | None
     problem: str | None
     head: str
+    anchor: AuditAnchor | None = None
+
+
+@dataclass(frozen=True)
+class AuditPurge:
+    """What :meth:`Operators.purge_audit` deleted: how many rows, up to which id and time."""
+
+    rows: int
+    last_id: int | None
+    last_at: datetime | None
 
 
 def token_digest(token: str) -> str:
@@ -195,6 +237,12 @@ def canonical(
         separators=(",", ":"),
         ensure_ascii=False,
     )
+
+
+def anchor_seal(key: bytes, last_id: int, last_hash: str, purged_at: datetime, rows: int) -> str:
+    """The HMAC-SHA256 (store key) that makes an anchor hard to forge without the key."""
+    content = f"audit-anchor\0{last_id}\0{last_hash}\0{purged_at.astimezone(UTC).isoformat()}"
+    return hmac.new(key, f"{content}\0{rows}".encode(), hashlib.sha256).hexdigest()
 
 
 def chain_hash(prev_hash: str, content: str) -> str:
@@ -478,6 +526,13 @@ class Operators(StoreBase):
             if self.dialect == "postgresql":
                 conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": AUDIT_LOCK})
             prev = conn.scalar(select(AUDIT.c.hash).order_by(AUDIT.c.id.desc()).limit(1))
+            after: int | None = None
+            if prev is None:  # an empty trail chains to the purge anchor, if any
+                anchor = conn.execute(
+                    select(ANCHOR.c.last_id, ANCHOR.c.last_hash).where(ANCHOR.c.id == 1)
+                ).one_or_none()
+                if anchor is not None:
+                    prev, after = anchor.last_hash, anchor.last_id
             prev = prev or GENESIS
             digest = chain_hash(prev, canonical(at, operator, source, action, target, detail))
             values = {
@@ -490,7 +545,11 @@ class Operators(StoreBase):
                 "prev_hash": prev,
                 "hash": digest,
             }
-            row_id = conn.execute(AUDIT.insert().values(**values)).inserted_primary_key
+            insert = AUDIT.insert().values(**values)
+            if after is not None and self.dialect == "sqlite":
+                # SQLite hands an empty table's next row id 1 again; ids go on past the anchor.
+                insert = insert.values(id=after + 1)
+            row_id = conn.execute(insert).inserted_primary_key
         assert row_id is not None
         return AuditEntry(id=int(row_id[0]), **values)  # type: ignore[arg-type]
 
@@ -514,26 +573,99 @@ class Operators(StoreBase):
         return [_entry(r) for r in reversed(rows)]
 
     def verify_audit(self) -> AuditCheck:
-        """Walk the chain from its first row: each must name the previous row's hash and
-        hash to its own content."""
+        """Walk the chain from its first row, or from the purge anchor when the retention
+        purge deleted the oldest rows: each row must name the previous row's hash and hash
+        to its own content; an anchor must carry its seal and stand right before the first
+        row left."""
         prev, count = GENESIS, 0
         with self._tx() as conn:
+            found = conn.execute(select(ANCHOR).where(ANCHOR.c.id == 1)).one_or_none()
+            anchor = None
+            if found is not None:
+                anchor = AuditAnchor(
+                    found.last_id, found.last_hash, found.purged_at, found.purged_rows
+                )
+                seal = anchor_seal(
+                    load_key(self._key_file)[0],
+                    anchor.last_id,
+                    anchor.last_hash,
+                    anchor.purged_at,
+                    anchor.purged_rows,
+                )
+                if not hmac.compare_digest(seal, found.seal):
+                    problem = "the purge anchor was forged or edited (its seal does not match)"
+                    return AuditCheck(0, None, problem, prev, anchor)
+                prev = anchor.last_hash
             result = conn.execution_options(yield_per=1000).execute(
                 select(AUDIT).order_by(AUDIT.c.id)
             )
             for row in result:
                 count += 1
+                if anchor is not None and row.id <= anchor.last_id:
+                    return AuditCheck(
+                        count, row.id, "it is older than the purge anchor", prev, anchor
+                    )
                 if row.prev_hash != prev:
                     return AuditCheck(
-                        count, row.id, "the row before it was deleted or edited", prev
+                        count, row.id, "the row before it was deleted or edited", prev, anchor
                     )
                 content = canonical(
                     row.at, row.operator, row.source, row.action, row.target, row.detail
                 )
                 if chain_hash(prev, content) != row.hash:
-                    return AuditCheck(count, row.id, "its content was edited", prev)
+                    return AuditCheck(count, row.id, "its content was edited", prev, anchor)
                 prev = row.hash
-        return AuditCheck(count, None, None, prev)
+        return AuditCheck(count, None, None, prev, anchor)
+
+    def audit_anchor(self) -> AuditAnchor | None:
+        """The purge anchor the chain starts from, or None while nothing was purged."""
+        with self._tx() as conn:
+            row = conn.execute(select(ANCHOR).where(ANCHOR.c.id == 1)).one_or_none()
+        return (
+            None
+            if row is None
+            else AuditAnchor(row.last_id, row.last_hash, row.purged_at, row.purged_rows)
+        )
+
+    def purge_audit(self, before: datetime, *, now: datetime | None = None) -> AuditPurge:
+        """Delete the oldest audit rows, those written before ``before`` up to the first row
+        that is not (the chain is only ever cut at its start), move the anchor to the last
+        row deleted, and append an ``audit.purge`` row saying what went. Nothing to delete:
+        nothing changes."""
+        before = before.astimezone(UTC)
+        now = (now or datetime.now(UTC)).astimezone(UTC)
+        key = load_key(self._key_file)[0]
+        with self._tx(write=True) as conn:
+            if self.dialect == "postgresql":
+                conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": AUDIT_LOCK})
+            keep = conn.scalar(select(func.min(AUDIT.c.id)).where(AUDIT.c.at >= before))
+            last = select(AUDIT.c.id, AUDIT.c.hash, AUDIT.c.at).order_by(AUDIT.c.id.desc())
+            if keep is not None:
+                last = last.where(AUDIT.c.id < keep)
+            cut = conn.execute(last.limit(1)).one_or_none()
+            if cut is None:
+                return AuditPurge(0, None, None)
+            gone = int(conn.execute(delete(AUDIT).where(AUDIT.c.id <= cut.id)).rowcount)
+            old = conn.execute(select(ANCHOR).where(ANCHOR.c.id == 1)).one_or_none()
+            total = gone + (old.purged_rows if old is not None else 0)
+            values = {
+                "last_id": cut.id,
+                "last_hash": cut.hash,
+                "purged_at": now,
+                "purged_rows": total,
+                "seal": anchor_seal(key, cut.id, cut.hash, now, total),
+            }
+            if old is None:
+                conn.execute(ANCHOR.insert().values(id=1, **values))
+            else:
+                conn.execute(update(ANCHOR).where(ANCHOR.c.id == 1).values(**values))
+        done = AuditPurge(gone, int(cut.id), cut.at)
+        detail = json.dumps(
+            {"rows": gone, "last_id": done.last_id, "last_at": cut.at.isoformat()},
+            sort_keys=True,
+        )
+        self.audit("netops", "purge", "audit.purge", f"audit_log<={cut.id}", detail, at=now)
+        return done
 
 
 @lru_cache(maxsize=1)

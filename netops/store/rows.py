@@ -68,15 +68,14 @@ def storable(username: str) -> bool:
 @lru_cache(maxsize=8192)
 def candidates(username: str, mac_key: bytes) -> tuple[str, ...]:
     """The stored spellings ``username`` may stand for: itself, as a MAC (its pseudonym
-    under ``mac_key``), as a voucher code."""
+    under ``mac_key``), as a voucher code (the voucher's derived name under ``mac_key``)."""
     found = [username]
     mac = codes.mac_pseudonym(username, mac_key)
     if mac is not None and mac not in found:
         found.append(mac)
-    if codes.looks_like_voucher(username):
-        code = codes.normalise_code(username)
-        if code not in found:
-            found.append(code)
+    voucher = codes.voucher_name(username, mac_key)
+    if voucher is not None and voucher not in found:
+        found.append(voucher)
     return tuple(found)
 
 

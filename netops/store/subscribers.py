@@ -147,8 +147,10 @@ class Subscribers(StoreBase):
     ) -> list[str]:
         """Create ``count`` vouchers for ``plan``; returns their codes grouped for reading.
 
-        A code is both user name and password. ``validity_s`` counts from first use;
-        ``shared`` lets several devices use one code (else it binds to the first MAC)."""
+        A citizen types the code; RADIUS, accounting and the console know the voucher by a
+        name derived from it (:meth:`voucher_name`), and the row keeps the code only
+        encrypted (for printing cards). ``validity_s`` counts from first use; ``shared``
+        lets several devices use one code (else it binds to the first MAC)."""
         if not 1 <= count <= MAX_VOUCHERS:
             raise StoreError(f"voucher count must be between 1 and {MAX_VOUCHERS}, not {count}")
         if validity_s is not None and validity_s <= 0:
@@ -157,20 +159,25 @@ class Subscribers(StoreBase):
         now = datetime.now(UTC)
         made: list[str] = []
         insert = self._insert()
+        cipher = self._cipher_()
         with self._tx(write=True) as conn:
             for _attempt in range(5):
-                wanted = {codes.normalise_code(codes.new_voucher_code()) for _ in range(count)}
+                wanted: dict[str, str] = {}
+                for _ in range(count):
+                    code = codes.normalise_code(codes.new_voucher_code())
+                    wanted[self._voucher_key(code)] = code
                 rows = [
                     subscriber_values(
-                        code,
+                        name,
                         kind="voucher",
                         plan=plan,
                         now=now,
+                        password_enc=cipher.encrypt(name, code),
                         shared=shared,
                         validity_s=validity_s,
                         batch=batch,
                     )
-                    for code in wanted
+                    for name, code in wanted.items()
                 ]
                 stmt = insert(SUBSCRIBERS).on_conflict_do_nothing(index_elements=["username"])
                 conn.execute(stmt, rows)
@@ -183,7 +190,7 @@ class Subscribers(StoreBase):
                         )
                     )
                 )
-                made.extend(sorted(stored))
+                made.extend(sorted(wanted[name] for name in stored))
                 count -= len(stored)
                 if count == 0:
                     break
@@ -192,10 +199,13 @@ class Subscribers(StoreBase):
         return [codes.group_code(code) for code in made]
 
     def revoke_voucher(self, code: str) -> bool:
-        """Disable a voucher for good; True if it exists (revoking twice is harmless)."""
+        """Disable a voucher (by its code or its name) for good; True if it exists
+        (revoking twice is harmless)."""
         now = datetime.now(UTC)
+        name = self.voucher_name(code)
+        if name is None:
+            return False
         with self._tx(write=True) as conn:
-            name = codes.normalise_code(code)
             result = conn.execute(
                 update(SUBSCRIBERS)
                 .where(SUBSCRIBERS.c.username == name, SUBSCRIBERS.c.kind == "voucher")
@@ -222,10 +232,11 @@ class Subscribers(StoreBase):
         return self._list("voucher", batch=batch)
 
     def claim_voucher(self, code: str, mac: str | None, now: datetime) -> Subscriber:
-        """Record a voucher's first use: start its validity and (unless shared) bind it to
-        ``mac``. Later calls return it unchanged; the first device wins a race."""
+        """Record a voucher's (named by code or name) first use: start its validity and
+        (unless shared) bind it to ``mac``. Later calls return it unchanged; the first
+        device wins a race."""
         now = utc(now, "now")
-        name = codes.normalise_code(code)
+        name = self._voucher_key(code)
         device = self.mac_pseudonym(mac) if mac else None
         with self._tx(write=True) as conn:
             row = conn.execute(
@@ -234,7 +245,9 @@ class Subscribers(StoreBase):
                 .with_for_update()
             ).one_or_none()
             if row is None:
-                raise StoreError(f"voucher {codes.group_code(name)} does not exist")
+                typed = codes.normalise_code(code)
+                shown = name if codes.is_voucher_name(code) else codes.group_code(typed)
+                raise StoreError(f"voucher {shown} does not exist")
             changes: dict[str, Any] = {}
             if row.first_used_at is None:
                 changes["first_used_at"] = now
@@ -248,6 +261,30 @@ class Subscribers(StoreBase):
                 )
                 row = conn.execute(select(SUBSCRIBERS).where(SUBSCRIBERS.c.id == row.id)).one()
         return self._subscriber(row, reveal=True)
+
+    def voucher_code(self, sub: Subscriber) -> str | None:
+        """The code of voucher ``sub``, grouped for reading (to print its card again);
+        None for a voucher whose code the store no longer holds or any other subscriber."""
+        if sub.kind != "voucher":
+            return None
+        with self._tx() as conn:
+            stored = conn.scalar(
+                select(SUBSCRIBERS.c.password_enc).where(
+                    SUBSCRIBERS.c.username == sub.username, SUBSCRIBERS.c.kind == "voucher"
+                )
+            )
+        if stored is None:
+            return None
+        return codes.group_code(self._cipher_().decrypt(sub.username, stored))
+
+    def _voucher_key(self, code: str) -> str:
+        """The stored name of a voucher given by its code (any spelling) or its name."""
+        name = self.voucher_name(code)
+        if name is None:
+            raise StoreError(
+                "that is not a voucher code (10 letters and digits, like K7QX-M3PA-RT)"
+            )
+        return name
 
     # --- MAC allow-list -----------------------------------------------------------------------
 
@@ -360,7 +397,13 @@ class Subscribers(StoreBase):
         if sub.kind == "mac":
             return True
         if sub.kind == "voucher":
-            return same_secret(codes.normalise_code(password), sub.username)
+            # The portal's hand-off password, or the code itself (typed on the gateway's
+            # own login page: the code's derived name must be this voucher's).
+            if same_secret(password, self.voucher_handoff(sub.username)):
+                return True
+            if not codes.looks_like_voucher(password):
+                return False  # never the name itself
+            return same_secret(self.voucher_name(password) or "", sub.username)
         if sub.password_hash is not None:
             return verify_hash(password, sub.password_hash)
         if sub.clear_password is not None:
@@ -408,6 +451,8 @@ def _check_username(username: str) -> None:
         )
     if any(ord(c) < 32 for c in username):
         raise StoreError(f"user name {username!r} contains control characters")
+    if codes.is_voucher_name(username):
+        raise StoreError(f"user name {username!r} is shaped like a voucher name; choose another")
 
 
 def _check_password(password: str) -> None:

@@ -123,7 +123,7 @@ def _add_links(raw: dict[str, Any]) -> int:
         (
             paths["/api/admin/vouchers"]["get"]["responses"]["200"],
             "RevokeListed",
-            {"operationId": revoke, "parameters": {"code": "$response.body#/0/code"}},
+            {"operationId": revoke, "parameters": {"code": "$response.body#/0/name"}},
         ),
         (
             paths["/api/admin/sessions"]["get"]["responses"]["200"],
@@ -139,7 +139,7 @@ def _add_links(raw: dict[str, Any]) -> int:
         (
             paths["/api/admin/vouchers/{code}"]["delete"]["responses"]["200"],
             "RevokeAgain",
-            {"operationId": revoke, "parameters": {"code": "$response.body#/code"}},
+            {"operationId": revoke, "parameters": {"code": "$response.body#/name"}},
         ),
     ]
     for response, name, link in links:

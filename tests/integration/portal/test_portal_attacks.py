@@ -214,7 +214,7 @@ def test_wrong_codes_posted_with_a_victims_mac_leave_the_victims_voucher_working
     assert replies == [400] * 5 + [429] * 2  # the guessing browser is stopped
     reply = victim.post("voucher", code=code)
     assert reply.status_code == 200, _alert(reply.text)
-    assert _hidden(reply.text)["username"] == code.replace("-", "")
+    assert _hidden(reply.text)["username"] == stack.store.voucher_name(code)
 
 
 def test_chromium_never_submits_a_code_to_a_forged_gateway(
@@ -343,4 +343,5 @@ def test_no_personal_data_in_the_portal_log(stack: Stack) -> None:
     text = Path(stack.portal.log).read_text()
     assert "02:00:00:00" not in text.lower() and "02-00-00-00" not in text.lower()
     for sub in stack.store.list_vouchers(batch="busy"):
-        assert sub.username not in text
+        code = stack.store.voucher_code(sub) or ""
+        assert code and code not in text and code.replace("-", "") not in text

@@ -96,12 +96,12 @@ def test_voucher_from_the_cli_logs_in_with_chap_and_status_shows_the_quota(
     phone.wait_for_url(re.compile(re.escape(stack.portal_url) + r"status\?"))
 
     attempt = stack.gateway.attempts[-1]
-    username = code.replace("-", "")
+    username = stack.store.voucher_name(code)
     assert (attempt.username, attempt.method, attempt.accepted) == (username, "chap", True)
     _wait_for(lambda: stack.store.open_sessions(username), "Accounting-Start in the store")
     assert phone.get_by_role("status").inner_text() == "Anda terhubung ke internet."
     quota = _quota(phone)
-    assert quota["Akun"] == code
+    assert quota["Akun"] == "Voucher"
     assert quota["Sisa waktu hari ini"] == "2 jam 0 menit"
     assert quota["Sisa kuota data"] == "1,0 GB"
 
@@ -206,7 +206,7 @@ def test_pap_gateway_logs_in_without_javascript(stack: Stack, browser: Any) -> N
         page.wait_for_url(re.compile(re.escape(stack.portal_url) + r"status\?"))
         attempt = pap.attempts[-1]
         assert (attempt.method, attempt.accepted) == ("pap", True)
-        assert _quota(page)["Akun"] == code
+        assert _quota(page)["Akun"] == "Voucher"
     finally:
         context.close()
         pap.stop()
@@ -218,7 +218,7 @@ def test_logout_ends_the_session_with_accounting_stop(stack: Stack, phone: Any) 
     phone.get_by_label("Kode voucher", exact=True).fill(code)
     phone.get_by_role("button", name="Masuk dengan voucher").click()
     phone.wait_for_url(re.compile(re.escape(stack.portal_url) + r"status\?"))
-    username = code.replace("-", "")
+    username = stack.store.voucher_name(code)
     _wait_for(lambda: stack.store.open_sessions(username), "the session to start")
     phone.get_by_role("button", name="Keluar").click()
     phone.wait_for_url(re.compile(re.escape(stack.portal_url) + r"logged-out"))
@@ -270,7 +270,7 @@ def test_operator_creates_prints_and_disconnects_a_session(
         phone.get_by_label("Kode voucher", exact=True).fill(codes[0])
         phone.get_by_role("button", name="Masuk dengan voucher").click()
         phone.wait_for_url(re.compile(re.escape(stack.portal_url) + r"status\?"))
-        username = codes[0].replace("-", "")
+        username = stack.store.voucher_name(codes[0])
         _wait_for(lambda: stack.store.open_sessions(username), "the session to start")
 
         admin.goto(f"{stack.portal_url}admin/sessions")
@@ -297,7 +297,7 @@ def test_coovachilli_uam_logs_on_with_the_uam_secret_and_logs_off(
     stack: Stack, browser: Any
 ) -> None:
     code = stack.store.create_vouchers("gratis", 1)[0]
-    username = code.replace("-", "")
+    username = stack.store.voucher_name(code)
     chilli = GatewaySim(
         portal_url=stack.portal_url,
         auth_port=stack.auth_port,
@@ -318,7 +318,7 @@ def test_coovachilli_uam_logs_on_with_the_uam_secret_and_logs_off(
         page.wait_for_url(re.compile(re.escape(stack.portal_url) + r"status\?"))
         attempt = chilli.attempts[-1]
         assert (attempt.username, attempt.method, attempt.accepted) == (username, "chap", True)
-        assert _quota(page)["Akun"] == code
+        assert _quota(page)["Akun"] == "Voucher"
         _wait_for(lambda: stack.store.open_sessions(username), "Accounting-Start in the store")
         page.get_by_role("button", name="Keluar").click()
         page.wait_for_url(re.compile(re.escape(stack.portal_url) + r"logged-out"))
@@ -451,7 +451,7 @@ def test_scanning_a_voucher_cards_qr_code_ends_logged_in_through_the_gateway(
     stack: Stack, browser: Any, artifacts: Path
 ) -> None:
     code = stack.store.create_vouchers("gratis", 1)[0]
-    username = code.replace("-", "")
+    username = stack.store.voucher_name(code)
     # lab-park's gateway with its dns_name: its links name login.lab.netops.test.
     gateway = GatewaySim(
         portal_url=stack.portal_url,
@@ -475,7 +475,7 @@ def test_scanning_a_voucher_cards_qr_code_ends_logged_in_through_the_gateway(
         attempt = gateway.attempts[-1]
         assert (attempt.username, attempt.method, attempt.accepted) == (username, "chap", True)
         _wait_for(lambda: stack.store.open_sessions(username), "Accounting-Start in the store")
-        assert _quota(page)["Akun"] == code
+        assert _quota(page)["Akun"] == "Voucher"
         page.screenshot(path=str(artifacts / "qr-logged-in.png"), full_page=True)
         # It went through the gateway, which sent it back with its parameters, and the login
         # was handed to the gateway under its DNS name.
@@ -600,12 +600,12 @@ def test_the_rendered_routeros_login_page_carries_a_qr_code_through_to_a_login(
         page.wait_for_url(re.compile(re.escape(stack.portal_url) + r"status\?"))
         attempt = stack.gateway.attempts[-1]
         assert (attempt.username, attempt.method, attempt.accepted) == (
-            code.replace("-", ""),
+            stack.store.voucher_name(code),
             "chap",
             True,
         )
         assert attempt.mac == params["mac"].lower()
-        assert _quota(page)["Akun"] == code
+        assert _quota(page)["Akun"] == "Voucher"
     finally:
         phone.close()
         servlet.shutdown()

@@ -96,9 +96,16 @@ def netops(
     )
 
 
-def trace(db: str, audit: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+def trace(db: str, *extra: str) -> subprocess.CompletedProcess[str]:
     return netops(db, "privacy", "trace", "--ip", PUBLIC, "--case", "LP/123/XII/2026",
-                  "--audit-log", str(audit), *extra)  # fmt: skip
+                  *extra)  # fmt: skip
+
+
+def traces_in_trail(db: str) -> list[dict[str, str]]:
+    """The ``privacy.trace`` rows of the hash-chained audit trail, oldest first."""
+    trail = netops(db, "audit", "list", "--format", "json")
+    assert trail.returncode == 0, trail.stderr
+    return [e for e in json.loads(trail.stdout) if e["action"] == "privacy.trace"]
 
 
 def free_port() -> int:
@@ -164,9 +171,8 @@ def wait_stored(db: str, count: int) -> None:
 def test_without_nat_log_both_sessions_on_the_address_are_named(
     db: str, sessions: None, now: datetime, tmp_path: Path
 ) -> None:
-    audit = tmp_path / "audit.jsonl"
     local = now.astimezone(WITA).strftime("%Y-%m-%d %H:%M:%S")
-    done = trace(db, audit, "--at", local, "--format", "json")  # local time, inventory zone
+    done = trace(db, "--at", local, "--format", "json")  # local time, inventory zone
     assert done.returncode == 0, done.stderr
     answer = json.loads(done.stdout)
     assert answer["gateway"] == "lab-hs-01" and answer["narrowed_by_nat_log"] is False
@@ -174,20 +180,32 @@ def test_without_nat_log_both_sessions_on_the_address_are_named(
     bob = next(s for s in answer["answer"] if s["user"] == "bob")
     assert bob["start"] == (now - timedelta(minutes=13)).astimezone(WITA).isoformat()
     assert bob["start"].endswith("+08:00") and bob["private_ip"] == "10.254.200.24"
-    record = json.loads(audit.read_text().splitlines()[-1])
-    assert record["case"] == "LP/123/XII/2026" and record["ip"] == PUBLIC and record["operator"]
-    trail = netops(db, "audit", "list", "--format", "json")
-    assert trail.returncode == 0, trail.stderr
-    (entry,) = [e for e in json.loads(trail.stdout) if e["action"] == "privacy.trace"]
+    # The record is the hash-chained trail; no side file is written any more.
+    (entry,) = traces_in_trail(db)
     assert entry["target"] == "lab-hs-01" and "LP/123/XII/2026" in entry["detail"]
+    assert PUBLIC in entry["detail"] and entry["operator"]
+    assert "deprecated" not in done.stderr and not list(tmp_path.glob("*.jsonl"))
 
-    table = trace(db, audit, "--at", now.isoformat())
+    table = trace(db, "--at", now.isoformat())
     assert table.returncode == 0, table.stderr
     started = (now - timedelta(minutes=20)).astimezone(WITA).strftime("%Y-%m-%d %H:%M:%S")
     assert f"{started} WITA" in table.stdout
     assert not {"carol", "dave", "erin"} & set(table.stdout.split())
     assert "alice" in table.stdout and "bob" in table.stdout
-    assert len(audit.read_text().splitlines()) == 2
+    assert len(traces_in_trail(db)) == 2
+    assert netops(db, "audit", "verify").returncode == 0
+
+
+def test_the_deprecated_audit_log_still_gets_a_line_and_warns(
+    db: str, sessions: None, now: datetime, tmp_path: Path
+) -> None:
+    audit = tmp_path / "audit.jsonl"
+    done = trace(db, "--at", now.isoformat(), "--audit-log", str(audit))
+    assert done.returncode == 0, done.stderr
+    assert "deprecated" in done.stderr and "netops audit list" in done.stderr
+    record = json.loads(audit.read_text().splitlines()[-1])
+    assert record["case"] == "LP/123/XII/2026" and record["ip"] == PUBLIC and record["operator"]
+    assert len(traces_in_trail(db)) == 1, "the trail is written all the same"
 
 
 def test_nat_log_over_udp_and_tcp_narrows_to_the_one_session(
@@ -219,14 +237,13 @@ def test_nat_log_over_udp_and_tcp_narrows_to_the_one_session(
     wait_stored(db, 3)
     assert proc.poll() is None  # garbage never brought it down
 
-    audit = tmp_path / "audit.jsonl"
     one = json.loads(
-        trace(db, audit, "--at", now.isoformat(), "--port", "40001", "--format", "json").stdout
+        trace(db, "--at", now.isoformat(), "--port", "40001", "--format", "json").stdout
     )
     assert one["narrowed_by_nat_log"] is True
     assert [s["user"] for s in one["answer"]] == ["bob"]
     assert sorted(s["user"] for s in one["sessions_in_window"]) == ["alice", "bob"]
-    other = trace(db, audit, "--at", now.isoformat(), "--port", "40002")
+    other = trace(db, "--at", now.isoformat(), "--port", "40002")
     assert other.returncode == 0, other.stderr
     assert "alice" in other.stdout and "bob" not in other.stdout and "WITA" in other.stdout
 
@@ -236,12 +253,11 @@ def test_nat_log_over_udp_and_tcp_narrows_to_the_one_session(
 
 
 def test_unknown_address_and_bad_time_are_one_sentence(db: str, tmp_path: Path) -> None:
-    audit = tmp_path / "audit.jsonl"
     done = netops(db, "privacy", "trace", "--ip", "198.51.100.9", "--at", "2026-12-05 14:00",
-                  "--case", "X", "--audit-log", str(audit))  # fmt: skip
+                  "--case", "X")  # fmt: skip
     assert done.returncode == 1 and "not a public NAT address" in done.stderr
-    assert "Traceback" not in done.stderr and not audit.exists()
-    done = trace(db, audit, "--at", "yesterday")
+    assert "Traceback" not in done.stderr and traces_in_trail(db) == []
+    done = trace(db, "--at", "yesterday")
     assert (
         done.returncode == 1 and "is not a time" in done.stderr and "Traceback" not in done.stderr
     )

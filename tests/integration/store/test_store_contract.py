@@ -176,7 +176,10 @@ def test_vouchers_are_grouped_codes_without_look_alikes(store: Store) -> None:
         assert re.fullmatch(r"[A-Z2-9]{4}-[A-Z2-9]{4}-[A-Z2-9]{2}", code), code
         assert set(code.replace("-", "")) <= set(VOUCHER_ALPHABET)
     listed = store.list_vouchers(batch="event-1")
-    assert {v.username for v in listed} == {c.replace("-", "") for c in codes}
+    # Listed by their derived names; the codes come back only from the encrypted copy.
+    assert {v.username for v in listed} == {store.voucher_name(c) for c in codes}
+    assert all(re.fullmatch(r"v-[a-z2-7]{13}", v.username) for v in listed)
+    assert {store.voucher_code(v) for v in listed} == set(codes)
     assert all(v.kind == "voucher" and v.plan == "voucher-harian" for v in listed)
     assert store.list_vouchers(batch="other") == []
 
@@ -185,11 +188,16 @@ def test_a_voucher_is_found_however_it_is_typed(store: Store) -> None:
     (code,) = store.create_vouchers("voucher-harian", 1)
     for typed in (code, code.lower(), code.replace("-", ""), code.replace("-", " ").lower()):
         sub = store.lookup(typed)
-        assert sub is not None and sub.username == code.replace("-", ""), typed
+        assert sub is not None and sub.username == store.voucher_name(code), typed
         assert store.check_password(sub, typed)
     assert sub is not None
-    assert sub.chap_capable and sub.clear_password == code.replace("-", "")
+    # Its CHAP password is the hand-off password derived from its name, never the code.
+    assert sub.chap_capable and sub.clear_password == store.voucher_handoff(sub.username)
+    assert code.replace("-", "") not in (sub.username.upper(), sub.clear_password.upper())
+    assert store.check_password(sub, sub.clear_password)
+    assert store.lookup(sub.username) == sub
     assert not store.check_password(sub, "ABCD-EFGH-JK")
+    assert not store.check_password(sub, sub.username)
 
 
 def test_voucher_validity_counts_from_first_use_and_binds_the_first_device(
@@ -371,7 +379,7 @@ def test_accounting_uses_the_stored_spelling_of_voucher_and_mac_names(store: Sto
     store.account(record("start", username="AA-BB-CC-00-00-01", sid="m"))
     assert [s.acct_session_id for s in store.open_sessions(code)] == ["v"]
     assert [s.acct_session_id for s in store.open_sessions(MAC)] == ["m"]
-    assert store.sessions(username=code.lower())[0].username == code.replace("-", "")
+    assert store.sessions(username=code.lower())[0].username == store.voucher_name(code)
 
 
 def test_usage_adds_closed_and_open_sessions(store: Store) -> None:

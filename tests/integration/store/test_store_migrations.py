@@ -151,3 +151,87 @@ def test_mac_pseudonym_migration_rewrites_every_clear_mac(store_url: str, store_
         assert {s.acct_session_id for s in store.sessions(mac=mac)} == {"s1"}
         assert {s.acct_session_id for s in store.sessions(mac=other)} == {"s2"}
         assert store.usage(ct_name or "").seconds >= 5  # its purged total followed the rename
+
+
+def test_voucher_name_migration_renames_every_voucher_and_its_records(store_url: str) -> None:
+    """A database from before 0009_voucher_names, where a voucher's user name was its code,
+    comes out with the derived name in the voucher row, its sessions, admissions and usage
+    totals, the code nowhere in clear, and the voucher still found by its code."""
+    from datetime import UTC, datetime
+
+    code, bare = "K7QX-M3PA-RT", "K7QXM3PART"
+    now = datetime.now(UTC).replace(microsecond=0)
+    if store_url.startswith("sqlite"):
+        now = now.replace(tzinfo=None)
+    tables = ("subscribers", "acct_sessions", "admissions", "usage_totals")
+    engine = create_engine(store_url)
+    config = alembic_config()
+    try:
+        with engine.begin() as conn:
+            config.attributes["connection"] = conn
+            command.upgrade(config, "0008_notice_acceptance")
+            conn.execute(
+                text(
+                    "INSERT INTO subscribers (username, kind, plan, enabled, shared, created_at) "
+                    "VALUES (:u, 'voucher', 'gratis', :e, :s, :c)"
+                ),
+                {"u": bare, "e": True, "s": False, "c": now},
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO acct_sessions (username, nas_ip, acct_session_id, started_at, "
+                    "updated_at, stale_at, session_time, input_octets, output_octets, "
+                    "input_packets, output_packets, interim_interval) "
+                    "VALUES (:u, '127.0.0.1', 's1', :t, :t, :t, 60, 1, 1, 1, 1, 300)"
+                ),
+                {"u": bare, "t": now},
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO admissions (username, device, created_at, expires_at) "
+                    "VALUES (:u, 'mac~aaaaaaaaaaaaa', :t, :t)"
+                ),
+                {"u": bare, "t": now},
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO usage_totals (username, seconds, octets, sessions, updated_at) "
+                    "VALUES (:u, 5, 5, 1, :t)"
+                ),
+                {"u": bare, "t": now},
+            )
+    finally:
+        engine.dispose()
+
+    def dump() -> str:
+        engine = create_engine(store_url)
+        try:
+            with engine.connect() as conn:
+                return " ".join(
+                    str(value)
+                    for table in tables
+                    for row in conn.execute(text(f"SELECT * FROM {table}")).all()
+                    for value in row
+                )
+        finally:
+            engine.dispose()
+
+    with Store.open(store_url) as store:
+        name = store.voucher_name(code)
+        assert name is not None
+        dumped = dump()
+        assert bare not in dumped and code not in dumped
+        assert dumped.count(name) == 4, "the voucher row, its session, admission and total"
+        voucher = store.lookup(code.lower())
+        assert voucher is not None and voucher.username == name
+        assert store.voucher_code(voucher) == code  # kept encrypted, for printing again
+        assert [s.acct_session_id for s in store.sessions(username=code)] == ["s1"]
+        assert store.usage(name).seconds >= 5
+    engine = create_engine(store_url)
+    try:
+        with engine.begin() as conn:
+            config.attributes["connection"] = conn
+            command.downgrade(config, "0008_notice_acceptance")
+    finally:
+        engine.dispose()
+    assert dump().count(bare) == 4, "a downgrade gives the code back as the name"

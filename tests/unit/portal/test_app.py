@@ -203,10 +203,12 @@ def test_good_voucher_hands_off_to_the_gateway_with_chap(client: TestClient, sto
     form = re.search(r'<form id="handoff" method="post" action="([^"]+)"', reply.text)
     assert form and form.group(1) == MIKROTIK["link-login-only"]
     fields = _hidden(reply.text)
-    username = code.replace("-", "")
-    assert fields["username"] == username
-    assert username not in fields["password"]
-    assert chap_verify(7, username, bytes(range(16)), bytes.fromhex(fields["password"]))
+    # The gateway gets the voucher's derived name and hand-off password, never the code.
+    name = store.voucher_name(code)
+    assert name and fields["username"] == name
+    assert code.replace("-", "") not in reply.text and code not in reply.text
+    handoff = store.voucher_handoff(name)
+    assert chap_verify(7, handoff, bytes(range(16)), bytes.fromhex(fields["password"]))
     assert fields["dst"].startswith("http://testserver/status?")
     csp = reply.headers["content-security-policy"]
     nonce = re.search(r'<script nonce="([^"]+)">', reply.text)
@@ -221,7 +223,8 @@ def test_status_page_shows_time_and_data_left_after_login(client: TestClient, st
     client.post("/login", data=_form(client, "voucher", code=code))
     status = client.get("/status", params={"lang": "id"})
     rows = dict(re.findall(r"<dt>([^<]+)</dt><dd>([^<]+)</dd>", status.text))
-    assert rows["Akun"] == code
+    assert rows["Akun"] == "Voucher"
+    assert code not in status.text and code.replace("-", "") not in status.text
     assert rows["Sisa waktu hari ini"] == "2 jam 0 menit"
     assert rows["Sisa kuota data"] == "1,0 GB"
 
@@ -366,9 +369,11 @@ def test_voucher_batch_via_api_then_list_and_revoke(client: TestClient, store: S
     shape = re.compile(r"[2-9A-HJKMNP-Z]{4}-[2-9A-HJKMNP-Z]{4}-[2-9A-HJKMNP-Z]{2}")
     assert len(codes) == 3 and all(shape.fullmatch(c) for c in codes)
     listed = client.get("/api/admin/vouchers", params={"batch": "pasar"}, headers=_bearer())
-    assert sorted(v["code"] for v in listed.json()) == sorted(codes)
+    names = sorted(store.voucher_name(c) or "" for c in codes)
+    assert sorted(v["name"] for v in listed.json()) == names
+    assert not any(c.replace("-", "") in listed.text or c in listed.text for c in codes)
     gone = client.delete(f"/api/admin/vouchers/{codes[0].lower()}", headers=_bearer())
-    assert gone.json() == {"code": codes[0], "revoked": True}
+    assert gone.json() == {"name": store.voucher_name(codes[0]), "revoked": True}
     assert store.lookup(codes[0]).enabled is False  # type: ignore[union-attr]
     assert client.delete("/api/admin/vouchers/ABCD-EFGH-JK", headers=_bearer()).status_code == 404
 
@@ -433,7 +438,9 @@ def test_console_creates_a_batch_and_prints_cards_with_qr_codes(
     assert sheet.text.count("<svg") >= 4 and 'class="segno"' in sheet.text
     codes = {group for group in re.findall(r'<p class="c">([^<]+)</p>', sheet.text)}
     stored = store.list_vouchers(batch="festival")
-    assert codes == {f"{v.username[:4]}-{v.username[4:8]}-{v.username[8:]}" for v in stored}
+    # Cards carry the codes, which the store keeps only encrypted under the derived names.
+    assert codes == {store.voucher_code(v) for v in stored}
+    assert all(store.voucher_name(c) in {v.username for v in stored} for c in codes)
     assert "1 hari sejak dipakai" in sheet.text
 
 

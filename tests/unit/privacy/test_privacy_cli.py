@@ -97,6 +97,37 @@ def test_purge_reports_counts_per_class(db: str, capsys: pytest.CaptureFixture[s
         assert f"{name} 0" in out
 
 
+def test_purge_cuts_the_audit_trail_behind_an_anchor_that_verify_starts_from(
+    db: str, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    now = datetime.now(UTC)
+    with Store.open(db) as store:
+        for days in (200, 120, 91, 10, 1):  # the lab keeps the operator audit for 90 days
+            store.audit("siti", "cli", "voucher.create", f"batch-{days}", at=now - timedelta(days))
+    caplog.set_level("INFO", logger="netops.privacy")
+    code, out, _ = run(capsys, "privacy", "purge")
+    assert code == 0 and "operator_audit 3" in out
+    assert "audit trail lost its 3 oldest row(s), up to id 3" in caplog.text
+    code, out, _ = run(capsys, "audit", "verify")
+    assert code == 0, out
+    assert "starts at the purge anchor: 3 older row(s) purged" in out and "WITA" in out
+    assert "audit trail intact: 3 row(s)" in out  # two kept, and the purge's own row
+    with Store.open(db) as store:
+        kept = [e.target for e in store.audit_entries()]
+    assert kept == ["batch-10", "batch-1", "audit_log<=3"]
+    # Tampering with what is left is still found, with exit status 1.
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(db)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE audit_log SET target = 'batch-2' WHERE target = 'batch-1'"))
+    engine.dispose()
+    code, out, _ = run(capsys, "audit", "verify")
+    assert code == 1 and "its content was edited" in out
+
+
 def test_an_inventory_without_privacy_is_one_sentence(
     db: str, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:

@@ -169,7 +169,11 @@ def test_voucher_create_as_csv_and_json(db: str, capsys: pytest.CaptureFixture[s
     assert [(v["shared"], v["validity_s"]) for v in made] == [(True, 14400)] * 2
     code, out, _ = run(capsys, "voucher", "list", "--batch", "hari-jadi", "--format", "json")
     listed = json.loads(out)
-    assert sorted(v["code"] for v in listed) == sorted(r["code"] for r in rows)
+    # Lists name vouchers by their derived name: the code is shown once, when made.
+    with Store.open(db) as store:
+        names = sorted(store.voucher_name(r["code"]) or "" for r in rows)
+    assert sorted(v["name"] for v in listed) == names
+    assert not {r["code"] for r in rows} & {v["name"] for v in listed}
     assert {v["status"] for v in listed} == {"unused"}
 
 
@@ -187,12 +191,18 @@ def test_voucher_list_shows_first_use_binding_and_revocation(
 ) -> None:
     run(capsys, "voucher", "create", "--plan", "voucher-harian", "--count", "3", "--batch", "b")
     with Store.open(db) as store:
-        first, second, _third = (v.username for v in store.list_vouchers(batch="b"))
+        vouchers = store.list_vouchers(batch="b")
+        first, second, _third = (v.username for v in vouchers)
+        second_code = store.voucher_code(vouchers[1]) or ""
         store.claim_voucher(first, "aa:bb:cc:00:00:09", datetime.now(UTC))
         device = store.mac_pseudonym("aa:bb:cc:00:00:09")
-    assert run(capsys, "voucher", "revoke", second.lower())[0] == 0
+    assert run(capsys, "voucher", "revoke", second_code.lower())[0] == 0
+    with Store.open(db) as store:
+        targets = [e.target or "" for e in store.audit_entries()]
+    assert second in targets, "the audit trail names the revoked voucher"
+    assert not any(second_code.replace("-", "") in t.replace("-", "") for t in targets)
     code, out, _ = run(capsys, "voucher", "list", "--format", "csv")
-    rows = {r["code"].replace("-", ""): r for r in csv.DictReader(io.StringIO(out))}
+    rows = {r["name"]: r for r in csv.DictReader(io.StringIO(out))}
     # The binding is the device's pseudonym: the list never shows a clear MAC.
     assert rows[first]["status"] == "active" and rows[first]["MAC"] == device
     assert rows[second]["status"] == "revoked"
