@@ -127,6 +127,10 @@ def test_wifi_profiles_must_exist_before_a_radio_names_them(lab7: Lab) -> None:
     api.path("interface", "wifi").update(**{".id": radio[".id"], "configuration": "c1"})
     with pytest.raises(TrapError, match="already have"):
         api.path("interface", "wifi", "datapath").add(name="dp1")
+    # Renaming a profile renames the references to it.
+    (dp,) = api.path("interface", "wifi", "datapath")
+    api.path("interface", "wifi", "datapath").update(**{".id": dp[".id"], "name": "dp2"})
+    assert [c["datapath"] for c in api.path("interface", "wifi", "configuration")] == ["dp2"]
     api.close()
 
 
