@@ -91,6 +91,22 @@ def ros_quote(value: str) -> str:
     return '"' + "".join(escaped.get(c, c) for c in value) + '"'
 
 
+def modify_options(path: str) -> dict[str, Any]:
+    """The api_modify options that give a path netops's semantics (module docstring)."""
+    ps = SCHEMA[path]
+    if ps.kind is Kind.SETTINGS or ps.fixed or path in BUILT_IN:
+        return {"handle_entries_content": "ignore"}
+    if ps.kind is Kind.FIELDS:
+        return {"handle_absent_entries": "ignore", "handle_entries_content": "ignore"}
+    if ps.kind is Kind.ORDERED:
+        return {
+            "handle_absent_entries": "remove",
+            "handle_entries_content": REMOVE,
+            "ensure_order": True,
+        }
+    return {"handle_absent_entries": "ignore", "handle_entries_content": REMOVE}
+
+
 def api_modify_tasks(
     state: State, omit: Mapping[str, frozenset[str]] | None = None
 ) -> list[dict[str, Any]]:
@@ -104,21 +120,10 @@ def api_modify_tasks(
                 args = " ".join(f"{k}={ros_quote(v)}" for k, v in entry.items())
                 tasks.append({"name": path, "community.routeros.api": {"path": words, "add": args}})
             continue
-        ps = SCHEMA[path]
         skip = {"comment"} if path in NO_COMMENT else set()
         skip |= (omit or {}).get(path, frozenset())
         data = [{k: v for k, v in e.items() if k not in skip} for e in entries]
-        task: dict[str, Any] = {"path": words, "data": data}
-        if ps.kind is Kind.SETTINGS or ps.fixed or path in BUILT_IN:
-            task["handle_entries_content"] = "ignore"
-        elif ps.kind is Kind.FIELDS:
-            task.update(handle_absent_entries="ignore", handle_entries_content="ignore")
-        elif ps.kind is Kind.ORDERED:
-            task.update(
-                handle_absent_entries="remove", handle_entries_content=REMOVE, ensure_order=True
-            )
-        else:
-            task.update(handle_absent_entries="ignore", handle_entries_content=REMOVE)
+        task: dict[str, Any] = {"path": words, "data": data, **modify_options(path)}
         tasks.append({"name": path, "community.routeros.api_modify": task})
     return tasks
 

@@ -40,24 +40,22 @@ def _lab(tmp_path: Path, ap_version: str, pin: bool) -> Lab:
     return Lab(root, devices)
 
 
-@pytest.fixture
-def lab7(tmp_path: Path) -> Iterator[Lab]:
-    lab = _lab(tmp_path, "7.16", pin=True)
+def _running(lab: Lab) -> Iterator[Lab]:
     try:
         yield lab
     finally:
         for dev in lab.devices.values():
             dev.stop()
+
+
+@pytest.fixture
+def lab7(tmp_path: Path) -> Iterator[Lab]:
+    yield from _running(_lab(tmp_path, "7.16", pin=True))
 
 
 @pytest.fixture
 def lab6(tmp_path: Path) -> Iterator[Lab]:
-    lab = _lab(tmp_path, "6.49", pin=False)
-    try:
-        yield lab
-    finally:
-        for dev in lab.devices.values():
-            dev.stop()
+    yield from _running(_lab(tmp_path, "6.49", pin=False))
 
 
 def _rows(api: librouteros.api.Api, *path: str) -> list[dict[str, object]]:
