@@ -54,7 +54,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--wireless",
         default=None,
-        help="comma-separated radios, '' for none (default wlan1 on 6.x, wifi1 on 7.x)",
+        help="comma-separated radios, '' for none (default wlan1 on 6.x, wifi1,wifi2 on 7.x)",
     )
     p.add_argument("--time-zone", default="UTC", help="device clock time zone (IANA name)")
     p.add_argument("--certificate", type=Path, help="PEM certificate for API-SSL")

@@ -105,7 +105,7 @@ async def serve(
             ports=options.ports,
             wireless=options.wireless
             if options.wireless is not None
-            else (("wlan1",) if options.version.startswith("6") else ("wifi1",)),
+            else (("wlan1",) if options.version.startswith("6") else ("wifi1", "wifi2")),
             time_zone=options.time_zone,
             service_ports={
                 name: addr[1]

@@ -618,29 +618,7 @@ def path_specs(version: str) -> dict[str, PathSpec]:
         ),
     ]
     if v7:
-        specs.append(
-            _list(
-                "interface/wifi",
-                {
-                    "name": None,
-                    "master-interface": None,
-                    "configuration.ssid": None,
-                    "configuration.mode": "ap",
-                    "configuration.country": None,
-                    "channel.band": None,
-                    "channel.frequency": None,
-                    "channel.width": None,
-                    "security.authentication-types": None,
-                    "security.passphrase": None,
-                    "disabled": "true",
-                },
-                read_only=("default-name", "mac-address", "running", "inactive"),
-                key=("name",),
-                required=("master-interface",),
-                refs={"master-interface": "interface/wifi"},
-                auto_name="wifi",
-            )
-        )
+        specs.extend(_wifi_specs())
     else:
         specs.append(
             _list(
@@ -671,6 +649,119 @@ def path_specs(version: str) -> dict[str, PathSpec]:
     return {s.path: s for s in specs}
 
 
+def _wifi_specs() -> list[PathSpec]:
+    """RouterOS 7's ``/interface/wifi`` (7.13 and later) and its profile menus, as
+    https://help.mikrotik.com/docs/display/ROS/WiFi describes them: a radio takes its
+    settings from a configuration profile (``configuration=``), which refers to channel,
+    security and datapath profiles; any of them can also be given inline on the radio
+    (``configuration.ssid=``, ``security.passphrase=``), and an inline value wins over the
+    profile's. Profiles are matched by name; a reference to a profile that does not exist
+    is refused, as RouterOS refuses it."""
+    profile_refs = {
+        "channel": "interface/wifi/channel",
+        "security": "interface/wifi/security",
+        "datapath": "interface/wifi/datapath",
+    }
+    return [
+        _list(
+            "interface/wifi/channel",
+            {
+                "name": None,
+                "band": None,
+                "frequency": None,
+                "secondary-frequency": None,
+                "skip-dfs-channels": None,
+                "width": None,
+            },
+            key=("name",),
+            required=("name",),
+        ),
+        _list(
+            "interface/wifi/datapath",
+            {
+                "name": None,
+                "bridge": None,
+                "bridge-cost": None,
+                "bridge-horizon": None,
+                "client-isolation": None,
+                "interface-list": None,
+                "vlan-id": None,
+            },
+            key=("name",),
+            required=("name",),
+            refs={"bridge": "interface/bridge"},
+        ),
+        _list(
+            "interface/wifi/security",
+            {
+                "name": None,
+                "authentication-types": None,
+                "passphrase": None,
+                "encryption": None,
+                "group-encryption": None,
+                "management-protection": None,
+                "wps": None,
+                "ft": None,
+            },
+            key=("name",),
+            required=("name",),
+            write_only=("passphrase",),
+        ),
+        _list(
+            "interface/wifi/configuration",
+            {
+                "name": None,
+                "ssid": None,
+                "country": None,
+                "mode": None,
+                "hide-ssid": "false",
+                "chains": None,
+                "tx-chains": None,
+                "tx-power": None,
+                "manager": None,
+                **dict.fromkeys(profile_refs),
+            },
+            key=("name",),
+            required=("name",),
+            refs=dict(profile_refs),
+        ),
+        _list(
+            "interface/wifi",
+            {
+                "name": None,
+                "master-interface": None,
+                "configuration": None,
+                **dict.fromkeys(profile_refs),
+                "configuration.ssid": None,
+                "configuration.mode": None,
+                "configuration.country": None,
+                "channel.band": None,
+                "channel.frequency": None,
+                "channel.width": None,
+                "security.authentication-types": None,
+                "security.passphrase": None,
+                "datapath.bridge": None,
+                "datapath.vlan-id": None,
+                "mtu": "1500",
+                "l2mtu": "1560",
+                "arp-timeout": "auto",
+                "disabled": "true",
+            },
+            read_only=("default-name", "mac-address", "running", "inactive", "radio-mac"),
+            key=("name",),
+            required=("master-interface",),
+            write_only=("security.passphrase",),
+            refs={
+                "master-interface": "interface/wifi",
+                "configuration": "interface/wifi/configuration",
+                **profile_refs,
+                "datapath.bridge": "interface/bridge",
+            },
+            auto_name="wifi",
+        ),
+    ]
+
+
 WIRELESS_PATH = {"6": "interface/wireless", "7": "interface/wifi"}
 
 # The order /export writes sections in, as RouterOS 7 roughly does: things others
@@ -678,6 +769,10 @@ WIRELESS_PATH = {"6": "interface/wireless", "7": "interface/wifi"}
 EXPORT_ORDER = (
     "interface/bridge",
     "interface/wireless",
+    "interface/wifi/channel",
+    "interface/wifi/datapath",
+    "interface/wifi/security",
+    "interface/wifi/configuration",
     "interface/wifi",
     "interface/vlan",
     "interface",

@@ -44,7 +44,7 @@ from netops.provision.drivers.base import (
 )
 from netops.provision.render import Redactor, Rendered
 from netops.provision.routeros import schema as ros_schema
-from netops.provision.routeros.intended import intended_state
+from netops.provision.routeros.intended import intended_state, wireless_menu
 from netops.provision.routeros.planner import (
     Add,
     Drift,
@@ -62,7 +62,7 @@ SNAPSHOT_PREFIX = "netops-pre-"
 CONFIRM_PREFIX = "netops-confirm-"
 #: Paths that exist on one major version only.
 _V6_ONLY = ("/interface/wireless",)
-_V7_ONLY = ("/interface/wifi",)
+_V7_ONLY = ("/interface/wifi",)  # and its profile menus, /interface/wifi/…
 _EXPORT_STAMP = re.compile(r"^# \S+ \S+ by RouterOS ")
 _AUTH_TRAPS = ("invalid user name or password", "cannot log in", "not logged in")
 
@@ -359,12 +359,16 @@ class RouterOSSession:
 
     def intended(self, rendered: Rendered) -> State:
         """The intended state for this device's version: v6 has ``/interface/wireless``
-        where v7 has ``/interface/wifi`` (unless the inventory says which)."""
+        where v7 has ``/interface/wifi``. The version read from the device decides unless
+        the inventory pins ``api.version`` or says ``data.wireless``; the rendered state
+        is re-rendered when it was made for the other menu."""
         device = self.login.device
-        if major(self.version) == "6" and "wireless" not in device.data:
-            device = device.model_copy(update={"data": {**device.data, "wireless": "wireless"}})
-        elif rendered.state is not None:
-            return rendered.state
+        menu = wireless_menu(self.version)
+        if "wireless" in device.data or menu == wireless_menu(device.api.version):
+            if rendered.state is not None:
+                return rendered.state
+        else:
+            device = device.model_copy(update={"data": {**device.data, "wireless": menu}})
         return intended_state(device, self.inventory, with_secrets=True)
 
     def _plan(self, current: State, intended: State) -> Plan:

@@ -635,10 +635,17 @@ def _hotspot_gateway(
         out.settings("/radius/incoming", accept="yes", port=radius.coa_port)
 
 
+def wireless_menu(version: str | None) -> str:
+    """``wireless`` for RouterOS 6 (``/interface/wireless``), ``wifi`` for 7 and for a
+    version not known yet (``/interface/wifi``, RouterOS 7.13 and later)."""
+    return "wireless" if (version or "").strip().startswith("6") else "wifi"
+
+
 def _access_point(out: _Builder, ctx: Mapping[str, Any], inv: Inventory, dev: Device) -> None:
     """RouterOS v7 ``/interface/wifi`` (datapath puts clients on the hotspot VLAN), or v6
-    ``/interface/wireless`` when the device's ``data.wireless`` is ``wireless`` (the radio
-    an untagged bridge port in the hotspot VLAN). Management on its own VLAN."""
+    ``/interface/wireless`` (the radio an untagged bridge port in the hotspot VLAN) when the
+    inventory pins a 6.x ``api.version`` or the device's ``data.wireless`` says
+    ``wireless``. Management on its own VLAN."""
     uplink = next((i for i in ctx["interfaces"] if i["link"]), None)
     mgmt_vid = _mgmt_vlan(inv)
     mgmt_if = f"vlan{mgmt_vid}-mgmt"
@@ -652,7 +659,7 @@ def _access_point(out: _Builder, ctx: Mapping[str, Any], inv: Inventory, dev: De
         )
     trunk = ",".join(["br-ap", *([uplink["name"]] if uplink else [])])
     gateway: Device | None = None
-    wireless = str(dev.data.get("wireless", "wifi"))
+    wireless = str(dev.data.get("wireless", wireless_menu(dev.api.version)))
     radios: list[str] = []
     for entry in ctx["ap_hotspots"]:
         hs: Hotspot = entry["hotspot"]

@@ -181,6 +181,9 @@ _PATHS: tuple[PathSchema, ...] = (
             l2mtu=Field(read_only=True),
         ),
     ),
+    # RouterOS 7.13+ WiFi (https://help.mikrotik.com/docs/display/ROS/WiFi): profiles first,
+    # the configuration that names them, then the radios that use a configuration.
+    PathSchema("/interface/wifi/channel", Kind.KEYED, ("name",), _f(width=Field(), band=Field())),
     PathSchema(
         "/interface/wifi/datapath", Kind.KEYED, ("name",), _f(vlan_id=INT, client_isolation=B)
     ),
@@ -190,8 +193,23 @@ _PATHS: tuple[PathSchema, ...] = (
         ("name",),
         _f(authentication_types=S, passphrase=Field(write_only=True)),
     ),
-    PathSchema("/interface/wifi/configuration", Kind.KEYED, ("name",), _f(chains=S, tx_chains=S)),
-    PathSchema("/interface/wifi", Kind.KEYED, ("default-name",), fixed=True),
+    PathSchema(
+        "/interface/wifi/configuration",
+        Kind.KEYED,
+        ("name",),
+        _f(chains=S, tx_chains=S, hide_ssid=Field("bool", default="false")),
+    ),
+    PathSchema(
+        "/interface/wifi",
+        Kind.KEYED,
+        ("default-name",),
+        {
+            "security.passphrase": Field(write_only=True),
+            "running": Field(read_only=True),
+            "radio-mac": Field(read_only=True),
+        },
+        fixed=True,
+    ),
     PathSchema(
         "/interface/wireless",
         Kind.KEYED,

@@ -142,8 +142,8 @@ def test_lab_up_serves_routeros_over_the_api_and_eos_over_ssh_and_lab_down_leave
             p.read_text(errors="replace") for p in lab_dir.rglob("*") if p.is_file()
         ), "a lab file holds the password"
 
-        # RouterOS: netops' own check logs in over the API and reads facts (6.x and 7.x).
-        for name, version in (("lab-hs-01", "7.16"), ("lab-ap-01", "6.49")):
+        # RouterOS: netops' own check logs in over the API and reads facts.
+        for name, version in (("lab-hs-01", "7.16"), ("lab-ap-01", "7.16")):
             check = _netops("-i", str(inv), "config", "check", "--device", name)
             assert version in check.stdout, check.stdout + check.stderr
             assert "failed" not in check.stdout, check.stdout

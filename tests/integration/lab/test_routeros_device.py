@@ -92,6 +92,7 @@ def test_librouteros_login_print_queries_and_proplist(device: LabRouterOS) -> No
     assert names(iface.select(name).where(Or(name == "ether5", kind == "wifi"))) == [
         "ether5",
         "wifi1",
+        "wifi2",
     ]
     (row,) = iface.select(Key(".id"), name).where(name == "ether3")
     assert row == {".id": "*3", "name": "ether3"}

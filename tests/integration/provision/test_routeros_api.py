@@ -87,7 +87,7 @@ def lab(tmp_path: Path) -> Iterator[Lab]:
         text = text.replace(f"ssh_port: {ssh}", f"ssh_port: {devices[host].address('ssh')[1]}")
         text = text.replace(f"port: {api}", f"port: {devices[host].address('api')[1]}")
     # The access point's version is read from /system/resource, not pinned.
-    text = text.replace(', version: "6.49"', "")
+    text = text.replace(', version: "7.16"', "")
     (root / "devices.yml").write_text(text)
     try:
         yield Lab(root, devices)

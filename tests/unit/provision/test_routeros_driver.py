@@ -50,7 +50,7 @@ def test_api_fields_default_to_api_ssl_and_merge_from_groups(lab: Inventory) -> 
     hs, ap = lab.device("lab-hs-01"), lab.device("lab-ap-01")
     # tls: false from the mikrotik group, the port from the device
     assert (hs.api.tls, hs.api.effective_port, hs.api.version) == (False, 10031, None)
-    assert (ap.api.tls, ap.api.effective_port, ap.api.version) == (False, 10032, "6.49")
+    assert (ap.api.tls, ap.api.effective_port, ap.api.version) == (False, 10032, "7.16")
     with pytest.raises(ValueError):
         ApiAccess(version="5.26")
 
@@ -100,7 +100,7 @@ def test_lab_runs_the_routeros_lab_device_not_fakenos_for_routeros(lab: Inventor
     targets, _ = plan_routeros(lab)
     assert {t.device: (t.version, t.endpoints) for t in targets} == {
         "lab-hs-01": ("7.16", {"api": "127.0.0.1:10031", "ssh": "127.0.0.1:10021"}),
-        "lab-ap-01": ("6.49", {"api": "127.0.1.5:10032", "ssh": "127.0.1.5:10022"}),
+        "lab-ap-01": ("7.16", {"api": "127.0.1.5:10032", "ssh": "127.0.1.5:10022"}),
     }
     fakes, _ = plan_ssh_targets(lab)
     assert [t.device for t in fakes] == ["lab-dist-01"]
