@@ -1,0 +1,170 @@
+"""A phone whose MAC address changed: its voucher and its free allowance follow it.
+
+Android 10+, iOS 14+ and Windows join each network with a private (random, locally
+administered) MAC, and may pick a new one later (Android's non-persistent mode, iOS 18's
+"rotating" address, Windows' "change daily"). The gateway and the RADIUS server only see
+the MAC, so without this module a citizen whose phone changed address is told their own
+voucher "is already used on another device", and a phone could take a fresh click-through
+allowance with every new address.
+
+Two proofs that it is the same phone (docs/portal.md, "Private MAC addresses"):
+
+* the voucher code itself, typed again on a private MAC: the binding moves to the new
+  address;
+* the device cookie (``netops_device``) the portal set at the last login, signed, kept
+  by the phone's login window or browser: it names the voucher or today's click-through
+  allowance, and that allowance moves to the new address with the time already used.
+
+Either way a binding moves at most :data:`REBIND_LIMIT` times in :data:`REBIND_WINDOW`
+per voucher or allowance, never while the voucher's Simultaneous-Use slots are taken by
+other devices, and each move is logged with pseudonyms only.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from fastapi import Request, Response
+
+from netops.inventory.models import Hotspot
+from netops.portal.login import LoginCheck
+from netops.portal.state import Portal
+from netops.radius.logsafe import subject
+from netops.store.codes import (
+    clickthrough_username,
+    is_locally_administered,
+    looks_like_voucher,
+    normalise_code,
+)
+from netops.store.types import Session
+
+log = logging.getLogger("netops.portal")
+
+DEVICE_COOKIE = "netops_device"
+DEVICE_MAX_AGE = 30 * 24 * 3600
+REBIND_LIMIT = 3
+REBIND_WINDOW = timedelta(hours=24)
+
+
+def device_login(portal: Portal, request: Request) -> str | None:
+    """The user name the phone's device cookie names (its last login here), if genuine."""
+    token = request.cookies.get(DEVICE_COOKIE)
+    if not token or len(token) > 1024:
+        return None
+    body = portal.signer.verify("device", token, time.time(), DEVICE_MAX_AGE)
+    name = body.get("u") if body else None
+    return name if isinstance(name, str) else None
+
+
+def remember_device(portal: Portal, response: Response, check: LoginCheck) -> None:
+    """Give the phone the device cookie for the login being handed to the gateway (a
+    voucher or a click-through allowance; other logins have no binding to follow)."""
+    if check.kind not in ("voucher", "clickthrough") or check.username is None:
+        return
+    token = portal.signer.sign("device", {"u": check.username}, time.time())
+    response.set_cookie(
+        DEVICE_COOKIE,
+        token,
+        max_age=DEVICE_MAX_AGE,
+        httponly=True,
+        samesite="lax",
+        secure=portal.secure,
+        path="/",
+    )
+
+
+def note_device(portal: Portal, mac: str | None, now: datetime) -> None:
+    """Remember (as its pseudonym) that a MAC the gateway passed is a private address, so
+    the console can say so beside the session."""
+    if mac:
+        portal.store.note_private(mac, now)
+
+
+def _moved(portal: Portal, username: str, mac: str, now: datetime, via: str) -> LoginCheck | None:
+    """Move ``username``'s binding to ``mac``: None when there is nothing to move, an error
+    when the limit is spent."""
+    moved = portal.store.rebind(
+        username, mac, now=now, limit=REBIND_LIMIT, window=REBIND_WINDOW, via=via
+    )
+    if moved.outcome == "limit":
+        log.info(
+            "binding of %s not moved to a new device: %d moves in 24 h (%s)",
+            subject(username),
+            moved.moves,
+            via,
+        )
+        return LoginCheck(error="error.moved_too_often")
+    if moved.outcome == "moved":
+        private = "private" if is_locally_administered(mac) else "universal"
+        log.info(
+            "binding of %s moved to a new %s MAC (%s), move %d of %d in 24 h",
+            subject(username),
+            private,
+            via,
+            moved.moves,
+            REBIND_LIMIT,
+        )
+    return None if moved.outcome == "none" else LoginCheck(username=username)
+
+
+def rebind_voucher(
+    portal: Portal, request: Request, code: str, mac: str | None, now: datetime
+) -> LoginCheck | None:
+    """A voucher bound to another device, typed on this one: its check when the binding may
+    move here (a private MAC, or this phone's device cookie names the voucher), else None
+    (the caller keeps "already used on another device")."""
+    if not mac or not looks_like_voucher(code.strip()):
+        return None
+    sub = portal.store.lookup(normalise_code(code.strip()), reveal=False)
+    if sub is None or sub.kind != "voucher" or sub.shared:
+        return None
+    by_cookie = device_login(portal, request) == sub.username
+    if not by_cookie and not is_locally_administered(mac):
+        return None
+    plan = portal.inventory.plan(sub.plan) if sub.plan in _plans(portal) else None
+    slots = plan.simultaneous_use if plan is not None else 1
+    device = portal.store.mac_pseudonym(mac)
+    others = [s for s in portal.store.open_sessions(sub.username) if s.mac != device]
+    if len(others) >= slots:
+        return LoginCheck(error="error.in_use")
+    moved = _moved(portal, sub.username, mac, now, "cookie" if by_cookie else "code")
+    if moved is None or not moved.ok:
+        return moved
+    return LoginCheck(username=sub.username, password=sub.username, kind="voucher")
+
+
+def carry_clickthrough(
+    portal: Portal, request: Request, mac: str | None, hotspot: Hotspot | None, now: datetime
+) -> LoginCheck | None:
+    """Today's free allowance of the phone the device cookie names, moved to this MAC, with
+    a fresh password; None when the cookie names no allowance of today (the ordinary
+    click-through then applies)."""
+    if not mac or hotspot is None:
+        return None
+    named = device_login(portal, request)
+    today = now.astimezone(portal.zone).date()
+    if named is None or not named.startswith("ct-") or not named.endswith(f"-{today:%Y%m%d}"):
+        return None
+    device = portal.store.mac_pseudonym(mac)
+    if device is None or clickthrough_username(device, today) == named:
+        return None
+    moved = _moved(portal, named, mac, now, "cookie")
+    if moved is None or not moved.ok:
+        return moved
+    password = portal.store.fresh_clickthrough_password(named)
+    if password is None:
+        return None
+    return LoginCheck(username=named, password=password, kind="clickthrough")
+
+
+def private_devices(portal: Portal, sessions: Iterable[Session]) -> set[str]:
+    """The MAC pseudonyms among ``sessions`` that were private (locally administered)
+    addresses when the portal saw them: the console marks them."""
+    return portal.store.private_devices(s.mac for s in sessions if s.mac)
+
+
+def _plans(portal: Portal) -> set[str]:
+    return {p.name for p in portal.inventory.plans}
