@@ -38,6 +38,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--radius", type=_hostport, default=None, help="ADDR:AUTHPORT")
     parser.add_argument("--acct-port", type=int, default=None)
     parser.add_argument("--portal", default=None, help="portal URL")
+    parser.add_argument("--internet", default=None, help="the stand-in internet's URL")
     parser.add_argument("--citizens", type=int, default=3)
     parser.add_argument("--interim", type=float, default=15.0)
     args = parser.parse_args(argv)
@@ -80,6 +81,7 @@ def _run(args: argparse.Namespace) -> int:
         listen_port=args.listen[1],
         coa_host=coa_host,
         coa_port=coa_port,
+        internet_url=args.internet,
     )
     sim.start()
     hotspot = Hotspot(GatewaySimAdapter(sim), citizens=args.citizens, interim=args.interim)

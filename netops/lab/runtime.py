@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from netops.inventory.models import Inventory, SnmpProfile
+from netops.lab import kannel
 from netops.lab.plan import (
     LAB_PREFIX,
     AgentPlan,
@@ -90,6 +91,7 @@ class Lab:
     """The simulated lab for one lab inventory, with its state under ``directory``."""
 
     def __init__(self, inventory: Inventory, directory: Path, prefix: str = LAB_PREFIX) -> None:
+        self.internet_url: str | None = None
         self.inventory = inventory
         # Absolute: the folder's paths go to daemons (sshd, snmpsim) and the lab supervisor.
         self.dir = directory.absolute()
@@ -144,8 +146,10 @@ class Lab:
             if frr is not None:
                 progress(f"starting FRR routers in namespaces: {', '.join(plan.routers)}")
                 frr.up()
+            phone = self._phone_services(progress)
             specs = (
-                self._agents(plan)
+                phone
+                + self._agents(plan)
                 + self._ssh_targets(targets)
                 + self._routeros(routeros)
                 + self._hotspots(plan, hotspots or HotspotOptions())
@@ -280,6 +284,40 @@ class Lab:
                 found[spot.id] = doc["url"]
         return found
 
+    def _phone_services(self, progress: Progress) -> list[ComponentSpec]:
+        """What phones need beyond the gateway: the stand-in internet their OS probes
+        (``internet_url``, handed to each simulated gateway) and, when the inventory has a
+        Kannel SMS gateway and Kannel is installed, Kannel with its test SMSC so phone
+        sign-up works; its SMS land in :attr:`sms_log`. Without Kannel: one line, no
+        phone sign-up."""
+        logs = self.dir / "log"
+        port = _free_tcp_port()
+        self.internet_url = f"http://127.0.0.1:{port}"
+        internet = ComponentSpec(
+            "internet",
+            (sys.executable, "-m", "netops.lab.internet", "--listen", f"127.0.0.1:{port}"),
+            log=logs / "internet.log",
+        )
+        sms = self.inventory.services.sms
+        if sms is None or sms.kind != "kannel":
+            return [internet]
+        why = kannel.missing()
+        if why is not None:
+            progress(f"Kannel is not installed ({why}): the lab runs without phone sign-up")
+            return [internet]
+        argv = [
+            sys.executable, "-m", "netops.lab.kannel", "--dir", str(self.dir / "kannel"),
+            "--sendsms", sms.url, "--username", sms.username or "",
+        ]  # fmt: skip
+        env = {kannel.PASSWORD_ENV: sms.password.reveal() if sms.password else ""}
+        progress(f"Kannel with a test SMSC: the SMS the lab sends are in {self.sms_log}")
+        return [internet, ComponentSpec("kannel", tuple(argv), env, log=logs / "kannel.log")]
+
+    @property
+    def sms_log(self) -> Path:
+        """Where the lab's SMS (phone sign-up codes) can be read: fakesmsc's log."""
+        return self.dir / "kannel" / kannel.SMS_LOG
+
     def _hotspots(self, plan: LabPlan, options: HotspotOptions) -> list[ComponentSpec]:
         host, _, port = options.listen.rpartition(":")
         if not port.isdigit():
@@ -300,6 +338,8 @@ class Lab:
                 argv += ["--acct-port", str(options.acct_port)]
             if options.portal:
                 argv += ["--portal", options.portal]
+            if self.internet_url:
+                argv += ["--internet", self.internet_url]
             specs.append(
                 ComponentSpec(
                     f"hotspot-{spot}", tuple(argv), log=self.dir / "log" / f"hotspot-{spot}.log"
