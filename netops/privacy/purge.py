@@ -77,8 +77,9 @@ def purge(store: Store, inventory: Inventory, now: datetime) -> PurgeReport:
     accounts = store.purge_inactive_users(cut["subscriber_accounts"])
     requests = store.purge_requests(cut["operator_audit"])
     acceptances = store.purge_acceptances(cut["clickthroughs"])
+    devices = store.purge_device_records(cut["accounting_sessions"])
     counts = {
-        "accounting_sessions": done.sessions,
+        "accounting_sessions": done.sessions + devices,
         "connection_records": connections,
         "subscriber_accounts": accounts,
         "vouchers": done.vouchers,

@@ -16,9 +16,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Literal, cast
+from typing import Any, Literal, cast
 
 from sqlalchemy import Index, String, Table, delete, func, insert, select, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Mapped, mapped_column
 
 from netops.store import codes
@@ -177,3 +178,40 @@ class Devices(StoreBase):
                 delete(PRIVATE_MACS).where(PRIVATE_MACS.c.seen_at < before)
             ).rowcount
         return int(gone)
+
+
+def device_records(store: StoreBase, names: Iterable[str], device: str | None) -> dict[str, Any]:
+    """A data subject's rebind records (by user name) and private-address mark (by device
+    pseudonym), for an export."""
+    wanted = tuple(names)
+    with store._tx() as conn:
+        moves = conn.execute(
+            select(REBINDS).where(REBINDS.c.username.in_(wanted)).order_by(REBINDS.c.id)
+        ).all()
+        marks = (
+            conn.execute(select(PRIVATE_MACS).where(PRIVATE_MACS.c.device == device)).all()
+            if device is not None
+            else []
+        )
+    return {
+        "device_rebinds": [dict(r._mapping) for r in moves],
+        "private_macs": [dict(r._mapping) for r in marks],
+    }
+
+
+def erase_device_records(
+    conn: Connection, names: Iterable[str], device: str | None
+) -> dict[str, int]:
+    """Delete a data subject's rebind records and private-address mark (in ``conn``'s
+    transaction); how many rows of each went."""
+    wanted = tuple(names)
+    gone = {
+        "device_rebinds": int(
+            conn.execute(delete(REBINDS).where(REBINDS.c.username.in_(wanted))).rowcount
+        )
+    }
+    if device is not None:
+        gone["private_macs"] = int(
+            conn.execute(delete(PRIVATE_MACS).where(PRIVATE_MACS.c.device == device)).rowcount
+        )
+    return gone
