@@ -16,11 +16,10 @@ from httpx import Response
 
 from netops.inventory import Inventory
 from netops.portal.app import PortalSettings, create_app
-from netops.portal.devices import DEVICE_COOKIE
 from netops.store import Store
-from netops.store.codes import is_locally_administered
 from tests.unit.portal.test_phone_signup import MIKROTIK, Clock
 
+DEVICE_COOKIE = "netops_device"  # netops.portal.devices.DEVICE_COOKIE
 UNIVERSAL_A, UNIVERSAL_B = "00:1A:2B:00:00:0A", "00:1A:2B:00:00:0B"
 PRIVATE = ["DA:A1:19:00:00:01", "3E:00:00:00:00:02", "16:00:00:00:00:03", "FA:00:00:00:00:04"]
 BOUND = "Voucher ini sudah dipakai di perangkat lain."
@@ -84,6 +83,8 @@ def _used_on(store: Store, code: str, mac: str, clock: Clock) -> str:
 
 
 def test_the_locally_administered_bit_is_what_makes_a_mac_private() -> None:
+    from netops.store.codes import is_locally_administered
+
     assert all(is_locally_administered(m) for m in PRIVATE)
     assert not is_locally_administered(UNIVERSAL_A)
     assert not is_locally_administered("03:00:00:00:00:01")  # multicast, not a phone
