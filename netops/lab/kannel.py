@@ -32,9 +32,10 @@ def missing() -> str | None:
     """What is not installed for the lab's Kannel, in one sentence; None when all is."""
     tools = [t for t in ("bearerbox", "smsbox") if shutil.which(t) is None]
     if tools:
-        return f"{' and '.join(tools)} not found (Debian package kannel)"
+        verb = "is" if len(tools) == 1 else "are"
+        return f"{' and '.join(tools)} {verb} missing; install the Debian package kannel"
     if not FAKESMSC.exists():
-        return f"{FAKESMSC} not found (Debian package kannel-extras)"
+        return f"{FAKESMSC} is missing; install the Debian package kannel-extras"
     return None
 
 
