@@ -59,9 +59,12 @@ def device_login(portal: Portal, request: Request) -> str | None:
     return name if isinstance(name, str) else None
 
 
-def remember_device(portal: Portal, response: Response, check: LoginCheck) -> None:
-    """Give the phone the device cookie for the login being handed to the gateway (a
-    voucher or a click-through allowance; other logins have no binding to follow)."""
+def remember_device(portal: Portal, response: Response, check: LoginCheck, mac: str | None) -> None:
+    """At the hand-off of a login to the gateway: note whether the phone's MAC is a private
+    address (for the console), and give the phone the device cookie naming its voucher or
+    click-through allowance (other logins have no binding to follow)."""
+    if mac:
+        portal.store.note_private(mac, portal.now())
     if check.kind not in ("voucher", "clickthrough") or check.username is None:
         return
     token = portal.signer.sign("device", {"u": check.username}, time.time())
@@ -74,13 +77,6 @@ def remember_device(portal: Portal, response: Response, check: LoginCheck) -> No
         secure=portal.secure,
         path="/",
     )
-
-
-def note_device(portal: Portal, mac: str | None, now: datetime) -> None:
-    """Remember (as its pseudonym) that a MAC the gateway passed is a private address, so
-    the console can say so beside the session."""
-    if mac:
-        portal.store.note_private(mac, now)
 
 
 def _moved(portal: Portal, username: str, mac: str, now: datetime, via: str) -> LoginCheck | None:

@@ -29,7 +29,6 @@ from netops.portal.allowance import plan_summary
 from netops.portal.chap import unescape_mikrotik
 from netops.portal.devices import (
     carry_clickthrough,
-    note_device,
     rebind_voucher,
     remember_device,
 )
@@ -349,7 +348,6 @@ def check(attempt: Attempt) -> LoginCheck | Response:
     """The portal's own check of the voucher, the user's password or the click-through."""
     portal, ctx = attempt.portal, attempt.ctx
     now = portal.now()
-    note_device(portal, ctx.mac, now)
     if attempt.method == "voucher":
         voucher = check_voucher(portal.store, attempt.code, ctx.mac, now)
         if voucher.error == "error.voucher_bound":  # the same phone with a new private MAC?
@@ -426,7 +424,7 @@ def hand_off(attempt: Attempt, check: LoginCheck) -> Response:
         status["n"] = next_digest(ctx.original_url)
     cookie = portal.signer.sign("status", status, time.time())
     response = handoff_response(portal, request, attempt.lang, hotspot, handoff)
-    remember_device(portal, response, check)
+    remember_device(portal, response, check, ctx.mac)
     response.set_cookie(
         STATUS_COOKIE,
         cookie,
