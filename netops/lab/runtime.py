@@ -33,6 +33,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from netops.inventory.models import Inventory, SnmpProfile
 from netops.lab import kannel
@@ -92,6 +93,7 @@ class Lab:
 
     def __init__(self, inventory: Inventory, directory: Path, prefix: str = LAB_PREFIX) -> None:
         self.internet_url: str | None = None
+        self._phone_ports: dict[str, int] = {}
         self.inventory = inventory
         # Absolute: the folder's paths go to daemons (sshd, snmpsim) and the lab supervisor.
         self.dir = directory.absolute()
@@ -146,19 +148,22 @@ class Lab:
             if frr is not None:
                 progress(f"starting FRR routers in namespaces: {', '.join(plan.routers)}")
                 frr.up()
+            # Chosen first (the gateways need the internet's URL), started last: Kannel's
+            # own connections take ephemeral ports, after the gateways hold theirs.
             phone = self._phone_services(progress)
             specs = (
-                phone
-                + self._agents(plan)
+                self._agents(plan)
                 + self._ssh_targets(targets)
                 + self._routeros(routeros)
                 + self._hotspots(plan, hotspots or HotspotOptions())
+                + phone
             )
             health_port = _free_tcp_port()
             self._start_supervisor(specs, health_port)
             progress(f"waiting for {len(plan.agents)} SNMP agents")
             self._wait_agents(plan, wait)
             self._wait_hotspots(plan, wait)
+            self._wait_phone_services(phone, progress, wait)
             if targets:
                 progress(f"waiting for {len(targets)} FakeNOS SSH targets")
             self._wait_ssh_targets(targets, wait)
@@ -293,6 +298,7 @@ class Lab:
         logs = self.dir / "log"
         port = _free_tcp_port()
         self.internet_url = f"http://127.0.0.1:{port}"
+        self._phone_ports["internet"] = port
         internet = ComponentSpec(
             "internet",
             (sys.executable, "-m", "netops.lab.internet", "--listen", f"127.0.0.1:{port}"),
@@ -310,8 +316,29 @@ class Lab:
             "--sendsms", sms.url, "--username", sms.username or "",
         ]  # fmt: skip
         env = {kannel.PASSWORD_ENV: sms.password.reveal() if sms.password else ""}
+        self._phone_ports["kannel"] = urlsplit(sms.url).port or 13013
         progress(f"Kannel with a test SMSC: the SMS the lab sends are in {self.sms_log}")
         return [internet, ComponentSpec("kannel", tuple(argv), env, log=logs / "kannel.log")]
+
+    def _wait_phone_services(
+        self, specs: list[ComponentSpec], progress: Progress, wait: float
+    ) -> None:
+        """Wait until the stand-in internet and Kannel's sendsms answer; a Kannel that does
+        not is one line (the lab runs on without phone sign-up), not a failed lab."""
+        ports = {s.name: port for s in specs if (port := self._phone_ports.get(s.name))}
+        deadline = time.monotonic() + wait
+        for name, port in ports.items():
+            while not tcp_answers("127.0.0.1", port):
+                if time.monotonic() > deadline:
+                    log = self.dir / "log" / f"{name}.log"
+                    if name == "kannel":
+                        progress(f"Kannel did not start ({_tail(log)}): no phone sign-up")
+                        break
+                    raise SimulationError(
+                        f"the stand-in internet did not start within {wait:g} s "
+                        f"(its log ends: {_tail(log)})"
+                    )
+                time.sleep(0.1)
 
     @property
     def sms_log(self) -> Path:

@@ -55,3 +55,26 @@ def test_without_kannel_the_lab_says_so_in_one_line_and_runs_without_it(
 def test_missing_names_the_debian_package(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(kannel.shutil, "which", lambda _: None)
     assert kannel.missing() == "bearerbox and smsbox are missing; install the Debian package kannel"
+
+
+def test_a_kannel_that_does_not_answer_is_one_line_and_the_lab_goes_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import socket
+
+    monkeypatch.setattr(kannel, "missing", lambda: None)
+    lab = Lab(load_inventory(LAB), tmp_path / "lab")
+    said: list[str] = []
+    specs = lab._phone_services(said.append)
+    with socket.socket() as internet, socket.socket() as closed:
+        internet.bind(("127.0.0.1", 0))
+        internet.listen()
+        closed.bind(("127.0.0.1", 0))  # bound, never listening: nothing answers there
+        lab._phone_ports = {
+            "internet": internet.getsockname()[1],
+            "kannel": closed.getsockname()[1],
+        }
+        lab._wait_phone_services(specs, said.append, wait=0.3)
+    assert said[-1].startswith("Kannel did not start (") and said[-1].endswith(
+        "): no phone sign-up"
+    )
