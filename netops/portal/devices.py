@@ -39,6 +39,7 @@ from netops.store.codes import (
     looks_like_voucher,
     normalise_code,
 )
+from netops.store.devices import Rebind
 from netops.store.types import Session
 
 log = logging.getLogger("netops.portal")
@@ -79,9 +80,9 @@ def remember_device(portal: Portal, response: Response, check: LoginCheck, mac: 
     )
 
 
-def _moved(portal: Portal, username: str, mac: str, now: datetime, via: str) -> LoginCheck | None:
-    """Move ``username``'s binding to ``mac``: None when there is nothing to move, an error
-    when the limit is spent."""
+def _move(portal: Portal, username: str, mac: str, now: datetime, via: str) -> Rebind:
+    """Move ``username``'s binding to ``mac`` within the limit, and log what happened with
+    pseudonyms only."""
     moved = portal.store.rebind(
         username, mac, now=now, limit=REBIND_LIMIT, window=REBIND_WINDOW, via=via
     )
@@ -92,18 +93,33 @@ def _moved(portal: Portal, username: str, mac: str, now: datetime, via: str) -> 
             moved.moves,
             via,
         )
-        return LoginCheck(error="error.moved_too_often")
-    if moved.outcome == "moved":
-        private = "private" if is_locally_administered(mac) else "universal"
+    elif moved.outcome == "moved":
         log.info(
             "binding of %s moved to a new %s MAC (%s), move %d of %d in 24 h",
             subject(username),
-            private,
+            "private" if is_locally_administered(mac) else "universal",
             via,
             moved.moves,
             REBIND_LIMIT,
         )
-    return None if moved.outcome == "none" else LoginCheck(username=username)
+    return moved
+
+
+TOO_OFTEN = LoginCheck(error="error.moved_too_often")
+IN_USE = LoginCheck(error="error.in_use")
+
+
+def _in_use_elsewhere(portal: Portal, username: str, plan: str, mac: str) -> bool:
+    """Whether the plan's Simultaneous-Use slots are taken by sessions of ``username`` at
+    other addresses: then its binding does not move (the RADIUS server would refuse the
+    login anyway, and the citizen reads why here)."""
+    try:
+        slots = portal.inventory.plan(plan).simultaneous_use
+    except KeyError:
+        slots = 1
+    device = portal.store.mac_pseudonym(mac)
+    others = [s for s in portal.store.open_sessions(username) if s.mac != device]
+    return len(others) >= slots
 
 
 def rebind_voucher(
@@ -120,15 +136,13 @@ def rebind_voucher(
     by_cookie = device_login(portal, request) == sub.username
     if not by_cookie and not is_locally_administered(mac):
         return None
-    plan = portal.inventory.plan(sub.plan) if sub.plan in _plans(portal) else None
-    slots = plan.simultaneous_use if plan is not None else 1
-    device = portal.store.mac_pseudonym(mac)
-    others = [s for s in portal.store.open_sessions(sub.username) if s.mac != device]
-    if len(others) >= slots:
-        return LoginCheck(error="error.in_use")
-    moved = _moved(portal, sub.username, mac, now, "cookie" if by_cookie else "code")
-    if moved is None or not moved.ok:
-        return moved
+    if _in_use_elsewhere(portal, sub.username, sub.plan, mac):
+        return IN_USE
+    moved = _move(portal, sub.username, mac, now, "cookie" if by_cookie else "code")
+    if moved.outcome == "limit":
+        return TOO_OFTEN
+    if moved.outcome == "none":
+        return None
     return LoginCheck(username=sub.username, password=sub.username, kind="voucher")
 
 
@@ -147,9 +161,16 @@ def carry_clickthrough(
     device = portal.store.mac_pseudonym(mac)
     if device is None or clickthrough_username(device, today) == named:
         return None
-    moved = _moved(portal, named, mac, now, "cookie")
-    if moved is None or not moved.ok:
-        return moved
+    allowance = portal.store.lookup(named, reveal=False)
+    if allowance is None or allowance.kind != "clickthrough":
+        return None
+    if _in_use_elsewhere(portal, named, allowance.plan, mac):
+        return IN_USE
+    moved = _move(portal, named, mac, now, "cookie")
+    if moved.outcome == "limit":
+        return TOO_OFTEN
+    if moved.outcome == "none":
+        return None
     password = portal.store.fresh_clickthrough_password(named)
     if password is None:
         return None
@@ -160,7 +181,3 @@ def private_devices(portal: Portal, sessions: Iterable[Session]) -> set[str]:
     """The MAC pseudonyms among ``sessions`` that were private (locally administered)
     addresses when the portal saw them: the console marks them."""
     return portal.store.private_devices(s.mac for s in sessions if s.mac)
-
-
-def _plans(portal: Portal) -> set[str]:
-    return {p.name for p in portal.inventory.plans}

@@ -17,6 +17,7 @@ from httpx import Response
 from netops.inventory import Inventory
 from netops.portal.app import PortalSettings, create_app
 from netops.store import Store
+from netops.store.types import AccountingRecord
 from tests.unit.portal.test_phone_signup import MIKROTIK, Clock
 
 DEVICE_COOKIE = "netops_device"  # netops.portal.devices.DEVICE_COOKIE
@@ -75,6 +76,30 @@ def _handed(reply: Response) -> dict[str, str]:
     fields = _hidden(reply.text)
     assert "username" in fields, reply.text[:500]
     return fields
+
+
+def _start(store: Store, username: str, mac: str) -> None:
+    """The gateway's Accounting-Start for ``username`` at ``mac``: a session open there."""
+    store.account(
+        AccountingRecord(
+            status="start",
+            nas_ip="127.0.0.1",
+            nas_identifier="lab-hs-01",
+            username=username,
+            acct_session_id=f"s-{mac}",
+            hotspot="lab-park",
+            mac=mac,
+            ip="10.254.200.9",
+            session_time=0,
+            input_octets=0,
+            output_octets=0,
+            input_packets=0,
+            output_packets=0,
+            terminate_cause=None,
+            interim_interval=300,
+            event_time=datetime.now(UTC),
+        )
+    )
 
 
 def _used_on(store: Store, code: str, mac: str, clock: Clock) -> str:
@@ -165,30 +190,9 @@ def test_a_shared_code_moves_three_times_in_24_hours_then_again_a_day_later(
 def test_a_voucher_in_use_by_its_other_address_does_not_move(
     app: TestClient, store: Store, clock: Clock
 ) -> None:
-    from netops.store.types import AccountingRecord
-
     code = store.create_vouchers("gratis", 1)[0]
     username = _used_on(store, code, PRIVATE[0], clock)
-    store.account(
-        AccountingRecord(
-            status="start",
-            nas_ip="127.0.0.1",
-            nas_identifier="lab-hs-01",
-            username=username,
-            acct_session_id="s-1",
-            hotspot="lab-park",
-            mac=PRIVATE[0],
-            ip="10.254.200.9",
-            session_time=0,
-            input_octets=0,
-            output_octets=0,
-            input_packets=0,
-            output_packets=0,
-            terminate_cause=None,
-            interim_interval=300,
-            event_time=datetime.now(UTC),
-        )
-    )
+    _start(store, username, PRIVATE[0])
     reply = _voucher(_phone(app), code, PRIVATE[1])
     assert _alert(reply.text) == "Akun ini sedang dipakai di perangkat lain."
     sub = store.lookup(username)
@@ -225,3 +229,15 @@ def test_without_a_cookie_a_new_private_mac_is_a_new_device(app: TestClient, sto
     first = _handed(_free(_phone(app), PRIVATE[0]))["username"]
     second = _handed(_free(_phone(app), PRIVATE[1]))["username"]
     assert first != second
+
+
+def test_a_returning_phone_whose_old_address_is_still_online_reads_why(
+    app: TestClient, store: Store
+) -> None:
+    phone = _phone(app)
+    first = _handed(_free(phone, PRIVATE[0]))["username"]
+    _start(store, first, PRIVATE[0])
+    reply = _free(phone, PRIVATE[1])
+    assert _alert(reply.text) == "Akun ini sedang dipakai di perangkat lain."
+    sub = store.lookup(first)
+    assert sub is not None and sub.bound_mac == store.mac_pseudonym(PRIVATE[0])
