@@ -11,6 +11,7 @@ netops RADIUS server, portal and exporter, the simulated MikroTik gateway, Chrom
 
 from __future__ import annotations
 
+import codecs
 import http.client
 import json
 import os
@@ -94,24 +95,41 @@ def _processes_mentioning(*needles: str) -> list[str]:
     return found
 
 
+_PENDING: dict[int, tuple[str, Any]] = {}
+
+
 def _read_until(proc: subprocess.Popen[str], marker: str, timeout: float) -> str:
-    """The script's output up to the line containing ``marker``; fail with it if it ends."""
+    """The script's output up to the line containing ``marker``; fail with it if it ends.
+
+    Reads the pipe's descriptor itself: a text wrapper's readline would pull several lines
+    into its own buffer, where select() cannot see them, and wait for output that never
+    comes. What follows the marker's line is kept for the next call."""
     assert proc.stdout is not None
+    fd = proc.stdout.fileno()
+    pending, decoder = _PENDING.pop(
+        proc.pid, ("", codecs.getincrementaldecoder("utf-8")("replace"))
+    )
     seen: list[str] = []
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        ready, _, _ = select.select([proc.stdout], [], [], 1.0)
+    while True:
+        while "\n" in pending:
+            line, pending = pending.split("\n", 1)
+            seen.append(line + "\n")
+            if marker in line:
+                _PENDING[proc.pid] = (pending, decoder)
+                return "".join(seen)
+        if time.monotonic() > deadline:
+            break
+        ready, _, _ = select.select([fd], [], [], 1.0)
         if not ready:
             if proc.poll() is not None:
                 break
             continue
-        line = proc.stdout.readline()
-        if not line:
+        chunk = os.read(fd, 65536)
+        if not chunk:
             break
-        seen.append(line)
-        if marker in line:
-            return "".join(seen)
-    tail = "".join(seen[-40:])
+        pending += decoder.decode(chunk)
+    tail = "".join(seen[-40:]) + pending
     raise AssertionError(f"demo did not print {marker!r} (exit {proc.poll()}):\n{tail}")
 
 
