@@ -164,6 +164,12 @@ done
 [ "$devices" -gt 0 ] || fail "Prometheus has no interface metrics after 90 s (see $VAR/log/)"
 echo "Prometheus scrapes interface counters of $devices lab devices."
 
+if [ -e "$VAR/lab/kannel/kannel.conf" ]; then
+    SMS_LINE="  SMS sign-up codes     $VAR/lab/kannel/sms.log   (what Kannel's test SMSC received; the codes are only there)"
+else
+    SMS_LINE="  phone sign-up         off: Kannel is not installed (Debian kannel, kannel-extras)"
+fi
+
 cat <<EOF
 
 $(printf '\033[1m')netops demo is running.$(printf '\033[0m') Open:
@@ -175,6 +181,7 @@ $(printf '\033[1m')netops demo is running.$(printf '\033[0m') Open:
   RADIUS metrics        http://$BIND:$RADIUS_METRICS_PORT/metrics
   stack health          http://$BIND:$HEALTH_PORT/health
   city topology         $VAR/banjarmasin-topology.svg
+$SMS_LINE
 Try: $NETOPS -i $LAB --db $DB radius sessions
      $NETOPS -i $LAB lab login --lab-dir $VAR/lab
 Logs: $VAR/log/ and $VAR/lab/log/

@@ -505,6 +505,33 @@ class RadiusService(Record):
     acct_port: int = Field(default=1813, ge=1, le=65535)
 
 
+class PhoneLimitsSettings(Record):
+    """How many sign-up codes the portal texts and how long one lives (``services.portal.
+    phone_limits``). Each SMS is the city's money: the defaults are the ones netops ships."""
+
+    per_number_hour: int = Field(default=3, ge=1, le=100, description="SMS to one number an hour.")
+    per_number_day: int = Field(default=5, ge=1, le=1000, description="SMS to one number a day.")
+    per_device_hour: int = Field(
+        default=3, ge=1, le=100, description="SMS asked for by one phone (MAC + IP) an hour."
+    )
+    per_hotspot_hour: int = Field(
+        default=120, ge=1, le=100_000, description="SMS asked for through one hotspot an hour."
+    )
+    code_ttl: Seconds = Field(
+        default=300, ge=60, le=3600, description="How long a code works (1 minute to 1 hour)."
+    )
+    tries: int = Field(default=3, ge=1, le=10, description="Wrong codes before a code is void.")
+
+    @model_validator(mode="after")
+    def _day_covers_hour(self) -> PhoneLimitsSettings:
+        if self.per_number_day < self.per_number_hour:
+            raise ValueError(
+                f"per_number_day ({self.per_number_day}) is below per_number_hour "
+                f"({self.per_number_hour}): a number could never get its hourly SMS"
+            )
+        return self
+
+
 class PortalService(Record):
     """The captive portal as a phone reaches it."""
 
@@ -526,6 +553,10 @@ class PortalService(Record):
         default=None,
         description="The plan of citizens who sign up with a verified Indonesian mobile "
         "number; without it the portal offers no phone sign-up.",
+    )
+    phone_limits: PhoneLimitsSettings = Field(
+        default_factory=PhoneLimitsSettings,
+        description="SMS sends per number, phone and hotspot; a code's lifetime and tries.",
     )
 
     @field_validator("api_url")

@@ -45,6 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--radius", type=_hostport, default=None, help="ADDR:AUTHPORT")
     parser.add_argument("--acct-port", type=int, default=None)
     parser.add_argument("--portal", default=None, help="portal URL")
+    parser.add_argument("--internet", default=None, help="the stand-in internet's URL")
     parser.add_argument("--citizens", type=int, default=3)
     parser.add_argument("--interim", type=float, default=15.0)
     parser.add_argument(
@@ -94,6 +95,7 @@ def _run(args: argparse.Namespace) -> int:
         coa_host=coa_host,
         coa_port=coa_port,
         device_state=args.device_state.absolute() if args.device_state else None,
+        internet_url=args.internet,
     )
     sim.start()
     hotspot = Hotspot(

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import html
 import socket
+import sys
 import threading
 import time
 from dataclasses import dataclass
@@ -168,3 +169,29 @@ class InternetSim:
 
     def __exit__(self, *_: object) -> None:
         self.stop()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m netops.lab.internet --listen ADDR:PORT``: serve until SIGTERM."""
+    import argparse
+    import signal
+
+    parser = argparse.ArgumentParser(prog="netops-lab-internet", description=__doc__)
+    parser.add_argument("--listen", default="127.0.0.1:0", help="ADDR:PORT")
+    args = parser.parse_args(argv)
+    host, _, port = str(args.listen).rpartition(":")
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    try:
+        with InternetSim(host or "127.0.0.1", int(port)) as world:
+            print(f"stand-in internet on {world.base_url}", flush=True)
+            stop.wait()
+    except (NetopsError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -33,8 +33,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from netops.inventory.models import Inventory, SnmpProfile
+from netops.lab import kannel
 from netops.lab.plan import (
     LAB_PREFIX,
     AgentPlan,
@@ -90,6 +92,8 @@ class Lab:
     """The simulated lab for one lab inventory, with its state under ``directory``."""
 
     def __init__(self, inventory: Inventory, directory: Path, prefix: str = LAB_PREFIX) -> None:
+        self.internet_url: str | None = None
+        self._phone_ports: dict[str, int] = {}
         self.inventory = inventory
         # Absolute: the folder's paths go to daemons (sshd, snmpsim) and the lab supervisor.
         self.dir = directory.absolute()
@@ -144,17 +148,22 @@ class Lab:
             if frr is not None:
                 progress(f"starting FRR routers in namespaces: {', '.join(plan.routers)}")
                 frr.up()
+            # Chosen first (the gateways need the internet's URL), started last: Kannel's
+            # own connections take ephemeral ports, after the gateways hold theirs.
+            phone = self._phone_services(progress)
             specs = (
                 self._agents(plan)
                 + self._ssh_targets(targets)
                 + self._routeros(routeros)
                 + self._hotspots(plan, hotspots or HotspotOptions())
+                + phone
             )
             health_port = _free_tcp_port()
             self._start_supervisor(specs, health_port)
             progress(f"waiting for {len(plan.agents)} SNMP agents")
             self._wait_agents(plan, wait)
             self._wait_hotspots(plan, wait)
+            self._wait_phone_services(phone, progress, wait)
             if targets:
                 progress(f"waiting for {len(targets)} FakeNOS SSH targets")
             self._wait_ssh_targets(targets, wait)
@@ -280,6 +289,62 @@ class Lab:
                 found[spot.id] = doc["url"]
         return found
 
+    def _phone_services(self, progress: Progress) -> list[ComponentSpec]:
+        """What phones need beyond the gateway: the stand-in internet their OS probes
+        (``internet_url``, handed to each simulated gateway) and, when the inventory has a
+        Kannel SMS gateway and Kannel is installed, Kannel with its test SMSC so phone
+        sign-up works; its SMS land in :attr:`sms_log`. Without Kannel: one line, no
+        phone sign-up."""
+        logs = self.dir / "log"
+        port = _free_tcp_port()
+        self.internet_url = f"http://127.0.0.1:{port}"
+        self._phone_ports["internet"] = port
+        internet = ComponentSpec(
+            "internet",
+            (sys.executable, "-m", "netops.lab.internet", "--listen", f"127.0.0.1:{port}"),
+            log=logs / "internet.log",
+        )
+        sms = self.inventory.services.sms
+        if sms is None or sms.kind != "kannel":
+            return [internet]
+        why = kannel.missing()
+        if why is not None:
+            progress(f"Kannel is not installed ({why}): the lab runs without phone sign-up")
+            return [internet]
+        argv = [
+            sys.executable, "-m", "netops.lab.kannel", "--dir", str(self.dir / "kannel"),
+            "--sendsms", sms.url, "--username", sms.username or "",
+        ]  # fmt: skip
+        env = {kannel.PASSWORD_ENV: sms.password.reveal() if sms.password else ""}
+        self._phone_ports["kannel"] = urlsplit(sms.url).port or 13013
+        progress(f"Kannel with a test SMSC: the SMS the lab sends are in {self.sms_log}")
+        return [internet, ComponentSpec("kannel", tuple(argv), env, log=logs / "kannel.log")]
+
+    def _wait_phone_services(
+        self, specs: list[ComponentSpec], progress: Progress, wait: float
+    ) -> None:
+        """Wait until the stand-in internet and Kannel's sendsms answer; a Kannel that does
+        not is one line (the lab runs on without phone sign-up), not a failed lab."""
+        ports = {s.name: port for s in specs if (port := self._phone_ports.get(s.name))}
+        deadline = time.monotonic() + wait
+        for name, port in ports.items():
+            while not tcp_answers("127.0.0.1", port):
+                if time.monotonic() > deadline:
+                    log = self.dir / "log" / f"{name}.log"
+                    if name == "kannel":
+                        progress(f"Kannel did not start ({_tail(log)}): no phone sign-up")
+                        break
+                    raise SimulationError(
+                        f"the stand-in internet did not start within {wait:g} s "
+                        f"(its log ends: {_tail(log)})"
+                    )
+                time.sleep(0.1)
+
+    @property
+    def sms_log(self) -> Path:
+        """Where the lab's SMS (phone sign-up codes) can be read: fakesmsc's log."""
+        return self.dir / "kannel" / kannel.SMS_LOG
+
     def _hotspots(self, plan: LabPlan, options: HotspotOptions) -> list[ComponentSpec]:
         host, _, port = options.listen.rpartition(":")
         if not port.isdigit():
@@ -301,6 +366,8 @@ class Lab:
             if options.portal:
                 argv += ["--portal", options.portal]
             argv += self._pushed_gateway(spot)
+            if self.internet_url:
+                argv += ["--internet", self.internet_url]
             specs.append(
                 ComponentSpec(
                     f"hotspot-{spot}", tuple(argv), log=self.dir / "log" / f"hotspot-{spot}.log"

@@ -41,6 +41,7 @@ from netops.errors import NetopsError, StoreError
 from netops.portal import i18n
 from netops.portal.allowance import day_start
 from netops.portal.console_sessions import ConsoleSessions, MemoryConsoleSessions, for_store
+from netops.portal.devices import private_devices
 from netops.portal.security import (
     FailureGuard,
     RateLimiter,
@@ -1196,6 +1197,7 @@ def admin_router(portal: Portal) -> APIRouter:
             message=request.query_params.get("done"),
             total=sum(len(v) for v in groups.values()),
             device=device,
+            private=private_devices(portal, found),
         )
 
     @router.post("/sessions/disconnect")

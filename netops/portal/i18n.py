@@ -178,6 +178,12 @@ CATALOGUE: Mapping[str, Mapping[Lang, str]] = {
         "id": "Voucher ini sudah dipakai di perangkat lain.",
         "en": "This voucher is already used on another device.",
     },
+    "error.moved_too_often": {
+        "id": "Akses ini sudah dipindah ke perangkat baru 3 kali dalam 24 jam. "
+        "Coba lagi nanti atau hubungi petugas.",
+        "en": "This access has moved to a new device 3 times in 24 hours. "
+        "Try again later or ask the staff.",
+    },
     "error.credentials_empty": {
         "id": "Masukkan nama pengguna dan kata sandi.",
         "en": "Enter your username and password.",
@@ -395,6 +401,13 @@ CATALOGUE: Mapping[str, Mapping[Lang, str]] = {
     "admin.first_used": {"id": "Pertama dipakai", "en": "First used"},
     "admin.valid_until": {"id": "Berlaku sampai", "en": "Valid until"},
     "admin.device": {"id": "Perangkat", "en": "Device"},
+    "admin.private_mac": {"id": "privat", "en": "private"},
+    "admin.private_mac_hint": {
+        "id": "Alamat MAC privat (acak) dari ponsel: bisa berganti, perangkat yang sama "
+        "bisa muncul dengan alamat baru.",
+        "en": "A private (random) MAC from the phone: it can change, the same device may "
+        "appear with a new address.",
+    },
     "admin.unused": {"id": "belum dipakai", "en": "unused"},
     "admin.shared_tag": {"id": "bersama", "en": "shared"},
     "admin.revoke": {"id": "Cabut", "en": "Revoke"},

@@ -27,6 +27,11 @@ from netops.logsafe import printable
 from netops.portal import i18n
 from netops.portal.allowance import plan_summary
 from netops.portal.chap import unescape_mikrotik
+from netops.portal.devices import (
+    carry_clickthrough,
+    rebind_voucher,
+    remember_device,
+)
 from netops.portal.gateway import (
     GatewayContext,
     GatewayParamError,
@@ -344,11 +349,19 @@ def check(attempt: Attempt) -> LoginCheck | Response:
     portal, ctx = attempt.portal, attempt.ctx
     now = portal.now()
     if attempt.method == "voucher":
-        return check_voucher(portal.store, attempt.code, ctx.mac, now)
+        voucher = check_voucher(portal.store, attempt.code, ctx.mac, now)
+        if voucher.error == "error.voucher_bound":  # the same phone with a new private MAC?
+            return rebind_voucher(portal, attempt.request, attempt.code, ctx.mac, now) or voucher
+        return voucher
     if attempt.method == "user":
         fields = attempt.fields
         return check_user(portal.store, fields.get("username", ""), fields.get("password", ""))
     accepted = attempt.fields.get("accept") == "yes"
+    carried = accepted and carry_clickthrough(
+        portal, attempt.request, ctx.mac, attempt.hotspot, now
+    )
+    if carried:  # the phone's allowance of today, which it had under another MAC
+        return carried
     if (
         accepted
         and attempt.hotspot is not None
@@ -411,6 +424,7 @@ def hand_off(attempt: Attempt, check: LoginCheck) -> Response:
         status["n"] = next_digest(ctx.original_url)
     cookie = portal.signer.sign("status", status, time.time())
     response = handoff_response(portal, request, attempt.lang, hotspot, handoff)
+    remember_device(portal, response, check, ctx.mac)
     response.set_cookie(
         STATUS_COOKIE,
         cookie,

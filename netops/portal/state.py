@@ -44,6 +44,10 @@ STATUS_MAX_AGE = 24 * 3600
 CAPTIVE_JSON = "application/captive+json"
 
 
+# The marker default of PortalSettings.phone_limits: "take them from the inventory".
+INVENTORY_PHONE_LIMITS = PhoneLimits()
+
+
 def _env_token() -> str | None:
     """The default for settings built without a token (tests, embedding): the environment's,
     read at each sign-in. ``netops portal serve`` passes the token it read at start."""
@@ -74,8 +78,15 @@ class PortalSettings:
     coa_port: int | None = None
     chap_in_browser: bool = False
     # Sign-up by phone: SMS sends per number / device / hotspot, code lifetime and tries.
-    phone_limits: PhoneLimits = field(default_factory=PhoneLimits)
+    # Default: the inventory's services.portal.phone_limits (see __post_init__).
+    phone_limits: PhoneLimits = INVENTORY_PHONE_LIMITS
     sms_gateway: SmsGateway | None = None  # default: the inventory's services.sms
+
+    def __post_init__(self) -> None:
+        if self.phone_limits is INVENTORY_PHONE_LIMITS:
+            self.phone_limits = PhoneLimits.from_settings(
+                self.inventory.services.portal.phone_limits
+            )
 
 
 class Portal:

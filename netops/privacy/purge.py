@@ -91,8 +91,9 @@ def purge(store: Store, inventory: Inventory, now: datetime) -> PurgeReport:
             cut["operator_audit"].isoformat(timespec="seconds"),
         )
     acceptances = store.purge_acceptances(cut["clickthroughs"])
+    devices = store.purge_device_records(cut["accounting_sessions"])
     counts = {
-        "accounting_sessions": done.sessions,
+        "accounting_sessions": done.sessions + devices,
         "connection_records": connections,
         "subscriber_accounts": accounts,
         "vouchers": done.vouchers,

@@ -63,10 +63,12 @@ REGISTER: tuple[DataItem, ...] = (
     ),
     DataItem(
         "vouchers",
-        "voucher code (encrypted; known by a keyed name), first use, validity, bound device",
+        "voucher code (encrypted; known by a keyed name), first use, validity, the device "
+        "pseudonym it is bound to",
         "subscribers (kind voucher): username (v-… keyed name), password_enc (the code, "
-        "encrypted), first_used_at, valid_until, bound_mac",
-        "time-limited access handed out on paper; one device per code",
+        "encrypted), first_used_at, valid_until, bound_mac; device_rebinds: username, at, via",
+        "time-limited access handed out on paper; one device per code, which follows the "
+        "phone to a new private MAC a few times a day",
         PUBLIC_TASK,
         "the period after expiry or revocation (privacy purge)",
     ),
@@ -84,9 +86,10 @@ REGISTER: tuple[DataItem, ...] = (
     DataItem(
         "accounting_sessions",
         "who used the Wi-Fi when and how much: user name, NAS, hotspot, start, stop, "
-        "time, octets, packets, terminate cause; sums of purged sessions",
+        "time, octets, packets, terminate cause; sums of purged sessions; which device "
+        "pseudonyms were private (random) MAC addresses",
         "acct_sessions: username, nas_ip, nas_identifier, hotspot, acct_session_id, "
-        "started_at, stopped_at, counters; usage_totals",
+        "started_at, stopped_at, counters; usage_totals; private_macs: device, seen_at",
         "plan limits (daily and total quotas), Simultaneous-Use, capacity and usage reports",
         PUBLIC_TASK,
         "the period after the session ended (privacy purge; never today's sessions while "

@@ -70,6 +70,17 @@ def normalise_mac(text: str) -> str | None:
     return ":".join(hexes[i : i + 2] for i in range(0, 12, 2))
 
 
+def is_locally_administered(mac: str) -> bool:
+    """Whether ``mac`` is a locally administered unicast address (bit 0x02 of the first
+    octet set, 0x01 clear): what Android 10+, iOS 14+ and Windows use as a per-network
+    "private" or "random" address. False for anything that is not a MAC."""
+    canonical = normalise_mac(mac)
+    if canonical is None:
+        return False
+    first = int(canonical[:2], 16)
+    return bool(first & 0x02) and not first & 0x01
+
+
 # A MAC address as stored: ``mac~`` and 13 base32 characters (65 bits) of
 # HMAC-SHA256(MAC key, canonical MAC); 17 characters, the width of a clear MAC column.
 PSEUDONYM_PREFIX = "mac~"

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from netops.errors import StoreError
 from netops.store.base import StoreBase
+from netops.store.devices import device_records, erase_device_records
 from netops.store.operators import AUDIT
 from netops.store.rows import ADMISSIONS, SESSIONS, SUBSCRIBERS, TOTALS, utc
 from netops.store.schema import Base, PrivacyRequestRow, RowId, UTCDateTime
@@ -210,6 +211,7 @@ class DataSubjects(StoreBase):
             "admissions": [_row(r) for r in admissions],
             "privacy_requests": [_row(r) for r in requests],
             "notice_acceptances": [_row(r) for r in accepted],
+            **device_records(self, subject.names, subject.device),
         }
 
     # --- erasure ------------------------------------------------------------------------------
@@ -250,6 +252,7 @@ class DataSubjects(StoreBase):
                 deleted["notice_acceptances"] = conn.execute(
                     delete(ACCEPTANCES).where(ACCEPTANCES.c.device == subject.device)
                 ).rowcount
+            deleted.update(erase_device_records(conn, subject.names, subject.device))
         until = None
         if held and latest is not None:
             latest = latest if latest.tzinfo else latest.replace(tzinfo=UTC)

@@ -11,6 +11,8 @@ netops RADIUS server, portal and exporter, the simulated MikroTik gateway, Chrom
 
 from __future__ import annotations
 
+import codecs
+import http.client
 import json
 import os
 import re
@@ -23,6 +25,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlencode
 
 import httpx
@@ -92,24 +95,41 @@ def _processes_mentioning(*needles: str) -> list[str]:
     return found
 
 
+_PENDING: dict[int, tuple[str, Any]] = {}
+
+
 def _read_until(proc: subprocess.Popen[str], marker: str, timeout: float) -> str:
-    """The script's output up to the line containing ``marker``; fail with it if it ends."""
+    """The script's output up to the line containing ``marker``; fail with it if it ends.
+
+    Reads the pipe's descriptor itself: a text wrapper's readline would pull several lines
+    into its own buffer, where select() cannot see them, and wait for output that never
+    comes. What follows the marker's line is kept for the next call."""
     assert proc.stdout is not None
+    fd = proc.stdout.fileno()
+    pending, decoder = _PENDING.pop(
+        proc.pid, ("", codecs.getincrementaldecoder("utf-8")("replace"))
+    )
     seen: list[str] = []
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        ready, _, _ = select.select([proc.stdout], [], [], 1.0)
+    while True:
+        while "\n" in pending:
+            line, pending = pending.split("\n", 1)
+            seen.append(line + "\n")
+            if marker in line:
+                _PENDING[proc.pid] = (pending, decoder)
+                return "".join(seen)
+        if time.monotonic() > deadline:
+            break
+        ready, _, _ = select.select([fd], [], [], 1.0)
         if not ready:
             if proc.poll() is not None:
                 break
             continue
-        line = proc.stdout.readline()
-        if not line:
+        chunk = os.read(fd, 65536)
+        if not chunk:
             break
-        seen.append(line)
-        if marker in line:
-            return "".join(seen)
-    tail = "".join(seen[-40:])
+        pending += decoder.decode(chunk)
+    tail = "".join(seen[-40:]) + pending
     raise AssertionError(f"demo did not print {marker!r} (exit {proc.poll()}):\n{tail}")
 
 
@@ -136,6 +156,7 @@ def _quickstart_screens(ports: dict[str, int], code: str, var: Path, shots: Path
             phone.wait_for_url(re.compile(re.escape(portal) + r"/status\?"))
             assert phone.get_by_role("status").inner_text() == "Anda terhubung ke internet."
             phone.screenshot(path=str(shots / "quickstart-voucher-online.png"), full_page=True)
+            _android_probe_passes(phone, ports)
 
             desk = browser.new_context(viewport={"width": 1280, "height": 800}).new_page()
             desk.goto(f"{portal}/admin/login")
@@ -231,6 +252,57 @@ def _shell(clone: Path, env: dict[str, str], *lines: str) -> str:
     return done.stdout
 
 
+def _android_probe_passes(phone: Any, ports: dict[str, int]) -> None:
+    """Once the phone is online, its OS's probe reaches the demo's stand-in internet through
+    the lab gateway and gets what Google's server answers (204), so the login window closes."""
+    (mac,) = [c["value"] for c in phone.context.cookies() if c["name"] == "gwsim_client"]
+    conn = http.client.HTTPConnection("127.0.0.1", ports["GATEWAY_PORT"], timeout=10)
+    try:
+        conn.request(
+            "GET",
+            "/generate_204",
+            headers={"Host": "connectivitycheck.gstatic.com", "Cookie": f"gwsim_client={mac}"},
+        )
+        reply = conn.getresponse()
+        assert (reply.status, reply.read()) == (204, b"")
+    finally:
+        conn.close()
+
+
+def _phone_sign_up_through_kannel(output: str, ports: dict[str, int], var: Path) -> None:
+    """The demo says where the lab's SMS can be read; a number signed up at the demo's
+    portal gets its code there (Kannel's test SMSC) and nowhere else the demo writes."""
+    sms_log = var / "lab" / "kannel" / "sms.log"
+    if shutil.which("bearerbox") is None:
+        assert "phone sign-up         off: Kannel is not installed" in output
+        return
+    assert "SMS sign-up codes     var/lab/kannel/sms.log" in output, output[-2000:]
+    portal = f"http://127.0.0.1:{ports['PORTAL_PORT']}"
+    gateway = "http://10.254.200.1"
+    params = {"link-login-only": f"{gateway}/login", "mac": "02:00:5e:10:00:01",
+              "ip": "10.254.200.77", "server-name": "lab-park",
+              "link-orig": "http://x.test/"}  # fmt: skip
+    with httpx.Client(base_url=portal, timeout=20) as client:
+        page = client.get("/login", params=params).text
+        data = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', page))
+        data.update(method="phone", step="send", phone="0812-5550-1234")
+        sent = client.post("/login", data=data)
+    assert sent.status_code == 200, sent.text[-500:]
+    deadline = time.monotonic() + 30
+    found: list[str] = []
+    while not found and time.monotonic() < deadline:
+        text = sms_log.read_text(errors="replace") if sms_log.exists() else ""
+        found = re.findall(r"Got message \d+: <\S+ (\S+) text (.*)>", text)
+        time.sleep(0.5)
+    assert found, "no SMS reached Kannel's test SMSC"
+    to, text = found[-1]
+    assert to.endswith("81255501234")
+    code = re.search(r"\b(\d{6})\b", text)
+    assert code, text
+    for log in [*(var / "log").glob("*"), *(var / "lab" / "log").glob("*")]:
+        assert code.group(1) not in log.read_text(errors="replace"), log
+
+
 @pytest.mark.timeout(900)
 def test_make_demo_in_a_fresh_clone_runs_headless_and_ctrl_c_leaves_nothing_behind(
     tmp_path: Path,
@@ -267,6 +339,7 @@ def test_make_demo_in_a_fresh_clone_runs_headless_and_ctrl_c_leaves_nothing_behi
         watcher = threading.Thread(target=_watch_foreign_labs, args=(foreign, demo), daemon=True)
         watcher.start()
         output = _read_until(demo, READY, timeout=720)
+        output += _read_until(demo, "Logs: ", timeout=30)  # the rest of what to open
         (tmp_path / "demo.out").write_text(output)
         assert (clone / ".venv" / "bin" / "netops").exists(), "make demo made no .venv"
         prometheus = f"http://127.0.0.1:{ports['PROMETHEUS_PORT']}/api/v1/query"
@@ -338,6 +411,8 @@ def test_make_demo_in_a_fresh_clone_runs_headless_and_ctrl_c_leaves_nothing_behi
         target.mkdir(parents=True, exist_ok=True)
         for shot in shots.iterdir():
             shutil.copyfile(shot, target / shot.name)
+
+        _phone_sign_up_through_kannel(output, ports, var)
 
         health_url = f"http://127.0.0.1:{ports['HEALTH_PORT']}/health"
         health = httpx.get(health_url, timeout=10)

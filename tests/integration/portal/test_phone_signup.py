@@ -23,12 +23,13 @@ from conftest import ADMIN_TOKEN, GATEWAY_HOST, LAB
 from portal_peers import Service, base_env, start_service
 
 from netops.lab.gateway import GatewaySim
+from netops.lab.kannel import FAKESMSC
+from netops.lab.kannel import config as kannel_config
 from netops.store import Store
 from netops.store.credentials import generate_key
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]
 PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 1, "is_mobile": True}
-FAKESMSC = Path("/usr/lib/kannel/test/fakesmsc")
 SMS_USER, SMS_PASSWORD = "netops", "sms-secret-e2e"
 GOT = re.compile(r"Got message \d+: <(\S+) (\S+) text (.*)>")
 
@@ -96,46 +97,8 @@ def start_kannel(work: Path) -> Kannel:
     admin, box, smsc, sendsms = _free_ports(4)
     (work / "spool").mkdir()
     conf = work / "kannel.conf"
-    conf.write_text(
-        f"""group = core
-admin-port = {admin}
-admin-password = admin-e2e
-admin-interface = 127.0.0.1
-admin-allow-ip = 127.0.0.1
-smsbox-port = {box}
-smsbox-interface = 127.0.0.1
-box-allow-ip = 127.0.0.1
-log-file = {work}/bearerbox.log
-log-level = 1
-store-type = spool
-store-location = {work}/spool
-
-group = smsc
-smsc = fake
-smsc-id = fake
-host = 127.0.0.1
-port = {smsc}
-connect-allow-ip = 127.0.0.1
-
-group = smsbox
-bearerbox-host = 127.0.0.1
-bearerbox-port = {box}
-sendsms-port = {sendsms}
-sendsms-interface = 127.0.0.1
-global-sender = 1717
-log-file = {work}/smsbox.log
-log-level = 1
-
-group = sendsms-user
-username = {SMS_USER}
-password = {SMS_PASSWORD}
-user-allow-ip = 127.0.0.1
-
-group = sms-service
-keyword = default
-text = "-"
-"""
-    )
+    ports = {"admin": admin, "box": box, "smsc": smsc, "sendsms": sendsms}
+    conf.write_text(kannel_config(work, ports, SMS_USER, SMS_PASSWORD))
     procs: dict[str, subprocess.Popen[bytes]] = {}
     kannel = Kannel(work, sendsms, procs)
     try:

@@ -485,6 +485,8 @@ def test_new_clickthrough_allowances_are_rate_limited_per_source(settings: Porta
         data = _form(client, "free", accept="yes")
         data["mac"] = f"AA:BB:CC:DD:EF:0{n}"
         assert client.post("/login", data=data).status_code == 200
+        # Another phone each time: the device cookie would carry one phone's allowance.
+        client.cookies.delete("netops_device")
     data = _form(client, "free", accept="yes")
     data["mac"] = "AA:BB:CC:DD:EF:09"
     blocked = client.post("/login", data=data)
