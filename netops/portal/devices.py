@@ -143,7 +143,10 @@ def rebind_voucher(
         return TOO_OFTEN
     if moved.outcome == "none":
         return None
-    return LoginCheck(username=sub.username, password=sub.username, kind="voucher")
+    # The gateway gets the voucher's keyed name and its hand-off password, never the code.
+    return LoginCheck(
+        username=sub.username, password=portal.store.voucher_handoff(sub.username), kind="voucher"
+    )
 
 
 def carry_clickthrough(

@@ -59,7 +59,7 @@ def test_after_the_portal_moved_a_voucher_radius_accepts_the_new_mac_and_refuses
     assert first.code == "Access-Accept", first.output
 
     fields = _portal_login(module_inventory, store, code, NEW)  # before: "sudah dipakai …"
-    assert fields["username"] == code.replace("-", "")
+    assert fields["username"] == store.voucher_name(code)  # the keyed name, never the code
 
     moved = radclient(server.auth_port, "auth", pap(code, code, mac=f'"{NEW}"'))
     assert moved.code == "Access-Accept", moved.output

@@ -128,8 +128,8 @@ def test_a_voucher_typed_again_on_a_new_private_mac_moves_to_it(
     assert sub is not None and sub.bound_mac == store.mac_pseudonym(PRIVATE[1])
     moved = [r.getMessage() for r in caplog.records if "moved to a new" in r.getMessage()]
     assert moved and "private MAC (code), move 1 of 3" in moved[0]
-    text = caplog.text.lower()
-    for secret in (code.lower(), username.lower(), PRIVATE[1].lower(), PRIVATE[0].lower()):
+    text = caplog.text.lower()  # the keyed name (v-…) is a pseudonym; the code is not
+    for secret in (code.lower(), PRIVATE[1].lower(), PRIVATE[0].lower()):
         assert secret not in text
 
 
