@@ -149,7 +149,7 @@ class Accounting(StoreBase):
         # A device that already holds a slot (an open session, or an admission with at least
         # half its hold left) is admitted by a plain read: re-authentications take no lock.
         fresh = self._when(now + timedelta(seconds=hold_s / 2))
-        if self._fast.rows(ALREADY_HELD, (name, key, fresh, device)):
+        if self._fast.rows(ALREADY_HELD, (name, name, key, fresh, name, device)):
             return True
         lock = LOCK_SUBSCRIBER + (" FOR UPDATE" if self._fast.postgres else "")
 
