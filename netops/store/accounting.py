@@ -205,12 +205,16 @@ class Accounting(StoreBase):
             clean(rec.terminate_cause, SHORT) if stopping else None,
             interval,
         )
+        if rec.status != "start":
+            # One statement, atomic on its own: no transaction around it (on PostgreSQL a
+            # BEGIN and a COMMIT would be two more round trips per Interim-Update and Stop).
+            (row,) = self._fast.rows(UPSERT_SESSION, values)
+            return to_session(self._fast.session(row))
         admission = (name, mac or f"nas:{nas_ip}")
 
         def merge(execute: Execute) -> tuple[Any, ...]:
             (row,) = execute(UPSERT_SESSION, values)
-            if rec.status == "start":
-                execute(ADMITTED, admission)
+            execute(ADMITTED, admission)
             return row
 
         return to_session(self._fast.session(self._fast.write(merge)))
