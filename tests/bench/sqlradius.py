@@ -102,15 +102,20 @@ class Target:
 
     def cpu_seconds(self) -> float:
         """User + system CPU of every process in the target's process group."""
-        total = 0
-        for stat in Path("/proc").glob("[0-9]*/stat"):
-            try:
-                fields = stat.read_text().rsplit(")", 1)[1].split()
-            except (OSError, IndexError):
-                continue
-            if int(fields[2]) == self.proc.pid:
-                total += int(fields[11]) + int(fields[12])
-        return total / os.sysconf("SC_CLK_TCK")
+        return group_cpu_seconds(self.proc.pid)
+
+
+def group_cpu_seconds(group: int) -> float:
+    """User + system CPU time of every process in process group ``group`` (from /proc)."""
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if int(fields[2]) == group:  # pgrp
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 # --- the policy, in both shapes ----------------------------------------------------------------
@@ -241,9 +246,10 @@ def _launch(name: str, base: Path, raddb: Path, auth: int, acct: int, extra: lis
     return target
 
 
-def start_freeradius_files(base: Path, users: Sequence[int]) -> Target:
+def start_freeradius_files(base: Path, users: Sequence[int], extra: str = "") -> Target:
     """FreeRADIUS answering from its in-memory ``files`` module (the plan's reply attributes
-    on every user, no counter, no Simultaneous-Use): the ceiling, no database at all."""
+    on every user, no counter, no Simultaneous-Use): the ceiling, no database at all.
+    ``extra``: more ``users`` file entries, put first."""
     site = (
         "  authorize {\n    preprocess\n    files\n    pap\n  }\n"
         "  authenticate {\n    Auth-Type PAP {\n      pap\n    }\n  }\n"
@@ -255,7 +261,7 @@ def start_freeradius_files(base: Path, users: Sequence[int]) -> Target:
         f'{user_name(i)} Cleartext-Password := "{password(i)}"\n{reply}\n\n' for i in users
     )
     users_file = raddb / "mods-config" / "files" / "authorize"
-    users_file.write_text(entries + users_file.read_text())
+    users_file.write_text(extra + entries + users_file.read_text())
     return _launch("FreeRADIUS 3.2 files (ceiling)", base, raddb, auth, acct, [])
 
 
@@ -366,11 +372,12 @@ def start_netops(
 
 def wait_ready(target: Target) -> None:
     deadline = time.monotonic() + 60
-    probe = Flows([[access_request(0)]], window=1, retry=0.5, tries=1)
+    # Any answer will do (an unknown user's reject comes after the reject delay, 1 s).
+    probe = Flows([[access_request(0)]], window=1, retry=2.0, tries=1)
     while time.monotonic() < deadline:
         if target.proc.poll() is not None:
             pytest.fail(f"{target.name} exited: {target.log.read_text(errors='replace')[-3000:]}")
-        result = probe.run(target, timeout=1)
+        result = probe.run(target, timeout=3)
         if result.answered:
             return
         time.sleep(0.3)

@@ -16,7 +16,6 @@ Figures go to docs/benchmarks.md (``## Provisioning beside Nornir, N routers``);
 from __future__ import annotations
 
 import os
-import resource
 import sys
 import time
 from collections.abc import Callable
@@ -32,6 +31,7 @@ for _path in (str(REPO), str(Path(__file__).resolve().parent)):
         sys.path.append(_path)
 
 from test_provision_bench import _inventory as bench_inventory  # noqa: E402
+from test_provision_bench import _machine_busy, _own_cpu  # noqa: E402
 
 from netops.inventory.models import Inventory  # noqa: E402
 from netops.lab.frr import FrrLab  # noqa: E402
@@ -48,16 +48,6 @@ WORKERS = 20
 PREFIX = "nxnorb"
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(3600)]
-
-
-def _machine_busy() -> float:
-    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-    return (sum(fields) - fields[3] - fields[4]) / os.sysconf("SC_CLK_TCK")
-
-
-def _own_cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
 
 
 @dataclass
