@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import random
+import shutil
 import sys
 import tempfile
 import time
@@ -186,15 +187,18 @@ def test_a_year_of_accounting(store_key: None) -> None:
     figures: list[Figures] = []
     started_at = datetime.now(UTC)
     load_before = "{:.2f} {:.2f} {:.2f}".format(*os.getloadavg())
-    with running_postgres() as cluster:
-        for sessions in SIZES:
-            figures.append(
-                _measure(base, f"sqlite:///{base / f'y{sessions}.db'}", "SQLite", sessions)
-            )
-            (base / f"y{sessions}.db").unlink()
-            for extra in base.glob(f"y{sessions}.db-*"):
-                extra.unlink()
-            figures.append(_measure(base, cluster.new_database("year"), "PostgreSQL", sessions))
+    try:
+        with running_postgres() as cluster:
+            for sessions in SIZES:
+                figures.append(
+                    _measure(base, f"sqlite:///{base / f'y{sessions}.db'}", "SQLite", sessions)
+                )
+                (base / f"y{sessions}.db").unlink()
+                for extra in base.glob(f"y{sessions}.db-*"):
+                    extra.unlink()
+                figures.append(_measure(base, cluster.new_database("year"), "PostgreSQL", sessions))
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
     lines = _doc(figures, started_at, load_before)
     print("\n".join(lines))
     write_section("\n".join(lines))
