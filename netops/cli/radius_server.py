@@ -81,14 +81,16 @@ def serve(
         ),
     ] = 1.0,
     threads: Annotated[
-        int,
+        int | None,
         typer.Option(
             "--threads",
             min=0,
             max=256,
-            help="Store threads per worker; 0 answers in the event loop (fast local SQLite).",
+            help="Store threads per worker; 0 answers in the event loop (default: by the "
+            "store's engine, 0 on SQLite, 8 on PostgreSQL).",
+            show_default=False,
         ),
-    ] = 8,
+    ] = None,
     sweep_interval: Annotated[
         float,
         typer.Option(
@@ -111,7 +113,7 @@ def serve(
     ] = False,
 ) -> None:
     """Answer Access- and Accounting-Requests from the inventory's NAS until interrupted."""
-    from netops.radius.server import ServerConfig
+    from netops.radius.server import ServerConfig, threads_for_store
     from netops.radius.service import Listening
     from netops.radius.service import serve as run
 
@@ -125,13 +127,14 @@ def serve(
     if not inv.nas_clients():
         raise RadiusError("the inventory has no RADIUS clients (devices with a radius profile)")
     auth, acct = radius_ports(inv, auth_port, acct_port)
+    url = db_url(db)
     config = ServerConfig(
         bind=bind,
         auth_port=auth,
         acct_port=acct,
         reject_delay=reject_delay,
         sweep_interval=sweep_interval,
-        threads=threads,
+        threads=threads_for_store(url) if threads is None else threads,
         drop_log_interval=log_drops_every,
     )
     assert inventory is not None
@@ -147,7 +150,7 @@ def serve(
 
     run(
         inventory,
-        db_url(db),
+        url,
         config,
         workers=workers,
         metrics_listen=None if metrics_listen in ("", "off") else metrics_listen,

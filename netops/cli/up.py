@@ -141,6 +141,17 @@ def up(
     radius_metrics_port: Annotated[
         int, typer.Option("--radius-metrics-port", help="RADIUS server's /metrics port.")
     ] = defaults.RADIUS_METRICS_PORT,
+    radius_threads: Annotated[
+        int | None,
+        typer.Option(
+            "--radius-threads",
+            min=0,
+            max=256,
+            help="RADIUS store threads per worker (default: by the store's engine, 0 on "
+            "SQLite, 8 on PostgreSQL).",
+            show_default=False,
+        ),
+    ] = None,
     portal_port: Annotated[
         int | None,
         typer.Option(
@@ -227,7 +238,13 @@ def up(
     _prepare_store(url)
 
     specs, missing = stack_components(
-        inventory.resolve(), url, ports, state_dir / "log", _command_exists, natlog_listen(inv)
+        inventory.resolve(),
+        url,
+        ports,
+        state_dir / "log",
+        _command_exists,
+        natlog_listen(inv),
+        radius_threads=radius_threads,
     )
     for note in missing:
         err_console.print(f"[yellow]not started[/] {note}")

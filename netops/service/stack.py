@@ -121,11 +121,13 @@ def stack_components(
     log_dir: Path,
     available: Available,
     natlog: str | None = None,
+    radius_threads: int | None = None,
 ) -> tuple[list[ComponentSpec], list[str]]:
     """The components to run, and a note for each service this installation lacks.
 
     ``natlog`` (``ADDR:PORT``, from ``services.natlog.listen`` when the inventory enables it)
-    adds the source-NAT syslog receiver."""
+    adds the source-NAT syslog receiver. ``radius_threads`` is handed to the RADIUS server as
+    ``--threads``; without it the server picks them by the store's engine."""
     specs: list[ComponentSpec] = []
     missing: list[str] = []
     host, probe_host = ports.host, ports.probe_host()
@@ -154,6 +156,7 @@ def stack_components(
                 str(ports.radius_acct),
                 "--metrics-listen",
                 f"{hostport}:{ports.radius_metrics}",
+                *(() if radius_threads is None else ("--threads", str(radius_threads))),
             ),
             probe=Probe(probe_host, ports.radius_metrics, "/metrics"),
             endpoints=(

@@ -149,7 +149,7 @@ class Accounting(StoreBase):
         # A device that already holds a slot (an open session, or an admission with at least
         # half its hold left) is admitted by a plain read: re-authentications take no lock.
         fresh = self._when(now + timedelta(seconds=hold_s / 2))
-        if self._fast.rows(ALREADY_HELD, (name, key, fresh, device)):
+        if self._fast.rows(ALREADY_HELD, (name, name, key, fresh, name, device)):
             return True
         lock = LOCK_SUBSCRIBER + (" FOR UPDATE" if self._fast.postgres else "")
 
@@ -205,12 +205,16 @@ class Accounting(StoreBase):
             clean(rec.terminate_cause, SHORT) if stopping else None,
             interval,
         )
+        if rec.status != "start":
+            # One statement, atomic on its own: no transaction around it (on PostgreSQL a
+            # BEGIN and a COMMIT would be two more round trips per Interim-Update and Stop).
+            (row,) = self._fast.rows(UPSERT_SESSION, values)
+            return to_session(self._fast.session(row))
         admission = (name, mac or f"nas:{nas_ip}")
 
         def merge(execute: Execute) -> tuple[Any, ...]:
             (row,) = execute(UPSERT_SESSION, values)
-            if rec.status == "start":
-                execute(ADMITTED, admission)
+            execute(ADMITTED, admission)
             return row
 
         return to_session(self._fast.session(self._fast.write(merge)))

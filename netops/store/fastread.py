@@ -170,7 +170,8 @@ class FastReader:
         return found
 
     def rows(self, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
-        """Run one SELECT (autocommit); retried once on a fresh connection."""
+        """Run one statement that returns rows (a SELECT, or a write with RETURNING that is
+        atomic on its own) in autocommit; retried once on a fresh connection."""
         text = self._prepared(sql)
         held = getattr(self._local, "held", None)
         if held is not None and held[0] == os.getpid():

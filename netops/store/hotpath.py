@@ -103,11 +103,13 @@ def usage_since(
 # --- Simultaneous-Use admission ---------------------------------------------------------------
 
 LOCK_SUBSCRIBER = "SELECT id FROM subscribers WHERE username = ?"
+# The user name is a parameter in each subquery (not ``= s.username``): PostgreSQL turns a
+# correlated EXISTS under OR into a hashed subplan that reads every hold of the device.
 ALREADY_HELD = (
     "SELECT 1 FROM subscribers s WHERE s.username = ? AND ("
-    "EXISTS (SELECT 1 FROM admissions a WHERE a.username = s.username AND a.device = ? "
+    "EXISTS (SELECT 1 FROM admissions a WHERE a.username = ? AND a.device = ? "
     "AND a.expires_at > ?) OR "
-    "EXISTS (SELECT 1 FROM acct_sessions x WHERE x.username = s.username AND x.mac = ? "
+    "EXISTS (SELECT 1 FROM acct_sessions x WHERE x.username = ? AND x.mac = ? "
     "AND x.stopped_at IS NULL))"
 )
 DROP_LAPSED = "DELETE FROM admissions WHERE username = ? AND expires_at <= ?"

@@ -136,7 +136,10 @@ class AdmissionRow(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
-    __table_args__ = (UniqueConstraint("username", "device", name="uq_admissions_key"),)
+    __table_args__ = (
+        UniqueConstraint("username", "device", name="uq_admissions_key"),
+        Index("ix_admissions_nas_ip", "nas_ip"),
+    )
 
 
 class UsageTotalRow(Base):

@@ -34,7 +34,7 @@ DEVICES = 50
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(900)]
 
 
-def _inventory(root: Path) -> Inventory:
+def _inventory(root: Path, devices: int = DEVICES) -> Inventory:
     root.mkdir()
     (root / "meta.yml").write_text(
         "meta: {city: Bench, lab: true}\n"
@@ -45,7 +45,7 @@ def _inventory(root: Path) -> Inventory:
         "sites:\n  - {id: bench, name: Bench, kind: office}\n"
     )
     lines = ["devices:"]
-    for n in range(DEVICES):
+    for n in range(devices):
         mgmt = ipaddress.IPv4Address("10.254.0.18") + 4 * n  # .2 and .6 are `netops lab up`'s
         lines += [
             f"  - hostname: bench-r{n:02d}",

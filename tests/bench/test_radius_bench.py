@@ -14,11 +14,9 @@ from __future__ import annotations
 
 import os
 import platform
-import pwd
 import re
 import resource
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -35,6 +33,16 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
+if str(Path(__file__).resolve().parent) not in sys.path:
+    sys.path.append(str(Path(__file__).resolve().parent))
+
+from sqlradius import (  # noqa: E402
+    Target,
+    group_cpu_seconds,
+    need,
+    start_freeradius_files,
+    start_netops,
+)
 
 from netops.radius.dictionary import load_dictionary  # noqa: E402
 from netops.store import Store  # noqa: E402
@@ -54,142 +62,12 @@ ROUNDS = 5  # radclient loads per server; a single one varies by a factor of 2 h
 pytestmark = [pytest.mark.timeout(1200)]
 
 
-def _need(tool: str) -> str:
-    path = shutil.which(tool)
-    if path is None:
-        pytest.fail(f"{tool} is missing: install Debian's freeradius and freeradius-utils")
-    return path
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 # --- the peers -------------------------------------------------------------------------------
 
 
-@dataclass
-class Target:
-    name: str
-    port: int
-    proc: subprocess.Popen[bytes]
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait()
-
-
 def start_freeradius(base: Path) -> Target:
-    """FreeRADIUS from a copy of Debian's config: one site, the bench user in ``files``."""
-    binary = _need("freeradius")
-    raddb = base / "raddb"
-    base.mkdir(parents=True)
-    shutil.copytree("/etc/freeradius/3.0", raddb, symlinks=True)
-    raddb.chmod(0o755)
-    for site in (raddb / "sites-enabled").iterdir():
-        site.unlink()
-    (raddb / "mods-enabled" / "eap").unlink(missing_ok=True)
-    port = _free_port()
-    (raddb / "sites-enabled" / "bench").write_text(
-        "server bench {\n"
-        f"  listen {{\n    type = auth\n    ipaddr = 127.0.0.1\n    port = {port}\n  }}\n"
-        "  authorize {\n    files\n    pap\n  }\n"
-        "  authenticate {\n    Auth-Type PAP {\n      pap\n    }\n  }\n"
-        "}\n"
-    )
-    users = raddb / "mods-config" / "files" / "authorize"
-    users.write_text(f'{USER} Cleartext-Password := "{PASSWORD}"\n' + users.read_text())
-    freerad = pwd.getpwnam("freerad")
-    for path in [raddb, *raddb.rglob("*")]:
-        os.lchown(path, freerad.pw_uid, freerad.pw_gid)
-    base.chmod(0o755)
-    log = (base / "freeradius.log").open("wb")
-    proc = subprocess.Popen(
-        [binary, "-f", "-d", str(raddb), "-l", "stdout"],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    target = Target("FreeRADIUS 3.2", port, proc)
-    _wait_ready(target, base / "freeradius.log")
-    return target
-
-
-def start_netops(base: Path, inventory: Path, db: str, label: str, threads: int) -> Target:
-    env = dict(os.environ)
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "netops",
-            "-i",
-            str(inventory),
-            "--db",
-            db,
-            "radius",
-            "serve",
-            "--bind",
-            "127.0.0.1",
-            "--auth-port",
-            "0",
-            "--acct-port",
-            "0",
-            "--metrics-listen",
-            "off",
-            "--workers",
-            str(WORKERS),
-            "--threads",
-            str(threads),
-        ],
-        cwd=REPO,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=(base / f"{label}.log").open("wb"),
-        start_new_session=True,
-    )
-    assert proc.stdout is not None
-    line = proc.stdout.readline().decode()
-    match = re.search(r"auth (\d+) acct", line)
-    if not match:
-        proc.kill()
-        pytest.fail(f"netops radius serve did not start: {line!r}")
-    target = Target(f"netops ({label}, {WORKERS} workers)", int(match.group(1)), proc)
-    _wait_ready(target, base / f"{label}.log")
-    return target
-
-
-def _wait_ready(target: Target, log: Path) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if target.proc.poll() is not None:
-            pytest.fail(f"{target.name} exited: {log.read_text(errors='replace')[-2000:]}")
-        if _one_request(target.port):
-            return
-        time.sleep(0.3)
-    pytest.fail(f"{target.name} does not answer: {log.read_text(errors='replace')[-2000:]}")
-
-
-def _one_request(port: int) -> bool:
-    from pyrad import packet as rp
-
-    req = rp.AuthPacket(secret=SECRET.encode(), dict=load_dictionary(), User_Name=USER)
-    req["User-Password"] = req.PwCrypt(PASSWORD)
-    req.add_message_authenticator()
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-        sock.settimeout(1)
-        sock.sendto(req.RequestPacket(), ("127.0.0.1", port))
-        try:
-            raw = sock.recv(4096)
-        except TimeoutError:
-            return False
-    return raw[0] == rp.AccessAccept
+    """FreeRADIUS with one site, the bench user in ``files``."""
+    return start_freeradius_files(base, (), extra=f'{USER} Cleartext-Password := "{PASSWORD}"\n')
 
 
 # --- the loads -------------------------------------------------------------------------------
@@ -211,22 +89,9 @@ class Result:
         return self.accepted / self.seconds
 
 
-def _cpu_seconds(group: int) -> float:
-    """User + system CPU time of every process in process group ``group`` (from /proc)."""
-    total = 0
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except (OSError, IndexError):
-            continue
-        if int(fields[2]) == group:  # pgrp
-            total += int(fields[11]) + int(fields[12])  # utime, stime
-    return total / os.sysconf("SC_CLK_TCK")
-
-
 def radclient_load(port: int, request_file: Path) -> tuple[int, float, float]:
     """(accepted, seconds, radclient's CPU seconds) of ``radclient -c REPEAT -p 256 -f FILE``."""
-    radclient = _need("radclient")
+    radclient = need("radclient")
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     done = subprocess.run(
@@ -318,15 +183,15 @@ def measure(target: Target, request_file: Path) -> Result:
     between them so that a backlog left by one phase does not count against the next."""
     runs = []
     for _ in range(ROUNDS):
-        server_before = _cpu_seconds(target.proc.pid)
-        accepted, seconds, client_cpu = radclient_load(target.port, request_file)
+        server_before = group_cpu_seconds(target.proc.pid)
+        accepted, seconds, client_cpu = radclient_load(target.auth_port, request_file)
         runs.append(
             (
                 accepted / seconds,
                 accepted,
                 seconds,
                 client_cpu,
-                _cpu_seconds(target.proc.pid) - server_before,
+                group_cpu_seconds(target.proc.pid) - server_before,
             )
         )
     runs.sort()
@@ -334,7 +199,7 @@ def measure(target: Target, request_file: Path) -> Result:
     paced = {}
     for rate in sorted(PACED_RATES):
         time.sleep(3.0)
-        paced[rate] = paced_latency(target.port, rate)
+        paced[rate] = paced_latency(target.auth_port, rate)
     return Result(
         target.name,
         FILE_ENTRIES * REPEAT,
@@ -394,8 +259,16 @@ def test_radius_pap_rate_beside_freeradius(
     fr_base.chmod(0o755)
     targets = [
         (lambda: start_freeradius(fr_base / "freeradius")),
-        (lambda: start_netops(tmp_path, inventory, sqlite_url, "SQLite", 0)),
-        (lambda: start_netops(tmp_path, inventory, postgres_url, "PostgreSQL", 8)),
+        (
+            lambda: start_netops(
+                tmp_path, inventory, sqlite_url, "SQLite", workers=WORKERS, threads=0
+            )
+        ),
+        (
+            lambda: start_netops(
+                tmp_path, inventory, postgres_url, "PostgreSQL", workers=WORKERS, threads=8
+            )
+        ),
     ]
     try:
         for starter in targets:

@@ -2,9 +2,15 @@
 FRR, RouterOS over SSH, EOS CLI).
 
 The change is computed from the running configuration (:mod:`~netops.provision.configtree`)
-and sent line by line, then verified by reading the running configuration again; a failure
-after the first line was sent is undone by converging the device back to the running
-configuration read before the change.
+and sent, then verified by reading the running configuration again; a failure after the
+first line was sent is undone by converging the device back to the running configuration
+read before the change.
+
+On IOS-like devices (``indent`` dialect) the push is one write: configuration mode, the
+changed lines, ``end`` and the read-back go down the session together and the answer is read
+once, instead of a round trip per line (netmiko's ``send_config_set`` waits for each line's
+echo and prompt) plus the mode changes, a prompt probe before each command and the read
+after. The verify then checks the lines that changed (each must now be there, or gone).
 """
 
 from __future__ import annotations
@@ -32,6 +38,13 @@ from netops.provision.platforms import Platform
 from netops.provision.render import Redactor, Rendered
 
 CliPlan = list[configtree.Change]
+
+#: The command that saves the running configuration, by netmiko device type, sent as one
+#: command (netmiko's ``save_config`` first probes the enable mode: a round trip more).
+SAVE_COMMANDS = {"cisco_ios": "write memory"}
+#: The running configuration's header (IOS, FRR, EOS): where the read-back begins in a
+#: pipelined push's output (the echo of the lines sent comes before it).
+RUNNING_HEADER = re.compile(r"^(?:Building configuration|Current configuration)", re.M)
 
 
 @cache
@@ -120,10 +133,20 @@ class NetmikoSession:
                 self.conn.disconnect()
             self.conn = None
 
+    @property
+    def pipelined(self) -> bool:
+        """IOS-like CLIs take the change and the read-back in one write."""
+        return self.login.platform.dialect == "indent"
+
     @translated
     def send(self, command: str) -> str:
         output = self.conn.send_command(
-            command, read_timeout=self.login.command_timeout, strip_prompt=True
+            command,
+            read_timeout=self.login.command_timeout,
+            strip_prompt=True,
+            # The prompt found at login (an IOS-like prompt does not change outside
+            # configuration mode): no probe for it before every command.
+            auto_find_prompt=not self.pipelined,
         )
         return strip_prompts(str(output), str(self.conn.base_prompt))
 
@@ -153,9 +176,40 @@ class NetmikoSession:
         return str(output)
 
     @translated
+    def apply_and_read(self, commands: list[str]) -> str:
+        """Send ``commands`` in configuration mode and read the running configuration back,
+        in one write; raises on a line the device refuses (after every line was sent)."""
+        conn = self.conn
+        plat = self.login.platform
+        script = ["configure terminal", *commands, "end", plat.show_running]
+        conn.write_channel("".join(line + conn.RETURN for line in script))
+        prompt = re.escape(str(conn.base_prompt))
+        # Done when the read-back (after its header) has ended and the prompt is back.
+        done = rf"(?:Building|Current) configuration[\s\S]*\nend\s*\n[\s\S]*{prompt}#\s*$"
+        output = str(conn.read_until_pattern(pattern=done, read_timeout=self.login.command_timeout))
+        header = RUNNING_HEADER.search(output)
+        echo = output[: header.start()] if header else output
+        refused = refused_line(echo, commands, plat.error_pattern)
+        if refused is not None:
+            from netmiko.exceptions import ConfigInvalidException
+
+            line, error = refused
+            raise ConfigInvalidException(
+                f"Invalid input detected at command: {line}, matched error: {error}"
+            )
+        return strip_prompts(output[header.start() :] if header else "", str(conn.base_prompt))
+
+    @translated
     def save(self) -> None:
-        if self.login.platform.save:
+        if not self.login.platform.save:
+            return
+        command = SAVE_COMMANDS.get(str(self.login.platform.netmiko))
+        if command is None or not self.pipelined:
             self.conn.save_config()
+            return
+        self.conn.send_command(
+            command, read_timeout=self.login.command_timeout, auto_find_prompt=False
+        )
 
     def facts(self) -> dict[str, str]:
         return parse_facts(self.login.platform, self.send(self.login.platform.show_version or ""))
@@ -181,8 +235,15 @@ class NetmikoSession:
         is :class:`PushError` with ``applied`` (a line may have been taken)."""
         plat = self.login.platform
         try:
-            self.apply(configtree.commands(diff.plan, plat))
-            remaining = self._changes(self.backup(), diff.intended.text)
+            commands = configtree.commands(diff.plan, plat)
+            if self.pipelined:
+                after = self.apply_and_read(commands)
+                # The verify checks what this push changed: each of its lines is now there
+                # (or gone). Drift elsewhere is the diff's business, not the push's.
+                remaining = not_taken(diff.plan, self._changes(after, diff.intended.text))
+            else:
+                self.apply(commands)
+                remaining = self._changes(self.backup(), diff.intended.text)
             # A RouterOS menu is where a command goes, not a line of its own.
             missed = [c for c in remaining if c.path or plat.dialect != "routeros"]
             if missed:
@@ -215,6 +276,32 @@ class NetmikoSession:
             return Undo(True, "rolled back to the previous running config")
         except Exception as exc:
             return Undo(False, f"rollback failed ({self.describe(exc)})")
+
+
+def not_taken(plan: CliPlan, remaining: CliPlan) -> CliPlan:
+    """The changes of ``plan`` that are still to be made after the push (``remaining`` is
+    what the device still lacks or still has): the lines the push sent and the device did
+    not take."""
+    sent = {(c.op, tuple(c.path), c.line) for c in plan if c.op != " "}
+    return [c for c in remaining if (c.op, tuple(c.path), c.line) in sent]
+
+
+def refused_line(echo: str, commands: list[str], error_pattern: str) -> tuple[str, str] | None:
+    """The first line the device refused in the echo of a pipelined push, and its error
+    (``None``: every line was taken): the error follows the line it is about."""
+    error = re.compile(error_pattern)
+    wanted = [c.strip() for c in commands if c.strip()]
+    last = ""
+    for text in echo.splitlines():
+        found = error.search(text)
+        if found:
+            return last or "(unknown)", found.group(0).strip()
+        stripped = text.strip()
+        for command in wanted:
+            if stripped.endswith(command):
+                last = command
+                break
+    return None
 
 
 def describe_change(change: configtree.Change, plat: Platform) -> str:

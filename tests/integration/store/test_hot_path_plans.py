@@ -1,0 +1,215 @@
+"""The RADIUS hot path reads and writes through indexes only, on SQLite and on PostgreSQL.
+
+Every statement the store runs while it answers an Access-Request, its Simultaneous-Use
+hold, an Accounting Start / Interim-Update / Stop and an Accounting-On is recorded with its
+parameters, then asked for its plan (``EXPLAIN QUERY PLAN`` on SQLite; ``EXPLAIN`` with
+sequential scans disabled on PostgreSQL, so that a plan still scanning a whole table means
+no index serves the statement). A full scan of a stored table fails the test: with a year
+of accounting behind it, such a statement would slow every login down as the table grows.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import event
+
+from netops.inventory import load_inventory
+from netops.radius.handler import AuthInput, Handler, nas_table
+from netops.store import AccountingRecord, Store
+from netops.store.fastread import FastReader
+from tests.paths import LAB
+
+NOW = datetime(2026, 12, 5, 10, 0, tzinfo=UTC)
+Statement = tuple[str, Any]
+
+
+@pytest.fixture
+def recorded(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[Statement]]:
+    """Every statement the fast reader runs from now on, with its parameters."""
+    seen: list[Statement] = []
+    rows, write = FastReader.rows, FastReader.write
+
+    def recording_rows(self: FastReader, sql: str, params: tuple[Any, ...]) -> Any:
+        seen.append((self._prepared(sql), params))
+        return rows(self, sql, params)
+
+    def recording_write(self: FastReader, work: Callable[[Any], Any]) -> Any:
+        def recorded_work(execute: Callable[[str, tuple[Any, ...]], Any]) -> Any:
+            def run(sql: str, params: tuple[Any, ...]) -> Any:
+                seen.append((self._prepared(sql), params))
+                return execute(sql, params)
+
+            return work(run)
+
+        return write(self, recorded_work)
+
+    monkeypatch.setattr(FastReader, "rows", recording_rows)
+    monkeypatch.setattr(FastReader, "write", recording_write)
+    yield seen
+
+
+def _history(store: Store, users: int) -> None:
+    """A few hundred closed sessions, so that the planners see tables worth indexing."""
+    for u in range(users):
+        for s in range(3):
+            start = NOW - timedelta(days=s + 1, hours=u % 7)
+            rec = _record("start", f"warga{u:03d}", f"h-{u}-{s}", start)
+            store.account(rec)
+            store.account(replace(rec, status="stop", session_time=600, event_time=start))
+
+
+def _record(status: str, user: str, session: str, at: datetime) -> AccountingRecord:
+    return AccountingRecord(
+        status=status,  # type: ignore[arg-type]
+        nas_ip="127.0.0.1",
+        nas_identifier="lab-hs-01",
+        username=user,
+        acct_session_id=session,
+        hotspot=None,
+        mac="02:00:00:00:01:01",
+        ip="100.64.0.10",
+        session_time=0,
+        input_octets=0,
+        output_octets=0,
+        input_packets=0,
+        output_packets=0,
+        terminate_cause=None,
+        interim_interval=300,
+        event_time=at,
+    )
+
+
+def _full_scans_sqlite(conn: sqlite3.Connection, sql: str, params: Any) -> list[str]:
+    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    plan = [r[3] for r in conn.execute("EXPLAIN QUERY PLAN " + sql, params)]
+    # "SEARCH t USING INDEX …" reads a range; "SCAN t [USING … INDEX]" reads all of t.
+    # (A SCAN of a subquery's own result, or of a constant row, reads no table.)
+    return [p for p in plan if p.startswith("SCAN ") and _scanned(p, conn, sql, tables)]
+
+
+def _scanned(line: str, conn: sqlite3.Connection, sql: str, tables: set[str]) -> bool:
+    name = line.split()[1]
+    if name in tables:
+        return True
+    # an alias: "FROM subscribers s" → s stands for a table
+    words = sql.replace(",", " ").split()
+    return any(words[i] in tables and words[i + 1] == name for i in range(len(words) - 1))
+
+
+def _full_scans_postgres(conn: Any, sql: str, params: Any) -> list[str]:
+    found: list[str] = []
+
+    def leading_column(cur: Any, index: str) -> str:
+        cur.execute(
+            "SELECT a.attname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+            "JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0] "
+            "WHERE c.relname = %s",
+            (index,),
+        )
+        return str(cur.fetchone()[0])
+
+    def walk(cur: Any, node: dict[str, Any]) -> None:
+        kind = node["Node Type"]
+        where = node.get("Relation Name") or node.get("Index Name")
+        if kind == "Seq Scan":
+            found.append(f"{kind} on {where}")
+        elif kind in ("Index Scan", "Index Only Scan", "Bitmap Index Scan"):
+            # An index condition only on a later column of the index still reads all of it.
+            cond = node.get("Index Cond", "")
+            column = leading_column(cur, node["Index Name"])
+            if not re.search(rf"\b{column}\b", cond):
+                found.append(f"{kind} on {node['Index Name']} without its leading {column}")
+        for child in node.get("Plans", []):
+            walk(cur, child)
+
+    with conn.cursor() as cur:
+        cur.execute("SET enable_seqscan = off")
+        try:
+            cur.execute("EXPLAIN (FORMAT JSON) " + sql, params)
+            (plan,) = cur.fetchone()
+            walk(cur, (json.loads(plan) if isinstance(plan, str) else plan)[0]["Plan"])
+        finally:
+            cur.execute("RESET enable_seqscan")
+    return found
+
+
+def _hot_path_scans(store: Store, recorded: list[Statement]) -> dict[str, list[str]]:
+    """Drive the hot path once and return each statement that scans a whole table."""
+    inventory = load_inventory(LAB)
+    store.add_user("warga000", "sandi-123", "gratis")
+    store.add_user("dewi", "sandi-456", "voucher-harian")
+    _history(store, 40)
+    recorded.clear()
+
+    def engine_statement(
+        conn: Any, cursor: Any, statement: str, params: Any, context: Any, many: bool
+    ) -> None:
+        if not many:
+            recorded.append((statement, params))
+
+    engine = store._engine
+    event.listen(engine, "before_cursor_execute", engine_statement)
+    try:
+        handler = Handler(inventory, store)
+        nas = next(iter(nas_table(inventory).values()))
+        mac = "02:00:00:00:01:01"
+        for user, password in (("warga000", "sandi-123"), ("dewi", "sandi-456"), ("tamu", "x")):
+            handler.authenticate(nas, AuthInput(user, password, mac=mac), NOW)
+        start = _record("start", "warga000", "s-1", NOW)
+        later = NOW + timedelta(minutes=5)
+        for rec in (
+            start,
+            replace(start, status="interim", session_time=300, event_time=later),
+            replace(start, status="stop", session_time=420, event_time=later),
+        ):
+            store.account(rec)
+        store.account(_record("start", "dewi", "s-2", NOW))
+        # Accounting-On after a power cut closes the NAS's open sessions.
+        store.close_nas_sessions("127.0.0.1", NOW + timedelta(minutes=8), "NAS-Reboot")
+    finally:
+        event.remove(engine, "before_cursor_execute", engine_statement)
+    assert recorded, "the hot path ran no statement"
+
+    statements: dict[str, Any] = {}
+    for sql, params in recorded:
+        statements.setdefault(sql, params)
+    reader = store._fast
+    conn = reader._connection()
+    scans = {}
+    for sql, params in statements.items():
+        if sql.split()[0].upper() not in ("SELECT", "INSERT", "UPDATE", "DELETE", "WITH"):
+            continue
+        if reader.postgres:
+            found = _full_scans_postgres(conn, sql, params)
+        else:
+            found = _full_scans_sqlite(conn, sql, params)
+        if found:
+            scans[sql] = found
+    return scans
+
+
+def test_the_radius_hot_path_never_scans_a_whole_table(
+    store: Store, recorded: list[Statement]
+) -> None:
+    scans = _hot_path_scans(store, recorded)
+    assert not scans, "full scans on the hot path:\n" + "\n".join(
+        f"{sql}\n  → {', '.join(found)}" for sql, found in scans.items()
+    )
+
+
+def test_a_missing_index_is_caught(store: Store, recorded: list[Statement]) -> None:
+    """The check can fail: without the (username, stopped_at) index, reading a user's
+    sessions scans the whole accounting table."""
+    with store._engine.begin() as conn:
+        conn.exec_driver_sql("DROP INDEX ix_acct_sessions_username_stopped_at")
+        conn.exec_driver_sql("DROP INDEX IF EXISTS ix_acct_sessions_username")
+    scans = _hot_path_scans(store, recorded)
+    assert any("acct_sessions" in sql for sql in scans), scans
