@@ -18,8 +18,9 @@ from fastapi.responses import JSONResponse
 
 from netops.errors import StoreError
 from netops.logsafe import escape_logger, printable
-from netops.portal.admin import admin_router, api_router, docs_router
+from netops.portal.admin_api import api_router, docs_router
 from netops.portal.citizen import router as citizen_router
+from netops.portal.console import admin_router
 from netops.portal.pages import store_unavailable_page
 from netops.portal.security import content_security_policy, secure_headers
 from netops.portal.state import ADMIN_TOKEN_ENV, SECRET_ENV, Portal, PortalSettings
