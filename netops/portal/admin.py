@@ -1,5 +1,8 @@
-"""The operators' side: a JSON API (OpenAPI at ``/api/openapi.json``) and a few
-server-rendered pages — vouchers, active sessions per hotspot, today's usage.
+"""The operators' side, what the console and the API share: who is asking and what they may
+do, and the actions both offer (make vouchers, today's usage, disconnect a session).
+
+The routes are elsewhere: the console's pages in :mod:`netops.portal.console`, the JSON API
+(OpenAPI at ``/api/openapi.json``) in :mod:`netops.portal.admin_api`.
 
 Every request comes from a named operator (:class:`Principal`): the console's signed cookie
 names the account and a sign-in the server keeps (:mod:`netops.portal.console_sessions`), the
@@ -30,6 +33,7 @@ from pydantic import BaseModel, Field
 from netops.errors import NetopsError
 from netops.portal.allowance import day_start
 from netops.portal.console_sessions import ConsoleSessions, MemoryConsoleSessions, for_store
+from netops.portal.pages import client_of
 from netops.portal.security import (
     FailureGuard,
     RateLimiter,
@@ -156,7 +160,7 @@ class HotspotUsageOut(BaseModel):
 # --- shared logic ------------------------------------------------------------------------------
 
 
-def _voucher_out(sub: Subscriber) -> VoucherOut:
+def voucher_out(sub: Subscriber) -> VoucherOut:
     return VoucherOut(
         code=group_code(sub.username),
         plan=sub.plan,
@@ -170,7 +174,7 @@ def _voucher_out(sub: Subscriber) -> VoucherOut:
     )
 
 
-def _session_out(s: Session) -> SessionOut:
+def session_out(s: Session) -> SessionOut:
     return SessionOut(
         id=s.id,
         username=s.username,
@@ -389,10 +393,6 @@ def permitted(request: Request, who: Principal) -> bool:
     return need is None or (need != "closed" and who.may(need))
 
 
-def _source(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
-
-
 def record(
     portal: Portal,
     who: Principal,
@@ -402,7 +402,7 @@ def record(
     detail: str | None = None,
 ) -> None:
     """Append an operator's action to the audit trail."""
-    portal.store.audit(who.name, _source(request), action, target, detail)
+    portal.store.audit(who.name, client_of(request), action, target, detail)
 
 
 def configured_token(portal: Portal) -> str | None:
@@ -434,15 +434,15 @@ def _break_glass(portal: Portal, request: Request) -> Principal:
 
 def _guarded(portal: Portal, request: Request) -> float:
     """Seconds the source (or everyone) is locked out; counts as a refused attempt."""
-    wait = console_state(portal).failures.retry_after(_source(request), time.time())
+    wait = console_state(portal).failures.retry_after(client_of(request), time.time())
     if wait > 0:
         portal.limited.labels("admin").inc()
     return wait
 
 
 def _failed(portal: Portal, request: Request, what: str) -> None:
-    console_state(portal).failures.fail(_source(request), time.time())
-    log.warning("%s from %s", what, _source(request))
+    console_state(portal).failures.fail(client_of(request), time.time())
+    log.warning("%s from %s", what, client_of(request))
 
 
 def check_bearer(portal: Portal, request: Request, given: str) -> Principal | None:
@@ -465,7 +465,7 @@ def check_bearer(portal: Portal, request: Request, given: str) -> Principal | No
     if who is None:
         _failed(portal, request, "wrong operator token")
         return None
-    console_state(portal).failures.succeed(_source(request))
+    console_state(portal).failures.succeed(client_of(request))
     return who
 
 
@@ -498,7 +498,7 @@ def check_password(
             state.accounts.fail(name, now)
         _failed(portal, request, "failed console sign-in")
         return None
-    state.failures.succeed(_source(request))
+    state.failures.succeed(client_of(request))
     state.accounts.reset(name)
     return who
 
@@ -510,7 +510,7 @@ def authenticate(
     (raises :class:`TokenLocked` for a bearer token while its source is locked)."""
     if creds is not None and creds.scheme.lower() == "bearer":
         return check_bearer(portal, request, creds.credentials)
-    body = _console_cookie(portal, request)
+    body = console_cookie(portal, request)
     if body is None or not console_state(portal).sessions.live(str(body["s"]), time.time()):
         return None
     name = str(body.get("o", ""))
@@ -518,7 +518,7 @@ def authenticate(
         # The cookie holds a fingerprint of the token it was issued for: changing the
         # token signs every break-glass console out.
         expected = configured_token(portal)
-        if expected is None or body.get("f") != _fingerprint(portal, expected):
+        if expected is None or body.get("f") != token_fingerprint(portal, expected):
             return None
         return Principal(name=BREAK_GLASS, role="admin", via="break-glass")
     op = portal.store.operator(name)
@@ -527,7 +527,7 @@ def authenticate(
     return _principal(op, "console")
 
 
-def _console_cookie(portal: Portal, request: Request) -> dict[str, Any] | None:
+def console_cookie(portal: Portal, request: Request) -> dict[str, Any] | None:
     cookie = request.cookies.get(ADMIN_COOKIE)
     if not cookie:
         return None
@@ -537,5 +537,5 @@ def _console_cookie(portal: Portal, request: Request) -> dict[str, Any] | None:
     return body
 
 
-def _fingerprint(portal: Portal, token: str) -> str:
+def token_fingerprint(portal: Portal, token: str) -> str:
     return portal.signer.sign("token", {"t": token}, 0).rsplit(".", 1)[1][:16]
