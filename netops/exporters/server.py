@@ -366,14 +366,7 @@ def parse_listen(text: str, default_port: int = defaults.EXPORTER_PORT) -> tuple
 
 def bind(host: str, port: int) -> socket.socket:
     """A listening TCP socket (port 0 lets the kernel choose)."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        sock.bind((host, port))
-    except OSError as exc:
-        sock.close()
-        raise ExporterError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+    sock = listen.bind_socket(host, port, error=ExporterError)
     sock.listen(1024)
     sock.set_inheritable(True)
     return sock
