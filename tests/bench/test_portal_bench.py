@@ -34,6 +34,7 @@ for _path in (str(REPO), str(REPO / "tests" / "integration" / "portal")):
 
 from portal_peers import base_env, start_service  # noqa: E402
 
+from netops.environment import store_keys  # noqa: E402
 from netops.lab.gateway import GatewaySim  # noqa: E402
 from netops.store import Store  # noqa: E402
 from netops.store.credentials import generate_key  # noqa: E402
@@ -148,7 +149,7 @@ def test_portal_login_latency_beside_radclient(tmp_path: Path) -> None:
         secret="testing123",
         listen_host="127.0.0.1",  # lab-hs-01: the portal trusts the inventory's gateways
     )
-    store = Store.open(db)
+    store = Store.open(db, keys=store_keys())
     try:
         gateway.start()
         codes = store.create_vouchers("gratis", LOGINS + WARMUP + 1)

@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
+from netops.environment import store_keys
 from netops.store import Store
 from netops.store.credentials import generate_key
 from tests.paths import REPO
@@ -120,7 +121,7 @@ def radius_traffic(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Traffic
     db = f"sqlite:///{tmp / 'netops.db'}"
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("NETOPS_STORE_KEY", generate_key())
-        store = Store.open(db)
+        store = Store.open(db, keys=store_keys())
         try:
             for user in (*PARK_USERS, CHILLI_USER):
                 store.add_user(user, f"pw-{user}", "gratis")

@@ -24,6 +24,7 @@ from portal_peers import (  # noqa: E402
     start_service,
 )
 
+from netops.environment import store_keys  # noqa: E402
 from netops.lab.gateway import GatewaySim  # noqa: E402
 from netops.store import Store  # noqa: E402
 from netops.store.credentials import generate_key  # noqa: E402
@@ -119,7 +120,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         url = re.search(r"serving (\S+)", portal.line)
         assert url
         gateway.portal_url = url.group(1)
-        store = Store.open(db)
+        store = Store.open(db, keys=store_keys())
         yield Stack(db, env, store, radius, portal, url.group(1), auth_port, acct_port, gateway)
     finally:
         if gateway is not None:

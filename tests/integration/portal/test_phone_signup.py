@@ -22,6 +22,7 @@ import pytest
 from conftest import ADMIN_TOKEN, GATEWAY_HOST, LAB
 from portal_peers import Service, base_env, start_service
 
+from netops.environment import store_keys
 from netops.lab.gateway import GatewaySim
 from netops.store import Store
 from netops.store.credentials import generate_key
@@ -226,7 +227,7 @@ def phone_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PhoneStack
         url = re.search(r"serving (\S+)", portal.line)
         assert url
         gateway.portal_url = url.group(1)
-        store = Store.open(db)
+        store = Store.open(db, keys=store_keys())
         yield PhoneStack(kannel, store, gateway, portal, url.group(1))
     finally:
         if gateway is not None:
