@@ -8,7 +8,6 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from portal_peers import REPO  # noqa: F401 - puts the repository on sys.path (conftest)
 
 from netops.environment import store_keys
 from netops.store import Store

@@ -21,8 +21,8 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
-from conftest import GATEWAY_HOST, LAB, Stack
-from portal_peers import start_service
+
+from tests.support.portal_peers import GATEWAY_HOST, Stack, serving_portal
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
 PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True}
@@ -255,30 +255,11 @@ def test_chromium_never_submits_a_code_to_a_forged_gateway(
 def busy_portal(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A portal of its own (fresh rate limits) for the busy-hotspot test, with the new-
     allowance cap lowered to 250 an hour so that the test reaches it quickly."""
-    service = start_service(
-        "portal-busy",
-        [
-            "-i",
-            str(LAB),
-            "--db",
-            stack.db,
-            "portal",
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--clickthrough-per-hour",
-            "250",
-        ],
-        log_dir=tmp_path_factory.mktemp("portal-busy"),
-        env=stack.env,
-        pattern=r"serving http://",
-    )
-    try:
-        found = re.search(r"serving (\S+)", service.line)
-        assert found
-        yield found.group(1)
-    finally:
-        service.stop()
+    work = tmp_path_factory.mktemp("portal-busy")
+    with serving_portal(
+        stack.db, "--clickthrough-per-hour", "250", log_dir=work, env=stack.env, name="portal-busy"
+    ) as url:
+        yield url
 
 
 def test_two_hundred_phones_behind_one_nat_get_in_and_guessing_is_still_stopped(

@@ -12,10 +12,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import ADMIN_TOKEN, GATEWAY_HOST, LAB
-from portal_peers import base_env, start_service
 
 from netops.store.credentials import generate_key
+from tests.support.portal_peers import ADMIN_TOKEN, GATEWAY_HOST, base_env, start_portal
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 
@@ -38,27 +37,14 @@ def _hidden(text: str) -> dict[str, str]:
 
 
 def test_line_breaks_in_requests_never_forge_a_portal_log_line(tmp_path: Path) -> None:
-    portal = start_service(
-        "portal",
-        [
-            "-i",
-            str(LAB),
-            "--db",
-            f"sqlite:///{tmp_path}/netops.db",
-            "portal",
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--access-log",
-        ],
+    portal, url = start_portal(
+        f"sqlite:///{tmp_path}/netops.db",
+        "--access-log",
         log_dir=tmp_path,
         env=base_env(generate_key(), ADMIN_TOKEN),
-        pattern=r"serving http://",
     )
     try:
-        found = re.search(r"serving (\S+)", portal.line)
-        assert found
-        with httpx.Client(base_url=found.group(1), timeout=10) as http:
+        with httpx.Client(base_url=url, timeout=10) as http:
             # A header: the portal trusts X-Forwarded-For from the proxy on 127.0.0.1, and
             # names the source of a refused gateway in its log (HTTP allows bytes 0x80-0xff
             # in a header; 0x85 is NEL, a line break to Unicode).

@@ -11,12 +11,11 @@ import re
 import subprocess
 
 import httpx
-from conftest import GATEWAY_HOST, LAB, Stack
-from portal_peers import NETOPS
 from prometheus_client.parser import text_string_to_metric_families
 
 from netops.inventory import load_inventory
 from netops.privacy.notice import notice_version
+from tests.support.portal_peers import GATEWAY_HOST, LAB, NETOPS, Stack
 
 PHONE_MAC = "02:5a:00:00:be:42"
 

@@ -8,7 +8,8 @@ import re
 from pathlib import Path
 
 import httpx
-from conftest import GATEWAY_HOST, Stack
+
+from tests.support.portal_peers import GATEWAY_HOST, Stack
 
 PHONE_MAC = "02:5a:00:00:be:01"
 
