@@ -10,6 +10,7 @@ Test modules import what they use from here, by name.
 
 from __future__ import annotations
 
+import html
 import os
 import re
 import select
@@ -271,3 +272,25 @@ def console_get(stack: Stack, path: str) -> str:
     )
     with urlopen(request, timeout=10) as reply:
         return str(reply.read().decode())
+
+
+def mikrotik_params(path: str, mac: str, ip: str) -> dict[str, str]:
+    """What lab-hs-01 (the lab's MikroTik at lab-park) sends a phone to the login page with,
+    its links under ``http://GATEWAY_HOST:8081PATH``."""
+    gateway = f"http://{GATEWAY_HOST}:8081{path}"
+    return {
+        "link-login-only": f"{gateway}/login",
+        "link-orig": "http://example.net/",
+        "dst": "http://example.net/",
+        "mac": mac,
+        "ip": ip,
+        "server-name": "lab-park",
+        "identity": "lab-hs-01",
+    }
+
+
+def hidden_fields(page: str) -> dict[str, str]:
+    """A portal page's hidden form fields (the gateway's parameters it carries, the CSRF
+    token), unescaped."""
+    pairs = re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', page)
+    return {name: html.unescape(value) for name, value in pairs}

@@ -7,14 +7,19 @@ start a log line of its own: the portal's lines and its access log escape it.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import httpx
 import pytest
 
 from netops.store.credentials import generate_key
-from tests.support.portal_peers import ADMIN_TOKEN, GATEWAY_HOST, base_env, start_portal
+from tests.support.portal_peers import (
+    ADMIN_TOKEN,
+    GATEWAY_HOST,
+    base_env,
+    hidden_fields,
+    start_portal,
+)
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 
@@ -27,13 +32,6 @@ MIKROTIK = {
     "ip": "10.254.200.71",
     "server-name": "lab-park",
 }
-
-
-def _hidden(text: str) -> dict[str, str]:
-    import html
-
-    pairs = re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', text)
-    return {k: html.unescape(v) for k, v in pairs}
 
 
 def test_line_breaks_in_requests_never_forge_a_portal_log_line(tmp_path: Path) -> None:
@@ -60,7 +58,7 @@ def test_line_breaks_in_requests_never_forge_a_portal_log_line(tmp_path: Path) -
                 page = http.get("/login", params={**MIKROTIK, "error": f"no{brk}{FORGED}"})
                 assert page.status_code == 200
             # A form field: the User-Name of a refused account login.
-            data = _hidden(http.get("/login", params=MIKROTIK).text)
+            data = hidden_fields(http.get("/login", params=MIKROTIK).text)
             data.update(method="user", username=f"budi\u2028{FORGED}", password="x")
             assert http.post("/login", data=data).status_code == 400
     finally:
