@@ -28,17 +28,15 @@ import httpx
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-for _path in (str(REPO), str(REPO / "tests" / "integration" / "portal")):
-    if _path not in sys.path:
-        sys.path.insert(0, _path)
-
-from portal_peers import base_env, start_service  # noqa: E402
+if str(REPO) not in sys.path:
+    sys.path.append(str(REPO))
 
 from netops.environment import store_keys  # noqa: E402
 from netops.lab.gateway import GatewaySim  # noqa: E402
 from netops.store import Store  # noqa: E402
 from netops.store.credentials import generate_key  # noqa: E402
 from tests.support.benchdoc import write_section  # noqa: E402
+from tests.support.portal_peers import base_env, start_service  # noqa: E402
 
 LOGINS = int(os.environ.get("NETOPS_PORTAL_BENCH_LOGINS", "60"))
 WARMUP = 10

@@ -30,8 +30,7 @@ from tests.support.snmp_peers import NETOPS, free_port, need, running_prometheus
 
 _RADIUS_HELPERS = str(REPO / "tests" / "integration" / "radius")
 if _RADIUS_HELPERS not in sys.path:
-    # Appended, not put first: the portal tests' plain `from conftest import …` must keep
-    # finding the portal's conftest, not the RADIUS tests' one.
+    # Appended, not put first: a folder put first would shadow modules of the same name.
     sys.path.append(_RADIUS_HELPERS)
 
 from radius_peers import (  # noqa: E402
