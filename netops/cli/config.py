@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
+from netops import environment
 from netops.cli.common import InventoryOpt, absolute_path, console, err_console, get_inventory
 from netops.errors import NetopsError
 from netops.inventory.models import Device, Inventory
@@ -119,7 +120,12 @@ def render(
     """Render the intended configuration of each selected device into OUT/<host>.cfg
     (RouterOS gateways and access points: OUT/<host>.rsc and the state as OUT/<host>.json)."""
     inv = get_inventory(inventory)
-    rendered = render_all(inv, _select(inv, device, site, role), with_secrets=with_secrets)
+    rendered = render_all(
+        inv,
+        _select(inv, device, site, role),
+        with_secrets=with_secrets,
+        templates=environment.templates_dir(),
+    )
     write_rendered(rendered, out)
     console.print(f"rendered {len(rendered)} device(s) into {out}")
 
@@ -141,7 +147,12 @@ def diff(
     """
     inv = get_inventory(inventory)
     devices = _select(inv, device, site, role)
-    options = Options(session_log_dir=session_log, redactor=_redactor(inv), prune=prune)
+    options = Options(
+        session_log_dir=session_log,
+        redactor=_redactor(inv),
+        prune=prune,
+        templates=environment.templates_dir(),
+    )
     results = run(operations.diff, inv, devices, options, workers, err_console, "diff")
     _show_diffs(results)
     _finish(results, "config diff")
@@ -187,6 +198,7 @@ def push(
         backup_dir=backup_dir if commit else None,
         prune=prune,
         confirm_timeout=confirm_timeout,
+        templates=environment.templates_dir(),
     )
     label = "push" if commit else "push (dry run)"
     results = run(operations.push, inv, devices, options, workers, err_console, label)
@@ -221,7 +233,9 @@ def backup(
     """Save running configs into a git repository: one commit per run, changed files only."""
     inv = get_inventory(inventory)
     devices = _select(inv, device, site, role)
-    options = Options(session_log_dir=session_log, redactor=_redactor(inv))
+    options = Options(
+        session_log_dir=session_log, redactor=_redactor(inv), templates=environment.templates_dir()
+    )
     results = run(operations.fetch_running, inv, devices, options, workers, err_console, "backup")
     configs = {r.device: r.running for r in results if r.running is not None}
     stamp = human(datetime.now(UTC), zone_of(inv.meta.timezone))
@@ -253,7 +267,9 @@ def check(
     """Reachability, facts (version, uptime, serial) and drift of each selected device."""
     inv = get_inventory(inventory)
     devices = _select(inv, device, site, role)
-    options = Options(session_log_dir=session_log, redactor=_redactor(inv))
+    options = Options(
+        session_log_dir=session_log, redactor=_redactor(inv), templates=environment.templates_dir()
+    )
     results = run(operations.check, inv, devices, options, workers, err_console, "check")
     if show_diff:
         _show_diffs(results)

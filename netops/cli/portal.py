@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 import typer
 
-from netops import defaults
+from netops import defaults, environment
 from netops.cli.common import (
     DbOpt,
     InventoryOpt,
@@ -189,6 +189,9 @@ def serve(
         tls=tls,
         admin_token=admin_token,
         secret_key=secret.encode() if secret else None,
+        keys=environment.store_keys(),
+        branding_dir=environment.branding_dir(),
+        radius_dictionary=environment.radius_dictionary(),
         limits={
             "hotspot_limit": failures_per_hotspot,
             "clickthrough_hourly": clickthrough_per_hour,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import getpass
 import os
 import signal
 from datetime import timedelta
@@ -29,7 +30,7 @@ from netops.errors import NetopsError
 from netops.inventory.units import parse_duration
 from netops.listen import parse_listen
 from netops.privacy.syslog import NatReceiver
-from netops.privacy.trace import AUDIT_ENV, operator_name, parse_at, trace
+from netops.privacy.trace import AUDIT_ENV, parse_at, trace
 from netops.timefmt import zone_of
 
 app = typer.Typer(name="privacy", help="Personal data: lawful traces and the NAT log.")
@@ -38,6 +39,16 @@ app = typer.Typer(name="privacy", help="Personal data: lawful traces and the NAT
 class OutFormat(StrEnum):
     table = "table"
     json = "json"
+
+
+def operator_name() -> str:
+    """The local user running the CLI (and who became them with sudo)."""
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):
+        user = f"uid {os.getuid()}"
+    via = os.environ.get("SUDO_USER")
+    return f"{user} (sudo by {via})" if via and via != user else user
 
 
 @app.command("trace")

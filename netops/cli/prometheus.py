@@ -22,6 +22,7 @@ from netops.exporters.targets import (
     snmp_targets,
     split_host_port,
 )
+from netops.files import write_atomic
 
 app = typer.Typer(
     help="Generate Prometheus targets, scrape configuration and rules from the inventory.",
@@ -38,13 +39,7 @@ class Kind(StrEnum):
 
 def _write(path: Path, text: str) -> None:
     """Write atomically (Prometheus re-reads file_sd files as they change)."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(path)
-    except OSError as exc:
-        raise NetopsError(f"cannot write {path}: {exc.strerror or exc}") from exc
+    write_atomic(path, text)
 
 
 def _host_port(text: str, option: str) -> str:

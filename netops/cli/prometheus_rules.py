@@ -11,7 +11,7 @@ import typer
 from netops.alerting import generate_rules, render_rules
 from netops.cli.common import InventoryOpt, absolute_path, console, err_console, get_inventory
 from netops.cli.prometheus import app
-from netops.errors import NetopsError
+from netops.files import write_atomic
 
 
 @app.command("rules")
@@ -45,13 +45,7 @@ def rules(
     if out is None:
         typer.echo(text, nl=False)
         return
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = out.with_name(out.name + ".tmp")
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(out)
-    except OSError as exc:
-        raise NetopsError(f"cannot write {out}: {exc.strerror or exc}") from exc
+    write_atomic(out, text)
     console.print(
         f"wrote {generated.rule_count} rules to {out} "
         f"(time zone {generated.timezone}, UTC{generated.utc_offset_minutes / 60:+g})"

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 from typing import Annotated
 
@@ -12,6 +10,7 @@ import typer
 from netops.cli.common import InventoryOpt, absolute_path, console, get_inventory
 from netops.cli.radius import app
 from netops.errors import NetopsError
+from netops.files import write_atomic
 
 
 @app.command()
@@ -39,13 +38,6 @@ def nftables(
     folder = output.parent if str(output.parent) else Path(".")
     if not folder.is_dir():
         raise NetopsError(f"cannot write {output}: the folder {folder} does not exist")
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=".netops-nas-", dir=folder)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, output)
-    except OSError as exc:
-        raise NetopsError(f"cannot write {output}: {exc.strerror}") from None
+    write_atomic(output, text, chmod=0o644, parents=False)
     count = len(inv.nas_clients())
     console.print(f"wrote {output}: {count} NAS address(es)", markup=False, highlight=False)

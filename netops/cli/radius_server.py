@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from netops import defaults
+from netops import defaults, environment
 from netops.cli.common import DbOpt, InventoryOpt, console, db_url, get_inventory
 from netops.cli.radius import app
 from netops.errors import NetopsError, RadiusError
@@ -136,6 +136,7 @@ def serve(
         sweep_interval=sweep_interval,
         threads=threads_for_store(url) if threads is None else threads,
         drop_log_interval=log_drops_every,
+        dictionary=environment.radius_dictionary(),
     )
     assert inventory is not None
 
@@ -155,6 +156,7 @@ def serve(
         workers=workers,
         metrics_listen=None if metrics_listen in ("", "off") else metrics_listen,
         announce=announce,
+        keys=environment.store_keys(),
     )
 
 
@@ -184,7 +186,7 @@ def disconnect(
     if (user is None) == (session is None):
         raise NetopsError("name a USER or give --session ID (one of them)")
     inv = get_inventory(inventory)
-    store = Store.open(db_url(db))
+    store = Store.open(db_url(db), keys=environment.store_keys())
     try:
         if session is not None:
             found = store.session(session)
@@ -212,6 +214,7 @@ def disconnect(
                     timeout=timeout,
                     retries=retries,
                     port=port,
+                    dictionary=environment.radius_dictionary(),
                 )
                 for s in targets
             )

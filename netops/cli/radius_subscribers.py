@@ -20,6 +20,7 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
+from netops import environment
 from netops.cli.common import (
     DbOpt,
     InventoryOpt,
@@ -115,7 +116,7 @@ def read_password(given: str | None, from_stdin: bool, what: str = "Password") -
 @contextmanager
 def open_store(db: str | None) -> Iterator[Store]:
     """The store at ``--db`` / ``$NETOPS_DB`` (default SQLite under var/), closed afterwards."""
-    store = Store.open(db_url(db))
+    store = Store.open(db_url(db), keys=environment.store_keys())
     try:
         yield store
     finally:

@@ -11,8 +11,10 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from netops import environment
 from netops.cli.common import DbOpt, InventoryOpt, absolute_path, console, db_url, get_inventory
 from netops.errors import ReportError
+from netops.files import write_atomic
 from netops.report import availability as availability_report
 from netops.report import hotspots as hotspot_report
 from netops.report.capacity import DEFAULT_TIERS, CapacityReport, Policy, city_zone, collect
@@ -83,13 +85,7 @@ def _write(text: str, out: Path | None) -> None:
     if out is None:
         typer.echo(text, nl=not text.endswith("\n"))
         return
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = out.with_name(out.name + ".tmp")
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(out)
-    except OSError as exc:
-        raise ReportError(f"cannot write {out}: {exc.strerror or exc}") from exc
+    write_atomic(out, text, error=ReportError)
 
 
 def _summary(report: CapacityReport) -> Table:
@@ -209,7 +205,7 @@ def hotspots(
     inv = get_inventory(inventory)
     if timezone:
         city_zone(timezone)  # before touching the database
-    store = Store.open(db_url(db))
+    store = Store.open(db_url(db), keys=environment.store_keys())
     try:
         report = hotspot_report.collect(inv, store, days=days, end=_end(end), timezone=timezone)
     finally:

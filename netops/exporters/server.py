@@ -25,7 +25,8 @@ from urllib.parse import parse_qs
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.metrics_core import Metric
 
-from netops import defaults, listen
+from netops import defaults
+from netops import listen as listen_helpers
 from netops.errors import ExporterError, NetopsError
 from netops.exporters.convert import Labels, build_families, family
 from netops.exporters.expose import CONTENT_TYPE, encode
@@ -398,23 +399,14 @@ class Exporter:
 
 def parse_listen(text: str, default_port: int = defaults.EXPORTER_PORT) -> tuple[str, int]:
     """``:9116``, ``0.0.0.0:9116``, ``[::]:9116`` or ``127.0.0.1`` → (host, port)."""
-    return listen.parse_listen(text, default_port=default_port, error=ExporterError)
+    return listen_helpers.parse_listen(text, default_port=default_port, error=ExporterError)
 
 
 def bind(host: str, port: int, *, reuse_port: bool = False, listen: bool = True) -> socket.socket:
     """A listening TCP socket (port 0 lets the kernel choose). ``reuse_port``: one of a
     SO_REUSEPORT group, each worker's own; ``listen=False`` only reserves the port (a bound
     socket that does not listen is given no connections)."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    if reuse_port:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-    try:
-        sock.bind((host, port))
-    except OSError as exc:
-        sock.close()
-        raise ExporterError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+    sock = listen_helpers.bind_socket(host, port, error=ExporterError, reuse_port=reuse_port)
     if listen:
         sock.listen(1024)
     sock.set_inheritable(True)

@@ -79,6 +79,7 @@ from starlette.routing import Route
 from netops.errors import NetopsError
 from netops.lab.hotspot_config import HotspotConfig, HotspotNotConfigured, PushedConfig
 from netops.lab.hotspot_proxy import HotspotFront
+from netops.listen import bind_socket
 from netops.portal.chap import coova_challenge, escape_mikrotik
 from netops.radius.dictionary import load_dictionary
 
@@ -222,34 +223,23 @@ class GatewaySim:
 
     def start(self) -> None:
         """Bind the HTTP and CoA ports (0: the kernel picks) and serve on background threads."""
-        http_sock = socket.socket(
-            socket.AF_INET6 if ":" in self.listen_host else socket.AF_INET, socket.SOCK_STREAM
+        http_sock = bind_socket(
+            self.listen_host, self.listen_port, what="gateway simulator cannot listen on"
         )
-        http_sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            http_sock.bind((self.listen_host, self.listen_port))
-        except OSError as exc:
-            http_sock.close()
-            raise NetopsError(
-                f"gateway simulator cannot listen on {self.listen_host}:{self.listen_port}: "
-                f"{exc.strerror}"
-            ) from None
         self.listen_port = http_sock.getsockname()[1]
         if self.pushed is not None:
             self._start_http(http_sock)
             return
-        coa = socket.socket(
-            socket.AF_INET6 if ":" in self.coa_host else socket.AF_INET, socket.SOCK_DGRAM
-        )
         try:
-            coa.bind((self.coa_host, self.coa_port))
-        except OSError as exc:
+            coa = bind_socket(
+                self.coa_host,
+                self.coa_port,
+                udp=True,
+                what="gateway simulator cannot listen for CoA on",
+            )
+        except NetopsError:
             http_sock.close()
-            coa.close()
-            raise NetopsError(
-                f"gateway simulator cannot listen for CoA on {self.coa_host}:{self.coa_port}: "
-                f"{exc.strerror}"
-            ) from None
+            raise
         coa.settimeout(0.2)
         self.coa_port = coa.getsockname()[1]
         self._coa_sock = coa
@@ -524,19 +514,12 @@ class GatewaySim:
             if cfg is not None:
                 log.info("/radius incoming accept=no: not taking Disconnect or CoA requests")
             return
-        sock = socket.socket(
-            socket.AF_INET6 if ":" in self.coa_host else socket.AF_INET, socket.SOCK_DGRAM
-        )
         try:
-            sock.bind((self.coa_host, port))
-        except OSError as exc:
-            sock.close()
-            log.warning(
-                "cannot take Disconnect/CoA requests on %s:%s (/radius incoming): %s",
-                self.coa_host,
-                port,
-                exc.strerror,
+            sock = bind_socket(
+                self.coa_host, port, udp=True, what="cannot take Disconnect/CoA requests on"
             )
+        except NetopsError as exc:
+            log.warning("%s (/radius incoming)", exc)
             return
         sock.settimeout(0.2)
         self._coa_sock = sock

@@ -24,7 +24,6 @@ client's requests here with their ``Host`` header: no DNS and no outside host is
 from __future__ import annotations
 
 import html
-import socket
 import sys
 import threading
 import time
@@ -37,6 +36,7 @@ from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
 from netops.errors import NetopsError
+from netops.listen import bind_socket
 
 APPLE_SUCCESS = "<HTML><HEAD><TITLE>Success</TITLE></HEAD><BODY>Success</BODY></HTML>"
 FIREFOX_CANONICAL = (
@@ -135,15 +135,7 @@ class InternetSim:
         return Starlette(routes=[Route("/{path:path}", anything, methods=["GET", "HEAD"])])
 
     def start(self) -> None:
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind((self.host, self.port))
-        except OSError as exc:
-            sock.close()
-            raise NetopsError(
-                f"stand-in internet cannot listen on {self.host}:{self.port}: {exc.strerror}"
-            ) from None
+        sock = bind_socket(self.host, self.port, what="stand-in internet cannot listen on")
         self.port = sock.getsockname()[1]
         config = uvicorn.Config(self.app(), log_level="warning", access_log=False, lifespan="off")
         server = self._server = uvicorn.Server(config)

@@ -49,6 +49,7 @@ from netops.lab.plan import (
 from netops.lab.snmpping import answers
 from netops.lab.snmprec import device_records, render
 from netops.lab.sshtargets import SshTarget, plan_ssh_targets
+from netops.listen import ensure_free
 from netops.service.model import ComponentSpec
 from netops.service.state import read_state, running, stop_recorded, write_state
 
@@ -452,15 +453,14 @@ class Lab:
         for agent in plan.agents:
             if agent.namespace is not None:
                 continue
-            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-                try:
-                    sock.bind((agent.address, agent.port))
-                except OSError as exc:
-                    raise SimulationError(
-                        f"{agent.device}: udp {agent.endpoint} is in use ({exc.strerror}); "
-                        "stop what holds it (a system snmpd?) or give the device another "
-                        "snmp_port"
-                    ) from None
+            ensure_free(
+                agent.address,
+                agent.port,
+                udp=True,
+                error=SimulationError,
+                what=f"{agent.device}: udp {agent.endpoint}",
+                advice="stop what holds it (a system snmpd?) or give the device another snmp_port",
+            )
 
     def _agents(self, plan: LabPlan) -> list[ComponentSpec]:
         specs = []
@@ -586,29 +586,25 @@ def _check_routeros_ports(targets: tuple[RouterOSTarget, ...]) -> None:
     for target in targets:
         for service, endpoint in target.endpoints.items():
             host, _, port = endpoint.rpartition(":")
-            with socket.socket() as sock:
-                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-                try:
-                    sock.bind((host, int(port)))
-                except OSError as exc:
-                    raise SimulationError(
-                        f"{target.device}: tcp {endpoint} ({service}) is in use "
-                        f"({exc.strerror}); stop what holds it or give the device another port"
-                    ) from None
+            ensure_free(
+                host,
+                int(port),
+                error=SimulationError,
+                what=f"{target.device}: tcp {endpoint} ({service})",
+                advice="stop what holds it or give the device another port",
+            )
 
 
 def _check_tcp_ports(targets: tuple[SshTarget, ...]) -> None:
     """Refuse to start when something already listens where a FakeNOS target would."""
     for target in targets:
-        with socket.socket() as sock:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            try:
-                sock.bind((target.address, target.port))
-            except OSError as exc:
-                raise SimulationError(
-                    f"{target.device}: tcp {target.endpoint} is in use ({exc.strerror}); stop "
-                    "what holds it or give the device another ssh_port"
-                ) from None
+        ensure_free(
+            target.address,
+            target.port,
+            error=SimulationError,
+            what=f"{target.device}: tcp {target.endpoint}",
+            advice="stop what holds it or give the device another ssh_port",
+        )
 
 
 def _tail(log: Path, lines: int = 3) -> str:

@@ -2,8 +2,9 @@
 
 :func:`create_app` builds a FastAPI app from :class:`PortalSettings`; ``netops portal serve``
 runs it under uvicorn. The routes live in :mod:`netops.portal.citizen` (citizens' pages and
-RFC 8908) and :mod:`netops.portal.admin` (the console and the operators' API); this module
-adds the headers every response carries and the page shown while the store is down.
+RFC 8908), :mod:`netops.portal.console` (the operators' console) and
+:mod:`netops.portal.admin_api` (the operators' API); this module adds the headers every
+response carries and the page shown while the store is down.
 """
 
 from __future__ import annotations
@@ -18,7 +19,9 @@ from fastapi.responses import JSONResponse
 
 from netops.errors import StoreError
 from netops.logsafe import escape_logger, printable
-from netops.portal.admin import admin_router, api_router, docs_router
+from netops.portal import console
+from netops.portal.admin_api import docs_router
+from netops.portal.admin_api import router as api_router
 from netops.portal.citizen import router as citizen_router
 from netops.portal.pages import store_unavailable_page
 from netops.portal.security import content_security_policy, secure_headers
@@ -76,8 +79,10 @@ def create_app(settings: PortalSettings) -> FastAPI:
             return JSONResponse({"detail": "the database is unavailable"}, status_code=503)
         return store_unavailable_page(portal, request)
 
+    console.register_filters(portal)
+    app.add_exception_handler(console.Refused, console.refused)
     app.include_router(citizen_router)
-    app.include_router(api_router(portal))
-    app.include_router(admin_router(portal))
-    app.include_router(docs_router(app.title, "/api/openapi.json"))
+    app.include_router(api_router)
+    app.include_router(console.router)
+    app.include_router(docs_router)
     return app

@@ -8,7 +8,6 @@ a broken file is an error naming it.
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,7 +18,6 @@ from netops.errors import NetopsError
 from netops.inventory.models import Inventory
 from netops.portal.i18n import Lang
 
-BRANDING_ENV = "NETOPS_BRANDING_DIR"
 MAX_LOGO_BYTES = 8 * 1024
 _COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 _DEFAULT_LOGO = (
@@ -67,10 +65,8 @@ class Branding:
 
 
 def branding_root() -> Path:
-    """``$NETOPS_BRANDING_DIR`` or ``radius/branding`` of the source tree."""
-    override = os.environ.get(BRANDING_ENV)
-    if override:
-        return Path(override)
+    """``radius/branding`` of the source tree (the CLI passes ``$NETOPS_BRANDING_DIR`` to
+    :func:`load_branding` instead when it is set)."""
     return Path(__file__).resolve().parents[2] / "radius" / "branding"
 
 

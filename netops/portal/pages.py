@@ -4,7 +4,7 @@
 language cookie, then the inventory's language), names the browser for CSRF tokens (the
 ``netops_csrf`` cookie, made on the first page), holds the CSP nonce and the origins a form
 may post to (read by the app's header middleware), and sets the cookies on the response.
-The citizens' pages (:mod:`netops.portal.citizen`) and the console (:mod:`netops.portal.admin`)
+The citizens' pages (:mod:`netops.portal.citizen`) and the console (:mod:`netops.portal.console`)
 both build on it.
 """
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -11,6 +12,9 @@ from urllib.parse import urlsplit
 from netops import listen
 from netops.errors import NetopsError
 from netops.inventory import load_inventory
+from netops.listen import bind_socket
+from netops.portal.branding import load_branding
+from netops.store.credentials import NO_KEYS, StoreKeys
 
 log = logging.getLogger("netops.portal")
 
@@ -76,13 +80,17 @@ def serve(
     tls: tuple[Path, Path] | None = None,
     admin_token: str | None = None,
     secret_key: bytes | None = None,
+    keys: StoreKeys = NO_KEYS,
+    branding_dir: Path | None = None,
+    radius_dictionary: Path | None = None,
 ) -> None:
     """Serve until interrupted. The store is opened (and migrated) before the port opens.
     ``limits`` overrides :class:`~netops.portal.state.PortalSettings` rate-limit fields;
     ``tls`` (certificate chain, key; PEM files) serves HTTPS instead of HTTP.
     ``admin_token`` is the operator console's token (None: the console refuses everyone);
-    ``secret_key`` signs cookies (None: a random key for this process)."""
-    import socket
+    ``secret_key`` signs cookies (None: a random key for this process). ``keys`` are the
+    store's keys, ``branding_dir`` and ``radius_dictionary`` other folders than the
+    repository's (the CLI reads them from the environment)."""
 
     import uvicorn
 
@@ -93,15 +101,20 @@ def serve(
     if tls is not None:
         check_tls(*tls)
     inventory = load_inventory(inventory_path)
-    store = Store.open(db_url)
+    store = Store.open(db_url, keys=keys)
     try:
         extra: dict[str, Any] = dict(limits or {})
         if secret_key is not None:
             extra["secret_key"] = secret_key
+        if radius_dictionary is not None:
+            from netops.radius.coa import disconnect_session_sync
+
+            extra["disconnect"] = partial(disconnect_session_sync, dictionary=radius_dictionary)
         settings = PortalSettings(
             inventory=inventory,
             store=store,
             admin_token=lambda: admin_token,
+            branding=load_branding(inventory, branding_dir),
             coa_port=coa_port,
             chap_in_browser=chap_in_browser,
             **extra,
@@ -119,14 +132,7 @@ def serve(
                 "(create one with `netops operator add`)",
                 ADMIN_TOKEN_ENV,
             )
-        family = socket.AF_INET6 if ":" in host else socket.AF_INET
-        sock = socket.socket(family, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind((host, port))
-        except OSError as exc:
-            sock.close()
-            raise PortalError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+        sock = bind_socket(host, port, error=PortalError)
         bound = sock.getsockname()[1]
         shown = f"[{host}]" if ":" in host else host
         announce(f"{'https' if tls else 'http'}://{shown}:{bound}/")

@@ -7,7 +7,6 @@ from it. Routes reach the one :class:`Portal` of their app through :func:`get_po
 
 from __future__ import annotations
 
-import os
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -22,7 +21,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
-from netops import defaults
+from netops import defaults, environment
 from netops.inventory.models import Hotspot, Inventory, Plan
 from netops.portal import i18n
 from netops.portal.branding import Branding, load_branding
@@ -50,8 +49,9 @@ INVENTORY_PHONE_LIMITS = PhoneLimits()
 
 def _env_token() -> str | None:
     """The default for settings built without a token (tests, embedding): the environment's,
-    read at each sign-in. ``netops portal serve`` passes the token it read at start."""
-    return os.environ.get(ADMIN_TOKEN_ENV) or None
+    read at each sign-in by the edge (:func:`netops.environment.admin_token`).
+    ``netops portal serve`` passes the token it read at start."""
+    return environment.admin_token()
 
 
 @dataclass

@@ -10,7 +10,6 @@ where the store pseudonymises MACs), never made clearer here.
 
 from __future__ import annotations
 
-import getpass
 import ipaddress
 import json
 import os
@@ -142,16 +141,6 @@ def narrow(sessions: list[Session], mappings: list[NatMapping]) -> list[Session]
         ):
             matched.append(s)
     return matched
-
-
-def operator_name() -> str:
-    """The local user running the CLI (and who became them with sudo)."""
-    try:
-        user = getpass.getuser()
-    except (KeyError, OSError):
-        user = f"uid {os.getuid()}"
-    via = os.environ.get("SUDO_USER")
-    return f"{user} (sudo by {via})" if via and via != user else user
 
 
 def audit(path: Path, record: dict[str, Any]) -> None:

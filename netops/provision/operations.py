@@ -21,7 +21,7 @@ from netops.inventory.models import Device, Inventory
 from netops.provision.backup import ensure_repo
 from netops.provision.drivers import DEFAULT_CONFIRM_TIMEOUT, Session
 from netops.provision.drivers import session_for as _session_for
-from netops.provision.render import Redactor, Rendered, render_device
+from netops.provision.render import Redactor, Rendered, environment, render_device
 from netops.provision.result import Result
 
 _BACKUP_LOCK = threading.Lock()
@@ -40,6 +40,8 @@ class Options:
     #: Seconds a RouterOS device waits for a push to be verified before it restores the
     #: snapshot taken before it.
     confirm_timeout: float = DEFAULT_CONFIRM_TIMEOUT
+    #: A template folder searched after the inventory's (the CLI passes $NETOPS_TEMPLATES).
+    templates: Path | None = None
 
 
 def _keep_before(options: Options, device: Device, running: str) -> None:
@@ -101,14 +103,15 @@ def session_for(inventory: Inventory, device: Device, options: Options, redactor
     )
 
 
-def _render(inventory: Inventory, device: Device, redactor: Redactor) -> Rendered:
-    return render_device(inventory, device, with_secrets=True, redactor=redactor)
+def _render(inventory: Inventory, device: Device, options: Options, redactor: Redactor) -> Rendered:
+    env = environment(inventory, options.templates)
+    return render_device(inventory, device, with_secrets=True, redactor=redactor, env=env)
 
 
 @_timed("diff")
 def diff(inventory: Inventory, device: Device, options: Options, redactor: Redactor) -> Result:
     """Intended vs running: ``changed`` is True when the device differs from the inventory."""
-    intended = _render(inventory, device, redactor)
+    intended = _render(inventory, device, options, redactor)
     session = session_for(inventory, device, options, redactor)
     session.open()
     try:
@@ -128,7 +131,7 @@ def push(inventory: Inventory, device: Device, options: Options, redactor: Redac
     verified and made permanent; when the device may have taken part of a failed change,
     it is rolled back (``Result.rolled_back``).
     """
-    intended = _render(inventory, device, redactor)
+    intended = _render(inventory, device, options, redactor)
     session = session_for(inventory, device, options, redactor)
     session.open()
     try:
@@ -188,7 +191,7 @@ def check(inventory: Inventory, device: Device, options: Options, redactor: Reda
     facts = {"reach": f"{(time.monotonic() - started) * 1000:.0f} ms"}
     try:
         facts.update(session.facts())
-        found = session.diff(_render(inventory, device, redactor))
+        found = session.diff(_render(inventory, device, options, redactor))
         session.discard(found)
     finally:
         session.close()

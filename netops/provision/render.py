@@ -12,7 +12,6 @@ from __future__ import annotations
 import functools
 import ipaddress
 import json
-import os
 import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -186,20 +185,20 @@ class Rendered:
     state: Mapping[str, list[dict[str, str]]] | None = None
 
 
-def template_dirs(inventory: Inventory) -> list[Path]:
-    """Where templates are looked up, first match wins: the inventory's, ``$NETOPS_TEMPLATES``,
-    the repository's."""
+def template_dirs(inventory: Inventory, extra: Path | None = None) -> list[Path]:
+    """Where templates are looked up, first match wins: the inventory's, ``extra`` (the CLI
+    passes ``$NETOPS_TEMPLATES``), the repository's."""
     dirs = [Path(inventory.root) / "templates"]
-    if env := os.environ.get("NETOPS_TEMPLATES"):
-        dirs.append(Path(env))
+    if extra is not None:
+        dirs.append(extra)
     dirs.append(REPO_TEMPLATES)
     return [d for d in dirs if d.is_dir()]
 
 
-def environment(inventory: Inventory) -> jinja2.Environment:
+def environment(inventory: Inventory, extra: Path | None = None) -> jinja2.Environment:
     """The Jinja2 environment for the inventory's template folders (shared, thread-safe:
     templates compile once per run, not once per device)."""
-    return _environment(tuple(str(d) for d in template_dirs(inventory)))
+    return _environment(tuple(str(d) for d in template_dirs(inventory, extra)))
 
 
 @functools.lru_cache(maxsize=16)
@@ -349,8 +348,9 @@ def render_all(
     devices: Iterable[Device],
     with_secrets: bool = False,
     redactor: Redactor | None = None,
+    templates: Path | None = None,
 ) -> list[Rendered]:
-    env = environment(inventory)
+    env = environment(inventory, templates)
     return [render_device(inventory, d, with_secrets, redactor, env) for d in devices]
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import socket
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Literal
 
 from pyrad import packet as rp
@@ -88,11 +89,13 @@ async def send(
     kind: CoaKind = "disconnect",
     timeout: float = 2.0,
     retries: int = 2,
+    dictionary: Path | None = None,
 ) -> CoaResult:
     """Send a Disconnect-Request (or CoA-Request) and wait for the ACK or NAK, resending
-    the same packet ``retries`` times on timeout."""
+    the same packet ``retries`` times on timeout. ``dictionary``: another main RADIUS
+    dictionary file than the repository's."""
     code = rp.DisconnectRequest if kind == "disconnect" else rp.CoARequest
-    request = rp.CoAPacket(code=code, secret=secret, dict=load_dictionary())
+    request = rp.CoAPacket(code=code, secret=secret, dict=load_dictionary(dictionary))
     for name, val in attributes:
         request.AddAttribute(name, val)
     request.add_message_authenticator()
@@ -138,6 +141,7 @@ async def disconnect_session(
     timeout: float = 2.0,
     retries: int = 2,
     port: int | None = None,
+    dictionary: Path | None = None,
 ) -> CoaResult:
     """Disconnect a session at the NAS that reported it (its CoA port from the profile)."""
     clients = inventory.nas_clients()
@@ -156,6 +160,7 @@ async def disconnect_session(
         attributes=session_attributes(username, acct_session_id, mac, ip),
         timeout=timeout,
         retries=retries,
+        dictionary=dictionary,
     )
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from functools import lru_cache
 from pathlib import Path
 
@@ -10,15 +9,12 @@ from pyrad.dictionary import Dictionary, ParseError
 
 from netops.errors import RadiusError
 
-DICTIONARY_ENV = "NETOPS_RADIUS_DICTIONARY"
 
-
-def dictionary_path() -> Path:
-    """The main dictionary file: ``$NETOPS_RADIUS_DICTIONARY`` or ``radius/dictionary`` of the
-    source tree (found relative to this package)."""
-    override = os.environ.get(DICTIONARY_ENV)
-    if override:
-        return Path(override)
+def dictionary_path(override: Path | None = None) -> Path:
+    """The main dictionary file: ``override`` (the CLI passes ``$NETOPS_RADIUS_DICTIONARY``)
+    or ``radius/dictionary`` of the source tree (found relative to this package)."""
+    if override is not None:
+        return override
     return Path(__file__).resolve().parents[2] / "radius" / "dictionary"
 
 

@@ -25,6 +25,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, Literal
 
 from pyrad import packet as rp
@@ -32,6 +33,7 @@ from pyrad import packet as rp
 from netops import defaults
 from netops.errors import RadiusError
 from netops.inventory.models import Inventory
+from netops.listen import bind_socket
 from netops.radius import coa
 from netops.radius.backend import RadiusStore
 from netops.radius.dictionary import load_dictionary
@@ -120,6 +122,8 @@ class ServerConfig:
     coa_retries: int = 2
     # At most one log line per source address and drop reason this often (seconds).
     drop_log_interval: float = 60.0
+    # Another main RADIUS dictionary file (the CLI passes $NETOPS_RADIUS_DICTIONARY).
+    dictionary: Path | None = None
 
 
 @dataclass
@@ -257,17 +261,14 @@ def attach_spread(sock: socket.socket, workers: int) -> bool:
 
 
 def _socket(bind: str, port: int, reuse_port: bool, spread: int = 0) -> socket.socket:
-    family = socket.AF_INET6 if ":" in bind else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_DGRAM)
-    # No SO_REUSEADDR: on UDP it would let a second server share the port unnoticed.
-    if reuse_port:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 * 1024 * 1024)
-    try:
-        sock.bind((bind, port))
-    except OSError as exc:
-        sock.close()
-        raise RadiusError(f"cannot listen on {bind}:{port}: {exc.strerror}") from None
+    sock = bind_socket(
+        bind,
+        port,
+        udp=True,
+        reuse_port=reuse_port,
+        receive_buffer=4 * 1024 * 1024,
+        error=RadiusError,
+    )
     if reuse_port and spread > 1:
         attach_spread(sock, spread)
     sock.setblocking(False)
@@ -291,7 +292,7 @@ class RadiusServer:
         self.metrics = metrics or Metrics(registry=None)
         self.drops = DropLog(self.config.drop_log_interval)
         self.clock = clock
-        self.dictionary = load_dictionary()
+        self.dictionary = load_dictionary(self.config.dictionary)
         self.nas = nas_table(inventory)
         self.handler = Handler(inventory, store)
         self.pool = ThreadPoolExecutor(max(1, self.config.threads), thread_name_prefix="radius")
@@ -633,6 +634,7 @@ class RadiusServer:
                 ),
                 timeout=self.config.coa_timeout,
                 retries=self.config.coa_retries,
+                dictionary=self.config.dictionary,
             )
             outcome: str = result.result
         except Exception as exc:

@@ -27,6 +27,7 @@ from typing import Any
 from netops import listen
 from netops.errors import NetopsError, RadiusError
 from netops.inventory import load_inventory
+from netops.store.credentials import NO_KEYS, StoreKeys
 
 log = logging.getLogger("netops.radius")
 
@@ -47,10 +48,10 @@ def parse_listen(text: str) -> tuple[str, int]:
     return listen.parse_listen(text, option="--metrics-listen", error=RadiusError)
 
 
-def _open_store(url: str) -> Any:
+def _open_store(url: str, keys: StoreKeys) -> Any:
     from netops.store import Store
 
-    return Store.open(url)
+    return Store.open(url, keys=keys)
 
 
 def _start_metrics(listen: str, registry: Any) -> tuple[Any, str]:
@@ -94,19 +95,21 @@ def serve(
     workers: int = 1,
     metrics_listen: str | None = None,
     announce: Callable[[Listening], None] = lambda _: None,
+    keys: StoreKeys = NO_KEYS,
 ) -> None:
-    """Serve until SIGINT / SIGTERM."""
+    """Serve until SIGINT / SIGTERM. ``keys``: the store's keys the operator gave."""
     if workers < 1:
         raise RadiusError("--workers must be at least 1")
     if workers == 1:
-        _serve_single(inventory_path, db_url, config, metrics_listen, announce)
+        _serve_single(inventory_path, db_url, keys, config, metrics_listen, announce)
     else:
-        _serve_workers(inventory_path, db_url, config, workers, metrics_listen, announce)
+        _serve_workers(inventory_path, db_url, keys, config, workers, metrics_listen, announce)
 
 
 def _serve_single(
     inventory_path: Path,
     db_url: str,
+    keys: StoreKeys,
     config: Any,
     metrics_listen: str | None,
     announce: Callable[[Listening], None],
@@ -117,7 +120,7 @@ def _serve_single(
     from netops.radius.server import RadiusServer
 
     inventory = load_inventory(inventory_path)
-    store = _open_store(db_url)
+    store = _open_store(db_url, keys)
     registry = CollectorRegistry()
     metrics = Metrics(registry)
     registry.register(ActiveSessionsCollector(lambda: store))
@@ -142,7 +145,7 @@ def _serve_single(
 
 
 def _worker_main(
-    inventory_path: str, db_url: str, config: Any, index: int, ready: Any
+    inventory_path: str, db_url: str, keys: StoreKeys, config: Any, index: int, ready: Any
 ) -> None:  # pragma: no cover - runs in a child process, covered by integration tests
     logging.basicConfig(level=logging.INFO, format=f"worker {index}: %(levelname)s %(message)s")
     try:
@@ -150,7 +153,7 @@ def _worker_main(
         from netops.radius.server import RadiusServer
 
         inventory = load_inventory(Path(inventory_path))
-        store = _open_store(db_url)
+        store = _open_store(db_url, keys)
         server = RadiusServer(inventory, store, config, Metrics(registry=None))
     except NetopsError as exc:
         ready.put((index, "error", str(exc)))
@@ -164,20 +167,13 @@ def _worker_main(
 
 
 def _reserve(bind: str, port: int) -> socket.socket:
-    family = socket.AF_INET6 if ":" in bind else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_DGRAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-    try:
-        sock.bind((bind, port))
-    except OSError as exc:
-        sock.close()
-        raise RadiusError(f"cannot listen on {bind}:{port}: {exc.strerror}") from None
-    return sock
+    return listen.bind_socket(bind, port, udp=True, reuse_port=True, error=RadiusError)
 
 
 def _serve_workers(
     inventory_path: Path,
     db_url: str,
+    keys: StoreKeys,
     config: Any,
     workers: int,
     metrics_listen: str | None,
@@ -189,7 +185,7 @@ def _serve_workers(
     from netops.radius.metrics import ActiveSessionsCollector
 
     load_inventory(inventory_path)  # fail here, once, with the inventory's own message
-    store = _open_store(db_url)  # runs migrations once, before the workers race to
+    store = _open_store(db_url, keys)  # runs migrations once, before the workers race to
     # Reserve the ports (a kernel-chosen one when 0) until every worker has bound them.
     reserved = [_reserve(config.bind, config.auth_port), _reserve(config.bind, config.acct_port)]
     auth_port, acct_port = (s.getsockname()[1] for s in reserved)
@@ -208,7 +204,7 @@ def _serve_workers(
         cfg = replace(config, sweeper=index == 0)
         proc = ctx.Process(
             target=_worker_main,
-            args=(str(inventory_path), db_url, cfg, index, ready),
+            args=(str(inventory_path), db_url, keys, cfg, index, ready),
             name=f"netops-radius-{index}",
             daemon=True,
         )

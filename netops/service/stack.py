@@ -8,7 +8,6 @@ so the stack can start with whatever subsystems this installation has.
 from __future__ import annotations
 
 import ipaddress
-import socket
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ from urllib.parse import urlsplit
 from netops import defaults
 from netops.errors import NetopsError
 from netops.inventory.models import Inventory
+from netops.listen import ensure_free as ensure_port_free
 from netops.listen import parse_listen
 from netops.service.model import ComponentSpec, Endpoint, Probe
 
@@ -95,18 +95,14 @@ class StackPorts:
 def ensure_free(ports: StackPorts) -> None:
     """Raise :class:`ServiceError` for the first port another process already holds."""
     for name, proto, port in ports.listeners():
-        kind = socket.SOCK_DGRAM if proto == "udp" else socket.SOCK_STREAM
-        family = socket.AF_INET6 if ":" in ports.host else socket.AF_INET
-        with socket.socket(family, kind) as sock:
-            if kind == socket.SOCK_STREAM:
-                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            try:
-                sock.bind((ports.host, port))
-            except OSError as exc:
-                raise ServiceError(
-                    f"{name} port {proto} {ports.host}:{port} is in use "
-                    f"({exc.strerror}); stop what holds it or choose another port"
-                ) from exc
+        ensure_port_free(
+            ports.host,
+            port,
+            udp=proto == "udp",
+            error=ServiceError,
+            what=f"{name} port {proto} {ports.host}:{port}",
+            advice="stop what holds it or choose another port",
+        )
 
 
 def netops_argv(inventory: Path, db: str, *command: str) -> tuple[str, ...]:

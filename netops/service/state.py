@@ -15,13 +15,13 @@ import time
 from pathlib import Path
 from typing import Any
 
+from netops.files import write_atomic
+
 
 def write_state(path: Path, doc: dict[str, Any]) -> None:
     """Write ``doc`` as JSON atomically (readers never see half a file)."""
-    path.parent.mkdir(mode=0o750, parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(doc, indent=2, sort_keys=True) + "\n")
-    tmp.replace(path)
+    text = json.dumps(doc, indent=2, sort_keys=True) + "\n"
+    write_atomic(path, text, folder_mode=0o750, error=None)
 
 
 def read_state(path: Path) -> dict[str, Any] | None:

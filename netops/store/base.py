@@ -24,7 +24,7 @@ from sqlalchemy.engine import Connection
 
 from netops.errors import StoreError
 from netops.store import codes
-from netops.store.credentials import KEY_ENV, Cipher, load_key, mac_key, mac_key_id
+from netops.store.credentials import NO_KEYS, Cipher, StoreKeys, load_key, mac_key, mac_key_id
 from netops.store.engine import WRITE, describe, make_engine, parse_url, translate
 from netops.store.fastread import FastReader
 from netops.store.hotpath import select_usernames
@@ -39,10 +39,13 @@ KEY_FILE_NAME = "netops-store.key"
 class StoreBase:
     """Engine, transactions and store key shared by every part of :class:`~netops.store.Store`."""
 
-    def __init__(self, engine: Engine, where: str, key_file: Path) -> None:
+    def __init__(
+        self, engine: Engine, where: str, key_file: Path, keys: StoreKeys = NO_KEYS
+    ) -> None:
         self._engine = engine
         self._where = where
         self._key_file = key_file
+        self._keys = keys
         self._cipher: Cipher | None = None
         self._cipher_lock = threading.Lock()
         self._mac_key: tuple[bytes, str] | None = None
@@ -56,10 +59,11 @@ class StoreBase:
     # --- lifecycle ----------------------------------------------------------------------------
 
     @classmethod
-    def open(cls, url: str, *, key_file: Path | None = None) -> Self:
+    def open(cls, url: str, *, keys: StoreKeys = NO_KEYS, key_file: Path | None = None) -> Self:
         """Connect to ``sqlite:///PATH`` or ``postgresql+psycopg://…`` and migrate to the newest
-        schema. ``key_file`` is where the lab key lives when ``NETOPS_STORE_KEY`` is unset
-        (default: ``netops-store.key`` next to the SQLite file, else ``var/``)."""
+        schema. ``keys`` are the keys the operator gave (the CLI reads ``NETOPS_STORE_KEY``
+        and ``NETOPS_MAC_KEY``); ``key_file`` is where the lab key lives when no store key is
+        given (default: ``netops-store.key`` next to the SQLite file, else ``var/``)."""
         parsed = parse_url(url)
         where = describe(parsed)
         if key_file is None:
@@ -70,11 +74,11 @@ class StoreBase:
         engine = make_engine(parsed)
         try:
             with translate(where):
-                upgrade(engine, key_file)
+                upgrade(engine, key_file, keys)
         except BaseException:
             engine.dispose()
             raise
-        return cls(engine, where, key_file)
+        return cls(engine, where, key_file, keys)
 
     def close(self) -> None:
         """Release every connection (the store may be used again: it reconnects)."""
@@ -120,14 +124,14 @@ class StoreBase:
     def _cipher_(self) -> Cipher:
         with self._cipher_lock:
             if self._cipher is None:
-                key, origin = load_key(self._key_file)
+                key, origin = load_key(self._key_file, self._keys)
                 self._cipher = Cipher(key, origin)
             return self._cipher
 
     def _mac_key_(self) -> bytes:
         with self._cipher_lock:
             if self._mac_key is None:
-                self._mac_key = mac_key(self._key_file)
+                self._mac_key = mac_key(self._key_file, self._keys)
             return self._mac_key[0]
 
     def mac_pseudonym(self, mac: str | None) -> str | None:
@@ -212,7 +216,7 @@ class StoreBase:
         without creating a key file: ``{"source", "key_id", "passwords_by_key"}``."""
         source: str | None = None
         key_id: str | None = None
-        if os.environ.get(KEY_ENV) or self._key_file.exists() or self._cipher is not None:
+        if self._keys.store_key or self._key_file.exists() or self._cipher is not None:
             cipher = self._cipher_()
             source, key_id = cipher.origin, cipher.key_id
         with self._tx() as conn:

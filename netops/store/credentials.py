@@ -2,7 +2,8 @@
 
 CHAP proves knowledge of the password by hashing it with a challenge, so the server must be
 able to recover the clear password: those secrets are encrypted with AES-256-GCM under a key
-from ``NETOPS_STORE_KEY`` (the username is bound in as associated data, so ciphertexts cannot
+the operator gives as ``NETOPS_STORE_KEY`` (read by the CLI and handed down in
+:class:`StoreKeys`; the username is bound in as associated data, so ciphertexts cannot
 be swapped between rows). PAP-only accounts keep a scrypt hash instead: a stolen database does
 not give their passwords away.
 """
@@ -16,6 +17,7 @@ import hmac
 import logging
 import os
 import secrets
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from cryptography.exceptions import InvalidTag
@@ -28,6 +30,20 @@ log = logging.getLogger("netops.store")
 KEY_ENV = "NETOPS_STORE_KEY"
 MAC_KEY_ENV = "NETOPS_MAC_KEY"
 KEY_BYTES = 32
+
+
+@dataclass(frozen=True)
+class StoreKeys:
+    """The keys the operator gave: ``NETOPS_STORE_KEY`` and ``NETOPS_MAC_KEY`` as text (the
+    CLI reads them: :func:`netops.environment.store_keys`). None: the lab key file next to the
+    database, a MAC key derived from the store key. Never shown in a repr."""
+
+    store_key: str | None = field(default=None, repr=False)
+    mac_key: str | None = field(default=None, repr=False)
+
+
+#: No key given: the lab key file (made on first use) and a derived MAC key.
+NO_KEYS = StoreKeys()
 
 # scrypt cost: n=2**14, r=8 (16 MiB, ~40 ms here): slow for a thief, bearable for PAP.
 SCRYPT_N = 2**14
@@ -65,12 +81,11 @@ def key_id(key: bytes) -> str:
     return hashlib.sha256(b"netops-store-key" + key).hexdigest()[:8]
 
 
-def load_key(key_file: Path) -> tuple[bytes, str]:
-    """The store key and where it came from: ``NETOPS_STORE_KEY``, else the lab key file
-    (created 0600 with a warning when missing)."""
-    env = os.environ.get(KEY_ENV)
-    if env:
-        return parse_key(env, f"${KEY_ENV}"), f"${KEY_ENV}"
+def load_key(key_file: Path, keys: StoreKeys = NO_KEYS) -> tuple[bytes, str]:
+    """The store key and where it came from: the given ``NETOPS_STORE_KEY``, else the lab key
+    file (created 0600 with a warning when missing)."""
+    if keys.store_key:
+        return parse_key(keys.store_key, f"${KEY_ENV}"), f"${KEY_ENV}"
     if key_file.exists():
         log.warning(
             "%s is not set: using the lab key file %s (set it in production)", KEY_ENV, key_file
@@ -179,15 +194,14 @@ def same_secret(given: str, expected: str) -> bool:
     return hmac.compare_digest(given.encode("utf-8"), expected.encode("utf-8"))
 
 
-def mac_key(key_file: Path) -> tuple[bytes, str]:
+def mac_key(key_file: Path, keys: StoreKeys = NO_KEYS) -> tuple[bytes, str]:
     """The key of MAC pseudonyms and where it came from: ``NETOPS_MAC_KEY`` (32 bytes, base64
     or hex, like the store key), else derived from the store key (HMAC-SHA256 of it with a
     fixed label), so a lab needs no second key. Pin ``NETOPS_MAC_KEY`` before changing the
     store key, or every pseudonym changes with it."""
-    env = os.environ.get(MAC_KEY_ENV)
-    if env:
-        return parse_key(env, f"${MAC_KEY_ENV}"), f"${MAC_KEY_ENV}"
-    store_key, origin = load_key(key_file)
+    if keys.mac_key:
+        return parse_key(keys.mac_key, f"${MAC_KEY_ENV}"), f"${MAC_KEY_ENV}"
+    store_key, origin = load_key(key_file, keys)
     derived = hmac.new(store_key, b"netops mac pseudonym v1", hashlib.sha256).digest()
     return derived, f"derived from the store key ({origin})"
 

@@ -16,6 +16,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, text
 
 from netops.errors import StoreError
+from netops.store.credentials import NO_KEYS, StoreKeys
 from netops.store.engine import WRITE
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -39,9 +40,10 @@ def current_revision(engine: Engine) -> str | None:
         return MigrationContext.configure(conn).get_current_revision()
 
 
-def upgrade(engine: Engine, key_file: Path | None = None) -> None:
-    """Run every migration not yet applied, inside one locked transaction. ``key_file`` is
-    the lab store key file (migrations that pseudonymise MACs need the MAC key)."""
+def upgrade(engine: Engine, key_file: Path | None = None, keys: StoreKeys = NO_KEYS) -> None:
+    """Run every migration not yet applied, inside one locked transaction. ``keys`` and
+    ``key_file`` (the lab store key file) are the store's keys (migrations that
+    pseudonymise MACs need the MAC key)."""
     head = head_revision()
     current = current_revision(engine)
     if current == head:
@@ -60,4 +62,5 @@ def upgrade(engine: Engine, key_file: Path | None = None) -> None:
             conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOCK_KEY})
         config.attributes["connection"] = conn
         config.attributes["key_file"] = key_file or Path("var") / "netops-store.key"
+        config.attributes["keys"] = keys
         command.upgrade(config, "head")

@@ -504,7 +504,7 @@ class Operators(StoreBase):
     def audit_pseudonym(self, kind: str, value: str) -> str:
         """``kind~<keyed hash>`` of a device's address for the audit trail: the same for
         the same device in every process (keyed by the store key), useless without the key."""
-        key, _ = load_key(self._key_file)
+        key, _ = load_key(self._key_file, self._keys)
         digest = hmac.new(key, f"audit\0{kind}\0{value}".encode(), hashlib.sha256).hexdigest()
         return f"{kind}~{digest[:16]}"
 

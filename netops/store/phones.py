@@ -157,7 +157,7 @@ class Phones(StoreBase):
     def _phone_mac(self) -> bytes:
         with self._phone_key_lock:
             if self._phone_key is None:
-                key, _origin = load_key(self._key_file)
+                key, _origin = load_key(self._key_file, self._keys)
                 self._phone_key = hmac.new(key, b"netops phone sign-up v1", "sha256").digest()
             return self._phone_key
 

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, text
 
+from netops.environment import store_keys
 from netops.portal.privacy_metrics import PrivacyCollector
 from netops.store import Store
 from netops.store.credentials import generate_key
@@ -52,9 +53,9 @@ def main(rows: int) -> None:
     work = Path(tempfile.mkdtemp())
     try:
         url = f"sqlite:///{work / 'netops.db'}"
-        Store.open(url).close()
+        Store.open(url, keys=store_keys()).close()
         fill(url, rows, datetime.now(UTC))
-        with Store.open(url) as store:
+        with Store.open(url, keys=store_keys()) as store:
             collector = PrivacyCollector(store, lambda: datetime.now(UTC))
             list(collector.collect())
             times = []

@@ -46,6 +46,7 @@ from sqlradius import (  # noqa: E402
     user_name,
 )
 
+from netops.environment import store_keys  # noqa: E402
 from netops.store import Store  # noqa: E402
 from netops.store.credentials import generate_key  # noqa: E402
 from netops.store.rows import SESSIONS  # noqa: E402
@@ -133,7 +134,7 @@ def _size(store: Store, url: str) -> int:
 
 def _measure(base: Path, url: str, engine_name: str, sessions: int) -> Figures:
     now = datetime.now(UTC)
-    store = Store.open(url)
+    store = Store.open(url, keys=store_keys())
     try:
         store.add_users([NewUser(user_name(i), password(i), "gratis") for i in range(SUBSCRIBERS)])
         empty = _size(store, url)
@@ -152,7 +153,7 @@ def _measure(base: Path, url: str, engine_name: str, sessions: int) -> Figures:
         ).run(target)
     finally:
         target.stop()
-    store = Store.open(url)
+    store = Store.open(url, keys=store_keys())
     try:
         started = time.perf_counter()
         purged = store.purge(now - timedelta(days=180))

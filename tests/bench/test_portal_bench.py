@@ -28,16 +28,15 @@ import httpx
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-for _path in (str(REPO), str(REPO / "tests" / "integration" / "portal")):
-    if _path not in sys.path:
-        sys.path.insert(0, _path)
+if str(REPO) not in sys.path:
+    sys.path.append(str(REPO))
 
-from portal_peers import base_env, start_service  # noqa: E402
-
+from netops.environment import store_keys  # noqa: E402
 from netops.lab.gateway import GatewaySim  # noqa: E402
 from netops.store import Store  # noqa: E402
 from netops.store.credentials import generate_key  # noqa: E402
 from tests.support.benchdoc import write_section  # noqa: E402
+from tests.support.portal_peers import base_env, start_service  # noqa: E402
 
 LOGINS = int(os.environ.get("NETOPS_PORTAL_BENCH_LOGINS", "60"))
 WARMUP = 10
@@ -148,7 +147,7 @@ def test_portal_login_latency_beside_radclient(tmp_path: Path) -> None:
         secret="testing123",
         listen_host="127.0.0.1",  # lab-hs-01: the portal trusts the inventory's gateways
     )
-    store = Store.open(db)
+    store = Store.open(db, keys=store_keys())
     try:
         gateway.start()
         codes = store.create_vouchers("gratis", LOGINS + WARMUP + 1)

@@ -44,6 +44,7 @@ from sqlradius import (  # noqa: E402
     start_netops,
 )
 
+from netops.environment import store_keys  # noqa: E402
 from netops.radius.dictionary import load_dictionary  # noqa: E402
 from netops.store import Store  # noqa: E402
 from netops.store.credentials import generate_key  # noqa: E402
@@ -235,7 +236,7 @@ def store_key() -> Iterator[str]:
 
 
 def _prepare(url: str) -> None:
-    store = Store.open(url)
+    store = Store.open(url, keys=store_keys())
     try:
         if store.lookup(USER) is None:
             store.add_user(USER, PASSWORD, "pegawai")

@@ -57,6 +57,7 @@ from sqlradius import (  # noqa: E402
     user_name,
 )
 
+from netops.environment import store_keys  # noqa: E402
 from netops.store import Store  # noqa: E402
 from netops.store.credentials import generate_key  # noqa: E402
 from netops.store.types import NewUser  # noqa: E402
@@ -90,7 +91,7 @@ class Stack:
 
 
 def _netops_store(url: str) -> None:
-    store = Store.open(url)
+    store = Store.open(url, keys=store_keys())
     try:
         store.add_users(
             [

@@ -16,7 +16,6 @@ import os
 import platform
 import statistics
 import sys
-import textwrap
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -33,12 +32,14 @@ from netops.report.capacity import collect  # noqa: E402
 from netops.report.prometheus import PrometheusClient  # noqa: E402
 from tests.integration.report.conftest import (  # noqa: E402
     Counter,
+    bytes_per_s,
     prometheus_servers,
+    snmp_port,
+    write_inventory,
     write_openmetrics,
 )
 from tests.integration.report.test_capacity_report import (  # noqa: E402
     INVENTORY,
-    _bytes_per_s,
     _full_mbps,
     _quiet_mbps,
 )
@@ -59,24 +60,20 @@ def _median(fn: Callable[[], object]) -> float:
 
 
 def test_capacity_report_beside_promql_percentiles(tmp_path: Path) -> None:
-    root = tmp_path / "inventory"
-    root.mkdir()
-    for name, text in INVENTORY.items():
-        (root / name).write_text(textwrap.dedent(text), encoding="utf-8")
-    inv = load_inventory(root)
+    inv = load_inventory(write_inventory(tmp_path, INVENTORY))
     end = datetime.now(UTC).replace(second=0, microsecond=0)
     end -= timedelta(minutes=end.minute % 10)
 
     def port(if_name: str) -> dict[str, str]:
-        return {"job": "snmp", "instance": "core-01", "device": "core-01", "ifName": if_name}
+        return snmp_port("core-01", if_name)
 
     counters = [
-        Counter("ifHCInOctets", port("Gi0/0"), _bytes_per_s(_quiet_mbps)),
-        Counter("ifHCOutOctets", port("Gi0/0"), _bytes_per_s(_quiet_mbps, 0.25)),
-        Counter("ifHCInOctets", port("Gi0/1"), _bytes_per_s(_full_mbps)),
-        Counter("ifHCOutOctets", port("Gi0/1"), _bytes_per_s(_full_mbps, 0.3)),
-        Counter("ifHCInOctets", port("Gi0/2"), _bytes_per_s(_quiet_mbps, 0.4)),
-        Counter("ifHCOutOctets", port("Gi0/2"), _bytes_per_s(_quiet_mbps, 0.1)),
+        Counter("ifHCInOctets", port("Gi0/0"), bytes_per_s(_quiet_mbps)),
+        Counter("ifHCOutOctets", port("Gi0/0"), bytes_per_s(_quiet_mbps, 0.25)),
+        Counter("ifHCInOctets", port("Gi0/1"), bytes_per_s(_full_mbps)),
+        Counter("ifHCOutOctets", port("Gi0/1"), bytes_per_s(_full_mbps, 0.3)),
+        Counter("ifHCInOctets", port("Gi0/2"), bytes_per_s(_quiet_mbps, 0.4)),
+        Counter("ifHCOutOctets", port("Gi0/2"), bytes_per_s(_quiet_mbps, 0.1)),
         Counter("ifHCInOctets", port("Gi0/3"), lambda ts: 200e6 / 8),
         Counter("ifHCOutOctets", port("Gi0/3"), lambda ts: 50e6 / 8),
     ]

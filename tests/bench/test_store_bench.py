@@ -28,6 +28,7 @@ REPO = Path(__file__).resolve().parents[2]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
+from netops.environment import store_keys  # noqa: E402
 from netops.store import AccountingRecord, Store  # noqa: E402
 from netops.store.credentials import generate_key  # noqa: E402
 from tests.support.benchdoc import write_section  # noqa: E402
@@ -298,7 +299,7 @@ def results(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
     base = tmp_path_factory.mktemp("store-bench")
     found: dict[str, Any] = {}
 
-    store = Store.open(f"sqlite:///{base / 'netops.db'}")
+    store = Store.open(f"sqlite:///{base / 'netops.db'}", keys=store_keys())
     peer_conn = sqlite3.connect(base / "freeradius.db", isolation_level=None)
     peer_conn.execute("PRAGMA journal_mode = WAL")
     peer_conn.execute("PRAGMA synchronous = NORMAL")
@@ -315,7 +316,7 @@ def results(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
     with running_postgres() as cluster:
         import psycopg
 
-        store = Store.open(cluster.new_database("ours"))
+        store = Store.open(cluster.new_database("ours"), keys=store_keys())
         peer_url = cluster.new_database("peer")
         dsn = peer_url.replace("postgresql+psycopg://", "postgresql://")
         with psycopg.connect(dsn, autocommit=True) as pg_conn:

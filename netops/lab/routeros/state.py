@@ -13,7 +13,6 @@ import hmac
 import ipaddress
 import json
 import logging
-import os
 import secrets
 import threading
 import time
@@ -24,6 +23,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from netops.files import write_atomic
 from netops.lab.routeros.query import QueryError, compile_query, matches
 from netops.lab.routeros.schema import EXPORT_ORDER, WIRELESS_PATH, PathSpec, path_specs
 from netops.lab.routeros.values import (
@@ -1330,8 +1330,4 @@ def _in_range(value: str, low: int, high: int) -> None:
 
 
 def _write_private(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(text)
-    os.replace(tmp, path)
+    write_atomic(path, text, mode=0o600, parents=False, error=None)

@@ -16,7 +16,6 @@ import shutil
 import socket
 import ssl
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -27,16 +26,13 @@ from urllib.request import HTTPHandler, HTTPRedirectHandler, HTTPSHandler, Reque
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "portal"))
-from portal_peers import REPO, Service, base_env, start_service
-
 from netops.store.credentials import generate_key
+from tests.support.portal_peers import LAB, REPO, Service, base_env, start_service
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 
 NGINX = "/usr/sbin/nginx"
 SITE = REPO / "deploy" / "nginx" / "netops-portal.conf"
-LAB = REPO / "inventory" / "lab"
 NAME = "wifi.banjarmasinkota.go.id"
 
 MAC = "AA:BB:CC:DD:EE:42"

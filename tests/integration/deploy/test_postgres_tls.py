@@ -25,6 +25,7 @@ REPO = Path(__file__).resolve().parents[3]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
+from netops.environment import store_keys  # noqa: E402
 from netops.errors import StoreError  # noqa: E402
 from netops.store import Store  # noqa: E402
 from netops.store.credentials import generate_key  # noqa: E402
@@ -154,7 +155,7 @@ def test_the_shipped_url_verifies_the_servers_certificate_and_name(
     cluster.stop()
     _serve_tls(cluster, city)
     cluster.start()
-    store = Store.open(url)
+    store = Store.open(url, keys=store_keys())
     try:
         store.create_vouchers("gratis", 1)
     finally:
@@ -163,13 +164,13 @@ def test_the_shipped_url_verifies_the_servers_certificate_and_name(
     # Without TLS the shipped pg_hba.conf lets nobody in.
     plain = re.sub(r"\?.*$", "?sslmode=disable", url)
     with pytest.raises(StoreError):
-        Store.open(plain).close()
+        Store.open(plain, keys=store_keys()).close()
 
     # A server with a certificate from another CA: verify-full refuses it, require did not.
     cluster.stop()
     _serve_tls(cluster, rogue)
     cluster.start()
     with pytest.raises(StoreError, match=r"(?i)certificate"):
-        Store.open(url).close()
+        Store.open(url, keys=store_keys()).close()
     lax = re.sub(r"\?.*$", "?sslmode=require", url)
-    Store.open(lax).close()
+    Store.open(lax, keys=store_keys()).close()

@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
+from netops.environment import store_keys
 from netops.store import Store
 from netops.store.credentials import generate_key
 from tests.paths import REPO
@@ -29,8 +30,7 @@ from tests.support.snmp_peers import NETOPS, free_port, need, running_prometheus
 
 _RADIUS_HELPERS = str(REPO / "tests" / "integration" / "radius")
 if _RADIUS_HELPERS not in sys.path:
-    # Appended, not put first: the portal tests' plain `from conftest import …` must keep
-    # finding the portal's conftest, not the RADIUS tests' one.
+    # Appended, not put first: a folder put first would shadow modules of the same name.
     sys.path.append(_RADIUS_HELPERS)
 
 from radius_peers import (  # noqa: E402
@@ -120,7 +120,7 @@ def radius_traffic(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Traffic
     db = f"sqlite:///{tmp / 'netops.db'}"
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("NETOPS_STORE_KEY", generate_key())
-        store = Store.open(db)
+        store = Store.open(db, keys=store_keys())
         try:
             for user in (*PARK_USERS, CHILLI_USER):
                 store.add_user(user, f"pw-{user}", "gratis")

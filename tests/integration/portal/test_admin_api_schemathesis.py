@@ -16,6 +16,7 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 
+from netops.environment import store_keys
 from netops.inventory import load_inventory
 from netops.portal.admin import TOKEN_PREFIX, console_state
 from netops.portal.app import PortalSettings, create_app
@@ -46,7 +47,7 @@ def api_schema(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     patch = pytest.MonkeyPatch()
     patch.setenv("NETOPS_STORE_KEY", generate_key())
     patch.setenv("NETOPS_ADMIN_TOKEN", TOKEN)
-    store = Store.open(f"sqlite:///{work / 'netops.db'}")
+    store = Store.open(f"sqlite:///{work / 'netops.db'}", keys=store_keys())
     try:
         store.create_vouchers("gratis", 5, batch="seed")
         for role in ROLES:

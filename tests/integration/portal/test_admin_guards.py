@@ -15,10 +15,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import LAB
-from portal_peers import NETOPS, REPO, Service, base_env, start_service
 
 from netops.store.credentials import generate_key
+from tests.support.portal_peers import LAB, NETOPS, REPO, base_env, serving_portal
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 
@@ -27,22 +26,9 @@ TOKEN = "R7hVq2Lm9XcT4pZk0WnB6yDs3FjG8uEa5Ko1"
 
 @pytest.fixture
 def portal(tmp_path: Path) -> Iterator[str]:
-    service: Service | None = None
-    try:
-        service = start_service(
-            "portal",
-            ["-i", str(LAB), "--db", f"sqlite:///{tmp_path / 'netops.db'}", "portal", "serve",
-             "--listen", "127.0.0.1:0"],
-            log_dir=tmp_path,
-            env=base_env(generate_key(), TOKEN),
-            pattern=r"serving http://",
-        )  # fmt: skip
-        found = re.search(r"serving (\S+)", service.line)
-        assert found
-        yield found.group(1).rstrip("/")
-    finally:
-        if service is not None:
-            service.stop()
+    db = f"sqlite:///{tmp_path / 'netops.db'}"
+    with serving_portal(db, log_dir=tmp_path, env=base_env(generate_key(), TOKEN)) as url:
+        yield url.rstrip("/")
 
 
 def _api(url: str, token: str, source: str) -> httpx.Response:

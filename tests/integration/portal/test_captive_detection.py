@@ -17,10 +17,10 @@ from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
-from conftest import GATEWAY_HOST, LAB, Stack
 
 from netops.lab.gateway import CLIENT_COOKIE, GatewaySim
 from netops.lab.internet import APPLE_SUCCESS, PROBES, InternetSim, Probe
+from tests.support.portal_peers import GATEWAY_HOST, LAB, Stack, serving_portal
 
 pytestmark = pytest.mark.integration
 
@@ -43,13 +43,8 @@ def internet() -> Iterator[InternetSim]:
 
 
 def _gateway(stack: Stack, internet: InternetSim, flavour: str = "mikrotik") -> GatewaySim:
-    return GatewaySim(
-        portal_url=stack.portal_url,
-        auth_port=stack.auth_port,
-        acct_port=stack.acct_port,
-        secret="testing123",
-        listen_host=GATEWAY_HOST,
-        flavour=flavour,  # type: ignore[arg-type]
+    return stack.gateway_sim(
+        flavour=flavour,
         uam_secret="uamsecret",
         internet_url=internet.base_url,
     )
@@ -190,38 +185,21 @@ RFC8908_KEYS: dict[str, type] = {
 @pytest.fixture(scope="module")
 def tls_portal(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Any]]:
     """``netops portal serve`` over HTTPS with a certificate from the lab's own CA."""
-    from portal_peers import start_service
-
     from netops.lab.tls import make_lab_tls
 
     work = tmp_path_factory.mktemp("portal-tls")
     tls = make_lab_tls(work / "tls")
-    service = start_service(
-        "portal-tls",
-        [
-            "-i",
-            str(LAB),
-            "--db",
-            stack.db,
-            "portal",
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--tls-cert",
-            str(tls.cert),
-            "--tls-key",
-            str(tls.key),
-        ],
+    with serving_portal(
+        stack.db,
+        "--tls-cert",
+        str(tls.cert),
+        "--tls-key",
+        str(tls.key),
         log_dir=work,
         env=stack.env,
-        pattern=r"serving https://",
-    )
-    try:
-        found = re.search(r"serving (\S+)", service.line)
-        assert found
-        yield found.group(1), tls
-    finally:
-        service.stop()
+        name="portal-tls",
+    ) as url:
+        yield url, tls
 
 
 def _api(url: str, ca: Any) -> Any:
@@ -262,16 +240,7 @@ def test_the_captive_api_answers_rfc_8908_json_over_https(
     # A phone at 127.0.0.1 (the address the portal sees) logs in at a gateway.
     username = stack.store.create_vouchers("gratis", 1)[0].replace("-", "")
     mac = "02:00:00:00:81:08"
-    with GatewaySim(
-        portal_url=url,
-        auth_port=stack.auth_port,
-        acct_port=stack.acct_port,
-        secret="testing123",
-        listen_host=GATEWAY_HOST,
-        chap=False,
-        client_mac=mac,
-        client_ip="127.0.0.1",
-    ) as gateway:
+    with stack.gateway_sim(url, chap=False, client_mac=mac, client_ip="127.0.0.1") as gateway:
         conn = http.client.HTTPConnection(gateway.listen_host, gateway.listen_port, timeout=10)
         conn.request(
             "POST",

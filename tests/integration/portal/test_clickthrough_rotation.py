@@ -8,8 +8,8 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from portal_peers import REPO  # noqa: F401 - puts the repository on sys.path (conftest)
 
+from netops.environment import store_keys
 from netops.store import Store
 from netops.store.credentials import generate_key
 from tests.support.postgres import PostgresCluster, postgres_cluster  # noqa: F401
@@ -30,7 +30,7 @@ def store(
         if not cluster.running:
             cluster.start()
         url = cluster.new_database()
-    opened = Store.open(url)
+    opened = Store.open(url, keys=store_keys())
     try:
         yield opened
     finally:

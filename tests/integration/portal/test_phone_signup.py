@@ -19,17 +19,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import ADMIN_TOKEN, GATEWAY_HOST, LAB
-from portal_peers import Service, base_env, start_service
 
 from netops.lab.gateway import GatewaySim
 from netops.lab.kannel import FAKESMSC
 from netops.lab.kannel import config as kannel_config
 from netops.store import Store
-from netops.store.credentials import generate_key
+from tests.support.portal_peers import LAB, PHONE, Service, portal_stack, quota_of, wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]
-PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 1, "is_mobile": True}
 SMS_USER, SMS_PASSWORD = "netops", "sms-secret-e2e"
 GOT = re.compile(r"Got message \d+: <(\S+) (\S+) text (.*)>")
 
@@ -54,15 +51,6 @@ def _wait_port(port: int, what: str, timeout: float = 15.0) -> None:
         except OSError:
             time.sleep(0.1)
     raise AssertionError(f"{what} did not open port {port}")
-
-
-def _wait_for(predicate: Any, what: str, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 @dataclass
@@ -139,78 +127,22 @@ class PhoneStack:
 def phone_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PhoneStack]:
     work = tmp_path_factory.mktemp("phone-e2e")
     kannel = start_kannel(work)
-    # The lab inventory, its SMS gateway pointed at this Kannel.
-    inventory = work / "lab"
-    shutil.copytree(LAB, inventory)
-    meta = inventory / "meta.yml"
-    text = meta.read_text()
-    text = text.replace("http://127.0.0.1:13013/", f"http://127.0.0.1:{kannel.sendsms_port}/")
-    text = text.replace("password: smssecret", "password: env:NETOPS_E2E_SMS_PASSWORD")
-    meta.write_text(text)
-    key = generate_key()
-    env = base_env(key, ADMIN_TOKEN)
-    env["NETOPS_E2E_SMS_PASSWORD"] = SMS_PASSWORD
-    db = f"sqlite:///{work / 'netops.db'}"
-    common = ["-i", str(inventory), "--db", db]
-    started: list[Service] = []
-    gateway: GatewaySim | None = None
-    store: Store | None = None
-    patch = pytest.MonkeyPatch()
-    patch.setenv("NETOPS_STORE_KEY", key)
     try:
-        radius = start_service(
-            "radius",
-            [*common, "radius", "serve", "--bind", "127.0.0.1", "--auth-port", "0",
-             "--acct-port", "0", "--metrics-listen", "off", "--reject-delay", "0",
-             "--sweep-interval", "0"],
-            log_dir=work,
-            env=env,
-            pattern=r"auth \d+ acct \d+",
-        )  # fmt: skip
-        started.append(radius)
-        found = re.search(r"auth (\d+) acct (\d+)", radius.line)
-        assert found
-        gateway = GatewaySim(
-            portal_url="http://127.0.0.1:1/",
-            auth_port=int(found.group(1)),
-            acct_port=int(found.group(2)),
-            secret="testing123",
-            listen_host=GATEWAY_HOST,
-        )
-        gateway.start()
-        portal = start_service(
-            "portal",
-            [*common, "portal", "serve", "--listen", "127.0.0.1:0"],
-            log_dir=work,
-            env=env,
-            pattern=r"serving http://",
-        )
-        started.append(portal)
-        url = re.search(r"serving (\S+)", portal.line)
-        assert url
-        gateway.portal_url = url.group(1)
-        store = Store.open(db)
-        yield PhoneStack(kannel, store, gateway, portal, url.group(1))
+        # The lab inventory, its SMS gateway pointed at this Kannel.
+        inventory = work / "lab"
+        shutil.copytree(LAB, inventory)
+        meta = inventory / "meta.yml"
+        text = meta.read_text()
+        text = text.replace("http://127.0.0.1:13013/", f"http://127.0.0.1:{kannel.sendsms_port}/")
+        text = text.replace("password: smssecret", "password: env:NETOPS_E2E_SMS_PASSWORD")
+        meta.write_text(text)
+        extra = {"NETOPS_E2E_SMS_PASSWORD": SMS_PASSWORD}
+        with portal_stack(work, inventory=inventory, extra_env=extra, coa=False) as stack:
+            yield PhoneStack(kannel, stack.store, stack.gateway, stack.portal, stack.portal_url)
     finally:
-        if gateway is not None:
-            gateway.stop()
-        for service in reversed(started):
-            service.stop()
         for name in ("smsbox", "fakesmsc", "bearerbox"):
             if name in kannel.procs:
                 kannel.stop(name)
-        if store is not None:
-            store.close()
-        patch.undo()
-
-
-@pytest.fixture
-def phone(browser: Any) -> Iterator[Any]:
-    context = browser.new_context(**PHONE)
-    try:
-        yield context.new_page()
-    finally:
-        context.close()
 
 
 def _join(page: Any, stack: PhoneStack) -> None:
@@ -225,7 +157,7 @@ def _ask_code(page: Any, number: str) -> None:
 
 
 def _code_for(stack: PhoneStack, e164: str, count: int) -> str:
-    _wait_for(lambda: len(stack.kannel.messages()) >= count, "the SMS at fakesmsc")
+    wait_for(lambda: len(stack.kannel.messages()) >= count, "the SMS at fakesmsc")
     _sender, to, text = stack.kannel.messages()[count - 1]
     assert to == e164
     found = re.search(r"\b(\d{6})\b", text)
@@ -258,14 +190,7 @@ def test_a_citizen_signs_up_with_the_code_that_arrived_by_sms(
     assert (attempt.username, attempt.accepted) == ("+6281234567890", True)
     sub = stack.store.lookup("+6281234567890")
     assert sub is not None and sub.kind == "user" and sub.plan == "warga"
-    quota = dict(
-        zip(
-            phone.locator("#quota dt").all_inner_texts(),
-            phone.locator("#quota dd").all_inner_texts(),
-            strict=True,
-        )
-    )
-    assert quota["Sisa waktu hari ini"] == "4 jam 0 menit"
+    assert quota_of(phone)["Sisa waktu hari ini"] == "4 jam 0 menit"
     phone.screenshot(path=str(artifacts / "phone-status-id.png"), full_page=True)
     # Another phone replays the used code: it signs nobody in.
     other = browser.new_context(**PHONE)
@@ -288,7 +213,7 @@ def test_a_citizen_signs_up_with_the_code_that_arrived_by_sms(
             old_password = stack.store.lookup("+6281234567890").clear_password  # type: ignore[union-attr]
             back.get_by_label("Kode dari SMS", exact=True).fill(fresh)
             back.get_by_role("button", name="Masuk dengan kode").click()
-            _wait_for(lambda: len(stack.gateway.attempts) == attempts + 1, "the second login")
+            wait_for(lambda: len(stack.gateway.attempts) == attempts + 1, "the second login")
             again = stack.store.lookup("+6281234567890")
             assert again is not None and again.clear_password != old_password
             assert back.get_by_role("alert").inner_text() == (

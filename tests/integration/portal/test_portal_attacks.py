@@ -21,8 +21,14 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
-from conftest import GATEWAY_HOST, LAB, Stack
-from portal_peers import start_service
+
+from tests.support.portal_peers import (
+    GATEWAY_HOST,
+    Stack,
+    hidden_fields,
+    mikrotik_params,
+    serving_portal,
+)
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
 PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True}
@@ -65,25 +71,12 @@ def _url(server: ThreadingHTTPServer, path: str = "/steal") -> str:
 
 def _params(n: int, *, chap: bool = False) -> dict[str, str]:
     """What lab-hs-01 passes for its phone number ``n`` (PAP unless ``chap``)."""
-    gateway = f"http://{GATEWAY_HOST}:8081/c/{n}"
-    params = {
-        "link-login-only": f"{gateway}/login",
-        "link-logout": f"{gateway}/logout",
-        "link-orig": "http://example.net/",
-        "dst": "http://example.net/",
-        "mac": f"02:00:00:00:{n // 256:02x}:{n % 256:02x}",
-        "ip": f"10.254.200.{10 + n % 240}",
-        "server-name": "lab-park",
-        "identity": "lab-hs-01",
-    }
+    mac = f"02:00:00:00:{n // 256:02x}:{n % 256:02x}"
+    params = mikrotik_params(f"/c/{n}", mac, f"10.254.200.{10 + n % 240}")
+    params["link-logout"] = f"http://{GATEWAY_HOST}:8081/c/{n}/logout"
     if chap:
         params.update({"chap-id": "\\007", "chap-challenge": "\\001" * 16})
     return params
-
-
-def _hidden(text: str) -> dict[str, str]:
-    pairs = re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', text)
-    return {k: html.unescape(v) for k, v in pairs}
 
 
 def _alert(text: str) -> str:
@@ -102,7 +95,7 @@ class Phone:
         return self.http.get("/login", params=self.params)
 
     def post(self, method: str, **fields: str) -> httpx.Response:
-        data = _hidden(self.page().text)
+        data = hidden_fields(self.page().text)
         data.update(self.params)
         data.update(method=method, **fields)
         return self.http.post("/login", data=data)
@@ -133,7 +126,7 @@ def test_a_forged_login_endpoint_never_receives_the_code_over_http(
     # A page saved from before, posted with the forged endpoint and a real voucher.
     honest = Phone(stack.portal_url, _params(1))
     phones.append(honest)
-    data = _hidden(honest.page().text)
+    data = hidden_fields(honest.page().text)
     data.update(forged, method="voucher", code=code)
     reply = honest.http.post("/login", data=data)
     assert reply.status_code == 400 and "tidak terdaftar" in _alert(reply.text)
@@ -175,7 +168,7 @@ def test_a_forged_coova_uam_address_never_gets_a_logon(
     coova.update(challenge="00" * 16, userurl="http://example.net/", nasid="lab-hs-01")
     honest = Phone(stack.portal_url, {**coova, "uamip": GATEWAY_HOST})
     phones.append(honest)
-    data = _hidden(honest.page().text)
+    data = hidden_fields(honest.page().text)
     data.update(coova, method="voucher", code=code)
     reply = honest.http.post("/login", data=data)
     assert reply.status_code == 400 and "location" not in reply.headers
@@ -190,14 +183,14 @@ def test_click_through_with_another_phones_mac_never_returns_its_password(
     phones += [victim, thief]
     first = victim.post("free", accept="yes")
     assert first.status_code == 200
-    password = _hidden(first.text)["password"]  # PAP gateway: the page posts it as it is
+    password = hidden_fields(first.text)["password"]  # PAP gateway: the page posts it as it is
     stolen = thief.post("free", accept="yes")
     assert stolen.status_code == 200
     assert password not in stolen.text
     username = stack.store.clickthrough_name(
         _params(3)["mac"], datetime.now(ZoneInfo("Asia/Makassar")).date()
     )
-    assert _hidden(stolen.text)["username"] == username
+    assert hidden_fields(stolen.text)["username"] == username
     sub = stack.store.lookup(username)
     assert sub is not None and sub.kind == "clickthrough"
     assert not stack.store.check_password(sub, password)  # rotated: the old one is void
@@ -214,7 +207,7 @@ def test_wrong_codes_posted_with_a_victims_mac_leave_the_victims_voucher_working
     assert replies == [400] * 5 + [429] * 2  # the guessing browser is stopped
     reply = victim.post("voucher", code=code)
     assert reply.status_code == 200, _alert(reply.text)
-    assert _hidden(reply.text)["username"] == stack.store.voucher_name(code)
+    assert hidden_fields(reply.text)["username"] == stack.store.voucher_name(code)
 
 
 def test_chromium_never_submits_a_code_to_a_forged_gateway(
@@ -255,30 +248,11 @@ def test_chromium_never_submits_a_code_to_a_forged_gateway(
 def busy_portal(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A portal of its own (fresh rate limits) for the busy-hotspot test, with the new-
     allowance cap lowered to 250 an hour so that the test reaches it quickly."""
-    service = start_service(
-        "portal-busy",
-        [
-            "-i",
-            str(LAB),
-            "--db",
-            stack.db,
-            "portal",
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--clickthrough-per-hour",
-            "250",
-        ],
-        log_dir=tmp_path_factory.mktemp("portal-busy"),
-        env=stack.env,
-        pattern=r"serving http://",
-    )
-    try:
-        found = re.search(r"serving (\S+)", service.line)
-        assert found
-        yield found.group(1)
-    finally:
-        service.stop()
+    work = tmp_path_factory.mktemp("portal-busy")
+    with serving_portal(
+        stack.db, "--clickthrough-per-hour", "250", log_dir=work, env=stack.env, name="portal-busy"
+    ) as url:
+        yield url
 
 
 def test_two_hundred_phones_behind_one_nat_get_in_and_guessing_is_still_stopped(

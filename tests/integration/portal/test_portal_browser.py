@@ -8,45 +8,29 @@ from __future__ import annotations
 
 import re
 import subprocess
-import time
 from collections.abc import Iterator
 from html import escape as html_escape
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import ADMIN_TOKEN, GATEWAY_HOST, LAB, Stack
-from portal_peers import NETOPS, REPO
 
-from netops.lab.gateway import GatewaySim
+from tests.support.portal_peers import (
+    ADMIN_TOKEN,
+    CHROMIUM_ARGS,
+    GATEWAY_HOST,
+    LAB,
+    NETOPS,
+    PHONE,
+    REPO,
+    Stack,
+    quota_of,
+    require_chromium,
+    serving_portal,
+    wait_for,
+)
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
-PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 1, "is_mobile": True}
-
-
-@pytest.fixture
-def phone(browser: Any) -> Iterator[Any]:
-    """A fresh browser context (a new phone: new cookies, so a new MAC at the gateway)."""
-    context = browser.new_context(**PHONE)
-    try:
-        yield context.new_page()
-    finally:
-        context.close()
-
-
-def _wait_for(predicate: Any, what: str, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
-def _quota(page: Any) -> dict[str, str]:
-    terms = page.locator("#quota dt").all_inner_texts()
-    values = page.locator("#quota dd").all_inner_texts()
-    return dict(zip(terms, values, strict=True))
 
 
 def _join_hotspot(page: Any, stack: Stack, path: str = "/berita") -> None:
@@ -98,9 +82,9 @@ def test_voucher_from_the_cli_logs_in_with_chap_and_status_shows_the_quota(
     attempt = stack.gateway.attempts[-1]
     username = stack.store.voucher_name(code)
     assert (attempt.username, attempt.method, attempt.accepted) == (username, "chap", True)
-    _wait_for(lambda: stack.store.open_sessions(username), "Accounting-Start in the store")
+    wait_for(lambda: stack.store.open_sessions(username), "Accounting-Start in the store")
     assert phone.get_by_role("status").inner_text() == "Anda terhubung ke internet."
-    quota = _quota(phone)
+    quota = quota_of(phone)
     assert quota["Akun"] == "Voucher"
     assert quota["Sisa waktu hari ini"] == "2 jam 0 menit"
     assert quota["Sisa kuota data"] == "1,0 GB"
@@ -109,11 +93,9 @@ def test_voucher_from_the_cli_logs_in_with_chap_and_status_shows_the_quota(
     stack.gateway.traffic(
         _mac_of(stack, username), input_octets=50_000_000, output_octets=150_000_000, seconds=600
     )
-    _wait_for(
-        lambda: stack.store.usage(username).octets == 200_000_000, "the Interim-Update stored"
-    )
+    wait_for(lambda: stack.store.usage(username).octets == 200_000_000, "the Interim-Update stored")
     phone.get_by_role("link", name="Perbarui").click()
-    quota = _quota(phone)
+    quota = quota_of(phone)
     assert quota["Sisa kuota data"] == "800 MB"
     assert quota["Sisa waktu hari ini"] == "1 jam 50 menit"
     assert quota["Terpakai hari ini"] == "10 menit · 200 MB"
@@ -144,7 +126,7 @@ def test_clickthrough_reaches_access_accept(stack: Stack, phone: Any) -> None:
     assert attempt.username.startswith("ct-")
     sub = stack.store.lookup(attempt.username)
     assert sub is not None and sub.kind == "clickthrough" and sub.hotspot == "lab-park"
-    assert _quota(phone)["Akun"] == "Internet gratis harian"
+    assert quota_of(phone)["Akun"] == "Internet gratis harian"
 
 
 def test_english_switch_translates_the_page_and_the_errors(stack: Stack, phone: Any) -> None:
@@ -171,7 +153,7 @@ def test_radius_reject_comes_back_from_the_gateway_in_bahasa_indonesia(
             page.get_by_label("Kata sandi", exact=True).fill("rahasia-budi-1")
             page.get_by_role("button", name="Masuk", exact=True).click()
             page.wait_for_load_state()
-        _wait_for(lambda: len(stack.store.open_sessions("budi")) == 1, "budi's first session")
+        wait_for(lambda: len(stack.store.open_sessions("budi")) == 1, "budi's first session")
         # The second phone passed the portal's check but the RADIUS server refused it:
         # the plan allows one device at a time.
         assert stack.gateway.attempts[-1].accepted is False
@@ -185,14 +167,7 @@ def test_radius_reject_comes_back_from_the_gateway_in_bahasa_indonesia(
 
 def test_pap_gateway_logs_in_without_javascript(stack: Stack, browser: Any) -> None:
     code = stack.store.create_vouchers("gratis", 1)[0]
-    pap = GatewaySim(
-        portal_url=stack.portal_url,
-        auth_port=stack.auth_port,
-        acct_port=stack.acct_port,
-        secret="testing123",
-        listen_host=GATEWAY_HOST,
-        chap=False,
-    )
+    pap = stack.gateway_sim(chap=False)
     context = browser.new_context(java_script_enabled=False, **PHONE)
     try:
         pap.start()
@@ -206,7 +181,7 @@ def test_pap_gateway_logs_in_without_javascript(stack: Stack, browser: Any) -> N
         page.wait_for_url(re.compile(re.escape(stack.portal_url) + r"status\?"))
         attempt = pap.attempts[-1]
         assert (attempt.method, attempt.accepted) == ("pap", True)
-        assert _quota(page)["Akun"] == "Voucher"
+        assert quota_of(page)["Akun"] == "Voucher"
     finally:
         context.close()
         pap.stop()
@@ -219,11 +194,11 @@ def test_logout_ends_the_session_with_accounting_stop(stack: Stack, phone: Any) 
     phone.get_by_role("button", name="Masuk dengan voucher").click()
     phone.wait_for_url(re.compile(re.escape(stack.portal_url) + r"status\?"))
     username = stack.store.voucher_name(code)
-    _wait_for(lambda: stack.store.open_sessions(username), "the session to start")
+    wait_for(lambda: stack.store.open_sessions(username), "the session to start")
     phone.get_by_role("button", name="Keluar").click()
     phone.wait_for_url(re.compile(re.escape(stack.portal_url) + r"logged-out"))
     assert phone.get_by_role("heading", name="Anda sudah keluar").is_visible()
-    _wait_for(lambda: not stack.store.open_sessions(username), "Accounting-Stop in the store")
+    wait_for(lambda: not stack.store.open_sessions(username), "Accounting-Stop in the store")
     stopped = stack.store.sessions(username=username)[0]
     assert stopped.terminate_cause is not None and "User" in stopped.terminate_cause
 
@@ -271,13 +246,13 @@ def test_operator_creates_prints_and_disconnects_a_session(
         phone.get_by_role("button", name="Masuk dengan voucher").click()
         phone.wait_for_url(re.compile(re.escape(stack.portal_url) + r"status\?"))
         username = stack.store.voucher_name(codes[0])
-        _wait_for(lambda: stack.store.open_sessions(username), "the session to start")
+        wait_for(lambda: stack.store.open_sessions(username), "the session to start")
 
         admin.goto(f"{stack.portal_url}admin/sessions")
         admin.get_by_role("button", name=f"Putuskan {username}").click()
         assert re.search(r": ack$", admin.locator("#done").inner_text())
         assert stack.gateway.coa_log[-1] == ("disconnect", "ack")
-        _wait_for(lambda: not stack.store.open_sessions(username), "the session to close")
+        wait_for(lambda: not stack.store.open_sessions(username), "the session to close")
         stopped = stack.store.sessions(username=username)[0]
         assert stopped.terminate_cause is not None and "Admin" in stopped.terminate_cause
         admin.screenshot(path=str(artifacts / "console-sessions.png"), full_page=True)
@@ -298,15 +273,8 @@ def test_coovachilli_uam_logs_on_with_the_uam_secret_and_logs_off(
 ) -> None:
     code = stack.store.create_vouchers("gratis", 1)[0]
     username = stack.store.voucher_name(code)
-    chilli = GatewaySim(
-        portal_url=stack.portal_url,
-        auth_port=stack.auth_port,
-        acct_port=stack.acct_port,
-        secret="testing123",
-        listen_host=GATEWAY_HOST,
-        flavour="coova",
-        uam_secret="uamsecret",  # services.portal.uam_secret of the lab inventory
-    )
+    # services.portal.uam_secret of the lab inventory
+    chilli = stack.gateway_sim(flavour="coova", uam_secret="uamsecret")
     context = browser.new_context(**PHONE)
     try:
         chilli.start()
@@ -318,11 +286,11 @@ def test_coovachilli_uam_logs_on_with_the_uam_secret_and_logs_off(
         page.wait_for_url(re.compile(re.escape(stack.portal_url) + r"status\?"))
         attempt = chilli.attempts[-1]
         assert (attempt.username, attempt.method, attempt.accepted) == (username, "chap", True)
-        assert _quota(page)["Akun"] == "Voucher"
-        _wait_for(lambda: stack.store.open_sessions(username), "Accounting-Start in the store")
+        assert quota_of(page)["Akun"] == "Voucher"
+        wait_for(lambda: stack.store.open_sessions(username), "Accounting-Start in the store")
         page.get_by_role("button", name="Keluar").click()
         page.wait_for_url(re.compile(re.escape(stack.portal_url) + r"logged-out"))
-        _wait_for(lambda: not stack.store.open_sessions(username), "Accounting-Stop")
+        wait_for(lambda: not stack.store.open_sessions(username), "Accounting-Stop")
     finally:
         context.close()
         chilli.stop()
@@ -374,44 +342,18 @@ def test_in_page_md5_matches_hashlib_in_chromium(browser: Any) -> None:
 @pytest.fixture(scope="module")
 def direct_portal(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A second portal on the same store that lets the page compute MikroTik CHAP."""
-    from portal_peers import start_service
-
-    service = start_service(
-        "portal-direct",
-        [
-            "-i",
-            str(LAB),
-            "--db",
-            stack.db,
-            "portal",
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--chap-in-browser",
-        ],
-        log_dir=tmp_path_factory.mktemp("portal-direct"),
-        env=stack.env,
-        pattern=r"serving http://",
-    )
-    try:
-        found = re.search(r"serving (\S+)", service.line)
-        assert found
-        yield found.group(1)
-    finally:
-        service.stop()
+    work = tmp_path_factory.mktemp("portal-direct")
+    with serving_portal(
+        stack.db, "--chap-in-browser", log_dir=work, env=stack.env, name="portal-direct"
+    ) as url:
+        yield url
 
 
 def test_chap_in_the_page_logs_in_straight_at_the_gateway(
     stack: Stack, direct_portal: str, browser: Any
 ) -> None:
     code = stack.store.create_vouchers("gratis", 1)[0]
-    gateway = GatewaySim(
-        portal_url=direct_portal,
-        auth_port=stack.auth_port,
-        acct_port=stack.acct_port,
-        secret="testing123",
-        listen_host=GATEWAY_HOST,
-    )
+    gateway = stack.gateway_sim(direct_portal)
     context = browser.new_context(**PHONE)
     try:
         gateway.start()
@@ -439,8 +381,6 @@ def test_chap_in_the_page_logs_in_straight_at_the_gateway(
 def _inside_hotspot(browser: Any, name: str, port: int) -> Any:
     """Chromium as a phone inside a hotspot: the hotspot's dns_name resolves to its gateway
     (RouterOS adds that static DNS entry for its clients), here a simulator or a stand-in."""
-    from portal_peers import CHROMIUM_ARGS, require_chromium
-
     rule = f"MAP {name} {GATEWAY_HOST}:{port}"
     return browser.browser_type.launch(
         executable_path=require_chromium(), args=[*CHROMIUM_ARGS, f"--host-resolver-rules={rule}"]
@@ -453,14 +393,7 @@ def test_scanning_a_voucher_cards_qr_code_ends_logged_in_through_the_gateway(
     code = stack.store.create_vouchers("gratis", 1)[0]
     username = stack.store.voucher_name(code)
     # lab-park's gateway with its dns_name: its links name login.lab.netops.test.
-    gateway = GatewaySim(
-        portal_url=stack.portal_url,
-        auth_port=stack.auth_port,
-        acct_port=stack.acct_port,
-        secret="testing123",
-        listen_host=GATEWAY_HOST,
-        dns_name="login.lab.netops.test",
-    )
+    gateway = stack.gateway_sim(dns_name="login.lab.netops.test")
     gateway.start()
     phone = _inside_hotspot(browser, "login.lab.netops.test", gateway.listen_port)
     sent: list[str] = []
@@ -474,8 +407,8 @@ def test_scanning_a_voucher_cards_qr_code_ends_logged_in_through_the_gateway(
         page.wait_for_url(re.compile(re.escape(stack.portal_url) + r"status\?"))
         attempt = gateway.attempts[-1]
         assert (attempt.username, attempt.method, attempt.accepted) == (username, "chap", True)
-        _wait_for(lambda: stack.store.open_sessions(username), "Accounting-Start in the store")
-        assert _quota(page)["Akun"] == "Voucher"
+        wait_for(lambda: stack.store.open_sessions(username), "Accounting-Start in the store")
+        assert quota_of(page)["Akun"] == "Voucher"
         page.screenshot(path=str(artifacts / "qr-logged-in.png"), full_page=True)
         # It went through the gateway, which sent it back with its parameters, and the login
         # was handed to the gateway under its DNS name.
@@ -493,15 +426,7 @@ def test_scanning_a_voucher_cards_qr_code_ends_logged_in_through_the_gateway(
 
 def test_coova_continue_opens_the_page_the_citizen_wanted(stack: Stack, browser: Any) -> None:
     code = stack.store.create_vouchers("gratis", 1)[0]
-    chilli = GatewaySim(
-        portal_url=stack.portal_url,
-        auth_port=stack.auth_port,
-        acct_port=stack.acct_port,
-        secret="testing123",
-        listen_host=GATEWAY_HOST,
-        flavour="coova",
-        uam_secret="uamsecret",
-    )
+    chilli = stack.gateway_sim(flavour="coova", uam_secret="uamsecret")
     context = browser.new_context(**PHONE)
     try:
         chilli.start()
@@ -605,7 +530,7 @@ def test_the_rendered_routeros_login_page_carries_a_qr_code_through_to_a_login(
             True,
         )
         assert attempt.mac == params["mac"].lower()
-        assert _quota(page)["Akun"] == "Voucher"
+        assert quota_of(page)["Akun"] == "Voucher"
     finally:
         phone.close()
         servlet.shutdown()

@@ -8,11 +8,10 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import ADMIN_TOKEN, LAB
-from portal_peers import base_env, start_service
 
 from netops.cli.main import main
 from netops.store.credentials import generate_key
+from tests.support.portal_peers import ADMIN_TOKEN, LAB, base_env, start_portal
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(90)]
 
@@ -86,28 +85,10 @@ def test_served_portal_answers_health_and_metrics_and_never_logs_the_token(
     tmp_path: Path,
 ) -> None:
     env = base_env(generate_key(), ADMIN_TOKEN)
-    portal = start_service(
-        "portal",
-        [
-            "-i",
-            str(LAB),
-            "--db",
-            f"sqlite:///{tmp_path}/netops.db",
-            "portal",
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--access-log",
-            "--verbose",
-        ],
-        log_dir=tmp_path,
-        env=env,
-        pattern=r"serving http://",
+    portal, url = start_portal(
+        f"sqlite:///{tmp_path}/netops.db", "--access-log", "--verbose", log_dir=tmp_path, env=env
     )
     try:
-        found = re.search(r"serving (\S+)", portal.line)
-        assert found
-        url = found.group(1)
         with httpx.Client(base_url=url) as http:
             assert http.get("/healthz").text == "ok\n"
             made = http.post(

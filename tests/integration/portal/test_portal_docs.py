@@ -12,7 +12,8 @@ from urllib.parse import urlsplit
 from urllib.request import urlopen
 
 import pytest
-from conftest import Stack
+
+from tests.support.portal_peers import Stack
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 

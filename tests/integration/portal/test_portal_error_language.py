@@ -15,9 +15,9 @@ from urllib.parse import urlencode
 from urllib.request import urlopen
 
 import pytest
-from conftest import Stack
 
 from netops.portal.chap import escape_mikrotik
+from tests.support.portal_peers import Stack
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(60)]
 

@@ -7,15 +7,19 @@ start a log line of its own: the portal's lines and its access log escape it.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import httpx
 import pytest
-from conftest import ADMIN_TOKEN, GATEWAY_HOST, LAB
-from portal_peers import base_env, start_service
 
 from netops.store.credentials import generate_key
+from tests.support.portal_peers import (
+    ADMIN_TOKEN,
+    GATEWAY_HOST,
+    base_env,
+    hidden_fields,
+    start_portal,
+)
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 
@@ -30,35 +34,15 @@ MIKROTIK = {
 }
 
 
-def _hidden(text: str) -> dict[str, str]:
-    import html
-
-    pairs = re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', text)
-    return {k: html.unescape(v) for k, v in pairs}
-
-
 def test_line_breaks_in_requests_never_forge_a_portal_log_line(tmp_path: Path) -> None:
-    portal = start_service(
-        "portal",
-        [
-            "-i",
-            str(LAB),
-            "--db",
-            f"sqlite:///{tmp_path}/netops.db",
-            "portal",
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--access-log",
-        ],
+    portal, url = start_portal(
+        f"sqlite:///{tmp_path}/netops.db",
+        "--access-log",
         log_dir=tmp_path,
         env=base_env(generate_key(), ADMIN_TOKEN),
-        pattern=r"serving http://",
     )
     try:
-        found = re.search(r"serving (\S+)", portal.line)
-        assert found
-        with httpx.Client(base_url=found.group(1), timeout=10) as http:
+        with httpx.Client(base_url=url, timeout=10) as http:
             # A header: the portal trusts X-Forwarded-For from the proxy on 127.0.0.1, and
             # names the source of a refused gateway in its log (HTTP allows bytes 0x80-0xff
             # in a header; 0x85 is NEL, a line break to Unicode).
@@ -74,7 +58,7 @@ def test_line_breaks_in_requests_never_forge_a_portal_log_line(tmp_path: Path) -
                 page = http.get("/login", params={**MIKROTIK, "error": f"no{brk}{FORGED}"})
                 assert page.status_code == 200
             # A form field: the User-Name of a refused account login.
-            data = _hidden(http.get("/login", params=MIKROTIK).text)
+            data = hidden_fields(http.get("/login", params=MIKROTIK).text)
             data.update(method="user", username=f"budi\u2028{FORGED}", password="x")
             assert http.post("/login", data=data).status_code == 400
     finally:

@@ -11,12 +11,17 @@ import re
 import subprocess
 
 import httpx
-from conftest import GATEWAY_HOST, LAB, Stack
-from portal_peers import NETOPS
 from prometheus_client.parser import text_string_to_metric_families
 
 from netops.inventory import load_inventory
 from netops.privacy.notice import notice_version
+from tests.support.portal_peers import (
+    LAB,
+    NETOPS,
+    Stack,
+    hidden_fields,
+    mikrotik_params,
+)
 
 PHONE_MAC = "02:5a:00:00:be:42"
 
@@ -78,21 +83,11 @@ def test_login_page_links_the_notice(stack: Stack) -> None:
 
 
 def test_accepted_clickthrough_records_the_notice_version(stack: Stack) -> None:
-    gateway = f"http://{GATEWAY_HOST}:8081/c/78"
-    params = {
-        "link-login-only": f"{gateway}/login",
-        "link-orig": "http://example.net/",
-        "dst": "http://example.net/",
-        "mac": PHONE_MAC.upper(),
-        "ip": "10.254.200.78",
-        "server-name": "lab-park",
-        "identity": "lab-hs-01",
-    }
+    params = mikrotik_params("/c/78", PHONE_MAC.upper(), "10.254.200.78")
     assert stack.store.acceptances(mac=PHONE_MAC) == []
     with httpx.Client(base_url=stack.portal_url, follow_redirects=False, timeout=10) as http:
         page = http.get("/login", params=params)
-        fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', page.text))
-        data = {k: html.unescape(v) for k, v in fields.items()}
+        data = hidden_fields(page.text)
         data.update(params, method="free", accept="yes", lang="id")
         answer = http.post("/login", data=data)
     assert answer.status_code == 200

@@ -3,12 +3,11 @@ file or in the portal's and RADIUS server's logs; the allowance still works for 
 
 from __future__ import annotations
 
-import html
-import re
 from pathlib import Path
 
 import httpx
-from conftest import GATEWAY_HOST, Stack
+
+from tests.support.portal_peers import Stack, hidden_fields, mikrotik_params
 
 PHONE_MAC = "02:5a:00:00:be:01"
 
@@ -21,27 +20,14 @@ def _spellings(mac: str) -> set[str]:
 
 
 def test_clickthrough_through_the_portal_stores_no_clear_mac(stack: Stack) -> None:
-    gateway = f"http://{GATEWAY_HOST}:8081/c/77"
-    params = {
-        "link-login-only": f"{gateway}/login",
-        "link-orig": "http://example.net/",
-        "dst": "http://example.net/",
-        "mac": PHONE_MAC.upper(),
-        "ip": "10.254.200.77",
-        "server-name": "lab-park",
-        "identity": "lab-hs-01",
-    }
+    params = mikrotik_params("/c/77", PHONE_MAC.upper(), "10.254.200.77")
     with httpx.Client(base_url=stack.portal_url, follow_redirects=False, timeout=10) as http:
         page = http.get("/login", params=params)
-        fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', page.text))
-        data = {k: html.unescape(v) for k, v in fields.items()}
+        data = hidden_fields(page.text)
         data.update(params, method="free", accept="yes")
         answer = http.post("/login", data=data)
     assert answer.status_code == 200
-    handed = {
-        k: html.unescape(v)
-        for k, v in re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', answer.text)
-    }
+    handed = hidden_fields(answer.text)
     username = handed["username"]
     assert username.startswith("ct-") and PHONE_MAC.replace(":", "") not in username
     sub = stack.store.lookup(username)

@@ -7,51 +7,16 @@ MikroTik gateway, Chromium. The lab inventory's time zone is Asia/Makassar (WITA
 from __future__ import annotations
 
 import re
-import time
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
-from urllib.request import Request, urlopen
 from zoneinfo import ZoneInfo
 
 import pytest
-from conftest import ADMIN_TOKEN, Stack
+
+from tests.support.portal_peers import Stack, console_get, quota_of, wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 WITA = ZoneInfo("Asia/Makassar")
-PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 1, "is_mobile": True}
-
-
-@pytest.fixture
-def phone(browser: Any) -> Iterator[Any]:
-    context = browser.new_context(**PHONE)
-    try:
-        yield context.new_page()
-    finally:
-        context.close()
-
-
-def _wait_for(predicate: Any, what: str, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
-def _quota(page: Any) -> dict[str, str]:
-    terms = page.locator("#quota dt").all_inner_texts()
-    values = page.locator("#quota dd").all_inner_texts()
-    return dict(zip(terms, values, strict=True))
-
-
-def _console(stack: Stack, path: str) -> str:
-    request = Request(
-        f"{stack.portal_url}{path}", headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}
-    )
-    with urlopen(request, timeout=10) as reply:
-        return str(reply.read().decode())
 
 
 def test_status_shows_todays_time_and_the_vouchers_validity_apart(stack: Stack, phone: Any) -> None:
@@ -62,13 +27,13 @@ def test_status_shows_todays_time_and_the_vouchers_validity_apart(stack: Stack, 
     phone.get_by_label("Kode voucher", exact=True).fill(code)
     phone.get_by_role("button", name="Masuk dengan voucher").click()
     phone.wait_for_url(re.compile(re.escape(stack.portal_url) + r"status\?"))
-    _wait_for(lambda: stack.store.open_sessions(username), "Accounting-Start in the store")
+    wait_for(lambda: stack.store.open_sessions(username), "Accounting-Start in the store")
     phone.get_by_role("link", name="Perbarui").click()
 
     sub = stack.store.lookup(username)
     assert sub is not None and sub.valid_until is not None
     until = sub.valid_until.astimezone(WITA)
-    quota = _quota(phone)
+    quota = quota_of(phone)
     # Today's allowance is the plan's two hours, not the voucher's half hour.
     assert quota["Sisa waktu hari ini"] == "2 jam 0 menit"
     assert quota["Berlaku sampai"] == f"{until:%d-%m-%Y %H:%M} WITA"
@@ -76,13 +41,13 @@ def test_status_shows_todays_time_and_the_vouchers_validity_apart(stack: Stack, 
     assert quota["Sisa waktu sesi ini"] in ("29 menit", "30 menit")
 
     # The console shows the same moment in the same zone, named; so are the session's start.
-    vouchers = _console(stack, "admin/vouchers?batch=validity-e2e")
+    vouchers = console_get(stack, "admin/vouchers?batch=validity-e2e")
     assert f"<td>{until:%d-%m-%Y %H:%M} WITA</td>" in vouchers
     first = sub.first_used_at
     assert first is not None
     assert f"<td>{first.astimezone(WITA):%d-%m %H:%M} WITA</td>" in vouchers
     session = stack.store.open_sessions(username)[0]
-    sessions = _console(stack, "admin/sessions")
+    sessions = console_get(stack, "admin/sessions")
     assert f"<td>{session.started_at.astimezone(WITA):%d-%m %H:%M} WITA</td>" in sessions
     assert "UTC" not in vouchers and "UTC" not in sessions
 
@@ -94,7 +59,7 @@ def test_the_print_card_gives_a_used_vouchers_end_in_the_citys_time(stack: Stack
     # The first use starts the validity (as the portal records it at login).
     sub = stack.store.claim_voucher(used, "aa:bb:cc:00:00:42", datetime.now(UTC))
     assert sub.valid_until is not None
-    card = _console(stack, "admin/vouchers/print?batch=card-e2e")
+    card = console_get(stack, "admin/vouchers/print?batch=card-e2e")
     assert f"Berlaku sampai {sub.valid_until.astimezone(WITA):%d-%m-%Y %H:%M} WITA" in card
     assert "Berlaku 1 hari sejak dipakai" in card
     assert unused in card and "UTC" not in card

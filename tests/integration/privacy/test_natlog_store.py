@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from netops.environment import store_keys
 from netops.store import AccountingRecord, Store
 from netops.store.credentials import generate_key
 from netops.store.natlog import NatMapping
@@ -28,7 +29,7 @@ def store(
         if not cluster.running:
             cluster.start()
         url = cluster.new_database()
-    with Store.open(url) as opened:
+    with Store.open(url, keys=store_keys()) as opened:
         yield opened
 
 

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from netops.environment import store_keys
 from netops.store import AccountingRecord, Store
 from tests.paths import LAB, REPO
 
@@ -62,7 +63,7 @@ def sessions(db: str, now: datetime) -> None:
     """Two phones behind the one public address: alice since 20 minutes ago, bob from 13
     minutes ago until 2 minutes from now (both overlap now ± 5 minutes); carol long gone, dave's
     Stop lost three hours ago (stale since) and erin on another gateway."""
-    with Store.open(db) as store:
+    with Store.open(db, keys=store_keys()) as store:
         store.account(
             _record("start", "alice", "S-A", "10.254.200.23", now - timedelta(minutes=20), 0)
         )
@@ -158,7 +159,7 @@ def nat_line(private: str, port: int) -> str:
 
 def wait_stored(db: str, count: int) -> None:
     deadline = time.monotonic() + 15
-    with Store.open(db) as store:
+    with Store.open(db, keys=store_keys()) as store:
         while True:
             start = datetime.now(UTC) - timedelta(hours=1)
             found = store.nat_mappings(PUBLIC, start, start + timedelta(hours=2))

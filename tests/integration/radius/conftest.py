@@ -16,6 +16,7 @@ for _path in (str(Path(__file__).resolve().parents[3]), str(Path(__file__).resol
 
 from radius_peers import RadiusProcess, ServerFactory, make_inventory, start_server  # noqa: E402
 
+from netops.environment import store_keys  # noqa: E402
 from netops.store import Store  # noqa: E402
 from netops.store.credentials import generate_key  # noqa: E402
 from tests.support.postgres import postgres_cluster, postgres_url  # noqa: E402, F401
@@ -46,7 +47,7 @@ def open_store() -> Iterator[Callable[[str], Store]]:
     opened: list[Store] = []
 
     def opener(url: str) -> Store:
-        store = Store.open(url)
+        store = Store.open(url, keys=store_keys())
         opened.append(store)
         return store
 

@@ -11,6 +11,7 @@ import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 
+from netops.environment import store_keys
 from netops.store import Store
 from netops.store.credentials import generate_key
 from netops.store.types import AccountingRecord
@@ -21,7 +22,7 @@ STEPS = (("start", 0), ("interim", 300), ("stop", 900))
 def main(sessions: int) -> None:
     os.environ.setdefault("NETOPS_STORE_KEY", generate_key())
     path = f"{tempfile.mkdtemp()}/netops.db"
-    store = Store.open(f"sqlite:///{path}")
+    store = Store.open(f"sqlite:///{path}", keys=store_keys())
     t0 = datetime.now(UTC)
     began = time.perf_counter()
     for i in range(sessions):

@@ -23,6 +23,7 @@ from pg_pair import Pair, primary_and_standby
 from pyrad import packet as rp
 from radius_peers import SECRET, RadiusProcess, ServerFactory, pap, radclient
 
+from netops.environment import store_keys
 from netops.radius.dictionary import load_dictionary
 from netops.store import Store
 from tests.support.postgres import PostgresUnavailable
@@ -123,7 +124,9 @@ def test_failover_to_a_promoted_standby_loses_nothing_acknowledged(
     pair: Pair, inventory_dir: Path, server_factory: ServerFactory
 ) -> None:
     url = pair.url()
-    store = Store.open(url)  # the schema, on the primary, streamed to the standby
+    store = Store.open(
+        url, keys=store_keys()
+    )  # the schema, on the primary, streamed to the standby
     try:
         store.add_user("alice", "s3cret", "gratis")  # simultaneous_use: 1
         store.add_user("citra", "rahasia", "gratis")  # daily_time: 2h
@@ -214,7 +217,7 @@ def test_standby_down_then_primary_crash_loses_nothing_only_with_synchronous_rep
         pytest.fail(str(error), pytrace=False)
     try:
         url = pair.url()
-        Store.open(url).close()
+        Store.open(url, keys=store_keys()).close()
         one = server_factory(inventory_dir, url, name="one")
         two = server_factory(inventory_dir, url, name="two")
         load = Load([one.acct_port, two.acct_port])

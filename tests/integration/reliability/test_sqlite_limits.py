@@ -19,6 +19,7 @@ import pytest
 from pyrad import packet as rp
 from radius_peers import SECRET, ServerFactory, netops, pap, radclient
 
+from netops.environment import store_keys
 from netops.radius.dictionary import load_dictionary
 from netops.store import Store
 
@@ -92,7 +93,7 @@ def test_full_disk_gets_no_reply_loses_nothing_and_heals(
     small_fs: Path, inventory_dir: Path, server_factory: ServerFactory
 ) -> None:
     url = f"sqlite:///{small_fs / 'netops.db'}"
-    store = Store.open(url)
+    store = Store.open(url, keys=store_keys())
     store.add_user("alice", "s3cret", "gratis")
     store.close()
     server = server_factory(inventory_dir, url, "--reject-delay", "0")
@@ -135,7 +136,7 @@ def test_full_disk_gets_no_reply_loses_nothing_and_heals(
     assert radclient(server.auth_port, "auth", pap("alice", "s3cret")).code == "Access-Accept"
     nas.close()
     server.stop()
-    store = Store.open(url)
+    store = Store.open(url, keys=store_keys())
     try:
         missing = [sid for sid in acked if store.session(sid) is None]
     finally:
@@ -170,7 +171,7 @@ def test_read_only_filesystem_is_one_sentence_at_startup(
     small_fs: Path, inventory_dir: Path
 ) -> None:
     url = f"sqlite:///{small_fs / 'netops.db'}"
-    Store.open(url).close()
+    Store.open(url, keys=store_keys()).close()
     subprocess.run(["mount", "-o", "remount,ro", str(small_fs)], check=True)
     message = _serve_fails(inventory_dir, url)
     assert "read-only" in message and str(small_fs / "netops.db") in message, message
@@ -179,7 +180,7 @@ def test_read_only_filesystem_is_one_sentence_at_startup(
 def test_damaged_file_is_one_sentence_at_startup(tmp_path: Path, inventory_dir: Path) -> None:
     db = tmp_path / "netops.db"
     url = f"sqlite:///{db}"
-    Store.open(url).close()
+    Store.open(url, keys=store_keys()).close()
     with db.open("r+b") as out:
         out.write(os.urandom(100))  # the header: SQLite can no longer recognise the file
     message = _serve_fails(inventory_dir, url)
@@ -189,7 +190,7 @@ def test_damaged_file_is_one_sentence_at_startup(tmp_path: Path, inventory_dir: 
 def test_damaged_pages_are_one_sentence_at_startup(tmp_path: Path, inventory_dir: Path) -> None:
     db = tmp_path / "netops.db"
     url = f"sqlite:///{db}"
-    Store.open(url).close()
+    Store.open(url, keys=store_keys()).close()
     size = db.stat().st_size
     with db.open("r+b") as out:
         out.seek(4096)
@@ -202,7 +203,7 @@ def test_second_server_on_the_same_ports_is_one_sentence_and_the_first_keeps_ser
     tmp_path: Path, inventory_dir: Path, server_factory: ServerFactory
 ) -> None:
     url = f"sqlite:///{tmp_path / 'netops.db'}"
-    store = Store.open(url)
+    store = Store.open(url, keys=store_keys())
     store.add_user("alice", "s3cret", "gratis")
     store.close()
     first = server_factory(inventory_dir, url)

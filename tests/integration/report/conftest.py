@@ -41,6 +41,25 @@ class Counter:
     rate: Callable[[float], float]
 
 
+def write_inventory(tmp_path: Path, files: dict[str, str]) -> Path:
+    """An inventory folder ``tmp_path/inventory`` of ``files`` (name → YAML, dedented)."""
+    root = tmp_path / "inventory"
+    root.mkdir()
+    for name, text in files.items():
+        (root / name).write_text(textwrap.dedent(text), encoding="utf-8")
+    return root
+
+
+def snmp_port(device: str, if_name: str) -> dict[str, str]:
+    """The labels the SNMP exporter gives one interface of ``device``."""
+    return {"job": "snmp", "instance": device, "device": device, "ifName": if_name}
+
+
+def bytes_per_s(mbps: Callable[[float], float], share: float = 1.0) -> Callable[[float], float]:
+    """A traffic curve in Mbps (times ``share``) as the octet counter's rate."""
+    return lambda ts: mbps(ts) * share * 1e6 / 8
+
+
 def write_openmetrics(path: Path, counters: list[Counter], start: int, end: int, step: int) -> None:
     """Counters sampled every ``step`` seconds from ``start`` to ``end``, OpenMetrics text."""
     with path.open("w", encoding="utf-8") as out:
@@ -133,7 +152,7 @@ def print_a4(html: Path, name: str) -> tuple[list[str], list[str]]:
     out past the right margin and the charts' visible titles."""
     from playwright.sync_api import sync_playwright
 
-    from tests.integration.portal.portal_peers import CHROMIUM_ARGS, require_chromium
+    from tests.support.portal_peers import CHROMIUM_ARGS, require_chromium
 
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as play:

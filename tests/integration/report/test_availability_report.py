@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import textwrap
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -17,7 +16,7 @@ from netops.cli.main import main
 from netops.inventory import load_inventory
 from netops.report.availability import collect
 from netops.report.prometheus import PrometheusClient
-from tests.integration.report.conftest import PrometheusPeer, print_a4
+from tests.integration.report.conftest import PrometheusPeer, print_a4, write_inventory
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
 
@@ -169,11 +168,7 @@ def _write(path: Path) -> None:
 
 @pytest.fixture
 def city(tmp_path: Path) -> Path:
-    root = tmp_path / "inventory"
-    root.mkdir()
-    for name, text in INVENTORY.items():
-        (root / name).write_text(textwrap.dedent(text), encoding="utf-8")
-    return root
+    return write_inventory(tmp_path, INVENTORY)
 
 
 @pytest.fixture

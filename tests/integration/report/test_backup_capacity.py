@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import random
-import textwrap
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -20,7 +19,10 @@ from netops.report.prometheus import PrometheusClient
 from tests.integration.report.conftest import (
     Counter,
     PrometheusPeer,
+    bytes_per_s,
     print_a4,
+    snmp_port,
+    write_inventory,
     write_openmetrics,
 )
 
@@ -82,11 +84,7 @@ def end() -> datetime:
 
 @pytest.fixture
 def city(tmp_path: Path) -> Path:
-    root = tmp_path / "inventory"
-    root.mkdir()
-    for name, text in INVENTORY.items():
-        (root / name).write_text(textwrap.dedent(text), encoding="utf-8")
-    return root
+    return write_inventory(tmp_path, INVENTORY)
 
 
 @pytest.fixture
@@ -94,18 +92,15 @@ def peer(
     tmp_path: Path, end: datetime, prometheus_with: Callable[[Path], PrometheusPeer]
 ) -> PrometheusPeer:
     def port(if_name: str) -> dict[str, str]:
-        return {"job": "snmp", "instance": "core-01", "device": "core-01", "ifName": if_name}
-
-    def bps(mbps: Callable[[float], float], share: float = 1.0) -> Callable[[float], float]:
-        return lambda ts: mbps(ts) * share * 1e6 / 8
+        return snmp_port("core-01", if_name)
 
     counters = [
-        Counter("ifHCInOctets", port("Gi0/2"), bps(_busy_mbps)),
-        Counter("ifHCOutOctets", port("Gi0/2"), bps(_busy_mbps, 0.2)),
-        Counter("ifHCInOctets", port("Gi0/3"), bps(_idle_mbps)),
-        Counter("ifHCOutOctets", port("Gi0/3"), bps(_idle_mbps)),
-        Counter("ifHCInOctets", port("Gi0/4"), bps(_idle_mbps)),
-        Counter("ifHCOutOctets", port("Gi0/4"), bps(_idle_mbps)),
+        Counter("ifHCInOctets", port("Gi0/2"), bytes_per_s(_busy_mbps)),
+        Counter("ifHCOutOctets", port("Gi0/2"), bytes_per_s(_busy_mbps, 0.2)),
+        Counter("ifHCInOctets", port("Gi0/3"), bytes_per_s(_idle_mbps)),
+        Counter("ifHCOutOctets", port("Gi0/3"), bytes_per_s(_idle_mbps)),
+        Counter("ifHCInOctets", port("Gi0/4"), bytes_per_s(_idle_mbps)),
+        Counter("ifHCOutOctets", port("Gi0/4"), bytes_per_s(_idle_mbps)),
     ]
     stop = int(end.timestamp())
     source = tmp_path / "traffic.om"

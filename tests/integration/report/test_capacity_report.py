@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import math
 import random
-import textwrap
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -17,7 +16,14 @@ from netops.errors import ReportError
 from netops.inventory import load_inventory
 from netops.report.capacity import collect
 from netops.report.prometheus import PrometheusClient
-from tests.integration.report.conftest import Counter, PrometheusPeer, write_openmetrics
+from tests.integration.report.conftest import (
+    Counter,
+    PrometheusPeer,
+    bytes_per_s,
+    snmp_port,
+    write_inventory,
+    write_openmetrics,
+)
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(240)]
 
@@ -87,10 +93,6 @@ def _full_mbps(ts: float) -> float:
     return 150 + 10 * jitter
 
 
-def _bytes_per_s(mbps: Callable[[float], float], share: float = 1.0) -> Callable[[float], float]:
-    return lambda ts: mbps(ts) * share * 1e6 / 8
-
-
 @pytest.fixture(scope="module")
 def end() -> datetime:
     now = datetime.now(UTC).replace(second=0, microsecond=0)
@@ -99,27 +101,21 @@ def end() -> datetime:
 
 @pytest.fixture
 def city(tmp_path: Path) -> Path:
-    root = tmp_path / "inventory"
-    root.mkdir()
-    for name, text in INVENTORY.items():
-        (root / name).write_text(textwrap.dedent(text), encoding="utf-8")
-    return root
+    return write_inventory(tmp_path, INVENTORY)
 
 
 @pytest.fixture
 def peer(
     tmp_path: Path, end: datetime, prometheus_with: Callable[[Path], PrometheusPeer]
 ) -> PrometheusPeer:
-    def port(device: str, if_name: str) -> dict[str, str]:
-        return {"job": "snmp", "instance": device, "device": device, "ifName": if_name}
 
     counters = [
-        Counter("ifHCInOctets", port("core-01", "Gi0/0"), _bytes_per_s(_quiet_mbps)),
-        Counter("ifHCOutOctets", port("core-01", "Gi0/0"), _bytes_per_s(_quiet_mbps, 0.25)),
-        Counter("ifHCInOctets", port("core-01", "Gi0/1"), _bytes_per_s(_full_mbps)),
-        Counter("ifHCOutOctets", port("core-01", "Gi0/1"), _bytes_per_s(_full_mbps, 0.3)),
-        Counter("ifHCInOctets", port("core-01", "Gi0/3"), lambda ts: 200e6 / 8),
-        Counter("ifHCOutOctets", port("core-01", "Gi0/3"), lambda ts: 50e6 / 8),
+        Counter("ifHCInOctets", snmp_port("core-01", "Gi0/0"), bytes_per_s(_quiet_mbps)),
+        Counter("ifHCOutOctets", snmp_port("core-01", "Gi0/0"), bytes_per_s(_quiet_mbps, 0.25)),
+        Counter("ifHCInOctets", snmp_port("core-01", "Gi0/1"), bytes_per_s(_full_mbps)),
+        Counter("ifHCOutOctets", snmp_port("core-01", "Gi0/1"), bytes_per_s(_full_mbps, 0.3)),
+        Counter("ifHCInOctets", snmp_port("core-01", "Gi0/3"), lambda ts: 200e6 / 8),
+        Counter("ifHCOutOctets", snmp_port("core-01", "Gi0/3"), lambda ts: 50e6 / 8),
     ]
     stop = int(end.timestamp())
     start = stop - 30 * 86400 - 3600

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from netops.cli.main import main
+from netops.environment import store_keys
 from netops.inventory import load_inventory
 from netops.report.hotspots import collect
 from netops.store import AccountingRecord, Store
@@ -68,7 +69,7 @@ def db(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         url = f"sqlite:///{tmp_path / 'netops.db'}"
     else:
         url = str(request.getfixturevalue("postgres_url"))
-    store = Store.open(url)
+    store = Store.open(url, keys=store_keys())
     try:
         day = lambda d, h, m=0: datetime(2026, 11, d, h, m, tzinfo=WITA)  # noqa: E731
         smp, pasar = "siring-menara-pandang", "pasar-lama"
@@ -85,7 +86,7 @@ def db(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 
 def test_report_counts_users_sessions_hours_and_gb_per_hotspot_per_day(db: str) -> None:
-    store = Store.open(db)
+    store = Store.open(db, keys=store_keys())
     try:
         report = collect(load_inventory(BANJARMASIN), store, days=7, end=END)
     finally:

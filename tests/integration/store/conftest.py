@@ -13,6 +13,7 @@ _REPO = str(Path(__file__).resolve().parents[3])
 if _REPO not in sys.path:
     sys.path.insert(0, _REPO)
 
+from netops.environment import store_keys  # noqa: E402
 from netops.store import Store  # noqa: E402
 from netops.store.credentials import generate_key  # noqa: E402
 from tests.support.postgres import PostgresCluster, postgres_cluster  # noqa: E402, F401
@@ -39,7 +40,7 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 @pytest.fixture
 def store(store_url: str) -> Iterator[Store]:
-    opened = Store.open(store_url)
+    opened = Store.open(store_url, keys=store_keys())
     try:
         yield opened
     finally:

@@ -17,6 +17,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[3]
 sys.path.insert(0, str(REPO))
 
+from netops.environment import store_keys  # noqa: E402
 from netops.store import AccountingRecord, Store  # noqa: E402
 
 T0 = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
@@ -51,7 +52,7 @@ def main() -> None:
     url, scenario, worker_text, go_file, rounds_text = sys.argv[1:6]
     worker, rounds = int(worker_text), int(rounds_text)
     # "open": both processes migrate a fresh database at the same moment.
-    store = None if scenario == "open" else Store.open(url)
+    store = None if scenario == "open" else Store.open(url, keys=store_keys())
     print("ready", flush=True)
     deadline = time.monotonic() + 60
     while not Path(go_file).exists():
@@ -60,7 +61,7 @@ def main() -> None:
         time.sleep(0.001)
     result: object
     if store is None:
-        store = Store.open(url)
+        store = Store.open(url, keys=store_keys())
     if scenario == "admit":
         # Lock-step rounds: the parent sends a round number to both workers at once; each
         # tries to take user<round>'s only Simultaneous-Use slot with its own device.

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import create_engine, text
 
+from netops.environment import store_keys
 from netops.errors import StoreError
 from netops.store import Store
 
@@ -16,7 +17,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 
 
 def _trail(store_url: str) -> Store:
-    store = Store.open(store_url)
+    store = Store.open(store_url, keys=store_keys())
     for n in range(5):
         store.audit("siti", "10.40.10.5", "voucher.revoke", f"ABCD-EFGH-{n:04d}")
     return store
@@ -63,7 +64,7 @@ def test_a_replaced_hash_is_found_at_its_row(store_url: str) -> None:
 
 
 def test_console_sign_ins_in_the_store_expire_and_are_revoked(store_url: str) -> None:
-    with Store.open(store_url) as store:
+    with Store.open(store_url, keys=store_keys()) as store:
         now = datetime.now(UTC)
         store.open_console_session("a" * 64, now, now + timedelta(hours=1))
         assert store.console_session_live("a" * 64, now)
@@ -76,7 +77,7 @@ def test_console_sign_ins_in_the_store_expire_and_are_revoked(store_url: str) ->
 def test_concurrent_writers_keep_one_chain(store_url: str) -> None:
     """Four threads, each with its own Store (its own connections), append at once: every
     row chains to the one before it, none to the same predecessor."""
-    stores = [Store.open(store_url) for _ in range(4)]
+    stores = [Store.open(store_url, keys=store_keys()) for _ in range(4)]
     try:
 
         def append(store: Store, n: int) -> None:
@@ -96,7 +97,7 @@ def test_concurrent_writers_keep_one_chain(store_url: str) -> None:
 
 
 def test_operators_and_their_tokens(store_url: str) -> None:
-    with Store.open(store_url) as store:
+    with Store.open(store_url, keys=store_keys()) as store:
         store.add_operator("siti", "helpdesk", sites=frozenset({"lab-park"}), password="x" * 12)
         with pytest.raises(StoreError, match="already exists"):
             store.add_operator("siti", "viewer", password=None)

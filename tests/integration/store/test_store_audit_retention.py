@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import create_engine, text
 
+from netops.environment import store_keys
 from netops.store import Store
 from netops.store.credentials import generate_key, parse_key
 from netops.store.operators import anchor_seal
@@ -22,7 +23,7 @@ T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 
 def _trail(store_url: str, days: int = 10) -> Store:
     """One action a day for ``days`` days from T0."""
-    store = Store.open(store_url)
+    store = Store.open(store_url, keys=store_keys())
     for n in range(days):
         store.audit("siti", "10.40.10.5", "voucher.revoke", f"v-{n:013d}", at=T0 + timedelta(n))
     return store

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
+from netops.environment import store_keys
 from netops.errors import StoreError
 from netops.store import AccountingRecord, Store
 from netops.store.codes import VOUCHER_ALPHABET
@@ -147,12 +148,15 @@ def test_users_are_listed_by_name_without_secrets(store: Store) -> None:
 def test_a_different_store_key_cannot_read_passwords(
     store_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    with Store.open(store_url) as first:
+    with Store.open(store_url, keys=store_keys()) as first:
         first.add_user("alice", "pw", "gratis")
     from netops.store.credentials import generate_key
 
     monkeypatch.setenv("NETOPS_STORE_KEY", generate_key())
-    with Store.open(store_url) as second, pytest.raises(StoreError, match="store key"):
+    with (
+        Store.open(store_url, keys=store_keys()) as second,
+        pytest.raises(StoreError, match="store key"),
+    ):
         second.lookup("alice")
 
 
@@ -617,9 +621,9 @@ def test_unknown_user_is_not_admitted(store: Store) -> None:
 
 
 def test_reopening_keeps_data_and_does_not_migrate_again(store_url: str) -> None:
-    with Store.open(store_url) as first:
+    with Store.open(store_url, keys=store_keys()) as first:
         first.add_user("alice", "pw", "gratis")
-    with Store.open(store_url) as second:
+    with Store.open(store_url, keys=store_keys()) as second:
         sub = second.lookup("alice")
         assert sub is not None and sub.clear_password == "pw"
     (version,) = raw_rows(store_url, "SELECT version_num FROM alembic_version")
@@ -719,12 +723,12 @@ def test_rekey_moves_passwords_to_the_new_key(
 ) -> None:
     from netops.store.credentials import generate_key, parse_key
 
-    with Store.open(store_url) as first:
+    with Store.open(store_url, keys=store_keys()) as first:
         first.add_user("alice", "rahasia", "gratis")
         first.add_user("bob", "pap", "gratis", chap=False)
         first.create_clickthrough(MAC, "lab-park", "gratis", T0.date())
     monkeypatch.setenv("NETOPS_STORE_KEY", generate_key())
-    with Store.open(store_url) as second:
+    with Store.open(store_url, keys=store_keys()) as second:
         assert second.rekey(parse_key(store_key, "old")) == 2
         assert second.rekey(parse_key(store_key, "old")) == 0, "already done"
         sub = second.lookup("alice")
@@ -738,13 +742,16 @@ def test_rekey_with_the_wrong_old_key_changes_nothing(
 ) -> None:
     from netops.store.credentials import generate_key, parse_key
 
-    with Store.open(store_url) as first:
+    with Store.open(store_url, keys=store_keys()) as first:
         first.add_user("alice", "rahasia", "gratis")
     monkeypatch.setenv("NETOPS_STORE_KEY", generate_key())
-    with Store.open(store_url) as second, pytest.raises(StoreError, match="store key"):
+    with (
+        Store.open(store_url, keys=store_keys()) as second,
+        pytest.raises(StoreError, match="store key"),
+    ):
         second.rekey(parse_key(generate_key(), "wrong"))
     monkeypatch.setenv("NETOPS_STORE_KEY", store_key)
-    with Store.open(store_url) as third:
+    with Store.open(store_url, keys=store_keys()) as third:
         sub = third.lookup("alice")
         assert sub is not None and sub.clear_password == "rahasia"
 
@@ -905,7 +912,7 @@ def test_a_new_sqlite_database_is_private_to_the_service(tmp_path: Path) -> None
     import stat
 
     path = tmp_path / "netops.db"
-    with Store.open(f"sqlite:///{path}") as store:
+    with Store.open(f"sqlite:///{path}", keys=store_keys()) as store:
         store.add_user("alice", "pw", "gratis")
         for name in ("netops.db", "netops.db-wal", "netops.db-shm"):
             mode = stat.S_IMODE((tmp_path / name).stat().st_mode)

@@ -8,6 +8,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import create_engine, inspect, text
 
+from netops.environment import store_keys
 from netops.errors import StoreError
 from netops.store import Store
 from netops.store.migrate import alembic_config, head_revision
@@ -17,7 +18,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 
 
 def test_migrated_schema_matches_the_models(store_url: str) -> None:
-    Store.open(store_url).close()
+    Store.open(store_url, keys=store_keys()).close()
     engine = create_engine(store_url)
     try:
         with engine.connect() as conn:
@@ -29,7 +30,7 @@ def test_migrated_schema_matches_the_models(store_url: str) -> None:
 
 
 def test_migrations_downgrade_to_nothing_and_up_again(store_url: str) -> None:
-    Store.open(store_url).close()
+    Store.open(store_url, keys=store_keys()).close()
     engine = create_engine(store_url)
     config = alembic_config()
     try:
@@ -39,13 +40,13 @@ def test_migrations_downgrade_to_nothing_and_up_again(store_url: str) -> None:
         assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
     finally:
         engine.dispose()
-    with Store.open(store_url) as store:
+    with Store.open(store_url, keys=store_keys()) as store:
         store.add_user("alice", "pw", "gratis")
         assert store.lookup("alice") is not None
 
 
 def test_a_schema_newer_than_this_netops_is_a_clear_error(store_url: str) -> None:
-    Store.open(store_url).close()
+    Store.open(store_url, keys=store_keys()).close()
     engine = create_engine(store_url)
     try:
         with engine.begin() as conn:
@@ -53,7 +54,7 @@ def test_a_schema_newer_than_this_netops_is_a_clear_error(store_url: str) -> Non
     finally:
         engine.dispose()
     with pytest.raises(StoreError, match="schema is at revision 9999, which this netops"):
-        Store.open(store_url)
+        Store.open(store_url, keys=store_keys())
 
 
 def test_mac_pseudonym_migration_rewrites_every_clear_mac(store_url: str, store_key: str) -> None:
@@ -125,7 +126,7 @@ def test_mac_pseudonym_migration_rewrites_every_clear_mac(store_url: str, store_
             )
     finally:
         engine.dispose()
-    with Store.open(store_url) as store:
+    with Store.open(store_url, keys=store_keys()) as store:
         engine = create_engine(store_url)
         try:
             with engine.connect() as conn:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from netops.environment import store_keys
 from netops.store import Store
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]
@@ -60,7 +61,7 @@ def race(url: str, scenario: str, tmp_path: Path, rounds: int, payload: object =
 
 @pytest.fixture
 def opened(store_url: str) -> Iterator[tuple[str, Store]]:
-    store = Store.open(store_url)
+    store = Store.open(store_url, keys=store_keys())
     try:
         yield store_url, store
     finally:
@@ -156,7 +157,7 @@ def test_two_processes_opening_a_fresh_database_migrate_it_once(
 ) -> None:
     first, second = race(store_url, "open", tmp_path, 0)
     assert first == second
-    with Store.open(store_url) as store:
+    with Store.open(store_url, keys=store_keys()) as store:
         store.add_user("alice", "pw", "gratis")
         assert store.lookup("alice") is not None
 

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
+from netops.environment import store_keys
 from netops.errors import StoreError
 from netops.store import AccountingRecord, Store
 from tests.support.postgres import PostgresCluster
@@ -67,7 +68,7 @@ def test_postgres_stopped_mid_test_gives_a_clear_error_then_recovers(
     pg: PostgresCluster,
 ) -> None:
     url = pg.new_database()
-    with Store.open(url) as store:
+    with Store.open(url, keys=store_keys()) as store:
         store.add_user("alice", "pw", "gratis")
         store.account(start("before"))
         pg.stop("immediate")
@@ -90,7 +91,7 @@ def test_postgres_stopped_mid_test_gives_a_clear_error_then_recovers(
 def test_a_voucher_batch_is_all_or_nothing_when_postgres_dies(pg: PostgresCluster) -> None:
     url = pg.new_database()
     outcome: list[object] = []
-    with Store.open(url) as store:
+    with Store.open(url, keys=store_keys()) as store:
         # Slow every INSERT statement down (the batch is sent 1,000 rows at a time) so the
         # server is certainly killed half-way through the batch.
         engine = create_engine(url)
@@ -136,7 +137,7 @@ def _free_port() -> int:
 def test_opening_an_unreachable_postgres_names_it_without_the_password() -> None:
     url = f"postgresql+psycopg://netops:s3cret-pw@127.0.0.1:{_free_port()}/city"
     with pytest.raises(StoreError, match=r"PostgreSQL database city at 127\.0\.0\.1") as info:
-        Store.open(url)
+        Store.open(url, keys=store_keys())
     assert "s3cret-pw" not in one_sentence(info)
 
 
@@ -168,7 +169,7 @@ def _remount(where: Path, mode: str) -> None:
 def test_sqlite_on_a_read_only_disk_refuses_writes_and_loses_nothing(tmp_path: Path) -> None:
     with tmpfs(tmp_path / "disk") as disk:
         url = f"sqlite:///{disk / 'netops.db'}"
-        store = Store.open(url)
+        store = Store.open(url, keys=store_keys())
         try:
             store.add_user("alice", "pw", "gratis")
             store.account(start("before"))
@@ -190,13 +191,13 @@ def test_sqlite_on_a_read_only_disk_refuses_writes_and_loses_nothing(tmp_path: P
 
 def test_sqlite_in_a_missing_folder_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(StoreError, match=r"folder of the SQLite database .* does not exist"):
-        Store.open(f"sqlite:///{tmp_path / 'nope' / 'netops.db'}")
+        Store.open(f"sqlite:///{tmp_path / 'nope' / 'netops.db'}", keys=store_keys())
 
 
 def test_sqlite_path_that_is_a_folder_is_a_clear_error(tmp_path: Path) -> None:
     (tmp_path / "db").mkdir()
     with pytest.raises(StoreError, match=r"SQLite database .* is unavailable") as info:
-        Store.open(f"sqlite:///{tmp_path / 'db'}")
+        Store.open(f"sqlite:///{tmp_path / 'db'}", keys=store_keys())
     one_sentence(info)
 
 
@@ -204,7 +205,7 @@ def test_a_file_that_is_not_a_database_is_a_clear_error(tmp_path: Path) -> None:
     path = tmp_path / "netops.db"
     path.write_bytes(b"this is not sqlite" * 100)
     with pytest.raises(StoreError, match="SQLite database") as info:
-        Store.open(f"sqlite:///{path}")
+        Store.open(f"sqlite:///{path}", keys=store_keys())
     one_sentence(info)
     assert path.read_bytes() == b"this is not sqlite" * 100
 
@@ -220,10 +221,10 @@ def test_a_file_that_is_not_a_database_is_a_clear_error(tmp_path: Path) -> None:
 )
 def test_unsupported_urls_are_refused(url: str, message: str) -> None:
     with pytest.raises(StoreError, match=message):
-        Store.open(url)
+        Store.open(url, keys=store_keys())
 
 
 def test_a_wrong_postgres_password_is_named_as_such(pg: PostgresCluster) -> None:
     url = pg.new_database().replace(pg.password, "not-the-password")
     with pytest.raises(StoreError, match=r"refused the login .*password authentication failed"):
-        Store.open(url)
+        Store.open(url, keys=store_keys())

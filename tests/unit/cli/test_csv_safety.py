@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from netops.cli.main import main
+from netops.environment import store_keys
 from netops.store import AccountingRecord, Store
 from netops.store.credentials import generate_key
 from tests.paths import LAB
@@ -50,7 +51,7 @@ def test_voucher_create_refuses_a_batch_name_the_admin_api_refuses(
     assert code == 1, out
     assert "Traceback" not in err
     assert "--batch" in err and "letters, digits" in err
-    with Store.open(db) as store:
+    with Store.open(db, keys=store_keys()) as store:
         assert store.list_vouchers() == []  # nothing was made
 
 
@@ -83,7 +84,7 @@ def test_voucher_list_csv_neutralises_a_formula_already_in_the_store(
     db: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # a batch named before names were checked, or through the store's own API
-    with Store.open(db) as store:
+    with Store.open(db, keys=store_keys()) as store:
         store.create_vouchers("gratis", 1, batch=HYPERLINK)
     code, out, _ = run(capsys, "voucher", "list", "--format", "csv")
     assert code == 0
@@ -94,7 +95,7 @@ def test_voucher_list_csv_neutralises_a_formula_already_in_the_store(
 def test_sessions_csv_neutralises_a_user_name_typed_by_a_citizen(
     db: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    with Store.open(db) as store:
+    with Store.open(db, keys=store_keys()) as store:
         store.account(
             AccountingRecord(
                 status="stop",

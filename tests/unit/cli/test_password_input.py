@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from netops.cli.main import main
+from netops.environment import store_keys
 from netops.store import Store
 from netops.store.credentials import generate_key
 from tests.paths import LAB, REPO
@@ -46,7 +47,7 @@ def run(
 
 
 def logs_in(db: str, name: str, password: str) -> bool:
-    with Store.open(db) as store:
+    with Store.open(db, keys=store_keys()) as store:
         sub = store.lookup(name)
         return sub is not None and store.check_password(sub, password)
 
@@ -75,7 +76,7 @@ def test_no_password_and_no_terminal_is_one_clear_sentence(
     assert code == 1
     assert "standard input is not a terminal" in err and "--password-stdin" in err
     assert "Traceback" not in err and "Warning" not in err
-    with Store.open(db) as store:
+    with Store.open(db, keys=store_keys()) as store:
         assert store.lookup("ani") is None
 
 

@@ -19,6 +19,7 @@ import yaml
 
 from netops.cli.common import absolute, absolute_db_url
 from netops.cli.main import app, main
+from netops.environment import store_keys
 from netops.store import Store
 from netops.store.credentials import generate_key
 from tests.paths import BANJARMASIN, LAB
@@ -197,7 +198,7 @@ def test_store_commands_use_the_database_under_the_current_folder(
     assert (elsewhere / "reports" / "use.csv").read_text().startswith("hotspot,")
     # The same file, named absolutely from another folder.
     monkeypatch.chdir(elsewhere.parent)
-    with Store.open(f"sqlite:///{elsewhere / 'data' / 'netops.db'}") as store:
+    with Store.open(f"sqlite:///{elsewhere / 'data' / 'netops.db'}", keys=store_keys()) as store:
         assert [u.username for u in store.list_users()] == ["rina"]
     capsys.readouterr()
     assert main(["-i", str(elsewhere / "lab"), "--db", f"sqlite:///{elsewhere}/data/netops.db",

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from netops.environment import store_keys
 from netops.inventory import Inventory, load_inventory
 from netops.store import Store
 from netops.store.credentials import generate_key
@@ -22,7 +23,7 @@ def lab() -> Inventory:
 @pytest.fixture
 def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Store]:
     monkeypatch.setenv("NETOPS_STORE_KEY", generate_key())
-    opened = Store.open(f"sqlite:///{tmp_path / 'netops.db'}")
+    opened = Store.open(f"sqlite:///{tmp_path / 'netops.db'}", keys=store_keys())
     try:
         yield opened
     finally:

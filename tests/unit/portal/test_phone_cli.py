@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from netops.cli.main import main
+from netops.environment import store_keys
 from netops.store import Store
 from netops.store.credentials import generate_key
 from netops.store.phones import PhoneLimits
@@ -41,7 +42,7 @@ def test_block_list_unblock(db: str, capsys: pytest.CaptureFixture[str]) -> None
     assert row["blocked_at"].endswith("+08:00")  # the lab's zone, ISO 8601 with offset
     code, out, _ = run(capsys, "phone", "list")
     assert "+62812*****890" in out and "WITA" in out and "81234567890" not in out
-    with Store.open(db) as store:
+    with Store.open(db, keys=store_keys()) as store:
         issue = store.issue_phone_code(
             "+6281234567890",
             device="d",

@@ -10,6 +10,7 @@ import pytest
 from prometheus_client import CollectorRegistry, generate_latest
 from sqlalchemy.exc import OperationalError
 
+from netops.environment import store_keys
 from netops.inventory import load_inventory
 from netops.inventory.models import Privacy
 from netops.portal.privacy_metrics import PrivacyCollector
@@ -32,7 +33,7 @@ NOW = datetime(2026, 12, 5, 12, 0, tzinfo=UTC)
 @pytest.fixture
 def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Store:
     monkeypatch.setenv("NETOPS_STORE_KEY", generate_key())
-    return Store.open(f"sqlite:///{tmp_path / 'netops.db'}")
+    return Store.open(f"sqlite:///{tmp_path / 'netops.db'}", keys=store_keys())
 
 
 def _privacy(path: Path = BANJARMASIN) -> Privacy:

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from netops.cli.main import main
+from netops.environment import store_keys
 from netops.inventory import load_inventory
 from netops.store import Store
 from netops.store.credentials import generate_key
@@ -50,7 +51,7 @@ def test_register_lists_every_class_with_the_inventorys_periods(
 def test_export_erase_and_requests(
     db: str, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    with Store.open(db) as store:
+    with Store.open(db, keys=store_keys()) as store:
         store.add_user("siti", "rahasia-123", "gratis")
         store.add_user("budi", "rahasia-123", "gratis")
     out_file = tmp_path / "siti.json"
@@ -69,7 +70,7 @@ def test_export_erase_and_requests(
         ("erase", "siti", True),
         ("export", "siti", True),
     ]
-    with Store.open(db) as store:
+    with Store.open(db, keys=store_keys()) as store:
         assert store.lookup("siti") is None and store.lookup("budi") is not None
 
 
@@ -86,7 +87,7 @@ def test_mac_lookup_prints_the_stored_pseudonym(
     db: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     code, out, _ = run(capsys, "privacy", "mac", "3C-52-82-10-AA-01")
-    with Store.open(db) as store:
+    with Store.open(db, keys=store_keys()) as store:
         assert code == 0 and out.strip() == store.mac_pseudonym("3c:52:82:10:aa:01")
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from netops.cli.main import main
+from netops.environment import store_keys
 from netops.store import AccountingRecord, Store
 from netops.store.credentials import generate_key
 from netops.store.migrate import head_revision
@@ -68,7 +69,7 @@ def test_user_add_list_delete(db: str, capsys: pytest.CaptureFixture[str]) -> No
     assert run(capsys, "radius", "user", "del", "alice")[0] == 0
     code, _, err = run(capsys, "radius", "user", "del", "alice")
     assert code == 1 and "there is no user 'alice'" in err
-    with Store.open(db) as store:
+    with Store.open(db, keys=store_keys()) as store:
         bob = store.lookup("bob")
         assert bob is not None and store.check_password(bob, "pw2")
 
@@ -82,7 +83,7 @@ def test_user_add_with_an_unknown_plan_is_one_clear_error(
     assert code == 1 and out == ""
     assert "plan 'emas' is not in the inventory" in err and "gratis" in err
     assert "Traceback" not in err
-    with Store.open(db) as store:
+    with Store.open(db, keys=store_keys()) as store:
         assert store.list_users() == []
 
 
@@ -92,7 +93,7 @@ def test_user_add_twice_keeps_the_first(db: str, capsys: pytest.CaptureFixture[s
         capsys, "radius", "user", "add", "ani", "--password", "two", "--plan", "gratis"
     )
     assert code == 1 and "user 'ani' already exists" in err
-    with Store.open(db) as store:
+    with Store.open(db, keys=store_keys()) as store:
         sub = store.lookup("ani")
         assert sub is not None and sub.clear_password == "one"
 
@@ -100,7 +101,7 @@ def test_user_add_twice_keeps_the_first(db: str, capsys: pytest.CaptureFixture[s
 def test_user_disable_and_enable(db: str, capsys: pytest.CaptureFixture[str]) -> None:
     run(capsys, "radius", "user", "add", "ani", "--password", "one", "--plan", "gratis")
     assert run(capsys, "radius", "user", "disable", "ani")[0] == 0
-    with Store.open(db) as store:
+    with Store.open(db, keys=store_keys()) as store:
         sub = store.lookup("ani")
         assert sub is not None and not sub.enabled
     assert run(capsys, "radius", "user", "enable", "ani")[0] == 0
@@ -190,7 +191,7 @@ def test_voucher_list_shows_first_use_binding_and_revocation(
     db: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     run(capsys, "voucher", "create", "--plan", "voucher-harian", "--count", "3", "--batch", "b")
-    with Store.open(db) as store:
+    with Store.open(db, keys=store_keys()) as store:
         vouchers = store.list_vouchers(batch="b")
         first, second, _third = (v.username for v in vouchers)
         second_code = store.voucher_code(vouchers[1]) or ""
@@ -225,7 +226,7 @@ def test_voucher_revoke_a_whole_batch_and_unknown_codes(
 
 def test_sessions_show_who_where_and_how_much(db: str, capsys: pytest.CaptureFixture[str]) -> None:
     now = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
-    with Store.open(db) as store:
+    with Store.open(db, keys=store_keys()) as store:
         for sid, user, status in (("A1", "alice", "interim"), ("B2", "bob", "stop")):
             store.account(
                 AccountingRecord(
@@ -304,7 +305,7 @@ def test_user_passwd_changes_the_password(db: str, capsys: pytest.CaptureFixture
     run(capsys, "radius", "user", "add", "ani", "--password", "one", "--plan", "gratis")
     code, out, _ = run(capsys, "radius", "user", "passwd", "ani", "--password", "two", "--pap-only")
     assert code == 0 and "changed the password of ani" in out
-    with Store.open(db) as store:
+    with Store.open(db, keys=store_keys()) as store:
         sub = store.lookup("ani")
         assert sub is not None and not sub.chap_capable and store.check_password(sub, "two")
     assert run(capsys, "radius", "user", "passwd", "nobody", "--password", "x")[0] == 1
@@ -312,7 +313,7 @@ def test_user_passwd_changes_the_password(db: str, capsys: pytest.CaptureFixture
 
 def test_sessions_since_purge_and_status(db: str, capsys: pytest.CaptureFixture[str]) -> None:
     now = datetime.now(UTC)
-    with Store.open(db) as store:
+    with Store.open(db, keys=store_keys()) as store:
         store.add_user("alice", "pw", "gratis")
         for sid, age_days in (("fresh", 0), ("month", 30), ("ancient", 400)):
             store.account(
@@ -367,7 +368,7 @@ def test_store_rekey_takes_the_old_key_by_reference(
     assert key["source"] == "$NETOPS_STORE_KEY"
     assert key["passwords_by_key"] == {key["key_id"]: 1}
     assert os.environ["NETOPS_STORE_KEY"] not in out
-    with Store.open(db) as store:
+    with Store.open(db, keys=store_keys()) as store:
         sub = store.lookup("ani")
         assert sub is not None and sub.clear_password == "one"
 
@@ -382,11 +383,11 @@ def test_user_import_from_csv(db: str, capsys: pytest.CaptureFixture[str], tmp_p
     )
     code, out, _ = run(capsys, "radius", "user", "import", str(staff), "--dry-run")
     assert code == 0 and "3 user(s) ready" in out
-    with Store.open(db) as store:
+    with Store.open(db, keys=store_keys()) as store:
         assert store.list_users() == []
     code, out, _ = run(capsys, "radius", "user", "import", str(staff))
     assert code == 0 and "imported 3 user(s)" in out
-    with Store.open(db) as store:
+    with Store.open(db, keys=store_keys()) as store:
         users = {u.username: u for u in store.list_users()}
         assert set(users) == {"rina", "yusuf", "dewi"}
         assert not users["yusuf"].chap_capable and users["rina"].note == "Dishub"
@@ -410,7 +411,7 @@ def test_user_import_names_the_bad_line(
     staff.write_text(content)
     code, _, err = run(capsys, "radius", "user", "import", str(staff))
     assert code == 1 and message in err
-    with Store.open(db) as store:
+    with Store.open(db, keys=store_keys()) as store:
         assert store.list_users() == []
 
 
@@ -426,7 +427,7 @@ def test_user_show_gives_the_helpdesk_the_whole_picture(
 ) -> None:
     run(capsys, "radius", "user", "add", "ani", "--password", "pw", "--plan", "gratis")
     now = datetime.now(UTC)
-    with Store.open(db) as store:
+    with Store.open(db, keys=store_keys()) as store:
         store.account(
             AccountingRecord(
                 status="interim",
@@ -481,7 +482,7 @@ def test_voucher_list_filters_by_status_and_counts_them(
     db: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     run(capsys, "voucher", "create", "--plan", "voucher-harian", "--count", "4", "--batch", "x")
-    with Store.open(db) as store:
+    with Store.open(db, keys=store_keys()) as store:
         codes = [v.username for v in store.list_vouchers(batch="x")]
         store.claim_voucher(codes[0], "aa:bb:cc:00:00:01", datetime.now(UTC))
         store.revoke_voucher(codes[1])
@@ -506,7 +507,7 @@ def test_store_status_creates_no_key_file(
 def test_sessions_as_csv_for_a_spreadsheet(db: str, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "radius", "sessions", "--format", "csv")
     assert code == 0 and out.startswith("id,username,acct_session_id,nas_ip,")
-    with Store.open(db) as store:
+    with Store.open(db, keys=store_keys()) as store:
         store.account(
             AccountingRecord(
                 status="stop",

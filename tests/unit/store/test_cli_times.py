@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from netops.cli.main import main
+from netops.environment import store_keys
 from netops.store import AccountingRecord, Store
 from netops.store.credentials import generate_key
 from tests.paths import LAB
@@ -68,7 +69,7 @@ def session(store: Store, status: str, at: datetime, seconds: int, user: str = "
 def test_sessions_show_wita_for_people_and_offsets_for_machines(
     db: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    with Store.open(db) as store:
+    with Store.open(db, keys=store_keys()) as store:
         session(store, "start", START, 0)
         session(store, "stop", START + timedelta(minutes=5), 300)
     code, out, _ = run(capsys, "radius", "sessions")
@@ -84,7 +85,7 @@ def test_sessions_show_wita_for_people_and_offsets_for_machines(
 
 def test_user_show_and_list_use_the_city_clock(db: str, capsys: pytest.CaptureFixture[str]) -> None:
     now = datetime.now(UTC)
-    with Store.open(db) as store:
+    with Store.open(db, keys=store_keys()) as store:
         store.add_user("ani", "pw", "gratis")
         session(store, "start", now - timedelta(minutes=3), 0)
     code, out, _ = run(capsys, "radius", "user", "show", "ani")
@@ -117,7 +118,7 @@ def test_voucher_list_and_create_use_the_city_clock(
     # the default batch name is the city's wall clock
     assert made["batch"][:8] == datetime.now(UTC).astimezone(WITA).strftime("%Y%m%d")
     claimed = datetime(2026, 11, 22, 1, 0, tzinfo=UTC)  # 09:00 WITA
-    with Store.open(db) as store:
+    with Store.open(db, keys=store_keys()) as store:
         store.claim_voucher(made["code"], "aa:bb:cc:00:00:09", claimed)
     out = run(capsys, "voucher", "list")[1]
     assert "2026-11-22 09:00 WITA" in out and "2026-11-23 09:00 WITA" in out  # 1d validity
@@ -132,7 +133,7 @@ def test_voucher_list_and_create_use_the_city_clock(
 def test_without_an_inventory_times_are_utc_and_say_so(
     db: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    with Store.open(db) as store:
+    with Store.open(db, keys=store_keys()) as store:
         session(store, "start", START, 0)
     monkeypatch.delenv("NETOPS_INVENTORY")
     out = run(capsys, "radius", "sessions")[1]

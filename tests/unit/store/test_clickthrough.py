@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from netops.environment import store_keys
 from netops.errors import StoreError
 from netops.store import Store
 from netops.store.credentials import generate_key
@@ -25,7 +26,7 @@ def url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
 
 @pytest.fixture
 def store(url: str) -> Iterator[Store]:
-    opened = Store.open(url)
+    opened = Store.open(url, keys=store_keys())
     try:
         yield opened
     finally:
@@ -57,7 +58,7 @@ def test_rotate_gives_an_existing_allowance_a_new_password_and_retires_the_old(
     # Through the RADIUS server's read too, and for a second store (another process).
     view = store.auth_view(username, before.created_at)
     assert view is not None and view.subscriber.clear_password == new
-    with Store.open(url) as other:
+    with Store.open(url, keys=store_keys()) as other:
         fresh = other.lookup(username)
         assert fresh is not None and other.check_password(fresh, new)
         assert not other.check_password(fresh, old)

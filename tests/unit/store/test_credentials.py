@@ -9,7 +9,14 @@ import pytest
 
 from netops.errors import StoreError
 from netops.store import credentials
-from netops.store.credentials import Cipher, generate_key, hash_password, parse_key, verify_hash
+from netops.store.credentials import (
+    Cipher,
+    StoreKeys,
+    generate_key,
+    hash_password,
+    parse_key,
+    verify_hash,
+)
 
 
 def _cipher(origin: str = "test") -> Cipher:
@@ -74,12 +81,24 @@ def test_bad_keys_are_a_clear_error(text: str) -> None:
         parse_key(text, "$NETOPS_STORE_KEY")
 
 
-def test_env_key_wins_over_the_key_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_given_key_wins_over_the_key_file(tmp_path: Path) -> None:
     key = generate_key()
-    monkeypatch.setenv(credentials.KEY_ENV, key)
-    loaded, origin = credentials.load_key(tmp_path / "k")
+    loaded, origin = credentials.load_key(tmp_path / "k", StoreKeys(store_key=key))
     assert loaded == parse_key(key, "x") and origin == "$NETOPS_STORE_KEY"
     assert not (tmp_path / "k").exists()
+
+
+def test_the_store_never_reads_the_environment_for_its_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(credentials.KEY_ENV, generate_key())
+    _, origin = credentials.load_key(tmp_path / "k")
+    assert origin == str(tmp_path / "k")
+
+
+def test_keys_never_show_in_a_repr() -> None:
+    key = generate_key()
+    assert key not in repr(StoreKeys(store_key=key, mac_key=key))
 
 
 def test_missing_env_creates_a_private_key_file_with_a_warning(

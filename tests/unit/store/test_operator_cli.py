@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from netops.cli.main import main
+from netops.environment import store_keys
 from netops.store import Store
 from netops.store.credentials import generate_key
 from tests.paths import LAB
@@ -75,7 +76,7 @@ def test_operator_accounts_tokens_and_their_audit(
     code, out, _ = run(capsys, monkeypatch, "operator", "token", "create", "siti")
     token = out.splitlines()[0]
     assert code == 0 and token.startswith("nto_")
-    with Store.open(db) as store:
+    with Store.open(db, keys=store_keys()) as store:
         op = store.operator_for_token(token)
         assert op is not None and op.name == "siti" and op.sites == {"lab-park"}
         assert store.check_operator_password("siti", PASSWORD) is not None
@@ -89,7 +90,7 @@ def test_operator_accounts_tokens_and_their_audit(
     code, out, _ = run(capsys, monkeypatch, "operator", "totp", "siti")
     assert code == 0 and out.startswith("otpauth://totp/") and "secret=" in out
     assert run(capsys, monkeypatch, "operator", "disable", "siti")[0] == 0
-    with Store.open(db) as store:
+    with Store.open(db, keys=store_keys()) as store:
         assert store.check_operator_password("siti", PASSWORD) is None
     code, out, _ = run(capsys, monkeypatch, "audit", "list", "--format", "json")
     rows = json.loads(out)
@@ -141,7 +142,7 @@ def test_cli_changes_to_subscribers_record_the_local_user(
     assert code == 0
     codes = [v["code"] for v in json.loads(out)]
     assert run(capsys, monkeypatch, "voucher", "revoke", codes[0])[0] == 0
-    with Store.open(db) as store:
+    with Store.open(db, keys=store_keys()) as store:
         entries = store.audit_entries()
     assert [e.action for e in entries] == [
         "user.add",
@@ -162,7 +163,7 @@ def test_cli_changes_to_subscribers_record_the_local_user(
 def test_audit_verify_names_the_first_edited_row(
     db: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    with Store.open(db) as store:
+    with Store.open(db, keys=store_keys()) as store:
         for n in range(3):
             store.audit("siti", "10.40.10.5", "voucher.revoke", f"code-{n}[/]")
     code, out, _ = run(capsys, monkeypatch, "audit", "list")

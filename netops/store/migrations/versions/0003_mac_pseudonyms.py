@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from alembic import context, op
 
 from netops.store import codes
-from netops.store.credentials import Cipher, load_key, mac_key
+from netops.store.credentials import NO_KEYS, Cipher, StoreKeys, load_key, mac_key
 
 revision = "0003_mac_pseudonyms"
 down_revision = "0002"
@@ -34,19 +34,20 @@ _NAMED = ("acct_sessions", "admissions", "usage_totals")
 class _Keys:
     """The keys, loaded only when a row needs them (a fresh database needs none)."""
 
-    def __init__(self, key_file: Path) -> None:
+    def __init__(self, key_file: Path, keys: StoreKeys) -> None:
         self.key_file = key_file
+        self.keys = keys
         self._mac: bytes | None = None
         self._cipher: Cipher | None = None
 
     def pseudonym(self, mac: str) -> str | None:
         if self._mac is None:
-            self._mac = mac_key(self.key_file)[0]
+            self._mac = mac_key(self.key_file, self.keys)[0]
         return codes.mac_pseudonym(mac, self._mac)
 
     def cipher(self) -> Cipher:
         if self._cipher is None:
-            key, origin = load_key(self.key_file)
+            key, origin = load_key(self.key_file, self.keys)
             self._cipher = Cipher(key, origin)
         return self._cipher
 
@@ -62,7 +63,7 @@ def _rename(conn: Any, old: str, new: str) -> None:
 def upgrade() -> None:
     conn = op.get_bind()
     key_file = context.config.attributes.get("key_file") or Path("var") / "netops-store.key"
-    keys = _Keys(Path(key_file))
+    keys = _Keys(Path(key_file), context.config.attributes.get("keys") or NO_KEYS)
     subscribers = conn.execute(
         sa.text("SELECT id, username, kind, password_enc, bound_mac FROM subscribers")
     ).all()
