@@ -22,7 +22,7 @@ from markupsafe import Markup
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
 from netops import defaults, environment
-from netops.inventory.models import Hotspot, Inventory, Plan
+from netops.inventory.models import Hotspot, Inventory, PhoneLimitsSettings, Plan
 from netops.portal import i18n
 from netops.portal.branding import Branding, load_branding
 from netops.portal.login import device_addresses
@@ -84,9 +84,20 @@ class PortalSettings:
 
     def __post_init__(self) -> None:
         if self.phone_limits is INVENTORY_PHONE_LIMITS:
-            self.phone_limits = PhoneLimits.from_settings(
-                self.inventory.services.portal.phone_limits
-            )
+            self.phone_limits = phone_limits(self.inventory.services.portal.phone_limits)
+
+
+def phone_limits(settings: PhoneLimitsSettings) -> PhoneLimits:
+    """The limits the inventory's ``services.portal.phone_limits`` sets (the store knows no
+    inventory)."""
+    return PhoneLimits(
+        per_number_hour=settings.per_number_hour,
+        per_number_day=settings.per_number_day,
+        per_device_hour=settings.per_device_hour,
+        per_hotspot_hour=settings.per_hotspot_hour,
+        code_ttl_s=settings.code_ttl,
+        tries=settings.tries,
+    )
 
 
 class Portal:

@@ -38,7 +38,6 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Mapped, mapped_column
 
 from netops.errors import StoreError
-from netops.inventory.models import PhoneLimitsSettings
 from netops.store.base import StoreBase
 from netops.store.credentials import load_key
 from netops.store.rows import SUBSCRIBERS, subscriber_values
@@ -107,18 +106,6 @@ class PhoneLimits:
     per_hotspot_hour: int = 120
     code_ttl_s: int = 300
     tries: int = 3
-
-    @classmethod
-    def from_settings(cls, settings: PhoneLimitsSettings) -> PhoneLimits:
-        """The limits the inventory's ``services.portal.phone_limits`` sets."""
-        return cls(
-            per_number_hour=settings.per_number_hour,
-            per_number_day=settings.per_number_day,
-            per_device_hour=settings.per_device_hour,
-            per_hotspot_hour=settings.per_hotspot_hour,
-            code_ttl_s=settings.code_ttl,
-            tries=settings.tries,
-        )
 
 
 @dataclass(frozen=True)

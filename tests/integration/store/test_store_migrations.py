@@ -217,7 +217,7 @@ def test_voucher_name_migration_renames_every_voucher_and_its_records(store_url:
         finally:
             engine.dispose()
 
-    with Store.open(store_url) as store:
+    with Store.open(store_url, keys=store_keys()) as store:
         name = store.voucher_name(code)
         assert name is not None
         dumped = dump()

@@ -15,6 +15,7 @@ from netops.errors import InventoryError
 from netops.inventory import load_inventory
 from netops.inventory.models import PhoneLimitsSettings
 from netops.portal.app import PortalSettings, create_app
+from netops.portal.state import phone_limits
 from netops.store import Store
 from netops.store.phones import PhoneLimits
 from tests.paths import LAB
@@ -66,7 +67,7 @@ def test_the_inventory_s_limit_of_one_sms_a_number_is_what_the_portal_sends(
 def test_an_inventory_without_phone_limits_keeps_the_shipped_defaults(store: Store) -> None:
     settings = PortalSettings(inventory=load_inventory(LAB), store=store)
     assert settings.phone_limits == PhoneLimits()
-    assert PhoneLimits.from_settings(PhoneLimitsSettings()) == PhoneLimits()
+    assert phone_limits(PhoneLimitsSettings()) == PhoneLimits()
 
 
 def test_limits_passed_by_a_caller_win_over_the_inventory(store: Store) -> None:

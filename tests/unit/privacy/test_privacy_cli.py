@@ -104,7 +104,7 @@ def test_purge_cuts_the_audit_trail_behind_an_anchor_that_verify_starts_from(
     from datetime import UTC, datetime, timedelta
 
     now = datetime.now(UTC)
-    with Store.open(db) as store:
+    with Store.open(db, keys=store_keys()) as store:
         for days in (200, 120, 91, 10, 1):  # the lab keeps the operator audit for 90 days
             store.audit("siti", "cli", "voucher.create", f"batch-{days}", at=now - timedelta(days))
     caplog.set_level("INFO", logger="netops.privacy")
@@ -115,7 +115,7 @@ def test_purge_cuts_the_audit_trail_behind_an_anchor_that_verify_starts_from(
     assert code == 0, out
     assert "starts at the purge anchor: 3 older row(s) purged" in out and "WITA" in out
     assert "audit trail intact: 3 row(s)" in out  # two kept, and the purge's own row
-    with Store.open(db) as store:
+    with Store.open(db, keys=store_keys()) as store:
         kept = [e.target for e in store.audit_entries()]
     assert kept == ["batch-10", "batch-1", "audit_log<=3"]
     # Tampering with what is left is still found, with exit status 1.

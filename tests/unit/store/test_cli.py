@@ -171,7 +171,7 @@ def test_voucher_create_as_csv_and_json(db: str, capsys: pytest.CaptureFixture[s
     code, out, _ = run(capsys, "voucher", "list", "--batch", "hari-jadi", "--format", "json")
     listed = json.loads(out)
     # Lists name vouchers by their derived name: the code is shown once, when made.
-    with Store.open(db) as store:
+    with Store.open(db, keys=store_keys()) as store:
         names = sorted(store.voucher_name(r["code"]) or "" for r in rows)
     assert sorted(v["name"] for v in listed) == names
     assert not {r["code"] for r in rows} & {v["name"] for v in listed}
@@ -198,7 +198,7 @@ def test_voucher_list_shows_first_use_binding_and_revocation(
         store.claim_voucher(first, "aa:bb:cc:00:00:09", datetime.now(UTC))
         device = store.mac_pseudonym("aa:bb:cc:00:00:09")
     assert run(capsys, "voucher", "revoke", second_code.lower())[0] == 0
-    with Store.open(db) as store:
+    with Store.open(db, keys=store_keys()) as store:
         targets = [e.target or "" for e in store.audit_entries()]
     assert second in targets, "the audit trail names the revoked voucher"
     assert not any(second_code.replace("-", "") in t.replace("-", "") for t in targets)

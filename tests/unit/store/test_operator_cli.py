@@ -154,7 +154,7 @@ def test_cli_changes_to_subscribers_record_the_local_user(
         "voucher.revoke",
     ]
     assert {(e.operator, e.source) for e in entries} == {(getpass.getuser(), "cli")}
-    with Store.open(db) as store:
+    with Store.open(db, keys=store_keys()) as store:
         assert entries[-1].target == store.voucher_name(codes[0])  # never the code
     assert not any("aa:bb:cc" in (e.target or "").lower() for e in entries)
     assert entries[3].target == entries[4].target and (entries[3].target or "").startswith("mac~")
