@@ -15,6 +15,7 @@ fixed SQL is in :mod:`netops.store.hotpath`, the row mappers in :mod:`netops.sto
 from __future__ import annotations
 
 from netops.store.accounting import Accounting
+from netops.store.limits import Limits
 from netops.store.natlog import NatLog
 from netops.store.operators import Operators
 from netops.store.phones import Phones
@@ -22,7 +23,8 @@ from netops.store.privacy import DataSubjects
 from netops.store.subscribers import Subscribers
 
 
-class Store(Subscribers, Accounting, Operators, DataSubjects, Phones, NatLog):
+class Store(Subscribers, Accounting, Operators, DataSubjects, Phones, NatLog, Limits):
     """Subscribers (users, vouchers, MACs, click-throughs, verified phone numbers),
     accounting sessions, the operators who run the console with their audit trail, and
-    data subject requests with retention housekeeping, and the gateways' NAT log."""
+    data subject requests with retention housekeeping, the gateways' NAT log, and the
+    portal's rate limits that every portal process on this store shares."""
