@@ -13,6 +13,10 @@ than its limit (the attempt past the limit is refused, not recorded), and rows l
 table once their window is over (:meth:`Limits.purge_limit_hits`, also run now and then by
 :meth:`Limits.limit_hit` itself).
 
+The same module keeps what the RADIUS servers learnt about each NAS for BlastRADIUS
+(``nas_guards``, see :class:`netops.radius.protocol.Hardening`): one decision per NAS for
+every worker, both servers and a restarted one.
+
 Counting an attempt is one write transaction: the rows in the window are read and the new
 one inserted under a lock on the key (``BEGIN IMMEDIATE`` on SQLite, a transaction-scoped
 advisory lock on PostgreSQL), so two processes counting at the same moment never both take
@@ -25,10 +29,10 @@ import hashlib
 import hmac
 import itertools
 import threading
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import cast
 
-from sqlalchemy import Index, String, Table, delete, func, select, text
+from sqlalchemy import Boolean, Index, String, Table, delete, func, select, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -57,7 +61,20 @@ class LimitHitRow(Base):
     )
 
 
+class NasGuardRow(Base):
+    """What ``auto`` learnt about a NAS: since when it sends Message-Authenticator (it must
+    from then on), and whether Proxy-State without one is dropped (None: not decided)."""
+
+    __tablename__ = "nas_guards"
+
+    nas: Mapped[str] = mapped_column(String(64), primary_key=True)
+    message_authenticator_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    limit_proxy_state: Mapped[bool | None] = mapped_column(Boolean)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 HITS = cast(Table, LimitHitRow.__table__)
+GUARDS = cast(Table, NasGuardRow.__table__)
 
 
 class Limits(StoreBase):
@@ -161,3 +178,45 @@ class Limits(StoreBase):
         """How many counted attempts the table holds (for status and tests)."""
         with self._tx() as conn:
             return int(conn.scalar(select(func.count()).select_from(HITS)) or 0)
+
+    # --- BlastRADIUS decisions per NAS (netops.radius.handler.Handler.harden) ---------------
+
+    def nas_guard(self, nas: str) -> tuple[bool, bool | None]:
+        """(must the NAS send Message-Authenticator, is Proxy-State limited) as learnt."""
+        with self._tx() as conn:
+            row = conn.execute(
+                select(GUARDS.c.message_authenticator_since, GUARDS.c.limit_proxy_state).where(
+                    GUARDS.c.nas == nas
+                )
+            ).first()
+        if row is None:
+            return False, None
+        return row.message_authenticator_since is not None, row.limit_proxy_state
+
+    def note_nas_guard(
+        self, nas: str, *, require: bool, limit: bool | None, at: datetime | None = None
+    ) -> None:
+        """Keep what was learnt about ``nas``, never loosening it: the requirement once set
+        stays, and the first Proxy-State decision wins."""
+        at = at or datetime.now(UTC)
+        since = at if require else None
+        insert = self._insert()(GUARDS).values(
+            nas=nas, message_authenticator_since=since, limit_proxy_state=limit, updated_at=at
+        )
+        excluded = insert.excluded
+        with self._tx(write=True) as conn:
+            conn.execute(
+                insert.on_conflict_do_update(
+                    index_elements=[GUARDS.c.nas],
+                    set_={
+                        "message_authenticator_since": func.coalesce(
+                            GUARDS.c.message_authenticator_since,
+                            excluded.message_authenticator_since,
+                        ),
+                        "limit_proxy_state": func.coalesce(
+                            GUARDS.c.limit_proxy_state, excluded.limit_proxy_state
+                        ),
+                        "updated_at": excluded.updated_at,
+                    },
+                )
+            )

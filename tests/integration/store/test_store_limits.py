@@ -125,3 +125,14 @@ def test_two_processes_counting_one_key_record_exactly_its_limit(
     # 25th hit fills the window and already answers with a wait).
     assert sum(free) == 24
     assert store.limit_wait("hotspot", "gw:lab-hs-01", 25, 600.0, datetime.now(UTC)) > 0
+
+
+def test_what_a_nas_showed_is_kept_and_never_loosened(store: Store) -> None:
+    assert store.nas_guard("127.0.0.1") == (False, None)
+    store.note_nas_guard("127.0.0.1", require=False, limit=True, at=T0)
+    assert store.nas_guard("127.0.0.1") == (False, True)
+    store.note_nas_guard("127.0.0.1", require=True, limit=False, at=T0)
+    assert store.nas_guard("127.0.0.1") == (True, True)  # the first Proxy-State decision wins
+    store.note_nas_guard("127.0.0.1", require=False, limit=None, at=T0)
+    assert store.nas_guard("127.0.0.1") == (True, True)  # the requirement, once set, stays
+    assert store.nas_guard("127.0.0.2") == (False, None)

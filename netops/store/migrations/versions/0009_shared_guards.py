@@ -1,6 +1,7 @@
-"""Rate limits every portal process shares: one row per counted attempt.
+"""Rate limits every portal process shares (one row per counted attempt), and what the
+RADIUS servers learnt about each NAS for BlastRADIUS (one row per NAS).
 
-Revision ID: 0009_limit_hits
+Revision ID: 0009_shared_guards
 Revises: 0008_notice_acceptance
 Create Date: 2026-12-05
 """
@@ -10,7 +11,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0009_limit_hits"
+revision = "0009_shared_guards"
 down_revision = "0008_notice_acceptance"
 branch_labels = None
 depends_on = None
@@ -31,7 +32,16 @@ def upgrade() -> None:
     )
     op.create_index("ix_limit_hits_scope_key_hash_at", "limit_hits", ["scope", "key_hash", "at"])
     op.create_index("ix_limit_hits_expires_at", "limit_hits", ["expires_at"])
+    op.create_table(
+        "nas_guards",
+        sa.Column("nas", sa.String(64), nullable=False),
+        sa.Column("message_authenticator_since", When, nullable=True),
+        sa.Column("limit_proxy_state", sa.Boolean(), nullable=True),
+        sa.Column("updated_at", When, nullable=False),
+        sa.PrimaryKeyConstraint("nas", name="pk_nas_guards"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("nas_guards")
     op.drop_table("limit_hits")
