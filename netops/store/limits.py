@@ -162,10 +162,12 @@ class Limits(StoreBase):
     def limit_reset(self, scope: str, key: str) -> int:
         """Forget every counted attempt of ``key`` (a successful login); how many."""
         key_hash = self.limit_key_hash(scope, key)
+        where = (HITS.c.scope == scope, HITS.c.key_hash == key_hash)
+        with self._tx() as conn:  # most logins have nothing to forget: no write then
+            if conn.execute(select(HITS.c.id).where(*where).limit(1)).first() is None:
+                return 0
         with self._tx(write=True) as conn:
-            done = conn.execute(
-                delete(HITS).where(HITS.c.scope == scope, HITS.c.key_hash == key_hash)
-            )
+            done = conn.execute(delete(HITS).where(*where))
         return int(done.rowcount)
 
     def purge_limit_hits(self, now: datetime) -> int:
