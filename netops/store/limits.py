@@ -131,6 +131,18 @@ class Limits(StoreBase):
             recent = self._recent(conn, scope, key_hash, limit, now - window)
         return self._wait(recent, limit, window, now)
 
+    def limit_used(self, scope: str, key: str, window_s: float, now: datetime) -> int:
+        """How many attempts of ``key`` count in the window ending ``now``."""
+        key_hash = self.limit_key_hash(scope, key)
+        since = now - timedelta(seconds=window_s)
+        with self._tx() as conn:
+            found = conn.scalar(
+                select(func.count())
+                .select_from(HITS)
+                .where(HITS.c.scope == scope, HITS.c.key_hash == key_hash, HITS.c.at > since)
+            )
+        return int(found or 0)
+
     def limit_hit(self, scope: str, key: str, limit: int, window_s: float, now: datetime) -> float:
         """Count one attempt of ``key`` unless the limit is already reached (then nothing is
         recorded); the seconds until ``key`` may try again afterwards (0: it may)."""

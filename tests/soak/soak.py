@@ -397,18 +397,18 @@ def run(kind: str, seconds: float, sessions_per_s: float, streams: int) -> dict[
             str(state),
             "--bind",
             "127.0.0.1",
-            "--radius-auth-port",
-            str(ports["auth"]),
-            "--radius-acct-port",
-            str(ports["acct"]),
-            "--radius-metrics-port",
-            str(ports["rmetrics"]),
-            "--portal-port",
-            str(ports["portal"]),
-            "--exporter-port",
-            str(ports["exporter"]),
-            "--health-port",
-            str(ports["health"]),
+            *(
+                word
+                for option, key in (
+                    ("--radius-auth-port", "auth"),
+                    ("--radius-acct-port", "acct"),
+                    ("--radius-metrics-port", "rmetrics"),
+                    ("--portal-port", "portal"),
+                    ("--exporter-port", "exporter"),
+                    ("--health-port", "health"),
+                )
+                for word in (option, str(ports[key]))
+            ),
             "--no-prometheus",
         ]
         log = (tmp / "up.log").open("w")
