@@ -9,7 +9,8 @@ on a fresh SQLite file or a throwaway PostgreSQL, and drives it for ``--seconds`
 - the portal: login pages and wrong voucher codes, as phones behind a hotspot do;
 - an operator's console: the session list through the admin API, and disconnects (CoA)
   of live sessions, answered by a small NAS stand-in on the lab NAS's CoA port;
-- Prometheus-style scrapes of every component's ``/metrics``;
+- Prometheus-style scrapes of every component's ``/metrics``, and SNMP scrapes through the
+  exporter (``/snmp``, modules ``system`` and ``if_mib``) of a real net-snmp ``snmpd``;
 - at half time a NAS reboots (Accounting-On) and its phones reconnect at once (a storm);
 - at 70 % the RADIUS server is killed with SIGKILL; the supervisor restarts it and the
   phones' retransmissions carry the load over the gap.
@@ -367,8 +368,11 @@ def database(kind: str, tmp: Path) -> Iterator[tuple[str, Any]]:
 
 
 def run(kind: str, seconds: float, sessions_per_s: float, streams: int) -> dict[str, Any]:
+    from tests.support.snmp_peers import start_snmpd
+
     tmp = Path(tempfile.mkdtemp(prefix=f"netops-soak-{kind}-"))
     coa_port = free_udp_port()
+    agent = start_snmpd(tmp / "snmpd")
     inventory = make_inventory(tmp / "inventory", coa_port=coa_port)
     os.environ["NETOPS_STORE_KEY"] = generate_key()
     os.environ["NETOPS_ADMIN_TOKEN"] = TOKEN
@@ -431,6 +435,8 @@ def run(kind: str, seconds: float, sessions_per_s: float, streams: int) -> dict[
                 "portal": f"{portal}/metrics",
                 "exporter": f"http://127.0.0.1:{ports['exporter']}/metrics",
                 "supervisor": f"http://127.0.0.1:{ports['health']}/metrics",
+                "snmp": f"http://127.0.0.1:{ports['exporter']}/snmp?target=127.0.0.1:"
+                f"{agent.port}&auth=public_v2&module=system&module=if_mib",
             }
             pace = [streams / sessions_per_s]
             threads.append(threading.Thread(target=nas_coa, args=(coa_port, stop, books)))
@@ -451,6 +457,7 @@ def run(kind: str, seconds: float, sessions_per_s: float, streams: int) -> dict[
             components = health(ports["health"])["components"]
             at_start = {n: proc_figures(c["pid"]) for n, c in components.items() if c["pid"]}
             size_start = db_size()
+            radius_life: dict[str, dict[str, float]] = {"start": at_start.get("radius", {})}
             storm_done = killed = False
             while (elapsed := time.monotonic() - begin) < seconds:
                 if not storm_done and elapsed >= seconds * 0.5:
@@ -466,6 +473,7 @@ def run(kind: str, seconds: float, sessions_per_s: float, streams: int) -> dict[
                 if not killed and elapsed >= seconds * 0.7:
                     killed = True
                     pid = health(ports["health"])["components"]["radius"]["pid"]
+                    radius_life["before_kill"] = proc_figures(pid)
                     os.kill(pid, signal.SIGKILL)
                     books.count("radius killed")
                     before = len(books.acked)
@@ -477,6 +485,7 @@ def run(kind: str, seconds: float, sessions_per_s: float, streams: int) -> dict[
                             and now["up"]
                             and len(books.acked) > before
                         ):
+                            radius_life["after_restart"] = proc_figures(now["pid"])
                             break
                         time.sleep(0.05)
                     books.kill_gap_s = round(time.monotonic() - t0, 2)
@@ -484,6 +493,7 @@ def run(kind: str, seconds: float, sessions_per_s: float, streams: int) -> dict[
             components = health_any(ports["health"])["components"]
             at_end = {n: proc_figures(c["pid"]) for n, c in components.items() if c["pid"]}
             restarts = {n: c["restarts"] for n, c in components.items()}
+            radius_life["end"] = at_end.get("radius", {})
             size_end = db_size()
         finally:
             stop.set()
@@ -500,6 +510,7 @@ def run(kind: str, seconds: float, sessions_per_s: float, streams: int) -> dict[
             if up.poll() is None:
                 os.killpg(up.pid, signal.SIGKILL)
             log.close()
+            agent.stop()
         lost = cross_check(url, books)
     growth = {
         name: {
@@ -520,6 +531,7 @@ def run(kind: str, seconds: float, sessions_per_s: float, streams: int) -> dict[
         "lost_acknowledged_records": lost,
         "wrong_accepts": books.wrong_accepts,
         "radius_kill_gap_s": books.kill_gap_s,
+        "radius_lifecycle": radius_life,
         "restarts": restarts,
         "process_growth": growth,
         "db_bytes": [size_start, size_end],
@@ -549,9 +561,15 @@ def verdict(result: dict[str, Any]) -> list[str]:
         problems.append(f"{result['wrong_accepts']} Access-Accepts for a wrong password")
     if not result["acknowledged_records"]:
         problems.append("nothing was acknowledged")
-    for name, g in result["process_growth"].items():
-        if name == "radius":
-            continue  # killed and restarted: its start and end are two processes
+    growth = dict(result["process_growth"])
+    life = result.get("radius_lifecycle", {})
+    growth.pop("radius", None)  # killed and restarted: its start and end are two processes
+    for first, last in (("start", "before_kill"), ("after_restart", "end")):
+        if life.get(first) and life.get(last):
+            growth[f"radius {first}..{last}"] = {
+                k: [life[first][k], life[last][k]] for k in ("rss_mib", "fds")
+            }
+    for name, g in growth.items():
         if g["rss_mib"][1] - g["rss_mib"][0] > RSS_BOUND_MIB:
             problems.append(f"{name} grew {g['rss_mib']} MiB (bound {RSS_BOUND_MIB})")
         if g["fds"][1] - g["fds"][0] > FD_BOUND:
