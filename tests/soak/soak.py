@@ -543,14 +543,22 @@ def run(kind: str, seconds: float, sessions_per_s: float, streams: int) -> dict[
 
 def cross_check(url: str, books: Books) -> list[str]:
     """Every acknowledged Start and Stop is in the store (Stops closed the session)."""
+    from sqlalchemy import select
+
+    from netops.store.rows import SESSIONS
+
+    with Store.open(url) as store, store._tx() as conn:
+        rows = conn.execute(
+            select(SESSIONS.c.acct_session_id, SESSIONS.c.nas_ip, SESSIONS.c.stopped_at)
+        ).all()
+    stored = {(r.acct_session_id, r.nas_ip): r.stopped_at is not None for r in rows}
     lost: list[str] = []
-    with Store.open(url) as store:
-        for status, sid, nas in books.acked:
-            session = store.session(sid, nas)
-            if session is None:
-                lost.append(f"{status} {sid}")
-            elif status == "Stop" and session.stopped_at is None:
-                lost.append(f"{status} {sid} (still open)")
+    for status, sid, nas in books.acked:
+        closed = stored.get((sid, nas))
+        if closed is None:
+            lost.append(f"{status} {sid}")
+        elif status == "Stop" and not closed:
+            lost.append(f"{status} {sid} (still open)")
     return lost
 
 
