@@ -12,7 +12,7 @@ DEBS   := python3-venv git graphviz iproute2 procps kannel kannel-extras \
           frr openssh-server postgresql chromium chromium-driver fonts-dejavu-core \
           nginx nftables keepalived curl openssl
 
-.PHONY: all deps debs venv lint test unit integration demo bench clean
+.PHONY: all deps debs venv lint test unit integration demo bench soak clean
 
 all: test
 
@@ -48,6 +48,14 @@ demo: deps
 
 bench: deps
 	$(BIN)/pytest -q -s tests/bench -p no:cacheprovider
+
+# A day of the city in ten minutes against `netops up`, on SQLite then PostgreSQL (not in
+# `make test`; a 30 s smoke of it is). Figures: docs/reliability.md.
+SOAK_SECONDS ?= 600
+soak: deps
+	@mkdir -p test-artifacts
+	$(BIN)/python tests/soak/soak.py --db sqlite --seconds $(SOAK_SECONDS) --json test-artifacts/soak-sqlite.json
+	$(BIN)/python tests/soak/soak.py --db postgresql --seconds $(SOAK_SECONDS) --json test-artifacts/soak-postgresql.json
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache test-artifacts

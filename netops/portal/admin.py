@@ -36,6 +36,7 @@ from netops.portal.console_sessions import ConsoleSessions, MemoryConsoleSession
 from netops.portal.pages import client_of
 from netops.portal.security import (
     FailureGuard,
+    Limiter,
     RateLimiter,
     admin_token_problem,
     token_matches,
@@ -283,11 +284,11 @@ def disconnect(portal: Portal, req: DisconnectIn, who: Principal) -> DisconnectO
 @dataclass
 class ConsoleState:
     """What the console and the API share in one portal: the wrong-token counts and the
-    live sign-ins. Replace ``sessions`` with a shared registry where several portal
-    processes serve one console."""
+    live sign-ins. :func:`console_state` takes both from the portal's store, so several
+    portal processes on one store serve one console."""
 
     failures: FailureGuard = field(default_factory=FailureGuard)
-    accounts: RateLimiter = field(default_factory=lambda: RateLimiter(5, 600.0))
+    accounts: Limiter = field(default_factory=lambda: RateLimiter(5, 600.0))
     sessions: ConsoleSessions = field(default_factory=MemoryConsoleSessions)
     weak_token_logged: bool = False
     deprecation_logged: bool = False
@@ -300,7 +301,11 @@ def console_state(portal: Portal) -> ConsoleState:
     """The :class:`ConsoleState` of ``portal`` (made on first use)."""
     state = _STATES.get(portal)
     if state is None:
-        state = _STATES[portal] = ConsoleState(sessions=for_store(portal.store))
+        state = _STATES[portal] = ConsoleState(
+            failures=portal.console_failures,
+            accounts=portal.console_accounts,
+            sessions=for_store(portal.store),
+        )
     return state
 
 

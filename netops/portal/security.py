@@ -1,7 +1,8 @@
 """Guards for the portal: signed tokens (CSRF, cookies), login rate limits, headers.
 
 Pure apart from the clock, which every function takes as an argument, so the unit tests
-drive time by hand.
+drive time by hand, and :class:`SharedRateLimiter`, which counts in a :class:`LimitTable`
+(the store every portal process shares).
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ import secrets
 import threading
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Any
+from datetime import UTC, datetime
+from typing import Any, Protocol, runtime_checkable
 
 
 class Signer:
@@ -112,17 +114,36 @@ def token_matches(given: str | None, expected: str | None) -> bool:
     return hmac.compare_digest(given.encode(), expected.encode())
 
 
+class Limiter(Protocol):
+    """At most ``limit`` failed attempts per key in a sliding ``window`` (seconds)."""
+
+    limit: int
+    window: float
+
+    def retry_after(self, key: str, now: float) -> float:
+        """Seconds until ``key`` may try again (0 when it may try now)."""
+        ...
+
+    def fail(self, key: str, now: float) -> None:
+        """Count one failed attempt for ``key``."""
+        ...
+
+    def reset(self, key: str) -> None:
+        """Forget ``key`` (after a successful login)."""
+        ...
+
+
 @dataclass
 class _Window:
     hits: deque[float] = field(default_factory=deque)
 
 
 class RateLimiter:
-    """At most ``limit`` failed attempts per key in a sliding ``window`` (seconds).
+    """:class:`Limiter` in this process's memory.
 
     Keys are namespaced strings (``mac:aa:bb…``, ``ip:10.0.0.5``). Thread-safe; memory is
-    bounded by pruning empty windows. State is per process: run one portal worker, or accept
-    that the limit applies per worker.
+    bounded by pruning empty windows. Per process: a second portal process behind the same
+    name counts on its own; the portal itself uses :class:`SharedRateLimiter`.
     """
 
     def __init__(self, limit: int, window: float, max_keys: int = 100_000) -> None:
@@ -172,6 +193,58 @@ class RateLimiter:
             self._keys.pop(next(iter(self._keys)))
 
 
+@runtime_checkable
+class LimitTable(Protocol):
+    """What a store offers to keep rate limits for every portal process (see
+    :mod:`netops.store.limits`): sliding windows counted in one shared table."""
+
+    def limit_wait(self, scope: str, key: str, limit: int, window_s: float, now: datetime) -> float:
+        """Seconds until ``key`` may try again under ``scope``'s limit."""
+        ...
+
+    def limit_hit(self, scope: str, key: str, limit: int, window_s: float, now: datetime) -> float:
+        """Count one attempt atomically (none past the limit); the wait afterwards."""
+        ...
+
+    def limit_reset(self, scope: str, key: str) -> int:
+        """Forget ``key``'s attempts under ``scope``."""
+        ...
+
+
+def _moment(epoch: float) -> datetime:
+    return datetime.fromtimestamp(epoch, UTC)
+
+
+class SharedRateLimiter:
+    """:class:`Limiter` counted in a :class:`LimitTable` under ``scope``: every portal process
+    on the same store sees the same counts, so two processes behind one name stop a guesser
+    at the same attempt as one process does."""
+
+    def __init__(self, table: LimitTable, scope: str, limit: int, window: float) -> None:
+        if limit < 1 or window <= 0:
+            raise ValueError("a rate limit needs limit >= 1 and a positive window")
+        self.table = table
+        self.scope = scope
+        self.limit = limit
+        self.window = window
+
+    def retry_after(self, key: str, now: float) -> float:
+        return self.table.limit_wait(self.scope, key, self.limit, self.window, _moment(now))
+
+    def fail(self, key: str, now: float) -> None:
+        self.table.limit_hit(self.scope, key, self.limit, self.window, _moment(now))
+
+    def reset(self, key: str) -> None:
+        self.table.limit_reset(self.scope, key)
+
+
+def limiter_for(store: object, scope: str, limit: int, window: float) -> Limiter:
+    """A :class:`SharedRateLimiter` when ``store`` keeps limits, else one in memory."""
+    if isinstance(store, LimitTable):
+        return SharedRateLimiter(store, scope, limit, window)
+    return RateLimiter(limit, window)
+
+
 #: Shortest operator token the portal accepts: 32 characters (``openssl rand -base64 32``
 #: gives 44, ``secrets.token_urlsafe(32)`` 43).
 MIN_ADMIN_TOKEN = 32
@@ -204,7 +277,8 @@ class FailureGuard:
     oldest of them leaves it; ``overall`` failures from any mix of sources lock every source
     the same way (guessing spread over many addresses, or addresses the portal cannot tell
     apart). While locked, every token attempt is refused unchecked, the right token too, so
-    a lock gives a guesser no signal. Per process, like :class:`RateLimiter`.
+    a lock gives a guesser no signal. In this process's memory unless built by
+    :meth:`shared` (counted in the store every portal process shares).
     """
 
     def __init__(
@@ -214,9 +288,19 @@ class FailureGuard:
         window: float = 600.0,
         max_sources: int = 10_000,
     ) -> None:
-        self.per_source = RateLimiter(per_source, window, max_keys=max_sources)
-        self.overall = RateLimiter(overall, window, max_keys=1)
+        self.per_source: Limiter = RateLimiter(per_source, window, max_keys=max_sources)
+        self.overall: Limiter = RateLimiter(overall, window, max_keys=1)
         self.window = window
+
+    @classmethod
+    def shared(
+        cls, table: LimitTable, per_source: int = 5, overall: int = 30, window: float = 600.0
+    ) -> FailureGuard:
+        """The same guard counted in ``table`` (scopes ``console-source``, ``console-all``)."""
+        guard = cls(per_source, overall, window)
+        guard.per_source = SharedRateLimiter(table, "console-source", per_source, window)
+        guard.overall = SharedRateLimiter(table, "console-all", overall, window)
+        return guard
 
     def retry_after(self, source: str, now: float) -> float:
         """Seconds until ``source`` may present a token again (0 when it may now)."""

@@ -27,7 +27,7 @@ from netops.portal import i18n
 from netops.portal.branding import Branding, load_branding
 from netops.portal.login import device_addresses
 from netops.portal.privacy_metrics import PrivacyCollector
-from netops.portal.security import RateLimiter, Signer
+from netops.portal.security import FailureGuard, Limiter, LimitTable, Signer, limiter_for
 from netops.sms import SmsGateway, gateway_for
 from netops.store import Store
 from netops.store.phones import PhoneLimits
@@ -60,7 +60,9 @@ class PortalSettings:
 
     inventory: Inventory
     store: Store
-    secret_key: bytes = field(default_factory=lambda: secrets.token_bytes(32), repr=False)
+    # Signs cookies and CSRF tokens; None: $NETOPS_PORTAL_SECRET's role is played by a key
+    # derived from the store key, the same in every portal process on the store.
+    secret_key: bytes | None = field(default=None, repr=False)
     admin_token: Callable[[], str | None] = _env_token
     branding: Branding | None = None
     # Failed logins (wrong code or password) per window, see docs/portal.md "Rate limits".
@@ -118,19 +120,26 @@ class Portal:
         self.sheets["portal.css"] = self.sheets["portal.css"].replace(
             b"--c:#0b5d7a", f"--c:{self.brand.colour}".encode()
         )
-        self.signer = Signer(settings.secret_key)
+        self.signer = Signer(signing_key(settings))
         self.default_lang: i18n.Lang = settings.inventory.meta.language
+        # Kept in the store, so every portal process on it counts the same attempts.
         window = settings.limit_window_s
-        self.limiters = {
-            "phone": RateLimiter(settings.phone_limit, window),
-            "hotspot": RateLimiter(settings.hotspot_limit, window),
-            "src": RateLimiter(settings.source_limit, window),
+        store = settings.store
+        self.limiters: dict[str, Limiter] = {
+            "phone": limiter_for(store, "phone", settings.phone_limit, window),
+            "hotspot": limiter_for(store, "hotspot", settings.hotspot_limit, window),
+            "src": limiter_for(store, "src", settings.source_limit, window),
         }
-        self.new_allowances = {
-            "src": RateLimiter(settings.clickthrough_limit, window),
-            "hour": RateLimiter(settings.clickthrough_hourly, 3600.0),
-            "day": RateLimiter(settings.clickthrough_daily, 86400.0),
+        self.new_allowances: dict[str, Limiter] = {
+            "src": limiter_for(store, "new-src", settings.clickthrough_limit, window),
+            "hour": limiter_for(store, "new-hour", settings.clickthrough_hourly, 3600.0),
+            "day": limiter_for(store, "new-day", settings.clickthrough_daily, 86400.0),
         }
+        # The console's wrong passwords and tokens: per source and overall, per account.
+        self.console_failures = (
+            FailureGuard.shared(store) if isinstance(store, LimitTable) else FailureGuard()
+        )
+        self.console_accounts = limiter_for(store, "console-account", 5, 600.0)
         # A hotspot gateway's addresses → the gateway: a request from one of them is one of
         # its phones behind its NAT (the rendered config masquerades the client prefix).
         self.gateway_at: dict[str, str] = {}
@@ -234,6 +243,21 @@ class Portal:
     def render(self, name: str, values: dict[str, Any], *, status: int = 200) -> HTMLResponse:
         template = self.env.get_template(name)
         return HTMLResponse(template.render(**values), status_code=status)
+
+
+def signing_key(settings: PortalSettings) -> bytes:
+    """The key cookies and CSRF tokens are signed with: the settings' (the CLI passes
+    $NETOPS_PORTAL_SECRET), else the store's portal key (derived from the store key, so
+    every portal process on one store accepts the others' forms and cookies), else a
+    random key for this process."""
+    if settings.secret_key is not None:
+        return settings.secret_key
+    derive = getattr(settings.store, "portal_signing_key", None)
+    if callable(derive):
+        key = derive()
+        assert isinstance(key, bytes)
+        return key
+    return secrets.token_bytes(32)
 
 
 def get_portal(request: Request) -> Portal:

@@ -18,7 +18,7 @@ from netops.radius.backend import RadiusStore
 from netops.radius.logsafe import printable, subject
 from netops.radius.messages import RejectReason, reject_message
 from netops.radius.policy import Consumed, Decision, authorize, quota_exhausted
-from netops.radius.protocol import Chap, Hardening, chap_matches
+from netops.radius.protocol import Chap, DropReason, Hardening, chap_matches
 from netops.store.codes import group_code, is_voucher_name, normalise_code
 
 if TYPE_CHECKING:
@@ -116,6 +116,46 @@ class Handler:
         self.timezone = ZoneInfo(inventory.meta.timezone)
         self._admitted: dict[tuple[str, str | None], float] = {}
         self._day: tuple[datetime, datetime] | None = None
+
+    def harden(
+        self, nas: Nas, *, has_ma: bool, has_proxy_state: bool, has_eap: bool
+    ) -> DropReason | None:
+        """Why an Access-Request from ``nas`` must be dropped (BlastRADIUS), or None.
+
+        What ``auto`` learns about a NAS is kept in the store (``nas_guards``) when the store
+        offers it: every worker, every server on the store and a restarted server decide
+        alike. While nothing can be learnt any more (the NAS must send a
+        Message-Authenticator, or the settings are fixed), the store is not asked."""
+        guard = nas.hardening
+        read = getattr(self.store, "nas_guard", None)
+        if not guard.settled and read is not None:
+            try:
+                guard.merge(*read(nas.address))
+            except Exception as exc:  # the store is down: authentication fails later
+                log.debug("cannot read the BlastRADIUS record of %s: %s", nas.name, exc)
+        guard.changed = False
+        reason = guard.check(has_ma=has_ma, has_proxy_state=has_proxy_state, has_eap=has_eap)
+        if guard.changed:
+            if guard.learnt_require:
+                log.warning(
+                    "NAS %s sent a Message-Authenticator: from now on every Access-Request "
+                    "from it must carry one (require_message_authenticator: auto)",
+                    nas.name,
+                )
+            elif not has_ma:
+                log.warning(
+                    "NAS %s sends Access-Requests without Message-Authenticator, open to "
+                    "BlastRADIUS (CVE-2024-3596): upgrade it and set "
+                    "require_message_authenticator: yes",
+                    nas.name,
+                )
+            note = getattr(self.store, "note_nas_guard", None)
+            if note is not None:
+                try:
+                    note(nas.address, require=guard.learnt_require, limit=guard.learnt_limit)
+                except Exception as exc:
+                    log.debug("cannot keep the BlastRADIUS record of %s: %s", nas.name, exc)
+        return reason
 
     def day_start(self, now: datetime) -> datetime:
         """Midnight of ``now``'s day in the city's time zone, as UTC (daily limits reset).

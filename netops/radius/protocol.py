@@ -353,37 +353,70 @@ Setting = Literal["yes", "no", "auto"]
 
 @dataclass
 class Hardening:
-    """A NAS's BlastRADIUS settings and what ``auto`` has learnt about it (per process).
+    """A NAS's BlastRADIUS settings and what ``auto`` has learnt about that NAS.
 
-    As FreeRADIUS 3.2.5: ``require_message_authenticator = auto`` requires the attribute from
-    a NAS once the first Access-Request from it carried one; ``limit_proxy_state = auto``
-    decides on the first Access-Request too: a NAS whose first packet carries Proxy-State is
-    a proxy and is left alone, any other NAS has later Access-Requests dropped when they
-    carry Proxy-State without a Message-Authenticator. ``yes`` and ``no`` are fixed.
+    Decided per NAS (per client entry), as FreeRADIUS 3.2.5+ does, with one difference
+    that closes the gap its "first packet decides" leaves:
+
+    - ``require_message_authenticator = auto``: once the NAS has sent a (verified)
+      Message-Authenticator in an Access-Request that is not EAP, every later
+      Access-Request from it must carry one. A request without one never makes the NAS
+      lenient for good: FreeRADIUS would stop requiring it for a NAS whose *first* packet
+      lacked it (a junk or spoofed packet after a restart is enough); here the next
+      genuine request with a Message-Authenticator still switches the requirement on.
+    - ``limit_proxy_state = auto``: as FreeRADIUS, decided by the first Access-Request
+      without a Message-Authenticator: with Proxy-State the NAS is taken for a proxy and
+      left alone, without it later requests carrying Proxy-State but no
+      Message-Authenticator are dropped. A request with a Message-Authenticator decides
+      "limit".
+
+    ``yes`` and ``no`` are fixed. What was learnt is merged from and offered to a shared
+    record (:meth:`merge`, :attr:`changed`), so every worker, both RADIUS servers and a
+    restarted server agree on one decision per NAS.
     """
 
     require_message_authenticator: Setting = "auto"
     limit_proxy_state: Setting = "auto"
-    learnt_require: bool | None = None
+    learnt_require: bool = False
     learnt_limit: bool | None = None
+    changed: bool = False
+
+    @property
+    def settled(self) -> bool:
+        """Whether nothing more can be learnt (no shared record needs reading)."""
+        if self.require_message_authenticator == "yes":
+            return True
+        if self.require_message_authenticator == "auto":
+            return self.learnt_require
+        return self.limit_proxy_state != "auto" or self.learnt_limit is not None
+
+    def merge(self, require: bool, limit: bool | None) -> None:
+        """Take in what another process learnt about this NAS (never loosening)."""
+        self.learnt_require = self.learnt_require or require
+        if self.learnt_limit is None:
+            self.learnt_limit = limit
 
     def check(self, *, has_ma: bool, has_proxy_state: bool, has_eap: bool) -> DropReason | None:
         """Why an Access-Request must be dropped, or None (its M-A is verified elsewhere)."""
-        if self.learnt_require is None and self.require_message_authenticator == "auto":
-            self.learnt_require = has_ma
-        if self.learnt_limit is None and self.limit_proxy_state == "auto":
-            self.learnt_limit = not has_proxy_state
         if has_ma:
+            learn = self.require_message_authenticator == "auto" and not has_eap
+            if learn and not self.learnt_require:
+                self.learnt_require = self.changed = True
+            if self.limit_proxy_state == "auto" and self.learnt_limit is None:
+                self.learnt_limit = self.changed = True
             return None
         if has_eap:
             return "missing_message_authenticator"
         require = (
             self.require_message_authenticator == "yes"
             if self.require_message_authenticator != "auto"
-            else bool(self.learnt_require)
+            else self.learnt_require
         )
         if require:
             return "missing_message_authenticator"
+        if self.limit_proxy_state == "auto" and self.learnt_limit is None:
+            self.learnt_limit = not has_proxy_state
+            self.changed = True
         limit = (
             self.limit_proxy_state == "yes"
             if self.limit_proxy_state != "auto"

@@ -469,7 +469,8 @@ class RadiusServer:
         if pkt.code == STATUS_SERVER and not has_ma:
             raise Dropped("missing_message_authenticator")
         if not accounting and pkt.code != STATUS_SERVER:
-            reason = nas.hardening.check(
+            reason = self.handler.harden(
+                nas,
                 has_ma=has_ma,
                 has_proxy_state=has(pkt, PROXY_STATE),
                 has_eap=has(pkt, EAP_MESSAGE),

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from netops.store.accounting import Accounting
 from netops.store.devices import Devices
+from netops.store.limits import Limits
 from netops.store.natlog import NatLog
 from netops.store.operators import Operators
 from netops.store.phones import Phones
@@ -23,8 +24,9 @@ from netops.store.privacy import DataSubjects
 from netops.store.subscribers import Subscribers
 
 
-class Store(Subscribers, Accounting, Operators, DataSubjects, Phones, NatLog, Devices):
+class Store(Subscribers, Accounting, Operators, DataSubjects, Phones, NatLog, Devices, Limits):
     """Subscribers (users, vouchers, MACs, click-throughs, verified phone numbers),
     accounting sessions, the operators who run the console with their audit trail, and
-    data subject requests with retention housekeeping, the gateways' NAT log, and bindings
-    that follow a phone to its new private MAC."""
+    data subject requests with retention housekeeping, the gateways' NAT log, bindings
+    that follow a phone to its new private MAC, and the portal's rate limits that every
+    portal process on this store shares."""

@@ -99,7 +99,11 @@ def test_firewall_prometheus_and_proxies_use_the_default_ports() -> None:
     local = f"http://{D.LOCALHOST}:{D.PORTAL_PORT}"
     assert local in (DEPLOY / "keepalived" / "keepalived.conf").read_text()
     nginx = (DEPLOY / "nginx" / "netops-portal.conf").read_text()
-    assert set(re.findall(r"proxy_pass (http://[^;/]+)", nginx)) == {local}
+    assert set(re.findall(r"proxy_pass (http://[^;/]+)", nginx)) == {"http://netops_portal"}
+    upstream = re.search(r"upstream netops_portal \{([^}]*)\}", nginx)
+    assert upstream is not None
+    servers = re.findall(r"^\s*server ([^;]+);", upstream.group(1), re.M)
+    assert [f"http://{s}" for s in servers] == [local]
     rsc = (DEPLOY / "mikrotik" / "radius-failover.rsc").read_text()
     assert set(re.findall(r"authentication-port=(\d+)", rsc)) == {str(auth)}
     assert set(re.findall(r"accounting-port=(\d+)", rsc)) == {str(acct)}

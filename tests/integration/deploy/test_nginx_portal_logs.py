@@ -9,14 +9,9 @@ every file either server wrote is searched for any trace of them.
 
 from __future__ import annotations
 
-import datetime as dt
-import ipaddress
 import re
-import shutil
-import socket
 import ssl
 import subprocess
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,13 +22,19 @@ from urllib.request import HTTPHandler, HTTPRedirectHandler, HTTPSHandler, Reque
 import pytest
 
 from netops.store.credentials import generate_key
-from tests.support.portal_peers import LAB, REPO, Service, base_env, start_service
+from tests.support.nginx_front import (
+    NAME,
+    SITE,
+    adapt_site,
+    certificate,
+    free_port,
+    start_nginx,
+    wait_port,
+)
+from tests.support.portal_peers import LAB, Service, base_env, start_service
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 
-NGINX = "/usr/sbin/nginx"
-SITE = REPO / "deploy" / "nginx" / "netops-portal.conf"
-NAME = "wifi.banjarmasinkota.go.id"
 
 MAC = "AA:BB:CC:DD:EE:42"
 IP = "10.254.200.77"
@@ -64,82 +65,6 @@ GATEWAY = {
 }
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _certificate(directory: Path) -> tuple[Path, Path]:
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, NAME)])
-    now = dt.datetime.now(dt.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(now + dt.timedelta(days=1))
-        .add_extension(
-            x509.SubjectAlternativeName(
-                [x509.DNSName(NAME), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
-            ),
-            critical=False,
-        )
-        .sign(key, hashes.SHA256())
-    )
-    crt, pem = directory / "portal.crt", directory / "portal.key"
-    crt.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    pem.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    pem.chmod(0o600)
-    return crt, pem
-
-
-def adapt_site(
-    text: str, *, http: int, https: int, upstream: str, crt: Path, key: Path, logs: Path
-) -> str:
-    """The shipped site with only its ports and paths changed; fails if one is not found."""
-    swaps = [
-        ("listen 80;", f"listen 127.0.0.1:{http};"),
-        ("listen 443 ssl http2;", f"listen 127.0.0.1:{https} ssl http2;"),
-        (f"/etc/ssl/netops/{NAME}.crt", str(crt)),
-        (f"/etc/ssl/netops/{NAME}.key", str(key)),
-        ("/var/log/nginx/", f"{logs}/"),
-        ("http://127.0.0.1:8080", f"http://{upstream}"),
-    ]
-    for old, new in swaps:
-        assert old in text, f"the shipped site no longer has {old!r}: update this test"
-        text = text.replace(old, new)
-    return text
-
-
-def adapt_main(text: str, *, site: Path, logs: Path) -> str:
-    """Debian's own nginx.conf, with its pid, logs and the included site moved."""
-    swaps = [
-        ("pid /run/nginx.pid;", f"pid {logs}/nginx.pid;"),
-        ("error_log /var/log/nginx/error.log;", f"error_log {logs}/error.log;"),
-        ("access_log /var/log/nginx/access.log;", f"access_log {logs}/access.log;"),
-        ("include /etc/nginx/sites-enabled/*;", f"include {site};"),
-    ]
-    for old, new in swaps:
-        assert old in text, f"/etc/nginx/nginx.conf has no {old!r}"
-        text = text.replace(old, new)
-    return text
-
-
 @dataclass
 class Front:
     http: int
@@ -150,20 +75,8 @@ class Front:
     nginx: subprocess.Popen[bytes]
 
 
-def _wait_port(port: int, timeout: float = 15.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.05)
-    raise AssertionError(f"nothing listens on 127.0.0.1:{port}")
-
-
 @pytest.fixture
 def front(tmp_path: Path) -> Iterator[Front]:
-    if shutil.which(NGINX) is None:
-        raise RuntimeError(f"{NGINX} is missing: install the Debian package nginx")
     logs = tmp_path / "logs"
     logs.mkdir()
     env = base_env(generate_key(), "nginx-test-operator-token-0123-Hq7vXb2p")
@@ -177,8 +90,8 @@ def front(tmp_path: Path) -> Iterator[Front]:
     )
     upstream = re.search(r"serving http://([^/\s]+)", portal.line)
     assert upstream
-    crt, key = _certificate(tmp_path)
-    http, https = _free_port(), _free_port()
+    crt, key = certificate(tmp_path)
+    http, https = free_port(), free_port()
     site = tmp_path / "netops-portal.conf"
     site.write_text(
         adapt_site(
@@ -191,23 +104,10 @@ def front(tmp_path: Path) -> Iterator[Front]:
             logs=logs,
         )
     )
-    main = tmp_path / "nginx.conf"
-    main.write_text(adapt_main(Path("/etc/nginx/nginx.conf").read_text(), site=site, logs=logs))
-    check = subprocess.run(
-        [NGINX, "-t", "-c", str(main), "-e", str(logs / "startup.log")],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert check.returncode == 0, check.stderr
-    nginx = subprocess.Popen(
-        [NGINX, "-c", str(main), "-e", str(logs / "startup.log"), "-g", "daemon off;"],
-        stdout=subprocess.DEVNULL,
-        stderr=(logs / "nginx.stderr").open("wb"),
-    )
+    nginx = start_nginx(site, logs)
     try:
-        _wait_port(https)
-        _wait_port(http)
+        wait_port(https)
+        wait_port(http)
         yield Front(http, https, crt, logs, portal, nginx)
     finally:
         nginx.terminate()

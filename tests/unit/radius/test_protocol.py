@@ -203,11 +203,32 @@ class TestHardening:
             "missing_message_authenticator"
         )
 
-    def test_auto_stays_lenient_when_the_first_request_lacked_it(self) -> None:
+    def test_auto_requires_it_once_sent_even_when_the_first_request_lacked_it(self) -> None:
+        # FreeRADIUS would stay lenient for good here; a junk first packet must not do that.
         h = Hardening("auto", "no")
         assert h.check(has_ma=False, has_proxy_state=False, has_eap=False) is None
+        assert not h.settled
         assert h.check(has_ma=True, has_proxy_state=False, has_eap=False) is None
+        assert h.settled
+        assert h.check(has_ma=False, has_proxy_state=False, has_eap=False) == (
+            "missing_message_authenticator"
+        )
+
+    def test_an_eap_request_does_not_decide(self) -> None:
+        h = Hardening("auto", "no")
+        assert h.check(has_ma=True, has_proxy_state=False, has_eap=True) is None
+        assert not h.learnt_require
         assert h.check(has_ma=False, has_proxy_state=False, has_eap=False) is None
+
+    def test_what_another_process_learnt_is_merged_and_never_loosened(self) -> None:
+        h = Hardening("auto", "auto")
+        h.merge(True, None)
+        assert h.settled
+        assert h.check(has_ma=False, has_proxy_state=False, has_eap=False) == (
+            "missing_message_authenticator"
+        )
+        h.merge(False, False)
+        assert h.learnt_require and h.learnt_limit is False
 
     def test_limit_proxy_state_auto_drops_proxy_state_without_ma_from_a_non_proxy(self) -> None:
         h = Hardening("no", "auto")
