@@ -21,6 +21,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
@@ -124,6 +125,11 @@ class SessionOut(BaseModel):
     nas_ip: str
     acct_session_id: str
     mac: str | None
+    mac_private: bool | None = Field(
+        None,
+        description="True when the device used a private (random, locally administered) "
+        "MAC address when the portal saw it: the same phone may come back under another one",
+    )
     ip: str | None
     started_at: datetime
     updated_at: datetime
@@ -174,7 +180,9 @@ def voucher_out(sub: Subscriber) -> VoucherOut:
     )
 
 
-def session_out(s: Session) -> SessionOut:
+def session_out(s: Session, private: Collection[str] = ()) -> SessionOut:
+    """A session as the API and the console show it; ``private``: the MAC pseudonyms that
+    were private addresses (:func:`netops.portal.devices.private_devices`)."""
     return SessionOut(
         id=s.id,
         username=s.username,
@@ -182,6 +190,7 @@ def session_out(s: Session) -> SessionOut:
         nas_ip=s.nas_ip,
         acct_session_id=s.acct_session_id,
         mac=s.mac,
+        mac_private=(s.mac in private) if s.mac else None,
         ip=s.ip,
         started_at=s.started_at,
         updated_at=s.updated_at,

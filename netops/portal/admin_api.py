@@ -43,6 +43,7 @@ from netops.portal.admin import (
     usage_today,
     voucher_out,
 )
+from netops.portal.devices import private_devices
 from netops.portal.state import PortalDep
 from netops.store.operators import AuditEntry
 
@@ -210,7 +211,9 @@ def sessions(
     if hotspot is not None and not who.sees(portal, hotspot):
         return []
     found = portal.store.sessions(active=active, hotspot=hotspot, limit=limit, mac=mac)
-    out = [session_out(s) for s in found if who.sees(portal, s.hotspot)]
+    seen = [s for s in found if who.sees(portal, s.hotspot)]
+    private = private_devices(portal, seen)
+    out = [session_out(s, private) for s in seen]
     record(portal, who, request, "session.list", hotspot, f"{len(out)} rows")
     return out
 

@@ -9,6 +9,7 @@ fresh context when the phone's login window kept no cookie.
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from collections.abc import Iterator
@@ -17,10 +18,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from conftest import LAB, Stack
 
 from netops.inventory import load_inventory
 from netops.lab.gateway import CLIENT_COOKIE
+from tests.support.portal_peers import LAB, Stack, console_get
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]
 PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 1, "is_mobile": True}
@@ -213,6 +214,9 @@ def test_the_console_marks_a_private_mac_beside_the_session(
         assert mark.inner_text() == "privat"
         assert "Alamat MAC privat" in (mark.get_attribute("title") or "")
         assert attempt.mac not in admin.content()  # still no clear MAC in the console
+        listed = json.loads(console_get(stack, "api/admin/sessions"))
+        (mine,) = [s for s in listed if s["username"] == username]
+        assert mine["mac"] == device and mine["mac_private"] is True  # the API says so too
     finally:
         console.close()
         _leave(stack, attempt.mac, username)

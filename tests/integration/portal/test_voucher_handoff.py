@@ -17,7 +17,8 @@ from urllib.parse import parse_qsl, urlsplit
 
 import httpx
 import pytest
-from conftest import Stack
+
+from tests.support.portal_peers import Stack
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 
