@@ -33,6 +33,7 @@ from netops.store import AccountingRecord, Store  # noqa: E402
 from netops.store.credentials import generate_key  # noqa: E402
 from tests.support.benchdoc import write_section  # noqa: E402
 from tests.support.postgres import PostgresCluster, running_postgres  # noqa: E402
+from tests.support.records import acct_record  # noqa: E402
 
 FREERADIUS_SQL = Path("/etc/freeradius/3.0/mods-config/sql/main")
 USERS = 400
@@ -201,8 +202,8 @@ class FreeRadiusSql:
 
 
 def record(status: str, user: str, sid: str, step: int) -> AccountingRecord:
-    return AccountingRecord(
-        status=status,  # type: ignore[arg-type]
+    return acct_record(
+        status=status,
         nas_ip="127.0.0.1",
         nas_identifier="lab",
         username=user,
@@ -216,7 +217,6 @@ def record(status: str, user: str, sid: str, step: int) -> AccountingRecord:
         input_packets=step,
         output_packets=step,
         terminate_cause="User-Request" if status == "stop" else None,
-        interim_interval=300,
         event_time=T0 + timedelta(minutes=step),
     )
 
@@ -227,7 +227,7 @@ def populate_store(store: Store) -> None:
         for h in range(HISTORY):
             start = T0 - timedelta(days=h + 1)
             store.account(
-                AccountingRecord(
+                acct_record(
                     status="stop",
                     nas_ip="127.0.0.1",
                     nas_identifier="lab",
@@ -242,7 +242,6 @@ def populate_store(store: Store) -> None:
                     input_packets=1,
                     output_packets=1,
                     terminate_cause="User-Request",
-                    interim_interval=300,
                     event_time=start + timedelta(minutes=10),
                 )
             )

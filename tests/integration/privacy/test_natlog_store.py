@@ -13,6 +13,7 @@ from netops.store import AccountingRecord, Store
 from netops.store.credentials import generate_key
 from netops.store.natlog import NatMapping
 from tests.support.postgres import PostgresCluster, postgres_cluster  # noqa: F401
+from tests.support.records import acct_record
 
 T = datetime(2026, 12, 5, 6, 0, tzinfo=UTC)
 
@@ -55,12 +56,14 @@ def test_mappings_by_address_port_and_time_and_their_retention(store: Store) -> 
 
 def test_sessions_on_a_nas_in_a_window(store: Store) -> None:
     def rec(status: str, user: str, nas: str, at: datetime, secs: int = 0) -> AccountingRecord:
-        return AccountingRecord(
-            status=status,  # type: ignore[arg-type]
-            nas_ip=nas, nas_identifier=None, username=user, acct_session_id=f"S-{user}",
-            hotspot=None, mac=None, ip="10.0.0.9", session_time=secs, input_octets=0,
-            output_octets=0, input_packets=0, output_packets=0, terminate_cause=None,
-            interim_interval=300, event_time=at,
+        return acct_record(
+            status=status,
+            nas_ip=nas,
+            username=user,
+            acct_session_id=f"S-{user}",
+            ip="10.0.0.9",
+            session_time=secs,
+            event_time=at,
         )  # fmt: skip
 
     store.account(rec("start", "open", "10.10.0.49", T - timedelta(minutes=3)))

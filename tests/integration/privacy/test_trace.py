@@ -21,6 +21,7 @@ import pytest
 from netops.environment import store_keys
 from netops.store import AccountingRecord, Store
 from tests.paths import LAB, REPO
+from tests.support.records import acct_record
 
 PUBLIC = "100.64.10.1"  # lab-hs-01's nat_public in inventory/lab
 NAS = "127.0.0.1"  # lab-hs-01's NAS address (its mgmt_ip)
@@ -28,22 +29,16 @@ WITA = ZoneInfo("Asia/Makassar")
 
 
 def _record(status: str, user: str, sid: str, ip: str, at: datetime, secs: int) -> AccountingRecord:
-    return AccountingRecord(
-        status=status,  # type: ignore[arg-type]
+    return acct_record(
+        status=status,
         nas_ip=NAS,
         nas_identifier="lab-hs-01",
         username=user,
         acct_session_id=sid,
         hotspot="lab-park",
-        mac=None,
         ip=ip,
         session_time=secs,
-        input_octets=0,
-        output_octets=0,
-        input_packets=0,
-        output_packets=0,
         terminate_cause="User-Request" if status == "stop" else None,
-        interim_interval=300,
         event_time=at,
     )
 

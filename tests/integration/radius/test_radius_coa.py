@@ -20,6 +20,7 @@ from radius_peers import (
 )
 
 from netops.store import Store
+from tests.support.records import acct_record
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 
@@ -107,25 +108,13 @@ def test_disconnect_reports_timeout_when_the_nas_is_silent(
     store = open_store(sqlite_url)
     from datetime import UTC, datetime
 
-    from netops.store import AccountingRecord
-
     store.account(
-        AccountingRecord(
+        acct_record(
             status="start",
             nas_ip="127.0.0.1",
-            nas_identifier=None,
             username="sepi",
             acct_session_id="quiet-1",
             hotspot="lab-park",
-            mac=None,
-            ip=None,
-            session_time=0,
-            input_octets=0,
-            output_octets=0,
-            input_packets=0,
-            output_packets=0,
-            terminate_cause=None,
-            interim_interval=300,
             event_time=datetime.now(UTC),
         )
     )

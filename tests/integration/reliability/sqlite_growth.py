@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from netops.environment import store_keys
 from netops.store import Store
 from netops.store.credentials import generate_key
-from netops.store.types import AccountingRecord
+from tests.support.records import acct_record
 
 STEPS = (("start", 0), ("interim", 300), ("stop", 900))
 
@@ -28,23 +28,22 @@ def main(sessions: int) -> None:
     for i in range(sessions):
         for status, seconds in STEPS:
             store.account(
-                AccountingRecord(
-                    status,  # type: ignore[arg-type]
-                    "10.1.0.1",
-                    "smp-hs-01",
-                    f"user{i % 5000}",
-                    f"s-{i}",
-                    "siring",
-                    f"pseudo{i % 5000:08x}",
-                    "10.254.200.7",
-                    seconds,
-                    123456789,
-                    987654321,
-                    1000,
-                    2000,
-                    "User-Request" if status == "stop" else None,
-                    300,
-                    t0 + timedelta(seconds=seconds),
+                acct_record(
+                    status=status,
+                    nas_ip="10.1.0.1",
+                    nas_identifier="smp-hs-01",
+                    username=f"user{i % 5000}",
+                    acct_session_id=f"s-{i}",
+                    hotspot="siring",
+                    mac=f"pseudo{i % 5000:08x}",
+                    ip="10.254.200.7",
+                    session_time=seconds,
+                    input_octets=123456789,
+                    output_octets=987654321,
+                    input_packets=1000,
+                    output_packets=2000,
+                    terminate_cause="User-Request" if status == "stop" else None,
+                    event_time=t0 + timedelta(seconds=seconds),
                 )
             )
     took = time.perf_counter() - began

@@ -15,6 +15,7 @@ from netops.inventory import load_inventory
 from netops.report.hotspots import collect
 from netops.store import AccountingRecord, Store
 from tests.paths import BANJARMASIN
+from tests.support.records import acct_record
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 
@@ -35,22 +36,17 @@ def _account(
     seen: datetime | None = None,
 ) -> None:
     def record(status: str, at: datetime, d: int, u: int) -> AccountingRecord:
-        return AccountingRecord(
-            status=status,  # type: ignore[arg-type]
+        return acct_record(
+            status=status,
             nas_ip="10.50.0.1",
             nas_identifier=f"{hotspot}-hs-01",
             username=user,
             acct_session_id=sid,
             hotspot=hotspot,
-            mac=None,
-            ip=None,
             session_time=int((at - start).total_seconds()),
             input_octets=u,
             output_octets=d,
-            input_packets=0,
-            output_packets=0,
             terminate_cause="User-Request" if status == "stop" else None,
-            interim_interval=300,
             event_time=at.astimezone(UTC),
         )
 

@@ -19,6 +19,7 @@ sys.path.insert(0, str(REPO))
 
 from netops.environment import store_keys  # noqa: E402
 from netops.store import AccountingRecord, Store  # noqa: E402
+from tests.support.records import acct_record  # noqa: E402
 
 T0 = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
 
@@ -28,22 +29,18 @@ def mac_of(worker: int, n: int = 0) -> str:
 
 
 def interim(username: str, sid: str, step: int, worker: int) -> AccountingRecord:
-    return AccountingRecord(
+    return acct_record(
         status="interim",
         nas_ip=f"127.0.0.{1 + worker}",
-        nas_identifier=None,
         username=username,
         acct_session_id=sid,
         hotspot="lab-park",
         mac="02:00:00:00:00:01",
-        ip=None,
         session_time=step * 60,
         input_octets=step * 1_000_000 + (step << 32),
         output_octets=step * 3_000_000,
         input_packets=step,
         output_packets=step,
-        terminate_cause=None,
-        interim_interval=300,
         event_time=T0 + timedelta(minutes=step),
     )
 
@@ -93,22 +90,11 @@ def main() -> None:
         # RADIUS server sends Accounting-Response); the parent kills this process with -9.
         for n in range(rounds):
             store.account(
-                AccountingRecord(
+                acct_record(
                     status="start",
                     nas_ip="127.0.0.1",
-                    nas_identifier=None,
                     username="alice",
                     acct_session_id=f"ack-{n}",
-                    hotspot=None,
-                    mac=None,
-                    ip=None,
-                    session_time=0,
-                    input_octets=0,
-                    output_octets=0,
-                    input_packets=0,
-                    output_packets=0,
-                    terminate_cause=None,
-                    interim_interval=300,
                     event_time=T0,
                 )
             )

@@ -26,6 +26,7 @@ from netops.radius.handler import AuthInput, Handler, nas_table
 from netops.store import AccountingRecord, Store
 from netops.store.fastread import FastReader
 from tests.paths import LAB
+from tests.support.records import acct_record
 
 NOW = datetime(2026, 12, 5, 10, 0, tzinfo=UTC)
 Statement = tuple[str, Any]
@@ -67,22 +68,14 @@ def _history(store: Store, users: int) -> None:
 
 
 def _record(status: str, user: str, session: str, at: datetime) -> AccountingRecord:
-    return AccountingRecord(
-        status=status,  # type: ignore[arg-type]
+    return acct_record(
+        status=status,
         nas_ip="127.0.0.1",
         nas_identifier="lab-hs-01",
         username=user,
         acct_session_id=session,
-        hotspot=None,
         mac="02:00:00:00:01:01",
         ip="100.64.0.10",
-        session_time=0,
-        input_octets=0,
-        output_octets=0,
-        input_packets=0,
-        output_packets=0,
-        terminate_cause=None,
-        interim_interval=300,
         event_time=at,
     )
 

@@ -38,8 +38,8 @@ def record(
     interval: int = 300,
     cause: str | None = None,
 ) -> AccountingRecord:
-    return AccountingRecord(
-        status=status,  # type: ignore[arg-type]
+    return acct_record(
+        status=status,
         nas_ip=nas,
         nas_identifier="lab-hs-01",
         username=username,
@@ -777,6 +777,8 @@ def test_counts_summarise_the_store(store: Store) -> None:
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
+from tests.support.records import acct_record  # noqa: E402
+
 nas_text = st.text(
     alphabet=st.characters(codec=None, exclude_categories=()), min_size=0, max_size=400
 )
@@ -808,8 +810,8 @@ def test_any_text_a_nas_sends_is_stored_or_refused_cleanly(
     status: str,
     counters: int,
 ) -> None:
-    rec = AccountingRecord(
-        status=status,  # type: ignore[arg-type]
+    rec = acct_record(
+        status=status,
         nas_ip="127.0.0.1",
         nas_identifier=nas_id,
         username=username,

@@ -9,8 +9,9 @@ from datetime import UTC, datetime, timedelta
 from netops.inventory import load_inventory
 from netops.privacy import purge as purging
 from netops.privacy import requests
-from netops.store import AccountingRecord, Store
+from netops.store import Store
 from tests.paths import LAB
+from tests.support.records import acct_record
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 ALICE_MAC, BUDI_MAC = "3c:52:82:10:aa:01", "3c:52:82:10:aa:02"
@@ -19,8 +20,8 @@ ALICE_MAC, BUDI_MAC = "3c:52:82:10:aa:01", "3c:52:82:10:aa:02"
 def _session(store: Store, user: str, sid: str, mac: str, ended: datetime) -> None:
     for status in ("start", "stop"):
         store.account(
-            AccountingRecord(
-                status=status,  # type: ignore[arg-type]
+            acct_record(
+                status=status,
                 nas_ip="127.0.0.1",
                 nas_identifier="lab-hs-01",
                 username=user,
@@ -34,7 +35,6 @@ def _session(store: Store, user: str, sid: str, mac: str, ended: datetime) -> No
                 input_packets=1,
                 output_packets=1,
                 terminate_cause="User-Request" if status == "stop" else None,
-                interim_interval=300,
                 event_time=ended,
             )
         )

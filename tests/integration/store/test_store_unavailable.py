@@ -17,6 +17,7 @@ from netops.environment import store_keys
 from netops.errors import StoreError
 from netops.store import AccountingRecord, Store
 from tests.support.postgres import PostgresCluster
+from tests.support.records import acct_record
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]
 
@@ -24,22 +25,11 @@ T0 = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
 
 
 def start(sid: str) -> AccountingRecord:
-    return AccountingRecord(
+    return acct_record(
         status="start",
         nas_ip="127.0.0.1",
-        nas_identifier=None,
         username="alice",
         acct_session_id=sid,
-        hotspot=None,
-        mac=None,
-        ip=None,
-        session_time=0,
-        input_octets=0,
-        output_octets=0,
-        input_packets=0,
-        output_packets=0,
-        terminate_cause=None,
-        interim_interval=300,
         event_time=T0,
     )
 

@@ -12,9 +12,10 @@ import pytest
 
 from netops.cli.main import main
 from netops.environment import store_keys
-from netops.store import AccountingRecord, Store
+from netops.store import Store
 from netops.store.credentials import generate_key
 from tests.paths import LAB
+from tests.support.records import acct_record
 
 HYPERLINK = '=HYPERLINK("http://203.0.113.9/x","klik")'
 
@@ -97,7 +98,7 @@ def test_sessions_csv_neutralises_a_user_name_typed_by_a_citizen(
 ) -> None:
     with Store.open(db, keys=store_keys()) as store:
         store.account(
-            AccountingRecord(
+            acct_record(
                 status="stop",
                 nas_ip="127.0.0.1",
                 nas_identifier="lab-hs-01",
@@ -112,7 +113,6 @@ def test_sessions_csv_neutralises_a_user_name_typed_by_a_citizen(
                 input_packets=1,
                 output_packets=1,
                 terminate_cause="Idle-Timeout",
-                interim_interval=300,
                 event_time=datetime(2026, 11, 22, 8, 0, tzinfo=UTC),
             )
         )

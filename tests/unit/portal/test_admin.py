@@ -23,6 +23,7 @@ from netops.portal.console_sessions import (
 )
 from netops.portal.security import MIN_ADMIN_TOKEN, FailureGuard, admin_token_problem
 from netops.store import Store
+from tests.support.records import acct_record
 
 TOKEN = "Zq8v3LkP0xWm7tRb2YcN5dHg9JfA4sEu1KoV6iQ"  # 39 random characters
 PLANS = "/api/admin/plans"
@@ -307,14 +308,12 @@ def test_console_and_api_find_a_device_by_its_mac_in_any_spelling(
 ) -> None:
     from datetime import UTC
 
-    from netops.store import AccountingRecord
-
     for user, mac, sid in (
         ("siti", "3c:52:82:10:aa:01", "S1"),
         ("budi", "3c:52:82:10:aa:02", "B1"),
     ):
         store.account(
-            AccountingRecord(
+            acct_record(
                 status="start",
                 nas_ip="127.0.0.1",
                 nas_identifier="lab-hs-01",
@@ -323,13 +322,6 @@ def test_console_and_api_find_a_device_by_its_mac_in_any_spelling(
                 hotspot="lab-park",
                 mac=mac,
                 ip="10.254.200.7",
-                session_time=0,
-                input_octets=0,
-                output_octets=0,
-                input_packets=0,
-                output_packets=0,
-                terminate_cause=None,
-                interim_interval=300,
                 event_time=datetime.now(UTC),
             )
         )

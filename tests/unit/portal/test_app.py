@@ -19,6 +19,7 @@ from netops.portal.app import PortalSettings, create_app
 from netops.portal.branding import load_branding
 from netops.portal.chap import chap_verify, escape_mikrotik
 from netops.store import Store
+from tests.support.records import acct_record
 
 TOKEN = "operator-token-for-tests-0123456789"
 GATEWAY = "http://10.254.200.1"
@@ -537,10 +538,9 @@ def test_console_speaks_indonesian_by_default_and_switches_to_english(client: Te
 def test_captive_api_reports_an_online_device_with_what_is_left(
     settings: PortalSettings, store: Store
 ) -> None:
-    from netops.store import AccountingRecord
 
     code = store.create_vouchers("gratis", 1)[0].replace("-", "")
-    record = AccountingRecord(
+    record = acct_record(
         status="start",
         nas_ip="127.0.0.1",
         nas_identifier="lab-hs-01",
@@ -549,13 +549,6 @@ def test_captive_api_reports_an_online_device_with_what_is_left(
         hotspot="lab-park",
         mac="aa:bb:cc:dd:ee:01",
         ip="10.254.200.10",
-        session_time=0,
-        input_octets=0,
-        output_octets=0,
-        input_packets=0,
-        output_packets=0,
-        terminate_cause=None,
-        interim_interval=300,
         event_time=datetime.now(ZoneInfo("UTC")),
     )
     store.account(record)

@@ -20,8 +20,9 @@ from netops.inventory import Inventory
 from netops.portal.admin import RANK, ROUTE_ROLES, TOKEN_PREFIX
 from netops.portal.app import PortalSettings, create_app
 from netops.portal.security import new_totp_secret, totp_now
-from netops.store import AccountingRecord, Store
+from netops.store import Store
 from netops.store.operators import ROLES, Role
+from tests.support.records import acct_record
 
 PASSWORD = "kata-sandi-yang-panjang"
 
@@ -85,7 +86,7 @@ def _token(store: Store, name: str) -> str:
 
 def _session(store: Store, hotspot: str = "lab-park", sid: str = "s-1") -> None:
     store.account(
-        AccountingRecord(
+        acct_record(
             status="start",
             nas_ip="127.0.0.1",
             nas_identifier="lab-hs-01",
@@ -94,13 +95,6 @@ def _session(store: Store, hotspot: str = "lab-park", sid: str = "s-1") -> None:
             hotspot=hotspot,
             mac="aa:bb:cc:dd:ee:01",
             ip="10.254.200.10",
-            session_time=0,
-            input_octets=0,
-            output_octets=0,
-            input_packets=0,
-            output_packets=0,
-            terminate_cause=None,
-            interim_interval=300,
             event_time=datetime.now(UTC),
         )
     )

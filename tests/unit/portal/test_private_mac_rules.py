@@ -17,7 +17,7 @@ from httpx import Response
 from netops.inventory import Inventory
 from netops.portal.app import PortalSettings, create_app
 from netops.store import Store
-from netops.store.types import AccountingRecord
+from tests.support.records import acct_record
 from tests.unit.portal.test_phone_signup import MIKROTIK, Clock
 
 DEVICE_COOKIE = "netops_device"  # netops.portal.devices.DEVICE_COOKIE
@@ -81,7 +81,7 @@ def _handed(reply: Response) -> dict[str, str]:
 def _start(store: Store, username: str, mac: str) -> None:
     """The gateway's Accounting-Start for ``username`` at ``mac``: a session open there."""
     store.account(
-        AccountingRecord(
+        acct_record(
             status="start",
             nas_ip="127.0.0.1",
             nas_identifier="lab-hs-01",
@@ -90,13 +90,6 @@ def _start(store: Store, username: str, mac: str) -> None:
             hotspot="lab-park",
             mac=mac,
             ip="10.254.200.9",
-            session_time=0,
-            input_octets=0,
-            output_octets=0,
-            input_packets=0,
-            output_packets=0,
-            terminate_cause=None,
-            interim_interval=300,
             event_time=datetime.now(UTC),
         )
     )

@@ -14,10 +14,11 @@ import pytest
 
 from netops.cli.main import main
 from netops.environment import store_keys
-from netops.store import AccountingRecord, Store
+from netops.store import Store
 from netops.store.credentials import generate_key
 from netops.store.migrate import head_revision
 from tests.paths import LAB
+from tests.support.records import acct_record
 
 
 @pytest.fixture
@@ -229,8 +230,8 @@ def test_sessions_show_who_where_and_how_much(db: str, capsys: pytest.CaptureFix
     with Store.open(db, keys=store_keys()) as store:
         for sid, user, status in (("A1", "alice", "interim"), ("B2", "bob", "stop")):
             store.account(
-                AccountingRecord(
-                    status=status,  # type: ignore[arg-type]
+                acct_record(
+                    status=status,
                     nas_ip="127.0.0.1",
                     nas_identifier="lab-hs-01",
                     username=user,
@@ -244,7 +245,6 @@ def test_sessions_show_who_where_and_how_much(db: str, capsys: pytest.CaptureFix
                     input_packets=1,
                     output_packets=1,
                     terminate_cause="User-Request" if status == "stop" else None,
-                    interim_interval=300,
                     event_time=now,
                 )
             )
@@ -317,22 +317,18 @@ def test_sessions_since_purge_and_status(db: str, capsys: pytest.CaptureFixture[
         store.add_user("alice", "pw", "gratis")
         for sid, age_days in (("fresh", 0), ("month", 30), ("ancient", 400)):
             store.account(
-                AccountingRecord(
+                acct_record(
                     status="stop",
                     nas_ip="127.0.0.1",
-                    nas_identifier=None,
                     username="alice",
                     acct_session_id=sid,
                     hotspot="lab-park",
-                    mac=None,
-                    ip=None,
                     session_time=60,
                     input_octets=1,
                     output_octets=1,
                     input_packets=1,
                     output_packets=1,
                     terminate_cause="User-Request",
-                    interim_interval=300,
                     event_time=now - timedelta(days=age_days),
                 )
             )
@@ -429,7 +425,7 @@ def test_user_show_gives_the_helpdesk_the_whole_picture(
     now = datetime.now(UTC)
     with Store.open(db, keys=store_keys()) as store:
         store.account(
-            AccountingRecord(
+            acct_record(
                 status="interim",
                 nas_ip="127.0.0.1",
                 nas_identifier="lab-hs-01",
@@ -443,8 +439,6 @@ def test_user_show_gives_the_helpdesk_the_whole_picture(
                 output_octets=48_000_000,
                 input_packets=1,
                 output_packets=1,
-                terminate_cause=None,
-                interim_interval=300,
                 event_time=now,
             )
         )
@@ -509,7 +503,7 @@ def test_sessions_as_csv_for_a_spreadsheet(db: str, capsys: pytest.CaptureFixtur
     assert code == 0 and out.startswith("id,username,acct_session_id,nas_ip,")
     with Store.open(db, keys=store_keys()) as store:
         store.account(
-            AccountingRecord(
+            acct_record(
                 status="stop",
                 nas_ip="127.0.0.1",
                 nas_identifier="lab-hs-01",
@@ -524,7 +518,6 @@ def test_sessions_as_csv_for_a_spreadsheet(db: str, capsys: pytest.CaptureFixtur
                 input_packets=1,
                 output_packets=1,
                 terminate_cause="Idle-Timeout",
-                interim_interval=300,
                 event_time=datetime(2026, 11, 22, 8, 0, tzinfo=UTC),
             )
         )

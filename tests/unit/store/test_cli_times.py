@@ -16,9 +16,10 @@ import pytest
 
 from netops.cli.main import main
 from netops.environment import store_keys
-from netops.store import AccountingRecord, Store
+from netops.store import Store
 from netops.store.credentials import generate_key
 from tests.paths import LAB
+from tests.support.records import acct_record
 
 WITA = ZoneInfo("Asia/Makassar")
 HUMAN = r"\d{4}-\d\d-\d\d \d\d:\d\d WITA"
@@ -45,22 +46,15 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
 
 def session(store: Store, status: str, at: datetime, seconds: int, user: str = "ani") -> None:
     store.account(
-        AccountingRecord(
-            status=status,  # type: ignore[arg-type]
+        acct_record(
+            status=status,
             nas_ip="127.0.0.1",
             nas_identifier="lab-hs-01",
             username=user,
             acct_session_id="S-1",
             hotspot="lab-park",
-            mac=None,
-            ip=None,
             session_time=seconds,
-            input_octets=0,
-            output_octets=0,
-            input_packets=0,
-            output_packets=0,
             terminate_cause="User-Request" if status == "stop" else None,
-            interim_interval=300,
             event_time=at,
         )
     )
