@@ -41,58 +41,9 @@ def _access_point(out: _Builder, ctx: Mapping[str, Any], inv: Inventory, dev: De
         gateway = gateway or entry["gateway"]
         vid = hs.vlan or DEFAULT_HOTSPOT_VLAN
         if wireless == "wireless":
-            for radio in ("wlan1", "wlan2"):
-                if dev.interface(radio) is not None or radio == "wlan1":
-                    out.add(
-                        "/interface/wireless",
-                        default_name=radio,
-                        ssid=hs.ssid,
-                        mode="ap-bridge",
-                        country="indonesia",
-                        disabled="no",
-                        comment=f"{hs.ssid} {radio}",
-                    )
-                    out.add(
-                        "/interface/bridge/port",
-                        bridge="br-ap",
-                        interface=radio,
-                        pvid=vid,
-                        comment=hs.ssid,
-                    )
-                    radios.append(radio)
+            radios += _wireless_radios(out, dev, hs)
         else:
-            out.add(
-                "/interface/wifi/datapath",
-                name=f"dp-{hs.id}",
-                bridge="br-ap",
-                vlan_id=vid,
-                client_isolation="yes",
-            )
-            out.add(
-                "/interface/wifi/security",
-                name=f"sec-{hs.id}",
-                authentication_types="",
-                comment="open network: login on the portal",
-            )
-            out.add(
-                "/interface/wifi/configuration",
-                name=f"cfg-{hs.id}",
-                ssid=hs.ssid,
-                country="Indonesia",
-                mode="ap",
-                datapath=f"dp-{hs.id}",
-                security=f"sec-{hs.id}",
-                chains="0,1",
-                tx_chains="0,1",
-            )
-            for radio, band in (("wifi1", "2.4 GHz"), ("wifi2", "5 GHz")):
-                out.add(
-                    "/interface/wifi",
-                    default_name=radio,
-                    configuration=f"cfg-{hs.id}",
-                    disabled="no",
-                    comment=f"{hs.ssid} {band}",
-                )
+            _wifi_radios(out, hs)
         untagged = ",".join(radios) or None
         out.add(
             "/interface/bridge/vlan", bridge="br-ap", vlan_ids=vid, tagged=trunk, untagged=untagged
@@ -127,3 +78,68 @@ def _access_point(out: _Builder, ctx: Mapping[str, Any], inv: Inventory, dev: De
 
 
 # --- RouterOS script --------------------------------------------------------------------
+
+
+def _wireless_radios(out: _Builder, dev: Device, hs: Hotspot) -> list[str]:
+    """RouterOS 6: each radio an access point on ``hs``'s SSID and an untagged bridge port
+    in its VLAN; the radios' names."""
+    vid = hs.vlan or DEFAULT_HOTSPOT_VLAN
+    radios: list[str] = []
+    for radio in ("wlan1", "wlan2"):
+        if dev.interface(radio) is not None or radio == "wlan1":
+            out.add(
+                "/interface/wireless",
+                default_name=radio,
+                ssid=hs.ssid,
+                mode="ap-bridge",
+                country="indonesia",
+                disabled="no",
+                comment=f"{hs.ssid} {radio}",
+            )
+            out.add(
+                "/interface/bridge/port",
+                bridge="br-ap",
+                interface=radio,
+                pvid=vid,
+                comment=hs.ssid,
+            )
+            radios.append(radio)
+    return radios
+
+
+def _wifi_radios(out: _Builder, hs: Hotspot) -> None:
+    """RouterOS 7: an open configuration whose datapath puts clients on ``hs``'s VLAN, on
+    both radios."""
+    vid = hs.vlan or DEFAULT_HOTSPOT_VLAN
+    out.add(
+        "/interface/wifi/datapath",
+        name=f"dp-{hs.id}",
+        bridge="br-ap",
+        vlan_id=vid,
+        client_isolation="yes",
+    )
+    out.add(
+        "/interface/wifi/security",
+        name=f"sec-{hs.id}",
+        authentication_types="",
+        comment="open network: login on the portal",
+    )
+    out.add(
+        "/interface/wifi/configuration",
+        name=f"cfg-{hs.id}",
+        ssid=hs.ssid,
+        country="Indonesia",
+        mode="ap",
+        datapath=f"dp-{hs.id}",
+        security=f"sec-{hs.id}",
+        chains="0,1",
+        tx_chains="0,1",
+    )
+    for radio, band in (("wifi1", "2.4 GHz"), ("wifi2", "5 GHz")):
+        out.add(
+            "/interface/wifi",
+            default_name=radio,
+            configuration=f"cfg-{hs.id}",
+            disabled="no",
+            comment=f"{hs.ssid} {band}",
+        )

@@ -99,6 +99,18 @@ def hotspot_dns_name(inventory: Inventory, hotspot: Hotspot) -> str:
     return name
 
 
+def client_network(hotspot: Hotspot) -> ipaddress.IPv4Network:
+    """``hotspot``'s client prefix, which a RouterOS hotspot cannot do without."""
+    if hotspot.client_prefix is None:
+        raise IntendedStateError(f"hotspot {hotspot.id} has no client_prefix")
+    return hotspot.client_prefix
+
+
+def client_gateway(hotspot: Hotspot) -> ipaddress.IPv4Address:
+    """The gateway's address among ``hotspot``'s clients: the first of its client prefix."""
+    return client_network(hotspot).network_address + 1
+
+
 def client_resolvers(inventory: Inventory, hotspot: Hotspot) -> tuple[ipaddress.IPv4Address, ...]:
     """The resolvers ``hotspot``'s clients must use: its site's ``client_dns``, else the
     city's ``services.client_dns.resolvers``; empty when clients' DNS is not forced."""

@@ -1,5 +1,6 @@
 """A hotspot gateway's menus: the hotspot bridge and VLANs, DHCP, clients' DNS, NAT, the
-hotspot itself with its login page and walled garden, and RADIUS."""
+hotspot itself with its login page and walled garden; DHCP, DNS and RADIUS have their own
+modules."""
 
 from __future__ import annotations
 
@@ -7,21 +8,21 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
-from netops.inventory.models import Device, Hotspot, Inventory
+from netops.inventory.models import Device, Hotspot, Inventory, Plan
 from netops.provision.routeros.menus.common import (
-    CAPTIVE_OPTION,
     DEFAULT_HOTSPOT_VLAN,
-    DNS_LIST,
     NATLOG_PREFIX,
     IntendedStateError,
     _Builder,
     _is_ip,
     _mgmt_vlan,
     _portal,
-    _secret,
-    client_resolvers,
+    client_gateway,
     hotspot_dns_name,
 )
+from netops.provision.routeros.menus.dhcp import dhcp
+from netops.provision.routeros.menus.dns import client_dns
+from netops.provision.routeros.menus.radius import radius_clients
 
 #: The login page's form fields: RouterOS fills each ``$(…)`` when it serves the page.
 _LOGIN_FIELDS = (
@@ -86,8 +87,8 @@ def _uplink(ctx: Mapping[str, Any]) -> Mapping[str, Any] | None:
 def _hotspot_gateway(
     out: _Builder, ctx: Mapping[str, Any], inv: Inventory, dev: Device, reveal: bool
 ) -> None:
-    url, portal_host, portal_port, api_uri = _portal(inv)
-    mgmt_vid = _mgmt_vlan(inv)
+    """A hotspot gateway's menus: its one hotspot (bridge, VLANs, DHCP, clients' DNS, NAT,
+    the hotspot and its walled garden) and the RADIUS servers it asks."""
     if len(ctx["hotspots"]) > 1:
         names = ", ".join(e["hotspot"].id for e in ctx["hotspots"])
         raise IntendedStateError(
@@ -104,197 +105,180 @@ def _hotspot_gateway(
         )
     for entry in ctx["hotspots"]:
         hs: Hotspot = entry["hotspot"]
-        plan = entry["plan"]
-        vid = hs.vlan or DEFAULT_HOTSPOT_VLAN
-        bridge, vlan_if = f"br-{hs.id}", f"vlan{vid}-hotspot"
-        ap_ports = _ap_ports(ctx, hs)
-        access = [
-            i["name"]
-            for i in ctx["interfaces"]
-            if i["name"] == hs.interface and i["name"] not in ap_ports
-        ]
-        out.add(
-            "/interface/bridge",
-            name=bridge,
-            vlan_filtering="yes",
-            comment=f"hotspot {hs.name or hs.id}",
-        )
-        for i in ctx["interfaces"]:
-            if i["name"] in ap_ports or i["name"] in access:
-                out.add(
-                    "/interface/bridge/port",
-                    bridge=bridge,
-                    interface=i["name"],
-                    pvid=vid if i["name"] in access else None,
-                    comment=str(i["peer"] or "hotspot clients"),
-                )
-        out.add(
-            "/interface/bridge/vlan",
-            bridge=bridge,
-            vlan_ids=vid,
-            tagged=",".join([bridge, *ap_ports]),
-            untagged=",".join(access) or None,
-        )
-        out.add("/interface/vlan", name=vlan_if, interface=bridge, vlan_id=vid, comment=hs.ssid)
-        aps = [inv.find_device(name) for name in hs.access_points]
-        if ap_ports and any(aps):
-            mgmt_if = f"vlan{mgmt_vid}-mgmt"
-            out.add(
-                "/interface/bridge/vlan",
-                bridge=bridge,
-                vlan_ids=mgmt_vid,
-                tagged=",".join([bridge, *ap_ports]),
-            )
-            out.add(
-                "/interface/vlan",
-                name=mgmt_if,
-                interface=bridge,
-                vlan_id=mgmt_vid,
-                comment="access point management",
-            )
-            out.add(
-                "/ip/address",
-                address=f"{dev.mgmt_ip}/32",
-                interface=mgmt_if,
-                comment="management towards the access points",
-            )
-            for ap in aps:
-                if ap is not None:
-                    out.add(
-                        "/ip/route",
-                        dst_address=f"{ap.mgmt_ip}/32",
-                        gateway=mgmt_if,
-                        comment=f"management of {ap.hostname}",
-                    )
-        gw_if = dev.interface(hs.interface or "")
-        if gw_if is not None and gw_if.ip is not None:
-            out.add("/ip/address", address=gw_if.ip, interface=vlan_if, comment=f"hotspot {hs.id}")
+        plan: Plan = entry["plan"]
+        vlan_if = _hotspot_vlans(out, ctx, inv, dev, hs)
         net = hs.client_prefix
         if net is None:
             raise IntendedStateError(f"{dev.hostname}: hotspot {hs.id} has no client_prefix")
-        gw = net.network_address + 1
-        lease = f"{plan.session_timeout // 60}m" if plan.session_timeout else "1h"
-        out.add(
-            "/ip/pool",
-            name=f"pool-{hs.id}",
-            ranges=f"{net.network_address + 10}-{net.broadcast_address - 1}",
-        )
-        out.add(
-            "/ip/dhcp-server",
-            name=f"dhcp-{hs.id}",
-            interface=vlan_if,
-            address_pool=f"pool-{hs.id}",
-            lease_time=lease,
-        )
-        if api_uri is not None and not any(
-            o["name"] == CAPTIVE_OPTION for o in out.state.get("/ip/dhcp-server/option", [])
-        ):
-            out.add("/ip/dhcp-server/option", name=CAPTIVE_OPTION, code="114", value=f"'{api_uri}'")
-        offered = {"dhcp_option": CAPTIVE_OPTION} if api_uri is not None else {}
-        resolvers = client_resolvers(inv, hs)
-        out.add(
-            "/ip/dhcp-server/network",
-            address=net,
-            gateway=gw,
-            dns_server=",".join(str(r) for r in resolvers) or gw,
-            **offered,
-            comment=hs.ssid,
-        )
-        for resolver in resolvers:
-            if {"list": DNS_LIST, "address": str(resolver)} not in out.state.get(
-                "/ip/firewall/address-list", []
-            ):
-                out.add("/ip/firewall/address-list", list=DNS_LIST, address=resolver)
-        for protocol in ("udp", "tcp") if resolvers else ():
+        dhcp(out, inv, hs, plan, vlan_if)
+        client_dns(out, inv, hs)
+        _source_nat(out, inv, hs, uplink)
+        _hotspot(out, inv, hs, plan, vlan_if)
+        _walled_garden(out, inv)
+    radius_clients(out, ctx, inv, dev, reveal)
+
+
+def _hotspot_vlans(
+    out: _Builder, ctx: Mapping[str, Any], inv: Inventory, dev: Device, hs: Hotspot
+) -> str:
+    """The hotspot's bridge with its clients' VLAN (and the access points' management VLAN
+    when access points hang on it); the name of the clients' VLAN interface."""
+    vid = hs.vlan or DEFAULT_HOTSPOT_VLAN
+    bridge, vlan_if = f"br-{hs.id}", f"vlan{vid}-hotspot"
+    ap_ports = _ap_ports(ctx, hs)
+    access = [
+        i["name"]
+        for i in ctx["interfaces"]
+        if i["name"] == hs.interface and i["name"] not in ap_ports
+    ]
+    out.add(
+        "/interface/bridge",
+        name=bridge,
+        vlan_filtering="yes",
+        comment=f"hotspot {hs.name or hs.id}",
+    )
+    for i in ctx["interfaces"]:
+        if i["name"] in ap_ports or i["name"] in access:
             out.add(
-                "/ip/firewall/nat",
-                chain="dstnat",
-                action="redirect",
-                protocol=protocol,
-                dst_port="53",
-                src_address=net,
-                dst_address_list=f"!{DNS_LIST}",
-                to_ports="53",
-                comment=f"DNS of {hs.id} to the city's resolvers",
+                "/interface/bridge/port",
+                bridge=bridge,
+                interface=i["name"],
+                pvid=vid if i["name"] in access else None,
+                comment=str(i["peer"] or "hotspot clients"),
             )
-        nat = {"out_interface": uplink["name"]} if uplink else {}
-        if inv.services.natlog.enabled:  # each new connection's translation, for traces
-            nat.update(log="yes", log_prefix=NATLOG_PREFIX)
-        out.add(
-            "/ip/firewall/nat",
-            chain="srcnat",
-            action="masquerade",
-            src_address=net,
-            **nat,
-            comment=f"NAT hotspot {hs.id}",
-        )
-        login = login_page(url, hs)
-        out.add("/file", name="hotspot-netops/login.html", contents=login)
-        out.add(
-            "/ip/hotspot/profile",
-            name=f"hsprof-{hs.id}",
-            hotspot_address=gw,
-            dns_name=hotspot_dns_name(inv, hs),
-            html_directory="hotspot-netops",
-            login_by="http-chap,http-pap",
-            use_radius="yes",
-            radius_accounting="yes",
-            radius_interim_update=f"{plan.interim_interval // 60}m",
-            nas_port_type="wireless-802.11",
-            http_cookie_lifetime="1d",
-        )
-        out.add(
-            "/ip/hotspot",
-            name=f"hs-{hs.id}",
-            interface=vlan_if,
-            address_pool=f"pool-{hs.id}",
-            profile=f"hsprof-{hs.id}",
-            addresses_per_mac="1",
-            disabled="no",
-        )
-        out.add(
-            "/ip/hotspot/walled-garden",
-            dst_host=portal_host,
-            action="allow",
-            comment="captive portal",
-        )
-        target = {"dst_address": portal_host} if _is_ip(portal_host) else {"dst_host": portal_host}
+    out.add(
+        "/interface/bridge/vlan",
+        bridge=bridge,
+        vlan_ids=vid,
+        tagged=",".join([bridge, *ap_ports]),
+        untagged=",".join(access) or None,
+    )
+    out.add("/interface/vlan", name=vlan_if, interface=bridge, vlan_id=vid, comment=hs.ssid)
+    aps = [inv.find_device(name) for name in hs.access_points]
+    if ap_ports and any(aps):
+        _access_point_management(out, inv, dev, bridge, ap_ports, aps)
+    gw_if = dev.interface(hs.interface or "")
+    if gw_if is not None and gw_if.ip is not None:
+        out.add("/ip/address", address=gw_if.ip, interface=vlan_if, comment=f"hotspot {hs.id}")
+    return vlan_if
+
+
+def _access_point_management(
+    out: _Builder,
+    inv: Inventory,
+    dev: Device,
+    bridge: str,
+    ap_ports: list[str],
+    aps: list[Device | None],
+) -> None:
+    """The management VLAN towards the access points, and a route to each one's address."""
+    mgmt_vid = _mgmt_vlan(inv)
+    mgmt_if = f"vlan{mgmt_vid}-mgmt"
+    out.add(
+        "/interface/bridge/vlan",
+        bridge=bridge,
+        vlan_ids=mgmt_vid,
+        tagged=",".join([bridge, *ap_ports]),
+    )
+    out.add(
+        "/interface/vlan",
+        name=mgmt_if,
+        interface=bridge,
+        vlan_id=mgmt_vid,
+        comment="access point management",
+    )
+    out.add(
+        "/ip/address",
+        address=f"{dev.mgmt_ip}/32",
+        interface=mgmt_if,
+        comment="management towards the access points",
+    )
+    for ap in aps:
+        if ap is not None:
+            out.add(
+                "/ip/route",
+                dst_address=f"{ap.mgmt_ip}/32",
+                gateway=mgmt_if,
+                comment=f"management of {ap.hostname}",
+            )
+
+
+def _source_nat(
+    out: _Builder, inv: Inventory, hs: Hotspot, uplink: Mapping[str, Any] | None
+) -> None:
+    """Masquerade the clients towards the uplink, logging each translation when the NAT log
+    is on."""
+    nat = {"out_interface": uplink["name"]} if uplink else {}
+    if inv.services.natlog.enabled:  # each new connection's translation, for traces
+        nat.update(log="yes", log_prefix=NATLOG_PREFIX)
+    out.add(
+        "/ip/firewall/nat",
+        chain="srcnat",
+        action="masquerade",
+        src_address=hs.client_prefix,
+        **nat,
+        comment=f"NAT hotspot {hs.id}",
+    )
+
+
+def _hotspot(out: _Builder, inv: Inventory, hs: Hotspot, plan: Plan, vlan_if: str) -> None:
+    """The hotspot, its profile (RADIUS for login and accounting) and its login page."""
+    url, _, _, _ = _portal(inv)
+    gw = client_gateway(hs)
+    login = login_page(url, hs)
+    out.add("/file", name="hotspot-netops/login.html", contents=login)
+    out.add(
+        "/ip/hotspot/profile",
+        name=f"hsprof-{hs.id}",
+        hotspot_address=gw,
+        dns_name=hotspot_dns_name(inv, hs),
+        html_directory="hotspot-netops",
+        login_by="http-chap,http-pap",
+        use_radius="yes",
+        radius_accounting="yes",
+        radius_interim_update=f"{plan.interim_interval // 60}m",
+        nas_port_type="wireless-802.11",
+        http_cookie_lifetime="1d",
+    )
+    out.add(
+        "/ip/hotspot",
+        name=f"hs-{hs.id}",
+        interface=vlan_if,
+        address_pool=f"pool-{hs.id}",
+        profile=f"hsprof-{hs.id}",
+        addresses_per_mac="1",
+        disabled="no",
+    )
+
+
+def _walled_garden(out: _Builder, inv: Inventory) -> None:
+    """What a phone reaches before login: the portal (HTTP walled garden and the IP walled
+    garden for its HTTPS port) and the RFC 8908 API when it lives elsewhere."""
+    _, portal_host, portal_port, api_uri = _portal(inv)
+    out.add(
+        "/ip/hotspot/walled-garden",
+        dst_host=portal_host,
+        action="allow",
+        comment="captive portal",
+    )
+    target = {"dst_address": portal_host} if _is_ip(portal_host) else {"dst_host": portal_host}
+    out.add(
+        "/ip/hotspot/walled-garden/ip",
+        action="accept",
+        protocol="tcp",
+        dst_port=portal_port,
+        **target,
+        comment="captive portal",
+    )
+    api = urlsplit(api_uri) if api_uri else None
+    if api is not None and (api.hostname, api.port or 443) != (portal_host, portal_port):
+        api_host = api.hostname or ""
+        where = {"dst_address": api_host} if _is_ip(api_host) else {"dst_host": api_host}
         out.add(
             "/ip/hotspot/walled-garden/ip",
             action="accept",
             protocol="tcp",
-            dst_port=portal_port,
-            **target,
-            comment="captive portal",
+            dst_port=api.port or 443,
+            **where,
+            comment="captive portal API",
         )
-        api = urlsplit(api_uri) if api_uri else None
-        if api is not None and (api.hostname, api.port or 443) != (portal_host, portal_port):
-            api_host = api.hostname or ""
-            where = {"dst_address": api_host} if _is_ip(api_host) else {"dst_host": api_host}
-            out.add(
-                "/ip/hotspot/walled-garden/ip",
-                action="accept",
-                protocol="tcp",
-                dst_port=api.port or 443,
-                **where,
-                comment="captive portal API",
-            )
-    radius = ctx["radius"]
-    if radius is not None:
-        rsvc = inv.services.radius
-        for n, server in enumerate(rsvc.servers, 1):
-            out.add(
-                "/radius",
-                address=server,
-                service="hotspot",
-                secret=_secret(radius.secret, reveal, dev.hostname),
-                authentication_port=rsvc.auth_port,
-                accounting_port=rsvc.acct_port,
-                src_address=dev.radius_source,
-                timeout="3s",
-                require_message_auth="no"
-                if radius.require_message_authenticator == "no"
-                else "yes-for-request-resp",
-                comment=f"RADIUS {n}",
-            )
-        out.settings("/radius/incoming", accept="yes", port=radius.coa_port)

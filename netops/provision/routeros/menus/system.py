@@ -17,8 +17,16 @@ from netops.provision.routeros.menus.common import (
 
 
 def _base(out: _Builder, ctx: Mapping[str, Any], inv: Inventory, dev: Device, reveal: bool) -> None:
+    """The menus every RouterOS device carries, whatever its role."""
+    _addresses(out, ctx, inv, dev)
+    _snmp(out, ctx, inv, dev, reveal)
+    _ntp_and_logging(out, ctx, inv)
+    _management_access(out, ctx, inv, dev, reveal)
+
+
+def _addresses(out: _Builder, ctx: Mapping[str, Any], inv: Inventory, dev: Device) -> None:
+    """Identity, clock, port descriptions, addresses and the device's own DNS."""
     svc = inv.services
-    sources = ",".join(str(p) for p in ctx["mgmt_sources"])
     out.settings("/system/identity", name=dev.hostname)
     out.settings("/system/clock", time_zone_name=inv.meta.timezone)
     for iface in ctx["interfaces"]:
@@ -43,6 +51,11 @@ def _base(out: _Builder, ctx: Mapping[str, Any], inv: Inventory, dev: Device, re
     out.settings(
         "/ip/dns", allow_remote_requests=_yes(bool(ctx["hotspots"])), servers=",".join(resolvers)
     )
+
+
+def _snmp(out: _Builder, ctx: Mapping[str, Any], inv: Inventory, dev: Device, reveal: bool) -> None:
+    """netops's SNMP community (v2c) or user (v3) for polling, the default one disabled."""
+    sources = ",".join(str(p) for p in ctx["mgmt_sources"])
     snmp = ctx["snmp"]
     if snmp is not None:
         if snmp.version == "3":
@@ -83,6 +96,11 @@ def _base(out: _Builder, ctx: Mapping[str, Any], inv: Inventory, dev: Device, re
         location=ctx["site"].name,
         trap_version="3" if snmp is not None and snmp.version == "3" else "2",
     )
+
+
+def _ntp_and_logging(out: _Builder, ctx: Mapping[str, Any], inv: Inventory) -> None:
+    """NTP servers, remote syslog, and the source-NAT log to its own receiver."""
+    svc = inv.services
     out.settings("/system/ntp/client", enabled="yes")
     for server in svc.ntp:
         out.add("/system/ntp/client/servers", address=server)
@@ -111,6 +129,15 @@ def _base(out: _Builder, ctx: Mapping[str, Any], inv: Inventory, dev: Device, re
             remote_port=port,
         )
         out.add("/system/logging", action=NATLOG_PREFIX, topics="firewall")
+
+
+def _management_access(
+    out: _Builder, ctx: Mapping[str, Any], inv: Inventory, dev: Device, reveal: bool
+) -> None:
+    """The automation user, the IP services open from management, and the address lists
+    the firewall matches management and RADIUS by."""
+    svc = inv.services
+    sources = ",".join(str(p) for p in ctx["mgmt_sources"])
     creds = ctx["credentials"]
     if creds is not None:
         out.add(
