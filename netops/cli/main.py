@@ -50,7 +50,8 @@ class _Root(LazyGroup):
             "RADIUS server for the free Wi-Fi hotspots: serve, subscribers, sessions, CoA.",
             (
                 "netops.cli.radius_server",
-                "netops.cli.radius_subscribers",
+                "netops.cli.radius_users",
+                "netops.cli.radius_sessions",
                 "netops.cli.radius_firewall",
             ),
         ),

@@ -23,6 +23,7 @@ from netops.cli.common import (
 )
 from netops.cli.lab_gateway import gateway
 from netops.errors import NetopsError
+from netops.inventory import Inventory
 
 app = typer.Typer(
     help="Captive portal for the free Wi-Fi: citizens' login pages and the operator console.",
@@ -61,86 +62,98 @@ def _logging(verbose: bool) -> None:
     logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
+ListenOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--listen",
+        help="ADDR:PORT to serve on (default: 0.0.0.0 and the port of services.portal.url).",
+        show_default=False,
+    ),
+]
+CoaPortOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--coa-port",
+        min=1,
+        max=65535,
+        help="Port for Disconnect-Requests from the console (default: the NAS profile's).",
+    ),
+]
+ChapInBrowserOpt = Annotated[
+    bool,
+    typer.Option(
+        "--chap-in-browser",
+        help="MikroTik http-chap: post voucher and account logins straight to the gateway, "
+        "the page computing the CHAP answer (RouterOS's way; no portal pre-check or "
+        "rate limit).",
+    ),
+]
+AccessLogOpt = Annotated[
+    bool,
+    typer.Option(
+        "--access-log/--no-access-log",
+        help="Log every HTTP request (URLs carry citizens' MAC and IP addresses).",
+    ),
+]
+FailuresPerHotspotOpt = Annotated[
+    int,
+    typer.Option(
+        "--failures-per-hotspot",
+        min=1,
+        help="Failed logins a hotspot's phones may make together in 10 minutes.",
+    ),
+]
+ClickthroughPerHourOpt = Annotated[
+    int,
+    typer.Option(
+        "--clickthrough-per-hour",
+        min=1,
+        help="New click-through allowances per hotspot per hour.",
+    ),
+]
+ClickthroughPerDayOpt = Annotated[
+    int,
+    typer.Option(
+        "--clickthrough-per-day",
+        min=1,
+        help="New click-through allowances per hotspot per day.",
+    ),
+]
+TlsCertOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--tls-cert",
+        help="PEM certificate chain: serve HTTPS (default: services.portal.tls_cert).",
+        show_default=False,
+        callback=absolute_path,
+    ),
+]
+TlsKeyOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--tls-key",
+        help="PEM private key of --tls-cert (default: services.portal.tls_key).",
+        show_default=False,
+        callback=absolute_path,
+    ),
+]
+VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="Debug logging.")]
+
+
 @app.command()
 def serve(
     inventory: InventoryOpt = None,
     db: DbOpt = None,
-    listen: Annotated[
-        str | None,
-        typer.Option(
-            "--listen",
-            help="ADDR:PORT to serve on (default: 0.0.0.0 and the port of services.portal.url).",
-            show_default=False,
-        ),
-    ] = None,
-    coa_port: Annotated[
-        int | None,
-        typer.Option(
-            "--coa-port",
-            min=1,
-            max=65535,
-            help="Port for Disconnect-Requests from the console (default: the NAS profile's).",
-        ),
-    ] = None,
-    chap_in_browser: Annotated[
-        bool,
-        typer.Option(
-            "--chap-in-browser",
-            help="MikroTik http-chap: post voucher and account logins straight to the gateway, "
-            "the page computing the CHAP answer (RouterOS's way; no portal pre-check or "
-            "rate limit).",
-        ),
-    ] = False,
-    access_log: Annotated[
-        bool,
-        typer.Option(
-            "--access-log/--no-access-log",
-            help="Log every HTTP request (URLs carry citizens' MAC and IP addresses).",
-        ),
-    ] = False,
-    failures_per_hotspot: Annotated[
-        int,
-        typer.Option(
-            "--failures-per-hotspot",
-            min=1,
-            help="Failed logins a hotspot's phones may make together in 10 minutes.",
-        ),
-    ] = 300,
-    clickthrough_per_hour: Annotated[
-        int,
-        typer.Option(
-            "--clickthrough-per-hour",
-            min=1,
-            help="New click-through allowances per hotspot per hour.",
-        ),
-    ] = 1000,
-    clickthrough_per_day: Annotated[
-        int,
-        typer.Option(
-            "--clickthrough-per-day",
-            min=1,
-            help="New click-through allowances per hotspot per day.",
-        ),
-    ] = 5000,
-    tls_cert: Annotated[
-        Path | None,
-        typer.Option(
-            "--tls-cert",
-            help="PEM certificate chain: serve HTTPS (default: services.portal.tls_cert).",
-            show_default=False,
-            callback=absolute_path,
-        ),
-    ] = None,
-    tls_key: Annotated[
-        Path | None,
-        typer.Option(
-            "--tls-key",
-            help="PEM private key of --tls-cert (default: services.portal.tls_key).",
-            show_default=False,
-            callback=absolute_path,
-        ),
-    ] = None,
-    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Debug logging.")] = False,
+    listen: ListenOpt = None,
+    coa_port: CoaPortOpt = None,
+    chap_in_browser: ChapInBrowserOpt = False,
+    access_log: AccessLogOpt = False,
+    failures_per_hotspot: FailuresPerHotspotOpt = 300,
+    clickthrough_per_hour: ClickthroughPerHourOpt = 1000,
+    clickthrough_per_day: ClickthroughPerDayOpt = 5000,
+    tls_cert: TlsCertOpt = None,
+    tls_key: TlsKeyOpt = None,
+    verbose: VerboseOpt = False,
 ) -> None:
     """Serve the captive portal, the captive-portal API (RFC 8908) and the operator console.
 
@@ -152,7 +165,7 @@ def serve(
     $NETOPS_PORTAL_SECRET when several portal processes serve one city, so that their
     cookies agree.
     """
-    from netops.portal.service import default_listen, tls_files
+    from netops.portal.service import default_listen
     from netops.portal.service import serve as run
 
     admin_token = check_admin_token()
@@ -161,23 +174,7 @@ def serve(
     inv = get_inventory(inventory)
     assert inventory is not None
     where = listen or default_listen(inv.services.portal.url)
-    configured = inv.services.portal
-    tls = tls_files(
-        inventory,
-        tls_cert,
-        tls_key,
-        (configured.tls_cert, configured.tls_key)
-        if configured.tls_cert and configured.tls_key
-        else None,
-    )
-
-    def announce(url: str) -> None:
-        console.print(
-            f"netops portal: serving {url} (console {url}admin/, API {url}api/docs) "
-            f"for {inv.meta.name or inv.meta.city}, {len(inv.hotspots)} hotspot(s)"
-        )
-        sys.stdout.flush()
-
+    tls = _tls(inv, inventory, tls_cert, tls_key)
     run(
         inventory,
         db_url(db),
@@ -185,7 +182,7 @@ def serve(
         coa_port=coa_port,
         chap_in_browser=chap_in_browser,
         access_log=access_log,
-        announce=announce,
+        announce=functools.partial(_announce, inv),
         tls=tls,
         admin_token=admin_token,
         secret_key=secret.encode() if secret else None,
@@ -198,6 +195,32 @@ def serve(
             "clickthrough_daily": clickthrough_per_day,
         },
     )
+
+
+def _tls(
+    inv: Inventory, inventory: Path, cert: Path | None, key: Path | None
+) -> tuple[Path, Path] | None:
+    """The certificate and key to serve HTTPS with: the options', else the inventory's
+    ``services.portal.tls_cert``/``tls_key``; None serves plain HTTP."""
+    from netops.portal.service import tls_files
+
+    configured = inv.services.portal
+    return tls_files(
+        inventory,
+        cert,
+        key,
+        (configured.tls_cert, configured.tls_key)
+        if configured.tls_cert and configured.tls_key
+        else None,
+    )
+
+
+def _announce(inv: Inventory, url: str) -> None:
+    console.print(
+        f"netops portal: serving {url} (console {url}admin/, API {url}api/docs) "
+        f"for {inv.meta.name or inv.meta.city}, {len(inv.hotspots)} hotspot(s)"
+    )
+    sys.stdout.flush()
 
 
 def gateway_sim(**options: Any) -> None:

@@ -1,7 +1,8 @@
 """``netops radius``: the group the RADIUS commands hang on.
 
 Commands live in their own modules and register here: ``radius_server`` (serve, disconnect,
-stats) and ``radius_subscribers`` (users, MAC allow-list, sessions).
+stats), ``radius_users`` (users, MAC allow-list), ``radius_sessions`` (sessions, purge, the
+store's key and status) and ``radius_firewall``; ``radius_subscribers`` holds what they share.
 """
 
 from __future__ import annotations

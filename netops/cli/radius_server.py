@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import sys
 import urllib.error
 import urllib.request
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
@@ -17,6 +18,9 @@ from netops.cli.common import DbOpt, InventoryOpt, console, db_url, get_inventor
 from netops.cli.radius import app
 from netops.errors import NetopsError, RadiusError
 from netops.inventory import Inventory
+
+if TYPE_CHECKING:
+    from netops.radius.service import Listening
 
 DEFAULT_METRICS = defaults.RADIUS_METRICS_LISTEN
 
@@ -32,89 +36,94 @@ def radius_ports(inv: Inventory, auth_port: int | None, acct_port: int | None) -
     return auth, acct
 
 
+BindOpt = Annotated[
+    str, typer.Option("--bind", help="Address to listen on (0.0.0.0: every IPv4 address).")
+]
+AuthPortOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--auth-port",
+        min=0,
+        max=65535,
+        help="Authentication port (0: any; default: the inventory's "
+        f"services.radius.auth_port, else {defaults.RADIUS_AUTH_PORT}).",
+        show_default=False,
+    ),
+]
+AcctPortOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--acct-port",
+        min=0,
+        max=65535,
+        help="Accounting port (0: any; default: the inventory's "
+        f"services.radius.acct_port, else {defaults.RADIUS_ACCT_PORT}).",
+        show_default=False,
+    ),
+]
+MetricsListenOpt = Annotated[
+    str,
+    typer.Option(
+        "--metrics-listen",
+        help="ADDR:PORT for Prometheus metrics (job netops-radius); 'off' to disable.",
+    ),
+]
+WorkersOpt = Annotated[
+    int,
+    typer.Option("--workers", min=1, max=64, help="Processes sharing the ports (SO_REUSEPORT)."),
+]
+RejectDelayOpt = Annotated[
+    float,
+    typer.Option("--reject-delay", min=0, max=10, help="Seconds to hold back an Access-Reject."),
+]
+ThreadsOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--threads",
+        min=0,
+        max=256,
+        help="Store threads per worker; 0 answers in the event loop (default: by the "
+        "store's engine, 0 on SQLite, 8 on PostgreSQL).",
+        show_default=False,
+    ),
+]
+SweepIntervalOpt = Annotated[
+    float,
+    typer.Option(
+        "--sweep-interval",
+        min=0,
+        help="Seconds between stale-session sweeps (0: never).",
+    ),
+]
+LogDropsEveryOpt = Annotated[
+    float,
+    typer.Option(
+        "--log-drops-every",
+        min=1,
+        help="Seconds between log lines about dropped packets of one source and reason "
+        "(the lines held back are counted in the next).",
+    ),
+]
+VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="Log every accept and reject.")]
+
+
 @app.command()
 def serve(
     inventory: InventoryOpt = None,
     db: DbOpt = None,
-    bind: Annotated[
-        str, typer.Option("--bind", help="Address to listen on (0.0.0.0: every IPv4 address).")
-    ] = defaults.RADIUS_BIND,
-    auth_port: Annotated[
-        int | None,
-        typer.Option(
-            "--auth-port",
-            min=0,
-            max=65535,
-            help="Authentication port (0: any; default: the inventory's "
-            f"services.radius.auth_port, else {defaults.RADIUS_AUTH_PORT}).",
-            show_default=False,
-        ),
-    ] = None,
-    acct_port: Annotated[
-        int | None,
-        typer.Option(
-            "--acct-port",
-            min=0,
-            max=65535,
-            help="Accounting port (0: any; default: the inventory's "
-            f"services.radius.acct_port, else {defaults.RADIUS_ACCT_PORT}).",
-            show_default=False,
-        ),
-    ] = None,
-    metrics_listen: Annotated[
-        str,
-        typer.Option(
-            "--metrics-listen",
-            help="ADDR:PORT for Prometheus metrics (job netops-radius); 'off' to disable.",
-        ),
-    ] = DEFAULT_METRICS,
-    workers: Annotated[
-        int,
-        typer.Option(
-            "--workers", min=1, max=64, help="Processes sharing the ports (SO_REUSEPORT)."
-        ),
-    ] = 1,
-    reject_delay: Annotated[
-        float,
-        typer.Option(
-            "--reject-delay", min=0, max=10, help="Seconds to hold back an Access-Reject."
-        ),
-    ] = 1.0,
-    threads: Annotated[
-        int | None,
-        typer.Option(
-            "--threads",
-            min=0,
-            max=256,
-            help="Store threads per worker; 0 answers in the event loop (default: by the "
-            "store's engine, 0 on SQLite, 8 on PostgreSQL).",
-            show_default=False,
-        ),
-    ] = None,
-    sweep_interval: Annotated[
-        float,
-        typer.Option(
-            "--sweep-interval",
-            min=0,
-            help="Seconds between stale-session sweeps (0: never).",
-        ),
-    ] = 60.0,
-    log_drops_every: Annotated[
-        float,
-        typer.Option(
-            "--log-drops-every",
-            min=1,
-            help="Seconds between log lines about dropped packets of one source and reason "
-            "(the lines held back are counted in the next).",
-        ),
-    ] = 60.0,
-    verbose: Annotated[
-        bool, typer.Option("--verbose", "-v", help="Log every accept and reject.")
-    ] = False,
+    bind: BindOpt = defaults.RADIUS_BIND,
+    auth_port: AuthPortOpt = None,
+    acct_port: AcctPortOpt = None,
+    metrics_listen: MetricsListenOpt = DEFAULT_METRICS,
+    workers: WorkersOpt = 1,
+    reject_delay: RejectDelayOpt = 1.0,
+    threads: ThreadsOpt = None,
+    sweep_interval: SweepIntervalOpt = 60.0,
+    log_drops_every: LogDropsEveryOpt = 60.0,
+    verbose: VerboseOpt = False,
 ) -> None:
     """Answer Access- and Accounting-Requests from the inventory's NAS until interrupted."""
     from netops.radius.server import ServerConfig, threads_for_store
-    from netops.radius.service import Listening
     from netops.radius.service import serve as run
 
     logging.basicConfig(
@@ -139,25 +148,25 @@ def serve(
         dictionary=environment.radius_dictionary(),
     )
     assert inventory is not None
-
-    def announce(where: Listening) -> None:
-        metrics = where.metrics or "off"
-        console.print(
-            f"netops radius: listening on {where.bind} auth {where.auth_port} "
-            f"acct {where.acct_port}, metrics {metrics}, {where.workers} worker(s), "
-            f"{len(inv.nas_clients())} NAS"
-        )
-        sys.stdout.flush()
-
     run(
         inventory,
         url,
         config,
         workers=workers,
         metrics_listen=None if metrics_listen in ("", "off") else metrics_listen,
-        announce=announce,
+        announce=functools.partial(_announce, inv),
         keys=environment.store_keys(),
     )
+
+
+def _announce(inv: Inventory, where: Listening) -> None:
+    metrics = where.metrics or "off"
+    console.print(
+        f"netops radius: listening on {where.bind} auth {where.auth_port} "
+        f"acct {where.acct_port}, metrics {metrics}, {where.workers} worker(s), "
+        f"{len(inv.nas_clients())} NAS"
+    )
+    sys.stdout.flush()
 
 
 @app.command()

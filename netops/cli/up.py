@@ -27,6 +27,7 @@ from netops.cli.common import (
 )
 from netops.cli.portal import check_admin_token
 from netops.errors import StoreError
+from netops.inventory import Inventory
 from netops.service.model import ComponentSpec, ComponentStatus, State
 from netops.service.run import supervise
 from netops.service.stack import (
@@ -115,77 +116,88 @@ def _summary(statuses: list[ComponentStatus], health_url: str, title: str) -> No
     console.print("Press Ctrl-C to stop everything.")
 
 
+BindOpt = Annotated[str, typer.Option("--bind", help="Address every service listens on.")]
+RadiusAuthPortOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--radius-auth-port",
+        help="RADIUS authentication port (UDP) "
+        "(default: the inventory's services.radius.auth_port).",
+    ),
+]
+RadiusAcctPortOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--radius-acct-port",
+        help="RADIUS accounting port (UDP) (default: the inventory's services.radius.acct_port).",
+    ),
+]
+RadiusMetricsPortOpt = Annotated[
+    int, typer.Option("--radius-metrics-port", help="RADIUS server's /metrics port.")
+]
+RadiusThreadsOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--radius-threads",
+        min=0,
+        max=256,
+        help="RADIUS store threads per worker (default: by the store's engine, 0 on "
+        "SQLite, 8 on PostgreSQL).",
+        show_default=False,
+    ),
+]
+PortalPortOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--portal-port",
+        help="Captive portal port (default: the port of the inventory's services.portal.url).",
+    ),
+]
+ExporterPortOpt = Annotated[
+    int, typer.Option("--exporter-port", help="SNMP exporter port (/snmp, /probe, /metrics).")
+]
+HealthPortOpt = Annotated[
+    int, typer.Option("--health-port", help="Supervisor's /health and /metrics port.")
+]
+PrometheusOpt = Annotated[
+    bool,
+    typer.Option(
+        "--prometheus/--no-prometheus",
+        help="Also run a Prometheus (Debian prometheus) that scrapes the stack, with the "
+        "config, targets and rules of `netops prometheus` and its data under --state-dir.",
+    ),
+]
+PrometheusPortOpt = Annotated[
+    int, typer.Option("--prometheus-port", help="Prometheus web port (with --prometheus).")
+]
+ScrapeIntervalOpt = Annotated[
+    str, typer.Option("--scrape-interval", help="Prometheus scrape interval (with --prometheus).")
+]
+StopOpt = Annotated[
+    bool, typer.Option("--stop", help="Stop the stack recorded in --state-dir and exit.")
+]
+StatusOpt = Annotated[
+    bool, typer.Option("--status", help="Print the recorded stack's health (JSON) and exit.")
+]
+
+
 def up(
     inventory: InventoryOpt = None,
     db: DbOpt = None,
     state_dir: StateDirOpt = Path(defaults.STATE_DIR),
-    bind: Annotated[
-        str, typer.Option("--bind", help="Address every service listens on.")
-    ] = defaults.LOCALHOST,
-    radius_auth_port: Annotated[
-        int | None,
-        typer.Option(
-            "--radius-auth-port",
-            help="RADIUS authentication port (UDP) "
-            "(default: the inventory's services.radius.auth_port).",
-        ),
-    ] = None,
-    radius_acct_port: Annotated[
-        int | None,
-        typer.Option(
-            "--radius-acct-port",
-            help="RADIUS accounting port (UDP) "
-            "(default: the inventory's services.radius.acct_port).",
-        ),
-    ] = None,
-    radius_metrics_port: Annotated[
-        int, typer.Option("--radius-metrics-port", help="RADIUS server's /metrics port.")
-    ] = defaults.RADIUS_METRICS_PORT,
-    radius_threads: Annotated[
-        int | None,
-        typer.Option(
-            "--radius-threads",
-            min=0,
-            max=256,
-            help="RADIUS store threads per worker (default: by the store's engine, 0 on "
-            "SQLite, 8 on PostgreSQL).",
-            show_default=False,
-        ),
-    ] = None,
-    portal_port: Annotated[
-        int | None,
-        typer.Option(
-            "--portal-port",
-            help="Captive portal port (default: the port of the inventory's services.portal.url).",
-        ),
-    ] = None,
-    exporter_port: Annotated[
-        int, typer.Option("--exporter-port", help="SNMP exporter port (/snmp, /probe, /metrics).")
-    ] = defaults.EXPORTER_PORT,
-    health_port: Annotated[
-        int, typer.Option("--health-port", help="Supervisor's /health and /metrics port.")
-    ] = defaults.HEALTH_PORT,
-    prometheus: Annotated[
-        bool,
-        typer.Option(
-            "--prometheus/--no-prometheus",
-            help="Also run a Prometheus (Debian prometheus) that scrapes the stack, with the "
-            "config, targets and rules of `netops prometheus` and its data under --state-dir.",
-        ),
-    ] = False,
-    prometheus_port: Annotated[
-        int, typer.Option("--prometheus-port", help="Prometheus web port (with --prometheus).")
-    ] = defaults.PROMETHEUS_PORT,
-    scrape_interval: Annotated[
-        str,
-        typer.Option("--scrape-interval", help="Prometheus scrape interval (with --prometheus)."),
-    ] = "5s",
-    stop: Annotated[
-        bool, typer.Option("--stop", help="Stop the stack recorded in --state-dir and exit.")
-    ] = False,
-    status: Annotated[
-        bool, typer.Option("--status", help="Print the recorded stack's health (JSON) and exit.")
-    ] = False,
+    bind: BindOpt = defaults.LOCALHOST,
+    radius_auth_port: RadiusAuthPortOpt = None,
+    radius_acct_port: RadiusAcctPortOpt = None,
+    radius_metrics_port: RadiusMetricsPortOpt = defaults.RADIUS_METRICS_PORT,
+    radius_threads: RadiusThreadsOpt = None,
+    portal_port: PortalPortOpt = None,
+    exporter_port: ExporterPortOpt = defaults.EXPORTER_PORT,
+    health_port: HealthPortOpt = defaults.HEALTH_PORT,
+    prometheus: PrometheusOpt = False,
+    prometheus_port: PrometheusPortOpt = defaults.PROMETHEUS_PORT,
+    scrape_interval: ScrapeIntervalOpt = "5s",
+    stop: StopOpt = False,
+    status: StatusOpt = False,
 ) -> None:
     """Run the RADIUS server, captive portal and SNMP exporter as one supervised service.
 
@@ -207,6 +219,32 @@ def up(
     check_admin_token()
     inv = get_inventory(inventory)
     assert inventory is not None
+    _take_over(state_path, state_dir)
+    inherited = StackPorts.for_inventory(inv, bind)
+    ports = StackPorts(
+        host=bind,
+        radius_auth=radius_auth_port or inherited.radius_auth,
+        radius_acct=radius_acct_port or inherited.radius_acct,
+        radius_metrics=radius_metrics_port,
+        portal=portal_port or inherited.portal,
+        exporter=exporter_port,
+        health=health_port,
+        prometheus=prometheus_port if prometheus else None,
+    )
+    ports.check()
+    ensure_free(ports)
+    # The umask (0027, set for every service command) makes the rest private too: the
+    # store, its -wal/-shm, up.json, Prometheus's files.
+    state_dir.mkdir(mode=0o750, parents=True, exist_ok=True)
+    url = db_url(db or f"sqlite:///{state_dir / 'netops.db'}")
+    _prepare_store(url)
+    scrape = scrape_interval if prometheus else None
+    specs = _components(inv, inventory.resolve(), url, ports, state_dir, radius_threads, scrape)
+    _supervise(specs, inv, inventory.resolve(), url, ports, state_path)
+
+
+def _take_over(state_path: Path, state_dir: Path) -> None:
+    """Refuse to start beside a running stack; stop what an earlier run left behind."""
     live = running(state_path)
     if live is not None:
         raise ServiceError(
@@ -217,28 +255,21 @@ def up(
     if leftovers:
         err_console.print("cleaned up after an earlier run: " + ", ".join(leftovers))
 
-    defaults = StackPorts.for_inventory(inv, bind)
-    ports = StackPorts(
-        host=bind,
-        radius_auth=radius_auth_port or defaults.radius_auth,
-        radius_acct=radius_acct_port or defaults.radius_acct,
-        radius_metrics=radius_metrics_port,
-        portal=portal_port or defaults.portal,
-        exporter=exporter_port,
-        health=health_port,
-        prometheus=prometheus_port if prometheus else None,
-    )
-    ports.check()
-    ensure_free(ports)
-    # The umask (0027, set for every service command) makes the rest private too: the
-    # store, its -wal/-shm, up.json, Prometheus's files.
-    state_dir.mkdir(mode=0o750, parents=True, exist_ok=True)
-    url = db or f"sqlite:///{state_dir / 'netops.db'}"
-    url = db_url(url)
-    _prepare_store(url)
 
+def _components(
+    inv: Inventory,
+    inventory: Path,
+    url: str,
+    ports: StackPorts,
+    state_dir: Path,
+    radius_threads: int | None,
+    scrape_interval: str | None,
+) -> list[ComponentSpec]:
+    """The components this installation can run (a note for each it cannot), Prometheus
+    when ``scrape_interval`` is given, and the privacy purge when the inventory has a
+    privacy section."""
     specs, missing = stack_components(
-        inventory.resolve(),
+        inventory,
         url,
         ports,
         state_dir / "log",
@@ -248,14 +279,26 @@ def up(
     )
     for note in missing:
         err_console.print(f"[yellow]not started[/] {note}")
-    if prometheus:
-        specs.append(_prometheus(inventory.resolve(), ports, state_dir, scrape_interval))
+    if scrape_interval is not None:
+        specs.append(_prometheus(inventory, ports, state_dir, scrape_interval))
     if not specs:
         raise ServiceError("none of the services is installed: nothing to run")
     if inv.privacy is not None and _command_exists(("privacy", "purge")):
         from netops.privacy.service import purge_component
 
-        specs.append(purge_component(inventory.resolve(), url, state_dir / "log"))
+        specs.append(purge_component(inventory, url, state_dir / "log"))
+    return specs
+
+
+def _supervise(
+    specs: list[ComponentSpec],
+    inv: Inventory,
+    inventory: Path,
+    url: str,
+    ports: StackPorts,
+    state_path: Path,
+) -> None:
+    """Run ``specs`` under the supervisor until Ctrl-C or SIGTERM, printing what happens."""
     logs = {s.name: str(s.log) for s in specs if s.log is not None}
     console.print(f"netops up: {inv.summary()}; store {url}")
 
@@ -271,11 +314,11 @@ def up(
         supervise(
             specs,
             state_path,
-            bind,
+            ports.host,
             ports.health,
             lambda e: _print_event(e, logs, zone_of(inv.meta.timezone)),
             ready,
-            extra_state={"kind": "up", "inventory": str(inventory.resolve()), "db": url},
+            extra_state={"kind": "up", "inventory": str(inventory), "db": url},
         )
     )
     console.print("netops stopped: every service ended.")

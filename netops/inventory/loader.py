@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -411,6 +412,38 @@ def _inherit(raw: dict[str, Any], groups: dict[str, Group], defaults: dict[str, 
     return result
 
 
+def _groups(collector: _Collector, fail: Callable[[str, Any], None]) -> dict[str, Group]:
+    """The valid groups by name; a group defined twice is an issue, the second one wins."""
+    groups: dict[str, Group] = {}
+    for file, raw in collector.groups:
+        group = _validate_record(collector, "groups", Group, file, raw)
+        if isinstance(group, Group):
+            if group.name in groups:
+                collector.issue(file, _line(raw), f"group {group.name!r} is defined twice")
+            groups[group.name] = group
+        elif isinstance(raw, dict) and "name" in raw:
+            fail("groups", raw["name"])
+    return groups
+
+
+def _profiles(
+    collector: _Collector, root: Path, fail: Callable[[str, Any], None]
+) -> dict[str, dict[str, Any]]:
+    """The valid profiles of each profile section by name, their secrets bound."""
+    profiles: dict[str, dict[str, Any]] = {}
+    for section, model in PROFILE_SECTIONS.items():
+        profiles[section] = {}
+        for name, (file, raw) in collector.profiles[section].items():
+            record = _validate_record(collector, section, model, file, raw)
+            if record is not None:
+                profiles[section][name] = _bind_secrets(
+                    record, root, f"{_SINGULAR[section]} {name!r}"
+                )
+            else:
+                fail(section, name)
+    return profiles
+
+
 def load_inventory(path: str | Path, *, check: bool = True) -> Inventory:
     """Load and validate the inventory folder ``path``; raise :class:`InventoryError` on any issue.
 
@@ -442,15 +475,7 @@ def load_inventory(path: str | Path, *, check: bool = True) -> Inventory:
     if "meta" not in collector.singles and "meta" not in collector.lost:
         collector.issue(str(root), None, "no 'meta:' section (city: …, lab: true|false)")
 
-    groups: dict[str, Group] = {}
-    for file, raw in collector.groups:
-        group = _validate_record(collector, "groups", Group, file, raw)
-        if isinstance(group, Group):
-            if group.name in groups:
-                collector.issue(file, _line(raw), f"group {group.name!r} is defined twice")
-            groups[group.name] = group
-        elif isinstance(raw, dict) and "name" in raw:
-            fail("groups", raw["name"])
+    groups = _groups(collector, fail)
     defaults_raw: dict[str, Any] = collector.defaults[1] if collector.defaults else {}
     unknown_defaults = set(defaults_raw) - {*INHERITED, *MERGED}
     if collector.defaults and unknown_defaults:
@@ -478,17 +503,7 @@ def load_inventory(path: str | Path, *, check: bool = True) -> Inventory:
                 fail(section, raw[_NAME_KEY[section]])
             elif section in ("prefixes", "vlans"):
                 fail(section, "?")  # nameless, but a prefix gone may hide a mismatch
-    profiles: dict[str, dict[str, Any]] = {}
-    for section, model in PROFILE_SECTIONS.items():
-        profiles[section] = {}
-        for name, (file, raw) in collector.profiles[section].items():
-            record = _validate_record(collector, section, model, file, raw)
-            if record is not None:
-                profiles[section][name] = _bind_secrets(
-                    record, root, f"{_SINGULAR[section]} {name!r}"
-                )
-            else:
-                fail(section, name)
+    profiles = _profiles(collector, root, fail)
 
     meta = singles.get("meta")
     if meta is None and not check:

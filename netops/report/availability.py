@@ -27,7 +27,7 @@ from itertools import pairwise
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-from netops.alerting.topology import dependencies
+from netops.alerting.topology import Dependencies, dependencies
 from netops.csvexport import to_csv as to_csv_text
 from netops.errors import ReportError
 from netops.inventory.models import Inventory, Link, Maintenance
@@ -478,6 +478,111 @@ def _alerts(client: PrometheusClient, start: float, end: float) -> list[_Alert]:
     return out
 
 
+@dataclass(frozen=True)
+class _Month:
+    """What judging each site, hotspot and uplink of the month needs: the period, the
+    probes' outages, the firing alerts and the topology to find upstream causes."""
+
+    inventory: Inventory
+    period: Interval
+    device_down: dict[str, list[Interval]]
+    link_points: dict[str, list[tuple[float, float]]]
+    alerts: list[_Alert]
+    deps: Dependencies
+
+    def upstream_of(self, devices: set[str]) -> tuple[set[str], set[str]]:
+        links = {d.link_id for d in self.deps.on_links if d.device in devices}
+        via = {v for d, v in self.deps.on_devices if d in devices} - devices
+        return links, via
+
+    def windows(
+        self, sites: Iterable[str] = (), devices: Iterable[str] = (), links: Iterable[str] = ()
+    ) -> list[Interval]:
+        """The maintenance windows that cover any of ``sites``, ``devices`` or ``links``."""
+        s, d, k = set(sites), set(devices), set(links)
+        return [
+            _window(m)
+            for m in self.inventory.maintenance
+            if m.city_wide or s & set(m.sites) or d & set(m.devices) or k & set(m.links)
+        ]
+
+    def cause_for(self, devices: set[str], own_links: set[str]) -> Any:
+        up_links, up_devices = self.upstream_of(devices)
+        alerts = self.alerts
+        return lambda interval: _causes(interval, devices, up_links, up_devices, own_links, alerts)
+
+
+def _sites(month: _Month) -> list[Availability]:
+    """Each site is down only while none of its probed devices answers."""
+    inventory, period = month.inventory, month.period
+    sites: list[Availability] = []
+    for site in inventory.sites:
+        members = {d.hostname for d in inventory.devices if d.site == site.id}
+        probed = [month.device_down[d] for d in sorted(members) if d in month.device_down]
+        down: list[Interval] | None = None
+        if probed:
+            down = probed[0]
+            for other in probed[1:]:
+                down = intersect(down, other)  # down only while none answers
+        sites.append(
+            assess(
+                "site",
+                site.id,
+                site.name,
+                site.kind,
+                period,
+                down,
+                month.windows(sites={site.id}, devices=members),
+                month.cause_for(members, set()),
+            )
+        )
+    return sites
+
+
+def _hotspots(month: _Month) -> list[Availability]:
+    """Each hotspot is down while its gateway is."""
+    hotspots: list[Availability] = []
+    for hotspot in month.inventory.hotspots:
+        gateway = hotspot.gateway
+        hotspots.append(
+            assess(
+                "hotspot",
+                hotspot.id,
+                hotspot.name or hotspot.id,
+                gateway,
+                month.period,
+                month.device_down.get(gateway),
+                month.windows(sites={hotspot.site}, devices={gateway}),
+                month.cause_for({gateway}, set()),
+            )
+        )
+    return hotspots
+
+
+def _uplinks(month: _Month) -> list[Availability]:
+    """Each leased uplink by its own probe, with the SLA's verdict."""
+    inventory, period = month.inventory, month.period
+    uplinks: list[Availability] = []
+    for link in inventory.links:
+        if link.medium != "leased":
+            continue
+        device = inventory.find_device(link.a.device)
+        site_id = device.site if device else ""
+        points = month.link_points.get(link.id)
+        entry = assess(
+            "uplink",
+            link.circuit_id or link.id,
+            f"{link.provider or ''} {link.circuit_id or ''}".strip() or link.id,
+            f"{link.a} ({link.role})",
+            period,
+            merge(down_intervals(points, period[1])) if points is not None else None,
+            month.windows(sites={site_id}, devices={link.a.device}, links=set(link.names())),
+            month.cause_for({link.a.device}, {link.id}),
+        )
+        uplinks.append(replace(entry, sla=sla_result(link, entry.availability)))
+    return uplinks
+
+
 def collect(
     inventory: Inventory,
     client: PrometheusClient,
@@ -503,82 +608,14 @@ def collect(
     device_down = {
         device: merge(down_intervals(points, period[1])) for device, points in by_device.items()
     }
-    alerts = _alerts(client, period[0] - lead, period[1])
-    deps = dependencies(inventory)
-
-    def upstream_of(devices: set[str]) -> tuple[set[str], set[str]]:
-        links = {d.link_id for d in deps.on_links if d.device in devices}
-        via = {v for d, v in deps.on_devices if d in devices} - devices
-        return links, via
-
-    def windows(
-        sites: Iterable[str] = (), devices: Iterable[str] = (), links: Iterable[str] = ()
-    ) -> list[Interval]:
-        s, d, k = set(sites), set(devices), set(links)
-        return [
-            _window(m)
-            for m in inventory.maintenance
-            if m.city_wide or s & set(m.sites) or d & set(m.devices) or k & set(m.links)
-        ]
-
-    def cause_for(devices: set[str], own_links: set[str]) -> Any:
-        up_links, up_devices = upstream_of(devices)
-        return lambda interval: _causes(interval, devices, up_links, up_devices, own_links, alerts)
-
-    sites: list[Availability] = []
-    for site in inventory.sites:
-        members = {d.hostname for d in inventory.devices if d.site == site.id}
-        probed = [device_down[d] for d in sorted(members) if d in device_down]
-        down: list[Interval] | None = None
-        if probed:
-            down = probed[0]
-            for other in probed[1:]:
-                down = intersect(down, other)  # down only while none answers
-        sites.append(
-            assess(
-                "site",
-                site.id,
-                site.name,
-                site.kind,
-                period,
-                down,
-                windows(sites={site.id}, devices=members),
-                cause_for(members, set()),
-            )
-        )
-    hotspots: list[Availability] = []
-    for hotspot in inventory.hotspots:
-        gateway = hotspot.gateway
-        hotspots.append(
-            assess(
-                "hotspot",
-                hotspot.id,
-                hotspot.name or hotspot.id,
-                gateway,
-                period,
-                device_down.get(gateway),
-                windows(sites={hotspot.site}, devices={gateway}),
-                cause_for({gateway}, set()),
-            )
-        )
-    uplinks: list[Availability] = []
-    for link in inventory.links:
-        if link.medium != "leased":
-            continue
-        device = inventory.find_device(link.a.device)
-        site_id = device.site if device else ""
-        points = by_link.get(link.id)
-        entry = assess(
-            "uplink",
-            link.circuit_id or link.id,
-            f"{link.provider or ''} {link.circuit_id or ''}".strip() or link.id,
-            f"{link.a} ({link.role})",
-            period,
-            merge(down_intervals(points, period[1])) if points is not None else None,
-            windows(sites={site_id}, devices={link.a.device}, links=set(link.names())),
-            cause_for({link.a.device}, {link.id}),
-        )
-        uplinks.append(replace(entry, sla=sla_result(link, entry.availability)))
+    judged = _Month(
+        inventory,
+        period,
+        device_down,
+        by_link,
+        _alerts(client, period[0] - lead, period[1]),
+        dependencies(inventory),
+    )
     covering = [m for m in inventory.maintenance if intersect([_window(m)], [period])]
     return AvailabilityReport(
         city=inventory.meta.name or inventory.meta.city,
@@ -588,8 +625,8 @@ def collect(
         start=start.astimezone(UTC),
         end=finish,
         complete=finish >= end,
-        sites=sites,
-        hotspots=hotspots,
-        uplinks=uplinks,
+        sites=_sites(judged),
+        hotspots=_hotspots(judged),
+        uplinks=_uplinks(judged),
         maintenance=covering,
     )

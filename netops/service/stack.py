@@ -110,6 +110,56 @@ def netops_argv(inventory: Path, db: str, *command: str) -> tuple[str, ...]:
     return (sys.executable, "-m", "netops", "-i", str(inventory), "--db", db, *command)
 
 
+def _radius_spec(
+    inventory: Path, db: str, ports: StackPorts, log_dir: Path, threads: int | None
+) -> ComponentSpec:
+    """The RADIUS server on the stack's ports, its metrics beside them."""
+    host, probe_host = ports.host, ports.probe_host()
+    hostport = f"[{host}]" if ":" in host else host
+    return ComponentSpec(
+        name="radius",
+        argv=netops_argv(
+            inventory,
+            db,
+            "radius",
+            "serve",
+            "--bind",
+            host,
+            "--auth-port",
+            str(ports.radius_auth),
+            "--acct-port",
+            str(ports.radius_acct),
+            "--metrics-listen",
+            f"{hostport}:{ports.radius_metrics}",
+            *(() if threads is None else ("--threads", str(threads))),
+        ),
+        probe=Probe(probe_host, ports.radius_metrics, "/metrics"),
+        endpoints=(
+            Endpoint("auth", f"udp://{hostport}:{ports.radius_auth}"),
+            Endpoint("accounting", f"udp://{hostport}:{ports.radius_acct}"),
+            Endpoint("metrics", ports.url(ports.radius_metrics, "/metrics")),
+        ),
+        log=log_dir / "radius.log",
+    )
+
+
+def _natlog_spec(inventory: Path, db: str, natlog: str, log_dir: Path) -> ComponentSpec:
+    """The source-NAT syslog receiver on ``natlog`` (``ADDR:PORT``, UDP and TCP)."""
+    nat_host, nat_port = parse_listen(natlog, option="services.natlog.listen", error=ServiceError)
+    nat_probe = "127.0.0.1" if nat_host in ("0.0.0.0", "::") else nat_host
+    nat_shown = f"[{nat_host}]" if ":" in nat_host else nat_host
+    return ComponentSpec(
+        name="natlog",
+        argv=netops_argv(inventory, db, "privacy", "syslog", "--listen", natlog),
+        probe=Probe(nat_probe, nat_port),
+        endpoints=(
+            Endpoint("syslog", f"udp://{nat_shown}:{nat_port}"),
+            Endpoint("syslog-tcp", f"tcp://{nat_shown}:{nat_port}"),
+        ),
+        log=log_dir / "natlog.log",
+    )
+
+
 def stack_components(
     inventory: Path,
     db: str,
@@ -135,34 +185,7 @@ def stack_components(
         else:
             missing.append(f"{spec.name}: `netops {' '.join(command)}` is not installed")
 
-    add(
-        ("radius", "serve"),
-        ComponentSpec(
-            name="radius",
-            argv=netops_argv(
-                inventory,
-                db,
-                "radius",
-                "serve",
-                "--bind",
-                host,
-                "--auth-port",
-                str(ports.radius_auth),
-                "--acct-port",
-                str(ports.radius_acct),
-                "--metrics-listen",
-                f"{hostport}:{ports.radius_metrics}",
-                *(() if radius_threads is None else ("--threads", str(radius_threads))),
-            ),
-            probe=Probe(probe_host, ports.radius_metrics, "/metrics"),
-            endpoints=(
-                Endpoint("auth", f"udp://{hostport}:{ports.radius_auth}"),
-                Endpoint("accounting", f"udp://{hostport}:{ports.radius_acct}"),
-                Endpoint("metrics", ports.url(ports.radius_metrics, "/metrics")),
-            ),
-            log=log_dir / "radius.log",
-        ),
-    )
+    add(("radius", "serve"), _radius_spec(inventory, db, ports, log_dir, radius_threads))
     add(
         ("portal", "serve"),
         ComponentSpec(
@@ -194,24 +217,7 @@ def stack_components(
         ),
     )
     if natlog is not None:
-        nat_host, nat_port = parse_listen(
-            natlog, option="services.natlog.listen", error=ServiceError
-        )
-        nat_probe = "127.0.0.1" if nat_host in ("0.0.0.0", "::") else nat_host
-        nat_shown = f"[{nat_host}]" if ":" in nat_host else nat_host
-        add(
-            ("privacy", "syslog"),
-            ComponentSpec(
-                name="natlog",
-                argv=netops_argv(inventory, db, "privacy", "syslog", "--listen", natlog),
-                probe=Probe(nat_probe, nat_port),
-                endpoints=(
-                    Endpoint("syslog", f"udp://{nat_shown}:{nat_port}"),
-                    Endpoint("syslog-tcp", f"tcp://{nat_shown}:{nat_port}"),
-                ),
-                log=log_dir / "natlog.log",
-            ),
-        )
+        add(("privacy", "syslog"), _natlog_spec(inventory, db, natlog, log_dir))
     return specs, missing
 
 

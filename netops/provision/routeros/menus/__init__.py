@@ -1,0 +1,1 @@
+"""Builders of a RouterOS device's intended state, one module per group of menus."""
