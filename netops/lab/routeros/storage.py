@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from netops.lab.routeros.menus import path_specs
 from netops.lab.routeros.records import (
     _FORMAT,
     FILES_DIR,
@@ -27,7 +28,7 @@ from netops.lab.routeros.records import (
     check_password,
     hash_password,
 )
-from netops.lab.routeros.schema import WIRELESS_PATH, PathSpec, path_specs
+from netops.lab.routeros.schema import WIRELESS_PATH, PathSpec
 from netops.lab.routeros.values import (
     format_date,
     format_datetime,
