@@ -24,7 +24,6 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -41,9 +40,13 @@ from netops.lab.tls import make_lab_tls
 from netops.store.credentials import generate_key
 from tests.integration.privacy.test_trace import free_port
 from tests.paths import LAB, REPO
-
-sys.path.append(str(REPO / "tests" / "integration" / "portal"))
-from portal_peers import CHROMIUM_ARGS, Service, base_env, require_chromium, start_service
+from tests.support.portal_peers import (
+    CHROMIUM_ARGS,
+    Service,
+    base_env,
+    require_chromium,
+    start_service,
+)
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(240)]
 
