@@ -160,142 +160,143 @@ class GatewaySim(GatewayWeb):
 
     def app(self) -> Starlette:
         """The gateway's web side."""
-
-        async def anything(request: Request) -> Response:
-            client, cookie = self._client_for(request)
-            session = self.sessions.get(client.mac)
-            if session is None:
-                return self._with_cookie(
-                    self._send_to_login(request, client, str(request.url)), cookie
-                )
-            if self.internet_url is not None:
-                from starlette.concurrency import run_in_threadpool
-
-                target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-                host = request.headers.get("host", "")
-                answer = await run_in_threadpool(self.forward, host, target, request.method)
-                return self._with_cookie(answer, cookie)
-            page = (
-                "<!doctype html><meta charset=utf-8><title>Online</title>"
-                f"<h1>Online</h1><p>Simulated internet page {request.url.path} for "
-                f"{session.username}.</p><p><a href='/logout'>Log out</a></p>"
-            )
-            return self._with_cookie(HTMLResponse(page), cookie)
-
-        async def login(request: Request) -> Response:
-            client, cookie = self._client_for(request)
-            if request.method == "POST":
-                form = await request.form()
-                fields = {k: str(v) for k, v in form.items()}
-            else:
-                fields = dict(request.query_params)
-            username = fields.get("username", "")
-            password = fields.get("password", "") or fields.get("response", "")
-            dst = fields.get("dst") or fields.get("userurl") or f"{self.base_url}/"
-            if not username:
-                return self._with_cookie(self._login_page(request, client, dst), cookie)
-            from starlette.concurrency import run_in_threadpool
-
-            try:
-                ok, attrs, method = await run_in_threadpool(
-                    self.authenticate, client, username, password
-                )
-            except NetopsError as exc:
-                error = f"RADIUS server not responding ({exc})"
-                if self.pushed is not None:
-                    error = str(exc)
-                    log.warning("login refused at the gateway: %s", error)
-                return self._with_cookie(self._login_page(request, client, dst, error), cookie)
-            client.chap_id, client.challenge = b"", b""
-            message = attrs.get("Reply-Message", [None])[0]
-            self.attempts.append(Attempt(username, client.mac, method, ok, message))
-            if not ok:
-                error = message or "invalid username or password"
-                return self._with_cookie(self._login_page(request, client, dst, error), cookie)
-            session = SimSession(
-                username=username,
-                mac=client.mac,
-                ip=client.ip,
-                acct_session_id=hashlib.md5(os.urandom(8)).hexdigest()[:8],
-                started=time.time(),
-                reply=attrs,
-            )
-            with self._lock:
-                self.sessions[client.mac] = session
-            await run_in_threadpool(self._account, session, "Start")
-            if self.flavour == "coova":
-                return self._with_cookie(self._uam_redirect(client, dst, "success"), cookie)
-            return self._with_cookie(RedirectResponse(dst, 302), cookie)
-
-        async def logout(request: Request) -> Response:
-            client, cookie = self._client_for(request)
-            from starlette.concurrency import run_in_threadpool
-
-            await run_in_threadpool(self.logout, client.mac)
-            if self.flavour == "coova":
-                return self._with_cookie(
-                    self._uam_redirect(client, f"{self.base_url}/", "logoff"), cookie
-                )
-            return self._with_cookie(RedirectResponse(f"{self.portal_url}logged-out", 302), cookie)
-
-        def status(request: Request) -> Response:
-            client, cookie = self._client_for(request)
-            session = self.sessions.get(client.mac)
-            body: dict[str, Any] = {"mac": client.mac, "ip": client.ip, "logged_in": bool(session)}
-            if session is not None:
-                body.update(
-                    username=session.username,
-                    acct_session_id=session.acct_session_id,
-                    session_timeout=session.reply.get("Session-Timeout", [None])[0],
-                    started=datetime.fromtimestamp(session.started, UTC).isoformat(),
-                )
-            return self._with_cookie(JSONResponse(body), cookie)
-
-        async def through(request: Request) -> Response:
-            """A request a phone sent through the gateway (its proxy) to somewhere else."""
-            from starlette.concurrency import run_in_threadpool
-
-            host, port, target = request.scope["netops_proxy"]
-            client, cookie = self._client_for(request)
-            orig = f"http://{host}{'' if port == 80 else f':{port}'}{target}"
-            try:
-                cfg = self.config()
-            except HotspotNotConfigured as exc:
-                return Response(f"hotspot not ready: {exc}\n", 503, headers=NO_STORE)
-            if client.mac not in self.sessions and not self._walled(
-                cfg, host, port, target.split("?")[0]
-            ):
-                log.info(
-                    "walled garden: %s:%s is not open to clients that are not logged in; "
-                    "sending one to the login page",
-                    host,
-                    port,
-                )
-                return self._with_cookie(self._send_to_login(request, client, orig), cookie)
-            skip = {"connection", "proxy-connection", "keep-alive", STATION_HEADER}
-            headers = [(k, v) for k, v in request.headers.items() if k.lower() not in skip]
-            body = await request.body()
-            answer = await run_in_threadpool(
-                self.pass_on, request.method, host, port, target, headers, body
-            )
-            return self._with_cookie(answer, cookie)
-
         methods = ["GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH"]
         return Starlette(
             middleware=[Middleware(_ProxyRequests, gateway=self)],
             routes=[
-                Route(PROXY_ROUTE, through, methods=methods),
-                Route("/login", login, methods=["GET", "POST"]),
-                Route("/logout", logout, methods=["GET", "POST"]),
-                Route("/status", status),
-                Route("/logon", login, methods=["GET"]),
-                Route("/logoff", logout, methods=["GET"]),
-                Route("/c/{client}/login", login, methods=["GET", "POST"]),
-                Route("/c/{client}/logout", logout, methods=["GET", "POST"]),
-                Route("/c/{client}/status", status),
-                Route("/{path:path}", anything),
+                Route(PROXY_ROUTE, self._serve_through, methods=methods),
+                Route("/login", self._serve_login, methods=["GET", "POST"]),
+                Route("/logout", self._serve_logout, methods=["GET", "POST"]),
+                Route("/status", self._serve_status),
+                Route("/logon", self._serve_login, methods=["GET"]),
+                Route("/logoff", self._serve_logout, methods=["GET"]),
+                Route("/c/{client}/login", self._serve_login, methods=["GET", "POST"]),
+                Route("/c/{client}/logout", self._serve_logout, methods=["GET", "POST"]),
+                Route("/c/{client}/status", self._serve_status),
+                Route("/{path:path}", self._serve_anything),
             ],
         )
+
+    async def _serve_anything(self, request: Request) -> Response:
+        """Any other page: the portal redirect, the stand-in internet, or a plain page."""
+        client, cookie = self._client_for(request)
+        session = self.sessions.get(client.mac)
+        if session is None:
+            return self._with_cookie(self._send_to_login(request, client, str(request.url)), cookie)
+        if self.internet_url is not None:
+            from starlette.concurrency import run_in_threadpool
+
+            target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+            host = request.headers.get("host", "")
+            answer = await run_in_threadpool(self.forward, host, target, request.method)
+            return self._with_cookie(answer, cookie)
+        page = (
+            "<!doctype html><meta charset=utf-8><title>Online</title>"
+            f"<h1>Online</h1><p>Simulated internet page {request.url.path} for "
+            f"{session.username}.</p><p><a href='/logout'>Log out</a></p>"
+        )
+        return self._with_cookie(HTMLResponse(page), cookie)
+
+    async def _serve_login(self, request: Request) -> Response:
+        """``/login`` (MikroTik) or ``/logon`` (Coova): the RADIUS check, then the hand-off."""
+        client, cookie = self._client_for(request)
+        if request.method == "POST":
+            form = await request.form()
+            fields = {k: str(v) for k, v in form.items()}
+        else:
+            fields = dict(request.query_params)
+        username = fields.get("username", "")
+        password = fields.get("password", "") or fields.get("response", "")
+        dst = fields.get("dst") or fields.get("userurl") or f"{self.base_url}/"
+        if not username:
+            return self._with_cookie(self._login_page(request, client, dst), cookie)
+        from starlette.concurrency import run_in_threadpool
+
+        try:
+            ok, attrs, method = await run_in_threadpool(
+                self.authenticate, client, username, password
+            )
+        except NetopsError as exc:
+            error = f"RADIUS server not responding ({exc})"
+            if self.pushed is not None:
+                error = str(exc)
+                log.warning("login refused at the gateway: %s", error)
+            return self._with_cookie(self._login_page(request, client, dst, error), cookie)
+        client.chap_id, client.challenge = b"", b""
+        message = attrs.get("Reply-Message", [None])[0]
+        self.attempts.append(Attempt(username, client.mac, method, ok, message))
+        if not ok:
+            error = message or "invalid username or password"
+            return self._with_cookie(self._login_page(request, client, dst, error), cookie)
+        session = SimSession(
+            username=username,
+            mac=client.mac,
+            ip=client.ip,
+            acct_session_id=hashlib.md5(os.urandom(8)).hexdigest()[:8],
+            started=time.time(),
+            reply=attrs,
+        )
+        with self._lock:
+            self.sessions[client.mac] = session
+        await run_in_threadpool(self._account, session, "Start")
+        if self.flavour == "coova":
+            return self._with_cookie(self._uam_redirect(client, dst, "success"), cookie)
+        return self._with_cookie(RedirectResponse(dst, 302), cookie)
+
+    async def _serve_logout(self, request: Request) -> Response:
+        """``/logout`` or ``/logoff``: Accounting-Stop, then back to the portal."""
+        client, cookie = self._client_for(request)
+        from starlette.concurrency import run_in_threadpool
+
+        await run_in_threadpool(self.logout, client.mac)
+        if self.flavour == "coova":
+            return self._with_cookie(
+                self._uam_redirect(client, f"{self.base_url}/", "logoff"), cookie
+            )
+        return self._with_cookie(RedirectResponse(f"{self.portal_url}logged-out", 302), cookie)
+
+    def _serve_status(self, request: Request) -> Response:
+        """The client's session as JSON (for tests and the demo)."""
+        client, cookie = self._client_for(request)
+        session = self.sessions.get(client.mac)
+        body: dict[str, Any] = {"mac": client.mac, "ip": client.ip, "logged_in": bool(session)}
+        if session is not None:
+            body.update(
+                username=session.username,
+                acct_session_id=session.acct_session_id,
+                session_timeout=session.reply.get("Session-Timeout", [None])[0],
+                started=datetime.fromtimestamp(session.started, UTC).isoformat(),
+            )
+        return self._with_cookie(JSONResponse(body), cookie)
+
+    async def _serve_through(self, request: Request) -> Response:
+        """A request a phone sent through the gateway (its proxy) to somewhere else."""
+        from starlette.concurrency import run_in_threadpool
+
+        host, port, target = request.scope["netops_proxy"]
+        client, cookie = self._client_for(request)
+        orig = f"http://{host}{'' if port == 80 else f':{port}'}{target}"
+        try:
+            cfg = self.config()
+        except HotspotNotConfigured as exc:
+            return Response(f"hotspot not ready: {exc}\n", 503, headers=NO_STORE)
+        if client.mac not in self.sessions and not self._walled(
+            cfg, host, port, target.split("?")[0]
+        ):
+            log.info(
+                "walled garden: %s:%s is not open to clients that are not logged in; "
+                "sending one to the login page",
+                host,
+                port,
+            )
+            return self._with_cookie(self._send_to_login(request, client, orig), cookie)
+        skip = {"connection", "proxy-connection", "keep-alive", STATION_HEADER}
+        headers = [(k, v) for k, v in request.headers.items() if k.lower() not in skip]
+        body = await request.body()
+        answer = await run_in_threadpool(
+            self.pass_on, request.method, host, port, target, headers, body
+        )
+        return self._with_cookie(answer, cookie)
 
 
 PROXY_ROUTE = "/.netops-proxy"
