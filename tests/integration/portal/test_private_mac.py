@@ -17,10 +17,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from conftest import LAB, Stack
 
 from netops.inventory import load_inventory
 from netops.lab.gateway import CLIENT_COOKIE
+from tests.support.portal_peers import LAB, Stack
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]
 PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 1, "is_mobile": True}
