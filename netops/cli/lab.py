@@ -18,9 +18,10 @@ from netops.cli.common import InventoryOpt, absolute_path, console, err_console,
 from netops.cli.lab_gateway import gateway
 from netops.cli.lab_gateway import tls as lab_tls
 from netops.errors import NetopsError
+from netops.inventory.models import Inventory
 from netops.lab.citizen import Phone
 from netops.lab.plan import LAB_PREFIX
-from netops.lab.runtime import HotspotOptions, Lab, down, load_specs, status
+from netops.lab.runtime import HotspotOptions, Lab, LabStatus, down, load_specs, status
 from netops.service.model import ComponentStatus
 from netops.service.run import supervise
 from netops.service.state import read_state
@@ -123,6 +124,16 @@ def lab_up(
     )
     if result.already_up:
         console.print(f"the lab is already up (health {result.health}); nothing to do")
+    console.print(_device_table(inv, result))
+    for note in result.notes:
+        err_console.print(f"[yellow]note[/] {note}")
+    for spot, url in result.gateways.items():
+        console.print(f"hotspot {spot}: open {url}/ to browse like a phone at the hotspot")
+    console.print(f"lab supervisor: {result.health}   stop with: netops lab down")
+
+
+def _device_table(inv: Inventory, result: LabStatus) -> Table:
+    """One row per inventory device: where its SNMP agent, SSH server and API answer."""
     table = Table(title="lab devices", title_justify="left")
     table.add_column("device")
     table.add_column("platform")
@@ -151,12 +162,7 @@ def lab_up(
             ssh or "-",
             api or "-",
         )
-    console.print(table)
-    for note in result.notes:
-        err_console.print(f"[yellow]note[/] {note}")
-    for spot, url in result.gateways.items():
-        console.print(f"hotspot {spot}: open {url}/ to browse like a phone at the hotspot")
-    console.print(f"lab supervisor: {result.health}   stop with: netops lab down")
+    return table
 
 
 @app.command("down")

@@ -11,12 +11,17 @@ import signal
 import sys
 import threading
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from netops.cli.common import InventoryOpt, absolute_path, console, get_inventory
 from netops.errors import NetopsError
+from netops.inventory.models import Device, Hotspot, Inventory, RadiusProfile
+
+if TYPE_CHECKING:
+    from netops.lab.gateway import GatewaySim
+    from netops.lab.internet import InternetSim
 
 
 def gateway(
@@ -79,28 +84,10 @@ def gateway(
     from netops.lab.internet import InternetSim
     from netops.portal.service import parse_listen
 
-    logging.basicConfig(
-        level=logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+    _log_to_stderr()
     inv = get_inventory(inventory)
-    spots = {h.id: h for h in inv.hotspots}
-    if not spots:
-        raise NetopsError("the inventory has no hotspots to simulate")
-    if hotspot is not None and hotspot not in spots:
-        raise NetopsError(f"hotspot {hotspot!r} is not in the inventory ({', '.join(spots)})")
-    spot = spots[hotspot] if hotspot else inv.hotspots[0]
-    gateway = inv.device(spot.gateway)
-    profile = inv.radius.get(gateway.radius or "")
-    if profile is None:
-        raise NetopsError(f"gateway {gateway.hostname} has no RADIUS profile in the inventory")
-    if radius is not None:
-        radius_host, auth_port = parse_listen(radius)
-    else:
-        servers = inv.services.radius.servers
-        radius_host = str(servers[0]) if servers else "127.0.0.1"
-        auth_port = inv.services.radius.auth_port
+    spot, gateway, profile = _pick_hotspot(inv, hotspot)
+    radius_host, auth_port = _radius_server(inv, radius)
     http_host, http_port = parse_listen(listen)
     world = InternetSim() if internet else None
     coa_host, coa_port = parse_listen(coa_listen)
@@ -121,6 +108,55 @@ def gateway(
         flavour="coova" if coova else "mikrotik",
         uam_secret=uam.reveal() if (uam := inv.services.portal.uam_secret) else None,
     )
+    _start(sim, world)
+    beyond = f", internet {world.base_url}" if world is not None else ""
+    console.print(
+        f"netops lab gateway ({sim.flavour}): hotspot {spot.id} at {sim.base_url}/ "
+        f"(CoA udp {coa_host}:{sim.coa_port}), RADIUS {radius_host}:{auth_port}, "
+        f"portal {sim.portal_url}{beyond}"
+    )
+    sys.stdout.flush()
+    _serve_until_stopped(sim, world)
+
+
+def _log_to_stderr() -> None:
+    """The gateway's log lines (logins, accounting, CoA) on stderr, with times."""
+    logging.basicConfig(
+        level=logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+
+
+def _pick_hotspot(inv: Inventory, hotspot: str | None) -> tuple[Hotspot, Device, RadiusProfile]:
+    """The hotspot to simulate (``--hotspot`` or the inventory's first), its gateway device
+    and that gateway's RADIUS profile."""
+    spots = {h.id: h for h in inv.hotspots}
+    if not spots:
+        raise NetopsError("the inventory has no hotspots to simulate")
+    if hotspot is not None and hotspot not in spots:
+        raise NetopsError(f"hotspot {hotspot!r} is not in the inventory ({', '.join(spots)})")
+    spot = spots[hotspot] if hotspot else inv.hotspots[0]
+    gateway = inv.device(spot.gateway)
+    profile = inv.radius.get(gateway.radius or "")
+    if profile is None:
+        raise NetopsError(f"gateway {gateway.hostname} has no RADIUS profile in the inventory")
+    return spot, gateway, profile
+
+
+def _radius_server(inv: Inventory, radius: str | None) -> tuple[str, int]:
+    """``--radius`` ADDR:AUTHPORT, or the inventory's first RADIUS server and auth port."""
+    from netops.portal.service import parse_listen
+
+    if radius is not None:
+        return parse_listen(radius)
+    servers = inv.services.radius.servers
+    return (str(servers[0]) if servers else "127.0.0.1"), inv.services.radius.auth_port
+
+
+def _start(sim: GatewaySim, world: InternetSim | None) -> None:
+    """Start the stand-in internet, then the gateway in front of it (the internet is
+    stopped again if the gateway cannot start)."""
     if world is not None:
         world.start()
         sim.internet_url = world.base_url
@@ -130,13 +166,10 @@ def gateway(
         if world is not None:
             world.stop()
         raise
-    beyond = f", internet {world.base_url}" if world is not None else ""
-    console.print(
-        f"netops lab gateway ({sim.flavour}): hotspot {spot.id} at {sim.base_url}/ "
-        f"(CoA udp {coa_host}:{sim.coa_port}), RADIUS {radius_host}:{auth_port}, "
-        f"portal {sim.portal_url}{beyond}"
-    )
-    sys.stdout.flush()
+
+
+def _serve_until_stopped(sim: GatewaySim, world: InternetSim | None) -> None:
+    """Keep the gateway (and its stand-in internet) up until SIGTERM or Ctrl-C."""
     done = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: done.set())
     try:

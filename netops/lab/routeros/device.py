@@ -90,13 +90,9 @@ def lab_certificate(state_dir: Path, identity: str, host: str) -> tuple[Path, Pa
     return cert_path, key_path
 
 
-async def serve(
-    options: DeviceOptions,
-    ready: Callable[[DeviceState], None] | None = None,
-) -> None:
-    """Run the device until cancelled. ``options.bound`` is filled with the addresses
-    actually listened on before ``ready`` is called."""
-    state_dir = options.state_dir.resolve()
+def _open_state(options: DeviceOptions, state_dir: Path) -> DeviceState:
+    """The device's configuration from ``state_dir`` (factory defaults the first time), with
+    the API, API-SSL and SSH ports it listens on and the configured login user."""
     try:
         state = DeviceState(
             state_dir,
@@ -121,6 +117,17 @@ async def serve(
         raise NetopsError(f"lab RouterOS {options.identity}: {exc}") from exc
     if options.password:
         state.ensure_user(options.user, options.password)
+    return state
+
+
+async def serve(
+    options: DeviceOptions,
+    ready: Callable[[DeviceState], None] | None = None,
+) -> None:
+    """Run the device until cancelled. ``options.bound`` is filled with the addresses
+    actually listened on before ``ready`` is called."""
+    state_dir = options.state_dir.resolve()
+    state = _open_state(options, state_dir)
     loop = asyncio.get_running_loop()
     sessions: set[ApiSession] = set()
     tasks: set[asyncio.Task[None]] = set()
