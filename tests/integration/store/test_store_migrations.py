@@ -154,7 +154,9 @@ def test_mac_pseudonym_migration_rewrites_every_clear_mac(store_url: str, store_
         assert store.usage(ct_name or "").seconds >= 5  # its purged total followed the rename
 
 
-def test_voucher_name_migration_renames_every_voucher_and_its_records(store_url: str) -> None:
+def test_voucher_name_migration_renames_every_voucher_and_its_records(
+    store_url: str, store_key: str
+) -> None:
     """A database from before 0009_voucher_names, where a voucher's user name was its code,
     comes out with the derived name in the voucher row, its sessions, admissions and usage
     totals, the code nowhere in clear, and the voucher still found by its code."""
@@ -232,6 +234,7 @@ def test_voucher_name_migration_renames_every_voucher_and_its_records(store_url:
     try:
         with engine.begin() as conn:
             config.attributes["connection"] = conn
+            config.attributes["keys"] = store_keys()  # the operator's key, as the store had
             command.downgrade(config, "0008_notice_acceptance")
     finally:
         engine.dispose()

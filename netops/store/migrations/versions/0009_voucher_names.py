@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from alembic import context, op
 
 from netops.store import codes
-from netops.store.credentials import Cipher, load_key, mac_key
+from netops.store.credentials import NO_KEYS, Cipher, StoreKeys, load_key, mac_key
 
 revision = "0009_voucher_names"
 down_revision = "0008_notice_acceptance"
@@ -31,9 +31,13 @@ _NAMED = ("acct_sessions", "admissions", "usage_totals")
 
 
 def _keys() -> tuple[bytes, Cipher]:
-    key_file = Path(context.config.attributes.get("key_file") or Path("var") / "netops-store.key")
-    store_key, origin = load_key(key_file)
-    return mac_key(key_file)[0], Cipher(store_key, origin)
+    """The MAC-pseudonym key and the store cipher: the keys the store was opened with (the
+    operator's ``NETOPS_STORE_KEY`` / ``NETOPS_MAC_KEY``), else the lab key file."""
+    attributes = context.config.attributes
+    key_file = Path(attributes.get("key_file") or Path("var") / "netops-store.key")
+    keys: StoreKeys = attributes.get("keys") or NO_KEYS
+    store_key, origin = load_key(key_file, keys)
+    return mac_key(key_file, keys)[0], Cipher(store_key, origin)
 
 
 def _rename(conn: Any, old: str, new: str) -> None:
