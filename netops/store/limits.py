@@ -87,7 +87,7 @@ class Limits(StoreBase):
     def _limit_mac(self) -> bytes:
         with self._limit_key_lock:
             if self._limit_key is None:
-                key, _origin = load_key(self._key_file)
+                key, _origin = load_key(self._key_file, self._keys)
                 self._limit_key = hmac.new(key, b"netops rate limits v1", "sha256").digest()
             return self._limit_key
 
@@ -101,7 +101,7 @@ class Limits(StoreBase):
         ``NETOPS_PORTAL_SECRET`` is set: derived from the store key, so every portal process
         on this store signs alike (a form from one is accepted by the other) and a restart
         keeps every cookie valid."""
-        key, _origin = load_key(self._key_file)
+        key, _origin = load_key(self._key_file, self._keys)
         return hmac.new(key, b"netops portal signing v1", hashlib.sha256).digest()
 
     def _recent(

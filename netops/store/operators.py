@@ -586,7 +586,7 @@ class Operators(StoreBase):
                     found.last_id, found.last_hash, found.purged_at, found.purged_rows
                 )
                 seal = anchor_seal(
-                    load_key(self._key_file)[0],
+                    load_key(self._key_file, self._keys)[0],
                     anchor.last_id,
                     anchor.last_hash,
                     anchor.purged_at,
@@ -634,7 +634,7 @@ class Operators(StoreBase):
         nothing changes."""
         before = before.astimezone(UTC)
         now = (now or datetime.now(UTC)).astimezone(UTC)
-        key = load_key(self._key_file)[0]
+        key = load_key(self._key_file, self._keys)[0]
         with self._tx(write=True) as conn:
             if self.dialect == "postgresql":
                 conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": AUDIT_LOCK})

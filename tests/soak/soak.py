@@ -55,6 +55,7 @@ sys.path.append(str(REPO / "tests" / "integration" / "radius"))
 from pyrad import packet as rp  # noqa: E402
 from radius_peers import make_inventory  # noqa: E402
 
+from netops.environment import store_keys  # noqa: E402
 from netops.radius.dictionary import load_dictionary  # noqa: E402
 from netops.store import Store  # noqa: E402
 from netops.store.credentials import generate_key  # noqa: E402
@@ -361,7 +362,7 @@ def database(kind: str, tmp: Path) -> Iterator[tuple[str, Any]]:
         url = cluster.new_database("soak")
 
         def pg_size() -> int:
-            with Store.open(url) as store, store._tx() as conn:
+            with Store.open(url, keys=store_keys()) as store, store._tx() as conn:
                 from sqlalchemy import text
 
                 return int(conn.scalar(text("SELECT pg_database_size(current_database())")))
@@ -380,7 +381,7 @@ def run(kind: str, seconds: float, sessions_per_s: float, streams: int) -> dict[
     os.environ["NETOPS_ADMIN_TOKEN"] = TOKEN
     with database(kind, tmp) as (url, db_size):
         users = [f"warga{i:05d}" for i in range(streams * 50)]
-        with Store.open(url) as store:
+        with Store.open(url, keys=store_keys()) as store:
             for user in users:
                 store.add_user(user, f"pw-{user}", "pegawai")
         ports = {
@@ -547,7 +548,7 @@ def cross_check(url: str, books: Books) -> list[str]:
 
     from netops.store.rows import SESSIONS
 
-    with Store.open(url) as store, store._tx() as conn:
+    with Store.open(url, keys=store_keys()) as store, store._tx() as conn:
         rows = conn.execute(
             select(SESSIONS.c.acct_session_id, SESSIONS.c.nas_ip, SESSIONS.c.stopped_at)
         ).all()
