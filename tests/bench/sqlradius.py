@@ -36,6 +36,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from tests.support.radius_serve import SERVE_ON_PORT_ZERO
+
 REPO = Path(__file__).resolve().parents[2]
 RADDB = Path("/etc/freeradius/3.0")
 SECRET = "testing123"
@@ -327,14 +329,7 @@ def start_netops(
         str(inventory),
         "--db",
         db,
-        "radius",
-        "serve",
-        "--bind",
-        "127.0.0.1",
-        "--auth-port",
-        "0",
-        "--acct-port",
-        "0",
+        *SERVE_ON_PORT_ZERO,
         "--metrics-listen",
         "off",
         "--workers",

@@ -28,6 +28,8 @@ from typing import Any
 
 import pytest
 
+from tests.support.radius_serve import SERVE_ON_PORT_ZERO
+
 REPO = Path(__file__).resolve().parents[3]
 SECRET = "testing123"
 STRICT_SECRET = "strict-secret-1"
@@ -179,14 +181,7 @@ def start_server(
     env["PYTHONUNBUFFERED"] = "1"
     cmd = [
         *NETOPS,
-        "radius",
-        "serve",
-        "--bind",
-        "127.0.0.1",
-        "--auth-port",
-        "0",
-        "--acct-port",
-        "0",
+        *SERVE_ON_PORT_ZERO,
         "--metrics-listen",
         "127.0.0.1:0",
         *extra,

@@ -23,6 +23,7 @@ from sqlalchemy import create_engine, text
 from netops.environment import store_keys
 from netops.radius.dictionary import load_dictionary
 from netops.store import Store
+from tests.support.radius_serve import SERVE_ON_PORT_ZERO
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 
@@ -159,14 +160,7 @@ def test_full_disk_gets_no_reply_loses_nothing_and_heals(
 
 def _serve_fails(inventory: Path, url: str) -> str:
     done = netops(
-        "radius",
-        "serve",
-        "--bind",
-        "127.0.0.1",
-        "--auth-port",
-        "0",
-        "--acct-port",
-        "0",
+        *SERVE_ON_PORT_ZERO,
         "--metrics-listen",
         "127.0.0.1:0",
         inventory=inventory,
