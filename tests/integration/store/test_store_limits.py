@@ -78,8 +78,9 @@ WORKER = textwrap.dedent(
     from datetime import UTC, datetime
     from pathlib import Path
     sys.path.append(sys.argv[3])
+    from netops.environment import store_keys
     from netops.store import Store
-    store = Store.open(sys.argv[1])
+    store = Store.open(sys.argv[1], keys=store_keys())
     store.limit_wait("phone", "warm", 1, 1.0, datetime.now(UTC))
     print("ready", flush=True)
     while not Path(sys.argv[2]).exists():
