@@ -13,7 +13,6 @@ https://help.mikrotik.com/docs/display/ROS/Configuration+Management .
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import signal
@@ -39,6 +38,7 @@ from librouteros.query import And, Key, Or
 
 from netops.lab.routeros import DeviceOptions, LabRouterOS
 from tests.paths import REPO
+from tests.support.ansible_play import routeros_playbook
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]
 PASSWORD = "lab-Pass-7"
@@ -459,45 +459,7 @@ def test_entry_point_says_one_sentence_for_a_missing_password(tmp_path: Path) ->
 
 
 def _playbook(tmp_path: Path, port: int, tasks: list[dict[str, Any]]) -> dict[str, Any]:
-    play = [
-        {
-            "hosts": "localhost",
-            "gather_facts": False,
-            "module_defaults": {
-                "group/community.routeros.api": {
-                    "hostname": "127.0.0.1",
-                    "port": port,
-                    "username": "admin",
-                    "password": PASSWORD,
-                    "tls": False,
-                }
-            },
-            "tasks": tasks,
-        }
-    ]
-    book = tmp_path / "play.yml"
-    book.write_text(json.dumps(play))
-    env = {
-        **os.environ,
-        "ANSIBLE_PYTHON_INTERPRETER": str(VENV_BIN / "python"),
-        "ANSIBLE_STDOUT_CALLBACK": "json",
-        "ANSIBLE_LOCALHOST_WARNING": "false",
-        "ANSIBLE_INVENTORY_UNPARSED_WARNING": "false",
-        "ANSIBLE_HOME": str(tmp_path / "ansible-home"),
-        "ANSIBLE_LOCAL_TEMP": str(tmp_path / "ansible-tmp"),
-        "PYTHONWARNINGS": "ignore",
-    }
-    proc = subprocess.run(
-        [str(VENV_BIN / "ansible-playbook"), "-i", "localhost,", "-c", "local", str(book)],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    out = json.loads(proc.stdout[proc.stdout.index("{") :])
-    return {task["task"]["name"]: task["hosts"]["localhost"] for task in out["plays"][0]["tasks"]}
+    return routeros_playbook(tmp_path, ("127.0.0.1", port), "admin", PASSWORD, tasks, timeout=120)
 
 
 WALLED_GARDEN = [

@@ -54,6 +54,7 @@ from netops.provision.render import Redactor
 from netops.provision.routeros import SCHEMA, Add, Kind, Set, parse_comment, plan
 from tests.integration.provision.test_routeros_api import NETOPS, PASSWORD
 from tests.paths import LAB, REPO
+from tests.support.ansible_play import routeros_playbook
 
 VENV_BIN = REPO / ".venv" / "bin"
 pytestmark = [
@@ -132,47 +133,7 @@ def run_playbook(
     workdir: Path, dev: LabRouterOS, tasks: list[dict[str, Any]]
 ) -> dict[str, dict[str, Any]]:
     """``ansible-playbook`` against the lab device; each task's result by name."""
-    addr, port = dev.address("api")
-    play = [
-        {
-            "hosts": "localhost",
-            "gather_facts": False,
-            "module_defaults": {
-                "group/community.routeros.api": {
-                    "hostname": addr,
-                    "port": port,
-                    "username": "netops",
-                    "password": PASSWORD,
-                    "tls": False,
-                }
-            },
-            "tasks": tasks,
-        }
-    ]
-    workdir.mkdir(parents=True, exist_ok=True)
-    book = workdir / "play.yml"
-    book.write_text(json.dumps(play))
-    env = {
-        **os.environ,
-        "ANSIBLE_PYTHON_INTERPRETER": str(VENV_BIN / "python"),
-        "ANSIBLE_STDOUT_CALLBACK": "json",
-        "ANSIBLE_LOCALHOST_WARNING": "false",
-        "ANSIBLE_INVENTORY_UNPARSED_WARNING": "false",
-        "ANSIBLE_HOME": str(workdir / "ansible-home"),
-        "ANSIBLE_LOCAL_TEMP": str(workdir / "ansible-tmp"),
-        "PYTHONWARNINGS": "ignore",
-    }
-    proc = subprocess.run(
-        [str(VENV_BIN / "ansible-playbook"), "-i", "localhost,", "-c", "local", str(book)],
-        cwd=workdir,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=240,
-    )
-    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
-    out = json.loads(proc.stdout[proc.stdout.index("{") :])
-    return {t["task"]["name"]: t["hosts"]["localhost"] for t in out["plays"][0]["tasks"]}
+    return routeros_playbook(workdir, dev.address("api"), "netops", PASSWORD, tasks)
 
 
 # --------------------------------------------------------------------------- comparison
