@@ -1,0 +1,32 @@
+"""Renaming a subscriber everywhere its user name is a key.
+
+A user name is the key of a subscriber's sessions, admissions, usage totals and binding
+moves, so a rename (a migration that derives names, a MAC-key rotation that re-derives
+voucher names) must change every one of those rows in the same transaction. Migrations pass
+the tables as they stood at their revision; the store passes today's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import sqlalchemy as sa
+
+#: Every table whose ``username`` column names a subscriber, in today's schema.
+USERNAME_TABLES = ("subscribers", "acct_sessions", "admissions", "usage_totals", "device_rebinds")
+
+
+def rename_user(
+    conn: Any, old: str, new: str, tables: Iterable[str] = USERNAME_TABLES
+) -> dict[str, int]:
+    """Rename user ``old`` to ``new`` in ``tables`` (a connection inside the caller's
+    transaction); returns how many rows each table changed."""
+    changed: dict[str, int] = {}
+    for table in tables:
+        result = conn.execute(
+            sa.text(f"UPDATE {table} SET username = :new WHERE username = :old"),
+            {"new": new, "old": old},
+        )
+        changed[table] = int(result.rowcount)
+    return changed
