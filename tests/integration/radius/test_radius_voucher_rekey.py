@@ -205,3 +205,41 @@ def test_the_store_renames_old_vouchers_and_leaves_new_ones_and_bindings(
         assert moved is not None and moved.bound_mac == bound.bound_mac
         again = store.rename_vouchers(parse_key(key_a, "test"))
         assert (again.renamed, again.current) == (0, 3)
+
+
+def test_a_derived_old_mac_key_is_given_by_its_store_key(
+    inventory_dir: Path, sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An installation that derived its MAC key from the store key pins a new
+    NETOPS_MAC_KEY: the old key is named by the store key it was derived from."""
+    monkeypatch.delenv("NETOPS_MAC_KEY", raising=False)
+    with _open(sqlite_url) as store:
+        codes = store.create_vouchers("voucher-harian", 2)
+    monkeypatch.setenv("NETOPS_MAC_KEY", generate_key())
+    with _open(sqlite_url) as store:
+        assert all(store.lookup(code) is None for code in codes)
+    both = netops(
+        "privacy",
+        "mac-rekey",
+        "--old-key",
+        "env:NETOPS_MAC_KEY",
+        "--old-store-key",
+        "env:NETOPS_STORE_KEY",
+        inventory=inventory_dir,
+        db=sqlite_url,
+    )
+    assert both.returncode == 1 and "exactly one of" in both.stderr, both.stderr
+    done = netops(
+        "privacy",
+        "mac-rekey",
+        "--old-store-key",
+        "env:NETOPS_STORE_KEY",
+        inventory=inventory_dir,
+        db=sqlite_url,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "renamed 2 voucher(s)" in done.stdout, done.stdout
+    with _open(sqlite_url) as store:
+        for code in codes:
+            found = store.lookup(code)
+            assert found is not None and store.voucher_code(found) == code
