@@ -6,11 +6,12 @@ SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
+import subprocess
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from radius_peers import RadiusProcess, ServerFactory, netops, pap, radclient
+from radius_peers import RadiusProcess, ServerFactory, account, netops, pap, radclient
 
 from netops.environment import store_keys
 from netops.store import Store, StoreError
@@ -25,17 +26,8 @@ def _open(url: str) -> Store:
     return Store.open(url, keys=store_keys())
 
 
-def _account(server: RadiusProcess, user: str, status: str, session: str) -> None:
-    attrs = [
-        ("User-Name", f'"{user}"'),
-        ("Acct-Status-Type", status),
-        ("Acct-Session-Id", f'"{session}"'),
-        ("Calling-Station-Id", f'"{PHONE}"'),
-        ("Framed-IP-Address", "10.5.50.23"),
-    ]
-    if status == "Stop":
-        attrs += [("Acct-Session-Time", "120"), ("Acct-Input-Octets", "5000")]
-    assert radclient(server.acct_port, "acct", attrs).code == "Accounting-Response"
+def _rekey(*args: str, inventory: Path, db: str) -> subprocess.CompletedProcess[str]:
+    return netops("privacy", "mac-rekey", *args, inventory=inventory, db=db)
 
 
 def _login(server: RadiusProcess, user: str, password: str) -> str | None:
@@ -52,13 +44,13 @@ def _use(server: RadiusProcess, url: str, code: str) -> tuple[str, tuple[int, ..
     by a purge, one kept), then one more Accept that leaves an admission; its name and its
     usage (all time and today)."""
     assert _login(server, code, code) == "Access-Accept"
-    _account(server, code, "Start", "rekey-1")
-    _account(server, code, "Stop", "rekey-1")
+    account(server, code, "Start", "rekey-1", PHONE)
+    account(server, code, "Stop", "rekey-1", PHONE)
     with _open(url) as store:
         store.purge(datetime.now(UTC) + timedelta(seconds=1))  # rekey-1 → usage_totals
     assert _login(server, code, code) == "Access-Accept"
-    _account(server, code, "Start", "rekey-2")
-    _account(server, code, "Stop", "rekey-2")
+    account(server, code, "Start", "rekey-2", PHONE)
+    account(server, code, "Stop", "rekey-2", PHONE)
     # An Accept with no Start yet holds an admission (no Calling-Station-Id: the NAS stands
     # in for the device, and the server's own short hold of the phone does not skip it).
     no_mac = [a for a in pap(code, code) if a[0] != "Calling-Station-Id"]
@@ -104,16 +96,14 @@ def _rotation(
         (["--old-key", "env:NETOPS_MAC_KEY"], "is the key in force"),
         (["--old-key", key_a], "must be a reference"),
     ):
-        failed = netops("privacy", "mac-rekey", *args, inventory=inventory, db=url)
+        failed = _rekey(*args, inventory=inventory, db=url)
         assert failed.returncode == 1, failed.stdout
         assert failed.stderr.startswith("error:") and says in failed.stderr, failed.stderr
         assert "Traceback" not in failed.stderr and key_a not in failed.stderr + failed.stdout
         assert failed.stderr.strip().count("\n") == 0, failed.stderr
     assert _names(url) == names
 
-    done = netops(
-        "privacy", "mac-rekey", "--old-key", "env:REKEY_OLD_MAC", inventory=inventory, db=url
-    )
+    done = _rekey("--old-key", "env:REKEY_OLD_MAC", inventory=inventory, db=url)
     assert done.returncode == 0, done.stderr
     assert "renamed 3 voucher(s)" in done.stdout and "0 already" in done.stdout, done.stdout
     assert all(code.replace("-", "") not in done.stdout + done.stderr for code in codes)
@@ -134,9 +124,7 @@ def _rotation(
         assert store.usage(old_name).sessions == 0
     # (c) running it again changes nothing.
     names = _names(url)
-    again = netops(
-        "privacy", "mac-rekey", "--old-key", "env:REKEY_OLD_MAC", inventory=inventory, db=url
-    )
+    again = _rekey("--old-key", "env:REKEY_OLD_MAC", inventory=inventory, db=url)
     assert again.returncode == 0, again.stderr
     assert "renamed 0 voucher(s)" in again.stdout and "3 already" in again.stdout, again.stdout
     assert _names(url) == names and _usage(url, used) == (new_name, after)
@@ -218,9 +206,7 @@ def test_a_derived_old_mac_key_is_given_by_its_store_key(
     monkeypatch.setenv("NETOPS_MAC_KEY", generate_key())
     with _open(sqlite_url) as store:
         assert all(store.lookup(code) is None for code in codes)
-    both = netops(
-        "privacy",
-        "mac-rekey",
+    both = _rekey(
         "--old-key",
         "env:NETOPS_MAC_KEY",
         "--old-store-key",
@@ -229,9 +215,7 @@ def test_a_derived_old_mac_key_is_given_by_its_store_key(
         db=sqlite_url,
     )
     assert both.returncode == 1 and "exactly one of" in both.stderr, both.stderr
-    done = netops(
-        "privacy",
-        "mac-rekey",
+    done = _rekey(
         "--old-store-key",
         "env:NETOPS_STORE_KEY",
         inventory=inventory_dir,
