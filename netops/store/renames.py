@@ -8,7 +8,7 @@ the tables as they stood at their revision; the store passes today's.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -17,16 +17,13 @@ import sqlalchemy as sa
 USERNAME_TABLES = ("subscribers", "acct_sessions", "admissions", "usage_totals", "device_rebinds")
 
 
-def rename_user(
-    conn: Any, old: str, new: str, tables: Iterable[str] = USERNAME_TABLES
-) -> dict[str, int]:
-    """Rename user ``old`` to ``new`` in ``tables`` (a connection inside the caller's
-    transaction); returns how many rows each table changed."""
-    changed: dict[str, int] = {}
+def rename_users(
+    conn: Any, renames: Sequence[tuple[str, str]], tables: Iterable[str] = USERNAME_TABLES
+) -> None:
+    """Rename each user ``old`` to ``new`` of ``renames`` in ``tables``, on a connection
+    inside the caller's transaction (one batch of statements per table)."""
+    if not renames:
+        return
+    params = [{"new": new, "old": old} for old, new in renames]
     for table in tables:
-        result = conn.execute(
-            sa.text(f"UPDATE {table} SET username = :new WHERE username = :old"),
-            {"new": new, "old": old},
-        )
-        changed[table] = int(result.rowcount)
-    return changed
+        conn.execute(sa.text(f"UPDATE {table} SET username = :new WHERE username = :old"), params)

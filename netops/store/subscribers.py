@@ -11,7 +11,7 @@ import hmac
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, delete, func, select, update
+from sqlalchemy import Table, bindparam, delete, func, select, update
 from sqlalchemy import exc as sa_exc
 
 from netops.errors import StoreError
@@ -25,7 +25,7 @@ from netops.store.credentials import (
     verify_hash,
 )
 from netops.store.hotpath import first_spelling, select_subscribers
-from netops.store.renames import rename_user
+from netops.store.renames import rename_users
 from netops.store.rows import SESSIONS, SUBSCRIBERS, storable, subscriber_values, utc
 from netops.store.schema import PrivacyRequestRow
 from netops.store.types import NewUser, Subscriber, SubscriberKind, VoucherRenames
@@ -303,7 +303,6 @@ class Subscribers(StoreBase):
                 f"{MAC_KEY_ENV} to the new key first, then give the previous one as the old key"
             )
         cipher = self._cipher_()
-        renamed = current = open_sessions = 0
         with self._tx(write=True) as conn:
             rows = conn.execute(
                 select(SUBSCRIBERS.c.id, SUBSCRIBERS.c.username, SUBSCRIBERS.c.password_enc)
@@ -311,6 +310,8 @@ class Subscribers(StoreBase):
                 .order_by(SUBSCRIBERS.c.id)
                 .with_for_update()
             ).all()
+            renames: list[tuple[str, str]] = []
+            codes_of: list[dict[str, Any]] = []
             for row in rows:
                 old = str(row.username)
                 if not codes.is_voucher_name(old):
@@ -323,7 +324,6 @@ class Subscribers(StoreBase):
                 code = cipher.decrypt(old, row.password_enc)
                 new = codes.voucher_name(code, new_key)
                 if new == old:
-                    current += 1
                     continue
                 if new is None or codes.voucher_name(code, old_mac_key) != old:
                     raise StoreError(
@@ -331,27 +331,44 @@ class Subscribers(StoreBase):
                         f"({mac_key_id(new_key)}) nor the old key ({mac_key_id(old_mac_key)}): "
                         "give the key its vouchers were made under; nothing was renamed"
                     )
-                rename_user(conn, old, new)
-                conn.execute(
-                    update(SUBSCRIBERS)
-                    .where(SUBSCRIBERS.c.id == row.id)
-                    .values(password_enc=cipher.encrypt(new, code))
-                )
-                conn.execute(
-                    update(REQUESTS)
-                    .where(REQUESTS.c.subject_kind == "user", REQUESTS.c.subject == old)
-                    .values(subject=new)
-                )
+                renames.append((old, new))
+                codes_of.append({"b_id": row.id, "b_enc": cipher.encrypt(new, code)})
+            self._move_vouchers(conn, renames, codes_of)
+            open_sessions = 0
+            for part in range(0, len(renames), 500):
+                news = [new for _old, new in renames[part : part + 500]]
                 open_sessions += int(
                     conn.scalar(
                         select(func.count())
                         .select_from(SESSIONS)
-                        .where(SESSIONS.c.username == new, SESSIONS.c.stopped_at.is_(None))
+                        .where(SESSIONS.c.username.in_(news), SESSIONS.c.stopped_at.is_(None))
                     )
                     or 0
                 )
-                renamed += 1
-        return VoucherRenames(renamed=renamed, current=current, open_sessions=open_sessions)
+        current = sum(1 for r in rows if codes.is_voucher_name(r.username)) - len(renames)
+        return VoucherRenames(renamed=len(renames), current=current, open_sessions=open_sessions)
+
+    @staticmethod
+    def _move_vouchers(
+        conn: Any, renames: list[tuple[str, str]], codes_of: list[dict[str, Any]]
+    ) -> None:
+        """Write :meth:`rename_vouchers`' renames: every table the name keys, the codes
+        encrypted under their new names, the privacy requests about them."""
+        if not renames:
+            return
+        rename_users(conn, renames)
+        conn.execute(
+            update(SUBSCRIBERS)
+            .where(SUBSCRIBERS.c.id == bindparam("b_id"))
+            .values(password_enc=bindparam("b_enc")),
+            codes_of,
+        )
+        conn.execute(
+            update(REQUESTS)
+            .where(REQUESTS.c.subject_kind == "user", REQUESTS.c.subject == bindparam("b_old"))
+            .values(subject=bindparam("b_new")),
+            [{"b_old": old, "b_new": new} for old, new in renames],
+        )
 
     def _voucher_key(self, code: str) -> str:
         """The stored name of a voucher given by its code (any spelling) or its name."""

@@ -22,7 +22,7 @@ from alembic import context, op
 
 from netops.store import codes
 from netops.store.credentials import NO_KEYS, Cipher, StoreKeys, load_key, mac_key
-from netops.store.renames import rename_user
+from netops.store.renames import rename_users
 
 revision = "0003_mac_pseudonyms"
 down_revision = "0002"
@@ -79,7 +79,7 @@ def upgrade() -> None:
                     changes["password_enc"] = cipher.encrypt(new_name, clear)
         if new_name is not None:
             changes["username"] = new_name
-            rename_user(conn, row.username, new_name, _NAMED)
+            rename_users(conn, [(row.username, new_name)], _NAMED)
         if changes:
             assignments = ", ".join(f"{column} = :{column}" for column in changes)
             conn.execute(

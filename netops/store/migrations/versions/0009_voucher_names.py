@@ -20,7 +20,7 @@ from alembic import context, op
 
 from netops.store import codes
 from netops.store.credentials import NO_KEYS, Cipher, StoreKeys, load_key, mac_key
-from netops.store.renames import rename_user
+from netops.store.renames import rename_users
 
 revision = "0009_voucher_names"
 down_revision = "0008_notice_acceptance"
@@ -54,7 +54,7 @@ def upgrade() -> None:
         name = codes.voucher_name(code, pseudonym_key)
         if name is None:
             continue  # not shaped like a code: left as it is
-        rename_user(conn, row.username, name, _NAMED)
+        rename_users(conn, [(row.username, name)], _NAMED)
         conn.execute(
             sa.text("UPDATE subscribers SET password_enc = :enc WHERE id = :id"),
             {"enc": cipher.encrypt(name, code), "id": row.id},
@@ -72,7 +72,7 @@ def downgrade() -> None:
     cipher = _keys()[1]
     for row in todo:
         code = cipher.decrypt(row.username, row.password_enc)
-        rename_user(conn, row.username, code, _NAMED)
+        rename_users(conn, [(row.username, code)], _NAMED)
         conn.execute(
             sa.text("UPDATE subscribers SET password_enc = NULL WHERE id = :id"), {"id": row.id}
         )
