@@ -22,8 +22,9 @@ from netops.cli.common import (
     err_console,
     get_inventory,
 )
-from netops.cli.radius_subscribers import open_store
+from netops.cli.radius_subscribers import audit_cli, open_store
 from netops.errors import NetopsError
+from netops.inventory import Secret
 from netops.inventory.models import Inventory
 from netops.inventory.units import format_duration, parse_duration
 from netops.privacy import purge as purging
@@ -31,6 +32,7 @@ from netops.privacy import requests
 from netops.privacy.purge import privacy_of
 from netops.privacy.register import register as build_register
 from netops.store import Store
+from netops.store.credentials import derived_mac_key, mac_key_id, parse_key
 from netops.store.privacy import Subject
 from netops.timefmt import human, machine, zone_of
 
@@ -337,6 +339,65 @@ def mac_cmd(
         status = store.mac_key_status()
     typer.echo(device)
     err_console.print(f"(key {status['key_id']}, {status['source']})", style="dim")
+
+
+@app.command("mac-rekey")
+def mac_rekey(
+    old_key: Annotated[
+        str | None,
+        typer.Option(
+            "--old-key",
+            help="Where the previous NETOPS_MAC_KEY is: env:NAME or file:PATH (never the key).",
+        ),
+    ] = None,
+    old_store_key: Annotated[
+        str | None,
+        typer.Option(
+            "--old-store-key",
+            help="Instead of --old-key, when the previous MAC key was derived (no "
+            "NETOPS_MAC_KEY was set): where that installation's store key is, env:NAME or "
+            "file:PATH.",
+        ),
+    ] = None,
+    db: DbOpt = None,
+) -> None:
+    """After rotating NETOPS_MAC_KEY: name every voucher again under the new key, so its
+    printed code still logs in (run once, on one server, after all have the new key)."""
+    if (old_key is None) == (old_store_key is None):
+        raise NetopsError(
+            "give the previous MAC key with exactly one of --old-key and --old-store-key"
+        )
+    option, given = (
+        ("--old-key", old_key) if old_key is not None else ("--old-store-key", old_store_key)
+    )
+    assert given is not None
+    ref = Secret(given)
+    if not ref.is_reference:
+        raise NetopsError(f"{option} must be a reference (env:NAME or file:PATH), not the key")
+    key = parse_key(ref.reveal(), given)
+    if old_store_key is not None:
+        key = derived_mac_key(key)
+    with open_store(db) as store:
+        done = store.rename_vouchers(key)
+        status = store.mac_key_status()
+        if done.renamed:
+            audit_cli(
+                store,
+                "voucher.rename",
+                None,
+                f"{done.renamed} under MAC key {status['key_id']} (was {mac_key_id(key)})",
+            )
+    console.print(
+        f"renamed {done.renamed} voucher(s) under MAC key {status['key_id']}; "
+        f"{done.current} already named under it"
+    )
+    if done.open_sessions:
+        err_console.print(
+            f"warning: {done.open_sessions} session(s) of renamed vouchers are still open: "
+            "their gateways account them under the old name until they end (netops radius "
+            "disconnect ends them now, and the next login uses the new name)",
+            soft_wrap=True,
+        )
 
 
 # Lawful traces and the NAT log receiver live in their own module (they need no register).

@@ -18,6 +18,7 @@ from netops.store.types import (
     Subscriber,
     SubscriberKind,
     Usage,
+    VoucherRenames,
 )
 
 __all__ = [
@@ -31,6 +32,7 @@ __all__ = [
     "Subscriber",
     "SubscriberKind",
     "Usage",
+    "VoucherRenames",
     "normalise_code",
     "normalise_mac",
 ]

@@ -202,8 +202,13 @@ def mac_key(key_file: Path, keys: StoreKeys = NO_KEYS) -> tuple[bytes, str]:
     if keys.mac_key:
         return parse_key(keys.mac_key, f"${MAC_KEY_ENV}"), f"${MAC_KEY_ENV}"
     store_key, origin = load_key(key_file, keys)
-    derived = hmac.new(store_key, b"netops mac pseudonym v1", hashlib.sha256).digest()
-    return derived, f"derived from the store key ({origin})"
+    return derived_mac_key(store_key), f"derived from the store key ({origin})"
+
+
+def derived_mac_key(store_key: bytes) -> bytes:
+    """The MAC key an installation without ``NETOPS_MAC_KEY`` uses: HMAC-SHA256 of its
+    store key with a fixed label."""
+    return hmac.new(store_key, b"netops mac pseudonym v1", hashlib.sha256).digest()
 
 
 def mac_key_id(key: bytes) -> str:

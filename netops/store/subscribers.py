@@ -7,22 +7,32 @@ path's driver connection.
 
 from __future__ import annotations
 
+import hmac
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import Table, bindparam, delete, func, select, update
 from sqlalchemy import exc as sa_exc
 
 from netops.errors import StoreError
 from netops.store import codes
 from netops.store.base import StoreBase
-from netops.store.credentials import hash_password, same_secret, verify_hash
+from netops.store.credentials import (
+    MAC_KEY_ENV,
+    hash_password,
+    mac_key_id,
+    same_secret,
+    verify_hash,
+)
 from netops.store.hotpath import first_spelling, select_subscribers
-from netops.store.rows import SUBSCRIBERS, storable, subscriber_values, utc
-from netops.store.types import NewUser, Subscriber, SubscriberKind
+from netops.store.renames import rename_users
+from netops.store.rows import SESSIONS, SUBSCRIBERS, storable, subscriber_values, utc
+from netops.store.schema import PrivacyRequestRow
+from netops.store.types import NewUser, Subscriber, SubscriberKind, VoucherRenames
 
 MAX_VOUCHERS = 10_000
 MAX_PASSWORD = 128  # RFC 2865 User-Password limit
+REQUESTS = cast(Table, PrivacyRequestRow.__table__)
 
 
 class Subscribers(StoreBase):
@@ -276,6 +286,89 @@ class Subscribers(StoreBase):
         if stored is None:
             return None
         return codes.group_code(self._cipher_().decrypt(sub.username, stored))
+
+    def rename_vouchers(self, old_mac_key: bytes) -> VoucherRenames:
+        """Name every voucher again under the MAC key in force (``NETOPS_MAC_KEY``) after
+        a rotation from ``old_mac_key``, in one transaction: its code is decrypted from the
+        row, the name derived under the old key must be the stored one, and the voucher,
+        its sessions, admissions, usage totals, binding moves and privacy requests move to
+        the new name (the code re-encrypted under it). Vouchers already named under the
+        current key are left alone, so an interrupted run can simply be run again; a voucher
+        named under neither key is a StoreError and nothing changes. MAC pseudonyms (the
+        bindings) stay: without the clear MAC they cannot be derived again."""
+        new_key = self._mac_key_()
+        if hmac.compare_digest(old_mac_key, new_key):
+            raise StoreError(
+                f"the old MAC key is the key in force ({mac_key_id(new_key)}): set "
+                f"{MAC_KEY_ENV} to the new key first, then give the previous one as the old key"
+            )
+        cipher = self._cipher_()
+        with self._tx(write=True) as conn:
+            rows = conn.execute(
+                select(SUBSCRIBERS.c.id, SUBSCRIBERS.c.username, SUBSCRIBERS.c.password_enc)
+                .where(SUBSCRIBERS.c.kind == "voucher")
+                .order_by(SUBSCRIBERS.c.id)
+                .with_for_update()
+            ).all()
+            renames: list[tuple[str, str]] = []
+            codes_of: list[dict[str, Any]] = []
+            for row in rows:
+                old = str(row.username)
+                if not codes.is_voucher_name(old):
+                    continue  # not a derived name (0009 leaves odd names as they are)
+                if row.password_enc is None:
+                    raise StoreError(
+                        f"voucher {old} keeps no code, so its name cannot be derived again: "
+                        "nothing was renamed"
+                    )
+                code = cipher.decrypt(old, row.password_enc)
+                new = codes.voucher_name(code, new_key)
+                if new == old:
+                    continue
+                if new is None or codes.voucher_name(code, old_mac_key) != old:
+                    raise StoreError(
+                        f"voucher {old} is named under neither the MAC key in force "
+                        f"({mac_key_id(new_key)}) nor the old key ({mac_key_id(old_mac_key)}): "
+                        "give the key its vouchers were made under; nothing was renamed"
+                    )
+                renames.append((old, new))
+                codes_of.append({"b_id": row.id, "b_enc": cipher.encrypt(new, code)})
+            self._move_vouchers(conn, renames, codes_of)
+            open_sessions = 0
+            for part in range(0, len(renames), 500):
+                news = [new for _old, new in renames[part : part + 500]]
+                open_sessions += int(
+                    conn.scalar(
+                        select(func.count())
+                        .select_from(SESSIONS)
+                        .where(SESSIONS.c.username.in_(news), SESSIONS.c.stopped_at.is_(None))
+                    )
+                    or 0
+                )
+        current = sum(1 for r in rows if codes.is_voucher_name(r.username)) - len(renames)
+        return VoucherRenames(renamed=len(renames), current=current, open_sessions=open_sessions)
+
+    @staticmethod
+    def _move_vouchers(
+        conn: Any, renames: list[tuple[str, str]], codes_of: list[dict[str, Any]]
+    ) -> None:
+        """Write :meth:`rename_vouchers`' renames: every table the name keys, the codes
+        encrypted under their new names, the privacy requests about them."""
+        if not renames:
+            return
+        rename_users(conn, renames)
+        conn.execute(
+            update(SUBSCRIBERS)
+            .where(SUBSCRIBERS.c.id == bindparam("b_id"))
+            .values(password_enc=bindparam("b_enc")),
+            codes_of,
+        )
+        conn.execute(
+            update(REQUESTS)
+            .where(REQUESTS.c.subject_kind == "user", REQUESTS.c.subject == bindparam("b_old"))
+            .values(subject=bindparam("b_new")),
+            [{"b_old": old, "b_new": new} for old, new in renames],
+        )
 
     def _voucher_key(self, code: str) -> str:
         """The stored name of a voucher given by its code (any spelling) or its name."""

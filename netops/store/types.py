@@ -91,6 +91,18 @@ class Purged:
 
 
 @dataclass(frozen=True)
+class VoucherRenames:
+    """What :meth:`Store.rename_vouchers` did after a MAC-key rotation: vouchers renamed
+    under the key in force, vouchers already named under it (left alone), and how many
+    sessions of renamed vouchers were still open (their NAS keeps accounting under the old
+    name until they end)."""
+
+    renamed: int
+    current: int
+    open_sessions: int
+
+
+@dataclass(frozen=True)
 class AccountingRecord:
     """One Accounting-Request, decoded. Octets are full 64-bit counts (gigawords folded)."""
 

@@ -279,6 +279,21 @@ def radclient(
 PHONE = '"02-00-00-00-00-01"'
 
 
+def account(server: RadiusProcess, user: str, status: str, session: str, mac: str) -> None:
+    """One Accounting-Request from phone ``mac`` (a Stop after 60 s and 1000 octets),
+    answered by ``server``."""
+    attrs = [
+        ("User-Name", f'"{user}"'),
+        ("Acct-Status-Type", status),
+        ("Acct-Session-Id", f'"{session}"'),
+        ("Calling-Station-Id", f'"{mac}"'),
+        ("Framed-IP-Address", "10.5.50.23"),
+    ]
+    if status == "Stop":
+        attrs += [("Acct-Session-Time", "60"), ("Acct-Input-Octets", "1000")]
+    assert radclient(server.acct_port, "acct", attrs).code == "Accounting-Response"
+
+
 def pap(
     user: str, password: str, *, ma: bool = True, mac: str = PHONE, **extra: str
 ) -> list[tuple[str, str]]:

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from radius_peers import RadiusProcess, ServerFactory, chap, netops, pap, radclient
+from radius_peers import RadiusProcess, ServerFactory, account, chap, netops, pap, radclient
 
 from netops.store import Store
 
@@ -35,19 +35,6 @@ def store(server: RadiusProcess, open_store: Callable[[str], Store]) -> Store:
 def _spellings(code: str) -> list[str]:
     bare = code.replace("-", "")
     return [code, bare, code.lower(), bare.lower()]
-
-
-def _account(server: RadiusProcess, user: str, status: str, session: str, mac: str) -> None:
-    attrs = [
-        ("User-Name", f'"{user}"'),
-        ("Acct-Status-Type", status),
-        ("Acct-Session-Id", f'"{session}"'),
-        ("Calling-Station-Id", f'"{mac}"'),
-        ("Framed-IP-Address", "10.5.50.23"),
-    ]
-    if status == "Stop":
-        attrs += [("Acct-Session-Time", "60"), ("Acct-Input-Octets", "1000")]
-    assert radclient(server.acct_port, "acct", attrs).code == "Accounting-Response"
 
 
 def _no_code_anywhere(server: RadiusProcess, store: Store, inventory: Path, code: str) -> None:
@@ -86,8 +73,8 @@ def test_the_portal_hand_off_logs_in_with_the_derived_name_and_never_the_code(
         assert radclient(server.auth_port, "auth", pap(name, wrong)).code == "Access-Reject"
     claimed = store.lookup(name)
     assert claimed is not None and claimed.bound_mac == store.mac_pseudonym("aa:00:00:00:01:01")
-    _account(server, name, "Start", "hand-off-1", "AA-00-00-00-01-01")
-    _account(server, name, "Stop", "hand-off-1", "AA-00-00-00-01-01")
+    account(server, name, "Start", "hand-off-1", "AA-00-00-00-01-01")
+    account(server, name, "Stop", "hand-off-1", "AA-00-00-00-01-01")
     _no_code_anywhere(server, store, module_inventory, code)
 
 
@@ -102,7 +89,7 @@ def test_the_code_typed_on_the_gateway_page_is_the_same_voucher_under_its_derive
     again = radclient(server.auth_port, "auth", chap(code, code, mac='"AA-00-00-00-02-01"'))
     assert again.code == "Access-Accept", again.output
     # The NAS accounts under the name it was given (the code): stored under the derived name.
-    _account(server, typed, "Start", "typed-1", "AA-00-00-00-02-01")
+    account(server, typed, "Start", "typed-1", "AA-00-00-00-02-01")
     (session,) = store.sessions(username=code)
     assert code.replace("-", "") not in session.username.upper(), "the code is the record's name"
     name = store.voucher_name(code)
@@ -116,7 +103,7 @@ def test_the_code_typed_on_the_gateway_page_is_the_same_voucher_under_its_derive
     )
     assert other.code == "Access-Reject"
     assert other.attributes["Reply-Message"] == ["Voucher ini sudah dipakai di perangkat lain."]
-    _account(server, code, "Stop", "typed-1", "AA-00-00-00-02-01")
+    account(server, code, "Stop", "typed-1", "AA-00-00-00-02-01")
     assert store.usage(name).octets >= 1000
     _no_code_anywhere(server, store, module_inventory, code)
 
@@ -133,7 +120,7 @@ def test_a_shared_voucher_counts_simultaneous_use_across_both_ways_in(
         assert radclient(server.auth_port, "auth", pap(code, code, mac=f'"{mac}"')).code == (
             "Access-Accept"
         )
-        _account(server, code, "Start", f"shared-{n}", mac)
+        account(server, code, "Start", f"shared-{n}", mac)
     extra = pap(name, store.voucher_handoff(name), mac=f'"{macs[-1]}"')
     reply = radclient(server.auth_port, "auth", extra)
     assert reply.code == "Access-Reject"

@@ -22,6 +22,7 @@ from alembic import context, op
 
 from netops.store import codes
 from netops.store.credentials import NO_KEYS, Cipher, StoreKeys, load_key, mac_key
+from netops.store.renames import rename_users
 
 revision = "0003_mac_pseudonyms"
 down_revision = "0002"
@@ -52,14 +53,6 @@ class _Keys:
         return self._cipher
 
 
-def _rename(conn: Any, old: str, new: str) -> None:
-    for table in _NAMED:
-        conn.execute(
-            sa.text(f"UPDATE {table} SET username = :new WHERE username = :old"),
-            {"new": new, "old": old},
-        )
-
-
 def upgrade() -> None:
     conn = op.get_bind()
     key_file = context.config.attributes.get("key_file") or Path("var") / "netops-store.key"
@@ -86,7 +79,7 @@ def upgrade() -> None:
                     changes["password_enc"] = cipher.encrypt(new_name, clear)
         if new_name is not None:
             changes["username"] = new_name
-            _rename(conn, row.username, new_name)
+            rename_users(conn, [(row.username, new_name)], _NAMED)
         if changes:
             assignments = ", ".join(f"{column} = :{column}" for column in changes)
             conn.execute(

@@ -14,20 +14,20 @@ Create Date: 2026-12-05
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import sqlalchemy as sa
 from alembic import context, op
 
 from netops.store import codes
 from netops.store.credentials import NO_KEYS, Cipher, StoreKeys, load_key, mac_key
+from netops.store.renames import rename_users
 
 revision = "0009_voucher_names"
 down_revision = "0008_notice_acceptance"
 branch_labels = None
 depends_on = None
 
-_NAMED = ("acct_sessions", "admissions", "usage_totals")
+_NAMED = ("subscribers", "acct_sessions", "admissions", "usage_totals")
 
 
 def _keys() -> tuple[bytes, Cipher]:
@@ -38,14 +38,6 @@ def _keys() -> tuple[bytes, Cipher]:
     keys: StoreKeys = attributes.get("keys") or NO_KEYS
     store_key, origin = load_key(key_file, keys)
     return mac_key(key_file, keys)[0], Cipher(store_key, origin)
-
-
-def _rename(conn: Any, old: str, new: str) -> None:
-    for table in (*_NAMED, "subscribers"):
-        conn.execute(
-            sa.text(f"UPDATE {table} SET username = :new WHERE username = :old"),
-            {"new": new, "old": old},
-        )
 
 
 def upgrade() -> None:
@@ -62,7 +54,7 @@ def upgrade() -> None:
         name = codes.voucher_name(code, pseudonym_key)
         if name is None:
             continue  # not shaped like a code: left as it is
-        _rename(conn, row.username, name)
+        rename_users(conn, [(row.username, name)], _NAMED)
         conn.execute(
             sa.text("UPDATE subscribers SET password_enc = :enc WHERE id = :id"),
             {"enc": cipher.encrypt(name, code), "id": row.id},
@@ -80,7 +72,7 @@ def downgrade() -> None:
     cipher = _keys()[1]
     for row in todo:
         code = cipher.decrypt(row.username, row.password_enc)
-        _rename(conn, row.username, code)
+        rename_users(conn, [(row.username, code)], _NAMED)
         conn.execute(
             sa.text("UPDATE subscribers SET password_enc = NULL WHERE id = :id"), {"id": row.id}
         )
