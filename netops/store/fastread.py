@@ -16,7 +16,7 @@ import os
 import threading
 import weakref
 from collections import namedtuple
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -27,6 +27,7 @@ from netops.store.engine import reason, refused, unavailable
 
 T = TypeVar("T")
 Execute = Callable[[str, tuple[Any, ...]], list[tuple[Any, ...]]]
+Step = tuple[str, tuple[Any, ...]]
 
 SUBSCRIBER_COLUMNS = (
     "id",
@@ -215,6 +216,33 @@ class FastReader:
                 return result
             finally:
                 cursor.close()
+
+        return self._retrying(once)
+
+    def atomic(self, steps: Sequence[Step]) -> list[list[tuple[Any, ...]]]:
+        """Run ``steps`` (statement, parameters) in one write transaction and return the rows
+        of each. No statement's parameters may depend on an earlier one's result: on
+        PostgreSQL they go out in one pipeline (``BEGIN`` … ``COMMIT`` and one sync: one
+        round trip however many statements); on SQLite in ``BEGIN IMMEDIATE``. All or
+        nothing: a pipeline that fails or breaks off leaves nothing applied (its connection
+        is dropped, which ends the transaction), and is run again once on a fresh connection
+        if the first one broke, so the steps must be idempotent."""
+        if not self.postgres:
+            return self.write(lambda execute: [execute(sql, params) for sql, params in steps])
+
+        def once(conn: Any) -> list[list[tuple[Any, ...]]]:
+            control = conn.cursor()
+            cursors = [conn.cursor() for _ in steps]
+            try:
+                with conn.pipeline():
+                    control.execute("BEGIN")
+                    for cursor, (sql, params) in zip(cursors, steps, strict=True):
+                        cursor.execute(self._prepared(sql), params)
+                    control.execute("COMMIT")
+                return [list(c.fetchall()) if c.description else [] for c in cursors]
+            finally:
+                for cursor in (control, *cursors):
+                    cursor.close()
 
         return self._retrying(once)
 
