@@ -22,7 +22,7 @@ from netops.radius.protocol import Chap, DropReason, Hardening, chap_matches
 from netops.store.codes import group_code, is_voucher_name, normalise_code
 
 if TYPE_CHECKING:
-    from netops.store import Subscriber
+    from netops.store import AccountingRecord, Subscriber
 
 log = logging.getLogger("netops.radius")
 
@@ -320,6 +320,19 @@ class Handler:
         return found
 
     # -- accounting ----------------------------------------------------------------------
+
+    def interim(self, rec: AccountingRecord, now: datetime) -> RejectReason | None:
+        """Store an Interim-Update and say whether its user has used up a data limit of the
+        plan (one statement for both: :meth:`RadiusStore.account_with_usage`)."""
+        session, plan_name, octets = self.store.account_with_usage(rec, self.day_start(now))
+        plan = self.plan_of(plan_name) if plan_name else None
+        if plan is None or (plan.data_quota is None and plan.daily_data is None):
+            return None
+        today = Consumed(0, octets)
+        if plan.data_quota is None:
+            return quota_exhausted(plan, today, today)
+        total = self.store.usage(session.username)
+        return quota_exhausted(plan, today, Consumed(total.seconds, total.octets))
 
     def quota_after(
         self, username: str, plan_name: str | None, now: datetime

@@ -497,7 +497,8 @@ class RadiusServer:
         decision = result.decision
         if decision.accept:
             reply = Reply(ACCESS_ACCEPT, list(decision.attributes))
-            log.debug("accept %s from %s", subject(result.username), nas.name)
+            if log.isEnabledFor(logging.DEBUG):  # subject() costs more than the rest here
+                log.debug("accept %s from %s", subject(result.username), nas.name)
             return Outcome(encode_reply(pkt, reply), result="accept", nas=nas.name)
         message = result.reply_message
         reply = Reply(ACCESS_REJECT, [("Reply-Message", message)] if message else [])
@@ -564,20 +565,20 @@ class RadiusServer:
                 cause = "NAS-Reboot" if status == "on" else "NAS-Request"
                 closed = self.store.close_nas_sessions(nas.address, at, cause)
                 log.info("%s from %s closed %d sessions", status, nas.name, closed)
-            else:
+            elif record.status != "interim":
                 self.store.account(record)
                 if record.status == "stop":
                     self.handler.forget_admission(record.username, record.mac)
-                if record.status == "interim":
-                    exhausted = self.handler.quota_after(record.username, None, now)
-                    if exhausted is not None:
-                        disconnect = {
-                            "username": record.username,
-                            "acct_session_id": record.acct_session_id,
-                            "mac": record.mac,
-                            "ip": record.ip,
-                            "reason": exhausted,
-                        }
+            else:
+                exhausted = self.handler.interim(record, now)
+                if exhausted is not None:
+                    disconnect = {
+                        "username": record.username,
+                        "acct_session_id": record.acct_session_id,
+                        "mac": record.mac,
+                        "ip": record.ip,
+                        "reason": exhausted,
+                    }
         except Exception as exc:
             self._store_failed("Accounting-Request", exc)
             return Outcome(None, result="error", nas=nas.name)

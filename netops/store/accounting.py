@@ -26,6 +26,7 @@ from netops.store.hotpath import (
     SESSIONS_SINCE,
     SUB_WIDTH,
     UPSERT_SESSION,
+    UPSERT_SESSION_USAGE,
     USAGE_ALL,
     auth_view_sql,
     first_spelling,
@@ -198,6 +199,40 @@ class Accounting(StoreBase):
         Keyed by (NAS, Acct-Session-Id, user name): a retransmission changes nothing, counters
         only grow (an out-of-order interim never lowers them), the first Stop closes it, and an
         Interim or Stop whose Start was lost creates the session. Commits before returning."""
+        values, admission = self._session_values(rec)
+        if rec.status != "start":
+            # One statement, atomic on its own: no transaction around it (on PostgreSQL a
+            # BEGIN and a COMMIT would be two more round trips per Interim-Update and Stop).
+            (row,) = self._fast.rows(UPSERT_SESSION, values)
+            return to_session(self._fast.session(row))
+        # The Start and the end of its admission's hold together (one round trip to
+        # PostgreSQL: FastReader.atomic).
+        ((row,), _) = self._fast.atomic([(UPSERT_SESSION, values), (ADMITTED, admission)])
+        return to_session(self._fast.session(row))
+
+    def account_with_usage(
+        self, rec: AccountingRecord, since: datetime
+    ) -> tuple[Session, str | None, int]:
+        """:meth:`account` for an Interim-Update or Stop, in the same one statement also
+        returning what its data-limit check needs: the subscriber's plan (None: no such
+        subscriber) and the octets of the user's sessions open or ended since ``since``
+        (this one included), as ``usage(name, since).octets`` counts them."""
+        if rec.status == "start":
+            raise ValueError("account_with_usage() takes interim/stop, not 'start'")
+        values, _ = self._session_values(rec)
+        since = utc(since, "since")
+        name = values[0]
+        (row,) = self._fast.rows(UPSERT_SESSION_USAGE, (*values, name, name, self._when(since)))
+        width = len(row) - 2
+        session = to_session(self._fast.session(row[:width]))
+        octets = int(row[-1])
+        if session.stopped_at is None or session.stopped_at >= since:
+            octets += session.input_octets + session.output_octets
+        return session, row[width], octets
+
+    def _session_values(self, rec: AccountingRecord) -> tuple[tuple[Any, ...], tuple[str, str]]:
+        """UPSERT_SESSION's parameters for ``rec``, and the (user, device) key of the
+        admission its Start ends."""
         if rec.status not in ("start", "interim", "stop"):
             raise ValueError(f"account() takes start/interim/stop, not {rec.status!r}")
         event = utc(rec.event_time, "event_time")
@@ -229,17 +264,7 @@ class Accounting(StoreBase):
             clean(rec.terminate_cause, SHORT) if stopping else None,
             interval,
         )
-        if rec.status != "start":
-            # One statement, atomic on its own: no transaction around it (on PostgreSQL a
-            # BEGIN and a COMMIT would be two more round trips per Interim-Update and Stop).
-            (row,) = self._fast.rows(UPSERT_SESSION, values)
-            return to_session(self._fast.session(row))
-        # The Start and the end of its admission's hold together (one round trip to
-        # PostgreSQL: FastReader.atomic).
-        ((row,), _) = self._fast.atomic(
-            [(UPSERT_SESSION, values), (ADMITTED, (name, mac or f"nas:{nas_ip}"))]
-        )
-        return to_session(self._fast.session(row))
+        return values, (name, mac or f"nas:{nas_ip}")
 
     def close_nas_sessions(self, nas_ip: str, at: datetime, cause: str) -> int:
         """Close every open session of a NAS (Accounting-On / -Off); returns how many.

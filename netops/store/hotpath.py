@@ -186,3 +186,16 @@ UPSERT_SESSION = (
     )
     + f" RETURNING {SESSION_LIST}"
 )
+
+# An Interim-Update's upsert that also answers its quota check (one statement, one round
+# trip): the subscriber's plan, and the octets of the user's other sessions open or ended
+# since a moment. Parameters after the upsert's: the user name (the row's own: SQLite scans
+# a whole table for a subquery correlated with the returned row), again, and the moment.
+# The row itself is left out, so whether a subquery sees it before or after the upsert
+# does not matter.
+UPSERT_SESSION_USAGE = (
+    UPSERT_SESSION + ", (SELECT s.plan FROM subscribers s WHERE s.username = ?), "
+    "(SELECT COALESCE(SUM(o.input_octets + o.output_octets), 0) FROM acct_sessions o "
+    "WHERE o.username = ? AND (o.stopped_at IS NULL OR o.stopped_at >= ?) "
+    "AND o.id <> acct_sessions.id)"
+)

@@ -172,7 +172,10 @@ def _hot_path_scans(store: Store, recorded: list[Statement]) -> dict[str, list[s
             replace(start, status="interim", session_time=300, event_time=later),
             replace(start, status="stop", session_time=420, event_time=later),
         ):
-            store.account(rec)
+            if rec.status == "interim":  # with its quota check, as the server stores it
+                handler.interim(rec, later)
+            else:
+                store.account(rec)
         store.account(_record("start", "dewi", "s-2", NOW))
         # Accounting-On after a power cut closes the NAS's open sessions.
         store.close_nas_sessions("127.0.0.1", NOW + timedelta(minutes=8), "NAS-Reboot")

@@ -106,7 +106,9 @@ def test_a_device_that_holds_a_slot_takes_one_round_trip(pg_store: Store) -> Non
     assert counted == [1], "the read alone shows the open session fills the plan's one slot"
 
 
-def test_accounting_start_interim_and_stop_are_one_round_trip_each(pg_store: Store) -> None:
+def test_accounting_start_interim_with_its_quota_check_and_stop_are_one_round_trip_each(
+    pg_store: Store,
+) -> None:
     assert pg_store.admit("warga000", 1, mac=MAC, now=NOW, nas_ip="127.0.0.1")
     start = _start()
     later = NOW + timedelta(minutes=5)
@@ -116,10 +118,13 @@ def test_accounting_start_interim_and_stop_are_one_round_trip_each(pg_store: Sto
     assert pg_store.sessions(active=True)[0].acct_session_id == "s-1"
     assert _held(pg_store) == 0, "the Start ended its admission's hold"
     handler = Handler(load_inventory(LAB), pg_store)
+    interim = replace(start, status="interim", session_time=300, event_time=later)
     with trips(pg_store) as counted:
-        pg_store.account(replace(start, status="interim", session_time=300, event_time=later))
-        assert handler.quota_after("warga000", None, later) is None
-    assert counted == [2], "the upsert, then one read for the plan and today's usage"
+        assert handler.interim(replace(interim, input_octets=10**6), later) is None
+    assert counted == [1], "the upsert answers the plan and today's octets too"
+    with trips(pg_store) as counted:
+        assert handler.interim(replace(interim, input_octets=2 * 10**9), later) == "daily_data"
+    assert counted == [1]
     with trips(pg_store) as counted:
         pg_store.account(replace(start, status="stop", session_time=420, event_time=later))
     assert counted == [1]
@@ -153,3 +158,25 @@ def test_a_pipeline_on_a_broken_connection_runs_again_on_a_fresh_one(pg_store: S
     assert _held(pg_store) == 1
     pg_store.account(_start())
     assert _held(pg_store) == 0 and len(pg_store.sessions(active=True)) == 1
+
+
+def test_an_interim_answers_the_plan_and_todays_octets_as_usage_counts_them(
+    store: Store,
+) -> None:
+    store.add_user("warga000", "sandi-123", "gratis")
+    midnight = NOW - timedelta(hours=10)
+    yesterday = replace(_start("old"), event_time=midnight - timedelta(hours=2))
+    store.account(replace(yesterday, status="stop", session_time=600, input_octets=10**8))
+    earlier = replace(_start("earlier"), event_time=NOW - timedelta(hours=2))
+    store.account(replace(earlier, status="stop", session_time=600, output_octets=5000))
+    store.account(_start())
+    interim = replace(_start(), status="interim", session_time=60, input_octets=700)
+    session, plan, octets = store.account_with_usage(interim, midnight)
+    assert session.input_octets == 700 and plan == "gratis"
+    assert octets == store.usage("warga000", midnight).octets == 5700
+    again = store.account_with_usage(interim, midnight)
+    assert again == (session, "gratis", 5700), "a retransmission counts the same"
+    ghost = replace(interim, username="nobody", acct_session_id="g-1")
+    assert store.account_with_usage(ghost, midnight)[1:] == (None, 700)
+    with pytest.raises(ValueError, match="interim/stop"):
+        store.account_with_usage(_start("s-9"), midnight)
