@@ -24,6 +24,7 @@ from netops.store.hotpath import (
     LOCK_SUBSCRIBER,
     OPEN_SESSIONS,
     SESSIONS_SINCE,
+    START_SESSION_PG,
     SUB_WIDTH,
     UPSERT_SESSION,
     UPSERT_SESSION_USAGE,
@@ -205,9 +206,12 @@ class Accounting(StoreBase):
             # BEGIN and a COMMIT would be two more round trips per Interim-Update and Stop).
             (row,) = self._fast.rows(UPSERT_SESSION, values)
             return to_session(self._fast.session(row))
-        # The Start and the end of its admission's hold together (one round trip to
-        # PostgreSQL: FastReader.atomic).
-        ((row,), _) = self._fast.atomic([(UPSERT_SESSION, values), (ADMITTED, admission)])
+        # The Start and the end of its admission's hold together: one statement on
+        # PostgreSQL, one transaction on SQLite.
+        if self._fast.postgres:
+            (row,) = self._fast.rows(START_SESSION_PG, (*admission, *values))
+        else:
+            ((row,), _) = self._fast.atomic([(UPSERT_SESSION, values), (ADMITTED, admission)])
         return to_session(self._fast.session(row))
 
     def account_with_usage(

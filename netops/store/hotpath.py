@@ -187,6 +187,11 @@ UPSERT_SESSION = (
     + f" RETURNING {SESSION_LIST}"
 )
 
+# PostgreSQL: an Accounting-Start and the end of its admission's hold in one statement (a
+# data-modifying WITH runs both or neither). Parameters: the admission's (user, device),
+# then the upsert's. SQLite has no DELETE inside WITH: it runs the two in one transaction.
+START_SESSION_PG = "WITH ended AS (" + ADMITTED + ") " + UPSERT_SESSION
+
 # An Interim-Update's upsert that also answers its quota check (one statement, one round
 # trip): the subscriber's plan, and the octets of the user's other sessions open or ended
 # since a moment. Parameters after the upsert's: the user name (the row's own: SQLite scans
