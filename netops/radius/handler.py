@@ -333,19 +333,3 @@ class Handler:
             return quota_exhausted(plan, today, today)
         total = self.store.usage(session.username)
         return quota_exhausted(plan, today, Consumed(total.seconds, total.octets))
-
-    def quota_after(
-        self, username: str, plan_name: str | None, now: datetime
-    ) -> RejectReason | None:
-        """Whether ``username`` has used up a data limit of its plan (after an interim)."""
-        # One read (one round trip to PostgreSQL) for the plan and today's usage.
-        view = self.store.auth_view(username, self.day_start(now))
-        name = plan_name or (view.subscriber.plan if view else None)
-        plan = self.plan_of(name) if name else None
-        if view is None or plan is None or (plan.data_quota is None and plan.daily_data is None):
-            return None
-        today = view.today
-        total = self.store.usage(username) if plan.data_quota is not None else today
-        return quota_exhausted(
-            plan, Consumed(today.seconds, today.octets), Consumed(total.seconds, total.octets)
-        )
