@@ -19,7 +19,16 @@ class RadiusStore(Protocol):
 
     def lookup(self, username: str) -> Subscriber | None: ...
 
-    def auth_view(self, username: str, since: datetime) -> AuthView | None: ...
+    def auth_view(
+        self,
+        username: str,
+        since: datetime,
+        *,
+        mac: str | None = None,
+        nas_ip: str | None = None,
+        now: datetime | None = None,
+        hold_s: int = 60,
+    ) -> AuthView | None: ...
 
     def warm(self) -> None: ...
 
@@ -42,9 +51,14 @@ class RadiusStore(Protocol):
         now: datetime,
         nas_ip: str | None = None,
         hold_s: int = 60,
+        checked: bool = False,
     ) -> bool: ...
 
     def account(self, rec: AccountingRecord) -> Session: ...
+
+    def account_with_usage(
+        self, rec: AccountingRecord, since: datetime
+    ) -> tuple[Session, str | None, int]: ...
 
     def close_nas_sessions(self, nas_ip: str, at: datetime, cause: str) -> int: ...
 

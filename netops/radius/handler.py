@@ -22,7 +22,7 @@ from netops.radius.protocol import Chap, DropReason, Hardening, chap_matches
 from netops.store.codes import group_code, is_voucher_name, normalise_code
 
 if TYPE_CHECKING:
-    from netops.store import Subscriber
+    from netops.store import AccountingRecord, Subscriber
 
 log = logging.getLogger("netops.radius")
 
@@ -195,7 +195,14 @@ class Handler:
             return reject("method")
         typed = req.username
         # The store also finds a MAC or a voucher code however the NAS spelled it.
-        view = self.store.auth_view(req.username, self.day_start(now))
+        view = self.store.auth_view(
+            req.username,
+            self.day_start(now),
+            mac=req.mac,
+            nas_ip=nas.address,
+            now=now,
+            hold_s=ADMIT_HOLD,
+        )
         if view is None:
             return reject("credentials")
         sub = view.subscriber
@@ -249,20 +256,27 @@ class Handler:
             valid_until=sub.valid_until,
             timezone=self.timezone,
         )
-        if decision.accept and not self._admit(username, plan.simultaneous_use, req.mac, nas, now):
+        if decision.accept and not self._admit(
+            username, plan.simultaneous_use, req.mac, nas, now, held=view.held
+        ):
             # Another server (or worker) gave the last slot away since we counted.
             decision = Decision.reject("simultaneous_use")
         return AuthResult(decision, language, username, plan.name)
 
-    def _admit(self, username: str, limit: int, mac: str | None, nas: Nas, now: datetime) -> bool:
+    def _admit(
+        self, username: str, limit: int, mac: str | None, nas: Nas, now: datetime, *, held: bool
+    ) -> bool:
         """The store's atomic Simultaneous-Use hold, skipped while this device's hold from a
-        recent admission is still fresh (it would only be renewed: a write per login)."""
+        recent admission is still fresh (it would only be renewed: a write per login), as
+        this process remembers it or the store's read (``held``) just found it."""
         key = (username, mac)
-        if mac is not None:
+        if mac is not None and not held:
             fresh_until = self._admitted.get(key)
             if fresh_until is not None and fresh_until > now.timestamp():
                 return True
-        if not self.store.admit(username, limit, mac=mac, now=now, nas_ip=nas.address):
+        if not held and not self.store.admit(
+            username, limit, mac=mac, now=now, nas_ip=nas.address, checked=True
+        ):
             return False
         if mac is not None:
             if len(self._admitted) > 100_000:
@@ -307,17 +321,15 @@ class Handler:
 
     # -- accounting ----------------------------------------------------------------------
 
-    def quota_after(
-        self, username: str, plan_name: str | None, now: datetime
-    ) -> RejectReason | None:
-        """Whether ``username`` has used up a data limit of its plan (after an interim)."""
-        sub = self.store.lookup(username) if plan_name is None else None
-        name = plan_name or (sub.plan if sub else None)
-        plan = self.plan_of(name) if name else None
+    def interim(self, rec: AccountingRecord, now: datetime) -> RejectReason | None:
+        """Store an Interim-Update and say whether its user has used up a data limit of the
+        plan (one statement for both: :meth:`RadiusStore.account_with_usage`)."""
+        session, plan_name, octets = self.store.account_with_usage(rec, self.day_start(now))
+        plan = self.plan_of(plan_name) if plan_name else None
         if plan is None or (plan.data_quota is None and plan.daily_data is None):
             return None
-        today = self.store.usage(username, self.day_start(now))
-        total = self.store.usage(username) if plan.data_quota is not None else today
-        return quota_exhausted(
-            plan, Consumed(today.seconds, today.octets), Consumed(total.seconds, total.octets)
-        )
+        today = Consumed(0, octets)
+        if plan.data_quota is None:
+            return quota_exhausted(plan, today, today)
+        total = self.store.usage(session.username)
+        return quota_exhausted(plan, today, Consumed(total.seconds, total.octets))

@@ -5,24 +5,22 @@ datagram: look the source address up in the NAS table (unknown → dropped and c
 reply cache (a retransmission is answered with the cached reply, or dropped while the first
 copy is in work). Everything else — decoding, checks, the store, encoding the reply — is one
 function per packet (:meth:`RadiusServer.process_auth`, :meth:`RadiusServer.process_acct`),
-run in a thread pool so that a slow database never stalls the loop, or in the loop itself
-with ``threads=0`` (SQLite, where a read takes microseconds). Rejects are sent after
+run in a store thread so that a slow database never stalls the loop (handed over and back
+in batches: :mod:`netops.radius.storethreads`), or in the loop itself with ``threads=0``
+(SQLite, where a read takes microseconds). Rejects are sent after
 ``reject_delay`` by a timer, without holding a thread.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import ctypes
 import logging
 import socket
 import struct
-import threading
 import time
 from collections import OrderedDict, deque
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -68,6 +66,7 @@ from netops.radius.protocol import (
     verify_message_authenticator,
     verify_request_authenticator,
 )
+from netops.radius.storethreads import Done, StoreThreads
 
 log = logging.getLogger("netops.radius")
 
@@ -295,7 +294,7 @@ class RadiusServer:
         self.dictionary = load_dictionary(self.config.dictionary)
         self.nas = nas_table(inventory)
         self.handler = Handler(inventory, store)
-        self.pool = ThreadPoolExecutor(max(1, self.config.threads), thread_name_prefix="radius")
+        self.store_threads: StoreThreads | None = None
         # One cache per kind: entries of a kind share a TTL, so each is in expiry order.
         self._caches: dict[Kind, OrderedDict[tuple[Any, ...], _CacheEntry]] = {
             "access": OrderedDict(),
@@ -330,35 +329,21 @@ class RadiusServer:
             else:
                 self.acct_port = bound
         if cfg.threads > 0:
-            await self._warm_pool(cfg.threads)
+            self.store_threads = StoreThreads(
+                cfg.threads, self._loop, self._delivered, self.store.warm
+            )
+            await self.store_threads.start()
         if cfg.sweeper and cfg.sweep_interval > 0:
             self._spawn(self._sweep_forever())
         self._spawn(self._expire_cache_forever())
-
-    async def _warm_pool(self, threads: int) -> None:
-        """Start every thread of the pool and open its database connection, so that the
-        first requests after a start do not wait for connections (tens of milliseconds each
-        on PostgreSQL). A store that is down now is not fatal: requests retry it."""
-        assert self._loop is not None
-        barrier = threading.Barrier(threads)
-
-        def warm() -> None:
-            try:
-                self.store.warm()
-            except Exception as exc:  # reported; requests retry the store later
-                log.warning("cannot open a store connection yet: %s", exc)
-            # Hold this thread until all have started, so each task gets its own thread.
-            with contextlib.suppress(threading.BrokenBarrierError):
-                barrier.wait(timeout=30)
-
-        await asyncio.gather(*(self._loop.run_in_executor(self.pool, warm) for _ in range(threads)))
 
     def close(self) -> None:
         for listener in self._listeners:
             listener.close()
         for task in list(self._tasks):
             task.cancel()
-        self.pool.shutdown(wait=False, cancel_futures=True)
+        if self.store_threads is not None:
+            self.store_threads.close()
 
     def _spawn(self, coro: Any) -> None:
         task = asyncio.ensure_future(coro)
@@ -401,17 +386,19 @@ class RadiusServer:
         cache.pop(key, None)
         cache[key] = entry
         work = self.process_acct if listener.kind == "accounting" else self.process_auth
-        assert self._loop is not None
-        if self.config.threads == 0:
-            done: asyncio.Future[Outcome] = self._loop.create_future()
-            try:
-                done.set_result(work(nas, data))
-            except Exception as exc:
-                done.set_exception(exc)
-            self._finish(listener, addr, key, entry, done, now)
+        if self.store_threads is not None:
+            self.store_threads.submit((listener, addr, key, entry, now), work, nas, data)
             return
-        future = self._loop.run_in_executor(self.pool, work, nas, data)
-        future.add_done_callback(lambda f: self._finish(listener, addr, key, entry, f, now))
+        try:
+            outcome, error = work(nas, data), None
+        except Exception as exc:
+            outcome, error = None, exc
+        self._finish(listener, addr, key, entry, outcome, error, now)
+
+    def _delivered(self, finished: list[Done]) -> None:
+        """Outcomes from the store threads, in the loop: answer each."""
+        for (listener, addr, key, entry, started), outcome, error in finished:
+            self._finish(listener, addr, key, entry, outcome, error, started)
 
     def _finish(
         self,
@@ -419,13 +406,14 @@ class RadiusServer:
         addr: Any,
         key: tuple[Any, ...],
         entry: _CacheEntry,
-        future: asyncio.Future[Outcome],
+        outcome: Outcome | None,
+        error: BaseException | None,
         started: float,
     ) -> None:
-        try:
-            outcome = future.result()
-        except Exception:  # a bug: never let it take the server down
-            log.exception("processing a %s request from %s failed", listener.kind, addr[0])
+        if outcome is None:  # a bug: never let it take the server down
+            log.error(
+                "processing a %s request from %s failed", listener.kind, addr[0], exc_info=error
+            )
             self._caches[listener.kind].pop(key, None)
             return
         if outcome.reply is None:
@@ -509,7 +497,8 @@ class RadiusServer:
         decision = result.decision
         if decision.accept:
             reply = Reply(ACCESS_ACCEPT, list(decision.attributes))
-            log.debug("accept %s from %s", subject(result.username), nas.name)
+            if log.isEnabledFor(logging.DEBUG):  # subject() costs more than the rest here
+                log.debug("accept %s from %s", subject(result.username), nas.name)
             return Outcome(encode_reply(pkt, reply), result="accept", nas=nas.name)
         message = result.reply_message
         reply = Reply(ACCESS_REJECT, [("Reply-Message", message)] if message else [])
@@ -576,20 +565,20 @@ class RadiusServer:
                 cause = "NAS-Reboot" if status == "on" else "NAS-Request"
                 closed = self.store.close_nas_sessions(nas.address, at, cause)
                 log.info("%s from %s closed %d sessions", status, nas.name, closed)
-            else:
+            elif record.status != "interim":
                 self.store.account(record)
                 if record.status == "stop":
                     self.handler.forget_admission(record.username, record.mac)
-                if record.status == "interim":
-                    exhausted = self.handler.quota_after(record.username, None, now)
-                    if exhausted is not None:
-                        disconnect = {
-                            "username": record.username,
-                            "acct_session_id": record.acct_session_id,
-                            "mac": record.mac,
-                            "ip": record.ip,
-                            "reason": exhausted,
-                        }
+            else:
+                exhausted = self.handler.interim(record, now)
+                if exhausted is not None:
+                    disconnect = {
+                        "username": record.username,
+                        "acct_session_id": record.acct_session_id,
+                        "mac": record.mac,
+                        "ip": record.ip,
+                        "reason": exhausted,
+                    }
         except Exception as exc:
             self._store_failed("Accounting-Request", exc)
             return Outcome(None, result="error", nas=nas.name)
@@ -661,9 +650,12 @@ class RadiusServer:
         while True:
             await asyncio.sleep(self.config.sweep_interval)
             try:
-                closed = await self._loop.run_in_executor(
-                    self.pool, self.store.close_stale, self.clock()
-                )
+                if self.store_threads is not None:
+                    closed = await self.store_threads.run(self.store.close_stale, self.clock())
+                else:
+                    closed = await self._loop.run_in_executor(
+                        None, self.store.close_stale, self.clock()
+                    )
             except Exception as exc:
                 log.warning("stale-session sweep failed: %s", exc)
                 continue

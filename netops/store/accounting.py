@@ -16,19 +16,18 @@ from sqlalchemy import bindparam, delete, func, or_, select, update
 from sqlalchemy.engine import Connection
 
 from netops.store.base import StoreBase
-from netops.store.fastread import Execute
 from netops.store.hotpath import (
+    ADMIT_IF_ROOM,
     ADMITTED,
     ALREADY_HELD,
     DROP_LAPSED,
-    HELD_DEVICES,
-    HOLD,
     LOCK_SUBSCRIBER,
-    OPEN_DEVICES,
     OPEN_SESSIONS,
     SESSIONS_SINCE,
+    START_SESSION_PG,
     SUB_WIDTH,
     UPSERT_SESSION,
+    UPSERT_SESSION_USAGE,
     USAGE_ALL,
     auth_view_sql,
     first_spelling,
@@ -87,21 +86,43 @@ class Accounting(StoreBase):
         request (a server warms every thread of its pool when it starts)."""
         self._fast.rows("SELECT 1", ())
 
-    def auth_view(self, username: str, since: datetime) -> AuthView | None:
+    def auth_view(
+        self,
+        username: str,
+        since: datetime,
+        *,
+        mac: str | None = None,
+        nas_ip: str | None = None,
+        now: datetime | None = None,
+        hold_s: int = 60,
+    ) -> AuthView | None:
         """What an Access-Request needs, in one statement (one round trip to PostgreSQL):
         the subscriber as :meth:`lookup` finds it, ``usage(name, since)`` and
-        ``open_sessions(name)``. None if no subscriber answers to ``username``."""
+        ``open_sessions(name)``. None if no subscriber answers to ``username``.
+
+        With ``now``, also whether the calling device (``mac``, else the NAS ``nas_ip``)
+        already holds a slot as :meth:`admit` would find it: an open session, or an
+        admission with at least half of its ``hold_s`` left (``AuthView.held``). A device
+        that does is admitted without :meth:`admit`'s write."""
         if not storable(username):
             return None
         since = utc(since, "since")
         spellings = self._candidates(username)
-        found = self._fast.rows(auth_view_sql(len(spellings)), (self._when(since), *spellings))
+        device = key = None
+        fresh: Any = None
+        if now is not None:
+            device = self.mac_pseudonym(mac) if mac else None
+            key = self._device_key(device, nas_ip)
+            fresh = self._when(utc(now, "now") + timedelta(seconds=hold_s / 2))
+        found = self._fast.rows(
+            auth_view_sql(len(spellings)), (key, fresh, self._when(since), *spellings)
+        )
         rows = first_spelling(spellings, found)
         if not rows:
             return None
         sub = self._subscriber_of(rows[0][:SUB_WIDTH])
         sessions = sorted(
-            (self._fast.session(r[SUB_WIDTH:]) for r in rows if r[SUB_WIDTH] is not None),
+            (self._fast.session(r[SUB_WIDTH:-1]) for r in rows if r[SUB_WIDTH] is not None),
             key=lambda s: (s.started_at, s.id),
         )
         today = usage_since(
@@ -111,11 +132,17 @@ class Accounting(StoreBase):
             ),
             since,
         )
-        return AuthView(
-            subscriber=sub,
-            today=today,
-            open_sessions=tuple(to_session(s) for s in sessions if s.stopped_at is None),
+        open_sessions = tuple(to_session(s) for s in sessions if s.stopped_at is None)
+        held = now is not None and (
+            bool(rows[0][-1]) or any(device and s.mac == device for s in open_sessions)
         )
+        return AuthView(subscriber=sub, today=today, open_sessions=open_sessions, held=held)
+
+    @staticmethod
+    def _device_key(device: str | None, nas_ip: str | None) -> str:
+        """The admission key of a device: its MAC pseudonym; without a Calling-Station-Id
+        the NAS stands in for the device."""
+        return device or f"nas:{clean(nas_ip, ADDRESS) or '?'}"
 
     def open_sessions(self, username: str) -> list[Session]:
         """Sessions of ``username`` with no Stop yet (for Simultaneous-Use)."""
@@ -132,6 +159,7 @@ class Accounting(StoreBase):
         now: datetime,
         nas_ip: str | None = None,
         hold_s: int = 60,
+        checked: bool = False,
     ) -> bool:
         """Atomic Simultaneous-Use check for an Access-Accept about to be sent.
 
@@ -141,30 +169,28 @@ class Accounting(StoreBase):
         always admitted. True: send Accept (the slot is held until its Start or ``hold_s``)."""
         now = utc(now, "now")
         device = self.mac_pseudonym(mac) if mac else None
-        # Without a Calling-Station-Id the NAS stands in for the device.
         nas_ip = clean(nas_ip, ADDRESS)
-        key = device or f"nas:{nas_ip or '?'}"
+        key = self._device_key(device, nas_ip)
         name = self._canonical_fast(username)
         at, until = self._when(now), self._when(now + timedelta(seconds=hold_s))
         # A device that already holds a slot (an open session, or an admission with at least
         # half its hold left) is admitted by a plain read: re-authentications take no lock.
+        # ``checked``: the caller has just read that it holds none (AuthView.held).
         fresh = self._when(now + timedelta(seconds=hold_s / 2))
-        if self._fast.rows(ALREADY_HELD, (name, name, key, fresh, name, device)):
+        if not checked and self._fast.rows(ALREADY_HELD, (name, name, key, fresh, name, device)):
             return True
-        lock = LOCK_SUBSCRIBER + (" FOR UPDATE" if self._fast.postgres else "")
-
-        def decide(execute: Execute) -> bool:
-            if not execute(lock, (name,)):
-                return False
-            execute(DROP_LAPSED, (name, at))
-            devices = {m or f"session:{sid}" for sid, m in execute(OPEN_DEVICES, (name,))}
-            devices |= {held for (held,) in execute(HELD_DEVICES, (name,))}
-            if key not in devices and len(devices) >= limit:
-                return False
-            execute(HOLD, (name, key, nas_ip, at, until))
-            return True
-
-        return self._fast.write(decide)
+        # Lock the subscriber, drop lapsed holds, decide and hold: statements that need no
+        # earlier answer, so PostgreSQL gets them in one round trip (FastReader.atomic).
+        steps = [
+            (DROP_LAPSED, (name, at)),
+            (
+                ADMIT_IF_ROOM,
+                (key, nas_ip, at, until, name, name, key, name, device, name, name, limit),
+            ),
+        ]
+        if self._fast.postgres:  # SQLite's BEGIN IMMEDIATE already excludes other writers
+            steps.insert(0, (LOCK_SUBSCRIBER + " FOR UPDATE", (name,)))
+        return bool(self._fast.atomic(steps)[-1])
 
     # --- accounting ---------------------------------------------------------------------------
 
@@ -174,6 +200,43 @@ class Accounting(StoreBase):
         Keyed by (NAS, Acct-Session-Id, user name): a retransmission changes nothing, counters
         only grow (an out-of-order interim never lowers them), the first Stop closes it, and an
         Interim or Stop whose Start was lost creates the session. Commits before returning."""
+        values, admission = self._session_values(rec)
+        if rec.status != "start":
+            # One statement, atomic on its own: no transaction around it (on PostgreSQL a
+            # BEGIN and a COMMIT would be two more round trips per Interim-Update and Stop).
+            (row,) = self._fast.rows(UPSERT_SESSION, values)
+            return to_session(self._fast.session(row))
+        # The Start and the end of its admission's hold together: one statement on
+        # PostgreSQL, one transaction on SQLite.
+        if self._fast.postgres:
+            (row,) = self._fast.rows(START_SESSION_PG, (*admission, *values))
+        else:
+            ((row,), _) = self._fast.atomic([(UPSERT_SESSION, values), (ADMITTED, admission)])
+        return to_session(self._fast.session(row))
+
+    def account_with_usage(
+        self, rec: AccountingRecord, since: datetime
+    ) -> tuple[Session, str | None, int]:
+        """:meth:`account` for an Interim-Update or Stop, in the same one statement also
+        returning what its data-limit check needs: the subscriber's plan (None: no such
+        subscriber) and the octets of the user's sessions open or ended since ``since``
+        (this one included), as ``usage(name, since).octets`` counts them."""
+        if rec.status == "start":
+            raise ValueError("account_with_usage() takes interim/stop, not 'start'")
+        values, _ = self._session_values(rec)
+        since = utc(since, "since")
+        name = values[0]
+        (row,) = self._fast.rows(UPSERT_SESSION_USAGE, (*values, name, name, self._when(since)))
+        width = len(row) - 2
+        session = to_session(self._fast.session(row[:width]))
+        octets = int(row[-1])
+        if session.stopped_at is None or session.stopped_at >= since:
+            octets += session.input_octets + session.output_octets
+        return session, row[width], octets
+
+    def _session_values(self, rec: AccountingRecord) -> tuple[tuple[Any, ...], tuple[str, str]]:
+        """UPSERT_SESSION's parameters for ``rec``, and the (user, device) key of the
+        admission its Start ends."""
         if rec.status not in ("start", "interim", "stop"):
             raise ValueError(f"account() takes start/interim/stop, not {rec.status!r}")
         event = utc(rec.event_time, "event_time")
@@ -205,19 +268,7 @@ class Accounting(StoreBase):
             clean(rec.terminate_cause, SHORT) if stopping else None,
             interval,
         )
-        if rec.status != "start":
-            # One statement, atomic on its own: no transaction around it (on PostgreSQL a
-            # BEGIN and a COMMIT would be two more round trips per Interim-Update and Stop).
-            (row,) = self._fast.rows(UPSERT_SESSION, values)
-            return to_session(self._fast.session(row))
-        admission = (name, mac or f"nas:{nas_ip}")
-
-        def merge(execute: Execute) -> tuple[Any, ...]:
-            (row,) = execute(UPSERT_SESSION, values)
-            execute(ADMITTED, admission)
-            return row
-
-        return to_session(self._fast.session(self._fast.write(merge)))
+        return values, (name, mac or f"nas:{nas_ip}")
 
     def close_nas_sessions(self, nas_ip: str, at: datetime, cause: str) -> int:
         """Close every open session of a NAS (Accounting-On / -Off); returns how many.

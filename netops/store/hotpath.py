@@ -43,11 +43,15 @@ def select_usernames(count: int) -> str:
 @lru_cache(maxsize=8)
 def auth_view_sql(count: int) -> str:
     """The subscriber(s) a user name may stand for, one row per session of theirs open or
-    ended since the given moment (no such session: one row, session columns NULL)."""
+    ended since the given moment (no such session: one row, session columns NULL), and in
+    the last column whether the calling device holds an admission that lasts past a given
+    moment (parameters: device, moment, since, the ``count`` spellings)."""
     sub = ", ".join(f"s.{c}" for c in SUBSCRIBER_COLUMNS)
     session = ", ".join(f"e.{c}" for c in SESSION_COLUMNS)
     return (
-        f"SELECT {sub}, {session} FROM subscribers s "
+        f"SELECT {sub}, {session}, EXISTS (SELECT 1 FROM admissions a "
+        "WHERE a.username = s.username AND a.device = ? AND a.expires_at > ?) "
+        "FROM subscribers s "
         "LEFT JOIN acct_sessions e ON e.username = s.username "
         "AND (e.stopped_at IS NULL OR e.stopped_at >= ?) "
         f"WHERE s.username IN ({placeholders(count)})"
@@ -113,12 +117,25 @@ ALREADY_HELD = (
     "AND x.stopped_at IS NULL))"
 )
 DROP_LAPSED = "DELETE FROM admissions WHERE username = ? AND expires_at <= ?"
-OPEN_DEVICES = "SELECT id, mac FROM acct_sessions WHERE username = ? AND stopped_at IS NULL"
-HELD_DEVICES = "SELECT device FROM admissions WHERE username = ?"
-HOLD = (
+# The decision and the hold in one statement, so that no statement of the admission waits
+# for an earlier one's answer (PostgreSQL sends them all in one round trip): the device is
+# held when the subscriber exists and the device already holds a slot (an admission, an
+# open session) or the devices with one (open sessions without a MAC count one each) are
+# fewer than the limit. One row back: admitted. Run after the subscriber's lock and
+# DROP_LAPSED; in READ COMMITTED each statement sees what committed before its lock.
+# Parameters: (key, nas_ip, at, until, name, name, key, name, device, name, name, limit).
+ADMIT_IF_ROOM = (
     "INSERT INTO admissions (username, device, nas_ip, created_at, expires_at) "
-    "VALUES (?, ?, ?, ?, ?) ON CONFLICT (username, device) DO UPDATE "
-    "SET expires_at = excluded.expires_at, nas_ip = excluded.nas_ip"
+    "SELECT s.username, ?, ?, ?, ? FROM subscribers s WHERE s.username = ? AND ("
+    "EXISTS (SELECT 1 FROM admissions a WHERE a.username = ? AND a.device = ?) "
+    "OR EXISTS (SELECT 1 FROM acct_sessions x WHERE x.username = ? AND x.mac = ? "
+    "AND x.stopped_at IS NULL) "
+    "OR (SELECT COUNT(*) FROM ("
+    "SELECT COALESCE(NULLIF(x.mac, ''), 'session:' || x.id) AS d FROM acct_sessions x "
+    "WHERE x.username = ? AND x.stopped_at IS NULL "
+    "UNION SELECT a.device FROM admissions a WHERE a.username = ?) held) < ?) "
+    "ON CONFLICT (username, device) DO UPDATE "
+    "SET expires_at = excluded.expires_at, nas_ip = excluded.nas_ip RETURNING 1"
 )
 
 # --- Accounting-Request -----------------------------------------------------------------------
@@ -168,4 +185,22 @@ UPSERT_SESSION = (
         ]
     )
     + f" RETURNING {SESSION_LIST}"
+)
+
+# PostgreSQL: an Accounting-Start and the end of its admission's hold in one statement (a
+# data-modifying WITH runs both or neither). Parameters: the admission's (user, device),
+# then the upsert's. SQLite has no DELETE inside WITH: it runs the two in one transaction.
+START_SESSION_PG = "WITH ended AS (" + ADMITTED + ") " + UPSERT_SESSION
+
+# An Interim-Update's upsert that also answers its quota check (one statement, one round
+# trip): the subscriber's plan, and the octets of the user's other sessions open or ended
+# since a moment. Parameters after the upsert's: the user name (the row's own: SQLite scans
+# a whole table for a subquery correlated with the returned row), again, and the moment.
+# The row itself is left out, so whether a subquery sees it before or after the upsert
+# does not matter.
+UPSERT_SESSION_USAGE = (
+    UPSERT_SESSION + ", (SELECT s.plan FROM subscribers s WHERE s.username = ?), "
+    "(SELECT COALESCE(SUM(o.input_octets + o.output_octets), 0) FROM acct_sessions o "
+    "WHERE o.username = ? AND (o.stopped_at IS NULL OR o.stopped_at >= ?) "
+    "AND o.id <> acct_sessions.id)"
 )

@@ -62,11 +62,13 @@ class Usage:
 @dataclass(frozen=True)
 class AuthView:
     """What an Access-Request needs from the store, read in one statement: the subscriber,
-    its usage since the start of the day, and its open sessions."""
+    its usage since the start of the day, its open sessions, and whether the calling device
+    already holds a Simultaneous-Use slot (asked for with ``now``)."""
 
     subscriber: Subscriber
     today: Usage
     open_sessions: tuple[Session, ...]
+    held: bool = False
 
 
 @dataclass(frozen=True)

@@ -36,7 +36,7 @@ Statement = tuple[str, Any]
 def recorded(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[Statement]]:
     """Every statement the fast reader runs from now on, with its parameters."""
     seen: list[Statement] = []
-    rows, write = FastReader.rows, FastReader.write
+    rows, write, atomic = FastReader.rows, FastReader.write, FastReader.atomic
 
     def recording_rows(self: FastReader, sql: str, params: tuple[Any, ...]) -> Any:
         seen.append((self._prepared(sql), params))
@@ -52,7 +52,13 @@ def recorded(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[Statement]]:
 
         return write(self, recorded_work)
 
+    def recording_atomic(self: FastReader, steps: Any) -> Any:
+        if self.postgres:  # on SQLite atomic() runs through write(), recorded above
+            seen.extend((self._prepared(sql), params) for sql, params in steps)
+        return atomic(self, steps)
+
     monkeypatch.setattr(FastReader, "rows", recording_rows)
+    monkeypatch.setattr(FastReader, "atomic", recording_atomic)
     monkeypatch.setattr(FastReader, "write", recording_write)
     yield seen
 
@@ -156,6 +162,9 @@ def _hot_path_scans(store: Store, recorded: list[Statement]) -> dict[str, list[s
         mac = "02:00:00:00:01:01"
         for user, password in (("warga000", "sandi-123"), ("dewi", "sandi-456"), ("tamu", "x")):
             handler.authenticate(nas, AuthInput(user, password, mac=mac), NOW)
+        # A store-level admission (its already-held read) and one a second device is refused.
+        store.admit("warga000", 1, mac=mac, now=NOW, nas_ip="127.0.0.1")
+        store.admit("warga000", 1, mac="02:00:00:00:01:02", now=NOW, nas_ip="127.0.0.1")
         start = _record("start", "warga000", "s-1", NOW)
         later = NOW + timedelta(minutes=5)
         for rec in (
@@ -163,7 +172,10 @@ def _hot_path_scans(store: Store, recorded: list[Statement]) -> dict[str, list[s
             replace(start, status="interim", session_time=300, event_time=later),
             replace(start, status="stop", session_time=420, event_time=later),
         ):
-            store.account(rec)
+            if rec.status == "interim":  # with its quota check, as the server stores it
+                handler.interim(rec, later)
+            else:
+                store.account(rec)
         store.account(_record("start", "dewi", "s-2", NOW))
         # Accounting-On after a power cut closes the NAS's open sessions.
         store.close_nas_sessions("127.0.0.1", NOW + timedelta(minutes=8), "NAS-Reboot")
