@@ -566,9 +566,10 @@ class RadiusServer:
                 closed = self.store.close_nas_sessions(nas.address, at, cause)
                 log.info("%s from %s closed %d sessions", status, nas.name, closed)
             elif record.status != "interim":
-                self.store.account(record)
+                session = self.store.account(record)
                 if record.status == "stop":
-                    self.handler.forget_admission(record.username, record.mac)
+                    # The stored name: a voucher's code typed at the gateway is its v- name.
+                    self.handler.forget_admission(session.username, record.mac)
             else:
                 exhausted = self.handler.interim(record, now)
                 if exhausted is not None:

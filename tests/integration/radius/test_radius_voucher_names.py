@@ -125,3 +125,24 @@ def test_a_shared_voucher_counts_simultaneous_use_across_both_ways_in(
     reply = radclient(server.auth_port, "auth", extra)
     assert reply.code == "Access-Reject"
     assert reply.attributes["Reply-Message"] == ["Akun ini sedang dipakai di perangkat lain."]
+
+
+def test_a_stop_under_the_typed_code_frees_the_devices_remembered_admission(
+    server: RadiusProcess, store: Store
+) -> None:
+    """The server remembers a fresh admission per (stored name, device) so that a device's
+    re-authentication writes no hold. A Stop sent under the typed code must end that memory
+    too: otherwise the device logs in again on the strength of a slot it gave up."""
+    (code,) = store.create_vouchers("voucher-harian", 1, shared=True)
+    limit = 2  # voucher-harian's simultaneous_use in the lab inventory
+    first, *others = [f'"AA-00-00-00-04-{n:02X}"' for n in range(limit + 1)]
+    assert radclient(server.auth_port, "auth", pap(code, code, mac=first)).code == "Access-Accept"
+    account(server, code, "Start", "remembered-0", first.strip('"'))
+    account(server, code, "Stop", "remembered-0", first.strip('"'))
+    for mac in others:  # two other phones are admitted: their holds take both slots
+        assert radclient(server.auth_port, "auth", pap(code, code, mac=mac)).code == (
+            "Access-Accept"
+        )
+    again = radclient(server.auth_port, "auth", pap(code, code, mac=first))
+    assert again.code == "Access-Reject", "a third device got in on a forgotten slot"
+    assert again.attributes["Reply-Message"] == ["Akun ini sedang dipakai di perangkat lain."]
