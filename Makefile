@@ -51,11 +51,15 @@ bench: deps
 
 # A day of the city in ten minutes against `netops up`, on SQLite then PostgreSQL (not in
 # `make test`; a 30 s smoke of it is). Figures: docs/reliability.md.
+# Ten whole busy days (20,000 sessions each) in ten minutes: 333 sessions/s.
 SOAK_SECONDS ?= 600
+SOAK_RATE ?= 333
+SOAK_STREAMS ?= 224
+SOAK_ARGS = --seconds $(SOAK_SECONDS) --sessions-per-s $(SOAK_RATE) --streams $(SOAK_STREAMS)
 soak: deps
 	@mkdir -p test-artifacts
-	$(BIN)/python tests/soak/soak.py --db sqlite --seconds $(SOAK_SECONDS) --json test-artifacts/soak-sqlite.json
-	$(BIN)/python tests/soak/soak.py --db postgresql --seconds $(SOAK_SECONDS) --json test-artifacts/soak-postgresql.json
+	$(BIN)/python tests/soak/soak.py --db sqlite $(SOAK_ARGS) --json test-artifacts/soak-sqlite.json
+	$(BIN)/python tests/soak/soak.py --db postgresql $(SOAK_ARGS) --json test-artifacts/soak-postgresql.json
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache test-artifacts
