@@ -98,15 +98,18 @@ class Purge(StoreBase):
         returns how many."""
         deleted = 0
         start: datetime | None = None
-        pause = self.purge_pause if self.dialect == "sqlite" else 0.0
         while True:
             with self._tx(write=True) as conn:
                 count, start = self._purge_batch(conn, before, start)
             if not count:
                 return deleted
             deleted += count
-            if pause:
-                time.sleep(pause)
+            self._between_batches()
+
+    def _between_batches(self) -> None:
+        """Leave the write lock free for a moment after a batch (SQLite only)."""
+        if self.dialect == "sqlite" and self.purge_pause > 0:
+            time.sleep(self.purge_pause)
 
     def _purge_batch(
         self, conn: Connection, before: datetime, start: datetime | None
