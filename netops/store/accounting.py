@@ -9,10 +9,10 @@ reboots, the stale sweep, listings) and the purge that keeps usage totals.
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, or_, select, update
+from sqlalchemy import bindparam, delete, or_, select, update
 from sqlalchemy.engine import Connection
 
 from netops.store.base import StoreBase
@@ -41,8 +41,6 @@ from netops.store.rows import (
     NAME,
     SESSIONS,
     SHORT,
-    SUBSCRIBERS,
-    TOTALS,
     clean,
     counter,
     storable,
@@ -50,7 +48,7 @@ from netops.store.rows import (
     utc,
 )
 from netops.store.schema import UTCDateTime
-from netops.store.types import AccountingRecord, AuthView, Purged, Session, Usage
+from netops.store.types import AccountingRecord, AuthView, Session, Usage
 
 DEFAULT_INTERIM = 300
 STALE_FACTOR = 3
@@ -387,94 +385,3 @@ class Accounting(StoreBase):
                 query.order_by(SESSIONS.c.started_at.desc(), SESSIONS.c.id.desc()).limit(1)
             ).one_or_none()
         return None if row is None else to_session(row)
-
-    # --- housekeeping -------------------------------------------------------------------------
-
-    def purge(
-        self,
-        before: datetime,
-        *,
-        vouchers_before: datetime | None = None,
-        clickthroughs_before: datetime | None = None,
-    ) -> Purged:
-        """Delete what is no longer needed from before ``before``: closed sessions that ended
-        earlier, click-through allowances and vouchers that expired earlier, and lapsed
-        admissions. Open sessions, users and MAC entries are never purged.
-
-        The deleted sessions of subscribers that remain are first added to their usage
-        totals (``usage_totals``), so ``usage(user)`` — and with it a plan's total data
-        quota — is the same before and after. Daily limits need the sessions of the current
-        day themselves: the caller must not purge them (``netops radius purge`` refuses
-        ages shorter than a day when a plan has a daily limit).
-
-        ``vouchers_before`` and ``clickthroughs_before`` give those their own retention
-        (``netops privacy purge`` applies the inventory's period per data class); both
-        default to ``before``."""
-        before = utc(before, "before")
-        cutoffs = {
-            "voucher": utc(vouchers_before, "vouchers_before") if vouchers_before else before,
-            "clickthrough": (
-                utc(clickthroughs_before, "clickthroughs_before")
-                if clickthroughs_before
-                else before
-            ),
-        }
-        now = datetime.now(UTC)
-        ended = (SESSIONS.c.stopped_at.is_not(None), SESSIONS.c.stopped_at < before)
-        gone: dict[str, int] = {}
-        with self._tx(write=True) as conn:
-            for kind, cutoff in cutoffs.items():
-                gone[kind] = conn.execute(
-                    delete(SUBSCRIBERS).where(
-                        SUBSCRIBERS.c.kind == kind,
-                        or_(
-                            SUBSCRIBERS.c.valid_until < cutoff,
-                            SUBSCRIBERS.c.revoked_at < cutoff,
-                        ),
-                    )
-                ).rowcount
-            subscribers = gone["voucher"] + gone["clickthrough"]
-            sums = conn.execute(
-                select(
-                    SESSIONS.c.username,
-                    func.sum(SESSIONS.c.session_time),
-                    func.sum(SESSIONS.c.input_octets + SESSIONS.c.output_octets),
-                    func.count(),
-                )
-                .where(*ended, SESSIONS.c.username.in_(select(SUBSCRIBERS.c.username)))
-                .group_by(SESSIONS.c.username)
-            ).all()
-            if sums:
-                insert = self._insert()(TOTALS)
-                conn.execute(
-                    insert.on_conflict_do_update(
-                        index_elements=["username"],
-                        set_={
-                            "seconds": TOTALS.c.seconds + insert.excluded.seconds,
-                            "octets": TOTALS.c.octets + insert.excluded.octets,
-                            "sessions": TOTALS.c.sessions + insert.excluded.sessions,
-                            "updated_at": insert.excluded.updated_at,
-                        },
-                    ),
-                    [
-                        {
-                            "username": name,
-                            "seconds": int(seconds),
-                            "octets": int(used),
-                            "sessions": int(count),
-                            "updated_at": now,
-                        }
-                        for name, seconds, used, count in sums
-                    ],
-                )
-            sessions = conn.execute(delete(SESSIONS).where(*ended)).rowcount
-            conn.execute(
-                delete(TOTALS).where(TOTALS.c.username.not_in(select(SUBSCRIBERS.c.username)))
-            )
-            conn.execute(delete(ADMISSIONS).where(ADMISSIONS.c.expires_at < before))
-        return Purged(
-            sessions=int(sessions),
-            subscribers=int(subscribers),
-            vouchers=int(gone["voucher"]),
-            clickthroughs=int(gone["clickthrough"]),
-        )

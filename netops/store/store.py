@@ -21,10 +21,13 @@ from netops.store.natlog import NatLog
 from netops.store.operators import Operators
 from netops.store.phones import Phones
 from netops.store.privacy import DataSubjects
+from netops.store.purge import Purge
 from netops.store.subscribers import Subscribers
 
 
-class Store(Subscribers, Accounting, Operators, DataSubjects, Phones, NatLog, Devices, Limits):
+class Store(
+    Subscribers, Accounting, Purge, Operators, DataSubjects, Phones, NatLog, Devices, Limits
+):
     """Subscribers (users, vouchers, MACs, click-throughs, verified phone numbers),
     accounting sessions, the operators who run the console with their audit trail, and
     data subject requests with retention housekeeping, the gateways' NAT log, bindings
