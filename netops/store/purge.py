@@ -23,12 +23,18 @@ from netops.store.base import StoreBase
 from netops.store.rows import ADMISSIONS, SESSIONS, SUBSCRIBERS, TOTALS, utc
 from netops.store.types import Purged
 
+#: SQLite locks the whole database for a write: small batches, so accounting waits at most
+#: about one batch. PostgreSQL locks only the rows a batch deletes (closed sessions nobody
+#: writes any more): larger batches cost accounting nothing and save a round of statements
+#: per batch (at 2,000 a batch, 1 M sessions took 68 s to purge there against 3 s at once).
+BATCH_BY_ENGINE = {"sqlite": 2_000, "postgresql": 50_000}
+
 
 class Purge(StoreBase):
     """Housekeeping: the purge of old sessions, vouchers, click-throughs and admissions."""
 
-    #: Sessions deleted per write transaction.
-    purge_batch: int = 2_000
+    #: Sessions deleted per write transaction; None: by engine (:data:`BATCH_BY_ENGINE`).
+    purge_batch: int | None = None
     #: Seconds the purge waits between batches on SQLite, so that writers waiting for the
     #: lock get it: SQLite's busy handler polls at most every 100 ms, and takes no turns.
     #: (PostgreSQL locks rows, not the database: no pause there.)
@@ -111,6 +117,11 @@ class Purge(StoreBase):
         if self.dialect == "sqlite" and self.purge_pause > 0:
             time.sleep(self.purge_pause)
 
+    def _batch_size(self) -> int:
+        if self.purge_batch is not None:
+            return max(1, self.purge_batch)
+        return BATCH_BY_ENGINE.get(self.dialect, 2_000)
+
     def _purge_batch(
         self, conn: Connection, before: datetime, start: datetime | None
     ) -> tuple[int, datetime | None]:
@@ -127,7 +138,7 @@ class Purge(StoreBase):
         if start is not None:
             query = query.where(SESSIONS.c.stopped_at >= start)
         rows = conn.execute(
-            query.order_by(SESSIONS.c.stopped_at).limit(max(1, self.purge_batch)).with_for_update()
+            query.order_by(SESSIONS.c.stopped_at).limit(self._batch_size()).with_for_update()
         ).all()
         if not rows:
             return 0, start

@@ -318,9 +318,17 @@ def start_freeradius_sql(base: Path, engine: str, where: str, *, recv_buff: bool
 
 
 def start_netops(
-    base: Path, inventory: Path, db: str, label: str, *, workers: int = 2, threads: int | None
+    base: Path,
+    inventory: Path,
+    db: str,
+    label: str,
+    *,
+    workers: int = 2,
+    threads: int | None,
+    extra: tuple[str, ...] = (),
 ) -> Target:
-    """``netops radius serve --workers N`` (``--threads`` only when given: else its default)."""
+    """``netops radius serve --workers N`` (``--threads`` only when given: else its default;
+    ``extra``: more options)."""
     argv = [
         sys.executable,
         "-m",
@@ -339,6 +347,7 @@ def start_netops(
     ]
     if threads is not None:
         argv += ["--threads", str(threads)]
+    argv += extra
     log = base / f"netops-{label}.log"
     proc = subprocess.Popen(
         argv,
