@@ -506,6 +506,7 @@ def event_time(pkt: rp.Packet, now: datetime) -> datetime:
     return now
 
 
+@lru_cache(maxsize=65536)  # a device sends the same Calling-Station-Id every time
 def normalise_mac(raw: str | None) -> str | None:
     """A MAC address as ``aa:bb:cc:dd:ee:ff`` from the forms NAS send (``AA-BB-..``,
     ``aabb.ccdd.eeff``, ``AABBCCDDEEFF``); None when ``raw`` is not one."""

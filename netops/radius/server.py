@@ -512,7 +512,7 @@ class RadiusServer:
         self._store_ok()
         decision = result.decision
         if decision.accept:
-            reply = Reply(ACCESS_ACCEPT, list(decision.attributes))
+            reply = Reply(ACCESS_ACCEPT, decision.attributes)
             if log.isEnabledFor(logging.DEBUG):  # subject() costs more than the rest here
                 log.debug("accept %s from %s", subject(result.username), nas.name)
             return Outcome(encode_reply(pkt, reply), result="accept", nas=nas.name)
