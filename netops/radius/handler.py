@@ -81,7 +81,7 @@ def nas_table(inventory: Inventory) -> dict[str, Nas]:
     return table
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # not frozen: a frozen dataclass is built field by field, slowly
 class AuthInput:
     """An Access-Request, decoded and checked: who, with what credentials, from where."""
 
@@ -92,7 +92,7 @@ class AuthInput:
     eap: bool = False
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # not frozen: built for every Access-Request
 class AuthResult:
     """The decision, and the language a Reply-Message must use."""
 
@@ -246,12 +246,13 @@ class Handler:
             # The same device again at the same NAS replaces its old session (lost Stop).
             if not (device and s.mac == device and s.nas_ip == nas.address)
         ]
+        used_today = Consumed(today.seconds, today.octets)
         decision = authorize(
             plan=plan,
             platform=nas.device.platform,
             now=now,
-            today=Consumed(today.seconds, today.octets),
-            total=Consumed(total.seconds, total.octets),
+            today=used_today,
+            total=used_today if total is today else Consumed(total.seconds, total.octets),
             open_sessions=len(open_sessions),
             valid_until=sub.valid_until,
             timezone=self.timezone,

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from bisect import bisect_left
 from collections import Counter as Tally
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -68,18 +69,42 @@ class Metrics:
             "Sessions closed by the sweeper after 3 interim intervals without news.",
             registry=reg,
         )
-        # Children by label values: labels() takes a lock and builds a key on every call.
-        self._answered: dict[tuple[str, str, str], tuple[Any, Any]] = {}
+        # Answers counted since the last flush, by labels: [count, seconds, per bucket].
+        # An update of a prometheus_client value takes a lock (and in multiprocess mode
+        # writes a shared file), three per answer; :meth:`flush` writes a batch's at once.
+        self._pending: dict[tuple[str, str, str], list[Any]] = {}
+        self._children: dict[tuple[str, str, str], tuple[Any, Any]] = {}
 
     def answered(self, kind: str, result: str, nas: str, seconds: float) -> None:
-        """Count one answered request and observe its latency."""
+        """Count one answered request and observe its latency (written by :meth:`flush`,
+        which the server calls before the answer leaves)."""
         key = (kind, result, nas)
-        children = self._answered.get(key)
-        if children is None:
-            children = (self.requests.labels(kind, result, nas), self.duration.labels(kind))
-            self._answered[key] = children
-        children[0].inc()
-        children[1].observe(seconds)
+        pending = self._pending.get(key)
+        if pending is None:
+            pending = self._pending[key] = [0, 0.0, [0] * (len(LATENCY_BUCKETS) + 1)]
+        pending[0] += 1
+        pending[1] += seconds
+        # the first bucket whose upper bound is >= seconds, as Histogram.observe picks it
+        pending[2][bisect_left(LATENCY_BUCKETS, seconds)] += 1
+
+    def flush(self) -> None:
+        """Write the answers counted since the last flush into the Prometheus metrics."""
+        if not self._pending:
+            return
+        pending, self._pending = self._pending, {}
+        for key, (count, seconds, buckets) in pending.items():
+            children = self._children.get(key)
+            if children is None:
+                kind, result, nas = key
+                children = (self.requests.labels(kind, result, nas), self.duration.labels(kind))
+                self._children[key] = children
+            requests, duration = children
+            requests.inc(count)
+            # Histogram.observe, for many observations at once (its per-bucket values)
+            duration._sum.inc(seconds)
+            for index, n in enumerate(buckets):
+                if n:
+                    duration._buckets[index].inc(n)
 
 
 class ActiveSessionsCollector(Collector):

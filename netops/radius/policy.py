@@ -29,7 +29,7 @@ class Consumed:
     octets: int = 0
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # not frozen: built for every Access-Request
 class Decision:
     """Accept with reply attributes, or reject with a reason."""
 
@@ -107,13 +107,33 @@ def authorize(
     if plan.idle_timeout is not None:
         attrs.append(("Idle-Timeout", plan.idle_timeout))
     attrs.append(("Acct-Interim-Interval", plan.interim_interval))
-    attrs.extend(vendor_attributes(plan, platform, octets, valid_until, timezone))
+    if valid_until is None:
+        attrs.extend(_plan_vendor_attributes(plan, platform, octets))
+    else:
+        attrs.extend(vendor_attributes(plan, platform, octets, valid_until, timezone))
     return Decision(
         accept=True,
         attributes=attrs,
         session_timeout=session_timeout,
         remaining_octets=octets,
     )
+
+
+_VENDOR: dict[tuple[int, str, int | None], tuple[Plan, list[tuple[str, Any]]]] = {}
+
+
+def _plan_vendor_attributes(plan: Plan, platform: str, octets: int | None) -> list[tuple[str, Any]]:
+    """:func:`vendor_attributes` without an end time, remembered per plan object, platform
+    and data left (the same few on every Access-Request of a plan)."""
+    key = (id(plan), platform, octets)
+    found = _VENDOR.get(key)
+    if found is not None and found[0] is plan:
+        return found[1]
+    attrs = vendor_attributes(plan, platform, octets, None, None)
+    if len(_VENDOR) >= 4096:
+        _VENDOR.clear()
+    _VENDOR[key] = (plan, attrs)
+    return attrs
 
 
 def vendor_attributes(

@@ -172,18 +172,21 @@ class _Listener:
     def _readable(self) -> None:
         recvfrom = self.sock.recvfrom
         received = self.server.received
-        for _ in range(BATCH):
-            try:
-                data, addr = recvfrom(65535)
-            except (BlockingIOError, InterruptedError):
-                return
-            except OSError as exc:  # e.g. an ICMP error for an earlier reply
-                log.debug("socket error on %s port: %s", self.kind, exc)
-                continue
-            try:
-                received(self, data, addr)
-            except Exception:  # a bug: never let one datagram stop the listener
-                log.exception("handling a %s datagram from %s failed", self.kind, addr[0])
+        try:
+            for _ in range(BATCH):
+                try:
+                    data, addr = recvfrom(65535)
+                except (BlockingIOError, InterruptedError):
+                    return
+                except OSError as exc:  # e.g. an ICMP error for an earlier reply
+                    log.debug("socket error on %s port: %s", self.kind, exc)
+                    continue
+                try:
+                    received(self, data, addr)
+                except Exception:  # a bug: never let one datagram stop the listener
+                    log.exception("handling a %s datagram from %s failed", self.kind, addr[0])
+        finally:
+            self.server.flush()
 
     def sendto(self, data: bytes, addr: Any) -> None:
         """Send now, or queue behind earlier replies the kernel has not taken yet."""
@@ -307,6 +310,8 @@ class RadiusServer:
         self.acct_port = 0
         self._store_down = False
         self._disconnecting: dict[tuple[str, str], float] = {}
+        # Answers of the batch in work, sent by :meth:`flush` once their counts are written.
+        self._outbox: list[tuple[_Listener, bytes, Any]] = []
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -397,8 +402,19 @@ class RadiusServer:
 
     def _delivered(self, finished: list[Done]) -> None:
         """Outcomes from the store threads, in the loop: answer each."""
-        for (listener, addr, key, entry, started), outcome, error in finished:
-            self._finish(listener, addr, key, entry, outcome, error, started)
+        try:
+            for (listener, addr, key, entry, started), outcome, error in finished:
+                self._finish(listener, addr, key, entry, outcome, error, started)
+        finally:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write the batch's counts, then send its answers: whoever got an answer also sees
+        it counted, and the metrics are written once a batch, not three times a packet."""
+        self.metrics.flush()
+        outbox, self._outbox = self._outbox, []
+        for listener, data, addr in outbox:
+            listener.sendto(data, addr)
 
     def _finish(
         self,
@@ -431,7 +447,7 @@ class RadiusServer:
         if outcome.delay > 0 and self._loop is not None:
             self._loop.call_later(outcome.delay, listener.sendto, outcome.reply, addr)
         else:
-            listener.sendto(outcome.reply, addr)
+            self._outbox.append((listener, outcome.reply, addr))
         if outcome.disconnect is not None:
             job = outcome.disconnect
             key = (addr[0], job["acct_session_id"])
@@ -496,7 +512,7 @@ class RadiusServer:
         self._store_ok()
         decision = result.decision
         if decision.accept:
-            reply = Reply(ACCESS_ACCEPT, list(decision.attributes))
+            reply = Reply(ACCESS_ACCEPT, decision.attributes)
             if log.isEnabledFor(logging.DEBUG):  # subject() costs more than the rest here
                 log.debug("accept %s from %s", subject(result.username), nas.name)
             return Outcome(encode_reply(pkt, reply), result="accept", nas=nas.name)

@@ -118,3 +118,43 @@ def test_message_authenticator_verdict_matches_pyrad(
         assert verify_message_authenticator(lean) == _pyrad_verdict(general)
     if flip is None and secret == SECRET and not before and general.message_authenticator:
         assert verify_message_authenticator(lean)
+
+
+@settings(max_examples=300)
+@given(
+    accounting=st.booleans(),
+    ident=st.integers(0, 255),
+    authenticator=st.binary(min_size=16, max_size=16),
+    attributes=st.lists(attribute, max_size=8),
+)
+def test_decode_leaves_the_packet_as_pyrads_constructor_would(
+    accounting: bool, ident: int, authenticator: bytes, attributes: list[bytes]
+) -> None:
+    """``decode`` sets the packet's state itself instead of calling pyrad's constructor:
+    every attribute of the object and every decoded value is what the constructor gives."""
+    from netops.radius.protocol import Malformed, decode
+
+    body = b"".join(attributes)
+    code = 4 if accounting else 1
+    data = struct.pack("!BBH", code, ident, 20 + len(body)) + authenticator + body
+    dictionary = load_dictionary()
+    try:
+        ours = decode(data, SECRET, dictionary, accounting=accounting)
+    except Malformed:
+        return
+    cls = rp.AcctPacket if accounting else rp.AuthPacket
+    theirs = cls(packet=data, secret=SECRET, dict=dictionary, id=ident, authenticator=data[4:20])
+    assert vars(ours) == vars(theirs)
+    assert list(OrderedDict.items(ours)) == list(OrderedDict.items(theirs))
+    for key in OrderedDict.keys(theirs):
+        if isinstance(key, int) and dictionary.attrindex.HasBackward(key):
+            name = dictionary.attrindex.GetBackward(key)
+            try:
+                expected: Any = theirs[name]
+            except Exception as exc:
+                expected = type(exc)
+            try:
+                got: Any = ours[name]
+            except Exception as exc:
+                got = type(exc)
+            assert got == expected
