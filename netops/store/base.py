@@ -53,7 +53,7 @@ class StoreBase:
         self._fast = FastReader(engine, where)
         self._revealed: dict[tuple[str, str], str] = {}
         self._read: dict[tuple[Any, ...], Subscriber] = {}
-        self._last_when: tuple[datetime | None, str] = (None, "")
+        self._when_text: dict[datetime, str] = {}  # see _when
         self._pid = os.getpid()
 
     # --- lifecycle ----------------------------------------------------------------------------
@@ -284,12 +284,17 @@ class StoreBase:
         """A UTC time as the driver takes it (SQLite keeps naive UTC text)."""
         if self._fast.postgres:
             return moment
-        last = self._last_when
-        if last[0] == moment:  # every Access-Request asks for the same start of the day
-            return last[1]
+        # Every Access-Request asks for the same start of the day, beside a moment of its
+        # own (its admission's freshness bound): a few recent ones are kept, not just one,
+        # or the two would evict each other on every request.
+        known = self._when_text.get(moment)
+        if known is not None:
+            return known
         # isoformat() with microseconds is "%Y-%m-%d %H:%M:%S.%f", at a fifth of the cost.
         text = moment.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
-        self._last_when = (moment, text)
+        if len(self._when_text) >= 8:
+            self._when_text.clear()
+        self._when_text[moment] = text
         return text
 
     def _canonical_fast(self, username: str) -> str:
