@@ -29,6 +29,7 @@ from netops.store.hotpath import (
     UPSERT_SESSION,
     UPSERT_SESSION_USAGE,
     USAGE_ALL,
+    auth_view_params,
     auth_view_sql,
     first_spelling,
     usage_since,
@@ -69,7 +70,7 @@ class Accounting(StoreBase):
             total = self._fast.rows(USAGE_ALL, (name, name))[0]
             return Usage(seconds=int(total[0]), octets=int(total[1]), sessions=int(total[2]))
         since = utc(since, "since")
-        rows = self._fast.rows(SESSIONS_SINCE, (name, self._when(since)))
+        rows = self._fast.rows(SESSIONS_SINCE, (name, name, self._when(since)))
         time = self._fast.time
         return usage_since(
             (
@@ -113,7 +114,8 @@ class Accounting(StoreBase):
             key = self._device_key(device, nas_ip)
             fresh = self._when(utc(now, "now") + timedelta(seconds=hold_s / 2))
         found = self._fast.rows(
-            auth_view_sql(len(spellings)), (key, fresh, self._when(since), *spellings)
+            auth_view_sql(len(spellings)),
+            auth_view_params(key, fresh, self._when(since), spellings),
         )
         rows = first_spelling(spellings, found)
         if not rows:
@@ -224,7 +226,9 @@ class Accounting(StoreBase):
         values, _ = self._session_values(rec)
         since = utc(since, "since")
         name = values[0]
-        (row,) = self._fast.rows(UPSERT_SESSION_USAGE, (*values, name, name, self._when(since)))
+        (row,) = self._fast.rows(
+            UPSERT_SESSION_USAGE, (*values, name, name, name, self._when(since))
+        )
         width = len(row) - 2
         session = to_session(self._fast.session(row[:width]))
         octets = int(row[-1])
