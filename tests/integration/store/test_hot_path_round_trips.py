@@ -18,11 +18,13 @@ from typing import Any
 import pytest
 from psycopg import pq
 
+from netops.environment import store_keys
 from netops.errors import StoreError
 from netops.inventory import load_inventory
 from netops.radius.handler import AuthInput, Handler, nas_table
 from netops.store import Store
 from tests.paths import LAB
+from tests.support.postgres import PostgresCluster
 from tests.support.records import acct_record
 
 NOW = datetime(2026, 12, 5, 10, 0, tzinfo=UTC)
@@ -30,11 +32,16 @@ MAC, OTHER = "02:00:00:00:01:01", "02:00:00:00:01:02"
 
 
 @pytest.fixture
-def pg_store(store: Store) -> Store:
-    if not store._fast.postgres:
-        pytest.skip("round trips are counted on PostgreSQL")
-    store.add_user("warga000", "sandi-123", "gratis")
-    return store
+def pg_store(postgres_cluster: PostgresCluster) -> Iterator[Store]:
+    """A fresh PostgreSQL store (round trips are a PostgreSQL cost: SQLite has none)."""
+    if not postgres_cluster.running:
+        postgres_cluster.start()
+    store = Store.open(postgres_cluster.new_database(), keys=store_keys())
+    try:
+        store.add_user("warga000", "sandi-123", "gratis")
+        yield store
+    finally:
+        store.close()
 
 
 @contextmanager
