@@ -10,11 +10,10 @@ would not have noticed.
 
 from __future__ import annotations
 
-import datetime as dt
-import ipaddress
 import os
 import pwd
 import re
+import shutil
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,6 +26,7 @@ if str(REPO) not in sys.path:
 
 from netops.environment import store_keys  # noqa: E402
 from netops.errors import StoreError  # noqa: E402
+from netops.lab.tls import LabTLS, make_lab_tls  # noqa: E402
 from netops.store import Store  # noqa: E402
 from netops.store.credentials import generate_key  # noqa: E402
 from tests.support.postgres import PostgresCluster, running_postgres  # noqa: E402
@@ -36,71 +36,14 @@ SECRETS = REPO / "deploy" / "env" / "secrets.env.example"
 HBA = REPO / "deploy" / "postgresql" / "pg_hba-netops.conf"
 
 
-def _ca(name: str) -> tuple[object, object]:
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
-    now = dt.datetime.now(dt.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(subject)
-        .issuer_name(subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(now + dt.timedelta(days=1))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    return key, cert
-
-
-def _server_cert(ca: tuple[object, object], folder: Path, owner: int, group: int) -> None:
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    ca_key, ca_cert = ca
-    key = ec.generate_private_key(ec.SECP256R1())
-    now = dt.datetime.now(dt.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")]))
-        .issuer_name(ca_cert.subject)  # type: ignore[attr-defined]
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(now + dt.timedelta(days=1))
-        .add_extension(
-            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-            critical=False,
-        )
-        .sign(ca_key, hashes.SHA256())  # type: ignore[arg-type]
-    )
+def _install_cert(tls: LabTLS, folder: Path, owner: int, group: int) -> None:
+    """The server's chain and key where postgresql.conf names them, owned by the server."""
     crt, pem = folder / "server.crt", folder / "server.key"
-    crt.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    pem.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
+    shutil.copyfile(tls.cert, crt)
+    shutil.copyfile(tls.key, pem)
     for path in (crt, pem):
         os.chown(path, owner, group)
     pem.chmod(0o600)
-
-
-def _write_ca(ca: tuple[object, object], path: Path) -> Path:
-    from cryptography.hazmat.primitives import serialization
-
-    path.write_bytes(ca[1].public_bytes(serialization.Encoding.PEM))  # type: ignore[attr-defined]
-    return path
 
 
 def _shipped_url() -> str:
@@ -108,9 +51,9 @@ def _shipped_url() -> str:
     return line.removeprefix("NETOPS_DB=")
 
 
-def _serve_tls(cluster: PostgresCluster, ca: tuple[object, object]) -> None:
+def _serve_tls(cluster: PostgresCluster, tls: LabTLS) -> None:
     owner = pwd.getpwnam("postgres") if os.geteuid() == 0 else pwd.getpwuid(os.getuid())
-    _server_cert(ca, cluster.data, owner.pw_uid, owner.pw_gid)
+    _install_cert(tls, cluster.data, owner.pw_uid, owner.pw_gid)
     conf = cluster.data / "postgresql.conf"
     conf.write_text(
         conf.read_text()
@@ -145,8 +88,10 @@ def test_the_shipped_url_verifies_the_servers_certificate_and_name(
     monkeypatch.setenv("NETOPS_STORE_KEY", generate_key())
     shipped = _shipped_url()
     assert "sslmode=verify-full" in shipped and "sslrootcert=" in shipped
-    city, rogue = _ca("city CA"), _ca("someone else")
-    root = _write_ca(city, tmp_path / "city-ca.crt")
+    # Two authorities, each with a server certificate for 127.0.0.1.
+    city = make_lab_tls(tmp_path / "city", ("127.0.0.1",), days=1)
+    rogue = make_lab_tls(tmp_path / "rogue", ("127.0.0.1",), days=1)
+    root = city.ca_cert
     url = shipped.replace("CHANGE-ME", cluster.password).replace(
         "10.40.0.30:5432", f"127.0.0.1:{cluster.port}"
     )
