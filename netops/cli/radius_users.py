@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import UTC, datetime, time
+from collections.abc import Callable
+from datetime import UTC, datetime, time, tzinfo
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -42,7 +43,7 @@ from netops.cli.radius_subscribers import (
 )
 from netops.errors import NetopsError, StoreError
 from netops.inventory import Inventory
-from netops.store import NewUser
+from netops.store import NewUser, Subscriber
 from netops.store.codes import normalise_mac
 from netops.timefmt import zone_of
 
@@ -312,24 +313,39 @@ def user_list(
     zone = city_zone(inventory)
     with open_store(db) as store:
         users = store.list_users()
-    if fmt is Format.json:
-        print_json([subscriber_json(u, zone) for u in users])
-        return
-    table = Table(title=f"Users ({len(users)})", title_justify="left", box=box.SIMPLE_HEAD)
-    for column in ("user", "plan", "enabled", "auth", "created", "note"):
-        table.add_column(column, no_wrap=True)
-    rows = [
-        [
+    _print_subscribers(
+        users,
+        fmt,
+        zone,
+        "Users",
+        ("user", "plan", "enabled", "auth", "created", "note"),
+        lambda u: [
             u.username,
             u.plan,
             "yes" if u.enabled else "no",
             "PAP+CHAP" if u.chap_capable else "PAP",
             when(u.created_at, zone),
             u.note or "",
-        ]
-        for u in users
-    ]
-    print_wide(table, rows)
+        ],
+    )
+
+
+def _print_subscribers(
+    subscribers: list[Subscriber],
+    fmt: Format,
+    zone: tzinfo,
+    title: str,
+    columns: tuple[str, ...],
+    row: Callable[[Subscriber], list[str]],
+) -> None:
+    """A list of subscribers as JSON, or as a table of ``columns`` with one ``row`` each."""
+    if fmt is Format.json:
+        print_json([subscriber_json(s, zone) for s in subscribers])
+        return
+    table = Table(title=f"{title} ({len(subscribers)})", title_justify="left", box=box.SIMPLE_HEAD)
+    for column in columns:
+        table.add_column(column, no_wrap=True)
+    print_wide(table, [row(s) for s in subscribers])
 
 
 # --- MAC allow-list ---------------------------------------------------------------------------
@@ -381,14 +397,17 @@ def mac_list(
     zone = city_zone(inventory)
     with open_store(db) as store:
         macs = store.list_macs()
-    if fmt is Format.json:
-        print_json([subscriber_json(m, zone) for m in macs])
-        return
-    table = Table(title=f"MAC allow-list ({len(macs)})", title_justify="left", box=box.SIMPLE_HEAD)
-    for column in ("MAC", "plan", "enabled", "created", "note"):
-        table.add_column(column, no_wrap=True)
-    rows = [
-        [m.username, m.plan, "yes" if m.enabled else "no", when(m.created_at, zone), m.note or ""]
-        for m in macs
-    ]
-    print_wide(table, rows)
+    _print_subscribers(
+        macs,
+        fmt,
+        zone,
+        "MAC allow-list",
+        ("MAC", "plan", "enabled", "created", "note"),
+        lambda m: [
+            m.username,
+            m.plan,
+            "yes" if m.enabled else "no",
+            when(m.created_at, zone),
+            m.note or "",
+        ],
+    )
