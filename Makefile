@@ -11,6 +11,8 @@ DEBS   := python3-venv git graphviz iproute2 procps kannel kannel-extras \
           prometheus-alertmanager tzdata sqlite3 \
           frr openssh-server postgresql chromium chromium-driver fonts-dejavu-core \
           nginx nftables keepalived curl openssl
+# Only the benchmarks need these: FreeRADIUS's PostgreSQL driver (tests/bench/sqlradius.py).
+BENCH_DEBS := freeradius-postgresql
 
 .PHONY: all deps debs venv lint test unit integration demo bench soak clean
 
@@ -47,6 +49,7 @@ demo: deps
 	@scripts/demo.sh
 
 bench: deps
+	@scripts/ensure-debs.sh $(BENCH_DEBS)
 	$(BIN)/pytest -q -s tests/bench -p no:cacheprovider
 
 # A day of the city in ten minutes against `netops up`, on SQLite then PostgreSQL (not in
