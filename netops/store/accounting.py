@@ -56,6 +56,18 @@ STALE_FACTOR = 3
 STALE_CAUSE = "Stale-Session"
 
 
+def held_until(now: datetime, hold_s: int) -> datetime:
+    """The moment past which an admission must last for the device to count as holding its
+    slot (half the hold from ``now``), rounded up to a whole second: every Access-Request of
+    the same second then asks with the same bound, which the time conversion keeps, and the
+    check is a shade stricter, never looser (a device it misses is admitted by the locked
+    write instead)."""
+    bound = now + timedelta(seconds=hold_s / 2)
+    if bound.microsecond:
+        bound += timedelta(microseconds=1_000_000 - bound.microsecond)
+    return bound
+
+
 class Accounting(StoreBase):
     """Usage, admission and accounting sessions; the purge of old records."""
 
@@ -112,7 +124,7 @@ class Accounting(StoreBase):
         if now is not None:
             device = self.mac_pseudonym(mac) if mac else None
             key = self._device_key(device, nas_ip)
-            fresh = self._when(utc(now, "now") + timedelta(seconds=hold_s / 2))
+            fresh = self._when(held_until(utc(now, "now"), hold_s))
         found = self._fast.rows(
             auth_view_sql(len(spellings)),
             auth_view_params(key, fresh, self._when(since), spellings),
@@ -176,7 +188,7 @@ class Accounting(StoreBase):
         # A device that already holds a slot (an open session, or an admission with at least
         # half its hold left) is admitted by a plain read: re-authentications take no lock.
         # ``checked``: the caller has just read that it holds none (AuthView.held).
-        fresh = self._when(now + timedelta(seconds=hold_s / 2))
+        fresh = self._when(held_until(now, hold_s))
         if not checked and self._fast.rows(ALREADY_HELD, (name, name, key, fresh, name, device)):
             return True
         # Lock the subscriber, drop lapsed holds, decide and hold: statements that need no
