@@ -82,8 +82,9 @@ ThreadsOpt = Annotated[
         "--threads",
         min=0,
         max=256,
-        help="Store threads per worker; 0 answers in the event loop (default: by the "
-        "store's engine, 0 on SQLite, 8 on PostgreSQL).",
+        help="Store threads per worker; 0 answers in the event loop (default: by where "
+        "the store is, 0 on SQLite and on PostgreSQL on this machine, 8 on PostgreSQL "
+        "on another host).",
         show_default=False,
     ),
 ]
@@ -123,8 +124,9 @@ def serve(
     verbose: VerboseOpt = False,
 ) -> None:
     """Answer Access- and Accounting-Requests from the inventory's NAS until interrupted."""
-    from netops.radius.server import ServerConfig, threads_for_store
+    from netops.radius.server import ServerConfig
     from netops.radius.service import serve as run
+    from netops.radius.storethreads import threads_for_store
 
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.INFO,

@@ -141,8 +141,8 @@ RadiusThreadsOpt = Annotated[
         "--radius-threads",
         min=0,
         max=256,
-        help="RADIUS store threads per worker (default: by the store's engine, 0 on "
-        "SQLite, 8 on PostgreSQL).",
+        help="RADIUS store threads per worker (default: by where the store is, 0 on "
+        "SQLite and on PostgreSQL on this machine, 8 on PostgreSQL on another host).",
         show_default=False,
     ),
 ]

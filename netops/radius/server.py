@@ -86,21 +86,6 @@ ACCT_STATUS = {
 }
 
 
-#: Store threads per worker by database engine, when the operator does not say.
-#: SQLite answers a read in microseconds from a local file and serialises writers on one
-#: lock: a pool only adds hand-offs and lock contention (twice the CPU per login in a
-#: reconnect storm), so the event loop does the work itself. PostgreSQL is a network round
-#: trip per query: a pool overlaps them.
-STORE_THREADS: dict[str, int] = {"sqlite": 0, "postgresql": 8}
-
-
-def threads_for_store(url: str) -> int:
-    """The store threads per worker that suit the engine of database ``url``
-    (``sqlite:///…`` → 0, in the event loop; ``postgresql…://`` → a pool of 8)."""
-    scheme = url.split(":", 1)[0].split("+", 1)[0].lower()
-    return STORE_THREADS.get(scheme, STORE_THREADS["postgresql"])
-
-
 @dataclass
 class ServerConfig:
     """Listening addresses and behaviour knobs of one server process."""

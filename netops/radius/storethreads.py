@@ -11,6 +11,7 @@ wakes the loop only if the list was empty, and the loop takes every finished out
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import logging
 import queue
 import threading
@@ -23,6 +24,57 @@ log = logging.getLogger("netops.radius")
 T = TypeVar("T")
 #: What a thread hands back: the job's tag and its result, or the exception it raised.
 Done = tuple[Any, Any, BaseException | None]
+
+
+#: Store threads per worker, when the operator does not say, by where the database is.
+#: SQLite answers a read in microseconds from a local file and serialises writers on one
+#: lock: a pool only adds hand-offs and lock contention (twice the CPU per login in a
+#: reconnect storm), so the event loop does the work itself. PostgreSQL on the same machine
+#: (a Unix socket, localhost, a loopback address) answers a statement in tens of
+#: microseconds: handing each packet to a thread and back costs more than waiting for it
+#: (measured in docs/benchmarks.md: a fifth less CPU per login, and less for the
+#: database's backends too), so again the event loop. PostgreSQL on another host is a
+#: network round trip per statement: a pool of 8 overlaps them.
+STORE_THREADS: dict[str, int] = {"sqlite": 0, "postgresql-local": 0, "postgresql": 8}
+
+
+def threads_for_store(url: str) -> int:
+    """The store threads per worker that suit database ``url``: 0 (the event loop) for
+    ``sqlite:///…`` and for PostgreSQL on this machine, a pool of 8 for PostgreSQL on
+    another host (or on several, a primary and its standbys, any of them remote)."""
+    scheme = url.split(":", 1)[0].split("+", 1)[0].lower()
+    if scheme == "sqlite":
+        return STORE_THREADS["sqlite"]
+    local = all(_on_this_machine(host) for host in _hosts(url))
+    return STORE_THREADS["postgresql-local" if local else "postgresql"]
+
+
+def _hosts(url: str) -> list[str]:
+    """The hosts a PostgreSQL URL names: its host, or its ``host=`` parameters (a Unix
+    socket folder, or several hosts); none: libpq's default, the local Unix socket."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return ["?"]  # not ours to judge here: the store reports it; assume remote
+    if parsed.host:
+        return [parsed.host]
+    given = parsed.query.get("host")
+    if not given:
+        return []
+    return [h for item in ([given] if isinstance(given, str) else given) for h in item.split(",")]
+
+
+def _on_this_machine(host: str) -> bool:
+    host = host.strip().strip("[]")
+    if not host or host.startswith("/") or host.lower() == "localhost":
+        return True  # a Unix socket folder, or the loopback name
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False  # a name: another machine, as far as the URL says
 
 
 class StoreThreads:

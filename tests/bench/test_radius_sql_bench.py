@@ -75,6 +75,9 @@ MIX_BASE, MIX_LOGINS = 1000, int(os.environ.get("NETOPS_SQL_BENCH_LOGINS", "1000
 STORM_BASE, PHONES = 10_000, int(os.environ.get("NETOPS_SQL_BENCH_PHONES", "2000"))
 USERS = STORM_BASE + PHONES
 WINDOW = 256
+#: netops on PostgreSQL (the tests' cluster, on this machine) also with these store threads
+#: beside its default (0 for a local PostgreSQL; 8: the default before it was by location).
+PG_THREADS = [int(t) for t in os.environ.get("NETOPS_SQL_BENCH_PG_THREADS", "8").split(",") if t]
 
 pytestmark = [pytest.mark.timeout(3600)]
 
@@ -91,6 +94,8 @@ class Stack:
     base: Path
     servers: dict[str, Target] = field(default_factory=dict)
     pairs: list[tuple[str, str, str]] = field(default_factory=list)  # engine, netops, FR
+    # netops with other store threads than its default, beside the pair: engine → names
+    others: dict[str, list[str]] = field(default_factory=dict)
     postmaster: int = 0  # the PostgreSQL cluster's postmaster: its backends' CPU is counted
 
 
@@ -149,6 +154,11 @@ def _start(stack: Stack, cluster: PostgresCluster) -> None:
     s["fr-pg"] = start_freeradius_sql(base / "fr-pg", "postgresql", fr_pg)
     s["netops-sqlite"] = start_netops(base, INVENTORY, ours_sqlite, "SQLite", threads=None)
     s["netops-pg"] = start_netops(base, INVENTORY, ours_pg, "PostgreSQL", threads=None)
+    for threads in PG_THREADS:
+        s[f"netops-pg-{threads}"] = start_netops(
+            base, INVENTORY, ours_pg, "PostgreSQL", threads=threads
+        )
+    stack.others = {"PostgreSQL": [f"netops-pg-{t}" for t in PG_THREADS]}
     stack.pairs = [
         ("SQLite", "netops-sqlite", "fr-sqlite"),
         ("PostgreSQL", "netops-pg", "fr-pg"),
@@ -241,7 +251,7 @@ def flows(target: Target, phones: list[list], kinds: tuple[str, ...], postmaster
 
 def _postmaster(stack: Stack, name: str) -> int:
     """The postmaster whose CPU a run against server ``name`` should count (0: none)."""
-    return stack.postmaster if name.endswith("-pg") else 0
+    return stack.postmaster if name.endswith("-pg") or "-pg-" in name else 0
 
 
 def _median(runs: list[Run]) -> Run:
@@ -253,7 +263,7 @@ MIX_KINDS = ("Access-Request", "Accounting-Start", "Interim-Update", "Accounting
 
 def test_auth_and_hotspot_mix(stack: Stack, tmp_path: Path) -> None:
     request_file = radclient_file(tmp_path / "auth.txt", AUTH_USERS)
-    names = [n for _, ours, theirs in stack.pairs for n in (ours, theirs)]
+    names = [n for e, ours, theirs in stack.pairs for n in (ours, theirs, *stack.others.get(e, []))]
     auth: dict[str, list[Run]] = {n: [] for n in names}
     mix: dict[str, list[Run]] = {n: [] for n in names}
     started_at, load_before = datetime.now(UTC), load()
@@ -263,7 +273,9 @@ def test_auth_and_hotspot_mix(stack: Stack, tmp_path: Path) -> None:
                 radclient_run(stack.servers[name], request_file, _postmaster(stack, name))
             )
         for name in names:
-            phones = [login(i, 2, f"m{r}") for i in range(MIX_BASE, MIX_BASE + MIX_LOGINS)]
+            # Session ids of their own per server: two netops servers share one database.
+            tag = f"m{r}{names.index(name)}"
+            phones = [login(i, 2, tag) for i in range(MIX_BASE, MIX_BASE + MIX_LOGINS)]
             mix[name].append(
                 flows(stack.servers[name], phones, MIX_KINDS, _postmaster(stack, name))
             )
@@ -300,8 +312,11 @@ def _auth_doc(
         "`radcheck`, the plan as a group (`radusergroup`; `radgroupcheck` "
         "`Simultaneous-Use := 1`, `Max-Daily-Session := 7200`; `radgroupreply` "
         "Session-Timeout, Idle-Timeout, Acct-Interim-Interval, Mikrotik-Rate-Limit), beside "
-        "`netops radius serve --workers 2` with its default store threads (0 on SQLite, 8 on "
-        "PostgreSQL) and the same users on plan `gratis`. Each engine's pair shares one "
+        "`netops radius serve --workers 2` with its default store threads (0: the event loop, "
+        "on SQLite and on a PostgreSQL on the same machine, as here) and the same users on "
+        "plan `gratis`; on PostgreSQL also with `--threads` "
+        f"{' and '.join(str(t) for t in PG_THREADS)} (8: the default on PostgreSQL before "
+        "it was chosen by where the database is). Each engine's servers share one "
         "machine, one PostgreSQL cluster (`fsync=off`, the tests' throwaway cluster) and the "
         "same loads, sent to each server in turn, round after round "
         f"({ROUNDS} rounds; the median round is shown, every round in brackets). Debian's "
@@ -331,7 +346,7 @@ def _auth_doc(
     ]
     for engine, ours, theirs in stack.pairs:
         ratio = _median(auth[ours]).rate / _median(auth[theirs]).rate
-        for name in (ours, theirs):
+        for name in (ours, theirs, *stack.others.get(engine, [])):
             runs = auth[name]
             m = _median(runs)
             worst = min(runs, key=lambda r: r.answered)
@@ -364,7 +379,7 @@ def _auth_doc(
     ]
     for engine, ours, theirs in stack.pairs:
         ratio = _median(mix[ours]).rate / _median(mix[theirs]).rate
-        for name in (ours, theirs):
+        for name in (ours, theirs, *stack.others.get(engine, [])):
             runs = mix[name]
             m = _median(runs)
             worst = min(runs, key=lambda r: r.answered)
@@ -380,11 +395,11 @@ def _auth_doc(
     rows = [
         (f"authentication alone, {engine}", name, _median(auth[name]), 1.0, "µs per request")
         for engine, ours, theirs in stack.pairs
-        for name in (ours, theirs)
+        for name in (ours, theirs, *stack.others.get(engine, []))
     ] + [
         (f"hotspot mix, {engine}", name, _median(mix[name]), 1.0 / 5, "ms per login")
         for engine, ours, theirs in stack.pairs
-        for name in (ours, theirs)
+        for name in (ours, theirs, *stack.others.get(engine, []))
     ]
     return [*lines, "", *_cpu_table(stack.servers, rows)]
 
@@ -466,7 +481,14 @@ def test_reconnect_storm(stack: Stack) -> None:
         )
         for t in STORM_SQLITE_THREADS
     }
-    order = ["netops-sqlite", *extra, "fr-sqlite", "netops-pg", "fr-pg"]
+    order = [
+        "netops-sqlite",
+        *extra,
+        "fr-sqlite",
+        "netops-pg",
+        *stack.others["PostgreSQL"],
+        "fr-pg",
+    ]
     servers = {**stack.servers, **extra}
     runs: dict[str, list[Run]] = {n: [] for n in order}
     started_at, load_before = datetime.now(UTC), load()
@@ -486,10 +508,12 @@ def test_reconnect_storm(stack: Stack) -> None:
         "comes back and sends Accounting-On; then every phone re-authenticates and starts a "
         f"session at once ({WINDOW} in flight, 1 s retransmission, 4 tries; each phone's "
         "Accounting Start is sent when its Access-Accept arrives). The same servers and "
-        "policy as in *RADIUS beside FreeRADIUS + SQL*; netops with its default threads by "
-        "engine, and on SQLite also with `--threads` "
-        f"{' and '.join(str(t) for t in STORM_SQLITE_THREADS)} (8 was the default on every "
-        f"engine before it was chosen by engine). {ROUNDS} rounds, the servers in turn each "
+        "policy as in *RADIUS beside FreeRADIUS + SQL*; netops with its default threads (the "
+        "event loop, on both engines here), on SQLite also with `--threads` "
+        f"{' and '.join(str(t) for t in STORM_SQLITE_THREADS)} and on PostgreSQL with "
+        f"`--threads` {' and '.join(str(t) for t in PG_THREADS)} (8 was the default on every "
+        f"engine before it was chosen by engine, and on PostgreSQL before it was chosen by "
+        f"where the database is). {ROUNDS} rounds, the servers in turn each "
         "round; the median round by the time the last phone was admitted.",
         "",
         f"Measured {started_at:%Y-%m-%d %H:%M} UTC, {os.cpu_count()} shared cores, load "
@@ -529,6 +553,6 @@ def test_reconnect_storm(stack: Stack) -> None:
     ]
     print("\n".join(lines))
     write_section("\n".join(lines))
-    for name in ("netops-sqlite", "netops-pg"):
+    for name in ("netops-sqlite", "netops-pg", *stack.others["PostgreSQL"]):
         for run in runs[name]:
             assert run.rejects == 0 and run.answered == run.sent, f"{name}: {run}"

@@ -1,5 +1,6 @@
-"""``netops radius serve`` and ``netops up`` pick the RADIUS store threads by the store's
-engine unless told: the event loop on SQLite, a pool on PostgreSQL."""
+"""``netops radius serve`` and ``netops up`` pick the RADIUS store threads by the store
+unless told: the event loop on SQLite and on PostgreSQL on this machine, a pool on
+PostgreSQL elsewhere."""
 
 from __future__ import annotations
 
@@ -9,11 +10,12 @@ from typing import Any
 import pytest
 
 from netops.cli.main import main
-from netops.radius.server import threads_for_store
+from netops.radius.storethreads import threads_for_store
 from netops.service.stack import StackPorts, stack_components
 from tests.paths import LAB
 
-PG = "postgresql+psycopg://netops@127.0.0.1:5432/netops"
+PG = "postgresql+psycopg://netops@db.kota.example:5432/netops"
+LOCAL_PG = "postgresql+psycopg://netops@127.0.0.1:5432/netops"
 
 
 @pytest.mark.parametrize(
@@ -23,6 +25,16 @@ PG = "postgresql+psycopg://netops@127.0.0.1:5432/netops"
         ("SQLite:///x.db", 0),
         (PG, 8),
         ("postgresql://netops@db/netops", 8),
+        ("postgresql://netops@10.20.0.5/netops", 8),
+        (LOCAL_PG, 0),
+        ("postgresql+psycopg://netops@localhost/netops", 0),
+        ("postgresql+psycopg://netops@[::1]:5432/netops", 0),
+        ("postgresql+psycopg://netops@127.0.0.2/netops", 0),
+        ("postgresql+psycopg:///netops", 0),  # libpq's default: the local socket
+        ("postgresql+psycopg://netops@/netops?host=/var/run/postgresql", 0),
+        ("postgresql+psycopg://netops@/netops?host=127.0.0.1&host=localhost", 0),
+        ("postgresql+psycopg://netops@/netops?host=127.0.0.1&host=db2.kota.example", 8),
+        ("postgresql+psycopg://netops@/netops?host=127.0.0.1,10.0.0.2", 8),
     ],
 )
 def test_threads_follow_the_engine(url: str, threads: int) -> None:
@@ -51,9 +63,14 @@ def test_serve_answers_in_the_event_loop_on_sqlite(served: dict[str, Any]) -> No
     assert served["config"].threads == 0
 
 
-def test_serve_runs_a_pool_on_postgresql(served: dict[str, Any]) -> None:
+def test_serve_runs_a_pool_on_postgresql_elsewhere(served: dict[str, Any]) -> None:
     assert main(["--db", PG, "radius", "serve", "--metrics-listen", "off"]) == 0
     assert served["config"].threads == 8
+
+
+def test_serve_answers_in_the_event_loop_on_postgresql_here(served: dict[str, Any]) -> None:
+    assert main(["--db", LOCAL_PG, "radius", "serve", "--metrics-listen", "off"]) == 0
+    assert served["config"].threads == 0
 
 
 @pytest.mark.parametrize("db", ["sqlite:///x.db", PG])
