@@ -77,7 +77,7 @@ USERS = STORM_BASE + PHONES
 WINDOW = 256
 #: netops on PostgreSQL (the tests' cluster, on this machine) also with these store threads
 #: beside its default (0 for a local PostgreSQL; 8: the default before it was by location).
-PG_THREADS = [int(t) for t in os.environ.get("NETOPS_SQL_BENCH_PG_THREADS", "8").split(",") if t]
+PG_THREADS = [int(t) for t in os.environ.get("NETOPS_SQL_BENCH_PG_THREADS", "2,8").split(",") if t]
 
 pytestmark = [pytest.mark.timeout(3600)]
 
