@@ -28,7 +28,7 @@ import struct
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -107,29 +107,27 @@ class Target:
         return group_cpu_seconds(self.proc.pid)
 
 
-def group_cpu_seconds(group: int) -> float:
-    """User + system CPU time of every process in process group ``group`` (from /proc)."""
-    total = 0
+def _processes() -> Iterator[tuple[int, list[str]]]:
+    """Every process's pid and the fields of its /proc/PID/stat after the command name."""
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
+            yield int(stat.parent.name), stat.read_text().rsplit(")", 1)[1].split()
         except (OSError, IndexError):
             continue
-        if int(fields[2]) == group:  # pgrp
-            total += int(fields[11]) + int(fields[12])  # utime, stime
-    return total / os.sysconf("SC_CLK_TCK")
+
+
+def group_cpu_seconds(group: int) -> float:
+    """User + system CPU time of every process in process group ``group`` (from /proc)."""
+    ticks = sum(int(f[11]) + int(f[12]) for _, f in _processes() if int(f[2]) == group)  # pgrp
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def tree_cpu_seconds(pid: int) -> float:
     """User + system CPU of process ``pid``, its children, and its children that have ended
     (a PostgreSQL postmaster and its backends)."""
     ticks = 0
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except (OSError, IndexError):
-            continue
-        if stat.parent.name == str(pid):
+    for each, fields in _processes():
+        if each == pid:
             ticks += sum(int(f) for f in fields[11:15])  # utime, stime, cutime, cstime
         elif int(fields[1]) == pid:  # ppid
             ticks += int(fields[11]) + int(fields[12])
