@@ -109,15 +109,23 @@ class Target:
 
 def group_cpu_seconds(group: int) -> float:
     """User + system CPU time of every process in process group ``group`` (from /proc)."""
-    total = 0
+    return sum(group_cpu_times(group))
+
+
+def group_cpu_times(group: int) -> tuple[float, float]:
+    """(user, system) CPU seconds of every process in process group ``group``, all their
+    threads included (from /proc)."""
+    user = system = 0
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             fields = stat.read_text().rsplit(")", 1)[1].split()
         except (OSError, IndexError):
             continue
         if int(fields[2]) == group:  # pgrp
-            total += int(fields[11]) + int(fields[12])  # utime, stime
-    return total / os.sysconf("SC_CLK_TCK")
+            user += int(fields[11])  # utime
+            system += int(fields[12])  # stime
+    tick = os.sysconf("SC_CLK_TCK")
+    return user / tick, system / tick
 
 
 # --- the policy, in both shapes ----------------------------------------------------------------
