@@ -18,6 +18,11 @@ from sqlalchemy.engine.url import URL
 from netops.errors import StoreError
 
 BUSY_TIMEOUT_MS = 10_000
+# Each SQLite connection's page cache, KiB (SQLite's default is 2,000 KiB). A page not in it
+# is a read system call into the OS cache: with 10 M sessions stored, the Access-Request's
+# statement read 3.5 pages a request that way under the default and none with this one (the
+# statement 28 → 21 µs). The cache fills on demand only: an idle connection holds none of it.
+SQLITE_CACHE_KIB = 32 * 1024
 WRITE = "netops_write"
 
 
@@ -47,7 +52,8 @@ def parse_url(url: str) -> URL:
 
 
 def make_engine(url: URL) -> Engine:
-    """An engine with the store's settings: WAL + busy timeout + foreign keys on SQLite;
+    """An engine with the store's settings: WAL + busy timeout + foreign keys + a page cache
+    of :data:`SQLITE_CACHE_KIB` on SQLite;
     pre-ping on PostgreSQL so a restarted server is noticed."""
     if url.get_backend_name() == "sqlite":
         assert url.database is not None
@@ -143,6 +149,7 @@ def _sqlite_pragmas(engine: Engine) -> None:
             _journal_wal(cursor)
             cursor.execute("PRAGMA synchronous = NORMAL")
             cursor.execute("PRAGMA foreign_keys = ON")
+            cursor.execute(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}")
         finally:
             cursor.close()
 

@@ -136,6 +136,13 @@ class FastReader:
         if self.postgres:
             conn.rollback()  # a pre-ping may have opened a transaction
             conn.autocommit = True
+            # psycopg prepares a statement on its fifth run; PostgreSQL then chooses between
+            # planning it afresh for each run's values and one plan for all. The hot
+            # statements read by user name whatever the values, but with a million sessions
+            # stored PostgreSQL kept replanning the Access-Request's read (a range on
+            # stopped_at), which tripled its CPU per request. Their plans are checked by
+            # tests/integration/store/test_hot_path_plans.py in this mode.
+            conn.execute("SET plan_cache_mode = force_generic_plan")
         # One cursor per connection for rows(): building a cursor per statement is a
         # tenth of psycopg's time for a one-row read.
         # (and spare ones for atomic()'s pipelines).

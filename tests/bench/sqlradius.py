@@ -118,8 +118,19 @@ def _processes() -> Iterator[tuple[int, list[str]]]:
 
 def group_cpu_seconds(group: int) -> float:
     """User + system CPU time of every process in process group ``group`` (from /proc)."""
-    ticks = sum(int(f[11]) + int(f[12]) for _, f in _processes() if int(f[2]) == group)  # pgrp
-    return ticks / os.sysconf("SC_CLK_TCK")
+    return sum(group_cpu_times(group))
+
+
+def group_cpu_times(group: int) -> tuple[float, float]:
+    """(user, system) CPU seconds of every process in process group ``group``, all their
+    threads included (from /proc)."""
+    user = system = 0
+    for _, fields in _processes():
+        if int(fields[2]) == group:  # pgrp
+            user += int(fields[11])  # utime
+            system += int(fields[12])  # stime
+    tick = os.sysconf("SC_CLK_TCK")
+    return user / tick, system / tick
 
 
 def tree_cpu_seconds(pid: int) -> float:

@@ -13,7 +13,10 @@ The hot path's plans themselves are checked (no full scan) by
 tests/integration/store/test_hot_path_plans.py, part of ``make test``.
 
 Sizes: ``NETOPS_YEAR_BENCH_SIZES`` (default ``10000,1000000``; add ``10000000`` given time
-and about 5 GB of disk per engine).
+and about 5 GB of disk per engine). ``NETOPS_YEAR_BENCH_PURGE=0`` skips the purge (when only
+the Access-Request figures are wanted). The server's CPU per answer (its process group's user
+and system time over the ``radclient`` run) is reported beside the rate: load from other work
+moves it less than it moves the rate.
 Run: ``.venv/bin/pytest -q -s tests/bench/test_accounting_year_bench.py``.
 Figures go to docs/benchmarks.md (``## A year of accounting``).
 """
@@ -43,6 +46,7 @@ from sqlradius import (  # noqa: E402
     Flows,
     Target,
     access_request,
+    group_cpu_times,
     password,
     radclient,
     radclient_file,
@@ -60,6 +64,7 @@ from tests.support.postgres import running_postgres  # noqa: E402
 from tests.support.records import acct_record  # noqa: E402
 
 SIZES = [int(s) for s in os.environ.get("NETOPS_YEAR_BENCH_SIZES", "10000,1000000").split(",")]
+PURGE = os.environ.get("NETOPS_YEAR_BENCH_PURGE", "1") != "0"
 SUBSCRIBERS = 10_000
 AUTH_USERS = 500
 INVENTORY = REPO / "inventory" / "lab"
@@ -76,6 +81,8 @@ class Figures:
     sessions_bytes: int  # what the sessions added to the store
     rate: float  # answers (accepts and rejects) per second
     rejected: float  # the share of them that were rejects
+    user_us: float  # the server's user CPU per answer, microseconds
+    sys_us: float  # and its system CPU
     p50: float
     p99: float
     unanswered: int
@@ -289,16 +296,19 @@ def _measure(base: Path, url: str, engine_name: str, sessions: int) -> Figures:
         extra=("--reject-delay", "0"),
     )
     try:
+        before = group_cpu_times(target.proc.pid)
         accepted, rejected, seconds = radclient(
             target.auth_port, radclient_file(base / "auth.txt", AUTH_USERS), 10
         )
+        after = group_cpu_times(target.proc.pid)
+        answers = max(1, accepted + rejected)
         rate = (accepted + rejected) / seconds
         probe = Flows(
             [[access_request(i)] for i in range(AUTH_USERS)] * 4, window=32, retry=1.0, tries=4
         ).run(target)
     finally:
         target.stop()
-    purge_s, purged, waits = _purge_beside_accounting(url, now)
+    purge_s, purged, waits = _purge_beside_accounting(url, now) if PURGE else (0.0, 0, [])
     return Figures(
         engine_name,
         sessions,
@@ -306,7 +316,9 @@ def _measure(base: Path, url: str, engine_name: str, sessions: int) -> Figures:
         size,
         size - empty,
         rate,
-        rejected / max(1, accepted + rejected),
+        rejected / answers,
+        (after[0] - before[0]) / answers * 1e6,
+        (after[1] - before[1]) / answers * 1e6,
         probe.p("Access-Request", 0.5),
         probe.p("Access-Request", 0.99),
         probe.unanswered,
@@ -366,7 +378,9 @@ def _doc(figures: list[Figures], started_at: datetime, load_before: str) -> list
         "daily data) the sampled subscribers have used (at 10 M, 2.7 sessions a day each), and "
         "a reject is the same statement and policy work as an accept (the server runs with "
         "`--reject-delay 0`: a Reject's deliberate 1 s wait would otherwise set the rate and "
-        "the p99). Then `Store.purge` "
+        "the p99). The server's CPU per answer is its process group's user and system time "
+        "over the `radclient` run divided by the answers (PostgreSQL's own processes are not "
+        "in it). Then `Store.purge` "
         "deletes the "
         "sessions that ended more than 180 days ago (about half), a batch of "
         f"{BATCH_BY_ENGINE['sqlite']:,} (SQLite) or {BATCH_BY_ENGINE['postgresql']:,} "
@@ -382,16 +396,23 @@ def _doc(figures: list[Figures], started_at: datetime, load_before: str) -> list
         "`.venv/bin/pytest -q -s tests/bench/test_accounting_year_bench.py`.",
         "",
         "| engine | sessions stored | loading them | store size | the sessions' share, per "
-        "million | PAP answers/s (rejects) | p50 / p99 round trip | purge (sessions deleted) | "
+        "million | PAP answers/s (rejects) | server CPU per answer, user + system | "
+        "p50 / p99 round trip | purge (sessions deleted) | "
         "accounting writes during the purge: count, longest | load |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for f in figures:
         lines.append(
             f"| {f.engine} | {f.sessions:,} | {f.load_s:.0f} s | {f.size_bytes / 2**20:,.0f} MiB | "
             f"{f.sessions_bytes / 2**20 / (f.sessions / 1e6):,.0f} MiB | "
-            f"{f.rate:,.0f} ({f.rejected:.0%}) | "
-            f"{f.p50:.1f} / {f.p99:.1f} ms | {f.purge_s:.1f} s ({f.purged:,}) | "
-            f"{f.writes:,}, {f.longest_write * 1000:,.0f} ms | {f.load} |"
+            f"{f.rate:,.0f} ({f.rejected:.0%}) | {f.user_us:,.0f} + {f.sys_us:,.0f} µs | "
+            f"{f.p50:.1f} / {f.p99:.1f} ms | "
+            + (
+                f"{f.purge_s:.1f} s ({f.purged:,}) | "
+                f"{f.writes:,}, {f.longest_write * 1000:,.0f} ms | "
+                if PURGE
+                else "not run | not run | "
+            )
+            + f"{f.load} |"
         )
     return lines

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 from sqlalchemy.dialects import postgresql, sqlite
 
+from netops.environment import store_keys
 from netops.errors import StoreError
-from netops.store.engine import describe, parse_url, reason
+from netops.store import Store
+from netops.store.credentials import generate_key
+from netops.store.engine import SQLITE_CACHE_KIB, describe, parse_url, reason
 from netops.store.schema import UTCDateTime
 
 
@@ -66,3 +72,23 @@ def test_times_are_stored_as_utc() -> None:
 def test_naive_times_are_refused() -> None:
     with pytest.raises(ValueError, match="timezone-aware"):
         UTCDateTime().process_bind_param(datetime(2026, 11, 22, 8, 0), sqlite.dialect())
+
+
+def test_every_sqlite_connection_gets_the_store_page_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SQLite's default page cache (2,000 KiB) made the hot path read pages from the OS on
+    every request of a large store: SQLAlchemy's connections and each thread's hot-path
+    connection all get the larger one."""
+    monkeypatch.setenv("NETOPS_STORE_KEY", generate_key())
+    assert SQLITE_CACHE_KIB > 2000
+    with Store.open(f"sqlite:///{tmp_path / 'netops.db'}", keys=store_keys()) as store:
+        with store._engine.connect() as conn:
+            assert conn.execute(text("PRAGMA cache_size")).scalar_one() == -SQLITE_CACHE_KIB
+        sizes = [store._fast.rows("PRAGMA cache_size", ())[0][0]]
+        thread = threading.Thread(
+            target=lambda: sizes.append(store._fast.rows("PRAGMA cache_size", ())[0][0])
+        )
+        thread.start()
+        thread.join()
+        assert sizes == [-SQLITE_CACHE_KIB, -SQLITE_CACHE_KIB]
