@@ -18,10 +18,10 @@ from sqlalchemy.engine import Connection
 from netops.store.base import StoreBase
 from netops.store.hotpath import (
     ADMIT_IF_ROOM,
+    ADMIT_PG,
     ADMITTED,
     ALREADY_HELD,
     DROP_LAPSED,
-    LOCK_SUBSCRIBER,
     OPEN_SESSIONS,
     SESSIONS_SINCE,
     START_SESSION_PG,
@@ -191,8 +191,11 @@ class Accounting(StoreBase):
         fresh = self._when(held_until(now, hold_s))
         if not checked and self._fast.rows(ALREADY_HELD, (name, name, key, fresh, name, device)):
             return True
-        # Lock the subscriber, drop lapsed holds, decide and hold: statements that need no
-        # earlier answer, so PostgreSQL gets them in one round trip (FastReader.atomic).
+        # Lock the subscriber, drop lapsed holds, decide and hold: on PostgreSQL one function
+        # call (migration 0014); on SQLite the same statements in BEGIN IMMEDIATE.
+        if self._fast.postgres:
+            (row,) = self._fast.rows(ADMIT_PG, (name, key, device, nas_ip, at, until, limit))
+            return bool(row[0])
         steps = [
             (DROP_LAPSED, (name, at)),
             (
@@ -200,8 +203,6 @@ class Accounting(StoreBase):
                 (key, nas_ip, at, until, name, name, key, name, device, name, name, limit),
             ),
         ]
-        if self._fast.postgres:  # SQLite's BEGIN IMMEDIATE already excludes other writers
-            steps.insert(0, (LOCK_SUBSCRIBER + " FOR UPDATE", (name,)))
         return bool(self._fast.atomic(steps)[-1])
 
     # --- accounting ---------------------------------------------------------------------------

@@ -126,7 +126,6 @@ def usage_since(
 
 # --- Simultaneous-Use admission ---------------------------------------------------------------
 
-LOCK_SUBSCRIBER = "SELECT id FROM subscribers WHERE username = ?"
 # The user name is a parameter in each subquery (not ``= s.username``): PostgreSQL turns a
 # correlated EXISTS under OR into a hashed subplan that reads every hold of the device.
 ALREADY_HELD = (
@@ -157,6 +156,11 @@ ADMIT_IF_ROOM = (
     "ON CONFLICT (username, device) DO UPDATE "
     "SET expires_at = excluded.expires_at, nas_ip = excluded.nas_ip RETURNING 1"
 )
+
+# PostgreSQL: the lock, DROP_LAPSED and ADMIT_IF_ROOM in one call (migration 0014), one
+# statement instead of a five-statement pipeline. Parameters: (name, key, device, nas_ip,
+# at, until, limit). True: admitted.
+ADMIT_PG = "SELECT netops_admit(?, ?, ?, ?, ?, ?, ?)"
 
 # --- Accounting-Request -----------------------------------------------------------------------
 

@@ -25,11 +25,22 @@ from netops.inventory import load_inventory
 from netops.radius.handler import AuthInput, Handler, nas_table
 from netops.store import AccountingRecord, Store
 from netops.store.fastread import FastReader
+from netops.store.hotpath import ADMIT_IF_ROOM, ADMIT_PG, DROP_LAPSED
 from tests.paths import LAB
 from tests.support.records import acct_record
 
 NOW = datetime(2026, 12, 5, 10, 0, tzinfo=UTC)
 Statement = tuple[str, Any]
+
+
+def _admission_statements(params: tuple[Any, ...]) -> list[Statement]:
+    """The statements ``netops_admit`` (migration 0014) runs for ADMIT_PG's parameters,
+    as the module's constants with the function's parameters in their places."""
+    name, key, device, nas_ip, at, until, limit = params
+    return [
+        (DROP_LAPSED, (name, at)),
+        (ADMIT_IF_ROOM, (key, nas_ip, at, until, name, name, key, name, device, name, name, limit)),
+    ]
 
 
 @pytest.fixture
@@ -40,6 +51,8 @@ def recorded(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[Statement]]:
 
     def recording_rows(self: FastReader, sql: str, params: tuple[Any, ...]) -> Any:
         seen.append((self._prepared(sql), params))
+        if sql == ADMIT_PG:  # the function runs these: plan them as it does
+            seen.extend((self._prepared(q), p) for q, p in _admission_statements(params))
         return rows(self, sql, params)
 
     def recording_write(self: FastReader, work: Callable[[Any], Any]) -> Any:
@@ -317,3 +330,27 @@ def test_postgresql_plans_the_hot_statements_once(store: Store) -> None:
     assert plans, "the Access-Request's read was never prepared"
     generic, custom = plans[0]
     assert custom == 0 and generic > 0, plans
+
+
+def test_the_postgresql_admission_function_runs_the_hot_path_statements(store: Store) -> None:
+    """``netops_admit`` (migration 0014) is the lock, DROP_LAPSED and ADMIT_IF_ROOM with
+    named parameters: the plans above check those constants, so the function must not drift
+    from them (a change to either needs a migration that replaces the function)."""
+    if not store._fast.postgres:
+        pytest.skip("a PostgreSQL function")
+    ((source,),) = store._fast.rows(
+        "SELECT prosrc FROM pg_proc WHERE proname = ?", ("netops_admit",)
+    )
+    order = ("key", "nas_ip", "at", "until", "name", "name", "key", "name", "device", "name")
+    names = iter([f"p_{n}" for n in (*order, "name", "limit")])
+    admit = re.sub(r"\?", lambda _m: next(names), ADMIT_IF_ROOM).replace(" RETURNING 1", ";")
+    drop = DROP_LAPSED.replace("username = ?", "username = p_name").replace("<= ?", "<= p_at;")
+
+    def flat(sql: str) -> str:
+        return re.sub(r"\(\s+", "(", re.sub(r"\s+\)", ")", " ".join(sql.split())))
+
+    body = flat(source)
+    assert "PERFORM 1 FROM subscribers WHERE username = p_name FOR UPDATE;" in body
+    assert flat(drop) in body
+    assert flat(admit) in body
+    assert body.index(flat(drop)) < body.index(flat(admit)), "lapsed holds go first"
