@@ -501,7 +501,7 @@ def login(i: int, interims: int, tag: str) -> list[Packet]:
     return packets
 
 
-def _with_message_authenticator(data: bytes) -> bytes:
+def with_message_authenticator(data: bytes) -> bytes:
     """Append a Message-Authenticator (RFC 3579) to an encoded Access-Request."""
     import hmac
 
@@ -635,7 +635,7 @@ class Flows:
                 free.put_nowait(index)
             data = packet.encode(ident)
             if packet.code == ACCESS_REQUEST:
-                data = _with_message_authenticator(data)
+                data = with_message_authenticator(data)
             address = ("127.0.0.1", ports[packet.port])
             sent = time.perf_counter()
             answer: bytes | None = None

@@ -30,7 +30,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -52,9 +52,12 @@ from sqlradius import (  # noqa: E402
     radclient_file,
     start_netops,
     user_name,
+    with_message_authenticator,
 )
 
 from netops.environment import store_keys  # noqa: E402
+from netops.inventory import load_inventory  # noqa: E402
+from netops.radius.server import RadiusServer, ServerConfig  # noqa: E402
 from netops.store import Store  # noqa: E402
 from netops.store.credentials import generate_key  # noqa: E402
 from netops.store.purge import BATCH_BY_ENGINE  # noqa: E402
@@ -91,6 +94,8 @@ class Figures:
     writes: int  # accounting writes served during the purge
     longest_write: float  # the longest of them, seconds
     load: str
+    # in process: the sessions a sampled user has today, accepted or not → (users, µs CPU)
+    by_today: dict[tuple[int, bool], tuple[int, float]] = field(default_factory=dict)
 
 
 # Each session's random figures come from its number through a multiplicative hash (the same
@@ -308,6 +313,7 @@ def _measure(base: Path, url: str, engine_name: str, sessions: int) -> Figures:
         ).run(target)
     finally:
         target.stop()
+    by_today = _cost_by_sessions_today(url)
     purge_s, purged, waits = _purge_beside_accounting(url, now) if PURGE else (0.0, 0, [])
     return Figures(
         engine_name,
@@ -327,7 +333,45 @@ def _measure(base: Path, url: str, engine_name: str, sessions: int) -> Figures:
         len(waits),
         max(waits, default=0.0),
         "{:.2f} {:.2f} {:.2f}".format(*os.getloadavg()),
+        by_today,
     )
+
+
+IN_PROCESS_CALLS = 5_000  # Access-Requests per group of users
+
+
+def _cost_by_sessions_today(url: str) -> dict[tuple[int, bool], tuple[int, float]]:
+    """CPU per Access-Request in this process (``RadiusServer.process_auth``: no sockets,
+    no other process), the sampled users grouped by the sessions they have today and by
+    whether they are accepted (a reject: over the day's allowance): what an answer costs
+    with the same activity today at every size of the stored year."""
+    store = Store.open(url, keys=store_keys())
+    try:
+        server = RadiusServer(load_inventory(INVENTORY), store, ServerConfig(reject_delay=0))
+        nas = next(iter(server.nas.values()))
+        packets = {
+            i: with_message_authenticator(access_request(i).encode(i % 256))
+            for i in range(AUTH_USERS)
+        }
+        since = server.handler.day_start(server.clock())
+        groups: dict[tuple[int, bool], list[int]] = {}
+        for i, packet in packets.items():
+            outcome = server.process_auth(nas, packet)  # admits the device, as the run did
+            today = store.usage(user_name(i), since).sessions
+            groups.setdefault((min(today, 4), outcome.result == "accept"), []).append(i)
+        found = {}
+        for key, users in sorted(groups.items()):
+            if len(users) < 10:  # too few to say
+                continue
+            sequence = [packets[users[k % len(users)]] for k in range(IN_PROCESS_CALLS)]
+            started = time.process_time()
+            for packet in sequence:
+                server.process_auth(nas, packet)
+            spent = time.process_time() - started
+            found[key] = (len(users), spent / IN_PROCESS_CALLS * 1e6)
+        return found
+    finally:
+        store.close()
 
 
 @pytest.fixture
@@ -415,4 +459,35 @@ def _doc(figures: list[Figures], started_at: datetime, load_before: str) -> list
             )
             + f"{f.load} |"
         )
+    return lines + _by_today_doc(figures)
+
+
+def _by_today_doc(figures: list[Figures]) -> list[str]:
+    columns = [(n, True) for n in range(5)] + [(n, False) for n in range(5)]
+    shown = [c for c in columns if any(c in f.by_today for f in figures)]
+
+    def head(key: tuple[int, bool]) -> str:
+        today = "4 or more" if key[0] == 4 else str(key[0])
+        return f"{'accepted' if key[1] else 'rejected'}, {today} today"
+
+    lines = [
+        "",
+        "**What an answer costs, by the user's sessions today**: the same stores, the same "
+        f"{AUTH_USERS} users in this process (`RadiusServer.process_auth`, no sockets, "
+        f"{IN_PROCESS_CALLS:,} Access-Requests a group), grouped by how many sessions each has "
+        "today and by the answer (rejected: over the day's allowance); CPU per Access-Request "
+        "(the number of users in brackets; groups of fewer than 10 users are left out), this "
+        "process's only (PostgreSQL's backends not counted), with no log output (the server "
+        "logs each reject: 15–20 µs more). A column read down is the cost of the year "
+        "stored, at the same activity today.",
+        "",
+        "| engine | sessions stored | " + " | ".join(head(c) for c in shown) + " |",
+        "| --- | ---: | " + " | ".join("---:" for _ in shown) + " |",
+    ]
+    for f in figures:
+        cells = []
+        for c in shown:
+            got = f.by_today.get(c)
+            cells.append(f"{got[1]:.0f} µs ({got[0]})" if got else "–")
+        lines.append(f"| {f.engine} | {f.sessions:,} | " + " | ".join(cells) + " |")
     return lines
