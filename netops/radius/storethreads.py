@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import logging
+import os
 import queue
 import threading
 from collections.abc import Callable
@@ -51,7 +52,8 @@ def threads_for_store(url: str) -> int:
 
 def _hosts(url: str) -> list[str]:
     """The hosts a PostgreSQL URL names: its host, or its ``host=`` parameters (a Unix
-    socket folder, or several hosts); none: libpq's default, the local Unix socket."""
+    socket folder, or several hosts), else ``PGHOST``; none: libpq's default, the local
+    Unix socket."""
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import ArgumentError
 
@@ -61,7 +63,7 @@ def _hosts(url: str) -> list[str]:
         return ["?"]  # not ours to judge here: the store reports it; assume remote
     if parsed.host:
         return [parsed.host]
-    given = parsed.query.get("host")
+    given = parsed.query.get("host") or os.environ.get("PGHOST", "")  # as libpq reads it
     if not given:
         return []
     return [h for item in ([given] if isinstance(given, str) else given) for h in item.split(",")]

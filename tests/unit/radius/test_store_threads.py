@@ -37,8 +37,18 @@ LOCAL_PG = "postgresql+psycopg://netops@127.0.0.1:5432/netops"
         ("postgresql+psycopg://netops@/netops?host=127.0.0.1,10.0.0.2", 8),
     ],
 )
-def test_threads_follow_the_engine(url: str, threads: int) -> None:
+def test_threads_follow_the_engine(url: str, threads: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("PGHOST", raising=False)
     assert threads_for_store(url) == threads
+
+
+@pytest.mark.parametrize(("pghost", "threads"), [("db.kota.example", 8), ("/run/postgresql", 0)])
+def test_a_url_without_a_host_goes_where_pghost_says(
+    pghost: str, threads: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PGHOST", pghost)
+    assert threads_for_store("postgresql+psycopg:///netops") == threads
+    assert threads_for_store(LOCAL_PG) == 0  # a host in the URL wins over PGHOST
 
 
 @pytest.fixture
