@@ -53,3 +53,8 @@ def templates_dir(environ: Mapping[str, str] | None = None) -> Path | None:
 def admin_token(environ: Mapping[str, str] | None = None) -> str | None:
     """``$NETOPS_ADMIN_TOKEN``: the deprecated break-glass console token."""
     return _value(defaults.ADMIN_TOKEN_ENV, environ)
+
+
+def pg_host(environ: Mapping[str, str] | None = None) -> str | None:
+    """``$PGHOST``: where libpq connects when a PostgreSQL URL names no host."""
+    return _value("PGHOST", environ)

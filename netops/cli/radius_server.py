@@ -145,7 +145,7 @@ def serve(
         acct_port=acct,
         reject_delay=reject_delay,
         sweep_interval=sweep_interval,
-        threads=threads_for_store(url) if threads is None else threads,
+        threads=threads_for_store(url, environment.pg_host()) if threads is None else threads,
         drop_log_interval=log_drops_every,
         dictionary=environment.radius_dictionary(),
     )

@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import logging
-import os
 import queue
 import threading
 from collections.abc import Callable
@@ -39,18 +38,19 @@ Done = tuple[Any, Any, BaseException | None]
 STORE_THREADS: dict[str, int] = {"sqlite": 0, "postgresql-local": 0, "postgresql": 8}
 
 
-def threads_for_store(url: str) -> int:
+def threads_for_store(url: str, pghost: str | None = None) -> int:
     """The store threads per worker that suit database ``url``: 0 (the event loop) for
     ``sqlite:///…`` and for PostgreSQL on this machine, a pool of 8 for PostgreSQL on
-    another host (or on several, a primary and its standbys, any of them remote)."""
+    another host (or on several, a primary and its standbys, any of them remote).
+    ``pghost``: libpq's ``$PGHOST``, where a URL without a host connects."""
     scheme = url.split(":", 1)[0].split("+", 1)[0].lower()
     if scheme == "sqlite":
         return STORE_THREADS["sqlite"]
-    local = all(_on_this_machine(host) for host in _hosts(url))
+    local = all(_on_this_machine(host) for host in _hosts(url, pghost))
     return STORE_THREADS["postgresql-local" if local else "postgresql"]
 
 
-def _hosts(url: str) -> list[str]:
+def _hosts(url: str, pghost: str | None) -> list[str]:
     """The hosts a PostgreSQL URL names: its host, or its ``host=`` parameters (a Unix
     socket folder, or several hosts), else ``PGHOST``; none: libpq's default, the local
     Unix socket."""
@@ -63,7 +63,7 @@ def _hosts(url: str) -> list[str]:
         return ["?"]  # not ours to judge here: the store reports it; assume remote
     if parsed.host:
         return [parsed.host]
-    given = parsed.query.get("host") or os.environ.get("PGHOST", "")  # as libpq reads it
+    given = parsed.query.get("host") or pghost  # as libpq reads them
     if not given:
         return []
     return [h for item in ([given] if isinstance(given, str) else given) for h in item.split(",")]

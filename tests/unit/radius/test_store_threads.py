@@ -37,18 +37,14 @@ LOCAL_PG = "postgresql+psycopg://netops@127.0.0.1:5432/netops"
         ("postgresql+psycopg://netops@/netops?host=127.0.0.1,10.0.0.2", 8),
     ],
 )
-def test_threads_follow_the_engine(url: str, threads: int, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("PGHOST", raising=False)
+def test_threads_follow_the_engine(url: str, threads: int) -> None:
     assert threads_for_store(url) == threads
 
 
 @pytest.mark.parametrize(("pghost", "threads"), [("db.kota.example", 8), ("/run/postgresql", 0)])
-def test_a_url_without_a_host_goes_where_pghost_says(
-    pghost: str, threads: int, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("PGHOST", pghost)
-    assert threads_for_store("postgresql+psycopg:///netops") == threads
-    assert threads_for_store(LOCAL_PG) == 0  # a host in the URL wins over PGHOST
+def test_a_url_without_a_host_goes_where_pghost_says(pghost: str, threads: int) -> None:
+    assert threads_for_store("postgresql+psycopg:///netops", pghost) == threads
+    assert threads_for_store(LOCAL_PG, pghost) == 0  # a host in the URL wins over PGHOST
 
 
 @pytest.fixture
@@ -100,3 +96,10 @@ def test_up_leaves_the_choice_to_the_server_unless_told(tmp_path: Path) -> None:
     assert "--threads" not in _radius_argv(tmp_path)
     argv = _radius_argv(tmp_path, radius_threads=4)
     assert argv[argv.index("--threads") + 1] == "4"
+
+
+def test_serve_reads_pghost(served: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PGHOST", "db.kota.example")
+    db = "postgresql+psycopg://netops@/netops"
+    assert main(["--db", db, "radius", "serve", "--metrics-listen", "off"]) == 0
+    assert served["config"].threads == 8
